@@ -1,0 +1,10 @@
+import http from 'node:http';
+import { EnvHttpProxyAgent, setGlobalDispatcher } from 'undici';
+const seen = [];
+const target = http.createServer((q, s) => s.end('hello from target')).listen(0, '127.0.0.1');
+const proxy = http.createServer((q, s) => { seen.push(q.url); const u = new URL(q.url); http.get(u, (r) => { s.writeHead(r.statusCode, r.headers); r.pipe(s); }); }).listen(0, '127.0.0.1');
+await new Promise(r => setTimeout(r, 100));
+setGlobalDispatcher(new EnvHttpProxyAgent({ httpProxy: `http://127.0.0.1:${proxy.address().port}`, noProxy: '' }));
+const res = await fetch(`http://127.0.0.1:${target.address().port}/x`);
+console.log(res.status, await res.text(), seen);
+process.exit(0);

@@ -1,0 +1,92 @@
+/**
+ * Assembles the running bridge from a validated config: database (migrated),
+ * encryption key, both listeners. `stop` drains and releases everything in the
+ * reverse order.
+ */
+import { describeSettings, type Config } from './config.js';
+import { checkKeyMatchesDatabase, resolveEncryptionKey } from './crypto/encryption-key.js';
+import type { EncryptionKey } from './crypto/secret-box.js';
+import { createInternalApp } from './http/internal-app.js';
+import { listen, type Listener } from './http/listener.js';
+import { createMetrics } from './http/metrics.js';
+import { createPublicApp } from './http/public-app.js';
+import { renderSetupPage } from './http/setup-page.js';
+import type { Logger } from './log.js';
+import { checkReadiness } from './readiness.js';
+import { openDatabase, type Database } from './store/database.js';
+import { migrate } from './store/migrate.js';
+import { VERSION } from './version.js';
+
+export interface Bridge {
+  publicPort: number;
+  internalPort: number;
+  database: Database;
+  encryptionKey: EncryptionKey;
+  /** Idempotent. In-flight requests get until `deadlineMs` to finish. */
+  stop(deadlineMs?: number): Promise<void>;
+}
+
+export async function startBridge(config: Config, log: Logger): Promise<Bridge> {
+  for (const name of config.missing) {
+    const purpose = describeSettings(config).find((setting) => setting.name === name)?.purpose ?? '';
+    log.warn({ setting: name }, `${name} is not set: ${purpose}`);
+  }
+
+  const database = await openDatabase(config, log);
+  let listeners: Listener[] = [];
+  try {
+    const migration = await migrate(database.pool, log);
+    const encryptionKey = await resolveEncryptionKey(config.encryptionKey, config.dataDir, log);
+    await checkKeyMatchesDatabase(database.pool, encryptionKey);
+
+    const metrics = createMetrics(VERSION);
+    const readiness = () => checkReadiness(config.missing, () => database.ping());
+    const publicApp = createPublicApp({
+      log,
+      metrics,
+      setupPage: async () =>
+        renderSetupPage({
+          version: VERSION,
+          readiness: await readiness(),
+          settings: describeSettings(config),
+          publicUrl: config.publicUrl,
+          publicPort: config.port === 0 ? publicListener.port : config.port,
+          database: database.kind,
+        }),
+    });
+    const publicListener = await listen('public', publicApp, config.port, '0.0.0.0');
+    listeners.push(publicListener);
+    const internalListener = await listen('internal', createInternalApp({ log, metrics, readiness }), config.internalPort, config.internalHost);
+    listeners.push(internalListener);
+
+    log.info(
+      {
+        version: VERSION,
+        publicPort: publicListener.port,
+        internalPort: internalListener.port,
+        internalHost: config.internalHost,
+        database: database.kind,
+        schemaVersion: migration.version,
+      },
+      'gitlab-bridge listening',
+    );
+
+    let stopping: Promise<void> | undefined;
+    return {
+      publicPort: publicListener.port,
+      internalPort: internalListener.port,
+      database,
+      encryptionKey,
+      stop: (deadlineMs = 7000) =>
+        (stopping ??= (async () => {
+          await Promise.all(listeners.map((listener) => listener.close(deadlineMs)));
+          await database.close();
+        })()),
+    };
+  } catch (error) {
+    await Promise.all(listeners.map((listener) => listener.close(0)));
+    listeners = [];
+    await database.close();
+    throw error;
+  }
+}

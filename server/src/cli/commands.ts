@@ -1,0 +1,62 @@
+/** The CLI's commands and their help texts, in one table so help and dispatch cannot drift. */
+export interface CommandSpec {
+  name: string;
+  summary: string;
+  usage: string;
+  details: string;
+  options: Record<string, { type: 'boolean' | 'string'; short?: string; description: string }>;
+}
+
+const HELP_OPTION = { help: { type: 'boolean', short: 'h', description: 'show this help' } } as const;
+
+export const COMMANDS: CommandSpec[] = [
+  {
+    name: 'start',
+    summary: 'run the bridge (the default command)',
+    usage: 'gitlab-bridge start',
+    details: [
+      'Starts the public listener (PORT, default 3500) and the internal listener (INTERNAL_PORT,',
+      'default 3501). Uses DATABASE_URL, or an embedded PostgreSQL in DATA_DIR/postgres when it is',
+      'unset, and applies pending migrations first. Missing Mattermost or GitLab settings do not stop',
+      'it: they are logged and listed by GET /readyz. SIGTERM or SIGINT drain and stop it.',
+      'Configuration comes from the environment and a .env file in the working directory.',
+    ].join('\n'),
+    options: { ...HELP_OPTION },
+  },
+  {
+    name: 'migrate',
+    summary: 'apply pending database migrations and exit',
+    usage: 'gitlab-bridge migrate',
+    details: [
+      'Applies the migrations this version ships to DATABASE_URL (or the embedded database) and',
+      'exits. `start` does the same on its own; this is for deployments that migrate first.',
+    ].join('\n'),
+    options: { ...HELP_OPTION },
+  },
+];
+
+export function generalHelp(version: string): string {
+  const width = Math.max(...COMMANDS.map((command) => command.name.length));
+  return [
+    `gitlab-bridge ${version}: bridges GitLab and Mattermost`,
+    '',
+    'Usage: gitlab-bridge [command] [options]',
+    '',
+    'Commands:',
+    ...COMMANDS.map((command) => `  ${command.name.padEnd(width)}  ${command.summary}`),
+    `  ${'help'.padEnd(width)}  show help for a command`,
+    '',
+    'Options:',
+    '  -h, --help     show help',
+    '  -v, --version  print the version',
+    '',
+    "Run 'gitlab-bridge <command> --help' for a command's options.",
+  ].join('\n');
+}
+
+export function commandHelp(command: CommandSpec): string {
+  const options = Object.entries(command.options).map(
+    ([name, option]) => `  ${option.short ? `-${option.short}, ` : '    '}--${name}  ${option.description}`,
+  );
+  return [`Usage: ${command.usage}`, '', command.details, '', 'Options:', ...options].join('\n');
+}

@@ -1,0 +1,279 @@
+/**
+ * The only reader of the environment (ARCHITECTURE.md §4). Everything else gets
+ * a typed, validated Config. Missing Mattermost/GitLab settings are reported in
+ * `missing` and never stop the bridge; invalid values throw a BridgeError that
+ * names the variable.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
+import path from 'node:path';
+import { parseEnv } from 'node:util';
+import { z } from 'zod';
+import { BridgeError } from './errors.js';
+
+export type Environment = Readonly<Record<string, string | undefined>>;
+
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+export interface Config {
+  mattermost: {
+    url: string | undefined;
+    siteUrl: string | undefined;
+    botToken: string | undefined;
+    adminToken: string | undefined;
+  };
+  gitlab: {
+    url: string;
+    oauthClientId: string | undefined;
+    oauthClientSecret: string | undefined;
+    /** Several values are accepted at once so the secret can be rotated without downtime. */
+    webhookSecrets: string[];
+    webhookSigningKey: string | undefined;
+  };
+  publicUrl: string | undefined;
+  internalUrl: string;
+  /** Loopback when INTERNAL_URL names a loopback host, else every interface. */
+  internalHost: string;
+  databaseUrl: string | undefined;
+  dataDir: string;
+  /** Exactly 32 bytes; undefined means "generate one into DATA_DIR". */
+  encryptionKey: Buffer | undefined;
+  port: number;
+  internalPort: number;
+  logLevel: LogLevel;
+  proxy: { httpProxy: string | undefined; httpsProxy: string | undefined; noProxy: string | undefined };
+  /** Settings the bridge needs to be useful and does not have yet, by variable name. */
+  missing: string[];
+}
+
+/** Settings without which the bridge runs but cannot do its job; listed by /readyz. */
+const REQUIRED_FOR_READY = [
+  'MATTERMOST_URL',
+  'MATTERMOST_BOT_TOKEN',
+  'GITLAB_OAUTH_CLIENT_ID',
+  'GITLAB_OAUTH_CLIENT_SECRET',
+  'GITLAB_WEBHOOK_SECRET',
+] as const;
+
+/** Variables whose values must never be echoed back, even in an error message. */
+const SECRET_VARIABLES = new Set([
+  'MATTERMOST_BOT_TOKEN',
+  'MATTERMOST_ADMIN_TOKEN',
+  'GITLAB_OAUTH_CLIENT_SECRET',
+  'GITLAB_WEBHOOK_SECRET',
+  'GITLAB_WEBHOOK_SIGNING_KEY',
+  'ENCRYPTION_KEY',
+  'DATABASE_URL',
+  'HTTP_PROXY',
+  'HTTPS_PROXY',
+]);
+
+const httpUrl = z
+  .string()
+  .refine((value) => {
+    try {
+      const url = new URL(value);
+      return (url.protocol === 'http:' || url.protocol === 'https:') && url.hostname !== '';
+    } catch {
+      return false;
+    }
+  }, 'must be an http:// or https:// URL')
+  .transform((value) => value.replace(/\/+$/, ''));
+
+const postgresUrl = z.string().refine((value) => {
+  try {
+    const url = new URL(value);
+    return url.protocol === 'postgres:' || url.protocol === 'postgresql:';
+  } catch {
+    return false;
+  }
+}, 'must be a postgres:// or postgresql:// URL');
+
+const port = z
+  .string()
+  .regex(/^\d{1,5}$/, 'must be a whole number from 0 to 65535')
+  .transform(Number)
+  .refine((value) => value <= 65535, 'must be a whole number from 0 to 65535');
+
+const encryptionKey = z.string().transform((value, context) => {
+  const key = decodeKey(value);
+  if (!key) {
+    context.addIssue({
+      code: 'custom',
+      message: 'must be 32 bytes written as 64 hexadecimal characters or as base64 (for example the output of `openssl rand -base64 32`)',
+    });
+    return z.NEVER;
+  }
+  return key;
+});
+
+const signingKey = z
+  .string()
+  .regex(/^whsec_[A-Za-z0-9+/]+={0,2}$/, 'must look like whsec_<base64>, as GitLab shows it');
+
+const schema = z.object({
+  MATTERMOST_URL: httpUrl.optional(),
+  MATTERMOST_SITE_URL: httpUrl.optional(),
+  MATTERMOST_BOT_TOKEN: z.string().optional(),
+  MATTERMOST_ADMIN_TOKEN: z.string().optional(),
+  GITLAB_URL: httpUrl.default('https://gitlab.com'),
+  GITLAB_OAUTH_CLIENT_ID: z.string().optional(),
+  GITLAB_OAUTH_CLIENT_SECRET: z.string().optional(),
+  GITLAB_WEBHOOK_SECRET: z.string().optional(),
+  GITLAB_WEBHOOK_SIGNING_KEY: signingKey.optional(),
+  PUBLIC_URL: httpUrl.optional(),
+  INTERNAL_URL: httpUrl.optional(),
+  DATABASE_URL: postgresUrl.optional(),
+  DATA_DIR: z.string().default('./data'),
+  ENCRYPTION_KEY: encryptionKey.optional(),
+  PORT: port.default(3500),
+  INTERNAL_PORT: port.default(3501),
+  LOG_LEVEL: z.enum(LOG_LEVELS, { message: `must be one of ${LOG_LEVELS.join(', ')}` }).default('info'),
+  HTTP_PROXY: httpUrl.optional(),
+  HTTPS_PROXY: httpUrl.optional(),
+  NO_PROXY: z.string().optional(),
+});
+
+/**
+ * Validates an environment. `cwd` resolves a relative DATA_DIR so the result
+ * does not change if the process later changes directory.
+ */
+export function parseConfig(env: Environment, cwd: string): Config {
+  const result = schema.safeParse(normalise(env));
+  if (!result.success) {
+    const problems = result.error.issues.map((issue) => {
+      const variable = String(issue.path[0] ?? 'environment');
+      const given = env[variable];
+      const shown = SECRET_VARIABLES.has(variable) || given === undefined ? '' : ` (got ${JSON.stringify(given.trim())})`;
+      return `${variable} ${issue.message}${shown}`;
+    });
+    throw new BridgeError('config_invalid', `invalid configuration: ${problems.join('; ')}`);
+  }
+  const values = result.data;
+
+  if (values.PORT !== 0 && values.PORT === values.INTERNAL_PORT) {
+    throw new BridgeError(
+      'config_invalid',
+      `invalid configuration: PORT and INTERNAL_PORT must differ (both are ${values.PORT})`,
+    );
+  }
+
+  const siteUrl = values.MATTERMOST_SITE_URL ?? values.MATTERMOST_URL;
+  const internalUrl = values.INTERNAL_URL ?? `http://127.0.0.1:${values.INTERNAL_PORT}`;
+  const webhookSecrets = (values.GITLAB_WEBHOOK_SECRET ?? '')
+    .split(',')
+    .map((secret) => secret.trim())
+    .filter((secret) => secret !== '');
+
+  const present: Record<(typeof REQUIRED_FOR_READY)[number], boolean> = {
+    MATTERMOST_URL: values.MATTERMOST_URL !== undefined,
+    MATTERMOST_BOT_TOKEN: values.MATTERMOST_BOT_TOKEN !== undefined,
+    GITLAB_OAUTH_CLIENT_ID: values.GITLAB_OAUTH_CLIENT_ID !== undefined,
+    GITLAB_OAUTH_CLIENT_SECRET: values.GITLAB_OAUTH_CLIENT_SECRET !== undefined,
+    GITLAB_WEBHOOK_SECRET: webhookSecrets.length > 0,
+  };
+
+  return {
+    mattermost: {
+      url: values.MATTERMOST_URL,
+      siteUrl,
+      botToken: values.MATTERMOST_BOT_TOKEN,
+      adminToken: values.MATTERMOST_ADMIN_TOKEN,
+    },
+    gitlab: {
+      url: values.GITLAB_URL,
+      oauthClientId: values.GITLAB_OAUTH_CLIENT_ID,
+      oauthClientSecret: values.GITLAB_OAUTH_CLIENT_SECRET,
+      webhookSecrets,
+      webhookSigningKey: values.GITLAB_WEBHOOK_SIGNING_KEY,
+    },
+    publicUrl: values.PUBLIC_URL ?? (siteUrl === undefined ? undefined : `${siteUrl}/plugins/gitlab-bridge`),
+    internalUrl,
+    internalHost: isLoopbackHost(new URL(internalUrl).hostname) ? '127.0.0.1' : '0.0.0.0',
+    databaseUrl: values.DATABASE_URL,
+    dataDir: path.resolve(cwd, values.DATA_DIR),
+    encryptionKey: values.ENCRYPTION_KEY,
+    port: values.PORT,
+    internalPort: values.INTERNAL_PORT,
+    logLevel: values.LOG_LEVEL,
+    proxy: { httpProxy: values.HTTP_PROXY, httpsProxy: values.HTTPS_PROXY, noProxy: values.NO_PROXY },
+    missing: REQUIRED_FOR_READY.filter((name) => !present[name]),
+  };
+}
+
+/**
+ * The process environment with `.env` from `cwd` underneath it: a variable set in
+ * the real environment wins, as with docker and systemd EnvironmentFile.
+ */
+export function readEnvironment(processEnv: Environment, cwd: string): Environment {
+  const file = path.join(cwd, '.env');
+  if (!existsSync(file)) return processEnv;
+  let fromFile: Record<string, string>;
+  try {
+    fromFile = parseEnv(readFileSync(file, 'utf8')) as Record<string, string>;
+  } catch (error) {
+    throw new BridgeError('config_invalid', `cannot read ${file}: ${(error as Error).message}`);
+  }
+  return { ...fromFile, ...processEnv };
+}
+
+/** Unset and blank are the same; proxy variables are also accepted in lower case, as curl does. */
+function normalise(env: Environment): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const key of Object.keys(schema.shape)) {
+    const value = env[key] ?? (key.endsWith('PROXY') ? env[key.toLowerCase()] : undefined);
+    if (value !== undefined && value.trim() !== '') out[key] = value.trim();
+  }
+  return out;
+}
+
+function decodeKey(text: string): Buffer | undefined {
+  if (/^[0-9a-fA-F]{64}$/.test(text)) return Buffer.from(text, 'hex');
+  if (/^[A-Za-z0-9+/_-]{43}=?$/.test(text)) {
+    const key = Buffer.from(text, 'base64');
+    if (key.length === 32) return key;
+  }
+  return undefined;
+}
+
+function isLoopbackHost(hostname: string): boolean {
+  const bare = hostname.replace(/^\[|\]$/g, '');
+  if (bare === 'localhost') return true;
+  if (isIP(bare) === 4) return bare.startsWith('127.');
+  return bare === '::1';
+}
+
+const PURPOSES: Record<string, string> = {
+  MATTERMOST_URL: 'where the bridge calls Mattermost; without it nothing is posted',
+  MATTERMOST_BOT_TOKEN: "the bot's access token; without it nothing is posted",
+  GITLAB_URL: 'your GitLab (defaults to https://gitlab.com)',
+  GITLAB_OAUTH_CLIENT_ID: 'the GitLab OAuth application users connect their accounts through',
+  GITLAB_OAUTH_CLIENT_SECRET: 'the secret of that OAuth application',
+  GITLAB_WEBHOOK_SECRET: 'the secret token GitLab webhooks must send; without it webhooks are refused',
+  GITLAB_WEBHOOK_SIGNING_KEY: 'optional: verify signed webhooks (GitLab 19+)',
+  DATABASE_URL: 'optional: an external PostgreSQL; unset runs the embedded one',
+  ENCRYPTION_KEY: 'key for tokens at rest; unset uses a key generated into DATA_DIR',
+};
+
+/** Which settings are present (never their values), for logs and the setup page. */
+export function describeSettings(config: Config): { name: string; present: boolean; purpose: string }[] {
+  const present: Record<string, boolean> = {
+    MATTERMOST_URL: config.mattermost.url !== undefined,
+    MATTERMOST_BOT_TOKEN: config.mattermost.botToken !== undefined,
+    GITLAB_URL: true,
+    GITLAB_OAUTH_CLIENT_ID: config.gitlab.oauthClientId !== undefined,
+    GITLAB_OAUTH_CLIENT_SECRET: config.gitlab.oauthClientSecret !== undefined,
+    GITLAB_WEBHOOK_SECRET: config.gitlab.webhookSecrets.length > 0,
+    GITLAB_WEBHOOK_SIGNING_KEY: config.gitlab.webhookSigningKey !== undefined,
+    DATABASE_URL: config.databaseUrl !== undefined,
+    ENCRYPTION_KEY: config.encryptionKey !== undefined,
+  };
+  return Object.entries(PURPOSES).map(([name, purpose]) => ({ name, present: present[name] ?? false, purpose }));
+}
+
+/** process.env with .env beneath it, from the working directory: what `start` and `migrate` use. */
+export function loadConfig(): Config {
+  const cwd = process.cwd();
+  return parseConfig(readEnvironment(process.env, cwd), cwd);
+}

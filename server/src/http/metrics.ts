@@ -1,0 +1,42 @@
+/** Prometheus metrics: process metrics plus a request histogram per listener and route. */
+import type { NextFunction, Request, Response } from 'express';
+import { collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+
+export interface Metrics {
+  registry: Registry;
+  /** Express middleware that times every request on one listener. */
+  timeRequests(listener: string): (request: Request, response: Response, next: NextFunction) => void;
+}
+
+export function createMetrics(version: string): Metrics {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
+  new Gauge({
+    name: 'gitlab_bridge_build_info',
+    help: 'Always 1; the labels say which version runs',
+    labelNames: ['version'],
+    registers: [registry],
+  }).set({ version }, 1);
+  const duration = new Histogram({
+    name: 'gitlab_bridge_http_request_duration_seconds',
+    help: 'Time to answer HTTP requests, by listener, method, route and status',
+    labelNames: ['listener', 'method', 'route', 'status'],
+    buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    registers: [registry],
+  });
+
+  return {
+    registry,
+    timeRequests(listener) {
+      return (request, response, next) => {
+        const end = duration.startTimer({ listener, method: request.method });
+        response.once('finish', () => {
+          // The matched route pattern, never the raw path: raw paths would explode the label set.
+          const route = request.route ? `${request.baseUrl}${String(request.route.path)}` : 'unmatched';
+          end({ route, status: String(response.statusCode) });
+        });
+        next();
+      };
+    },
+  };
+}

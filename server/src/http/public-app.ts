@@ -1,0 +1,32 @@
+/** The public listener, reached through the reverse proxy: the setup page now; webhooks, OAuth and the webapp API later. */
+import express from 'express';
+import type { Logger } from '../log.js';
+import type { Metrics } from './metrics.js';
+import { requestLogging } from './request-logging.js';
+import { finishApp } from './finish-app.js';
+
+export interface PublicAppDeps {
+  log: Logger;
+  metrics: Metrics;
+  setupPage(): Promise<string>;
+}
+
+export function createPublicApp(deps: PublicAppDeps): express.Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.use(deps.metrics.timeRequests('public'));
+  app.use(requestLogging(deps.log, 'public'));
+
+  app.get('/', async (_request, response) => {
+    response
+      .set({
+        'Content-Security-Policy': "default-src 'none'; style-src 'unsafe-inline'",
+        'X-Content-Type-Options': 'nosniff',
+        'Cache-Control': 'no-store',
+      })
+      .type('html')
+      .send(await deps.setupPage());
+  });
+
+  return finishApp(app, deps.log);
+}
