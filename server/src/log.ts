@@ -28,5 +28,7 @@ export function createLogger(level: LogLevel, destination?: pino.DestinationStre
     formatters: { level: (label) => ({ level: label }) },
     redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
   };
-  return destination ? pino(options, destination) : pino(options);
+  // Synchronous: an async stdout lets the exit-time flush overtake an in-flight write, so a
+  // stopping or crashing bridge could print its last lines out of order, or not at all.
+  return pino(options, destination ?? pino.destination({ dest: 1, sync: true }));
 }

@@ -17,10 +17,17 @@ export interface Listener {
 
 export function listen(name: string, handler: RequestListener, port: number, host: string): Promise<Listener> {
   let closing = false;
+  const inFlight = new Set<http.ServerResponse>();
   const server = http.createServer();
-  // Runs before the app so the header is set before any response starts.
+  // Runs before the app, so it sees every response before it starts.
   server.on('request', (_request: http.IncomingMessage, response: http.ServerResponse) => {
     if (closing) response.setHeader('Connection', 'close');
+    inFlight.add(response);
+    response.once('close', () => {
+      inFlight.delete(response);
+      // The socket is idle now; while draining, do not leave it to the keep-alive timeout.
+      if (closing) setImmediate(() => server.closeIdleConnections());
+    });
   });
   server.on('request', handler);
 
@@ -34,6 +41,9 @@ export function listen(name: string, handler: RequestListener, port: number, hos
         server,
         close(deadlineMs) {
           closing = true;
+          for (const response of inFlight) {
+            if (!response.headersSent) response.setHeader('Connection', 'close');
+          }
           return new Promise<void>((done) => {
             const timer = setTimeout(() => server.closeAllConnections(), deadlineMs);
             timer.unref();

@@ -30,13 +30,15 @@ export async function openDatabase(
 ): Promise<Database> {
   if (config.databaseUrl) {
     const pool = createPool(config.databaseUrl, log);
+    const open = trackClients(pool);
     await waitUntilReachable(pool, describeUrl(config.databaseUrl), log, options.connectTimeoutMs ?? 20_000);
-    return wrap(pool, 'external', config.databaseUrl, async () => pool.end());
+    return wrap(pool, 'external', config.databaseUrl, () => endPool(pool, open));
   }
   const embedded = await startEmbeddedPostgres(config.dataDir, log);
   const pool = createPool(embedded.url, log);
+  const open = trackClients(pool);
   return wrap(pool, 'embedded', embedded.url, async () => {
-    await pool.end();
+    await endPool(pool, open);
     await embedded.stop();
   });
 }
@@ -57,6 +59,25 @@ function createPool(url: string, log: Logger): pg.Pool {
   // An idle client losing its connection must not crash the process; the pool replaces it.
   pool.on('error', (error) => log.warn({ err: { message: error.message } }, 'database connection lost'));
   return pool;
+}
+
+/**
+ * pool.end() resolves once clients are told to close, not once they have: wait
+ * for the sockets too, so a database stopped right after sees no live session.
+ */
+async function endPool(pool: pg.Pool, open: Set<pg.Client>): Promise<void> {
+  const closing = [...open].map((client) => new Promise<void>((resolve) => client.once('end', () => resolve())));
+  await pool.end();
+  await Promise.race([Promise.all(closing), sleep(2000)]);
+}
+
+function trackClients(pool: pg.Pool): Set<pg.Client> {
+  const open = new Set<pg.Client>();
+  pool.on('connect', (client) => {
+    open.add(client);
+    client.once('end', () => open.delete(client));
+  });
+  return open;
 }
 
 function wrap(pool: pg.Pool, kind: Database['kind'], url: string, close: () => Promise<void>): Database {

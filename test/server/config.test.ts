@@ -1,0 +1,141 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from '@jest/globals';
+import { describeSettings, parseConfig, readEnvironment } from '../../server/src/config.js';
+import { BridgeError } from '../../server/src/errors.js';
+
+const cwd = '/srv/bridge';
+const parse = (env: Record<string, string>) => parseConfig(env, cwd);
+const errorOf = (env: Record<string, string>): BridgeError => {
+  try {
+    parse(env);
+  } catch (error) {
+    return error as BridgeError;
+  }
+  throw new Error('expected the configuration to be rejected');
+};
+
+describe('configuration', () => {
+  it('starts from documented defaults when nothing is set, listing what is missing', () => {
+    const config = parse({});
+    expect(config.port).toBe(3500);
+    expect(config.internalPort).toBe(3501);
+    expect(config.gitlab.url).toBe('https://gitlab.com');
+    expect(config.internalUrl).toBe('http://127.0.0.1:3501');
+    expect(config.dataDir).toBe('/srv/bridge/data');
+    expect(config.logLevel).toBe('info');
+    expect(config.databaseUrl).toBeUndefined();
+    expect(config.encryptionKey).toBeUndefined();
+    expect(config.missing).toEqual([
+      'MATTERMOST_URL',
+      'MATTERMOST_BOT_TOKEN',
+      'GITLAB_OAUTH_CLIENT_ID',
+      'GITLAB_OAUTH_CLIENT_SECRET',
+      'GITLAB_WEBHOOK_SECRET',
+    ]);
+  });
+
+  it('is complete when Mattermost and GitLab are configured', () => {
+    const config = parse({
+      MATTERMOST_URL: 'http://mattermost:8065/',
+      MATTERMOST_SITE_URL: 'https://chat.example.com',
+      MATTERMOST_BOT_TOKEN: 'abc',
+      GITLAB_OAUTH_CLIENT_ID: 'id',
+      GITLAB_OAUTH_CLIENT_SECRET: 'secret',
+      GITLAB_WEBHOOK_SECRET: 'hook',
+    });
+    expect(config.missing).toEqual([]);
+    expect(config.mattermost.url).toBe('http://mattermost:8065');
+    expect(config.publicUrl).toBe('https://chat.example.com/plugins/gitlab-bridge');
+  });
+
+  it('derives the site URL and public URL from MATTERMOST_URL when they are not given', () => {
+    const config = parse({ MATTERMOST_URL: 'https://chat.example.com' });
+    expect(config.mattermost.siteUrl).toBe('https://chat.example.com');
+    expect(config.publicUrl).toBe('https://chat.example.com/plugins/gitlab-bridge');
+  });
+
+  it('keeps INTERNAL_URL in step with INTERNAL_PORT and binds the internal listener to loopback only when the URL is local', () => {
+    expect(parse({ INTERNAL_PORT: '4501' }).internalUrl).toBe('http://127.0.0.1:4501');
+    expect(parse({}).internalHost).toBe('127.0.0.1');
+    expect(parse({ INTERNAL_URL: 'http://localhost:3501' }).internalHost).toBe('127.0.0.1');
+    expect(parse({ INTERNAL_URL: 'http://bridge.internal:3501' }).internalHost).toBe('0.0.0.0');
+  });
+
+  it('treats blank values as unset and accepts lower-case proxy variables', () => {
+    const config = parse({ MATTERMOST_URL: '  ', PORT: '', http_proxy: 'http://proxy:3128', no_proxy: 'localhost' });
+    expect(config.mattermost.url).toBeUndefined();
+    expect(config.port).toBe(3500);
+    expect(config.proxy).toEqual({ httpProxy: 'http://proxy:3128', httpsProxy: undefined, noProxy: 'localhost' });
+  });
+
+  it('accepts several webhook secrets so the secret can be rotated', () => {
+    expect(parse({ GITLAB_WEBHOOK_SECRET: 'old, new' }).gitlab.webhookSecrets).toEqual(['old', 'new']);
+  });
+
+  it('accepts a 32-byte encryption key as hex or base64', () => {
+    const key = Buffer.alloc(32, 7);
+    expect(parse({ ENCRYPTION_KEY: key.toString('hex') }).encryptionKey).toEqual(key);
+    expect(parse({ ENCRYPTION_KEY: key.toString('base64') }).encryptionKey).toEqual(key);
+  });
+
+  it.each([
+    ['PORT', 'abc', /PORT must be a whole number from 0 to 65535 \(got "abc"\)/],
+    ['INTERNAL_PORT', '70000', /INTERNAL_PORT must be a whole number/],
+    ['MATTERMOST_URL', 'chat.example.com', /MATTERMOST_URL must be an http:\/\/ or https:\/\/ URL \(got "chat.example.com"\)/],
+    ['GITLAB_URL', 'ftp://gitlab', /GITLAB_URL must be an http/],
+    ['DATABASE_URL', 'mysql://db/x', /DATABASE_URL must be a postgres:\/\/ or postgresql:\/\/ URL/],
+    ['LOG_LEVEL', 'verbose', /LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent/],
+    ['GITLAB_WEBHOOK_SIGNING_KEY', 'not-a-key', /GITLAB_WEBHOOK_SIGNING_KEY must look like whsec_/],
+  ])('stops on an invalid %s with a message naming it', (name, value, message) => {
+    const error = errorOf({ [name]: value });
+    expect(error.code).toBe('config_invalid');
+    expect(error.message).toMatch(message);
+  });
+
+  it('rejects a short encryption key without echoing it', () => {
+    const error = errorOf({ ENCRYPTION_KEY: 'tooshort-secret' });
+    expect(error.message).toMatch(/ENCRYPTION_KEY must be 32 bytes/);
+    expect(error.message).not.toContain('tooshort-secret');
+  });
+
+  it('never echoes a secret value, even a malformed one', () => {
+    const error = errorOf({ DATABASE_URL: 'mysql://user:hunter2@db/x' });
+    expect(error.message).not.toContain('hunter2');
+  });
+
+  it('names every invalid variable at once', () => {
+    const error = errorOf({ PORT: 'x', LOG_LEVEL: 'loud' });
+    expect(error.message).toMatch(/PORT/);
+    expect(error.message).toMatch(/LOG_LEVEL/);
+  });
+
+  it('refuses the same port for both listeners', () => {
+    expect(errorOf({ PORT: '4000', INTERNAL_PORT: '4000' }).message).toMatch(/PORT and INTERNAL_PORT must differ/);
+  });
+
+  it('describes which settings are present without their values', () => {
+    const settings = describeSettings(parse({ MATTERMOST_BOT_TOKEN: 'very-secret-token' }));
+    expect(settings.find((s) => s.name === 'MATTERMOST_BOT_TOKEN')).toMatchObject({ present: true });
+    expect(settings.find((s) => s.name === 'MATTERMOST_URL')).toMatchObject({ present: false });
+    expect(JSON.stringify(settings)).not.toContain('very-secret-token');
+  });
+});
+
+describe('environment with a .env file', () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'env-'));
+  writeFileSync(path.join(dir, '.env'), 'MATTERMOST_URL=http://from-file:8065\nPORT=4100\n# comment\nLOG_LEVEL="debug"\n');
+
+  it('reads .env from the working directory, under the real environment', () => {
+    const env = readEnvironment({ PORT: '4200' }, dir);
+    const config = parseConfig(env, dir);
+    expect(config.mattermost.url).toBe('http://from-file:8065');
+    expect(config.port).toBe(4200);
+    expect(config.logLevel).toBe('debug');
+  });
+
+  it('works without a .env file', () => {
+    expect(readEnvironment({ PORT: '1' }, os.tmpdir() + '/no-such-dir')).toEqual({ PORT: '1' });
+  });
+});
