@@ -7,6 +7,8 @@ const swc = (tsx) => [
       parser: { syntax: 'typescript', tsx },
       transform: { react: { runtime: 'classic' } },
       target: 'es2022',
+      // Keeps `with { type: 'json' }`, which Node's ESM loader requires for JSON.
+      experimental: { keepImportAttributes: true },
     },
     module: { type: 'es6' },
   },

@@ -1,4 +1,4 @@
-import manifest from '../../plugin.json';
+import manifest from '../../plugin.json' with { type: 'json' };
 
 export const PLUGIN_ID: string = manifest.id;
 
