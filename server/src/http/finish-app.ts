@@ -14,7 +14,9 @@ export function finishApp(app: Express, log: Logger): Express {
       response.status(status).json({ error: (error as Error).message, code: 'bad_request' });
       return;
     }
-    (request as { log?: Logger }).log?.error({ err: error }, 'request failed') ?? log.error({ err: error }, 'request failed');
+    // The request's own logger carries its request id.
+    const requestLog = (request as { log?: Logger }).log ?? log;
+    requestLog.error({ err: error }, 'request failed');
     response.status(500).json({ error: 'internal error', code: 'internal' });
   };
   app.use(onError);

@@ -26,8 +26,8 @@ export interface MigrationResult {
 /** Same path from server/src/store (tests) and server/dist/store (build). */
 export const MIGRATIONS_DIR = fileURLToPath(new URL('../../migrations/', import.meta.url));
 
-/** Arbitrary constant: "gitlab-bridge migrations" as a lock id shared by every replica. */
-const LOCK_ID = 0x67_6c_62_72_6d_69_67;
+/** Arbitrary constant shared by every replica: "glbr" in ASCII. */
+const LOCK_ID = 0x67_6c_62_72;
 
 export function loadMigrations(dir: string = MIGRATIONS_DIR): Migration[] {
   const migrations = readdirSync(dir)
