@@ -121,6 +121,16 @@ describe('gitlab-bridge start with no environment at all', () => {
     expect(await second.stop('SIGINT')).toBe(0);
   });
 
+  it('stops cleanly when the signal arrives during start-up, leaving no database running', async () => {
+    const cwd = tempWorkDir();
+    const bridge = start({}, cwd);
+    await bridge.waitForLog((l) => l.msg === 'embedded PostgreSQL running');
+    bridge.child.kill('SIGTERM');
+    expect(await bridge.exited).toBe(0);
+    expect(bridge.logs.at(-1)?.msg).toBe('gitlab-bridge stopped');
+    expect(existsSync(path.join(cwd, 'data', 'postgres', 'postmaster.pid'))).toBe(false);
+  });
+
   it('recovers after being killed: the orphaned database is stopped and started again', async () => {
     const cwd = tempWorkDir();
     const first = start({}, cwd);

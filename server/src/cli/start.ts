@@ -3,10 +3,10 @@
  * requests and stops the database, all within 10 s. A second signal, or the
  * 10 s guard, ends the process at once.
  */
-import { startBridge } from '../bridge.js';
+import { startBridge, type Bridge } from '../bridge.js';
 import { loadConfig } from '../config.js';
 import { describeError } from '../errors.js';
-import { createLogger } from '../log.js';
+import { createLogger, type Logger } from '../log.js';
 import { installProxySupport } from '../net/proxy.js';
 
 const DRAIN_MS = 7000;
@@ -15,10 +15,13 @@ const HARD_LIMIT_MS = 10_000;
 export async function runStart(): Promise<number> {
   const config = loadConfig();
   const log = createLogger(config.logLevel);
+  // Listen for signals before starting anything: a signal during start-up must
+  // still stop the embedded database, not kill the process with it running.
+  const stopRequested = watchSignals(log);
   if (installProxySupport(config.proxy)) log.info('outgoing HTTP uses the configured proxy');
 
   const started = Date.now();
-  let bridge;
+  let bridge: Bridge;
   try {
     bridge = await startBridge(config, log);
   } catch (error) {
@@ -30,20 +33,28 @@ export async function runStart(): Promise<number> {
   // Errors no handler caught must not take the process down with a half-finished shutdown.
   process.on('unhandledRejection', (reason) => log.error({ err: reason }, 'unhandled promise rejection'));
 
-  const signal = await new Promise<NodeJS.Signals>((resolve) => {
-    process.once('SIGTERM', () => resolve('SIGTERM'));
-    process.once('SIGINT', () => resolve('SIGINT'));
-  });
-  log.info({ signal }, 'shutting down');
-  const force = (why: string) => {
-    log.error(why);
-    process.exit(1);
-  };
-  process.once('SIGTERM', () => force('second signal: exiting without finishing the shutdown'));
-  process.once('SIGINT', () => force('second signal: exiting without finishing the shutdown'));
-  setTimeout(() => force(`shutdown took longer than ${HARD_LIMIT_MS / 1000} s; exiting`), HARD_LIMIT_MS).unref();
-
+  const signal = await stopRequested;
   await bridge.stop(DRAIN_MS);
   log.info({ signal }, 'gitlab-bridge stopped');
   return 0;
+}
+
+/** Resolves on the first SIGTERM/SIGINT; a second one, or a stop that overruns, exits at once. */
+function watchSignals(log: Logger): Promise<NodeJS.Signals> {
+  return new Promise((resolve) => {
+    let received = false;
+    const force = (why: string): never => {
+      log.error(why);
+      process.exit(1);
+    };
+    const onSignal = (signal: NodeJS.Signals): void => {
+      if (received) force('second signal: exiting without finishing the shutdown');
+      received = true;
+      log.info({ signal }, 'shutting down');
+      setTimeout(() => force(`shutdown took longer than ${HARD_LIMIT_MS / 1000} s; exiting`), HARD_LIMIT_MS).unref();
+      resolve(signal);
+    };
+    process.on('SIGTERM', onSignal);
+    process.on('SIGINT', onSignal);
+  });
 }
