@@ -27,8 +27,9 @@ export interface Bridge {
 }
 
 export async function startBridge(config: Config, log: Logger): Promise<Bridge> {
+  const settings = describeSettings(config);
   for (const name of config.missing) {
-    const purpose = describeSettings(config).find((setting) => setting.name === name)?.purpose ?? '';
+    const purpose = settings.find((setting) => setting.name === name)?.purpose ?? '';
     log.warn({ setting: name }, `${name} is not set: ${purpose}`);
   }
 
@@ -48,9 +49,9 @@ export async function startBridge(config: Config, log: Logger): Promise<Bridge> 
         renderSetupPage({
           version: VERSION,
           readiness: await readiness(),
-          settings: describeSettings(config),
+          settings,
           publicUrl: config.publicUrl,
-          publicPort: config.port === 0 ? publicListener.port : config.port,
+          publicPort: publicListener.port,
           database: database.kind,
         }),
     });
