@@ -12,10 +12,16 @@ import { createMetrics } from './http/metrics.js';
 import { createPublicApp } from './http/public-app.js';
 import { renderSetupPage } from './http/setup-page.js';
 import type { Logger } from './log.js';
-import { checkReadiness } from './readiness.js';
+import { checkGitLabUrl } from './gitlab/check-gitlab-url.js';
+import { checkBotToken } from './mattermost/check-bot-token.js';
+import { createMattermostClient } from './mattermost/client.js';
+import { cached, checkReadiness, databaseCheck } from './readiness.js';
 import { openDatabase, type Database } from './store/database.js';
 import { migrate } from './store/migrate.js';
 import { VERSION } from './version.js';
+
+/** How long a Mattermost or GitLab check result is reused by /readyz. */
+const REMOTE_CHECK_TTL_MS = 30_000;
 
 export interface Bridge {
   publicPort: number;
@@ -41,7 +47,12 @@ export async function startBridge(config: Config, log: Logger): Promise<Bridge> 
     await checkKeyMatchesDatabase(database.pool, encryptionKey);
 
     const metrics = createMetrics(VERSION);
-    const readiness = () => checkReadiness(config.missing, () => database.ping());
+    const checks = [databaseCheck(() => database.ping()), cached(checkGitLabUrl(config.gitlab.url), REMOTE_CHECK_TTL_MS)];
+    if (config.mattermost.url && config.mattermost.botToken) {
+      const mattermost = createMattermostClient(config.mattermost.url, config.mattermost.botToken);
+      checks.push(cached(checkBotToken(mattermost, config.mattermost.url), REMOTE_CHECK_TTL_MS));
+    }
+    const readiness = () => checkReadiness(config.missing, checks);
     const publicApp = createPublicApp({
       log,
       metrics,

@@ -5,10 +5,12 @@
 import { existsSync, readFileSync } from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
-import { afterEach, describe, expect, it } from '@jest/globals';
+import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import pg from 'pg';
 import { createTestDatabase, testServers } from '../helpers/databases.js';
 import { runBridge, tempWorkDir, type BridgeProcess } from '../helpers/bridge-process.js';
+import { startFakeGitLab, type FakeGitLab } from '../fakes/fake-gitlab.js';
+import { startFakeMattermost, type FakeMattermost } from '../fakes/fake-mattermost.js';
 
 const running: BridgeProcess[] = [];
 function start(env: Record<string, string> = {}, cwd?: string): BridgeProcess {
@@ -167,27 +169,74 @@ describe('gitlab-bridge start with no environment at all', () => {
 });
 
 describe('gitlab-bridge start fully configured', () => {
-  const secrets = {
-    MATTERMOST_URL: 'http://127.0.0.1:9',
-    MATTERMOST_BOT_TOKEN: 'bot-token-must-not-leak',
-    GITLAB_OAUTH_CLIENT_ID: 'client-id',
-    GITLAB_OAUTH_CLIENT_SECRET: 'client-secret-must-not-leak',
-    GITLAB_WEBHOOK_SECRET: 'webhook-secret-must-not-leak',
-    ENCRYPTION_KEY: Buffer.alloc(32, 9).toString('hex'),
-  };
+  let mattermost: FakeMattermost;
+  let gitlab: FakeGitLab;
+  beforeEach(async () => {
+    mattermost = await startFakeMattermost();
+    gitlab = await startFakeGitLab();
+  });
+  afterEach(async () => {
+    expect(mattermost.violations).toEqual([]);
+    await mattermost.close();
+    await gitlab.close();
+  });
 
-  it('is ready, and no secret appears on its pages or in its logs', async () => {
-    const bridge = start(secrets);
+  function settings(overrides: Record<string, string> = {}): Record<string, string> {
+    return {
+      MATTERMOST_URL: mattermost.url,
+      MATTERMOST_BOT_TOKEN: mattermost.addUser('gitlab', { bot: true }).token,
+      GITLAB_URL: gitlab.url,
+      GITLAB_OAUTH_CLIENT_ID: 'client-id',
+      GITLAB_OAUTH_CLIENT_SECRET: 'client-secret-must-not-leak',
+      GITLAB_WEBHOOK_SECRET: 'webhook-secret-must-not-leak',
+      ENCRYPTION_KEY: Buffer.alloc(32, 9).toString('hex'),
+      ...overrides,
+    };
+  }
+
+  it('is ready once Mattermost accepts the bot token, and no secret appears on its pages or in its logs', async () => {
+    const env = settings();
+    const bridge = start(env);
     const { publicPort, internalPort } = await bridge.ready();
     const ready = await get(internalPort, '/readyz');
     expect(ready.status).toBe(200);
-    expect(JSON.parse(ready.text)).toEqual({ ready: true, missing: [], errors: [] });
+    expect(JSON.parse(ready.text)).toEqual({ ready: true, missing: [], errors: [], warnings: [] });
+    expect(mattermost.requests.some((r) => r.operationId === 'GetUser' && r.path === '/api/v4/users/me')).toBe(true);
+
     const pages = [await get(publicPort, '/'), ready, await get(internalPort, '/metrics')].map((p) => p.text).join('\n');
     expect(pages).toContain('Ready');
-    for (const value of Object.values(secrets).filter((v) => !v.startsWith('http') && v !== 'client-id')) {
+    const secrets = [env.MATTERMOST_BOT_TOKEN!, env.GITLAB_OAUTH_CLIENT_SECRET!, env.GITLAB_WEBHOOK_SECRET!, env.ENCRYPTION_KEY!];
+    for (const value of secrets) {
       expect(pages).not.toContain(value);
       expect(JSON.stringify(bridge.logs)).not.toContain(value);
     }
+  });
+
+  it('is not ready, and says which setting is wrong, when Mattermost rejects the bot token', async () => {
+    const bridge = start(settings({ MATTERMOST_BOT_TOKEN: 'revoked-token' }));
+    const { internalPort } = await bridge.ready();
+    const ready = await get(internalPort, '/readyz');
+    expect(ready.status).toBe(503);
+    expect(JSON.parse(ready.text).errors).toEqual([expect.stringMatching(/^Mattermost rejected MATTERMOST_BOT_TOKEN \(401/)]);
+  });
+
+  it('stays ready with a warning while Mattermost is down, so GitLab keeps delivering webhooks', async () => {
+    const env = settings();
+    await mattermost.close();
+    const bridge = start(env);
+    const { internalPort } = await bridge.ready();
+    const ready = await get(internalPort, '/readyz');
+    expect(ready.status).toBe(200);
+    expect(JSON.parse(ready.text)).toMatchObject({ ready: true, errors: [], warnings: [expect.stringMatching(/^cannot reach Mattermost at .*ECONNREFUSED/)] });
+  });
+
+  it('is not ready when GITLAB_URL does not point at a GitLab', async () => {
+    // A web server without GitLab's API under that path: a typo in the URL, say.
+    const bridge = start(settings({ GITLAB_URL: `${gitlab.url}/not-gitlab` }));
+    const { internalPort } = await bridge.ready();
+    const ready = await get(internalPort, '/readyz');
+    expect(ready.status).toBe(503);
+    expect(JSON.parse(ready.text).errors).toEqual([expect.stringMatching(/GITLAB_URL .* does not serve GitLab's API \(GET \/api\/v4\/version answered 404\)/)]);
   });
 });
 

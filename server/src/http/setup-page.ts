@@ -26,6 +26,7 @@ export function renderSetupPage(input: SetupPageInput): string {
     )
     .join('\n');
   const problems = readiness.errors.map((error) => `<li>${escapeHtml(error)}</li>`).join('');
+  const warnings = readiness.warnings.map((warning) => `<li>${escapeHtml(warning)}</li>`).join('');
   const base = input.publicUrl ?? '&lt;MATTERMOST_SITE_URL&gt;/plugins/gitlab-bridge';
   const publicUrl = input.publicUrl ? escapeHtml(input.publicUrl) : base;
 
@@ -48,6 +49,7 @@ pre { background: #f6f8fa; padding: 1rem; overflow-x: auto; }
 <h1>GitLab Bridge for Mattermost <small>${escapeHtml(input.version)}</small></h1>
 <p>Status: <span class="status" id="status">${status}</span> · database: ${input.database === 'embedded' ? 'embedded PostgreSQL' : 'external PostgreSQL'}</p>
 ${problems ? `<h2>Problems</h2><ul id="problems">${problems}</ul>` : ''}
+${warnings ? `<h2>Not answering right now</h2><ul id="warnings">${warnings}</ul>` : ''}
 <h2>Settings</h2>
 <p>Set these in the bridge's environment or in a <code>.env</code> file beside it, then restart.</p>
 <table id="settings"><thead><tr><th>Variable</th><th>State</th><th>Why it matters</th></tr></thead><tbody>

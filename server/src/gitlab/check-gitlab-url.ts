@@ -1,0 +1,20 @@
+/**
+ * Does GITLAB_URL point at a GitLab? GET /api/v4/version answers 401 without a
+ * token on every GitLab, so 200 or 401 both mean "a GitLab API is there".
+ */
+import { networkReason } from '../mattermost/check-bot-token.js';
+import type { Check } from '../readiness.js';
+
+export function checkGitLabUrl(url: string): Check {
+  return async () => {
+    let response: Response;
+    try {
+      response = await fetch(`${url}/api/v4/version`, { signal: AbortSignal.timeout(5000), redirect: 'manual' });
+      await response.body?.cancel();
+    } catch (error) {
+      return { unreachable: `cannot reach GitLab at ${url}: ${networkReason(error)}` };
+    }
+    if (response.status === 200 || response.status === 401) return { ok: `GitLab answers at ${url}` };
+    return { error: `GITLAB_URL ${url} does not serve GitLab's API (GET /api/v4/version answered ${response.status})` };
+  };
+}
