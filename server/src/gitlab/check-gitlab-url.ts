@@ -2,7 +2,7 @@
  * Does GITLAB_URL point at a GitLab? GET /api/v4/version answers 401 without a
  * token on every GitLab, so 200 or 401 both mean "a GitLab API is there".
  */
-import { networkReason } from '../mattermost/check-bot-token.js';
+import { networkReason } from '../net/network-reason.js';
 import type { Check } from '../readiness.js';
 
 export function checkGitLabUrl(url: string): Check {
@@ -15,6 +15,11 @@ export function checkGitLabUrl(url: string): Check {
       return { unreachable: `cannot reach GitLab at ${url}: ${networkReason(error)}` };
     }
     if (response.status === 200 || response.status === 401) return { ok: `GitLab answers at ${url}` };
+    const location = response.headers.get('location');
+    if (response.status >= 300 && response.status < 400 && location) {
+      const target = new URL(location, `${url}/api/v4/version`).toString().replace(/\/api\/v4\/version$/, '');
+      return { error: `GITLAB_URL ${url} redirects to ${target}: set GITLAB_URL to that address` };
+    }
     return { error: `GITLAB_URL ${url} does not serve GitLab's API (GET /api/v4/version answered ${response.status})` };
   };
 }

@@ -1,4 +1,5 @@
 /** Can the bridge act in Mattermost with the configured bot token? For /readyz and the status page. */
+import { networkReason } from '../net/network-reason.js';
 import type { Check } from '../readiness.js';
 import type { MattermostClient } from './client.js';
 
@@ -15,9 +16,4 @@ export function checkBotToken(client: MattermostClient, url: string): Check {
       return { unreachable: `cannot reach Mattermost at ${url}: ${networkReason(error)}` };
     }
   };
-}
-
-export function networkReason(error: unknown): string {
-  const cause = (error as { cause?: { code?: string; message?: string } }).cause;
-  return cause?.code ?? cause?.message ?? (error as Error).message;
 }
