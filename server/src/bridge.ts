@@ -18,6 +18,7 @@ import { createMattermostClient } from './mattermost/client.js';
 import { cached, checkReadiness, databaseCheck } from './readiness.js';
 import { openDatabase, type Database } from './store/database.js';
 import { migrate } from './store/migrate.js';
+import { storeDelivery } from './store/webhook-inbox.js';
 import { VERSION } from './version.js';
 
 /** How long a Mattermost or GitLab check result is reused by /readyz. */
@@ -56,6 +57,11 @@ export async function startBridge(config: Config, log: Logger): Promise<Bridge> 
     const publicApp = createPublicApp({
       log,
       metrics,
+      webhook: {
+        secrets: config.gitlab.webhookSecrets,
+        signingKey: config.gitlab.webhookSigningKey,
+        store: (delivery) => storeDelivery(database.pool, delivery),
+      },
       setupPage: async () =>
         renderSetupPage({
           version: VERSION,

@@ -1,9 +1,11 @@
 /** Prometheus metrics: process metrics plus a request histogram per listener and route. */
 import type { NextFunction, Request, Response } from 'express';
-import { collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 
 export interface Metrics {
   registry: Registry;
+  /** Webhook deliveries by outcome (accepted, duplicate, rejected_<status>) and, once authenticated, event. */
+  webhooks: Counter<'outcome' | 'event'>;
   /** Express middleware that times every request on one listener. */
   timeRequests(listener: string): (request: Request, response: Response, next: NextFunction) => void;
 }
@@ -25,8 +27,16 @@ export function createMetrics(version: string): Metrics {
     registers: [registry],
   });
 
+  const webhooks = new Counter({
+    name: 'gitlab_bridge_webhooks_total',
+    help: 'GitLab webhook deliveries by outcome and event (event only for authenticated deliveries)',
+    labelNames: ['outcome', 'event'],
+    registers: [registry],
+  });
+
   return {
     registry,
+    webhooks,
     timeRequests(listener) {
       return (request, response, next) => {
         const end = duration.startTimer({ listener, method: request.method });

@@ -1,14 +1,16 @@
-/** The public listener, reached through the reverse proxy: the setup page now; webhooks, OAuth and the webapp API later. */
+/** The public listener, reached through the reverse proxy: webhooks and the status page; OAuth and the webapp API later. */
 import express from 'express';
 import type { Logger } from '../log.js';
 import type { Metrics } from './metrics.js';
 import { requestLogging } from './request-logging.js';
 import { finishApp } from './finish-app.js';
+import { webhookDoor, type WebhookDoorDeps } from './webhook-door.js';
 
 export interface PublicAppDeps {
   log: Logger;
   metrics: Metrics;
   setupPage(): Promise<string>;
+  webhook: Omit<WebhookDoorDeps, 'log' | 'count'>;
 }
 
 export function createPublicApp(deps: PublicAppDeps): express.Express {
@@ -16,6 +18,14 @@ export function createPublicApp(deps: PublicAppDeps): express.Express {
   app.disable('x-powered-by');
   app.use(deps.metrics.timeRequests('public'));
   app.use(requestLogging(deps.log, 'public'));
+
+  app.use(
+    webhookDoor({
+      ...deps.webhook,
+      log: deps.log,
+      count: (outcome, event) => deps.metrics.webhooks.inc({ outcome, event: event ?? '' }),
+    }),
+  );
 
   app.get('/', async (_request, response) => {
     response

@@ -1,0 +1,187 @@
+/**
+ * The webhook door of the running bridge, over real HTTP, with the deliveries
+ * it stores read back from its PostgreSQL.
+ */
+import { randomBytes, randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import pg from 'pg';
+import { signPayload } from '../../../server/src/gitlab/verify-webhook.js';
+import { runBridge, type BridgeProcess } from '../../helpers/bridge-process.js';
+import { createTestDatabase, testServers, type TestDatabase } from '../../helpers/databases.js';
+import { webhookFixture } from '../../helpers/fixtures.js';
+
+interface Running {
+  bridge: BridgeProcess;
+  database: TestDatabase;
+  pool: pg.Pool;
+  url: string;
+  internalPort: number;
+}
+
+async function startWith(env: Record<string, string>): Promise<Running> {
+  const database = await createTestDatabase(testServers()[0]!);
+  const bridge = runBridge(['start'], { DATABASE_URL: database.url, ...env });
+  const { publicPort, internalPort } = await bridge.ready();
+  return { bridge, database, pool: new pg.Pool({ connectionString: database.url }), url: `http://127.0.0.1:${publicPort}/webhook`, internalPort };
+}
+async function shutDown(running: Running | undefined): Promise<void> {
+  if (!running) return;
+  await running.bridge.stop();
+  await running.pool.end();
+  await running.database.drop();
+}
+
+const push = webhookFixture('push.json');
+
+function deliver(url: string, options: { body?: string; event?: string; token?: string; headers?: Record<string, string>; method?: string } = {}) {
+  const headers: Record<string, string> = { 'Content-Type': 'application/json', ...options.headers };
+  if (options.event !== '') headers['X-Gitlab-Event'] = options.event ?? push.event;
+  if (options.token !== '') headers['X-Gitlab-Token'] = options.token ?? 'current-secret';
+  return fetch(url, { method: options.method ?? 'POST', headers, body: options.method === 'GET' ? undefined : (options.body ?? push.body) });
+}
+async function rows(pool: pg.Pool) {
+  return (await pool.query('SELECT * FROM webhook_deliveries ORDER BY id')).rows;
+}
+
+describe('POST /webhook', () => {
+  let running: Running;
+  beforeAll(async () => {
+    running = await startWith({ GITLAB_WEBHOOK_SECRET: 'previous-secret,current-secret' });
+  });
+  afterAll(() => shutDown(running));
+
+  it('stores a valid delivery before acknowledging it, with its headers and payload', async () => {
+    const key = randomUUID();
+    const response = await deliver(running.url, { headers: { 'Idempotency-Key': key, 'X-Gitlab-Event-UUID': 'e-1', 'X-Gitlab-Webhook-UUID': 'hook-1', 'X-Gitlab-Instance': 'https://gitlab.example.com' } });
+    expect(response.status).toBe(202);
+    const answer = (await response.json()) as { status: string; id: string };
+    expect(answer.status).toBe('accepted');
+    const [row] = (await running.pool.query('SELECT * FROM webhook_deliveries WHERE id = $1', [answer.id])).rows;
+    expect(row).toMatchObject({ event: 'Push Hook', idempotency_key: key, event_uuid: 'e-1', webhook_uuid: 'hook-1', instance: 'https://gitlab.example.com', signed: false, processed_at: null });
+    expect(row.payload).toEqual(JSON.parse(push.body));
+  });
+
+  it('accepts both secrets while the secret is being rotated', async () => {
+    expect((await deliver(running.url, { token: 'previous-secret', headers: { 'Idempotency-Key': randomUUID() } })).status).toBe(202);
+  });
+
+  it('acknowledges a redelivery with the same Idempotency-Key and drops it', async () => {
+    const key = randomUUID();
+    expect((await deliver(running.url, { headers: { 'Idempotency-Key': key } })).status).toBe(202);
+    const again = await deliver(running.url, { headers: { 'Idempotency-Key': key } });
+    expect(again.status).toBe(200);
+    expect(await again.json()).toMatchObject({ status: 'duplicate' });
+    expect((await rows(running.pool)).filter((r) => r.idempotency_key === key)).toHaveLength(1);
+  });
+
+  it('falls back to X-Gitlab-Event-UUID, then to the body, to recognise a duplicate', async () => {
+    const uuid = randomUUID();
+    expect((await deliver(running.url, { headers: { 'X-Gitlab-Event-UUID': uuid } })).status).toBe(202);
+    expect((await deliver(running.url, { headers: { 'X-Gitlab-Event-UUID': uuid } })).status).toBe(200);
+    const body = JSON.stringify({ ...JSON.parse(push.body), checkout_sha: randomBytes(20).toString('hex') });
+    expect((await deliver(running.url, { body })).status).toBe(202);
+    expect((await deliver(running.url, { body })).status).toBe(200);
+  });
+
+  it('keeps the same event sent by two hooks (project and group): each delivery has its own key', async () => {
+    const uuid = randomUUID();
+    expect((await deliver(running.url, { headers: { 'X-Gitlab-Event-UUID': uuid, 'Idempotency-Key': randomUUID() } })).status).toBe(202);
+    expect((await deliver(running.url, { headers: { 'X-Gitlab-Event-UUID': uuid, 'Idempotency-Key': randomUUID() } })).status).toBe(202);
+  });
+
+  it('accepts event kinds it does not know yet, so GitLab never disables the hook over them', async () => {
+    const response = await deliver(running.url, { event: 'Frobnicate Hook', body: '{"object_kind":"frobnicate"}' });
+    expect(response.status).toBe(202);
+  });
+
+  it.each([
+    ['a bad token (401)', { token: 'wrong-secret' }, 401, 'bad_token'],
+    ['no token (401)', { token: '' }, 401, 'bad_token'],
+    ['no X-Gitlab-Event (400)', { event: '' }, 400, 'missing_event'],
+    ['a body that is not JSON (400)', { body: '{"object_kind": "push"' }, 400, 'bad_json'],
+    ['a JSON array (400)', { body: '[1,2]' }, 400, 'bad_json'],
+    ['text/plain (415)', { headers: { 'Content-Type': 'text/plain' } }, 415, 'unsupported_media_type'],
+    ['GET (405)', { method: 'GET' }, 405, 'method_not_allowed'],
+  ] as const)('refuses %s and stores nothing', async (_name, options, status, code) => {
+    const before = (await rows(running.pool)).length;
+    const response = await deliver(running.url, { ...options, headers: { 'Idempotency-Key': randomUUID(), ...('headers' in options ? options.headers : {}) } });
+    expect(response.status).toBe(status);
+    expect(await response.json()).toMatchObject({ code });
+    if (status === 405) expect(response.headers.get('allow')).toBe('POST');
+    expect(await rows(running.pool)).toHaveLength(before);
+  });
+
+  it('refuses a body over 25 MB with 413 and stores nothing', async () => {
+    const before = (await rows(running.pool)).length;
+    const body = JSON.stringify({ object_kind: 'push', padding: 'x'.repeat(25 * 1024 * 1024) });
+    const response = await deliver(running.url, { body });
+    expect(response.status).toBe(413);
+    expect(await response.json()).toMatchObject({ code: 'too_large' });
+    expect(await rows(running.pool)).toHaveLength(before);
+  });
+
+  it('stores a payload whose text holds a NUL character, without it', async () => {
+    const response = await deliver(running.url, { body: '{"object_kind":"note","object_attributes":{"note":"a\\u0000b"}}', event: 'Note Hook' });
+    expect(response.status).toBe(202);
+    const { id } = (await response.json()) as { id: string };
+    const [row] = (await running.pool.query('SELECT payload FROM webhook_deliveries WHERE id = $1', [id])).rows;
+    expect(row.payload.object_attributes.note).toBe('ab');
+  });
+
+  it('counts deliveries by outcome in /metrics', async () => {
+    const metrics = await (await fetch(`http://127.0.0.1:${running.internalPort}/metrics`)).text();
+    expect(metrics).toMatch(/^gitlab_bridge_webhooks_total\{outcome="accepted",event="Push Hook"\} [1-9]\d*$/m);
+    expect(metrics).toMatch(/^gitlab_bridge_webhooks_total\{outcome="rejected_401",event=""\} [1-9]\d*$/m);
+  });
+});
+
+describe('POST /webhook with a signing key', () => {
+  const key = `whsec_${randomBytes(32).toString('base64')}`;
+  let running: Running;
+  beforeAll(async () => {
+    running = await startWith({ GITLAB_WEBHOOK_SECRET: 'current-secret', GITLAB_WEBHOOK_SIGNING_KEY: key });
+  });
+  afterAll(() => shutDown(running));
+
+  function signed(body: string, options: { timestamp?: number; tamper?: boolean } = {}) {
+    const id = randomUUID();
+    const timestamp = String(options.timestamp ?? Math.floor(Date.now() / 1000));
+    const signature = `v1,${signPayload(id, timestamp, Buffer.from(body), key).toString('base64')}`;
+    return { 'Idempotency-Key': id, 'webhook-id': id, 'webhook-timestamp': timestamp, 'webhook-signature': signature };
+  }
+
+  it('accepts a correctly signed delivery and records that it was signed', async () => {
+    const response = await deliver(running.url, { headers: signed(push.body) });
+    expect(response.status).toBe(202);
+    const { id } = (await response.json()) as { id: string };
+    expect((await running.pool.query('SELECT signed FROM webhook_deliveries WHERE id = $1', [id])).rows[0].signed).toBe(true);
+  });
+
+  it('refuses a tampered body, a stale timestamp and a missing signature with 401, storing nothing', async () => {
+    const tampered = await deliver(running.url, { headers: signed(push.body), body: push.body.replace('"push"', '"tag_push"') });
+    expect(tampered.status).toBe(401);
+    expect(await tampered.json()).toMatchObject({ code: 'signature_invalid' });
+    const stale = await deliver(running.url, { headers: signed(push.body, { timestamp: Math.floor(Date.now() / 1000) - 600 }) });
+    expect(stale.status).toBe(401);
+    expect(await stale.json()).toMatchObject({ code: 'signature_stale' });
+    const unsigned = await deliver(running.url, { headers: { 'Idempotency-Key': randomUUID() } });
+    expect(unsigned.status).toBe(401);
+    expect(await unsigned.json()).toMatchObject({ code: 'signature_missing' });
+    expect(await rows(running.pool)).toHaveLength(1);
+  });
+});
+
+describe('POST /webhook before a secret is configured', () => {
+  let running: Running;
+  beforeAll(async () => {
+    running = await startWith({});
+  });
+  afterAll(() => shutDown(running));
+
+  it('answers 503 and says what is missing, storing nothing', async () => {
+    const response = await deliver(running.url, { token: 'anything' });
+    expect(response.status).toBe(503);
+    expect(await response.json()).toMatchObject({ code: 'not_configured', error: expect.stringContaining('GITLAB_WEBHOOK_SECRET') });
+    expect(await rows(running.pool)).toHaveLength(0);
+  });
+});
