@@ -32,8 +32,32 @@ export async function createTestDatabase(server: TestServer): Promise<TestDataba
   return {
     url: url.toString(),
     name,
-    drop: () => withAdmin(server.url, (client) => client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)).then(() => undefined),
+    drop: () => withAdmin(server.url, (client) => dropPolitely(client, name)),
   };
+}
+
+/** A pool for a test database; a connection cut while the test tears down is expected, not a failure. */
+export function openPool(url: string): pg.Pool {
+  const pool = new pg.Pool({ connectionString: url });
+  pool.on('error', () => undefined);
+  return pool;
+}
+
+/**
+ * pool.end() returns before its sockets are closed: give sessions a moment to
+ * leave before forcing them out, so no test sees its connection killed.
+ */
+async function dropPolitely(client: pg.Client, name: string): Promise<void> {
+  for (let attempt = 0; attempt < 40; attempt += 1) {
+    try {
+      await client.query(`DROP DATABASE IF EXISTS ${name}`);
+      return;
+    } catch (error) {
+      if ((error as { code?: string }).code !== '55006') throw error; // 55006: database is being accessed
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  }
+  await client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
 }
 
 async function withAdmin<T>(serverUrl: string, work: (client: pg.Client) => Promise<T>): Promise<T> {

@@ -6,7 +6,7 @@ import { checkKeyMatchesDatabase, KEY_FILE_NAME, resolveEncryptionKey } from '..
 import { toEncryptionKey } from '../../../server/src/crypto/secret-box.js';
 import { BridgeError } from '../../../server/src/errors.js';
 import { migrate } from '../../../server/src/store/migrate.js';
-import { createTestDatabase, testServers, type TestDatabase } from '../../helpers/databases.js';
+import { createTestDatabase, openPool, testServers, type TestDatabase } from '../../helpers/databases.js';
 import { tempWorkDir } from '../../helpers/bridge-process.js';
 import { silentLog } from '../../helpers/silent-log.js';
 
@@ -41,7 +41,7 @@ describe.each(testServers())('the database remembers its encryption key on $labe
   let pool: pg.Pool;
   beforeEach(async () => {
     database = await createTestDatabase(server);
-    pool = new pg.Pool({ connectionString: database.url });
+    pool = openPool(database.url);
     await migrate(pool, silentLog);
   });
   afterEach(async () => {

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import pg from 'pg';
 import { signPayload } from '../../../server/src/gitlab/verify-webhook.js';
 import { runBridge, type BridgeProcess } from '../../helpers/bridge-process.js';
-import { createTestDatabase, testServers, type TestDatabase } from '../../helpers/databases.js';
+import { createTestDatabase, openPool, testServers, type TestDatabase } from '../../helpers/databases.js';
 import { webhookFixture } from '../../helpers/fixtures.js';
 
 interface Running {
@@ -22,7 +22,7 @@ async function startWith(env: Record<string, string>): Promise<Running> {
   const database = await createTestDatabase(testServers()[0]!);
   const bridge = runBridge(['start'], { DATABASE_URL: database.url, ...env });
   const { publicPort, internalPort } = await bridge.ready();
-  return { bridge, database, pool: new pg.Pool({ connectionString: database.url }), url: `http://127.0.0.1:${publicPort}/webhook`, internalPort };
+  return { bridge, database, pool: openPool(database.url), url: `http://127.0.0.1:${publicPort}/webhook`, internalPort };
 }
 async function shutDown(running: Running | undefined): Promise<void> {
   if (!running) return;

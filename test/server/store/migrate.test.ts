@@ -5,7 +5,7 @@ import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import pg from 'pg';
 import { BridgeError } from '../../../server/src/errors.js';
 import { loadMigrations, migrate, type Migration } from '../../../server/src/store/migrate.js';
-import { createTestDatabase, testServers, type TestDatabase } from '../../helpers/databases.js';
+import { createTestDatabase, openPool, testServers, type TestDatabase } from '../../helpers/databases.js';
 import { silentLog } from '../../helpers/silent-log.js';
 
 describe.each(testServers())('migrations on $label', (server) => {
@@ -14,7 +14,7 @@ describe.each(testServers())('migrations on $label', (server) => {
 
   beforeEach(async () => {
     database = await createTestDatabase(server);
-    pool = new pg.Pool({ connectionString: database.url });
+    pool = openPool(database.url);
   });
   afterEach(async () => {
     await pool.end();
@@ -42,7 +42,7 @@ describe.each(testServers())('migrations on $label', (server) => {
   });
 
   it('applies each migration exactly once when replicas migrate at the same moment', async () => {
-    const others = [1, 2, 3].map(() => new pg.Pool({ connectionString: database.url }));
+    const others = [1, 2, 3].map(() => openPool(database.url));
     try {
       const results = await Promise.all([pool, ...others].map((p) => migrate(p, silentLog)));
       const appliedCounts = results.map((r) => r.applied.length);
