@@ -100,6 +100,7 @@ describe('POST /webhook', () => {
     ['no X-Gitlab-Event (400)', { event: '' }, 400, 'missing_event'],
     ['a body that is not JSON (400)', { body: '{"object_kind": "push"' }, 400, 'bad_json'],
     ['a JSON array (400)', { body: '[1,2]' }, 400, 'bad_json'],
+    ['an empty body (400)', { body: '' }, 400, 'bad_json'],
     ['text/plain (415)', { headers: { 'Content-Type': 'text/plain' } }, 415, 'unsupported_media_type'],
     ['GET (405)', { method: 'GET' }, 405, 'method_not_allowed'],
   ] as const)('refuses %s and stores nothing', async (_name, options, status, code) => {
