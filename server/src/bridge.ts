@@ -5,7 +5,6 @@
  */
 import { describeSettings, type Config } from './config.js';
 import { checkKeyMatchesDatabase, resolveEncryptionKey } from './crypto/encryption-key.js';
-import type { EncryptionKey } from './crypto/secret-box.js';
 import { createInternalApp } from './http/internal-app.js';
 import { listen, type Listener } from './http/listener.js';
 import { createMetrics } from './http/metrics.js';
@@ -16,7 +15,7 @@ import { checkGitLabUrl } from './gitlab/check-gitlab-url.js';
 import { checkBotToken } from './mattermost/check-bot-token.js';
 import { createMattermostClient } from './mattermost/client.js';
 import { cached, checkReadiness, databaseCheck } from './readiness.js';
-import { openDatabase, type Database } from './store/database.js';
+import { openDatabase } from './store/database.js';
 import { migrate } from './store/migrate.js';
 import { storeDelivery } from './store/webhook-inbox.js';
 import { VERSION } from './version.js';
@@ -27,8 +26,6 @@ const REMOTE_CHECK_TTL_MS = 30_000;
 export interface Bridge {
   publicPort: number;
   internalPort: number;
-  database: Database;
-  encryptionKey: EncryptionKey;
   /** Idempotent. In-flight requests get until `deadlineMs` to finish. */
   stop(deadlineMs?: number): Promise<void>;
 }
@@ -93,8 +90,6 @@ export async function startBridge(config: Config, log: Logger): Promise<Bridge> 
     return {
       publicPort: publicListener.port,
       internalPort: internalListener.port,
-      database,
-      encryptionKey,
       stop: (deadlineMs = 7000) =>
         (stopping ??= (async () => {
           await Promise.all(listeners.map((listener) => listener.close(deadlineMs)));

@@ -6,14 +6,6 @@ export async function readSetting<T>(db: Queryable, key: string): Promise<T | un
   return result.rows[0]?.value;
 }
 
-export async function writeSetting(db: Queryable, key: string, value: unknown): Promise<void> {
-  await db.query(
-    `INSERT INTO settings (key, value) VALUES ($1, $2)
-     ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value, updated_at = now()`,
-    [key, JSON.stringify(value)],
-  );
-}
-
 /**
  * Stores `value` unless the key already has one, and returns whichever is
  * stored: the first replica to get there wins, the others learn its value.
