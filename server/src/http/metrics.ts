@@ -6,6 +6,8 @@ export interface Metrics {
   registry: Registry;
   /** Webhook deliveries by outcome (accepted, duplicate, rejected_<status>) and, once authenticated, event. */
   webhooks: Counter<'outcome' | 'event'>;
+  /** Channel post attempts by outcome: sent, retry (will be tried again), failed (given up). */
+  channelPosts: Counter<'outcome'>;
   /** Express middleware that times every request on one listener. */
   timeRequests(listener: string): (request: Request, response: Response, next: NextFunction) => void;
 }
@@ -34,9 +36,17 @@ export function createMetrics(version: string): Metrics {
     registers: [registry],
   });
 
+  const channelPosts = new Counter({
+    name: 'gitlab_bridge_channel_posts_total',
+    help: 'Channel post attempts by outcome: sent, retry (tried again later) or failed (given up)',
+    labelNames: ['outcome'],
+    registers: [registry],
+  });
+
   return {
     registry,
     webhooks,
+    channelPosts,
     timeRequests(listener) {
       return (request, response, next) => {
         const end = duration.startTimer({ listener, method: request.method });

@@ -1,0 +1,151 @@
+/**
+ * Posts a channel's queued posts, oldest first, while holding the channel's
+ * advisory lock (session-scoped: a replica that dies releases it with its
+ * connection). Exactly once: the attempt is recorded before each CreatePost,
+ * and a row whose last attempt has no known outcome is first looked for in the
+ * channel (our posts carry the outbox id in their props) before posting again.
+ */
+import type pg from 'pg';
+import type { Logger } from '../log.js';
+import { MattermostHttpError } from '../mattermost/client.js';
+import type { ChannelAccess, ChannelGateway } from '../mattermost/channel-gateway.js';
+import {
+  findThreadRoot,
+  forgetThreadRoot,
+  markAttemptStarted,
+  markFailed,
+  markRetry,
+  markSent,
+  oldestPending,
+  saveThreadRoot,
+  type OutboxRow,
+} from '../store/channel-outbox.js';
+import { recordSubscriptionFailure } from '../store/subscriptions.js';
+import { classifyFailure, GIVE_UP_AFTER_MS } from './retry-policy.js';
+
+const CHANNEL_LOCK = 0x67627032;
+/** Posts per channel before the lock is handed back, so one busy channel cannot starve the rest. */
+const POSTS_PER_TURN = 50;
+/** How far before a lost attempt to look for its post (clocks of bridge and Mattermost may differ). */
+const RECONCILE_MARGIN_MS = 5 * 60_000;
+const ACCESS_TTL_MS = 5 * 60_000;
+
+export type PostOutcome = 'sent' | 'retry' | 'failed';
+
+export interface ChannelDeliveryDeps {
+  pool: pg.Pool;
+  gateway: ChannelGateway;
+  log: Logger;
+  count?(outcome: PostOutcome): void;
+}
+
+export function createChannelDelivery(deps: ChannelDeliveryDeps) {
+  const access = new Map<string, { result: ChannelAccess; at: number }>();
+
+  async function canPost(channelId: string): Promise<ChannelAccess> {
+    const known = access.get(channelId);
+    if (known && Date.now() - known.at < ACCESS_TTL_MS) return known.result;
+    const result = await deps.gateway.ensureCanPost(channelId);
+    access.set(channelId, { result, at: Date.now() });
+    return result;
+  }
+
+  /** Delivers what is due in one channel; returns how many posts it attempted (0 also when another replica holds it). */
+  async function drainChannel(channelId: string): Promise<number> {
+    const client = await deps.pool.connect();
+    let broken: Error | undefined;
+    try {
+      const lock = await client.query<{ locked: boolean }>('SELECT pg_try_advisory_lock($1, hashtext($2)) AS locked', [CHANNEL_LOCK, channelId]);
+      if (!lock.rows[0]?.locked) return 0;
+      let attempted = 0;
+      try {
+        while (attempted < POSTS_PER_TURN) {
+          const row = await oldestPending(client, channelId);
+          if (!row?.due) break;
+          attempted++;
+          if ((await deliver(client, row)) === 'retry') break;
+        }
+      } finally {
+        await client.query('SELECT pg_advisory_unlock($1, hashtext($2))', [CHANNEL_LOCK, channelId]);
+      }
+      return attempted;
+    } catch (error) {
+      broken = error as Error;
+      throw error;
+    } finally {
+      client.release(broken);
+    }
+  }
+
+  async function deliver(db: pg.PoolClient, row: OutboxRow): Promise<PostOutcome> {
+    const log = deps.log.child({ outbox: row.id, channel: row.channel_id });
+    try {
+      const permission = await canPost(row.channel_id);
+      if (!permission.ok) return await fail(db, row, permission.reason, log);
+      if (row.confidential && permission.type === 'O') {
+        return await fail(db, row, 'confidential content is never posted in a public channel', log);
+      }
+
+      if (row.attempt_started_at) {
+        const found = await deps.gateway.findPost(row.channel_id, row.id, row.attempt_started_at.getTime() - RECONCILE_MARGIN_MS);
+        if (found) {
+          log.info({ post: found }, 'post from an attempt with a lost answer found; not posting again');
+          await finish(db, row, found, log);
+          return 'sent';
+        }
+      }
+
+      const root = row.thread_key ? await findThreadRoot(db, row.channel_id, row.thread_key) : null;
+      await markAttemptStarted(db, row.id);
+      let postId: string;
+      try {
+        postId = await deps.gateway.createPost({ channelId: row.channel_id, message: row.message, rootId: root?.postId ?? null, outboxId: row.id });
+      } catch (error) {
+        // The root was deleted in Mattermost: start a new thread with this post.
+        if (root && error instanceof MattermostHttpError && error.status === 400 && /root/i.test(`${error.serverErrorId} ${error.message}`)) {
+          await forgetThreadRoot(db, row.channel_id, row.thread_key!);
+          await markRetry(db, row.id, 0, false, 'thread root no longer exists; starting a new thread');
+          return 'retry';
+        }
+        throw error;
+      }
+      await finish(db, row, postId, log, root);
+      return 'sent';
+    } catch (error) {
+      const outcome = classifyFailure(error, row.attempts + 1);
+      if (error instanceof MattermostHttpError && (error.status === 403 || error.status === 404)) access.delete(row.channel_id);
+      const expired = Date.now() - row.created_at.getTime() > GIVE_UP_AFTER_MS;
+      if (outcome.kind === 'permanent' || expired) return await fail(db, row, outcome.reason, log);
+      log.warn({ reason: outcome.reason, retryInMs: outcome.delayMs, attempts: row.attempts + 1 }, 'post not delivered yet; will retry');
+      await markRetry(db, row.id, outcome.delayMs, outcome.uncertain, outcome.reason);
+      deps.count?.('retry');
+      return 'retry';
+    }
+  }
+
+  async function finish(db: pg.PoolClient, row: OutboxRow, postId: string, log: Logger, knownRoot?: { postId: string; message: string } | null): Promise<void> {
+    await markSent(db, row.id, postId);
+    deps.count?.('sent');
+    if (!row.thread_key) return;
+    const root = knownRoot === undefined ? await findThreadRoot(db, row.channel_id, row.thread_key) : knownRoot;
+    if (!root) {
+      await saveThreadRoot(db, row.channel_id, row.thread_key, postId, row.message);
+      return;
+    }
+    if (root.postId === postId || !row.thread_status) return;
+    // The root shows the object's current state; failing to edit it loses no post.
+    await deps.gateway
+      .editMessage(root.postId, `${root.message}\n\n${row.thread_status}`)
+      .catch((error: unknown) => log.warn({ err: error, root: root.postId }, 'could not update the thread root'));
+  }
+
+  async function fail(db: pg.PoolClient, row: OutboxRow, reason: string, log: Logger): Promise<PostOutcome> {
+    log.error({ reason }, 'post given up');
+    await markFailed(db, row.id, reason);
+    if (row.subscription_id) await recordSubscriptionFailure(db, row.subscription_id, reason);
+    deps.count?.('failed');
+    return 'failed';
+  }
+
+  return { drainChannel };
+}

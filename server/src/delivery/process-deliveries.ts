@@ -1,0 +1,118 @@
+/**
+ * Turns stored webhook deliveries into queued channel posts. One replica at a
+ * time (a transaction-scoped advisory lock) so posts are queued in the order
+ * GitLab's deliveries were stored; each delivery is handled in its own
+ * savepoint so one bad payload never holds up the others.
+ */
+import type pg from 'pg';
+import type { GitLabEvent } from '../gitlab/events/event.js';
+import { isIgnored } from '../gitlab/events/event.js';
+import { parseEvent } from '../gitlab/events/parse-event.js';
+import type { Logger } from '../log.js';
+import { renderPost } from '../render/render-post.js';
+import { coveringPaths, eventPath, matchSubscription } from '../rules/match-subscription.js';
+import { enqueuePosts } from '../store/channel-outbox.js';
+import type { Queryable } from '../store/queryable.js';
+import { findCandidates } from '../store/subscriptions.js';
+import { readObjectStatus, recordRefPipeline, writeObjectStatus } from '../store/tracked-objects.js';
+import { advanceStatus, objectKey, renderStatusLine } from './object-status.js';
+import { planPosts } from './plan-posts.js';
+
+/** Arbitrary, fixed: the advisory lock that makes processing single-file across replicas. */
+const PROCESS_LOCK = 0x67627031;
+const BATCH = 100;
+/** A delivery that fails this often (a bug, not an outage) is set aside with its error. */
+const MAX_ATTEMPTS = 5;
+const FINISHED_PIPELINE = new Set(['success', 'failed', 'canceled', 'skipped']);
+
+interface DeliveryRow {
+  id: string;
+  event: string;
+  payload: unknown;
+  attempts: number;
+  idempotency_key: string | null;
+  event_uuid: string | null;
+}
+
+/** Processes one batch; returns how many deliveries it took (0 = nothing to do, or another replica is at it). */
+export async function processDeliveries(pool: pg.Pool, log: Logger, gitlabUrl: string): Promise<number> {
+  const client = await pool.connect();
+  let broken: Error | undefined;
+  try {
+    await client.query('BEGIN');
+    const lock = await client.query<{ locked: boolean }>('SELECT pg_try_advisory_xact_lock($1) AS locked', [PROCESS_LOCK]);
+    if (!lock.rows[0]?.locked) {
+      await client.query('ROLLBACK');
+      return 0;
+    }
+    const { rows } = await client.query<DeliveryRow>(
+      `SELECT id, event, payload, attempts, idempotency_key, event_uuid FROM webhook_deliveries
+       WHERE processed_at IS NULL ORDER BY id LIMIT $1 FOR UPDATE`,
+      [BATCH],
+    );
+    for (const row of rows) {
+      const deliveryLog = log.child({ delivery: row.id, event: row.event, correlationId: row.idempotency_key ?? row.event_uuid ?? undefined });
+      await client.query('SAVEPOINT delivery');
+      try {
+        await handleDelivery(client, row, deliveryLog, gitlabUrl);
+        await client.query('UPDATE webhook_deliveries SET processed_at = now(), attempts = attempts + 1 WHERE id = $1', [row.id]);
+        await client.query('RELEASE SAVEPOINT delivery');
+      } catch (error) {
+        await client.query('ROLLBACK TO SAVEPOINT delivery');
+        const giveUp = row.attempts + 1 >= MAX_ATTEMPTS;
+        deliveryLog.error({ err: error, attempts: row.attempts + 1, givenUp: giveUp }, 'webhook delivery could not be processed');
+        await client.query(
+          `UPDATE webhook_deliveries SET attempts = attempts + 1, last_error = $2, processed_at = CASE WHEN $3 THEN now() END WHERE id = $1`,
+          [row.id, String((error as Error).message ?? error).slice(0, 1000), giveUp],
+        );
+      }
+    }
+    await client.query('COMMIT');
+    return rows.length;
+  } catch (error) {
+    broken = error as Error;
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw error;
+  } finally {
+    client.release(broken);
+  }
+}
+
+async function handleDelivery(db: Queryable, row: DeliveryRow, log: Logger, gitlabUrl: string): Promise<void> {
+  const parsed = parseEvent(row.event, row.payload);
+  if (isIgnored(parsed)) {
+    if (parsed.ignored.startsWith('unknown event kind')) log.info({ reason: parsed.ignored }, 'webhook of an unknown kind acknowledged and ignored');
+    else log.debug({ reason: parsed.ignored }, 'webhook needs no post');
+    return;
+  }
+  const event = await detectFixedPipeline(db, parsed);
+
+  const path = eventPath(event);
+  const candidates = path ? await findCandidates(db, coveringPaths(path), event.project?.id ?? null) : [];
+  const wanted = candidates.filter((subscription) => {
+    const verdict = matchSubscription(subscription, event);
+    if (!verdict.wanted) log.debug({ subscription: subscription.id, reason: verdict.reason }, 'subscription skips event');
+    return verdict.wanted;
+  });
+
+  let thread: { key: string; status: string | null } | null = null;
+  const key = objectKey(event);
+  if (key) {
+    const status = advanceStatus(await readObjectStatus(db, key), event);
+    if (status) await writeObjectStatus(db, key, status);
+    thread = { key, status: status ? renderStatusLine(status) : null };
+  }
+  const posts = planPosts(event, wanted, (wantedEvent, style) => renderPost(wantedEvent, style, { gitlabUrl }), thread);
+  const queued = await enqueuePosts(db, row.id, posts);
+  log.info({ kind: event.kind, action: event.action, key: event.key, channels: posts.length, queued }, 'webhook processed');
+}
+
+/** A ref's pipeline succeeding after its previous one failed is reported as "fixed". */
+async function detectFixedPipeline(db: Queryable, event: GitLabEvent): Promise<GitLabEvent> {
+  if (event.details.kind !== 'pipeline' || !event.ref || !FINISHED_PIPELINE.has(event.action)) return event;
+  const pipelineId = event.details.id;
+  const project = String(event.project?.id ?? event.project?.path.toLowerCase() ?? '');
+  if (!project) return event;
+  const { previous } = await recordRefPipeline(db, project, event.ref, pipelineId, event.action);
+  return event.action === 'success' && previous === 'failed' ? { ...event, action: 'fixed' } : event;
+}

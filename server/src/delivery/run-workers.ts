@@ -1,0 +1,127 @@
+/**
+ * Runs the two halves of channel delivery in this process: turning stored
+ * webhooks into queued posts, and posting them. Both wake on PostgreSQL
+ * notifications (triggers in migration 0004, so every replica hears about work
+ * any replica stored) and on a slow timer as a safety net.
+ */
+import type pg from 'pg';
+import type { Logger } from '../log.js';
+import type { ChannelGateway } from '../mattermost/channel-gateway.js';
+import { dueChannels } from '../store/channel-outbox.js';
+import { createChannelDelivery, type PostOutcome } from './deliver-channel-posts.js';
+import { processDeliveries } from './process-deliveries.js';
+
+const SAFETY_POLL_MS = 2000;
+const CHANNELS_PER_PASS = 100;
+const CONCURRENT_CHANNELS = 8;
+const RELISTEN_DELAY_MS = 1000;
+
+export interface WorkerDeps {
+  pool: pg.Pool;
+  /** Null while Mattermost is not configured: webhooks are processed and posts wait. */
+  gateway: ChannelGateway | null;
+  log: Logger;
+  /** For links in posts about GitLab objects whose payloads carry no URL (members, groups). */
+  gitlabUrl: string;
+  countPost?(outcome: PostOutcome): void;
+}
+
+export interface Workers {
+  stop(): Promise<void>;
+}
+
+export function startWorkers(deps: WorkerDeps): Workers {
+  const log = deps.log.child({ component: 'delivery' });
+  let stopped = false;
+  const delivery = deps.gateway ? createChannelDelivery({ pool: deps.pool, gateway: deps.gateway, log, count: deps.countPost }) : null;
+
+  const processing = loop('processing', async () => {
+    const taken = await processDeliveries(deps.pool, log, deps.gitlabUrl);
+    return { again: taken > 0, wakeAt: null };
+  });
+  const posting = loop('posting', async () => {
+    if (!delivery) return { again: false, wakeAt: null };
+    const { due, nextAt } = await dueChannels(deps.pool, CHANNELS_PER_PASS);
+    let attempted = 0;
+    for (let start = 0; start < due.length && !stopped; start += CONCURRENT_CHANNELS) {
+      const counts = await Promise.all(due.slice(start, start + CONCURRENT_CHANNELS).map((channel) => delivery.drainChannel(channel)));
+      attempted += counts.reduce((sum, count) => sum + count, 0);
+    }
+    return { again: attempted > 0, wakeAt: nextAt };
+  });
+
+  let listener: pg.PoolClient | undefined;
+  let relisten: NodeJS.Timeout | undefined;
+  const listen = async () => {
+    try {
+      const client = await deps.pool.connect();
+      if (stopped) return client.release();
+      listener = client;
+      client.on('notification', (message) => (message.channel === 'gitlab_bridge_inbox' ? processing.kick() : posting.kick()));
+      client.on('error', (error) => {
+        log.warn({ err: error }, 'lost the PostgreSQL notification connection; reconnecting');
+        client.release(error);
+        listener = undefined;
+        if (!stopped) relisten = setTimeout(() => void listen(), RELISTEN_DELAY_MS);
+      });
+      await client.query('LISTEN gitlab_bridge_inbox');
+      await client.query('LISTEN gitlab_bridge_outbox');
+    } catch (error) {
+      log.warn({ err: error }, 'could not listen for PostgreSQL notifications; polling meanwhile');
+      if (!stopped) relisten = setTimeout(() => void listen(), RELISTEN_DELAY_MS);
+    }
+  };
+  void listen();
+  processing.kick();
+  posting.kick();
+
+  function loop(name: string, pass: () => Promise<{ again: boolean; wakeAt: Date | null }>) {
+    let running: Promise<void> | undefined;
+    let pending = false;
+    let timer: NodeJS.Timeout | undefined;
+    const schedule = (delayMs: number) => {
+      clearTimeout(timer);
+      if (!stopped) timer = setTimeout(kick, Math.max(0, delayMs));
+    };
+    function kick(): void {
+      if (stopped) return;
+      if (running) {
+        pending = true;
+        return;
+      }
+      running = (async () => {
+        let delay = SAFETY_POLL_MS;
+        try {
+          do {
+            pending = false;
+            const result = await pass();
+            if (result.again) pending = true;
+            if (result.wakeAt) delay = Math.min(SAFETY_POLL_MS, result.wakeAt.getTime() - Date.now());
+          } while (pending && !stopped);
+        } catch (error) {
+          if (!stopped) log.error({ err: error, loop: name }, 'delivery loop failed; retrying shortly');
+        } finally {
+          running = undefined;
+          schedule(delay);
+        }
+      })();
+    }
+    return {
+      kick,
+      async stop() {
+        clearTimeout(timer);
+        await running;
+      },
+    };
+  }
+
+  return {
+    async stop() {
+      stopped = true;
+      clearTimeout(relisten);
+      await Promise.all([processing.stop(), posting.stop()]);
+      listener?.release();
+      listener = undefined;
+    },
+  };
+}

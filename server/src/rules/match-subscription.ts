@@ -1,0 +1,104 @@
+/**
+ * Does this subscription want this event? Pure: the store narrows candidates by
+ * path (indexed), these rules decide. Each refusal names its reason, which the
+ * processor logs at debug level so "why was this not posted?" has an answer.
+ */
+import type { GitLabEvent } from '../gitlab/events/event.js';
+import { matchesGlob, pathOrAncestorMatches } from './glob.js';
+import { DEFAULT_EVENTS, DEFAULT_PIPELINE_STATUSES, type Subscription } from './subscription.js';
+
+export type Verdict = { wanted: true } | { wanted: false; reason: string };
+
+const WANTED: Verdict = { wanted: true };
+const refuse = (reason: string): Verdict => ({ wanted: false, reason });
+
+/** Kinds whose `ref` is a branch the `branches` filter applies to. */
+const BRANCH_KINDS = new Set(['push', 'pipeline', 'job', 'deployment']);
+
+export function matchSubscription(subscription: Subscription, event: GitLabEvent): Verdict {
+  const path = eventPath(event);
+  if (!path || !covers(subscription, path)) return refuse('outside the subscribed project or group');
+  const { filters } = subscription;
+  if (filters.exclude?.length && pathOrAncestorMatches(path, filters.exclude)) return refuse('excluded path');
+
+  if (!isPublic(event) && !subscription.privateAccess) return refuse('not public, and the subscriber was not shown to have access');
+  if ((event.confidential || event.internal) && !subscription.confidential) return refuse('confidential or internal, not opted in');
+
+  const readyTransition = draftChange(event) === 'to_ready';
+  const events = filters.events?.length ? filters.events : DEFAULT_EVENTS;
+  const asOpened = filters.drafts === 'ready' && readyTransition;
+  if (!wantsKind(events, event.kind, event.action) && !(asOpened && wantsKind(events, event.kind, 'opened'))) {
+    return refuse(`event ${event.kind}:${event.action} not selected`);
+  }
+
+  if (event.kind === 'pipeline') {
+    const statuses = filters.pipelines?.length ? filters.pipelines : DEFAULT_PIPELINE_STATUSES;
+    const status = event.action;
+    const ok = statuses.some((wanted) => wanted === status || (status === 'fixed' && wanted === 'success'));
+    if (!ok) return refuse(`pipeline status ${status} not selected`);
+  }
+
+  if (BRANCH_KINDS.has(event.kind) && event.ref !== null) {
+    if (filters.branches?.length) {
+      if (!matchesGlob(event.ref, filters.branches)) return refuse(`branch ${event.ref} not selected`);
+    } else if (event.kind === 'pipeline' && !onDefaultBranchOrMergeRequest(event)) {
+      return refuse('pipeline neither on the default branch nor for a merge request');
+    }
+  }
+
+  if (filters.labels?.length && event.target) {
+    const have = new Set(event.labels.map((label) => label.toLowerCase()));
+    const want = filters.labels.map((label) => label.toLowerCase());
+    const ok = filters.labelsMatch === 'all' ? want.every((label) => have.has(label)) : want.some((label) => have.has(label));
+    if (!ok) return refuse('labels do not match');
+  }
+
+  if (event.target?.type === 'merge_request' && event.target.draft && (filters.drafts === 'exclude' || filters.drafts === 'ready')) {
+    return refuse('draft merge request');
+  }
+
+  if (filters.excludeAuthors?.length) {
+    const excluded = new Set(filters.excludeAuthors.map((name) => name.toLowerCase().replace(/^@/, '')));
+    const people = [event.actor?.username, event.target?.author?.username].filter((name): name is string => !!name);
+    if (people.some((name) => excluded.has(name.toLowerCase()))) return refuse('author excluded');
+  }
+  return WANTED;
+}
+
+/** The full path an event is about: its project, else its group. */
+export function eventPath(event: GitLabEvent): string | null {
+  return (event.project?.path ?? event.group?.path ?? null)?.toLowerCase() ?? null;
+}
+
+/** A project subscription covers its project; a group one its group and everything below it. */
+export function covers(subscription: Pick<Subscription, 'targetKind' | 'targetPath'>, path: string): boolean {
+  const lower = path.toLowerCase();
+  if (subscription.targetKind === 'project') return lower === subscription.targetPath;
+  return lower === subscription.targetPath || lower.startsWith(`${subscription.targetPath}/`);
+}
+
+/** The paths a subscription must have for `path` to be covered: itself and each ancestor namespace. */
+export function coveringPaths(path: string): string[] {
+  const segments = path.toLowerCase().split('/');
+  return segments.map((_, index) => segments.slice(0, index + 1).join('/'));
+}
+
+function wantsKind(events: readonly string[], kind: string, action: string): boolean {
+  return events.some((entry) => entry === kind || entry === `${kind}:${action}`);
+}
+
+function isPublic(event: GitLabEvent): boolean {
+  // Group-level and system events carry no visibility: treat them as private.
+  return event.project?.visibility === 'public';
+}
+
+function onDefaultBranchOrMergeRequest(event: GitLabEvent): boolean {
+  if (event.target?.type === 'merge_request') return true;
+  const defaultBranch = event.project?.defaultBranch;
+  // Without knowing the default branch, the usual names stand in for it.
+  return defaultBranch ? event.ref === defaultBranch : event.ref === 'main' || event.ref === 'master';
+}
+
+function draftChange(event: GitLabEvent): string | null {
+  return event.details.kind === 'merge_request' ? event.details.changes.draft : null;
+}

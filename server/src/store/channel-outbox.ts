@@ -1,0 +1,110 @@
+/** The channel outbox and its thread roots (migration 0004). */
+import type { PlannedPost } from '../delivery/plan-posts.js';
+import type { Queryable } from './queryable.js';
+
+export interface OutboxRow {
+  id: string;
+  channel_id: string;
+  subscription_id: string | null;
+  message: string;
+  thread_key: string | null;
+  thread_status: string | null;
+  confidential: boolean;
+  attempts: number;
+  next_attempt_at: Date;
+  attempt_started_at: Date | null;
+  created_at: Date;
+}
+
+/** Queues posts; a post already queued for the same (event, channel) is left as it is. */
+export async function enqueuePosts(db: Queryable, deliveryId: string, posts: readonly PlannedPost[]): Promise<number> {
+  if (posts.length === 0) return 0;
+  const result = await db.query(
+    `INSERT INTO channel_outbox (event_key, channel_id, subscription_id, delivery_id, message, thread_key, thread_status, confidential)
+     SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[], $4::bigint[], $5::text[], $6::text[], $7::text[], $8::boolean[])
+     ORDER BY 1
+     ON CONFLICT (event_key, channel_id) DO NOTHING`,
+    [
+      posts.map((post) => post.eventKey),
+      posts.map((post) => post.channelId),
+      posts.map((post) => post.subscriptionId),
+      posts.map(() => deliveryId),
+      posts.map((post) => post.message),
+      posts.map((post) => post.threadKey),
+      posts.map((post) => post.threadStatus),
+      posts.map((post) => post.confidential),
+    ],
+  );
+  return result.rowCount ?? 0;
+}
+
+/** Channels whose oldest pending post is due, most overdue first; and when the next one will be. */
+export async function dueChannels(db: Queryable, limit: number): Promise<{ due: string[]; nextAt: Date | null }> {
+  const result = await db.query<{ channel_id: string; next_attempt_at: Date; due: boolean }>(
+    `SELECT channel_id, next_attempt_at, next_attempt_at <= now() AS due FROM (
+       SELECT DISTINCT ON (channel_id) channel_id, next_attempt_at FROM channel_outbox
+       WHERE state = 'pending' ORDER BY channel_id, id
+     ) heads ORDER BY next_attempt_at LIMIT $1`,
+    [limit],
+  );
+  const due = result.rows.filter((row) => row.due).map((row) => row.channel_id);
+  const waiting = result.rows.find((row) => !row.due);
+  return { due, nextAt: waiting?.next_attempt_at ?? null };
+}
+
+export async function oldestPending(db: Queryable, channelId: string): Promise<(OutboxRow & { due: boolean }) | null> {
+  const result = await db.query<OutboxRow & { due: boolean }>(
+    `SELECT id, channel_id, subscription_id, message, thread_key, thread_status, confidential, attempts,
+            next_attempt_at, attempt_started_at, created_at, next_attempt_at <= now() AS due
+     FROM channel_outbox WHERE channel_id = $1 AND state = 'pending' ORDER BY id LIMIT 1`,
+    [channelId],
+  );
+  return result.rows[0] ?? null;
+}
+
+/** Recorded (and committed) before the call, so a crash leaves "outcome unknown" behind. */
+export async function markAttemptStarted(db: Queryable, id: string): Promise<Date> {
+  const result = await db.query<{ attempt_started_at: Date }>(
+    'UPDATE channel_outbox SET attempt_started_at = now(), attempts = attempts + 1 WHERE id = $1 RETURNING attempt_started_at',
+    [id],
+  );
+  return result.rows[0]!.attempt_started_at;
+}
+
+export async function markSent(db: Queryable, id: string, postId: string): Promise<void> {
+  await db.query("UPDATE channel_outbox SET state = 'sent', post_id = $2, sent_at = now(), last_error = NULL WHERE id = $1", [id, postId]);
+}
+
+export async function markRetry(db: Queryable, id: string, delayMs: number, uncertain: boolean, error: string): Promise<void> {
+  await db.query(
+    `UPDATE channel_outbox SET next_attempt_at = now() + $2 * interval '1 millisecond', last_error = $3,
+            attempt_started_at = CASE WHEN $4 THEN attempt_started_at ELSE NULL END
+     WHERE id = $1`,
+    [id, delayMs, error, uncertain],
+  );
+}
+
+export async function markFailed(db: Queryable, id: string, error: string): Promise<void> {
+  await db.query("UPDATE channel_outbox SET state = 'failed', last_error = $2 WHERE id = $1", [id, error]);
+}
+
+export async function findThreadRoot(db: Queryable, channelId: string, threadKey: string): Promise<{ postId: string; message: string } | null> {
+  const result = await db.query<{ root_post_id: string; root_message: string }>(
+    'SELECT root_post_id, root_message FROM channel_threads WHERE channel_id = $1 AND thread_key = $2',
+    [channelId, threadKey],
+  );
+  const row = result.rows[0];
+  return row ? { postId: row.root_post_id, message: row.root_message } : null;
+}
+
+export async function saveThreadRoot(db: Queryable, channelId: string, threadKey: string, postId: string, message: string): Promise<void> {
+  await db.query(
+    `INSERT INTO channel_threads (channel_id, thread_key, root_post_id, root_message) VALUES ($1, $2, $3, $4)
+     ON CONFLICT (channel_id, thread_key) DO UPDATE SET root_post_id = $3, root_message = $4, updated_at = now()`,
+    [channelId, threadKey, postId, message],
+  );
+}
+
+export async function forgetThreadRoot(db: Queryable, channelId: string, threadKey: string): Promise<void> {
+  await db.query('DELETE FROM channel_threads WHERE channel_id = $1 AND thread_key = $2', [channelId, threadKey]);
+}

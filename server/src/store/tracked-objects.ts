@@ -1,0 +1,42 @@
+/** Per-object state folded from events (migration 0004): MR/issue status, last pipeline per ref. */
+import type { ObjectStatus } from '../delivery/object-status.js';
+import type { Queryable } from './queryable.js';
+
+export async function readObjectStatus(db: Queryable, key: string): Promise<ObjectStatus | null> {
+  const result = await db.query<{ state: ObjectStatus }>('SELECT state FROM tracked_objects WHERE object_key = $1 FOR UPDATE', [key]);
+  return result.rows[0]?.state ?? null;
+}
+
+export async function writeObjectStatus(db: Queryable, key: string, status: ObjectStatus): Promise<void> {
+  await db.query(
+    `INSERT INTO tracked_objects (object_key, state) VALUES ($1, $2)
+     ON CONFLICT (object_key) DO UPDATE SET state = $2, updated_at = now()`,
+    [key, JSON.stringify(status)],
+  );
+}
+
+/**
+ * Records a finished pipeline for its ref and returns the status of the ref's
+ * previous finished pipeline. An older pipeline finishing late changes nothing.
+ */
+export async function recordRefPipeline(
+  db: Queryable,
+  projectKey: string,
+  ref: string,
+  pipelineId: number,
+  status: string,
+): Promise<{ previous: string | null; latest: boolean }> {
+  const before = await db.query<{ pipeline_id: string; status: string }>(
+    'SELECT pipeline_id, status FROM ref_pipelines WHERE project_key = $1 AND ref = $2 FOR UPDATE',
+    [projectKey, ref],
+  );
+  const row = before.rows[0];
+  if (row && Number(row.pipeline_id) > pipelineId) return { previous: null, latest: false };
+  if (row && Number(row.pipeline_id) === pipelineId) return { previous: null, latest: true };
+  await db.query(
+    `INSERT INTO ref_pipelines (project_key, ref, pipeline_id, status) VALUES ($1, $2, $3, $4)
+     ON CONFLICT (project_key, ref) DO UPDATE SET pipeline_id = $3, status = $4, updated_at = now()`,
+    [projectKey, ref, pipelineId, status],
+  );
+  return { previous: row?.status ?? null, latest: true };
+}
