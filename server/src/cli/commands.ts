@@ -5,6 +5,8 @@ export interface CommandSpec {
   usage: string;
   details: string;
   options: Record<string, { type: 'boolean' | 'string'; short?: string; description: string }>;
+  /** Names the positional arguments the command takes, if any. */
+  positionals?: string[];
 }
 
 const HELP_OPTION = { help: { type: 'boolean', short: 'h', description: 'show this help' } } as const;
@@ -32,6 +34,23 @@ export const COMMANDS: CommandSpec[] = [
       'exits. `start` does the same on its own; this is for deployments that migrate first.',
     ].join('\n'),
     options: { ...HELP_OPTION },
+  },
+  {
+    name: 'render',
+    summary: 'print the Mattermost posts a webhook payload would make',
+    usage: 'gitlab-bridge render --event "<X-Gitlab-Event>" [--style full|compact|title] <payload.json>',
+    details: [
+      'Reads a GitLab webhook payload (a file, or - for stdin) and prints, as JSON, the posts the',
+      'bridge would make for it in a channel subscribed with every event and feature on. Needs no',
+      'database, Mattermost or GitLab: handy to check a payload or to preview a new GitLab version.',
+    ].join('\n'),
+    options: {
+      event: { type: 'string', description: 'the X-Gitlab-Event header the payload came with, e.g. "Merge Request Hook"' },
+      style: { type: 'string', description: 'full (default), compact or title' },
+      'gitlab-url': { type: 'string', description: 'GitLab base URL for links in payloads that carry none (member and group events)' },
+      ...HELP_OPTION,
+    },
+    positionals: ['payload.json'],
   },
 ];
 

@@ -7,6 +7,7 @@ import { BridgeError, describeError, exitStatusFor } from '../errors.js';
 import { VERSION } from '../version.js';
 import { COMMANDS, commandHelp, generalHelp, type CommandSpec } from './commands.js';
 import { runMigrate } from './migrate.js';
+import { runRender } from './render.js';
 import { runStart } from './start.js';
 
 export interface Io {
@@ -14,9 +15,16 @@ export interface Io {
   err(text: string): void;
 }
 
-const RUNNERS: Record<string, () => Promise<number>> = {
-  start: runStart,
-  migrate: runMigrate,
+export interface Invocation {
+  values: Record<string, unknown>;
+  positionals: string[];
+  io: Io;
+}
+
+const RUNNERS: Record<string, (invocation: Invocation) => Promise<number>> = {
+  start: () => runStart(),
+  migrate: () => runMigrate(),
+  render: (invocation) => runRender(invocation),
 };
 
 export async function main(argv: string[], io: Io): Promise<number> {
@@ -30,7 +38,7 @@ export async function main(argv: string[], io: Io): Promise<number> {
 
 async function dispatch(argv: string[], io: Io): Promise<number> {
   const [first, ...rest] = argv;
-  if (first === undefined) return RUNNERS.start!();
+  if (first === undefined) return RUNNERS.start!({ values: {}, positionals: [], io });
   if (first === '-h' || first === '--help') return print(io, generalHelp(VERSION));
   if (first === '-v' || first === '--version') return print(io, VERSION);
   if (first === 'help') {
@@ -41,9 +49,9 @@ async function dispatch(argv: string[], io: Io): Promise<number> {
     throw usage(`unknown option '${first}' (try 'gitlab-bridge --help')`);
   }
   const command = findCommand(first);
-  const values = parseOptions(command, rest);
+  const { values, positionals } = parseOptions(command, rest);
   if (values.help) return print(io, commandHelp(command));
-  return RUNNERS[command.name]!();
+  return RUNNERS[command.name]!({ values, positionals, io });
 }
 
 function findCommand(name: string): CommandSpec {
@@ -52,14 +60,19 @@ function findCommand(name: string): CommandSpec {
   return command;
 }
 
-function parseOptions(command: CommandSpec, args: string[]): Record<string, unknown> {
+function parseOptions(command: CommandSpec, args: string[]): { values: Record<string, unknown>; positionals: string[] } {
+  let parsed: { values: Record<string, unknown>; positionals: string[] };
   try {
-    return parseArgs({ args, options: command.options, strict: true, allowPositionals: false }).values;
+    parsed = parseArgs({ args, options: command.options, strict: true, allowPositionals: (command.positionals?.length ?? 0) > 0 });
   } catch (error) {
     // parseArgs explains the mistake in a long sentence; keep its first clause.
     const reason = (error as Error).message.split('. ')[0]!.replace(/^Unknown option/, 'unknown option');
     throw usage(`${command.name}: ${reason} (try 'gitlab-bridge ${command.name} --help')`);
   }
+  if (parsed.positionals.length > (command.positionals?.length ?? 0)) {
+    throw usage(`${command.name}: unexpected argument '${parsed.positionals.at(-1)}' (try 'gitlab-bridge ${command.name} --help')`);
+  }
+  return parsed;
 }
 
 function usage(message: string): BridgeError {
