@@ -11,12 +11,13 @@ import { parseEvent } from '../gitlab/events/parse-event.js';
 import type { Logger } from '../log.js';
 import { renderPost } from '../render/render-post.js';
 import { coveringPaths, eventPath, matchSubscription } from '../rules/match-subscription.js';
+import type { Subscription } from '../rules/subscription.js';
 import { enqueuePosts } from '../store/channel-outbox.js';
 import type { Queryable } from '../store/queryable.js';
 import { findCandidates } from '../store/subscriptions.js';
 import { readObjectStatus, recordRefPipeline, writeObjectStatus } from '../store/tracked-objects.js';
-import { advanceStatus, objectKey, renderStatusLine } from './object-status.js';
-import { planPosts } from './plan-posts.js';
+import { advanceStatus, objectKey, renderStatusLine, type ObjectStatus } from './object-status.js';
+import { planPosts, type PlannedPost } from './plan-posts.js';
 
 /** Arbitrary, fixed: the advisory lock that makes processing single-file across replicas. */
 const PROCESS_LOCK = 0x67627031;
@@ -34,7 +35,12 @@ interface DeliveryRow {
   event_uuid: string | null;
 }
 
-/** Processes one batch; returns how many deliveries it took (0 = nothing to do, or another replica is at it). */
+/**
+ * Processes one batch; returns how many deliveries it took (0 = nothing to do,
+ * or another replica is at it). The batch is handled with shared look-ups and
+ * one write of each kind; if anything in it fails, it is redone one delivery
+ * at a time so the failing one is isolated and the rest go through.
+ */
 export async function processDeliveries(pool: pg.Pool, log: Logger, gitlabUrl: string): Promise<number> {
   const client = await pool.connect();
   let broken: Error | undefined;
@@ -50,22 +56,16 @@ export async function processDeliveries(pool: pg.Pool, log: Logger, gitlabUrl: s
        WHERE processed_at IS NULL ORDER BY id LIMIT $1 FOR UPDATE`,
       [BATCH],
     );
-    for (const row of rows) {
-      const deliveryLog = log.child({ delivery: row.id, event: row.event, correlationId: row.idempotency_key ?? row.event_uuid ?? undefined });
-      await client.query('SAVEPOINT delivery');
-      try {
-        await handleDelivery(client, row, deliveryLog, gitlabUrl);
-        await client.query('UPDATE webhook_deliveries SET processed_at = now(), attempts = attempts + 1 WHERE id = $1', [row.id]);
-        await client.query('RELEASE SAVEPOINT delivery');
-      } catch (error) {
-        await client.query('ROLLBACK TO SAVEPOINT delivery');
-        const giveUp = row.attempts + 1 >= MAX_ATTEMPTS;
-        deliveryLog.error({ err: error, attempts: row.attempts + 1, givenUp: giveUp }, 'webhook delivery could not be processed');
-        await client.query(
-          `UPDATE webhook_deliveries SET attempts = attempts + 1, last_error = $2, processed_at = CASE WHEN $3 THEN now() END WHERE id = $1`,
-          [row.id, String((error as Error).message ?? error).slice(0, 1000), giveUp],
-        );
-      }
+    const logFor = (row: DeliveryRow) => log.child({ delivery: row.id, event: row.event, correlationId: row.idempotency_key ?? row.event_uuid ?? undefined });
+    await client.query('SAVEPOINT batch');
+    try {
+      const batch = new Batch(client);
+      for (const row of rows) await planDelivery(batch, row, logFor(row), gitlabUrl);
+      await batch.write(rows.map((row) => row.id));
+      await client.query('RELEASE SAVEPOINT batch');
+    } catch {
+      await client.query('ROLLBACK TO SAVEPOINT batch');
+      for (const row of rows) await processAlone(client, row, logFor(row), gitlabUrl);
     }
     await client.query('COMMIT');
     return rows.length;
@@ -78,17 +78,68 @@ export async function processDeliveries(pool: pg.Pool, log: Logger, gitlabUrl: s
   }
 }
 
-async function handleDelivery(db: Queryable, row: DeliveryRow, log: Logger, gitlabUrl: string): Promise<void> {
+async function processAlone(client: pg.PoolClient, row: DeliveryRow, log: Logger, gitlabUrl: string): Promise<void> {
+  await client.query('SAVEPOINT delivery');
+  try {
+    const batch = new Batch(client);
+    await planDelivery(batch, row, log, gitlabUrl);
+    await batch.write([row.id]);
+    await client.query('RELEASE SAVEPOINT delivery');
+  } catch (error) {
+    await client.query('ROLLBACK TO SAVEPOINT delivery');
+    const giveUp = row.attempts + 1 >= MAX_ATTEMPTS;
+    log.error({ err: error, attempts: row.attempts + 1, givenUp: giveUp }, 'webhook delivery could not be processed');
+    await client.query(
+      `UPDATE webhook_deliveries SET attempts = attempts + 1, last_error = $2, processed_at = CASE WHEN $3 THEN now() END WHERE id = $1`,
+      [row.id, String((error as Error).message ?? error).slice(0, 1000), giveUp],
+    );
+  }
+}
+
+/** Look-ups shared by a batch's deliveries, and the writes they add up to. */
+class Batch {
+  private readonly candidates = new Map<string, Promise<Subscription[]>>();
+  private readonly statuses = new Map<string, ObjectStatus | null>();
+  private readonly posts: { deliveryId: string; post: PlannedPost }[] = [];
+
+  constructor(readonly db: Queryable) {}
+
+  findCandidates(paths: string[], projectId: number | null): Promise<Subscription[]> {
+    const key = `${paths.join('\n')}\n${projectId ?? ''}`;
+    let found = this.candidates.get(key);
+    if (!found) this.candidates.set(key, (found = findCandidates(this.db, paths, projectId)));
+    return found;
+  }
+
+  async advanceStatus(key: string, event: GitLabEvent): Promise<ObjectStatus | null> {
+    const previous = this.statuses.has(key) ? this.statuses.get(key)! : await readObjectStatus(this.db, key);
+    const next = advanceStatus(previous, event);
+    this.statuses.set(key, next);
+    return next;
+  }
+
+  queue(deliveryId: string, posts: PlannedPost[]): void {
+    for (const post of posts) this.posts.push({ deliveryId, post });
+  }
+
+  async write(deliveryIds: string[]): Promise<void> {
+    for (const [key, status] of this.statuses) if (status) await writeObjectStatus(this.db, key, status);
+    await enqueuePosts(this.db, this.posts);
+    await this.db.query('UPDATE webhook_deliveries SET processed_at = now(), attempts = attempts + 1 WHERE id = ANY($1::bigint[])', [deliveryIds]);
+  }
+}
+
+async function planDelivery(batch: Batch, row: DeliveryRow, log: Logger, gitlabUrl: string): Promise<void> {
   const parsed = parseEvent(row.event, row.payload);
   if (isIgnored(parsed)) {
     if (parsed.ignored.startsWith('unknown event kind')) log.info({ reason: parsed.ignored }, 'webhook of an unknown kind acknowledged and ignored');
     else log.debug({ reason: parsed.ignored }, 'webhook needs no post');
     return;
   }
-  const event = await detectFixedPipeline(db, parsed);
+  const event = await detectFixedPipeline(batch.db, parsed);
 
   const path = eventPath(event);
-  const candidates = path ? await findCandidates(db, coveringPaths(path), event.project?.id ?? null) : [];
+  const candidates = path ? await batch.findCandidates(coveringPaths(path), event.project?.id ?? null) : [];
   const wanted = candidates.filter((subscription) => {
     const verdict = matchSubscription(subscription, event);
     if (!verdict.wanted) log.debug({ subscription: subscription.id, reason: verdict.reason }, 'subscription skips event');
@@ -98,13 +149,12 @@ async function handleDelivery(db: Queryable, row: DeliveryRow, log: Logger, gitl
   let thread: { key: string; status: string | null } | null = null;
   const key = objectKey(event);
   if (key) {
-    const status = advanceStatus(await readObjectStatus(db, key), event);
-    if (status) await writeObjectStatus(db, key, status);
+    const status = await batch.advanceStatus(key, event);
     thread = { key, status: status ? renderStatusLine(status) : null };
   }
   const posts = planPosts(event, wanted, (wantedEvent, style) => renderPost(wantedEvent, style, { gitlabUrl }), thread);
-  const queued = await enqueuePosts(db, row.id, posts);
-  log.info({ kind: event.kind, action: event.action, key: event.key, channels: posts.length, queued }, 'webhook processed');
+  batch.queue(row.id, posts);
+  log.info({ kind: event.kind, action: event.action, key: event.key, channels: posts.length }, 'webhook processed');
 }
 
 /** A ref's pipeline succeeding after its previous one failed is reported as "fixed". */

@@ -16,19 +16,22 @@ export interface OutboxRow {
   created_at: Date;
 }
 
-/** Queues posts; a post already queued for the same (event, channel) is left as it is. */
-export async function enqueuePosts(db: Queryable, deliveryId: string, posts: readonly PlannedPost[]): Promise<number> {
-  if (posts.length === 0) return 0;
+/** Queues posts in the given order; a post already queued for the same (event, channel) is left as it is. */
+export async function enqueuePosts(db: Queryable, queued: readonly { deliveryId: string; post: PlannedPost }[]): Promise<number> {
+  if (queued.length === 0) return 0;
+  const posts = queued.map(({ post }) => post);
   const result = await db.query(
     `INSERT INTO channel_outbox (event_key, channel_id, subscription_id, delivery_id, message, thread_key, thread_status, confidential)
-     SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[], $4::bigint[], $5::text[], $6::text[], $7::text[], $8::boolean[])
-     ORDER BY 1
+     SELECT event_key, channel_id, subscription_id, delivery_id, message, thread_key, thread_status, confidential
+     FROM unnest($1::text[], $2::text[], $3::bigint[], $4::bigint[], $5::text[], $6::text[], $7::text[], $8::boolean[])
+          WITH ORDINALITY AS queued (event_key, channel_id, subscription_id, delivery_id, message, thread_key, thread_status, confidential, position)
+     ORDER BY position
      ON CONFLICT (event_key, channel_id) DO NOTHING`,
     [
       posts.map((post) => post.eventKey),
       posts.map((post) => post.channelId),
       posts.map((post) => post.subscriptionId),
-      posts.map(() => deliveryId),
+      queued.map(({ deliveryId }) => deliveryId),
       posts.map((post) => post.message),
       posts.map((post) => post.threadKey),
       posts.map((post) => post.threadStatus),
