@@ -4,6 +4,7 @@
  * reverse order.
  */
 import { describeSettings, type Config } from './config.js';
+import { startWorkers } from './delivery/run-workers.js';
 import { checkKeyMatchesDatabase, resolveEncryptionKey } from './crypto/encryption-key.js';
 import { createInternalApp } from './http/internal-app.js';
 import { listen, type Listener } from './http/listener.js';
@@ -13,11 +14,12 @@ import { renderSetupPage } from './http/setup-page.js';
 import type { Logger } from './log.js';
 import { checkGitLabUrl } from './gitlab/check-gitlab-url.js';
 import { checkBotToken } from './mattermost/check-bot-token.js';
+import { createChannelGateway, type ChannelGateway } from './mattermost/channel-gateway.js';
 import { createMattermostClient } from './mattermost/client.js';
 import { cached, checkReadiness, databaseCheck } from './readiness.js';
 import { openDatabase } from './store/database.js';
 import { migrate } from './store/migrate.js';
-import { storeDelivery } from './store/webhook-inbox.js';
+import { createDeliveryBatcher } from './store/delivery-batcher.js';
 import { VERSION } from './version.js';
 
 /** How long a Mattermost or GitLab check result is reused by /readyz. */
@@ -46,18 +48,21 @@ export async function startBridge(config: Config, log: Logger): Promise<Bridge> 
 
     const metrics = createMetrics(VERSION);
     const checks = [databaseCheck(() => database.ping()), cached(checkGitLabUrl(config.gitlab.url), REMOTE_CHECK_TTL_MS)];
+    let gateway: ChannelGateway | null = null;
     if (config.mattermost.url && config.mattermost.botToken) {
       const mattermost = createMattermostClient(config.mattermost.url, config.mattermost.botToken);
       checks.push(cached(checkBotToken(mattermost, config.mattermost.url), REMOTE_CHECK_TTL_MS));
+      gateway = createChannelGateway(mattermost);
     }
     const readiness = () => checkReadiness(config.missing, checks);
+    const deliveries = createDeliveryBatcher(database.pool);
     const publicApp = createPublicApp({
       log,
       metrics,
       webhook: {
         secrets: config.gitlab.webhookSecrets,
         signingKey: config.gitlab.webhookSigningKey,
-        store: (delivery) => storeDelivery(database.pool, delivery),
+        store: (delivery) => deliveries.store(delivery),
       },
       setupPage: async () =>
         renderSetupPage({
@@ -73,6 +78,7 @@ export async function startBridge(config: Config, log: Logger): Promise<Bridge> 
     listeners.push(publicListener);
     const internalListener = await listen('internal', createInternalApp({ log, metrics, readiness }), config.internalPort, config.internalHost);
     listeners.push(internalListener);
+    const workers = startWorkers({ pool: database.pool, gateway, log, gitlabUrl: config.gitlab.url, countPost: (outcome) => metrics.channelPosts.inc({ outcome }) });
 
     log.info(
       {
@@ -93,6 +99,8 @@ export async function startBridge(config: Config, log: Logger): Promise<Bridge> 
       stop: (deadlineMs = 7000) =>
         (stopping ??= (async () => {
           await Promise.all(listeners.map((listener) => listener.close(deadlineMs)));
+          await workers.stop();
+          await deliveries.close();
           await database.close();
         })()),
     };

@@ -1,0 +1,206 @@
+/**
+ * Group commit for the webhook inbox: concurrent `store` calls are written in
+ * one multi-row INSERT (one round trip, one transaction, one WAL flush) instead
+ * of one each. There is no timer: at idle a call is written at once; while a
+ * write is in flight the next calls accumulate and go out together as soon as
+ * it finishes, or as soon as `maxBatch` of them are waiting (up to
+ * `maxConcurrent` writes at a time). A caller's promise settles only after its
+ * batch has committed, and rejects when it failed: nothing is acknowledged
+ * without being stored.
+ *
+ * Duplicates get the id of the row that holds their dedupe key, whether that row
+ * is older or was written by an earlier call in the same batch (the first call
+ * with a key wins; later ones are duplicates of it).
+ */
+import type { Queryable } from './queryable.js';
+import type { IncomingDelivery, StoreOutcome } from './webhook-inbox.js';
+
+export interface DeliveryBatcherOptions {
+  /** Most deliveries in one statement. */
+  maxBatch?: number;
+  /** Most payload text in one statement, in characters (a single larger payload still goes alone). */
+  maxBatchChars?: number;
+  /** Most statements in flight at once (each holds one pool connection). */
+  maxConcurrent?: number;
+}
+
+export interface DeliveryBatcher {
+  store(delivery: IncomingDelivery): Promise<StoreOutcome>;
+  /** Waits for everything already handed over to be written; later `store` calls reject. */
+  close(): Promise<void>;
+}
+
+export const DEFAULT_MAX_BATCH = 64;
+export const DEFAULT_MAX_BATCH_CHARS = 16 * 1024 * 1024;
+export const DEFAULT_MAX_CONCURRENT = 2;
+/** Rounds of insert-then-look-up before giving up on a key whose row vanished in between. */
+const MAX_ROUNDS = 3;
+
+interface Waiting {
+  delivery: IncomingDelivery;
+  resolve(outcome: StoreOutcome): void;
+  reject(error: unknown): void;
+}
+
+/**
+ * One row per distinct dedupe key, in arrival order (so within a statement ids follow it too). The short
+ * columns travel as arrays; each payload is a parameter of its own, sent as it is (an array literal
+ * would have to escape every quote of every payload, and PostgreSQL to unescape them again). The
+ * payload list is padded with NULLs to a power of two so that a connection prepares only a handful
+ * of statements; the join on position drops the padding.
+ */
+function insertStatement(slots: number): string {
+  const payloads = Array.from({ length: slots }, (_, index) => `(${index + 1}, $${index + 8}::jsonb)`).join(', ');
+  return `INSERT INTO webhook_deliveries (dedupe_key, event, idempotency_key, event_uuid, webhook_uuid, instance, signed, payload)
+SELECT input.dedupe_key, input.event, input.idempotency_key, input.event_uuid, input.webhook_uuid, input.instance, input.signed, payloads.payload
+FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::boolean[])
+  WITH ORDINALITY AS input (dedupe_key, event, idempotency_key, event_uuid, webhook_uuid, instance, signed, position)
+JOIN (VALUES ${payloads}) AS payloads (position, payload) ON payloads.position = input.position
+ORDER BY input.position
+ON CONFLICT (dedupe_key) DO NOTHING
+RETURNING id, dedupe_key`;
+}
+
+const statements = new Map<number, string>();
+function insertQuery(deliveries: IncomingDelivery[]): { name: string; text: string; values: unknown[] } {
+  let slots = 1;
+  while (slots < deliveries.length) slots *= 2;
+  let text = statements.get(slots);
+  if (!text) statements.set(slots, (text = insertStatement(slots)));
+  const values: unknown[] = [
+    deliveries.map((d) => d.dedupeKey),
+    deliveries.map((d) => d.event),
+    deliveries.map((d) => d.idempotencyKey ?? null),
+    deliveries.map((d) => d.eventUuid ?? null),
+    deliveries.map((d) => d.webhookUuid ?? null),
+    deliveries.map((d) => d.instance ?? null),
+    deliveries.map((d) => d.signed),
+  ];
+  for (let index = 0; index < slots; index += 1) values.push(deliveries[index]?.payload ?? null);
+  return { name: `webhook-inbox-insert-${slots}`, text, values };
+}
+
+// A separate statement, so it sees rows that other sessions committed while the INSERT ran.
+const FIND_EXISTING = 'SELECT id, dedupe_key FROM webhook_deliveries WHERE dedupe_key = ANY($1::text[])';
+
+export function createDeliveryBatcher(db: Queryable, options: DeliveryBatcherOptions = {}): DeliveryBatcher {
+  // Capped so that a statement stays far below PostgreSQL's 65,535 parameters.
+  const maxBatch = Math.min(Math.max(1, options.maxBatch ?? DEFAULT_MAX_BATCH), 4096);
+  const maxBatchChars = Math.max(1, options.maxBatchChars ?? DEFAULT_MAX_BATCH_CHARS);
+  const maxConcurrent = Math.max(1, options.maxConcurrent ?? DEFAULT_MAX_CONCURRENT);
+  const queue: Waiting[] = [];
+  let queuedChars = 0;
+  let inFlight = 0;
+  let closed = false;
+  let drained: (() => void) | undefined;
+
+  /** The oldest waiting calls, as many as fit in one statement (at least one). */
+  const take = (): Waiting[] => {
+    let count = 0;
+    let chars = 0;
+    while (count < queue.length && count < maxBatch) {
+      const size = queue[count]!.delivery.payload.length;
+      if (count > 0 && chars + size > maxBatchChars) break;
+      chars += size;
+      count += 1;
+    }
+    queuedChars -= chars;
+    return queue.splice(0, count);
+  };
+
+  const pump = (): void => {
+    // Idle: write now. Busy: only a full batch goes out beside the running write(s).
+    while (queue.length > 0 && inFlight < maxConcurrent && (inFlight === 0 || queue.length >= maxBatch || queuedChars >= maxBatchChars)) {
+      const batch = take();
+      inFlight += 1;
+      void write(db, batch).finally(() => {
+        inFlight -= 1;
+        pump();
+        if (inFlight === 0 && queue.length === 0) drained?.();
+      });
+    }
+  };
+
+  return {
+    store(delivery) {
+      if (closed) return Promise.reject(new Error('the webhook inbox is closed: the bridge is stopping'));
+      return new Promise<StoreOutcome>((resolve, reject) => {
+        queue.push({ delivery, resolve, reject });
+        queuedChars += delivery.payload.length;
+        pump();
+      });
+    },
+    close() {
+      closed = true;
+      if (inFlight === 0 && queue.length === 0) return Promise.resolve();
+      return new Promise<void>((resolve) => {
+        const previous = drained;
+        drained = () => {
+          previous?.();
+          resolve();
+        };
+      });
+    },
+  };
+}
+
+/** Writes one batch and settles every caller in it; never rejects itself. */
+async function write(db: Queryable, batch: Waiting[]): Promise<void> {
+  let outcomes: Map<string, StoreOutcome>;
+  try {
+    outcomes = await writeDistinct(db, distinct(batch.map((waiting) => waiting.delivery)));
+  } catch (error) {
+    // A value PostgreSQL refuses (class 22, e.g. a JSON number too large for jsonb) fails the whole
+    // statement: write each delivery alone, so one bad payload fails only its own request.
+    if (batch.length > 1 && isDataException(error)) {
+      for (const waiting of batch) await write(db, [waiting]);
+      return;
+    }
+    for (const waiting of batch) waiting.reject(error);
+    return;
+  }
+  const claimed = new Set<string>();
+  for (const waiting of batch) {
+    const key = waiting.delivery.dedupeKey;
+    const outcome = outcomes.get(key);
+    if (!outcome) {
+      waiting.reject(new Error(`no row found or written for dedupe key ${key}`));
+    } else if (outcome.stored && claimed.has(key)) {
+      waiting.resolve({ stored: false, duplicateOf: outcome.id });
+    } else {
+      claimed.add(key);
+      waiting.resolve(outcome);
+    }
+  }
+}
+
+/** The first delivery of each dedupe key, in order. */
+function distinct(deliveries: IncomingDelivery[]): IncomingDelivery[] {
+  const seen = new Set<string>();
+  return deliveries.filter((delivery) => !seen.has(delivery.dedupeKey) && seen.add(delivery.dedupeKey));
+}
+
+async function writeDistinct(db: Queryable, deliveries: IncomingDelivery[]): Promise<Map<string, StoreOutcome>> {
+  const outcomes = new Map<string, StoreOutcome>();
+  let pending = deliveries;
+  for (let round = 0; round < MAX_ROUNDS && pending.length > 0; round += 1) {
+    const inserted = await db.query<{ id: string; dedupe_key: string }>(insertQuery(pending));
+    for (const row of inserted.rows) outcomes.set(row.dedupe_key, { stored: true, id: String(row.id) });
+    const conflicting = pending.filter((d) => !outcomes.has(d.dedupeKey));
+    if (conflicting.length === 0) break;
+    const existing = await db.query<{ id: string; dedupe_key: string }>({
+      name: 'webhook-inbox-find-batch',
+      text: FIND_EXISTING,
+      values: [conflicting.map((d) => d.dedupeKey)],
+    });
+    for (const row of existing.rows) outcomes.set(row.dedupe_key, { stored: false, duplicateOf: String(row.id) });
+    // A row that conflicted but is gone by now (deleted in between): try to write it again.
+    pending = conflicting.filter((d) => !outcomes.has(d.dedupeKey));
+  }
+  return outcomes;
+}
+
+function isDataException(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && code.startsWith('22');
+}

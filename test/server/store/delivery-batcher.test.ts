@@ -1,0 +1,274 @@
+/**
+ * Group commit of webhook deliveries, against real PostgreSQL: many concurrent
+ * stores become few statements, and every caller still gets its own answer.
+ */
+import { randomUUID } from 'node:crypto';
+import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
+import type pg from 'pg';
+import { createDeliveryBatcher, DEFAULT_MAX_BATCH } from '../../../server/src/store/delivery-batcher.js';
+import { migrate } from '../../../server/src/store/migrate.js';
+import type { Queryable } from '../../../server/src/store/queryable.js';
+import { storeDelivery, type IncomingDelivery, type StoreOutcome } from '../../../server/src/store/webhook-inbox.js';
+import { createTestDatabase, openPool, testServers, type TestDatabase } from '../../helpers/databases.js';
+import { webhookFixture } from '../../helpers/fixtures.js';
+import { silentLog } from '../../helpers/silent-log.js';
+
+function delivery(overrides: Partial<IncomingDelivery> = {}): IncomingDelivery {
+  const key = randomUUID();
+  return {
+    dedupeKey: `idempotency:${key}`,
+    event: 'Push Hook',
+    idempotencyKey: key,
+    eventUuid: undefined,
+    webhookUuid: undefined,
+    instance: undefined,
+    signed: false,
+    payload: JSON.stringify({ object_kind: 'push', key }),
+    ...overrides,
+  };
+}
+
+/** The pool, recording how many deliveries each batch INSERT carried and the most INSERTs in flight at once. */
+function spying(pool: pg.Pool): { db: Queryable; batches: number[]; mostInFlight: () => number } {
+  const batches: number[] = [];
+  let inFlight = 0;
+  let most = 0;
+  const db = {
+    query: async (config: pg.QueryConfig) => {
+      if (!config.text.startsWith('INSERT')) return pool.query(config);
+      batches.push((config.values![0] as unknown[]).length);
+      most = Math.max(most, (inFlight += 1));
+      try {
+        return await pool.query(config);
+      } finally {
+        inFlight -= 1;
+      }
+    },
+  } as unknown as Queryable;
+  return { db, batches, mostInFlight: () => most };
+}
+
+async function rowCount(pool: pg.Pool): Promise<number> {
+  return (await pool.query<{ n: number }>('SELECT count(*)::int AS n FROM webhook_deliveries')).rows[0]!.n;
+}
+
+const storedId = (outcome: StoreOutcome): string => {
+  if (!outcome.stored) throw new Error(`expected a stored delivery, got a duplicate of ${outcome.duplicateOf}`);
+  return outcome.id;
+};
+
+describe.each(testServers())('delivery batcher on $label', (server) => {
+  let database: TestDatabase;
+  let pool: pg.Pool;
+
+  beforeEach(async () => {
+    database = await createTestDatabase(server);
+    pool = openPool(database.url);
+    await migrate(pool, silentLog);
+  });
+  afterEach(async () => {
+    await pool.end();
+    await database.drop();
+  });
+
+  it('stores 200 concurrent deliveries in a few statements, each caller getting the id of its own row', async () => {
+    const { db, batches } = spying(pool);
+    const batcher = createDeliveryBatcher(db);
+    const deliveries = Array.from({ length: 200 }, () => delivery());
+
+    const outcomes = await Promise.all(deliveries.map((d) => batcher.store(d)));
+
+    const ids = outcomes.map(storedId);
+    expect(new Set(ids).size).toBe(200);
+    expect(await rowCount(pool)).toBe(200);
+    const { rows } = await pool.query<{ id: string; dedupe_key: string }>('SELECT id, dedupe_key FROM webhook_deliveries');
+    const keyById = new Map(rows.map((row) => [row.id, row.dedupe_key]));
+    deliveries.forEach((d, index) => expect(keyById.get(ids[index]!)).toBe(d.dedupeKey));
+    // The first is written at once; the rest accumulate meanwhile and go out in full batches.
+    expect(batches[0]).toBe(1);
+    expect(batches.reduce((a, b) => a + b, 0)).toBe(200);
+    expect(batches.length).toBeLessThanOrEqual(1 + Math.ceil(199 / DEFAULT_MAX_BATCH));
+    expect(Math.max(...batches)).toBeLessThanOrEqual(DEFAULT_MAX_BATCH);
+    await batcher.close();
+  });
+
+  it('gives the deliveries of one statement ids in their order of arrival', async () => {
+    const batcher = createDeliveryBatcher(pool, { maxBatch: 500, maxConcurrent: 1 });
+    const ids = (await Promise.all(Array.from({ length: 120 }, () => batcher.store(delivery())))).map((outcome) => Number(storedId(outcome)));
+    expect(ids).toEqual([...ids].sort((a, b) => a - b));
+    await batcher.close();
+  });
+
+  it('writes a lone delivery at once, never puts more than maxBatch in one statement nor runs more than maxConcurrent', async () => {
+    const { db, batches, mostInFlight } = spying(pool);
+    const batcher = createDeliveryBatcher(db, { maxBatch: 10, maxConcurrent: 2 });
+
+    const started = Date.now();
+    storedId(await batcher.store(delivery()));
+    expect(Date.now() - started).toBeLessThan(1000);
+    expect(batches).toEqual([1]);
+
+    const outcomes = await Promise.all(Array.from({ length: 45 }, () => batcher.store(delivery())));
+    expect(new Set(outcomes.map(storedId)).size).toBe(45);
+    expect(batches.slice(1).reduce((a, b) => a + b, 0)).toBe(45);
+    expect(Math.max(...batches)).toBeLessThanOrEqual(10);
+    expect(mostInFlight()).toBe(2);
+    expect(await rowCount(pool)).toBe(46);
+    await batcher.close();
+  });
+
+  it('keeps the payloads of one statement under maxBatchChars, sending a larger payload alone', async () => {
+    const { db, batches } = spying(pool);
+    const batcher = createDeliveryBatcher(db, { maxBatchChars: 100 });
+    const sized = (chars: number) => delivery({ payload: JSON.stringify({ pad: 'x'.repeat(chars - 10) }) });
+    const deliveries = [sized(40), sized(40), sized(40), sized(40), sized(250), sized(40), sized(40)];
+
+    const outcomes = await Promise.all(deliveries.map((d) => batcher.store(d)));
+
+    expect(new Set(outcomes.map(storedId)).size).toBe(7);
+    // The first alone (idle), then at most two 40-character payloads per statement, and the big one by itself.
+    expect(batches).toEqual([1, 2, 1, 1, 2]);
+    await batcher.close();
+  });
+
+  it('answers later copies of a key in the same batch as duplicates of the first, which wins', async () => {
+    const { db, batches } = spying(pool);
+    const batcher = createDeliveryBatcher(db);
+    const first = delivery({ payload: '{"copy":1}' });
+    const copies = [2, 3].map((n) => ({ ...first, payload: `{"copy":${n}}` }));
+
+    const [lone, ...outcomes] = await Promise.all([batcher.store(delivery()), batcher.store(first), ...copies.map((c) => batcher.store(c))]);
+
+    storedId(lone!);
+    expect(batches).toEqual([1, 1]); // the three copies shared the second statement as one row
+    const id = storedId(outcomes[0]!);
+    expect(outcomes.slice(1)).toEqual([
+      { stored: false, duplicateOf: id },
+      { stored: false, duplicateOf: id },
+    ]);
+    const { rows } = await pool.query('SELECT id, payload FROM webhook_deliveries WHERE dedupe_key = $1', [first.dedupeKey]);
+    expect(rows).toEqual([{ id, payload: { copy: 1 } }]);
+    await batcher.close();
+  });
+
+  it('answers keys stored earlier as duplicates of the existing row, beside new ones in the same batch', async () => {
+    const earlier = [delivery(), delivery()];
+    const earlierIds = [storedId(await storeDelivery(pool, earlier[0]!)), storedId(await storeDelivery(pool, earlier[1]!))];
+    const batcher = createDeliveryBatcher(pool);
+    const fresh = [delivery(), delivery()];
+
+    const outcomes = await Promise.all([
+      batcher.store(fresh[0]!),
+      batcher.store({ ...earlier[1]!, payload: '{"replayed":true}' }),
+      batcher.store(fresh[1]!),
+      batcher.store(earlier[0]!),
+      batcher.store(earlier[1]!),
+    ]);
+
+    expect(outcomes[1]).toEqual({ stored: false, duplicateOf: earlierIds[1] });
+    expect(outcomes[3]).toEqual({ stored: false, duplicateOf: earlierIds[0] });
+    expect(outcomes[4]).toEqual({ stored: false, duplicateOf: earlierIds[1] });
+    const freshIds = [storedId(outcomes[0]!), storedId(outcomes[2]!)];
+    expect(freshIds).not.toContain(earlierIds[0]);
+    expect(await rowCount(pool)).toBe(4);
+    // And the single-delivery path sees the batcher's rows as duplicates too.
+    expect(await storeDelivery(pool, fresh[1]!)).toEqual({ stored: false, duplicateOf: freshIds[1] });
+    await batcher.close();
+  });
+
+  it('rejects every caller of a failing batch and stores nothing of it', async () => {
+    const batcher = createDeliveryBatcher(pool);
+    storedId(await batcher.store(delivery()));
+    await pool.query('ALTER TABLE webhook_deliveries RENAME TO webhook_deliveries_away');
+
+    const results = await Promise.allSettled(Array.from({ length: 20 }, () => batcher.store(delivery())));
+
+    expect(results.map((r) => r.status)).toEqual(Array(20).fill('rejected'));
+    for (const result of results) expect(String((result as PromiseRejectedResult).reason)).toMatch(/webhook_deliveries/);
+    await pool.query('ALTER TABLE webhook_deliveries_away RENAME TO webhook_deliveries');
+    expect(await rowCount(pool)).toBe(1);
+    // The batcher carries on once the database does.
+    storedId(await batcher.store(delivery()));
+    await batcher.close();
+  });
+
+  it('rejects every waiting caller when the database connection is gone', async () => {
+    const other = openPool(database.url);
+    await migrate(other, silentLog);
+    const batcher = createDeliveryBatcher(other);
+    await other.end();
+
+    const results = await Promise.allSettled(Array.from({ length: 5 }, () => batcher.store(delivery())));
+
+    expect(results.map((r) => r.status)).toEqual(Array(5).fill('rejected'));
+    expect(await rowCount(pool)).toBe(0);
+  });
+
+  it('fails only the delivery whose payload PostgreSQL refuses, not the others batched with it', async () => {
+    const batcher = createDeliveryBatcher(pool);
+    const good = [delivery(), delivery(), delivery()];
+    // Valid JSON (JSON.parse gives Infinity), but too large for jsonb's numeric.
+    const poison = delivery({ payload: '{"n":1e1000000}' });
+
+    const results = await Promise.allSettled([batcher.store(delivery()), batcher.store(good[0]!), batcher.store(poison), batcher.store(good[1]!), batcher.store(good[2]!)]);
+
+    expect(results.map((r) => r.status)).toEqual(['fulfilled', 'fulfilled', 'rejected', 'fulfilled', 'fulfilled']);
+    expect(await rowCount(pool)).toBe(4);
+    await batcher.close();
+  });
+
+  it('keeps the payload JSON as sent, the fixture and awkward strings alike', async () => {
+    const batcher = createDeliveryBatcher(pool);
+    const fixture = webhookFixture('merge_request.open.json');
+    const awkward = {
+      quotes: 'say "hi"',
+      backslashes: 'C:\\path\\{x}',
+      braces: '{a,b}',
+      newline: 'line 1\nline 2\ttab',
+      unicode: 'héllo 世界 🦊',
+      nested: { list: [1, 2.5, null, true, 'NULL'], empty: {} },
+      nothing: null,
+    };
+    const sent = [delivery({ event: fixture.event, payload: fixture.body }), delivery({ payload: JSON.stringify(awkward) }), delivery({ payload: '{}' })];
+
+    const outcomes = await Promise.all(sent.map((d) => batcher.store(d)));
+
+    for (const [index, outcome] of outcomes.entries()) {
+      const { rows } = await pool.query('SELECT event, payload FROM webhook_deliveries WHERE id = $1', [storedId(outcome)]);
+      expect(rows[0].event).toBe(sent[index]!.event);
+      expect(rows[0].payload).toEqual(JSON.parse(sent[index]!.payload));
+    }
+    await batcher.close();
+  });
+
+  it('stores every header column, null when absent', async () => {
+    const batcher = createDeliveryBatcher(pool);
+    const full = delivery({ eventUuid: 'e-1', webhookUuid: 'hook-1', instance: 'https://gitlab.example.com', signed: true });
+    const bare = delivery({ idempotencyKey: undefined, dedupeKey: 'sha256:abc' });
+    const [a, b] = await Promise.all([batcher.store(full), batcher.store(bare)]);
+    const byId = async (outcome: StoreOutcome) =>
+      (await pool.query('SELECT dedupe_key, idempotency_key, event_uuid, webhook_uuid, instance, signed FROM webhook_deliveries WHERE id = $1', [storedId(outcome)])).rows[0];
+    expect(await byId(a!)).toEqual({
+      dedupe_key: full.dedupeKey,
+      idempotency_key: full.idempotencyKey,
+      event_uuid: 'e-1',
+      webhook_uuid: 'hook-1',
+      instance: 'https://gitlab.example.com',
+      signed: true,
+    });
+    expect(await byId(b!)).toEqual({ dedupe_key: 'sha256:abc', idempotency_key: null, event_uuid: null, webhook_uuid: null, instance: null, signed: false });
+    await batcher.close();
+  });
+
+  it('on close, finishes what it was given and refuses anything later', async () => {
+    const batcher = createDeliveryBatcher(pool);
+    const pending = Array.from({ length: 30 }, () => batcher.store(delivery()));
+    const closing = batcher.close();
+    await expect(batcher.store(delivery())).rejects.toThrow(/closed/);
+    await closing;
+    const outcomes = await Promise.all(pending);
+    expect(outcomes.every((o) => o.stored)).toBe(true);
+    expect(await rowCount(pool)).toBe(30);
+    await batcher.close();
+  });
+});
