@@ -12,6 +12,12 @@ import { createChannelDelivery, type PostOutcome } from './deliver-channel-posts
 import { processDeliveries } from './process-deliveries.js';
 
 const SAFETY_POLL_MS = 2000;
+/**
+ * Each stored batch of webhooks notifies; under load that is hundreds of
+ * notifications a second. Passes start at most this often, so each one takes
+ * a useful batch instead of paying a transaction per webhook.
+ */
+const MIN_PROCESSING_INTERVAL_MS = 20;
 const CHANNELS_PER_PASS = 100;
 const CONCURRENT_CHANNELS = 8;
 const RELISTEN_DELAY_MS = 1000;
@@ -35,11 +41,11 @@ export function startWorkers(deps: WorkerDeps): Workers {
   let stopped = false;
   const delivery = deps.gateway ? createChannelDelivery({ pool: deps.pool, gateway: deps.gateway, log, count: deps.countPost }) : null;
 
-  const processing = loop('processing', async () => {
+  const processing = loop('processing', MIN_PROCESSING_INTERVAL_MS, async () => {
     const taken = await processDeliveries(deps.pool, log, deps.gitlabUrl);
     return { again: taken > 0, wakeAt: null };
   });
-  const posting = loop('posting', async () => {
+  const posting = loop('posting', 0, async () => {
     if (!delivery) return { again: false, wakeAt: null };
     const { due, nextAt } = await dueChannels(deps.pool, CHANNELS_PER_PASS);
     let attempted = 0;
@@ -75,10 +81,11 @@ export function startWorkers(deps: WorkerDeps): Workers {
   processing.kick();
   posting.kick();
 
-  function loop(name: string, pass: () => Promise<{ again: boolean; wakeAt: Date | null }>) {
+  function loop(name: string, minIntervalMs: number, pass: () => Promise<{ again: boolean; wakeAt: Date | null }>) {
     let running: Promise<void> | undefined;
     let pending = false;
     let timer: NodeJS.Timeout | undefined;
+    let lastStart = 0;
     const schedule = (delayMs: number) => {
       clearTimeout(timer);
       if (!stopped) timer = setTimeout(kick, Math.max(0, delayMs));
@@ -89,11 +96,16 @@ export function startWorkers(deps: WorkerDeps): Workers {
         pending = true;
         return;
       }
+      const wait = lastStart + minIntervalMs - Date.now();
+      if (wait > 0) return schedule(wait);
       running = (async () => {
         let delay = SAFETY_POLL_MS;
         try {
           do {
+            const early = lastStart + minIntervalMs - Date.now();
+            if (early > 0) await new Promise((resolve) => setTimeout(resolve, early));
             pending = false;
+            lastStart = Date.now();
             const result = await pass();
             if (result.again) pending = true;
             if (result.wakeAt) delay = Math.min(SAFETY_POLL_MS, result.wakeAt.getTime() - Date.now());

@@ -16,6 +16,8 @@ export interface PublicAppDeps {
 export function createPublicApp(deps: PublicAppDeps): express.Express {
   const app = express();
   app.disable('x-powered-by');
+  // Nothing here is cached by clients; hashing every JSON answer is wasted work at webhook rates.
+  app.set('etag', false);
   app.use(deps.metrics.timeRequests('public'));
   app.use(requestLogging(deps.log, 'public'));
 

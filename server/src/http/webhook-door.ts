@@ -34,6 +34,8 @@ export function webhookDoor(deps: WebhookDoorDeps): express.Router {
 
   const refuse = (response: Response, status: number, code: string, error: string): void => {
     deps.count(`rejected_${status}`);
+    const log = (response.req as { log?: Logger }).log ?? deps.log;
+    log.warn({ status, code, event: response.req.get('X-Gitlab-Event') }, 'webhook refused');
     response.status(status).json({ error, code });
   };
 
