@@ -46,7 +46,8 @@ export function createChannelDelivery(deps: ChannelDeliveryDeps) {
     const known = access.get(channelId);
     if (known && Date.now() - known.at < ACCESS_TTL_MS) return known.result;
     const result = await deps.gateway.ensureCanPost(channelId);
-    access.set(channelId, { result, at: Date.now() });
+    // Only a yes is remembered: a member adding the bot must take effect with the next post.
+    if (result.ok) access.set(channelId, { result, at: Date.now() });
     return result;
   }
 
