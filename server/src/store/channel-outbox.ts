@@ -11,7 +11,6 @@ export interface OutboxRow {
   thread_status: string | null;
   confidential: boolean;
   attempts: number;
-  next_attempt_at: Date;
   attempt_started_at: Date | null;
   created_at: Date;
 }
@@ -58,7 +57,7 @@ export async function dueChannels(db: Queryable, limit: number): Promise<{ due: 
 export async function oldestPending(db: Queryable, channelId: string): Promise<(OutboxRow & { due: boolean }) | null> {
   const result = await db.query<OutboxRow & { due: boolean }>(
     `SELECT id, channel_id, subscription_id, message, thread_key, thread_status, confidential, attempts,
-            next_attempt_at, attempt_started_at, created_at, next_attempt_at <= now() AS due
+            attempt_started_at, created_at, next_attempt_at <= now() AS due
      FROM channel_outbox WHERE channel_id = $1 AND state = 'pending' ORDER BY id LIMIT 1`,
     [channelId],
   );
@@ -66,12 +65,8 @@ export async function oldestPending(db: Queryable, channelId: string): Promise<(
 }
 
 /** Recorded (and committed) before the call, so a crash leaves "outcome unknown" behind. */
-export async function markAttemptStarted(db: Queryable, id: string): Promise<Date> {
-  const result = await db.query<{ attempt_started_at: Date }>(
-    'UPDATE channel_outbox SET attempt_started_at = now(), attempts = attempts + 1 WHERE id = $1 RETURNING attempt_started_at',
-    [id],
-  );
-  return result.rows[0]!.attempt_started_at;
+export async function markAttemptStarted(db: Queryable, id: string): Promise<void> {
+  await db.query('UPDATE channel_outbox SET attempt_started_at = now(), attempts = attempts + 1 WHERE id = $1', [id]);
 }
 
 export async function markSent(db: Queryable, id: string, postId: string): Promise<void> {

@@ -70,14 +70,6 @@ export async function findCandidates(db: Queryable, paths: readonly string[], pr
   return result.rows.map(toSubscription);
 }
 
-export async function listSubscriptions(db: Queryable, channelId: string): Promise<(Subscription & { lastFailure: string | null })[]> {
-  const result = await db.query<Row & { last_failure: string | null }>(
-    `SELECT ${COLUMNS}, last_failure FROM subscriptions WHERE channel_id = $1 ORDER BY id`,
-    [channelId],
-  );
-  return result.rows.map((row) => ({ ...toSubscription(row), lastFailure: row.last_failure }));
-}
-
 export async function recordSubscriptionFailure(db: Queryable, id: string, reason: string): Promise<void> {
   await db.query('UPDATE subscriptions SET last_failure = $2, last_failure_at = now() WHERE id = $1', [id, reason]);
 }

@@ -8,7 +8,7 @@ import type pg from 'pg';
 import { createDeliveryBatcher, DEFAULT_MAX_BATCH } from '../../../server/src/store/delivery-batcher.js';
 import { migrate } from '../../../server/src/store/migrate.js';
 import type { Queryable } from '../../../server/src/store/queryable.js';
-import { storeDelivery, type IncomingDelivery, type StoreOutcome } from '../../../server/src/store/webhook-inbox.js';
+import type { IncomingDelivery, StoreOutcome } from '../../../server/src/store/webhook-inbox.js';
 import { createTestDatabase, openPool, testServers, type TestDatabase } from '../../helpers/databases.js';
 import { webhookFixture } from '../../helpers/fixtures.js';
 import { silentLog } from '../../helpers/silent-log.js';
@@ -153,8 +153,9 @@ describe.each(testServers())('delivery batcher on $label', (server) => {
 
   it('answers keys stored earlier as duplicates of the existing row, beside new ones in the same batch', async () => {
     const earlier = [delivery(), delivery()];
-    const earlierIds = [storedId(await storeDelivery(pool, earlier[0]!)), storedId(await storeDelivery(pool, earlier[1]!))];
     const batcher = createDeliveryBatcher(pool);
+    // One at a time: each is written alone, before the batch below.
+    const earlierIds = [storedId(await batcher.store(earlier[0]!)), storedId(await batcher.store(earlier[1]!))];
     const fresh = [delivery(), delivery()];
 
     const outcomes = await Promise.all([
@@ -171,8 +172,8 @@ describe.each(testServers())('delivery batcher on $label', (server) => {
     const freshIds = [storedId(outcomes[0]!), storedId(outcomes[2]!)];
     expect(freshIds).not.toContain(earlierIds[0]);
     expect(await rowCount(pool)).toBe(4);
-    // And the single-delivery path sees the batcher's rows as duplicates too.
-    expect(await storeDelivery(pool, fresh[1]!)).toEqual({ stored: false, duplicateOf: freshIds[1] });
+    // And a later, separate write sees the batch's rows as duplicates too.
+    expect(await batcher.store(fresh[1]!)).toEqual({ stored: false, duplicateOf: freshIds[1] });
     await batcher.close();
   });
 

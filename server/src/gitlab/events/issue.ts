@@ -9,7 +9,7 @@ import { checkObjectKind, ignore, makeEvent } from './envelope.js';
 import { change, fields, number, text, type Fields } from './payload.js';
 
 /** GitLab 11 sent `open`/`close`/…; some versions the past tense. */
-const ACTIONS: Record<string, string> = {
+export const ISSUE_ACTIONS: Record<string, string> = {
   open: 'opened',
   opened: 'opened',
   close: 'closed',
@@ -30,7 +30,7 @@ export function parseIssue(payload: Fields, options: IssueHookOptions = {}): Par
   if (wrongKind) return wrongKind;
   const attributes = fields(payload.object_attributes);
   const changes = fields(payload.changes);
-  const action = readAction(attributes, changes, ACTIONS);
+  const action = readAction(attributes, changes, ISSUE_ACTIONS);
   if (!action) return ignore(`unsupported issue action: ${String(attributes.action)}`);
 
   const project = readProject(payload);

@@ -6,20 +6,13 @@ import type { ParseResult } from './event.js';
 import { readMergeRequestChanges } from './changes.js';
 import { fingerprint, gitlabBase, keyPart, readLabels, readProject, readTarget, readUser, readUsers } from './common.js';
 import { checkObjectKind, ignore, makeEvent } from './envelope.js';
-import { itemId, readAction, readAssignees, readUpdatedAt } from './issue.js';
+import { ISSUE_ACTIONS, itemId, readAction, readAssignees, readUpdatedAt } from './issue.js';
 import { fields, number, text, type Fields } from './payload.js';
 
 const ACTIONS: Record<string, string> = {
-  open: 'opened',
-  opened: 'opened',
-  close: 'closed',
-  closed: 'closed',
-  reopen: 'reopened',
-  reopened: 'reopened',
+  ...ISSUE_ACTIONS,
   merge: 'merged',
   merged: 'merged',
-  update: 'updated',
-  updated: 'updated',
   approval: 'approval',
   approved: 'approved',
   unapproval: 'unapproval',
