@@ -3,7 +3,8 @@
  * order, and the status line shown on its thread root. Pure.
  */
 import type { GitLabEvent, TargetRef } from '../gitlab/events/event.js';
-import { escapeMarkdown, neutraliseMentions } from '../render/text.js';
+import { link } from '../render/links.js';
+import { inline } from '../render/text.js';
 
 export interface ObjectStatus {
   type: TargetRef['type'];
@@ -56,11 +57,10 @@ export function renderStatusLine(status: ObjectStatus): string {
   const parts = [`**${status.state === 'opened' && status.draft ? 'Draft' : STATE_WORDS[status.state]}**`];
   if (status.type === 'merge_request') {
     if (status.approved) parts.push('approved');
-    if (status.approvedBy.length) parts.push(`approved by ${status.approvedBy.map((name) => escapeMarkdown(neutraliseMentions(name))).join(', ')}`);
+    if (status.approvedBy.length) parts.push(`approved by ${status.approvedBy.map((name) => inline(name, 80)).join(', ')}`);
   }
   if (status.pipeline) {
-    const word = status.pipeline.status === 'fixed' ? 'fixed' : status.pipeline.status;
-    parts.push(status.pipeline.url ? `pipeline [${word}](${status.pipeline.url})` : `pipeline ${word}`);
+    parts.push(`pipeline ${link(inline(status.pipeline.status, 40), status.pipeline.url)}`);
   }
   return `Status: ${parts.join(' · ')}`;
 }
