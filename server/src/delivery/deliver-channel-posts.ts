@@ -125,12 +125,17 @@ export function createChannelDelivery(deps: ChannelDeliveryDeps) {
   }
 
   async function finish(db: pg.PoolClient, row: OutboxRow, postId: string, log: Logger, knownRoot?: { postId: string; message: string } | null): Promise<void> {
+    if (row.thread_key) await placeInThread(db, row, postId, log, knownRoot);
+    // Marked sent only once the root shows this event's state, so a finished
+    // outbox means the channel looks final (a crash before this re-edits: harmless).
     await markSent(db, row.id, postId);
     deps.count?.('sent');
-    if (!row.thread_key) return;
-    const root = knownRoot === undefined ? await findThreadRoot(db, row.channel_id, row.thread_key) : knownRoot;
+  }
+
+  async function placeInThread(db: pg.PoolClient, row: OutboxRow, postId: string, log: Logger, knownRoot?: { postId: string; message: string } | null): Promise<void> {
+    const root = knownRoot === undefined ? await findThreadRoot(db, row.channel_id, row.thread_key!) : knownRoot;
     if (!root) {
-      await saveThreadRoot(db, row.channel_id, row.thread_key, postId, row.message);
+      await saveThreadRoot(db, row.channel_id, row.thread_key!, postId, row.message);
       return;
     }
     if (root.postId === postId || !row.thread_status) return;
