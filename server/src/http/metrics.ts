@@ -8,6 +8,8 @@ export interface Metrics {
   webhooks: Counter<'outcome' | 'event'>;
   /** Channel post attempts by outcome: sent, retry (will be tried again), failed (given up). */
   channelPosts: Counter<'outcome'>;
+  /** Records one answered request (for handlers that are not express middleware). */
+  observeRequest(labels: { listener: string; method: string; route: string; status: number }, seconds: number): void;
   /** Express middleware that times every request on one listener. */
   timeRequests(listener: string): (request: Request, response: Response, next: NextFunction) => void;
 }
@@ -47,6 +49,9 @@ export function createMetrics(version: string): Metrics {
     registry,
     webhooks,
     channelPosts,
+    observeRequest({ listener, method, route, status }, seconds) {
+      duration.observe({ listener, method, route, status: String(status) }, seconds);
+    },
     timeRequests(listener) {
       return (request, response, next) => {
         const end = duration.startTimer({ listener, method: request.method });

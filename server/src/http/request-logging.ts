@@ -11,15 +11,18 @@ import type { Logger } from '../log.js';
 
 const SAFE_REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
+/** The request's id, echoed back in X-Request-Id so that a proxy's log and ours can be matched. */
+export function requestIdFor(request: IncomingMessage, response: ServerResponse): string {
+  const given = request.headers['x-request-id'];
+  const id = typeof given === 'string' && SAFE_REQUEST_ID.test(given) ? given : randomUUID();
+  response.setHeader('X-Request-Id', id);
+  return id;
+}
+
 export function requestLogging(log: Logger, listener: string) {
   return pinoHttp({
     logger: log.child({ listener }),
-    genReqId(request: IncomingMessage, response: ServerResponse) {
-      const given = request.headers['x-request-id'];
-      const id = typeof given === 'string' && SAFE_REQUEST_ID.test(given) ? given : randomUUID();
-      response.setHeader('X-Request-Id', id);
-      return id;
-    },
+    genReqId: requestIdFor,
     serializers: {
       req: (request: { id: unknown; method: string; url: string }) => ({
         id: request.id,
@@ -33,11 +36,10 @@ export function requestLogging(log: Logger, listener: string) {
       if (response.statusCode >= 400) return 'warn';
       return 'info';
     },
-    // Probes and scrapes every few seconds would drown everything else. Webhook
-    // deliveries log one line of their own from the door (outcome, delivery id),
-    // which is all an operator needs, at a fraction of the cost at high rates.
+    // Probes and scrapes every few seconds would drown everything else. (Webhook
+    // deliveries never come here: the door logs one line of its own for each.)
     autoLogging: {
-      ignore: (request) => ['/healthz', '/readyz', '/metrics'].includes(request.url ?? '') || (request.method === 'POST' && request.url === '/webhook'),
+      ignore: (request) => ['/healthz', '/readyz', '/metrics'].includes(request.url ?? ''),
     },
   });
 }

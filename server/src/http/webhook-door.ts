@@ -8,10 +8,12 @@
  * disabling the hook. Processing happens elsewhere, never on this request.
  */
 import { createHash } from 'node:crypto';
-import express, { type NextFunction, type Request, type Response } from 'express';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import getRawBody from 'raw-body';
 import { checkSignatureHeaders, verifySignature, verifyToken, type SignatureHeaders } from '../gitlab/verify-webhook.js';
 import type { Logger } from '../log.js';
 import type { IncomingDelivery, StoreOutcome } from '../store/webhook-inbox.js';
+import { requestIdFor } from './request-logging.js';
 
 /** GitLab's own maximum webhook payload. */
 export const WEBHOOK_MAX_BYTES = 25 * 1024 * 1024;
@@ -24,101 +26,149 @@ export interface WebhookDoorDeps {
   now?: () => number;
   store(delivery: IncomingDelivery): Promise<StoreOutcome>;
   count(outcome: string, event?: string): void;
+  /** Called once per request with its final status, for the request-duration histogram. */
+  timed?(method: string, status: number, seconds: number): void;
   log: Logger;
 }
 
-export function webhookDoor(deps: WebhookDoorDeps): express.Router {
-  const router = express.Router();
+/** The path GitLab posts to; a query string (some admins add one to tell hooks apart) is allowed. */
+export function isWebhookPath(url: string | undefined): boolean {
+  return url === '/webhook' || (url?.startsWith('/webhook?') ?? false);
+}
+
+/**
+ * A plain Node request handler rather than express middleware: this is the one
+ * route that takes GitLab's bursts, and routing, body parsing and per-request
+ * logger children cost more than everything else it does.
+ */
+export function webhookDoor(deps: WebhookDoorDeps): (request: IncomingMessage, response: ServerResponse) => void {
   const now = deps.now ?? Date.now;
-  const readBody = express.raw({ type: () => true, limit: deps.maxBytes ?? WEBHOOK_MAX_BYTES });
+  const limit = deps.maxBytes ?? WEBHOOK_MAX_BYTES;
+  const log = deps.log.child({ listener: 'public' });
 
-  const refuse = (response: Response, status: number, code: string, error: string): void => {
-    deps.count(`rejected_${status}`);
-    const log = (response.req as { log?: Logger }).log ?? deps.log;
-    log.warn({ status, code, event: response.req.get('X-Gitlab-Event') }, 'webhook refused');
-    response.status(status).json({ error, code });
-  };
+  return (request, response) => {
+    const started = process.hrtime.bigint();
+    const id = requestIdFor(request, response);
+    const context = { req: { id, method: request.method, path: '/webhook' }, event: header(request, 'x-gitlab-event')?.trim() || undefined };
+    if (deps.timed) response.once('finish', () => deps.timed!(request.method ?? '', response.statusCode, Number(process.hrtime.bigint() - started) / 1e9));
 
-  router.all('/webhook', (request: Request, response: Response, next: NextFunction) => {
+    const refuse = (status: number, code: string, error: string): void => {
+      deps.count(`rejected_${status}`);
+      log.warn({ ...context, status, code }, 'webhook refused');
+      answer(response, status, { error, code });
+    };
+
     if (request.method !== 'POST') {
-      response.set('Allow', 'POST');
-      return refuse(response, 405, 'method_not_allowed', 'webhooks are delivered with POST');
+      response.setHeader('Allow', 'POST');
+      return refuse(405, 'method_not_allowed', 'webhooks are delivered with POST');
     }
-    if (!request.is('application/json')) return refuse(response, 415, 'unsupported_media_type', 'webhooks must be sent as application/json');
-    const event = request.get('X-Gitlab-Event')?.trim();
-    if (!event) return refuse(response, 400, 'missing_event', 'the X-Gitlab-Event header is missing');
+    if (mediaType(header(request, 'content-type')) !== 'application/json') {
+      return refuse(415, 'unsupported_media_type', 'webhooks must be sent as application/json');
+    }
+    const event = context.event;
+    if (!event) return refuse(400, 'missing_event', 'the X-Gitlab-Event header is missing');
     if (deps.secrets.length === 0) {
-      return refuse(response, 503, 'not_configured', 'this bridge has no GITLAB_WEBHOOK_SECRET set, so it accepts no webhooks yet');
+      return refuse(503, 'not_configured', 'this bridge has no GITLAB_WEBHOOK_SECRET set, so it accepts no webhooks yet');
     }
-    if (!verifyToken(request.get('X-Gitlab-Token'), deps.secrets)) {
-      return refuse(response, 401, 'bad_token', 'X-Gitlab-Token is missing or does not match the secret configured on the bridge');
+    if (!verifyToken(header(request, 'x-gitlab-token'), deps.secrets)) {
+      return refuse(401, 'bad_token', 'X-Gitlab-Token is missing or does not match the secret configured on the bridge');
     }
     const signature: SignatureHeaders = {
-      id: request.get('webhook-id'),
-      timestamp: request.get('webhook-timestamp'),
-      signature: request.get('webhook-signature'),
+      id: header(request, 'webhook-id'),
+      timestamp: header(request, 'webhook-timestamp'),
+      signature: header(request, 'webhook-signature'),
     };
     if (deps.signingKey) {
       const verdict = checkSignatureHeaders(signature, now());
-      if (verdict !== 'valid') return refuse(response, 401, `signature_${verdict}`, signatureMessage(verdict));
+      if (verdict !== 'valid') return refuse(401, `signature_${verdict}`, signatureMessage(verdict));
     }
-    readBody(request, response, (error?: unknown) => {
-      if (error) return void next(error);
-      void accept(request, response, event, signature).catch(next);
+    const encoding = (header(request, 'content-encoding') ?? 'identity').trim().toLowerCase();
+    if (encoding !== 'identity') {
+      return refuse(415, 'unsupported_encoding', 'webhook bodies must not be compressed (Content-Encoding)');
+    }
+
+    getRawBody(request, { length: header(request, 'content-length'), limit }, (error, body) => {
+      if (error) {
+        // Read off the rest before answering, so the sender sees the answer rather than a reset.
+        const { status, type } = error as { status?: number; type?: string };
+        if (type === 'entity.too.large') return drain(request, () => refuse(413, 'too_large', `webhook bodies are limited to ${limit} bytes`));
+        return drain(request, () => refuse(status && status < 500 ? status : 400, 'bad_request', 'the request body could not be read'));
+      }
+      accept(body, event, signature).catch((failure: unknown) => {
+        log.error({ ...context, err: failure }, 'webhook not stored');
+        if (!response.headersSent) answer(response, 503, { error: 'the delivery could not be stored; GitLab will retry it', code: 'not_stored' });
+      });
     });
-  });
 
-  async function accept(request: Request, response: Response, event: string, signature: SignatureHeaders): Promise<void> {
-    // body-parser leaves no Buffer when the request has no body at all.
-    const body = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
-    if (deps.signingKey) {
-      const verdict = verifySignature(signature, body, deps.signingKey, now());
-      if (verdict !== 'valid') return refuse(response, 401, `signature_${verdict}`, signatureMessage(verdict));
-    }
-    const text = body.toString('utf8');
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(text);
-    } catch {
-      return refuse(response, 400, 'bad_json', 'the body is not valid JSON');
-    }
-    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
-      return refuse(response, 400, 'bad_json', 'the body is not a JSON object');
-    }
+    async function accept(body: Buffer, event: string, signature: SignatureHeaders): Promise<void> {
+      if (deps.signingKey) {
+        const verdict = verifySignature(signature, body, deps.signingKey, now());
+        if (verdict !== 'valid') return refuse(401, `signature_${verdict}`, signatureMessage(verdict));
+      }
+      const text = body.toString('utf8');
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(text);
+      } catch {
+        return refuse(400, 'bad_json', 'the body is not valid JSON');
+      }
+      if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+        return refuse(400, 'bad_json', 'the body is not a JSON object');
+      }
 
-    const idempotencyKey = request.get('Idempotency-Key') ?? undefined;
-    const eventUuid = request.get('X-Gitlab-Event-UUID') ?? undefined;
-    const delivery: IncomingDelivery = {
-      dedupeKey: dedupeKeyOf(idempotencyKey, eventUuid, body),
-      event,
-      idempotencyKey,
-      eventUuid,
-      webhookUuid: request.get('X-Gitlab-Webhook-UUID') ?? undefined,
-      instance: request.get('X-Gitlab-Instance') ?? undefined,
-      signed: deps.signingKey !== undefined,
-      payload: storableJson(text, parsed),
-    };
-    const outcome = await deps.store(delivery);
-    const log = ((request as { log?: Logger }).log ?? deps.log).child({ correlationId: idempotencyKey ?? eventUuid, event });
-    if (outcome.stored) {
-      deps.count('accepted', event);
-      log.info({ delivery: outcome.id }, 'webhook stored');
-      response.status(202).json({ status: 'accepted', id: outcome.id });
-    } else {
-      deps.count('duplicate', event);
-      log.info({ delivery: outcome.duplicateOf }, 'duplicate webhook dropped');
-      response.status(200).json({ status: 'duplicate', id: outcome.duplicateOf });
+      const idempotencyKey = header(request, 'idempotency-key');
+      const eventUuid = header(request, 'x-gitlab-event-uuid');
+      const outcome = await deps.store({
+        dedupeKey: dedupeKeyOf(idempotencyKey, eventUuid, body),
+        event,
+        idempotencyKey,
+        eventUuid,
+        webhookUuid: header(request, 'x-gitlab-webhook-uuid'),
+        instance: header(request, 'x-gitlab-instance'),
+        signed: deps.signingKey !== undefined,
+        payload: storableJson(text, parsed),
+      });
+      const correlationId = idempotencyKey ?? eventUuid;
+      if (outcome.stored) {
+        deps.count('accepted', event);
+        log.info({ ...context, correlationId, delivery: outcome.id }, 'webhook stored');
+        answer(response, 202, { status: 'accepted', id: outcome.id });
+      } else {
+        deps.count('duplicate', event);
+        log.info({ ...context, correlationId, delivery: outcome.duplicateOf }, 'duplicate webhook dropped');
+        answer(response, 200, { status: 'duplicate', id: outcome.duplicateOf });
+      }
     }
-  }
+  };
+}
 
-  // Body errors raised while reading (too large, aborted) get the ladder's statuses.
-  router.use('/webhook', (error: { type?: string; status?: number }, _request: Request, response: Response, next: NextFunction) => {
-    if (error.type === 'entity.too.large') return refuse(response, 413, 'too_large', `webhook bodies are limited to ${deps.maxBytes ?? WEBHOOK_MAX_BYTES} bytes`);
-    if (error.status && error.status >= 400 && error.status < 500) return refuse(response, error.status, 'bad_request', 'the request body could not be read');
-    next(error);
-  });
+function header(request: IncomingMessage, name: string): string | undefined {
+  const value = request.headers[name];
+  return (Array.isArray(value) ? value[0] : value) || undefined;
+}
 
-  return router;
+function mediaType(contentType: string | undefined): string {
+  return (contentType ?? '').split(';', 1)[0]!.trim().toLowerCase();
+}
+
+function answer(response: ServerResponse, status: number, body: object): void {
+  const text = JSON.stringify(body);
+  response.writeHead(status, { 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': Buffer.byteLength(text) });
+  response.end(text);
+}
+
+/** Answers once the request body has been read off (and discarded), as body parsers do. */
+function drain(request: IncomingMessage, then: () => void): void {
+  if (request.readableEnded) return then();
+  let done = false;
+  const once = () => {
+    if (done) return;
+    done = true;
+    then();
+  };
+  request.once('end', once);
+  request.once('close', once);
+  request.resume();
 }
 
 /** Same Idempotency-Key, else same event UUID, else same body: the same delivery. */
@@ -128,7 +178,7 @@ export function dedupeKeyOf(idempotencyKey: string | undefined, eventUuid: strin
   return `sha256:${createHash('sha256').update(body).digest('hex')}`;
 }
 
-/** PostgreSQL's jsonb cannot hold U+0000; drop it from strings rather than refuse the delivery forever. */
+/** U+0000 cannot go into PostgreSQL text (our posts) nor Mattermost's: drop it from strings rather than fail the delivery forever. */
 function storableJson(text: string, parsed: unknown): string {
   if (!text.includes('\\u0000')) return text;
   return JSON.stringify(parsed, (_key, value: unknown) => (typeof value === 'string' ? value.replaceAll('\0', '') : value));

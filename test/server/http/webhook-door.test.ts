@@ -129,10 +129,37 @@ describe('POST /webhook', () => {
     expect(row.payload.object_attributes.note).toBe('ab');
   });
 
+  it('echoes the request id and logs one line per delivery with it, without the token', async () => {
+    const response = await deliver(running.url, { headers: { 'Idempotency-Key': randomUUID(), 'X-Request-Id': 'proxy-req-42' } });
+    expect(response.status).toBe(202);
+    expect(response.headers.get('x-request-id')).toBe('proxy-req-42');
+    const { id } = (await response.json()) as { id: string };
+    const line = await running.bridge.waitForLog((entry) => entry.msg === 'webhook stored' && entry.delivery === id);
+    expect(line).toMatchObject({ req: { id: 'proxy-req-42', method: 'POST', path: '/webhook' }, event: 'Push Hook' });
+    expect(JSON.stringify(running.bridge.logs)).not.toContain('current-secret');
+    // A generated id when the proxy gives none.
+    const other = await deliver(running.url, { headers: { 'Idempotency-Key': randomUUID() } });
+    expect(other.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
+  });
+
+  it('accepts a hook URL with a query string, which admins use to tell hooks apart', async () => {
+    const response = await deliver(`${running.url}?hook=group-42`, { headers: { 'Idempotency-Key': randomUUID() } });
+    expect(response.status).toBe(202);
+  });
+
+  it('refuses a compressed body with 415 and stores nothing', async () => {
+    const before = (await rows(running.pool)).length;
+    const response = await deliver(running.url, { headers: { 'Idempotency-Key': randomUUID(), 'Content-Encoding': 'gzip' } });
+    expect(response.status).toBe(415);
+    expect(await response.json()).toMatchObject({ code: 'unsupported_encoding' });
+    expect(await rows(running.pool)).toHaveLength(before);
+  });
+
   it('counts deliveries by outcome in /metrics', async () => {
     const metrics = await (await fetch(`http://127.0.0.1:${running.internalPort}/metrics`)).text();
     expect(metrics).toMatch(/^gitlab_bridge_webhooks_total\{outcome="accepted",event="Push Hook"\} [1-9]\d*$/m);
     expect(metrics).toMatch(/^gitlab_bridge_webhooks_total\{outcome="rejected_401",event=""\} [1-9]\d*$/m);
+    expect(metrics).toMatch(/^gitlab_bridge_http_request_duration_seconds_count\{listener="public",method="POST",route="\/webhook",status="202"\} [1-9]\d*$/m);
   });
 });
 
