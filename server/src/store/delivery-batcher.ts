@@ -3,7 +3,7 @@
  * one multi-row INSERT (one round trip, one transaction, one WAL flush) instead
  * of one each. There is no timer: at idle a call is written at once; while a
  * write is in flight the next calls accumulate and go out together as soon as
- * it finishes, or as soon as `maxBatch` of them are waiting (up to
+ * it finishes, or as soon as a quarter of `maxBatch` of them are waiting (up to
  * `maxConcurrent` writes at a time). A caller's promise settles only after its
  * batch has committed, and rejects when it failed: nothing is acknowledged
  * without being stored.
@@ -50,7 +50,7 @@ interface Waiting {
  * of statements; the join on position drops the padding.
  */
 function insertStatement(slots: number): string {
-  const payloads = Array.from({ length: slots }, (_, index) => `(${index + 1}, $${index + 8}::jsonb)`).join(', ');
+  const payloads = Array.from({ length: slots }, (_, index) => `(${index + 1}, $${index + 8}::json)`).join(', ');
   return `INSERT INTO webhook_deliveries (dedupe_key, event, idempotency_key, event_uuid, webhook_uuid, instance, signed, payload)
 SELECT input.dedupe_key, input.event, input.idempotency_key, input.event_uuid, input.webhook_uuid, input.instance, input.signed, payloads.payload
 FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::boolean[])
@@ -88,6 +88,7 @@ export function createDeliveryBatcher(db: Queryable, options: DeliveryBatcherOpt
   const maxBatch = Math.min(Math.max(1, options.maxBatch ?? DEFAULT_MAX_BATCH), 4096);
   const maxBatchChars = Math.max(1, options.maxBatchChars ?? DEFAULT_MAX_BATCH_CHARS);
   const maxConcurrent = Math.max(1, options.maxConcurrent ?? DEFAULT_MAX_CONCURRENT);
+  const overlapAt = Math.ceil(maxBatch / 4);
   const queue: Waiting[] = [];
   let queuedChars = 0;
   let inFlight = 0;
@@ -109,8 +110,9 @@ export function createDeliveryBatcher(db: Queryable, options: DeliveryBatcherOpt
   };
 
   const pump = (): void => {
-    // Idle: write now. Busy: only a full batch goes out beside the running write(s).
-    while (queue.length > 0 && inFlight < maxConcurrent && (inFlight === 0 || queue.length >= maxBatch || queuedChars >= maxBatchChars)) {
+    // Idle: write now. Busy: another write goes out beside the running one(s) once a quarter
+    // batch waits, so that the next batch's round trip overlaps this one's instead of queueing behind it.
+    while (queue.length > 0 && inFlight < maxConcurrent && (inFlight === 0 || queue.length >= overlapAt || queuedChars >= maxBatchChars)) {
       const batch = take();
       inFlight += 1;
       void write(db, batch).finally(() => {
@@ -150,7 +152,7 @@ async function write(db: Queryable, batch: Waiting[]): Promise<void> {
   try {
     outcomes = await writeDistinct(db, distinct(batch.map((waiting) => waiting.delivery)));
   } catch (error) {
-    // A value PostgreSQL refuses (class 22, e.g. a JSON number too large for jsonb) fails the whole
+    // A value PostgreSQL refuses (class 22, e.g. a body that is not JSON after all) fails the whole
     // statement: write each delivery alone, so one bad payload fails only its own request.
     if (batch.length > 1 && isDataException(error)) {
       for (const waiting of batch) await write(db, [waiting]);

@@ -7,7 +7,7 @@ export interface IncomingDelivery {
   webhookUuid: string | undefined;
   instance: string | undefined;
   signed: boolean;
-  /** The raw JSON text, stored as received (PostgreSQL parses it into jsonb). */
+  /** The raw JSON text, stored as received (PostgreSQL checks it, see migration 0005). */
   payload: string;
 }
 

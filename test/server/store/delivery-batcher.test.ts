@@ -84,7 +84,7 @@ describe.each(testServers())('delivery batcher on $label', (server) => {
     const { rows } = await pool.query<{ id: string; dedupe_key: string }>('SELECT id, dedupe_key FROM webhook_deliveries');
     const keyById = new Map(rows.map((row) => [row.id, row.dedupe_key]));
     deliveries.forEach((d, index) => expect(keyById.get(ids[index]!)).toBe(d.dedupeKey));
-    // The first is written at once; the rest accumulate meanwhile and go out in full batches.
+    // The first is written at once; the rest accumulate meanwhile and go out in a few batches.
     expect(batches[0]).toBe(1);
     expect(batches.reduce((a, b) => a + b, 0)).toBe(200);
     expect(batches.length).toBeLessThanOrEqual(1 + Math.ceil(199 / DEFAULT_MAX_BATCH));
@@ -208,8 +208,8 @@ describe.each(testServers())('delivery batcher on $label', (server) => {
   it('fails only the delivery whose payload PostgreSQL refuses, not the others batched with it', async () => {
     const batcher = createDeliveryBatcher(pool);
     const good = [delivery(), delivery(), delivery()];
-    // Valid JSON (JSON.parse gives Infinity), but too large for jsonb's numeric.
-    const poison = delivery({ payload: '{"n":1e1000000}' });
+    // Not JSON: the door never hands such a payload over, but the store must not rely on that.
+    const poison = delivery({ payload: '{"n":' });
 
     const results = await Promise.allSettled([batcher.store(delivery()), batcher.store(good[0]!), batcher.store(poison), batcher.store(good[1]!), batcher.store(good[2]!)]);
 

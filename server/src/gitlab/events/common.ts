@@ -191,8 +191,8 @@ export function keyPart(value: string | number | null | undefined): string {
 
 /**
  * A short content hash, for keys of events whose ids and timestamps do not tell
- * them apart. Object keys are sorted, so key order (which jsonb storage changes)
- * does not matter.
+ * them apart. Object keys are sorted, so the same event sent by two hooks with its
+ * keys in another order gets the same key.
  */
 export function fingerprint(...parts: unknown[]): string {
   return createHash('sha256').update(canonicalJson(parts)).digest('hex').slice(0, 12);
