@@ -148,13 +148,15 @@ async function planDelivery(batch: Batch, row: DeliveryRow, log: Logger, gitlabU
 
   let thread: { key: string; status: string | null } | null = null;
   const key = objectKey(event);
-  if (key) {
+  // Objects are tracked only in projects some channel follows: that is where threads are.
+  if (key && candidates.length > 0) {
     const status = await batch.advanceStatus(key, event);
     thread = { key, status: status ? renderStatusLine(status) : null };
   }
   const posts = planPosts(event, wanted, (wantedEvent, style) => renderPost(wantedEvent, style, { gitlabUrl }), thread);
   batch.queue(row.id, posts);
-  log.info({ kind: event.kind, action: event.action, key: event.key, channels: posts.length }, 'webhook processed');
+  // A line per post-making webhook; hooks nobody subscribed to would only add noise.
+  log[posts.length > 0 ? 'info' : 'debug']({ kind: event.kind, action: event.action, key: event.key, channels: posts.length }, 'webhook processed');
 }
 
 /** A ref's pipeline succeeding after its previous one failed is reported as "fixed". */
