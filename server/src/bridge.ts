@@ -20,6 +20,7 @@ import { cached, checkReadiness, databaseCheck } from './readiness.js';
 import { openDatabase } from './store/database.js';
 import { migrate } from './store/migrate.js';
 import { createDeliveryBatcher } from './store/delivery-batcher.js';
+import { countPendingDeliveries } from './store/webhook-inbox.js';
 import { VERSION } from './version.js';
 
 /** How long a Mattermost or GitLab check result is reused by /readyz. */
@@ -46,7 +47,7 @@ export async function startBridge(config: Config, log: Logger): Promise<Bridge> 
     const encryptionKey = await resolveEncryptionKey(config.encryptionKey, config.dataDir, log);
     await checkKeyMatchesDatabase(database.pool, encryptionKey);
 
-    const metrics = createMetrics(VERSION);
+    const metrics = createMetrics(VERSION, { webhookBacklog: () => countPendingDeliveries(database.pool) });
     const checks = [databaseCheck(() => database.ping()), cached(checkGitLabUrl(config.gitlab.url), REMOTE_CHECK_TTL_MS)];
     let gateway: ChannelGateway | null = null;
     if (config.mattermost.url && config.mattermost.botToken) {
@@ -78,7 +79,14 @@ export async function startBridge(config: Config, log: Logger): Promise<Bridge> 
     listeners.push(publicListener);
     const internalListener = await listen('internal', createInternalApp({ log, metrics, readiness }), config.internalPort, config.internalHost);
     listeners.push(internalListener);
-    const workers = startWorkers({ pool: database.pool, gateway, log, gitlabUrl: config.gitlab.url, countPost: (outcome) => metrics.channelPosts.inc({ outcome }) });
+    const workers = startWorkers({
+      pool: database.pool,
+      gateway,
+      log,
+      gitlabUrl: config.gitlab.url,
+      countPost: (outcome) => metrics.channelPosts.inc({ outcome }),
+      doorBusy: () => deliveries.busy(),
+    });
 
     log.info(
       {

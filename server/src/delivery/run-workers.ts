@@ -18,6 +18,13 @@ const SAFETY_POLL_MS = 2000;
  * a useful batch instead of paying a transaction per webhook.
  */
 const MIN_PROCESSING_INTERVAL_MS = 20;
+/**
+ * The spacing while the webhook door of this process is taking a burst: GitLab
+ * must get its answers in time (slow ones count towards disabling the hook),
+ * whereas stored deliveries only wait a little and are worked off as soon as the
+ * burst is over. Batches of BATCH still go through, so processing never stops.
+ */
+const BURST_PROCESSING_INTERVAL_MS = 250;
 const CHANNELS_PER_PASS = 100;
 const CONCURRENT_CHANNELS = 8;
 const RELISTEN_DELAY_MS = 1000;
@@ -30,6 +37,8 @@ export interface WorkerDeps {
   /** For links in posts about GitLab objects whose payloads carry no URL (members, groups). */
   gitlabUrl: string;
   countPost?(outcome: PostOutcome): void;
+  /** True while this process's webhook door is taking a burst; processing then steps back. */
+  doorBusy?(): boolean;
 }
 
 export interface Workers {
@@ -41,11 +50,12 @@ export function startWorkers(deps: WorkerDeps): Workers {
   let stopped = false;
   const delivery = deps.gateway ? createChannelDelivery({ pool: deps.pool, gateway: deps.gateway, log, count: deps.countPost }) : null;
 
-  const processing = loop('processing', MIN_PROCESSING_INTERVAL_MS, async () => {
+  const processingInterval = () => (deps.doorBusy?.() ? BURST_PROCESSING_INTERVAL_MS : MIN_PROCESSING_INTERVAL_MS);
+  const processing = loop('processing', processingInterval, async () => {
     const taken = await processDeliveries(deps.pool, log, deps.gitlabUrl);
     return { again: taken > 0, wakeAt: null };
   });
-  const posting = loop('posting', 0, async () => {
+  const posting = loop('posting', () => 0, async () => {
     if (!delivery) return { again: false, wakeAt: null };
     const { due, nextAt } = await dueChannels(deps.pool, CHANNELS_PER_PASS);
     let attempted = 0;
@@ -81,7 +91,8 @@ export function startWorkers(deps: WorkerDeps): Workers {
   processing.kick();
   posting.kick();
 
-  function loop(name: string, minIntervalMs: number, pass: () => Promise<{ again: boolean; wakeAt: Date | null }>) {
+  /** `minIntervalMs` is the least time from one pass's start to the next, asked afresh each time. */
+  function loop(name: string, minIntervalMs: () => number, pass: () => Promise<{ again: boolean; wakeAt: Date | null }>) {
     let running: Promise<void> | undefined;
     let pending = false;
     let timer: NodeJS.Timeout | undefined;
@@ -96,13 +107,13 @@ export function startWorkers(deps: WorkerDeps): Workers {
         pending = true;
         return;
       }
-      const wait = lastStart + minIntervalMs - Date.now();
+      const wait = lastStart + minIntervalMs() - Date.now();
       if (wait > 0) return schedule(wait);
       running = (async () => {
         let delay = SAFETY_POLL_MS;
         try {
           do {
-            const early = lastStart + minIntervalMs - Date.now();
+            const early = lastStart + minIntervalMs() - Date.now();
             if (early > 0) await new Promise((resolve) => setTimeout(resolve, early));
             pending = false;
             lastStart = Date.now();

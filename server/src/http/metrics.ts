@@ -14,7 +14,12 @@ export interface Metrics {
   timeRequests(listener: string): (request: Request, response: Response, next: NextFunction) => void;
 }
 
-export function createMetrics(version: string): Metrics {
+export interface MetricProbes {
+  /** Stored webhook deliveries not processed yet; asked at each scrape. */
+  webhookBacklog?(): Promise<number>;
+}
+
+export function createMetrics(version: string, probes: MetricProbes = {}): Metrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
   new Gauge({
@@ -37,6 +42,19 @@ export function createMetrics(version: string): Metrics {
     labelNames: ['outcome', 'event'],
     registers: [registry],
   });
+
+  const webhookBacklog = probes.webhookBacklog;
+  if (webhookBacklog) {
+    new Gauge({
+      name: 'gitlab_bridge_webhook_backlog',
+      help: 'Stored webhook deliveries not processed yet: grows during a burst, then drains',
+      registers: [registry],
+      async collect() {
+        // Unknown (NaN) while the database is away, rather than failing the whole scrape.
+        this.set(await webhookBacklog().catch(() => Number.NaN));
+      },
+    });
+  }
 
   const channelPosts = new Counter({
     name: 'gitlab_bridge_channel_posts_total',

@@ -26,6 +26,11 @@ export interface DeliveryBatcherOptions {
 
 export interface DeliveryBatcher {
   store(delivery: IncomingDelivery): Promise<StoreOutcome>;
+  /**
+   * True while deliveries arrive faster than one write at a time takes them (a
+   * write overlapped another within the last second): a burst is on.
+   */
+  busy(): boolean;
   /** Waits for everything already handed over to be written; later `store` calls reject. */
   close(): Promise<void>;
 }
@@ -33,6 +38,8 @@ export interface DeliveryBatcher {
 export const DEFAULT_MAX_BATCH = 64;
 export const DEFAULT_MAX_BATCH_CHARS = 16 * 1024 * 1024;
 export const DEFAULT_MAX_CONCURRENT = 2;
+/** How long after the last overlapping write the batcher still counts as busy. */
+const BUSY_FOR_MS = 1000;
 /** Rounds of insert-then-look-up before giving up on a key whose row vanished in between. */
 const MAX_ROUNDS = 3;
 
@@ -92,6 +99,7 @@ export function createDeliveryBatcher(db: Queryable, options: DeliveryBatcherOpt
   const queue: Waiting[] = [];
   let queuedChars = 0;
   let inFlight = 0;
+  let lastOverlap = -Infinity;
   let closed = false;
   let drained: (() => void) | undefined;
 
@@ -114,6 +122,7 @@ export function createDeliveryBatcher(db: Queryable, options: DeliveryBatcherOpt
     // batch waits, so that the next batch's round trip overlaps this one's instead of queueing behind it.
     while (queue.length > 0 && inFlight < maxConcurrent && (inFlight === 0 || queue.length >= overlapAt || queuedChars >= maxBatchChars)) {
       const batch = take();
+      if (inFlight > 0) lastOverlap = performance.now();
       inFlight += 1;
       void write(db, batch).finally(() => {
         inFlight -= 1;
@@ -132,6 +141,7 @@ export function createDeliveryBatcher(db: Queryable, options: DeliveryBatcherOpt
         pump();
       });
     },
+    busy: () => performance.now() - lastOverlap < BUSY_FOR_MS,
     close() {
       closed = true;
       if (inFlight === 0 && queue.length === 0) return Promise.resolve();

@@ -1,3 +1,5 @@
+import type { Queryable } from './queryable.js';
+
 /** A webhook delivery as the door hands it to the durable inbox (migration 0002; written by delivery-batcher.ts). */
 export interface IncomingDelivery {
   dedupeKey: string;
@@ -12,3 +14,9 @@ export interface IncomingDelivery {
 }
 
 export type StoreOutcome = { stored: true; id: string } | { stored: false; duplicateOf: string };
+
+/** Stored deliveries not processed yet (counted on the partial index of pending ones). */
+export async function countPendingDeliveries(db: Queryable): Promise<number> {
+  const { rows } = await db.query<{ pending: string }>('SELECT count(*) AS pending FROM webhook_deliveries WHERE processed_at IS NULL');
+  return Number(rows[0]!.pending);
+}

@@ -155,8 +155,15 @@ describe('POST /webhook', () => {
     expect(await rows(running.pool)).toHaveLength(before);
   });
 
-  it('counts deliveries by outcome in /metrics', async () => {
-    const metrics = await (await fetch(`http://127.0.0.1:${running.internalPort}/metrics`)).text();
+  it('counts deliveries by outcome in /metrics, and shows the processing backlog draining to 0', async () => {
+    const scrape = async () => (await fetch(`http://127.0.0.1:${running.internalPort}/metrics`)).text();
+    const backlog = (text: string) => Number(/^gitlab_bridge_webhook_backlog (\S+)$/m.exec(text)?.[1]);
+    const deadline = Date.now() + 20_000;
+    while (backlog(await scrape()) !== 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100));
+    const metrics = await scrape();
+    expect(backlog(metrics)).toBe(0);
+    const processed = await running.pool.query('SELECT count(*)::int AS n FROM webhook_deliveries WHERE processed_at IS NOT NULL');
+    expect(processed.rows[0].n).toBeGreaterThan(0);
     expect(metrics).toMatch(/^gitlab_bridge_webhooks_total\{outcome="accepted",event="Push Hook"\} [1-9]\d*$/m);
     expect(metrics).toMatch(/^gitlab_bridge_webhooks_total\{outcome="rejected_401",event=""\} [1-9]\d*$/m);
     expect(metrics).toMatch(/^gitlab_bridge_http_request_duration_seconds_count\{listener="public",method="POST",route="\/webhook",status="202"\} [1-9]\d*$/m);

@@ -107,8 +107,11 @@ describe.each(testServers())('delivery batcher on $label', (server) => {
     storedId(await batcher.store(delivery()));
     expect(Date.now() - started).toBeLessThan(1000);
     expect(batches).toEqual([1]);
+    // One delivery at a time is no burst: the delivery workers need not step back.
+    expect(batcher.busy()).toBe(false);
 
     const outcomes = await Promise.all(Array.from({ length: 45 }, () => batcher.store(delivery())));
+    expect(batcher.busy()).toBe(true);
     expect(new Set(outcomes.map(storedId)).size).toBe(45);
     expect(batches.slice(1).reduce((a, b) => a + b, 0)).toBe(45);
     expect(Math.max(...batches)).toBeLessThanOrEqual(10);
