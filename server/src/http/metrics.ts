@@ -4,7 +4,7 @@ import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom
 
 export interface Metrics {
   registry: Registry;
-  /** Webhook deliveries by outcome (accepted, duplicate, rejected_<status>) and, once authenticated, event. */
+  /** Webhook deliveries by outcome (accepted, duplicate, not_stored, rejected_<status>) and, once authenticated, event. */
   webhooks: Counter<'outcome' | 'event'>;
   /** Channel post attempts by outcome: sent, retry (will be tried again), failed (given up). */
   channelPosts: Counter<'outcome'>;

@@ -95,6 +95,7 @@ export function webhookDoor(deps: WebhookDoorDeps): (request: IncomingMessage, r
         return drain(request, () => refuse(status && status < 500 ? status : 400, 'bad_request', 'the request body could not be read'));
       }
       accept(body, event, signature).catch((failure: unknown) => {
+        deps.count('not_stored', event);
         log.error({ ...context, err: failure }, 'webhook not stored');
         if (!response.headersSent) answer(response, 503, { error: 'the delivery could not be stored; GitLab will retry it', code: 'not_stored' });
       });

@@ -147,6 +147,21 @@ describe('POST /webhook', () => {
     expect(response.status).toBe(202);
   });
 
+  it('answers 503 when PostgreSQL cannot take a delivery, so that GitLab sends it again, and stores the retry', async () => {
+    const key = randomUUID();
+    // A constraint that refuses this one delivery stands in for a database that fails the write.
+    await running.pool.query(`ALTER TABLE webhook_deliveries ADD CONSTRAINT refuse_for_test CHECK (idempotency_key <> '${key}')`);
+    try {
+      const refused = await deliver(running.url, { headers: { 'Idempotency-Key': key } });
+      expect(refused.status).toBe(503);
+      expect(await refused.json()).toMatchObject({ code: 'not_stored' });
+    } finally {
+      await running.pool.query('ALTER TABLE webhook_deliveries DROP CONSTRAINT refuse_for_test');
+    }
+    expect((await deliver(running.url, { headers: { 'Idempotency-Key': key } })).status).toBe(202);
+    expect((await rows(running.pool)).filter((r) => r.idempotency_key === key)).toHaveLength(1);
+  });
+
   it('refuses a compressed body with 415 and stores nothing', async () => {
     const before = (await rows(running.pool)).length;
     const response = await deliver(running.url, { headers: { 'Idempotency-Key': randomUUID(), 'Content-Encoding': 'gzip' } });
