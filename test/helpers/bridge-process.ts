@@ -29,9 +29,12 @@ export interface BridgeProcess {
   stop(signal?: NodeJS.Signals): Promise<number | string>;
 }
 
-/** A fresh working directory the 'postgres' user (used under root) can enter. */
+/**
+ * A fresh working directory the 'postgres' user (used under root) can enter. Inside the
+ * run's own directory when there is one (global-setup.mjs), which is removed at the end.
+ */
 export function tempWorkDir(): string {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'gitlab-bridge-run-'));
+  const dir = mkdtempSync(path.join(process.env.TEST_WORK_ROOT ?? os.tmpdir(), 'gitlab-bridge-run-'));
   chmodSync(dir, 0o755);
   return dir;
 }

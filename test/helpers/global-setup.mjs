@@ -12,7 +12,11 @@ export default async function globalSetup() {
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'gitlab-bridge-test-pg-'));
   chmodSync(dataDir, 0o755); // reachable by the 'postgres' user the server runs as under root
   const embedded = await startEmbeddedPostgres(dataDir, createLogger('silent'));
-  globalThis.__embeddedPostgres = { embedded, dataDir };
+  // Bridges started by tests work in here; global-teardown.mjs removes it, whatever the tests left.
+  const workRoot = mkdtempSync(path.join(os.tmpdir(), 'gitlab-bridge-test-runs-'));
+  chmodSync(workRoot, 0o755);
+  process.env.TEST_WORK_ROOT = workRoot;
+  globalThis.__embeddedPostgres = { embedded, dataDir, workRoot };
 
   const servers = [{ label: `embedded PostgreSQL ${bundledMajorVersion()}`, url: embedded.url }];
   const external = process.env.TEST_EXTERNAL_DATABASE_URL;

@@ -5,4 +5,5 @@ export default async function globalTeardown() {
   if (!state) return;
   await state.embedded.stop();
   rmSync(state.dataDir, { recursive: true, force: true });
+  rmSync(state.workRoot, { recursive: true, force: true });
 }

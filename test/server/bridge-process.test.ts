@@ -18,8 +18,15 @@ function start(env: Record<string, string> = {}, cwd?: string): BridgeProcess {
   running.push(bridge);
   return bridge;
 }
+// SIGTERM, so that each bridge also stops its embedded database; SIGKILL only for one that hangs.
 afterEach(async () => {
-  await Promise.all(running.splice(0).map((bridge) => bridge.stop('SIGKILL')));
+  await Promise.all(
+    running.splice(0).map(async (bridge) => {
+      const hung = setTimeout(() => bridge.child.kill('SIGKILL'), 15_000);
+      await bridge.stop('SIGTERM');
+      clearTimeout(hung);
+    }),
+  );
 });
 
 async function get(port: number, route: string, headers: Record<string, string> = {}) {

@@ -124,7 +124,7 @@ describe('configuration', () => {
 });
 
 describe('environment with a .env file', () => {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'env-'));
+  const dir = mkdtempSync(path.join(process.env.TEST_WORK_ROOT ?? os.tmpdir(), 'env-'));
   writeFileSync(path.join(dir, '.env'), 'MATTERMOST_URL=http://from-file:8065\nPORT=4100\n# comment\nLOG_LEVEL="debug"\n');
 
   it('reads .env from the working directory, under the real environment', () => {

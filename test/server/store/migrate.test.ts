@@ -64,7 +64,7 @@ describe.each(testServers())('migrations on $label', (server) => {
   });
 
   it('refuses to run when an applied migration was edited afterwards', async () => {
-    const dir = mkdtempSync(path.join(os.tmpdir(), 'migrations-'));
+    const dir = mkdtempSync(path.join(process.env.TEST_WORK_ROOT ?? os.tmpdir(), 'migrations-'));
     writeFileSync(path.join(dir, '0001_first.sql'), 'CREATE TABLE first_table (id int);');
     await migrate(pool, silentLog, loadMigrations(dir));
     writeFileSync(path.join(dir, '0001_first.sql'), 'CREATE TABLE first_table (id bigint);');
