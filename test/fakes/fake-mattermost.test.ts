@@ -1,5 +1,6 @@
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { startFakeMattermost, type FakeMattermost } from './fake-mattermost.js';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
+import { createMattermostClient, type MattermostClient } from '../../server/src/mattermost/client.js';
+import { startFakeMattermost, type FakeMattermost, type FakeUser } from './fake-mattermost.js';
 
 describe('the fake Mattermost', () => {
   let fake: FakeMattermost;
@@ -37,5 +38,157 @@ describe('the fake Mattermost', () => {
     const before = fake.violations.length;
     expect((await fetch(`${fake.url}/api/v4/no/such/thing`)).status).toBe(404);
     expect(fake.violations.slice(before)).toEqual([expect.stringMatching(/no such operation/)]);
+  });
+});
+
+describe('the fake Mattermost, provisioning through @mattermost/client', () => {
+  let fake: FakeMattermost;
+  let admin: { user: FakeUser; token: string };
+  let client: MattermostClient;
+  beforeAll(async () => {
+    fake = await startFakeMattermost();
+    admin = fake.addUser('admin', { roles: 'system_user system_admin' });
+    client = createMattermostClient(fake.url, admin.token);
+  });
+  afterAll(() => fake.close());
+  afterEach(() => expect(fake.violations).toEqual([]));
+
+  const SVG = '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 16 16"><circle cx="8" cy="8" r="8"/></svg>';
+  const uploadIcon = (botId: string, bytes: string, type: string) => {
+    const form = new FormData();
+    form.append('image', new Blob([bytes], { type }), 'icon');
+    return fetch(`${fake.url}/api/v4/bots/${botId}/icon`, { method: 'POST', headers: { Authorization: `Bearer ${admin.token}` }, body: form });
+  };
+
+  it('creates, finds, patches and re-enables a bot, and sets its icon', async () => {
+    expect(await client.getMe()).toMatchObject({ id: admin.user.id, roles: 'system_user system_admin' });
+    const bot = await client.createBot({ username: 'gitlab-bot', display_name: 'GitLab', description: 'GitLab bridge' });
+    expect(bot).toMatchObject({ username: 'gitlab-bot', display_name: 'GitLab', owner_id: admin.user.id, delete_at: 0 });
+    expect(await client.getUserByUsername('gitlab-bot')).toMatchObject({ id: bot.user_id, is_bot: true });
+
+    // Like Mattermost: a username is taken whether by a bot or a user.
+    for (const username of ['gitlab-bot', 'admin']) {
+      await expect(client.createBot({ username })).rejects.toMatchObject({ status: 400, serverErrorId: 'app.user.save.username_exists.app_error' });
+    }
+
+    expect(await client.patchBot(bot.user_id, { display_name: 'GitLab Bridge', description: 'Posts from GitLab' })).toMatchObject({
+      username: 'gitlab-bot',
+      display_name: 'GitLab Bridge',
+      description: 'Posts from GitLab',
+    });
+
+    fake.users.get(bot.user_id)!.bot!.delete_at = 1;
+    await expect(client.getBot(bot.user_id)).rejects.toMatchObject({ status: 404 });
+    expect(await client.enableBot(bot.user_id)).toMatchObject({ delete_at: 0 });
+    expect(await client.getBot(bot.user_id)).toMatchObject({ user_id: bot.user_id, display_name: 'GitLab Bridge' });
+
+    const response = await uploadIcon(bot.user_id, SVG, 'image/svg+xml');
+    expect(response.status).toBe(200);
+    expect(await response.json()).toEqual({ status: 'OK' });
+    const icon = fake.users.get(bot.user_id)!.bot!.icon!;
+    expect(icon.contentType).toBe('image/svg+xml');
+    expect(icon.bytes.toString('utf8')).toBe(SVG);
+    expect((await uploadIcon(bot.user_id, '\x89PNG\r\n', 'image/png')).status).toBe(400);
+
+    // The multipart body is validated and recorded as the spec describes it: fields by name.
+    expect(fake.requests.find((request) => request.operationId === 'SetBotIconImage')?.body).toEqual({ image: `(${SVG.length} bytes of image/svg+xml)` });
+    const form = new FormData();
+    form.append('picture', new Blob([SVG], { type: 'image/svg+xml' }), 'icon.svg');
+    const unnamed = await fetch(`${fake.url}/api/v4/bots/${bot.user_id}/icon`, { method: 'POST', headers: { Authorization: `Bearer ${admin.token}` }, body: form });
+    expect(unnamed.status).toBe(400);
+    expect(await unnamed.json()).toMatchObject({ id: 'api.bot.set_bot_icon_image.no_file.app_error' });
+  });
+
+  it('refuses bots to users who are not system admins', async () => {
+    const someone = createMattermostClient(fake.url, fake.addUser('someone').token);
+    await expect(someone.createBot({ username: 'not-mine' })).rejects.toMatchObject({ status: 403, serverErrorId: 'api.context.permissions.app_error' });
+  });
+
+  it('creates a personal access token that then authenticates, and lists tokens without their values', async () => {
+    const bot = await client.createBot({ username: 'token-bot' });
+    const created = await client.createUserAccessToken(bot.user_id, 'gitlab-bridge');
+    expect(created).toMatchObject({ user_id: bot.user_id, description: 'gitlab-bridge', is_active: true, token: expect.any(String) });
+
+    const asBot = createMattermostClient(fake.url, created.token!);
+    expect(await asBot.getMe()).toMatchObject({ id: bot.user_id, is_bot: true });
+    expect(await client.getUserAccessTokensForUser(bot.user_id)).toEqual([{ id: created.id, user_id: bot.user_id, description: 'gitlab-bridge', is_active: true }]);
+
+    // A token for someone else takes a system admin.
+    await expect(asBot.createUserAccessToken(admin.user.id, 'mine now')).rejects.toMatchObject({ status: 403 });
+    // Like Mattermost, personal access tokens stop working while they are switched off.
+    fake.config.ServiceSettings.EnableUserAccessTokens = false;
+    try {
+      await expect(asBot.getMe()).rejects.toMatchObject({ status: 401 });
+    } finally {
+      fake.config.ServiceSettings.EnableUserAccessTokens = true;
+    }
+    expect(await asBot.getMe()).toMatchObject({ id: bot.user_id });
+  });
+
+  it('finds teams, and lists, creates and updates slash commands, refusing a trigger in use', async () => {
+    const team = fake.addTeam('main', { displayName: 'Main', members: [admin.user.id] });
+    expect(await client.getTeams(0, 200)).toEqual([expect.objectContaining({ id: team.id, name: 'main', display_name: 'Main' })]);
+    expect(await client.getTeamByName('main')).toMatchObject({ id: team.id });
+
+    const someone = fake.addUser('commander');
+    const theirs = fake.addCommand({ team_id: team.id, trigger: 'gitlab', creator_id: someone.user.id });
+    // Only custom_only lists commands whole; getCommandsList strips them (and adds built-ins).
+    expect(await client.getCustomTeamCommands(team.id)).toEqual([expect.objectContaining({ id: theirs.id, trigger: 'gitlab', token: theirs.token, creator_id: someone.user.id })]);
+    const listed = await client.getCommandsList(team.id);
+    expect(listed).toContainEqual(expect.objectContaining({ id: theirs.id, trigger: 'gitlab', token: '', url: '' }));
+    expect(listed).toContainEqual(expect.objectContaining({ trigger: 'away' }));
+
+    const command = {
+      id: '',
+      token: '',
+      create_at: 0,
+      update_at: 0,
+      delete_at: 0,
+      creator_id: '',
+      team_id: team.id,
+      trigger: 'gitlab',
+      method: 'P' as const,
+      username: '',
+      icon_url: '',
+      auto_complete: true,
+      auto_complete_desc: 'GitLab in Mattermost',
+      auto_complete_hint: '[command]',
+      display_name: 'GitLab',
+      description: '',
+      url: 'https://bridge.example.com/mattermost/command',
+    };
+    await expect(client.addCommand(command)).rejects.toMatchObject({ status: 400, serverErrorId: 'api.command.duplicate_trigger.app_error' });
+
+    const created = await client.addCommand({ ...command, trigger: 'gl' });
+    expect(created).toMatchObject({ trigger: 'gl', creator_id: admin.user.id, team_id: team.id, token: expect.stringMatching(/^\w{26}$/) });
+    const edited = await client.editCommand({ ...created, url: 'https://bridge.example.com/slash' });
+    expect(edited).toMatchObject({ id: created.id, url: 'https://bridge.example.com/slash', token: created.token, auto_complete: true });
+    await expect(client.editCommand({ ...edited, trigger: 'gitlab' })).rejects.toMatchObject({ status: 400, serverErrorId: 'api.command.duplicate_trigger.app_error' });
+
+    const { token } = await client.regenCommandToken(created.id);
+    expect(token).not.toBe(created.token);
+    expect(fake.commands.get(created.id)).toMatchObject({ token, url: 'https://bridge.example.com/slash' });
+
+    // Once the other command is deleted, its trigger is free.
+    theirs.delete_at = Date.now();
+    expect(await client.editCommand({ ...edited, trigger: 'gitlab' })).toMatchObject({ trigger: 'gitlab' });
+
+    const stranger = createMattermostClient(fake.url, someone.token);
+    await expect(stranger.getCustomTeamCommands(team.id)).rejects.toMatchObject({ status: 403 });
+    await expect(stranger.getTeamByName('main')).rejects.toMatchObject({ status: 403 });
+  });
+
+  it('gives the config to system admins only', async () => {
+    fake.config.ServiceSettings.AllowedUntrustedInternalConnections = 'bridge.internal';
+    const config = await client.getConfig();
+    expect(config.ServiceSettings).toMatchObject({
+      SiteURL: 'http://mattermost.example.com',
+      EnableCommands: true,
+      EnableBotAccountCreation: true,
+      EnableUserAccessTokens: true,
+      AllowedUntrustedInternalConnections: 'bridge.internal',
+    });
+    const someone = createMattermostClient(fake.url, fake.addUser('nosy').token);
+    await expect(someone.getConfig()).rejects.toMatchObject({ status: 403, serverErrorId: 'api.context.permissions.app_error' });
   });
 });

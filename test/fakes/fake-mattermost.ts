@@ -28,7 +28,81 @@ export interface FakeUser {
   id: string;
   username: string;
   is_bot: boolean;
+  /** Space-separated, as in Mattermost: 'system_user', 'system_user system_admin'. */
   roles: string;
+  /** What Mattermost keeps about a bot beside its user (set on every is_bot user). */
+  bot?: FakeBot;
+}
+
+export interface FakeBot {
+  display_name: string;
+  description: string;
+  owner_id: string;
+  /** Non-zero while the bot is disabled; like Mattermost, its tokens do not work then. */
+  delete_at: number;
+  /** The last icon uploaded (SetBotIconImage), as sent. */
+  icon?: { contentType: string; bytes: Buffer };
+}
+
+export interface FakeTeam {
+  id: string;
+  name: string;
+  display_name: string;
+  members: Set<string>;
+}
+
+/** A custom slash command, with Mattermost's fields. */
+export interface FakeCommand {
+  id: string;
+  token: string;
+  create_at: number;
+  update_at: number;
+  /** Non-zero once deleted: Mattermost then ignores the command (its trigger is free again). */
+  delete_at: number;
+  creator_id: string;
+  team_id: string;
+  trigger: string;
+  method: 'P' | 'G';
+  username: string;
+  icon_url: string;
+  auto_complete: boolean;
+  auto_complete_desc: string;
+  auto_complete_hint: string;
+  display_name: string;
+  description: string;
+  url: string;
+}
+
+/** A personal access token made through the API (CreateUserAccessToken). */
+export interface FakeAccessToken {
+  id: string;
+  token: string;
+  user_id: string;
+  description: string;
+  is_active: boolean;
+}
+
+/** The part of Mattermost's config (GetConfig) the fake knows; tests may change it at any time. */
+export interface FakeConfig {
+  ServiceSettings: {
+    SiteURL: string;
+    EnableCommands: boolean;
+    EnableBotAccountCreation: boolean;
+    EnableUserAccessTokens: boolean;
+    EnablePostUsernameOverride: boolean;
+    EnablePostIconOverride: boolean;
+    /** Space-separated hosts and CIDRs Mattermost may call although they are internal (e.g. slash command URLs). */
+    AllowedUntrustedInternalConnections: string;
+  };
+  RateLimitSettings: {
+    Enable: boolean;
+    PerSec: number;
+    MaxBurst: number;
+    MemoryStoreSize: number;
+    VaryByRemoteAddr: boolean;
+    VaryByUser: boolean;
+    VaryByHeader: string;
+  };
 }
 
 export interface RecordedRequest {
@@ -68,12 +142,23 @@ export interface FakePost {
  */
 export type Fault = { status: number; headers?: Record<string, string>; body?: unknown } | 'drop' | 'stall' | 'hang';
 
+interface MultipartPart {
+  name: string;
+  /** Set on file parts only (Mattermost finds uploads among these). */
+  filename: string | undefined;
+  contentType: string;
+  bytes: Buffer;
+}
+
 interface Context {
   params: Record<string, string>;
   query: Record<string, string>;
   body: unknown;
+  /** The parts of a multipart/form-data body. */
+  parts: MultipartPart[] | undefined;
   user: FakeUser | undefined;
 }
+type BotUser = FakeUser & { bot: FakeBot };
 type Reply = { status: number; body: unknown };
 type Handler = (context: Context) => Reply;
 
@@ -81,11 +166,27 @@ export interface FakeMattermost {
   url: string;
   requests: RecordedRequest[];
   violations: string[];
+  /** By id, bots included. */
+  users: Map<string, FakeUser>;
   channels: Map<string, FakeChannel>;
   posts: FakePost[];
-  /** A user with a personal access token; bots are users with is_bot. */
-  addUser(username: string, options?: { bot?: boolean }): { user: FakeUser; token: string };
+  teams: Map<string, FakeTeam>;
+  /** By id; deleted ones (delete_at > 0) stay here but are invisible to the API. */
+  commands: Map<string, FakeCommand>;
+  /** Made through the API; one whose is_active a test clears stops working. */
+  accessTokens: FakeAccessToken[];
+  /** What GetConfig answers and the fake obeys (EnableCommands, EnableBotAccountCreation, EnableUserAccessTokens). */
+  config: FakeConfig;
+  /**
+   * A user with a token; bots are users with is_bot (and `bot`). Unlike tokens made through the API,
+   * this token works even while EnableUserAccessTokens is off (think of it as a login session).
+   */
+  addUser(username: string, options?: { bot?: boolean; roles?: string }): { user: FakeUser; token: string };
   addChannel(name: string, options?: { type?: 'O' | 'P'; members?: string[] }): FakeChannel;
+  /** An invite-only team: visible to its members and system admins. */
+  addTeam(name: string, options?: { displayName?: string; members?: string[] }): FakeTeam;
+  /** A slash command as if someone had created it; unspecified fields get working defaults. */
+  addCommand(command: Pick<FakeCommand, 'team_id' | 'trigger' | 'creator_id'> & Partial<FakeCommand>): FakeCommand;
   /** Makes the next `times` calls of `operationId` fail as `fault` says. */
   inject(operationId: string, fault: Fault, times?: number): void;
   /** Resolves once `count` posts exist (or rejects after `timeoutMs`). */
@@ -103,8 +204,64 @@ export async function startFakeMattermost(): Promise<FakeMattermost> {
   const posts: FakePost[] = [];
   const faults: { operationId: string; fault: Fault; left: number }[] = [];
   const postWaiters: (() => void)[] = [];
+  const teams = new Map<string, FakeTeam>();
+  const commands = new Map<string, FakeCommand>();
+  const accessTokens: FakeAccessToken[] = [];
+  // Mattermost's defaults, except what a server prepared for the bridge has switched on.
+  const config: FakeConfig = {
+    ServiceSettings: {
+      SiteURL: 'http://mattermost.example.com',
+      EnableCommands: true,
+      EnableBotAccountCreation: true,
+      EnableUserAccessTokens: true,
+      EnablePostUsernameOverride: false,
+      EnablePostIconOverride: false,
+      AllowedUntrustedInternalConnections: '',
+    },
+    RateLimitSettings: { Enable: false, PerSec: 10, MaxBurst: 100, MemoryStoreSize: 10000, VaryByRemoteAddr: true, VaryByUser: false, VaryByHeader: '' },
+  };
 
   const unauthorised = () => appError(401, 'api.context.session_expired.app_error', 'Invalid or expired session, please login again.');
+  const forbidden = () => appError(403, 'api.context.permissions.app_error', 'You do not have the appropriate permissions.');
+  // The permissions the fake checks (create_bot, manage_bots, manage_slash_commands, edit_other_users,
+  // manage_system...) belong to system admins only, as in a default Mattermost.
+  const isAdmin = (user: FakeUser) => hasRole(user, 'system_admin');
+  const userNamed = (username: string | undefined) => [...users.values()].find((candidate) => candidate.username.toLowerCase() === username?.toLowerCase());
+  const missingUser = () => appError(404, 'app.user.missing_account.const', 'Unable to find the user.');
+  const newUser = (username: string, isBot: boolean, roles = 'system_user'): FakeUser => {
+    const user: FakeUser = { id: mattermostId(), username, is_bot: isBot, roles };
+    if (isBot) user.bot = { display_name: '', description: '', owner_id: '', delete_at: 0 };
+    users.set(user.id, user);
+    return user;
+  };
+  const botNotFound = () => appError(404, 'store.sql_bot.get.missing.app_error', 'Bot does not exist.');
+  /** A bot the caller may manage. Mattermost answers 404 to those who may not even read bots, not 403. */
+  const managedBot = (id: string | undefined, user: FakeUser): BotUser | undefined => {
+    const bot = users.get(id ?? '');
+    return bot?.bot && isAdmin(user) ? (bot as BotUser) : undefined;
+  };
+  const canViewTeam = (teamId: string, user: FakeUser) => isAdmin(user) || (teams.get(teamId)?.members.has(user.id) ?? false);
+  const liveCommands = (teamId: string) => [...commands.values()].filter((command) => command.team_id === teamId && command.delete_at === 0);
+  const liveCommand = (id: string | undefined) => {
+    const command = commands.get(id ?? '');
+    return command && command.delete_at === 0 ? command : undefined;
+  };
+  const commandsDisabled = () => appError(501, 'api.command.disabled.app_error', 'Commands have been disabled by the system admin.');
+  const commandNotFound = () => appError(404, 'store.sql_command.save.get.app_error', 'Unable to get the command.');
+  /** Mattermost's checks on a command being saved: a trigger free in its team (built-ins count), then Command.IsValid. */
+  const commandRefusal = (command: FakeCommand): Reply | undefined => {
+    const taken = BUILT_IN_TRIGGERS.includes(command.trigger) || liveCommands(command.team_id).some((other) => other.id !== command.id && other.trigger.toLowerCase() === command.trigger);
+    if (taken) return appError(400, 'api.command.duplicate_trigger.app_error', 'This trigger word is already in use. Please choose another word.');
+    const invalid = (field: string) => appError(400, `model.command.is_valid.${field}.app_error`, `Invalid ${field}.`);
+    if (!/^[A-Za-z0-9]{26}$/.test(command.team_id)) return invalid('team_id');
+    if (command.trigger === '' || command.trigger.length > 128 || command.trigger.startsWith('/') || command.trigger.includes(' ')) return invalid('trigger');
+    if (command.url === '' || command.url.length > 1024) return invalid('url');
+    if (!/^https?:\/\/\S+$/.test(command.url)) return invalid('url_http');
+    if (command.method !== 'P' && command.method !== 'G') return invalid('method');
+    if (command.display_name.length > 64) return invalid('display_name');
+    if (command.description.length > 128) return invalid('description');
+    return undefined;
+  };
   const channelFor = (id: string | undefined, user: FakeUser): FakeChannel | undefined => {
     const channel = channels.get(id ?? '');
     if (!channel) return undefined;
@@ -137,9 +294,14 @@ export async function startFakeMattermost(): Promise<FakeMattermost> {
 
   const handlers: Record<string, Handler> = {
     GetUser: ({ params, user }) => {
-      if (!user) return appError(401, 'api.context.session_expired.app_error', 'Invalid or expired session, please login again.');
+      if (!user) return unauthorised();
       const target = params.user_id === 'me' ? user : users.get(params.user_id ?? '');
-      return target ? { status: 200, body: target } : appError(404, 'app.user.missing_account.const', 'Unable to find the user.');
+      return target ? { status: 200, body: userJson(target) } : missingUser();
+    },
+    GetUserByUsername: ({ params, user }) => {
+      if (!user) return unauthorised();
+      const target = userNamed(params.username);
+      return target ? { status: 200, body: userJson(target) } : appError(404, 'app.user.get_by_username.app_error', 'Unable to find an existing account matching your username.');
     },
     GetChannel: ({ params, user }) => {
       if (!user) return unauthorised();
@@ -211,6 +373,173 @@ export async function startFakeMattermost(): Promise<FakeMattermost> {
         body: { order: found.map((post) => post.id), posts: Object.fromEntries(found.map((post) => [post.id, postJson(post)])), next_post_id: '', prev_post_id: '' },
       };
     },
+    CreateBot: ({ body, user }) => {
+      if (!user) return unauthorised();
+      // Bots cannot create bots, even with the permission.
+      if (!isAdmin(user) || user.is_bot) return forbidden();
+      if (!config.ServiceSettings.EnableBotAccountCreation) return appError(403, 'api.bot.create_disabled', 'Bot creation has been disabled.');
+      const input = body as { username: string; display_name?: string; description?: string };
+      if (!USERNAME.test(input.username)) return appError(400, 'model.bot.is_valid.username.app_error', 'Invalid username.');
+      if (userNamed(input.username)) return appError(400, 'app.user.save.username_exists.app_error', 'An account with that username already exists.');
+      const bot = newUser(input.username, true) as BotUser;
+      Object.assign(bot.bot, { display_name: input.display_name ?? '', description: input.description ?? '', owner_id: user.id });
+      return { status: 201, body: botJson(bot) };
+    },
+    GetBot: ({ params, query, user }) => {
+      if (!user) return unauthorised();
+      const bot = managedBot(params.bot_user_id, user);
+      // Without include_deleted, a disabled bot does not exist (and @mattermost/client's getBot never sends it).
+      if (!bot || (bot.bot.delete_at > 0 && !isTrue(query.include_deleted))) return botNotFound();
+      return { status: 200, body: botJson(bot) };
+    },
+    PatchBot: ({ params, body, user }) => {
+      if (!user) return unauthorised();
+      const bot = managedBot(params.bot_user_id, user);
+      if (!bot) return botNotFound();
+      const patch = body as { username?: string; display_name?: string; description?: string };
+      if (patch.username !== undefined && patch.username !== bot.username) {
+        if (!USERNAME.test(patch.username)) return appError(400, 'model.bot.is_valid.username.app_error', 'Invalid username.');
+        if (userNamed(patch.username)) return appError(400, 'app.user.save.username_exists.app_error', 'An account with that username already exists.');
+        bot.username = patch.username;
+      }
+      if (patch.display_name !== undefined) bot.bot.display_name = patch.display_name;
+      if (patch.description !== undefined) bot.bot.description = patch.description;
+      return { status: 200, body: botJson(bot) };
+    },
+    EnableBot: ({ params, user }) => {
+      if (!user) return unauthorised();
+      const bot = managedBot(params.bot_user_id, user);
+      if (!bot) return botNotFound();
+      bot.bot.delete_at = 0;
+      return { status: 200, body: botJson(bot) };
+    },
+    SetBotIconImage: ({ params, parts, user }) => {
+      if (!user) return unauthorised();
+      const bot = managedBot(params.bot_user_id, user);
+      if (!bot) return botNotFound();
+      // Mattermost reads the first file part named `image`; a plain field of that name does not count.
+      const image = parts?.find((part) => part.name === 'image' && part.filename !== undefined);
+      if (!image) return appError(400, 'api.bot.set_bot_icon_image.no_file.app_error', "No file under 'image' in request.");
+      if (!isSizedSvg(image.bytes)) return appError(400, 'api.bot.set_bot_icon_image.app_error', 'Unable to upload icon image: it must be an SVG with a size.');
+      bot.bot.icon = { contentType: image.contentType, bytes: image.bytes };
+      return { status: 200, body: { status: 'OK' } };
+    },
+    CreateUserAccessToken: ({ params, body, user }) => {
+      if (!user) return unauthorised();
+      const { description } = body as { description: string };
+      if (description === '') return appError(400, 'api.context.invalid_param.app_error', 'Invalid or missing description in request body.');
+      // create_user_access_token comes with system_admin or the system_user_access_token role; for someone
+      // else's token, edit_other_users too (a system admin's).
+      if (!isAdmin(user) && !(params.user_id === user.id && hasRole(user, 'system_user_access_token'))) return forbidden();
+      if (!config.ServiceSettings.EnableUserAccessTokens) {
+        return appError(501, 'app.user_access_token.disabled', 'Personal access tokens are disabled on this server. Please contact your system administrator for details.');
+      }
+      if (!users.has(params.user_id ?? '')) return missingUser();
+      const token: FakeAccessToken = { id: mattermostId(), token: mattermostId(), user_id: params.user_id!, description, is_active: true };
+      accessTokens.push(token);
+      // 200, not the spec's 201: what the server writes.
+      return { status: 200, body: { ...token } };
+    },
+    GetUserAccessTokensForUser: ({ params, query, user }) => {
+      if (!user) return unauthorised();
+      if (!isAdmin(user) && !(params.user_id === user.id && hasRole(user, 'system_user_access_token'))) return forbidden();
+      const page = Number(query.page ?? 0);
+      const perPage = Number(query.per_page ?? 60);
+      const found = accessTokens.filter((token) => token.user_id === params.user_id).slice(page * perPage, (page + 1) * perPage);
+      // Like Mattermost, without the token values.
+      return { status: 200, body: found.map(({ token: _token, ...sanitised }) => sanitised) };
+    },
+    GetAllTeams: ({ query, user }) => {
+      if (!user) return unauthorised();
+      // System admins list every team; others only teams anyone may join, which the fake's are not.
+      const all = isAdmin(user) ? [...teams.values()].sort((a, b) => a.display_name.localeCompare(b.display_name)) : [];
+      const page = Number(query.page ?? 0);
+      const perPage = Number(query.per_page ?? 60);
+      const found = all.slice(page * perPage, (page + 1) * perPage).map(teamJson);
+      return { status: 200, body: isTrue(query.include_total_count) ? { teams: found, total_count: all.length } : found };
+    },
+    GetTeamByName: ({ params, user }) => {
+      if (!user) return unauthorised();
+      const team = [...teams.values()].find((candidate) => candidate.name === params.name);
+      if (!team) return appError(404, 'app.team.get_by_name.missing.app_error', 'Unable to find the existing team.');
+      return canViewTeam(team.id, user) ? { status: 200, body: teamJson(team) } : forbidden();
+    },
+    ListCommands: ({ query, user }) => {
+      if (!user) return unauthorised();
+      const teamId = query.team_id ?? '';
+      if (teamId === '') return appError(400, 'api.context.invalid_param.app_error', 'Invalid or missing team_id parameter in request URL.');
+      if (!canViewTeam(teamId, user)) return forbidden();
+      if (isTrue(query.custom_only)) {
+        if (!isAdmin(user)) return forbidden();
+        if (!config.ServiceSettings.EnableCommands) return commandsDisabled();
+        // Only this form (@mattermost/client's getCustomTeamCommands) gives commands whole, tokens included.
+        return { status: 200, body: liveCommands(teamId).map(commandJson) };
+      }
+      // Without custom_only (getCommandsList): built-in commands first, then the team's custom commands
+      // stripped of token, URL, method and creator; users who may not manage commands get only
+      // those with autocomplete.
+      const custom = config.ServiceSettings.EnableCommands ? liveCommands(teamId).filter((command) => isAdmin(user) || command.auto_complete) : [];
+      const builtIn = BUILT_IN_TRIGGERS.map((trigger) =>
+        sanitisedCommand({ ...commandFields({ auto_complete: true, display_name: trigger }), id: '', token: '', create_at: 0, update_at: 0, delete_at: 0, creator_id: '', team_id: '', trigger }),
+      );
+      return { status: 200, body: [...builtIn, ...custom.map(sanitisedCommand)] };
+    },
+    CreateCommand: ({ body, user }) => {
+      if (!user) return unauthorised();
+      const input = body as Partial<FakeCommand>;
+      if (!isAdmin(user)) return forbidden();
+      // Creating on someone else's behalf (manage_others_slash_commands) needs an existing user.
+      if (input.creator_id && !users.has(input.creator_id)) return missingUser();
+      if (!config.ServiceSettings.EnableCommands) return commandsDisabled();
+      const now = Date.now();
+      const command: FakeCommand = {
+        ...commandFields(input),
+        id: mattermostId(),
+        // Mattermost keeps a token the caller chose.
+        token: input.token || mattermostId(),
+        create_at: now,
+        update_at: now,
+        delete_at: 0,
+        creator_id: input.creator_id || user.id,
+        team_id: input.team_id ?? '',
+        trigger: (input.trigger ?? '').toLowerCase(),
+      };
+      const refusal = commandRefusal(command);
+      if (refusal) return refusal;
+      commands.set(command.id, command);
+      return { status: 201, body: commandJson(command) };
+    },
+    UpdateCommand: ({ params, body, user }) => {
+      if (!user) return unauthorised();
+      const input = body as Partial<FakeCommand>;
+      if (input.id !== params.command_id) return appError(400, 'api.context.invalid_param.app_error', 'Invalid command parameter.');
+      if (!config.ServiceSettings.EnableCommands) return commandsDisabled();
+      const old = liveCommand(params.command_id);
+      if (!old) return commandNotFound();
+      if (input.team_id !== old.team_id) return appError(400, 'api.command.team_mismatch.app_error', 'Unable to update commands across teams.');
+      // Mattermost pretends the command does not exist for those who may not manage it.
+      if (!isAdmin(user)) return commandNotFound();
+      // The body replaces the command: what it omits becomes empty. Id, token, creator, team and
+      // creation stay.
+      const updated: FakeCommand = { ...old, ...commandFields(input), update_at: Date.now(), trigger: (input.trigger ?? '').toLowerCase() };
+      const refusal = commandRefusal(updated);
+      if (refusal) return refusal;
+      Object.assign(old, updated);
+      return { status: 200, body: commandJson(old) };
+    },
+    RegenCommandToken: ({ params, user }) => {
+      if (!user) return unauthorised();
+      if (!config.ServiceSettings.EnableCommands) return commandsDisabled();
+      const command = liveCommand(params.command_id);
+      if (!command || !isAdmin(user)) return commandNotFound();
+      command.token = mattermostId();
+      command.update_at = Date.now();
+      return { status: 200, body: { token: command.token } };
+    },
+    GetConfig: ({ user }) => {
+      if (!user) return unauthorised();
+      return isAdmin(user) ? { status: 200, body: config } : forbidden();
+    },
   };
 
   const server = http.createServer((req, res) => {
@@ -218,14 +547,24 @@ export async function startFakeMattermost(): Promise<FakeMattermost> {
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
     req.on('end', () => {
       const url = new URL(req.url ?? '/', 'http://fake');
-      const raw = Buffer.concat(chunks).toString('utf8');
+      const bytes = Buffer.concat(chunks);
+      const raw = bytes.toString('utf8');
+      const contentType = req.headers['content-type'] ?? '';
       let body: unknown = raw === '' ? undefined : raw;
-      if (raw !== '' && /json/.test(req.headers['content-type'] ?? '')) {
+      let parts: MultipartPart[] | undefined;
+      if (raw !== '' && /json/.test(contentType)) {
         try {
           body = JSON.parse(raw);
         } catch {
           violations.push(`${req.method} ${url.pathname}: body is not valid JSON`);
         }
+      } else if (raw !== '' && /^multipart\/form-data/i.test(contentType)) {
+        // The spec describes a multipart body as an object of its fields, so that is what gets validated
+        // and recorded, a file standing for its size and type (openapi-backend cannot check binary
+        // fields, nor that they are there: handlers do, with the parts themselves).
+        parts = parseMultipart(bytes, contentType);
+        if (parts) body = Object.fromEntries(parts.map((part) => [part.name, part.filename === undefined ? part.bytes.toString('utf8') : `(${part.bytes.length} bytes of ${part.contentType})`]));
+        else violations.push(`${req.method} ${url.pathname}: body is not valid multipart/form-data`);
       }
       const request: ApiRequest = {
         method: req.method ?? 'GET',
@@ -264,7 +603,7 @@ export async function startFakeMattermost(): Promise<FakeMattermost> {
         res.writeHead(fault.status, { 'Content-Type': 'application/json', ...fault.headers });
         return void res.end(JSON.stringify(fault.body ?? appError(fault.status, 'fake.fault', 'injected fault').body));
       }
-      const reply = handler({ params, query: Object.fromEntries(url.searchParams), body, user });
+      const reply = handler({ params, query: Object.fromEntries(url.searchParams), body, parts, user });
       if (fault === 'drop') return void req.socket.destroy();
       if (fault === 'stall') return;
       send(reply);
@@ -274,8 +613,12 @@ export async function startFakeMattermost(): Promise<FakeMattermost> {
   function userFor(headers: http.IncomingHttpHeaders): FakeUser | undefined {
     const bearer = /^bearer\s+(\S+)$/i.exec(headers.authorization ?? '')?.[1];
     const cookie = /(?:^|;\s*)MMAUTHTOKEN=([^;]+)/.exec(headers.cookie ?? '')?.[1];
-    const userId = tokens.get(bearer ?? cookie ?? '');
-    return userId ? users.get(userId) : undefined;
+    const presented = bearer ?? cookie ?? '';
+    // Like Mattermost, personal access tokens do not work while EnableUserAccessTokens is off.
+    const accessToken = config.ServiceSettings.EnableUserAccessTokens ? accessTokens.find((candidate) => candidate.token === presented && candidate.is_active) : undefined;
+    const user = users.get(tokens.get(presented) ?? accessToken?.user_id ?? '');
+    // Nor do a disabled bot's tokens.
+    return user && !(user.bot && user.bot.delete_at > 0) ? user : undefined;
   }
 
   function takeFault(operationId: string): Fault | undefined {
@@ -290,8 +633,13 @@ export async function startFakeMattermost(): Promise<FakeMattermost> {
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
     requests,
     violations,
+    users,
     channels,
     posts,
+    teams,
+    commands,
+    accessTokens,
+    config,
     addChannel(name, options = {}) {
       const channel: FakeChannel = { id: mattermostId(), name, type: options.type ?? 'O', delete_at: 0, members: new Set(options.members ?? []) };
       channels.set(channel.id, channel);
@@ -316,11 +664,29 @@ export async function startFakeMattermost(): Promise<FakeMattermost> {
       return posts;
     },
     addUser(username, options = {}) {
-      const user: FakeUser = { id: mattermostId(), username, is_bot: options.bot ?? false, roles: 'system_user' };
+      const user = newUser(username, options.bot ?? false, options.roles);
       const token = mattermostId();
-      users.set(user.id, user);
       tokens.set(token, user.id);
       return { user, token };
+    },
+    addTeam(name, options = {}) {
+      const team: FakeTeam = { id: mattermostId(), name, display_name: options.displayName ?? name, members: new Set(options.members ?? []) };
+      teams.set(team.id, team);
+      return team;
+    },
+    addCommand(command) {
+      const now = Date.now();
+      const created: FakeCommand = {
+        ...commandFields({ method: 'P', url: 'https://integrations.example.com/command' }),
+        id: mattermostId(),
+        token: mattermostId(),
+        create_at: now,
+        update_at: now,
+        delete_at: 0,
+        ...command,
+      };
+      commands.set(created.id, created);
+      return created;
     },
     close: () =>
       new Promise((resolve) => {
@@ -349,6 +715,128 @@ function postJson(post: FakePost) {
     pending_post_id: '',
     metadata: {},
   };
+}
+
+function userJson(user: FakeUser) {
+  return {
+    id: user.id,
+    username: user.username,
+    is_bot: user.is_bot,
+    roles: user.roles,
+    delete_at: user.bot?.delete_at ?? 0,
+    ...(user.bot ? { bot_description: user.bot.description } : {}),
+  };
+}
+
+function botJson(bot: BotUser) {
+  return {
+    user_id: bot.id,
+    username: bot.username,
+    display_name: bot.bot.display_name,
+    description: bot.bot.description,
+    owner_id: bot.bot.owner_id,
+    create_at: 1,
+    update_at: 1,
+    delete_at: bot.bot.delete_at,
+  };
+}
+
+function teamJson(team: FakeTeam) {
+  return {
+    id: team.id,
+    create_at: 1,
+    update_at: 1,
+    delete_at: 0,
+    display_name: team.display_name,
+    name: team.name,
+    description: '',
+    email: '',
+    type: 'I',
+    allowed_domains: '',
+    invite_id: '',
+    allow_open_invite: false,
+  };
+}
+
+function commandJson(command: FakeCommand) {
+  return { ...command, plugin_id: '' };
+}
+
+/** What Mattermost's Command.Sanitize leaves of a command. */
+function sanitisedCommand(command: FakeCommand) {
+  return { ...commandJson(command), token: '', creator_id: '', method: '', url: '', username: '', icon_url: '' };
+}
+
+/** A command's editable fields from a request body, empty where it says nothing. */
+function commandFields(input: Partial<FakeCommand>) {
+  return {
+    // Left as sent; commandRefusal turns away anything but 'P' and 'G'.
+    method: (input.method ?? '') as FakeCommand['method'],
+    username: input.username ?? '',
+    icon_url: input.icon_url ?? '',
+    auto_complete: input.auto_complete ?? false,
+    auto_complete_desc: input.auto_complete_desc ?? '',
+    auto_complete_hint: input.auto_complete_hint ?? '',
+    display_name: input.display_name ?? '',
+    description: input.description ?? '',
+    url: input.url ?? '',
+  };
+}
+
+/** Some of Mattermost's built-in slash commands: listed with the custom ones, and their triggers are taken. */
+const BUILT_IN_TRIGGERS = 'away code collapse dnd echo expand header help invite join kick leave logout me msg mute offline online purpose remove rename search settings shortcuts shrug status'.split(' ');
+
+/** Roughly model.IsValidUsername. */
+const USERNAME = /^[a-z][a-z0-9.\-_]{0,63}$/;
+
+function hasRole(user: FakeUser, role: string): boolean {
+  return user.roles.split(' ').includes(role);
+}
+
+/** Go's strconv.ParseBool, which Mattermost reads boolean query parameters with, for true. */
+function isTrue(value: string | undefined): boolean {
+  return /^(1|t|true)$/i.test(value ?? '');
+}
+
+/**
+ * Mattermost decodes a bot icon as XML and needs a size from the root element's width and height or
+ * its viewBox; anything else (a PNG...) is refused.
+ */
+function isSizedSvg(bytes: Buffer): boolean {
+  const root = /<svg\b([^>]*)>/.exec(bytes.toString('utf8'))?.[1];
+  if (root === undefined) return false;
+  return /\bviewBox\s*=/.test(root) || (/\bwidth\s*=/.test(root) && /\bheight\s*=/.test(root));
+}
+
+/** Splits a multipart/form-data body into its parts; undefined when it is not one. */
+function parseMultipart(body: Buffer, contentType: string): MultipartPart[] | undefined {
+  const boundary = /boundary=(?:"([^"]+)"|([^;\s]+))/i.exec(contentType);
+  if (!boundary) return undefined;
+  const delimiter = Buffer.from(`--${boundary[1] ?? boundary[2]}`);
+  const parts: MultipartPart[] = [];
+  let at = body.indexOf(delimiter);
+  while (at >= 0) {
+    at += delimiter.length;
+    if (body.subarray(at, at + 2).toString() === '--') return parts;
+    const next = body.indexOf(delimiter, at);
+    if (next < 0) return undefined;
+    // Between a delimiter's line break and the one before the next delimiter.
+    const part = body.subarray(at + 2, next - 2);
+    const headerEnd = part.indexOf('\r\n\r\n');
+    if (headerEnd < 0) return undefined;
+    const headers = part.subarray(0, headerEnd).toString('utf8');
+    const disposition = /^content-disposition:(.*)$/im.exec(headers)?.[1] ?? '';
+    const name = /\bname="([^"]*)"/.exec(disposition)?.[1];
+    if (name === undefined) return undefined;
+    parts.push({
+      name,
+      filename: /\bfilename="([^"]*)"/.exec(disposition)?.[1],
+      contentType: /^content-type:\s*(.*?)\s*$/im.exec(headers)?.[1] ?? 'text/plain',
+      bytes: part.subarray(headerEnd + 4),
+    });
+    at = next;
+  }
+  return undefined;
 }
 
 function appError(status: number, id: string, message: string): Reply {
