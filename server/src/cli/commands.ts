@@ -4,7 +4,7 @@ export interface CommandSpec {
   summary: string;
   usage: string;
   details: string;
-  options: Record<string, { type: 'boolean' | 'string'; short?: string; description: string }>;
+  options: Record<string, { type: 'boolean' | 'string'; short?: string; multiple?: boolean; description: string }>;
   /** Names the positional arguments the command takes, if any. */
   positionals?: string[];
 }
@@ -24,6 +24,25 @@ export const COMMANDS: CommandSpec[] = [
       'Configuration comes from the environment and a .env file in the working directory.',
     ].join('\n'),
     options: { ...HELP_OPTION },
+  },
+  {
+    name: 'setup',
+    summary: 'provision Mattermost: the bot, its token and /gitlab on every team',
+    usage: 'gitlab-bridge setup [--team <name>]… [--trigger <word>]',
+    details: [
+      'Run once by an admin with MATTERMOST_URL and MATTERMOST_ADMIN_TOKEN (a system admin\'s personal',
+      'access token), and again whenever you like: it changes only what is missing or different.',
+      'Creates the bot @gitlab (or re-enables it), makes it an access token when MATTERMOST_BOT_TOKEN',
+      'is unset or not the bot\'s (printed once: put it in MATTERMOST_BOT_TOKEN), registers the /gitlab',
+      'command on every team (INTERNAL_URL/mattermost/command), and checks the Mattermost settings',
+      'the bridge needs, printing the exact change for each problem. Exits 1 when something needs',
+      'fixing. The database (DATABASE_URL or the embedded one) keeps each team\'s command token.',
+    ].join('\n'),
+    options: {
+      team: { type: 'string', multiple: true, description: 'only this team (by name, as in its URL); repeat for several' },
+      trigger: { type: 'string', description: 'the command word, when /gitlab is taken by another integration (default gitlab)' },
+      ...HELP_OPTION,
+    },
   },
   {
     name: 'migrate',

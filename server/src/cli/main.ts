@@ -8,6 +8,7 @@ import { VERSION } from '../version.js';
 import { COMMANDS, commandHelp, generalHelp, type CommandSpec } from './commands.js';
 import { runMigrate } from './migrate.js';
 import { runRender } from './render.js';
+import { runSetup } from './setup.js';
 import { runStart } from './start.js';
 
 export interface Io {
@@ -25,6 +26,7 @@ const RUNNERS: Record<string, (invocation: Invocation) => Promise<number>> = {
   start: () => runStart(),
   migrate: () => runMigrate(),
   render: (invocation) => runRender(invocation),
+  setup: (invocation) => runSetup(invocation),
 };
 
 export async function main(argv: string[], io: Io): Promise<number> {
