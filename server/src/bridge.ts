@@ -15,7 +15,10 @@ import type { Logger } from './log.js';
 import { checkGitLabUrl } from './gitlab/check-gitlab-url.js';
 import { checkBotToken } from './mattermost/check-bot-token.js';
 import { createChannelGateway, type ChannelGateway } from './mattermost/channel-gateway.js';
-import { createMattermostClient } from './mattermost/client.js';
+import { createMattermostClient, type MattermostClient } from './mattermost/client.js';
+import { runCommandLine } from './commands/command-router.js';
+import { statusCommand } from './commands/status.js';
+import { verifyCommandToken } from './store/slash-commands.js';
 import { cached, checkReadiness, databaseCheck } from './readiness.js';
 import { openDatabase } from './store/database.js';
 import { migrate } from './store/migrate.js';
@@ -50,8 +53,10 @@ export async function startBridge(config: Config, log: Logger): Promise<Bridge> 
     const metrics = createMetrics(VERSION, { webhookBacklog: () => countPendingDeliveries(database.pool) });
     const checks = [databaseCheck(() => database.ping()), cached(checkGitLabUrl(config.gitlab.url), REMOTE_CHECK_TTL_MS)];
     let gateway: ChannelGateway | null = null;
+    let bot: MattermostClient | null = null;
     if (config.mattermost.url && config.mattermost.botToken) {
       const mattermost = createMattermostClient(config.mattermost.url, config.mattermost.botToken);
+      bot = mattermost;
       checks.push(cached(checkBotToken(mattermost, config.mattermost.url), REMOTE_CHECK_TTL_MS));
       gateway = createChannelGateway(mattermost);
     }
@@ -77,7 +82,19 @@ export async function startBridge(config: Config, log: Logger): Promise<Bridge> 
     });
     const publicListener = await listen('public', publicApp, config.port, '0.0.0.0');
     listeners.push(publicListener);
-    const internalListener = await listen('internal', createInternalApp({ log, metrics, readiness }), config.internalPort, config.internalHost);
+    const subcommands = [statusCommand];
+    const commandDeps = { pool: database.pool, bot, version: VERSION, database: `${database.kind} (${database.label})`, readiness };
+    const internalApp = createInternalApp({
+      log,
+      metrics,
+      readiness,
+      command: {
+        verifyToken: (teamId, token) => verifyCommandToken(database.pool, teamId, token),
+        handle: (call, text) => runCommandLine(subcommands, call, text, commandDeps),
+        mattermostOrigins: [config.mattermost.url, config.mattermost.siteUrl].flatMap((url) => (url ? [new URL(url).origin] : [])),
+      },
+    });
+    const internalListener = await listen('internal', internalApp, config.internalPort, config.internalHost);
     listeners.push(internalListener);
     const workers = startWorkers({
       pool: database.pool,

@@ -1,8 +1,9 @@
-/** The internal listener: probes and metrics now; Mattermost's callbacks join it later. */
+/** The internal listener: probes, metrics and Mattermost's callbacks (the slash command). */
 import express from 'express';
 import type { Logger } from '../log.js';
 import type { Readiness } from '../readiness.js';
 import type { Metrics } from './metrics.js';
+import { commandEndpoint, type CommandEndpointDeps } from './command-endpoint.js';
 import { requestLogging } from './request-logging.js';
 import { finishApp } from './finish-app.js';
 
@@ -10,6 +11,7 @@ export interface InternalAppDeps {
   log: Logger;
   metrics: Metrics;
   readiness(): Promise<Readiness>;
+  command: Omit<CommandEndpointDeps, 'log'>;
 }
 
 export function createInternalApp(deps: InternalAppDeps): express.Express {
@@ -30,6 +32,8 @@ export function createInternalApp(deps: InternalAppDeps): express.Express {
   app.get('/metrics', async (_request, response) => {
     response.type(deps.metrics.registry.contentType).send(await deps.metrics.registry.metrics());
   });
+
+  app.use(commandEndpoint({ ...deps.command, log: deps.log }));
 
   return finishApp(app, deps.log);
 }
