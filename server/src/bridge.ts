@@ -17,6 +17,8 @@ import { checkBotToken } from './mattermost/check-bot-token.js';
 import { createChannelGateway, type ChannelGateway } from './mattermost/channel-gateway.js';
 import { createMattermostClient, type MattermostClient } from './mattermost/client.js';
 import { runCommandLine } from './commands/command-router.js';
+import { provisionOptions } from './mattermost/provision-options.js';
+import { startTeamReconciler } from './mattermost/reconcile-teams.js';
 import { statusCommand } from './commands/status.js';
 import { verifyCommandToken } from './store/slash-commands.js';
 import { cached, checkReadiness, databaseCheck } from './readiness.js';
@@ -96,6 +98,11 @@ export async function startBridge(config: Config, log: Logger): Promise<Bridge> 
     });
     const internalListener = await listen('internal', internalApp, config.internalPort, config.internalHost);
     listeners.push(internalListener);
+    // With the admin token, teams created since setup get /gitlab too (a minute after start, then every 10).
+    const reconciler =
+      config.mattermost.url && config.mattermost.adminToken
+        ? startTeamReconciler(database.pool, createMattermostClient(config.mattermost.url, config.mattermost.adminToken), await provisionOptions(config, database.pool), log)
+        : null;
     const workers = startWorkers({
       pool: database.pool,
       gateway,
@@ -124,6 +131,7 @@ export async function startBridge(config: Config, log: Logger): Promise<Bridge> 
       stop: (deadlineMs = 7000) =>
         (stopping ??= (async () => {
           await Promise.all(listeners.map((listener) => listener.close(deadlineMs)));
+          await reconciler?.stop();
           await workers.stop();
           await deliveries.close();
           await database.close();

@@ -1,18 +1,15 @@
 /** `gitlab-bridge setup`: provisions Mattermost (see mattermost/provision.ts) and prints what it did. */
-import { readFile } from 'node:fs/promises';
 import { loadConfig } from '../config.js';
 import { BridgeError } from '../errors.js';
 import { createLogger } from '../log.js';
 import { createMattermostClient } from '../mattermost/client.js';
 import { DEFAULT_TRIGGER, provision, type Step } from '../mattermost/provision.js';
-import { uploadBotIcon } from '../mattermost/upload-bot-icon.js';
+import { provisionOptions } from '../mattermost/provision-options.js';
 import { audit } from '../store/audit-log.js';
 import { openDatabase } from '../store/database.js';
 import { migrate } from '../store/migrate.js';
-import { saveSlashCommand } from '../store/slash-commands.js';
 import type { Invocation } from './main.js';
 
-const ICON = new URL('../../../assets/icon.svg', import.meta.url);
 const TRIGGER = /^[a-z0-9][a-z0-9_.-]{0,127}$/;
 const MARKS: Record<Step['status'], string> = { ok: 'ok     ', changed: 'changed', warn: 'warn   ', fail: 'FAIL   ' };
 
@@ -22,7 +19,7 @@ export async function runSetup({ values, io }: Invocation): Promise<number> {
   const teams = Array.isArray(values.team) ? (values.team as string[]).flatMap((name) => name.split(',')).map((name) => name.trim()).filter(Boolean) : null;
 
   const config = loadConfig();
-  const { url, adminToken, botToken } = config.mattermost;
+  const { url, adminToken } = config.mattermost;
   if (!url || !adminToken) {
     throw new BridgeError('config_invalid', 'setup needs MATTERMOST_URL and MATTERMOST_ADMIN_TOKEN', {
       hint: "a system admin's personal access token: Profile > Security > Personal Access Tokens",
@@ -33,18 +30,7 @@ export async function runSetup({ values, io }: Invocation): Promise<number> {
   try {
     await migrate(database.pool, log);
     const admin = createMattermostClient(url, adminToken);
-    const commandUrl = `${config.internalUrl.replace(/\/$/, '')}/mattermost/command`;
-    const result = await provision(admin, {
-      trigger,
-      teams: teams && teams.length > 0 ? teams : null,
-      commandUrl,
-      internalUrl: config.internalUrl,
-      botToken,
-      icon: { bytes: await readFile(ICON), contentType: 'image/svg+xml' },
-      clientFor: (token) => createMattermostClient(url, token),
-      uploadIcon: (botUserId, icon) => uploadBotIcon(url, adminToken, botUserId, icon),
-      saveCommand: (team, command) => saveSlashCommand(database.pool, { teamId: team.id, teamName: team.name, commandId: command.id, trigger: command.trigger, url: command.url }, command.token),
-    });
+    const result = await provision(admin, await provisionOptions(config, database.pool, { trigger, teams: teams && teams.length > 0 ? teams : null }));
 
     for (const step of result.steps) {
       io.out(`${MARKS[step.status]}  ${step.message}`);
