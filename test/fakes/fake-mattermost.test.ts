@@ -178,6 +178,46 @@ describe('the fake Mattermost, provisioning through @mattermost/client', () => {
     await expect(stranger.getTeamByName('main')).rejects.toMatchObject({ status: 403 });
   });
 
+  it('tells channel admins and team admins from other members', async () => {
+    const lead = fake.addUser('lead');
+    const dev = fake.addUser('dev');
+    const team = fake.addTeam('roles', { members: [dev.user.id], admins: [lead.user.id] });
+    const channel = fake.addChannel('roles', { type: 'P', members: [dev.user.id], admins: [lead.user.id], teamId: team.id });
+    const asDev = createMattermostClient(fake.url, dev.token);
+
+    expect(await asDev.getChannel(channel.id)).toMatchObject({ team_id: team.id });
+    expect(await asDev.getChannelMember(channel.id, lead.user.id)).toMatchObject({ user_id: lead.user.id, roles: 'channel_user channel_admin', scheme_admin: true });
+    expect(await asDev.getChannelMember(channel.id, dev.user.id)).toMatchObject({ roles: 'channel_user', scheme_admin: false });
+    // Without a teamId, the old default.
+    expect(await client.getChannel(fake.addChannel('anywhere').id)).toMatchObject({ team_id: 'team0000000000000000000000' });
+
+    expect(await asDev.getTeamMember(team.id, lead.user.id)).toEqual({
+      team_id: team.id,
+      user_id: lead.user.id,
+      roles: 'team_user team_admin',
+      delete_at: 0,
+      scheme_guest: false,
+      scheme_user: true,
+      scheme_admin: true,
+      explicit_roles: '',
+    });
+    expect(await asDev.getTeamMember(team.id, dev.user.id)).toMatchObject({ roles: 'team_user', scheme_admin: false });
+    await expect(asDev.getTeamMember(team.id, admin.user.id)).rejects.toMatchObject({ status: 404, serverErrorId: 'app.team.get_member.missing.app_error' });
+    // Like Mattermost, someone outside the team may not even ask (view_team); a system admin may.
+    const outsider = createMattermostClient(fake.url, fake.addUser('outsider').token);
+    await expect(outsider.getTeamMember(team.id, dev.user.id)).rejects.toMatchObject({ status: 403 });
+    expect(await client.getTeamMember(team.id, dev.user.id)).toMatchObject({ user_id: dev.user.id });
+  });
+
+  it('finds users by ids, leaving out ids that match no one', async () => {
+    const one = fake.addUser('one');
+    const bot = fake.addUser('two-bot', { bot: true });
+    const found = await client.getProfilesByIds([one.user.id, bot.user.id, 'nobody00000000000000000000', one.user.id]);
+    expect(found).toEqual([expect.objectContaining({ id: one.user.id, username: 'one' }), expect.objectContaining({ id: bot.user.id, is_bot: true })]);
+    await expect(client.getProfilesByIds([])).rejects.toMatchObject({ status: 400, serverErrorId: 'api.context.invalid_body_param.app_error' });
+    expect(fake.requests.filter((request) => request.operationId === 'GetUsersByIds')).toHaveLength(2);
+  });
+
   it('gives the config to system admins only', async () => {
     fake.config.ServiceSettings.AllowedUntrustedInternalConnections = 'bridge.internal';
     const config = await client.getConfig();

@@ -49,6 +49,8 @@ export interface FakeTeam {
   name: string;
   display_name: string;
   members: Set<string>;
+  /** Members with the team_admin role. */
+  admins: Set<string>;
 }
 
 /** A custom slash command, with Mattermost's fields. */
@@ -118,7 +120,10 @@ export interface FakeChannel {
   name: string;
   type: 'O' | 'P';
   delete_at: number;
+  team_id: string;
   members: Set<string>;
+  /** Members with the channel_admin role. */
+  admins: Set<string>;
 }
 
 export interface FakePost {
@@ -182,9 +187,10 @@ export interface FakeMattermost {
    * this token works even while EnableUserAccessTokens is off (think of it as a login session).
    */
   addUser(username: string, options?: { bot?: boolean; roles?: string }): { user: FakeUser; token: string };
-  addChannel(name: string, options?: { type?: 'O' | 'P'; members?: string[] }): FakeChannel;
-  /** An invite-only team: visible to its members and system admins. */
-  addTeam(name: string, options?: { displayName?: string; members?: string[] }): FakeTeam;
+  /** Admins are made members too; without a teamId, the channel is in 'team0000000000000000000000'. */
+  addChannel(name: string, options?: { type?: 'O' | 'P'; members?: string[]; admins?: string[]; teamId?: string }): FakeChannel;
+  /** An invite-only team: visible to its members and system admins. Admins are made members too. */
+  addTeam(name: string, options?: { displayName?: string; members?: string[]; admins?: string[] }): FakeTeam;
   /** A slash command as if someone had created it; unspecified fields get working defaults. */
   addCommand(command: Pick<FakeCommand, 'team_id' | 'trigger' | 'creator_id'> & Partial<FakeCommand>): FakeCommand;
   /** Makes the next `times` calls of `operationId` fail as `fault` says. */
@@ -273,7 +279,7 @@ export async function startFakeMattermost(): Promise<FakeMattermost> {
     create_at: 1,
     update_at: 1,
     delete_at: channel.delete_at,
-    team_id: 'team0000000000000000000000',
+    team_id: channel.team_id,
     type: channel.type,
     display_name: channel.name,
     name: channel.name,
@@ -284,12 +290,16 @@ export async function startFakeMattermost(): Promise<FakeMattermost> {
   const memberJson = (channel: FakeChannel, userId: string) => ({
     channel_id: channel.id,
     user_id: userId,
-    roles: 'channel_user',
+    roles: channel.admins.has(userId) ? 'channel_user channel_admin' : 'channel_user',
     last_viewed_at: 0,
     msg_count: 0,
     mention_count: 0,
     notify_props: {},
     last_update_at: 0,
+    scheme_guest: false,
+    scheme_user: true,
+    scheme_admin: channel.admins.has(userId),
+    explicit_roles: '',
   });
 
   const handlers: Record<string, Handler> = {
@@ -297,6 +307,13 @@ export async function startFakeMattermost(): Promise<FakeMattermost> {
       if (!user) return unauthorised();
       const target = params.user_id === 'me' ? user : users.get(params.user_id ?? '');
       return target ? { status: 200, body: userJson(target) } : missingUser();
+    },
+    GetUsersByIds: ({ body, user }) => {
+      if (!user) return unauthorised();
+      const ids = body as string[];
+      if (ids.length === 0) return appError(400, 'api.context.invalid_body_param.app_error', 'Invalid or missing user_ids in request body.');
+      // Ids that match no one are left out, not an error. (`since` is not supported: the fake keeps no update_at.)
+      return { status: 200, body: [...new Set(ids)].flatMap((id) => users.get(id) ?? []).map(userJson) };
     },
     GetUserByUsername: ({ params, user }) => {
       if (!user) return unauthorised();
@@ -463,6 +480,19 @@ export async function startFakeMattermost(): Promise<FakeMattermost> {
       const team = [...teams.values()].find((candidate) => candidate.name === params.name);
       if (!team) return appError(404, 'app.team.get_by_name.missing.app_error', 'Unable to find the existing team.');
       return canViewTeam(team.id, user) ? { status: 200, body: teamJson(team) } : forbidden();
+    },
+    GetTeamMember: ({ params, user }) => {
+      if (!user) return unauthorised();
+      // Mattermost checks view_team first, so a non-member asking gets 403 even for a team that does not exist.
+      if (!canViewTeam(params.team_id ?? '', user)) return forbidden();
+      const team = teams.get(params.team_id ?? '');
+      const userId = params.user_id ?? '';
+      if (!team?.members.has(userId)) return appError(404, 'app.team.get_member.missing.app_error', 'No team member found for that user ID and team ID.');
+      const admin = team.admins.has(userId);
+      return {
+        status: 200,
+        body: { team_id: team.id, user_id: userId, roles: admin ? 'team_user team_admin' : 'team_user', delete_at: 0, scheme_guest: false, scheme_user: true, scheme_admin: admin, explicit_roles: '' },
+      };
     },
     ListCommands: ({ query, user }) => {
       if (!user) return unauthorised();
@@ -641,7 +671,16 @@ export async function startFakeMattermost(): Promise<FakeMattermost> {
     accessTokens,
     config,
     addChannel(name, options = {}) {
-      const channel: FakeChannel = { id: mattermostId(), name, type: options.type ?? 'O', delete_at: 0, members: new Set(options.members ?? []) };
+      const admins = options.admins ?? [];
+      const channel: FakeChannel = {
+        id: mattermostId(),
+        name,
+        type: options.type ?? 'O',
+        delete_at: 0,
+        team_id: options.teamId ?? 'team0000000000000000000000',
+        members: new Set([...(options.members ?? []), ...admins]),
+        admins: new Set(admins),
+      };
       channels.set(channel.id, channel);
       return channel;
     },
@@ -670,7 +709,8 @@ export async function startFakeMattermost(): Promise<FakeMattermost> {
       return { user, token };
     },
     addTeam(name, options = {}) {
-      const team: FakeTeam = { id: mattermostId(), name, display_name: options.displayName ?? name, members: new Set(options.members ?? []) };
+      const admins = options.admins ?? [];
+      const team: FakeTeam = { id: mattermostId(), name, display_name: options.displayName ?? name, members: new Set([...(options.members ?? []), ...admins]), admins: new Set(admins) };
       teams.set(team.id, team);
       return team;
     },
