@@ -16,10 +16,11 @@ import { checkGitLabUrl } from './gitlab/check-gitlab-url.js';
 import { checkBotToken } from './mattermost/check-bot-token.js';
 import { createChannelGateway, type ChannelGateway } from './mattermost/channel-gateway.js';
 import { createMattermostClient, type MattermostClient } from './mattermost/client.js';
-import { runCommandLine } from './commands/command-router.js';
+import { runCommandLine, type Subcommand } from './commands/command-router.js';
+import { subscriptionsCommand, type SubscriptionDeps } from './commands/subscriptions.js';
 import { provisionOptions } from './mattermost/provision-options.js';
 import { startTeamReconciler } from './mattermost/reconcile-teams.js';
-import { statusCommand } from './commands/status.js';
+import { statusCommand, type StatusDeps } from './commands/status.js';
 import { verifyCommandToken } from './store/slash-commands.js';
 import { cached, checkReadiness, databaseCheck } from './readiness.js';
 import { openDatabase } from './store/database.js';
@@ -84,8 +85,8 @@ export async function startBridge(config: Config, log: Logger): Promise<Bridge> 
     });
     const publicListener = await listen('public', publicApp, config.port, '0.0.0.0');
     listeners.push(publicListener);
-    const subcommands = [statusCommand];
-    const commandDeps = { pool: database.pool, bot, version: VERSION, database: `${database.kind} (${database.label})`, readiness };
+    const subcommands: Subcommand<StatusDeps & SubscriptionDeps>[] = [subscriptionsCommand, statusCommand];
+    const commandDeps = { pool: database.pool, bot, gateway, gitlabUrl: config.gitlab.url, version: VERSION, database: `${database.kind} (${database.label})`, readiness };
     const internalApp = createInternalApp({
       log,
       metrics,

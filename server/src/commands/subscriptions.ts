@@ -1,0 +1,158 @@
+/**
+ * `/gitlab subscriptions add | list | delete`: a channel's subscriptions. Any
+ * member may add; removing someone else's takes a channel, team or system
+ * admin. Changes are announced in the channel by the bot and audited.
+ */
+import type pg from 'pg';
+import { findTarget } from '../gitlab/find-target.js';
+import type { ChannelGateway } from '../mattermost/channel-gateway.js';
+import { MattermostHttpError, type MattermostClient } from '../mattermost/client.js';
+import { DEFAULT_EVENTS, DEFAULT_PIPELINE_STATUSES, type SubscriptionFilters } from '../rules/subscription.js';
+import { audit } from '../store/audit-log.js';
+import { deleteSubscription, listChannelSubscriptions } from '../store/channel-subscriptions.js';
+import { createSubscription } from '../store/subscriptions.js';
+import type { CommandCall, Subcommand } from './command-router.js';
+import { parseSubscriptionOptions, parseTarget, SUBSCRIPTION_OPTIONS } from './subscription-options.js';
+
+export interface SubscriptionDeps {
+  pool: pg.Pool;
+  bot: MattermostClient | null;
+  gateway: ChannelGateway | null;
+  gitlabUrl: string;
+}
+
+const USAGE = 'subscriptions add <project|group path or URL> [options] | list | delete <id|path>';
+
+export const subscriptionsCommand: Subcommand<SubscriptionDeps> = {
+  name: 'subscriptions',
+  summary:
+    'what this channel follows in GitLab. `add` takes --events, --labels, --labels-match any|all, --branches, --pipelines, --drafts include|exclude|ready, --exclude, --exclude-authors, --style full|compact|title, --no-threads, --confidential',
+  usage: USAGE,
+  options: SUBSCRIPTION_OPTIONS,
+  async run(call, { values, positionals }, deps) {
+    const [action, ...rest] = positionals;
+    if (!deps.bot || !deps.gateway) return 'The bridge has no MATTERMOST_BOT_TOKEN yet: ask an admin to run `gitlab-bridge setup`.';
+    switch (action?.toLowerCase()) {
+      case 'add':
+        return rest.length === 1 ? add(call, rest[0]!, values, deps) : `Name one project or group. Usage: \`/${call.trigger} ${USAGE}\``;
+      case 'list':
+        return list(call, deps);
+      case 'delete':
+      case 'remove':
+        return rest.length === 1 ? remove(call, rest[0]!, deps) : `Name one subscription by its id or path. Usage: \`/${call.trigger} ${USAGE}\``;
+      default:
+        return `Usage: \`/${call.trigger} ${USAGE}\``;
+    }
+  },
+};
+
+async function add(call: CommandCall, input: string, values: Record<string, unknown>, deps: SubscriptionDeps): Promise<string> {
+  const target = parseTarget(input, deps.gitlabUrl);
+  if (!target.ok) return `${target.error}.`;
+  const options = parseSubscriptionOptions(values);
+  if (!options.ok) return `${options.error}.`;
+  const { settings } = options;
+
+  const access = await deps.gateway!.ensureCanPost(call.channelId);
+  if (!access.ok) return `I cannot post in this channel (${access.reason}). In a private channel: \`/invite @gitlab\`, then try again.`;
+  if (settings.confidential && access.type === 'O') return 'Confidential issues and notes can only go to a private channel; this one is public.';
+
+  const found = await findTarget(deps.gitlabUrl, target.path);
+  if (!found) {
+    return `\`${target.path}\` is not a public GitLab project or group. Subscribing to private and internal ones needs your GitLab account connected, which this bridge cannot do yet.`;
+  }
+  if (found.visibility !== 'public') return `\`${found.path}\` is ${found.visibility}: subscribing to it needs your GitLab account connected, which this bridge cannot do yet.`;
+  if (settings.filters.exclude && found.kind !== 'group') return '`--exclude` leaves projects out of a group subscription; this is a project.';
+
+  let created;
+  try {
+    created = await createSubscription(deps.pool, {
+      channelId: call.channelId,
+      teamId: call.teamId,
+      targetKind: found.kind,
+      targetPath: found.path,
+      targetId: found.id,
+      ...settings,
+      creatorId: call.userId,
+    });
+  } catch (error) {
+    if ((error as { code?: string }).code === '23505') return `This channel already follows \`${found.path}\`. Delete that subscription first to change it (\`/${call.trigger} subscriptions list\` shows it).`;
+    throw error;
+  }
+  await audit(deps.pool, { actor: call.userId, action: 'subscription.created', target: `subscription:${created.id}`, details: { channel: call.channelId, path: found.path, settings } });
+  await announce(deps, call.channelId, `${call.userName} subscribed this channel to the GitLab ${found.kind} [${found.path}](${found.url}): ${describeSettings(created)}.`);
+  return `Subscribed this channel to \`${found.path}\` (subscription ${created.id}): ${describeSettings(created)}.`;
+}
+
+async function list(call: CommandCall, deps: SubscriptionDeps): Promise<string> {
+  const subscriptions = await listChannelSubscriptions(deps.pool, call.channelId);
+  if (subscriptions.length === 0) return `This channel follows nothing in GitLab yet. Add something: \`/${call.trigger} subscriptions add group/project\`.`;
+  const names = await usernames(deps.bot!, [...new Set(subscriptions.map((subscription) => subscription.creatorId))]);
+  return [
+    '#### GitLab subscriptions of this channel',
+    ...subscriptions.map((subscription) => {
+      const failure = subscription.lastFailure ? `\n  - **Posting failed:** ${subscription.lastFailure}` : '';
+      return `- **${subscription.id}** · ${subscription.targetKind} \`${subscription.targetPath}\` · ${describeSettings(subscription)} · added by ${names.get(subscription.creatorId) ?? 'a deleted user'} on ${subscription.createdAt.toISOString().slice(0, 10)}${failure}`;
+    }),
+  ].join('\n');
+}
+
+async function remove(call: CommandCall, which: string, deps: SubscriptionDeps): Promise<string> {
+  const subscriptions = await listChannelSubscriptions(deps.pool, call.channelId);
+  const id = which.replace(/^#/, '');
+  const target = parseTarget(which, deps.gitlabUrl);
+  const found = /^\d+$/.test(id)
+    ? subscriptions.find((subscription) => subscription.id === id)
+    : subscriptions.find((subscription) => target.ok && subscription.targetPath === target.path);
+  if (!found) return `This channel has no subscription \`${which}\`. \`/${call.trigger} subscriptions list\` shows them.`;
+  if (found.creatorId !== call.userId && !(await managesChannel(deps.bot!, call))) {
+    return 'Only whoever added this subscription, or a channel, team or system admin, can delete it.';
+  }
+  await deleteSubscription(deps.pool, found.id);
+  await audit(deps.pool, { actor: call.userId, action: 'subscription.deleted', target: `subscription:${found.id}`, details: { channel: call.channelId, path: found.targetPath } });
+  await announce(deps, call.channelId, `${call.userName} unsubscribed this channel from the GitLab ${found.targetKind} \`${found.targetPath}\`.`);
+  return `Deleted subscription ${found.id} (\`${found.targetPath}\`).`;
+}
+
+/** One line a person can read: what arrives and how. */
+export function describeSettings(subscription: { filters: SubscriptionFilters; style: string; threads: boolean; confidential: boolean }): string {
+  const { filters } = subscription;
+  const parts = [`events: ${(filters.events ?? DEFAULT_EVENTS).join(', ')}${filters.events ? '' : ' (default)'}`];
+  if (filters.labels) parts.push(`labels (${filters.labelsMatch ?? 'any'}): ${filters.labels.join(', ')}`);
+  if (filters.branches) parts.push(`branches: ${filters.branches.join(', ')}`);
+  parts.push(`pipelines: ${(filters.pipelines ?? DEFAULT_PIPELINE_STATUSES).join(', ')}${filters.pipelines ? '' : ' (default)'}`);
+  if (filters.drafts) parts.push(`drafts: ${filters.drafts}`);
+  if (filters.exclude) parts.push(`excluding ${filters.exclude.join(', ')}`);
+  if (filters.excludeAuthors) parts.push(`ignoring ${filters.excludeAuthors.join(', ')}`);
+  parts.push(`style ${subscription.style}`);
+  if (!subscription.threads) parts.push('no threads');
+  if (subscription.confidential) parts.push('confidential included');
+  return parts.join(' · ');
+}
+
+async function managesChannel(bot: MattermostClient, call: CommandCall): Promise<boolean> {
+  const roles = async (lookup: () => Promise<{ roles: string }>): Promise<string[]> => {
+    try {
+      return (await lookup()).roles.split(' ');
+    } catch (error) {
+      if (error instanceof MattermostHttpError && (error.status === 404 || error.status === 403)) return [];
+      throw error;
+    }
+  };
+  const [channel, team, user] = await Promise.all([
+    roles(() => bot.getChannelMember(call.channelId, call.userId)),
+    roles(() => bot.getTeamMember(call.teamId, call.userId)),
+    roles(() => bot.getUser(call.userId)),
+  ]);
+  return channel.includes('channel_admin') || team.includes('team_admin') || user.includes('system_admin');
+}
+
+async function usernames(bot: MattermostClient, ids: string[]): Promise<Map<string, string>> {
+  const users = ids.length > 0 ? await bot.getProfilesByIds(ids) : [];
+  return new Map(users.map((user) => [user.id, user.username]));
+}
+
+/** Tells the channel; a failure here must not undo the change the user asked for. */
+async function announce(deps: SubscriptionDeps, channelId: string, message: string): Promise<void> {
+  await deps.bot!.createPost({ channel_id: channelId, message } as Parameters<MattermostClient['createPost']>[0]).catch(() => undefined);
+}

@@ -1,0 +1,70 @@
+import { describe, expect, it } from '@jest/globals';
+import { parseSubscriptionOptions, parseTarget } from '../../../server/src/commands/subscription-options.js';
+
+describe('parseSubscriptionOptions', () => {
+  it('turns the options into filters, understanding the words people use for event kinds', () => {
+    const parsed = parseSubscriptionOptions({
+      events: 'MRs:merged, issues, comments,mr:opened',
+      labels: 'bug, ui',
+      'labels-match': 'all',
+      branches: 'main,release/*',
+      pipelines: 'failed,FIXED',
+      drafts: 'ready',
+      exclude: '/group/legacy/*/',
+      'exclude-authors': '@renovate-bot,dependabot',
+      style: 'compact',
+      'no-threads': true,
+    });
+    expect(parsed).toEqual({
+      ok: true,
+      settings: {
+        filters: {
+          events: ['merge_request:merged', 'issue', 'note', 'merge_request:opened'],
+          labels: ['bug', 'ui'],
+          labelsMatch: 'all',
+          branches: ['main', 'release/*'],
+          pipelines: ['failed', 'fixed'],
+          drafts: 'ready',
+          exclude: ['group/legacy/*'],
+          excludeAuthors: ['renovate-bot', 'dependabot'],
+        },
+        style: 'compact',
+        threads: false,
+        confidential: false,
+      },
+    });
+  });
+
+  it('leaves defaults to the subscription when nothing is given', () => {
+    expect(parseSubscriptionOptions({})).toEqual({ ok: true, settings: { filters: {}, style: 'full', threads: true, confidential: false } });
+  });
+
+  it.each([
+    [{ events: 'merge_request,builds' }, /`builds` is not an event kind/],
+    [{ pipelines: 'failed,broken' }, /`broken` is not a pipeline status/],
+    [{ style: 'short' }, /`--style` is `full`, `compact`/],
+    [{ drafts: 'no' }, /`--drafts` is `include`, `exclude` or `ready`/],
+    [{ 'labels-match': 'some' }, /`--labels-match` is `any` or `all`/],
+  ])('explains a wrong value in one sentence: %j', (values, message) => {
+    const parsed = parseSubscriptionOptions(values);
+    expect(parsed.ok).toBe(false);
+    expect(!parsed.ok && parsed.error).toMatch(message);
+  });
+});
+
+describe('parseTarget', () => {
+  const gitlab = 'https://gitlab.example.com';
+  it('accepts a path or any URL into the project or group, and lower-cases it', () => {
+    expect(parseTarget('Group/Sub/Project', gitlab)).toEqual({ ok: true, path: 'group/sub/project' });
+    expect(parseTarget('https://gitlab.example.com/group/project/-/merge_requests/4', gitlab)).toEqual({ ok: true, path: 'group/project' });
+    expect(parseTarget('https://gitlab.example.com/group/project.git', gitlab)).toEqual({ ok: true, path: 'group/project' });
+    expect(parseTarget('https://gitlab.example.com/groups/platform/-/epics/2', gitlab)).toEqual({ ok: true, path: 'platform' });
+    expect(parseTarget('https://example.com/gitlab/group/project', 'https://example.com/gitlab')).toEqual({ ok: true, path: 'group/project' });
+  });
+
+  it('refuses a URL on another host and text that is no path', () => {
+    expect(parseTarget('https://gitlab.com/group/project', gitlab)).toEqual({ ok: false, error: "`https://gitlab.com/group/project` is not on this bridge's GitLab (gitlab.example.com)" });
+    expect(parseTarget('group//project', gitlab).ok).toBe(false);
+    expect(parseTarget('../etc', gitlab).ok).toBe(false);
+  });
+});
