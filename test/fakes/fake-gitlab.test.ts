@@ -1,3 +1,4 @@
+import { createHash, randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { startFakeGitLab, type FakeGitLab } from './fake-gitlab.js';
 
@@ -100,5 +101,228 @@ describe('the fake GitLab', () => {
   it('keeps /version behind a token', async () => {
     expect((await get('/version')).status).toBe(401);
     expect(await get('/version', 'any')).toEqual({ status: 200, body: { version: '18.6.0', revision: 'fake' } });
+  });
+});
+
+describe('the fake GitLab as an OAuth provider', () => {
+  const APP = { clientId: 'bridge-app', clientSecret: 'bridge-secret', redirectUri: 'http://bridge.example.com/oauth/complete' };
+  let gitlab: FakeGitLab;
+  let personal: string;
+  beforeAll(async () => {
+    gitlab = await startFakeGitLab();
+    gitlab.addProject('acme/vault', { visibility: 'private' });
+    personal = gitlab.addUser({ id: 7, username: 'ada', name: 'Ada' }).token;
+    gitlab.addUser({ id: 8, username: 'bob', name: 'Bob' });
+    gitlab.registerApplication(APP);
+  });
+  afterAll(() => gitlab.close());
+
+  const pkce = () => {
+    const verifier = randomBytes(32).toString('base64url');
+    return { verifier, challenge: createHash('sha256').update(verifier).digest('base64url') };
+  };
+  const authorize = async (params: Record<string, string>) => {
+    const query = new URLSearchParams({ client_id: APP.clientId, redirect_uri: APP.redirectUri, response_type: 'code', state: 's1', scope: 'api read_user', ...params });
+    const response = await fetch(`${gitlab.url}/oauth/authorize?${query}`, { redirect: 'manual' });
+    return { status: response.status, location: response.headers.get('location'), type: response.headers.get('content-type'), body: await response.text() };
+  };
+  /** A code for the signed-in user, with an S256 challenge unless told otherwise. */
+  const codeFor = async (userId: number, params: Record<string, string> = {}) => {
+    gitlab.signIn(userId);
+    const { verifier, challenge } = pkce();
+    const { location } = await authorize({ code_challenge: challenge, code_challenge_method: 'S256', ...params });
+    return { code: new URL(location!).searchParams.get('code')!, verifier };
+  };
+  const post = async (path: string, params: Record<string, string>, options: { json?: boolean; basic?: boolean } = {}) => {
+    const { client_id, client_secret, ...rest } = { client_id: APP.clientId, client_secret: APP.clientSecret, ...params };
+    const headers: Record<string, string> = { 'Content-Type': options.json ? 'application/json' : 'application/x-www-form-urlencoded' };
+    if (options.basic) headers.Authorization = `Basic ${Buffer.from(`${client_id}:${client_secret}`).toString('base64')}`;
+    const fields = options.basic ? rest : { client_id, client_secret, ...rest };
+    const response = await fetch(`${gitlab.url}${path}`, { method: 'POST', headers, body: options.json ? JSON.stringify(fields) : new URLSearchParams(fields) });
+    return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+  };
+  const exchange = (code: string, verifier: string | undefined, extra: Record<string, string> = {}, options: { json?: boolean; basic?: boolean } = {}) =>
+    post('/oauth/token', { grant_type: 'authorization_code', code, redirect_uri: APP.redirectUri, ...(verifier === undefined ? {} : { code_verifier: verifier }), ...extra }, options);
+  const refresh = (refreshToken: string) => post('/oauth/token', { grant_type: 'refresh_token', refresh_token: refreshToken });
+  const connect = async (userId: number) => {
+    const { code, verifier } = await codeFor(userId);
+    const { body } = await exchange(code, verifier);
+    return body as { access_token: string; refresh_token: string };
+  };
+  const api = async (path: string, headers: Record<string, string>) => {
+    const response = await fetch(`${gitlab.url}/api/v4${path}`, { headers });
+    return { status: response.status, body: (await response.json()) as Record<string, unknown>, authenticate: response.headers.get('www-authenticate') };
+  };
+  const INVALID_GRANT = {
+    error: 'invalid_grant',
+    error_description:
+      'The provided authorization grant is invalid, expired, revoked, does not match the redirection URI used in the authorization request, or was issued to another client.',
+  };
+
+  it('sends a browser without a session to sign in, and never redirects for an unknown client or redirect URI', async () => {
+    gitlab.signOut();
+    expect(await authorize({})).toMatchObject({ status: 302, location: `${gitlab.url}/users/sign_in` });
+    gitlab.signIn(7);
+    const refused: Record<string, string>[] = [{ client_id: 'nobody' }, { redirect_uri: `${APP.redirectUri}/` }, { redirect_uri: 'http://evil.example.com/oauth/complete' }];
+    for (const params of refused) {
+      expect(await authorize(params)).toMatchObject({ status: 400, location: null, type: expect.stringContaining('text/html') });
+    }
+    const unsupported = new URL((await authorize({ response_type: 'token' })).location!);
+    expect(`${unsupported.origin}${unsupported.pathname}`).toBe(APP.redirectUri);
+    expect(Object.fromEntries(unsupported.searchParams)).toMatchObject({ error: 'unsupported_response_type', state: 's1' });
+    expect(new URL((await authorize({ scope: 'api sudo' })).location!).searchParams.get('error')).toBe('invalid_scope');
+  });
+
+  it('exchanges a code once, with an S256 verifier, for tokens as GitLab words them', async () => {
+    const { verifier, challenge } = pkce();
+    gitlab.signIn(7);
+    const redirect = new URL((await authorize({ code_challenge: challenge, code_challenge_method: 'S256' })).location!);
+    expect(`${redirect.origin}${redirect.pathname}`).toBe(APP.redirectUri);
+    expect(redirect.searchParams.get('state')).toBe('s1');
+    const code = redirect.searchParams.get('code')!;
+
+    const before = gitlab.oauthRequests.length;
+    const now = Math.floor(Date.now() / 1000);
+    const first = await exchange(code, verifier);
+    expect(first).toEqual({
+      status: 200,
+      body: { access_token: expect.stringMatching(/^[0-9a-f]{64}$/), token_type: 'Bearer', expires_in: 7200, refresh_token: expect.stringMatching(/^[0-9a-f]{64}$/), scope: 'api read_user', created_at: expect.any(Number) },
+    });
+    expect(first.body.created_at).toBeGreaterThanOrEqual(now);
+    expect(gitlab.tokensOf(7)).toContain(first.body.access_token);
+    // The code is single-use.
+    expect(await exchange(code, verifier)).toEqual({ status: 400, body: INVALID_GRANT });
+    expect(gitlab.oauthRequests.slice(before)).toEqual([
+      { grantType: 'authorization_code', status: 200, at: expect.any(Number) },
+      { grantType: 'authorization_code', status: 400, at: expect.any(Number) },
+    ]);
+    expect(gitlab.requests.filter((request) => request.path === '/oauth/token').length).toBeGreaterThanOrEqual(2);
+  });
+
+  it('refuses a wrong verifier, another redirect URI or client, and bad client credentials, leaving the code usable', async () => {
+    const { code, verifier } = await codeFor(7);
+    expect(await exchange(code, pkce().verifier)).toEqual({ status: 400, body: INVALID_GRANT });
+    expect(await exchange(code, verifier, { redirect_uri: `${APP.redirectUri}?again=1` })).toEqual({ status: 400, body: INVALID_GRANT });
+    expect(await exchange(code, verifier, { client_secret: 'wrong' })).toMatchObject({ status: 401, body: { error: 'invalid_client' } });
+    gitlab.registerApplication({ ...APP, clientId: 'other-app', clientSecret: 'other-secret' });
+    expect(await exchange(code, verifier, { client_id: 'other-app', client_secret: 'other-secret' })).toEqual({ status: 400, body: INVALID_GRANT });
+    // Without the verifier a PKCE code cannot even be asked for.
+    expect(await exchange(code, undefined)).toMatchObject({ status: 400, body: { error: 'invalid_request' } });
+    // Client credentials in HTTP Basic, parameters in JSON: GitLab takes both.
+    expect(await exchange(code, verifier, {}, { basic: true, json: true })).toMatchObject({ status: 200, body: { token_type: 'Bearer' } });
+  });
+
+  it('takes a code without PKCE only without a verifier', async () => {
+    const plain = await codeFor(7, { code_challenge: '', code_challenge_method: '' });
+    expect(await exchange(plain.code, 'made-up-verifier')).toEqual({ status: 400, body: INVALID_GRANT });
+    expect((await exchange(plain.code, undefined)).status).toBe(200);
+  });
+
+  it('rotates both tokens on refresh: the old refresh and access tokens stop working at once', async () => {
+    gitlab.setTokenLifetime(60);
+    const old = await connect(7);
+    const renewed = await refresh(old.refresh_token);
+    expect(renewed).toMatchObject({ status: 200, body: { token_type: 'Bearer', expires_in: 60, scope: 'api read_user' } });
+    expect(renewed.body.access_token).not.toBe(old.access_token);
+    expect(renewed.body.refresh_token).not.toBe(old.refresh_token);
+    gitlab.setTokenLifetime(7200);
+
+    expect(await refresh(old.refresh_token)).toEqual({ status: 400, body: INVALID_GRANT });
+    expect(await api('/user', { Authorization: `Bearer ${old.access_token}` })).toMatchObject({
+      status: 401,
+      body: { error: 'invalid_token', error_description: 'Token was revoked. You have to re-authorize from the user.' },
+    });
+    expect((await api('/user', { Authorization: `Bearer ${renewed.body.access_token as string}` })).body).toMatchObject({ id: 7 });
+    // A refresh needs the client that got the token.
+    expect(await post('/oauth/token', { grant_type: 'refresh_token', refresh_token: renewed.body.refresh_token as string, client_secret: 'wrong' })).toMatchObject({
+      status: 401,
+      body: { error: 'invalid_client' },
+    });
+  });
+
+  it('lets only one of two concurrent refreshes of a token win', async () => {
+    const { refresh_token } = await connect(7);
+    gitlab.setTokenDelay(100);
+    try {
+      const before = gitlab.oauthRequests.length;
+      const answers = await Promise.all([refresh(refresh_token), refresh(refresh_token)]);
+      expect(answers.map((answer) => answer.status).sort()).toEqual([200, 400]);
+      expect(gitlab.oauthRequests.slice(before).map((request) => request.grantType)).toEqual(['refresh_token', 'refresh_token']);
+    } finally {
+      gitlab.setTokenDelay(0);
+    }
+  });
+
+  it('revokes a token with its pair, and answers 200 to an unknown one', async () => {
+    const byAccess = await connect(7);
+    expect(await post('/oauth/revoke', { token: byAccess.access_token })).toEqual({ status: 200, body: {} });
+    expect(await refresh(byAccess.refresh_token)).toEqual({ status: 400, body: INVALID_GRANT });
+
+    const byRefresh = await connect(7);
+    expect(await post('/oauth/revoke', { token: byRefresh.refresh_token }, { basic: true })).toEqual({ status: 200, body: {} });
+    expect((await api('/user', { Authorization: `Bearer ${byRefresh.access_token}` })).status).toBe(401);
+
+    expect(await post('/oauth/revoke', { token: 'never-issued' })).toEqual({ status: 200, body: {} });
+  });
+
+  it('describes a live access token at /oauth/token/info', async () => {
+    const { access_token } = await connect(8);
+    const info = await fetch(`${gitlab.url}/oauth/token/info`, { headers: { Authorization: `Bearer ${access_token}` } });
+    expect(info.status).toBe(200);
+    expect(await info.json()).toMatchObject({
+      resource_owner_id: 8,
+      scope: ['api', 'read_user'],
+      expires_in: expect.any(Number),
+      application: { uid: APP.clientId },
+      created_at: expect.any(Number),
+    });
+    const refused: Record<string, string>[] = [{ Authorization: 'Bearer nope' }, {}, { Authorization: `Bearer ${personal}` }];
+    for (const headers of refused) {
+      const refused = await fetch(`${gitlab.url}/oauth/token/info`, { headers });
+      expect(refused.status).toBe(401);
+      expect(await refused.json()).toMatchObject({ error: 'invalid_token' });
+    }
+  });
+
+  it('lets an OAuth access token use the API as its user, until it expires or the authorization is revoked', async () => {
+    gitlab.grant(personal, 'acme/vault', 30);
+    const tokens = await connect(7);
+    const bearer = { Authorization: `Bearer ${tokens.access_token}` };
+    expect((await api('/user', bearer)).body).toMatchObject({ id: 7, username: 'ada' });
+    // The memberships are the user's, whichever token they come with.
+    expect((await api(`/projects/${encodeURIComponent('acme/vault')}`, bearer)).body).toMatchObject({ permissions: { project_access: { access_level: 30 } } });
+    // GitLab takes OAuth tokens as Bearer only, not as PRIVATE-TOKEN.
+    expect(await api('/user', { 'PRIVATE-TOKEN': tokens.access_token })).toMatchObject({ status: 401, body: { message: '401 Unauthorized' } });
+
+    gitlab.expireAccessTokens();
+    expect(await api('/user', bearer)).toEqual({
+      status: 401,
+      body: { error: 'invalid_token', error_description: 'Token is expired. You can either do re-authorization or token refresh.' },
+      authenticate: expect.stringContaining('error="invalid_token"'),
+    });
+    // The personal token is not an OAuth token: it does not expire with them.
+    expect((await api('/user', { 'PRIVATE-TOKEN': personal })).status).toBe(200);
+    const renewed = (await refresh(tokens.refresh_token)).body as { access_token: string; refresh_token: string };
+    expect((await api(`/projects/${encodeURIComponent('acme/vault')}`, { Authorization: `Bearer ${renewed.access_token}` })).status).toBe(200);
+
+    gitlab.revokeAuthorization(7);
+    expect((await api('/user', { Authorization: `Bearer ${renewed.access_token}` })).body).toMatchObject({ error_description: 'Token was revoked. You have to re-authorize from the user.' });
+    expect(await refresh(renewed.refresh_token)).toEqual({ status: 400, body: INVALID_GRANT });
+    // Someone else's authorization is untouched.
+    const bob = await connect(8);
+    expect((await api('/user', { Authorization: `Bearer ${bob.access_token}` })).body).toMatchObject({ id: 8 });
+  });
+
+  it('refuses an OAuth token the API outside its scopes', async () => {
+    gitlab.registerApplication({ ...APP, clientId: 'profile-app', clientSecret: 'profile-secret', scopes: 'read_user' });
+    gitlab.signIn(7);
+    const { verifier, challenge } = pkce();
+    const { location } = await authorize({ client_id: 'profile-app', scope: 'read_user', code_challenge: challenge, code_challenge_method: 'S256' });
+    const code = new URL(location!).searchParams.get('code')!;
+    const { body } = await exchange(code, verifier, { client_id: 'profile-app', client_secret: 'profile-secret' });
+    expect(body).toMatchObject({ scope: 'read_user' });
+    const bearer = { Authorization: `Bearer ${body.access_token as string}` };
+    expect((await api('/user', bearer)).status).toBe(200);
+    expect(await api(`/projects/${encodeURIComponent('acme/vault')}`, bearer)).toMatchObject({ status: 403, body: { error: 'insufficient_scope' } });
   });
 });

@@ -218,6 +218,42 @@ describe('the fake Mattermost, provisioning through @mattermost/client', () => {
     expect(fake.requests.filter((request) => request.operationId === 'GetUsersByIds')).toHaveLength(2);
   });
 
+  it('opens one direct message channel per pair of users, whose posts directMessagesTo finds', async () => {
+    const bot = fake.addUser('notifier', { bot: true });
+    const dana = fake.addUser('dana');
+    const asBot = createMattermostClient(fake.url, bot.token);
+    const asDana = createMattermostClient(fake.url, dana.token);
+
+    const channel = await asBot.createDirectChannel([dana.user.id, bot.user.id]);
+    expect(channel).toMatchObject({ type: 'D', name: [bot.user.id, dana.user.id].sort().join('__'), team_id: '', display_name: '' });
+    expect(fake.requests.filter((request) => request.operationId === 'CreateDirectChannel')).toHaveLength(1);
+    // Asked again, by either user in either order: the same channel.
+    expect(await asDana.createDirectChannel([dana.user.id, bot.user.id])).toMatchObject({ id: channel.id });
+    expect(await asBot.createDirectChannel([bot.user.id, dana.user.id])).toMatchObject({ id: channel.id });
+    expect(fake.channels.get(channel.id)!.members).toEqual(new Set([bot.user.id, dana.user.id]));
+
+    const hello = await asBot.createPost({ channel_id: channel.id, message: 'hello' } as Parameters<typeof asBot.createPost>[0]);
+    expect(hello).toMatchObject({ channel_id: channel.id, user_id: bot.user.id, message: 'hello' });
+    await asDana.createPost({ channel_id: channel.id, message: 'hi back' } as Parameters<typeof asDana.createPost>[0]);
+    // Posts elsewhere, and one's own, are not direct messages to one.
+    const open = fake.addChannel('town', { members: [bot.user.id, dana.user.id] });
+    await asBot.createPost({ channel_id: open.id, message: 'to everyone' } as Parameters<typeof asBot.createPost>[0]);
+    expect(fake.directMessagesTo(dana.user.id).map((post) => post.message)).toEqual(['hello']);
+    expect(fake.directMessagesTo(bot.user.id).map((post) => post.message)).toEqual(['hi back']);
+
+    // Outsiders may neither open someone else's channel (only a system admin may) nor see it.
+    const outsider = createMattermostClient(fake.url, fake.addUser('eve').token);
+    await expect(outsider.createDirectChannel([dana.user.id, bot.user.id])).rejects.toMatchObject({ status: 403 });
+    await expect(outsider.getChannel(channel.id)).rejects.toMatchObject({ status: 404 });
+    await expect(outsider.createPost({ channel_id: channel.id, message: 'psst' } as Parameters<typeof outsider.createPost>[0])).rejects.toMatchObject({ status: 403 });
+    expect(await client.createDirectChannel([dana.user.id, bot.user.id])).toMatchObject({ id: channel.id });
+    await expect(asBot.addToChannel(admin.user.id, channel.id)).rejects.toMatchObject({ status: 400, serverErrorId: 'api.channel.add_user_to_channel.type.app_error' });
+    await expect(asBot.createDirectChannel([bot.user.id, 'nobody00000000000000000000'])).rejects.toMatchObject({
+      status: 400,
+      serverErrorId: 'api.channel.create_direct_channel.invalid_user.app_error',
+    });
+  });
+
   it('gives the config to system admins only', async () => {
     fake.config.ServiceSettings.AllowedUntrustedInternalConnections = 'bridge.internal';
     const config = await client.getConfig();

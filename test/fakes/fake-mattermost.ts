@@ -117,9 +117,11 @@ export interface RecordedRequest {
 
 export interface FakeChannel {
   id: string;
+  /** For a direct message channel ('D'), Mattermost's `<id>__<id>` of its two users, sorted. */
   name: string;
-  type: 'O' | 'P';
+  type: 'O' | 'P' | 'D';
   delete_at: number;
+  /** '' for a direct message channel: it belongs to no team. */
   team_id: string;
   members: Set<string>;
   /** Members with the channel_admin role. */
@@ -197,6 +199,8 @@ export interface FakeMattermost {
   inject(operationId: string, fault: Fault, times?: number): void;
   /** Resolves once `count` posts exist (or rejects after `timeoutMs`). */
   waitForPosts(count: number, timeoutMs?: number): Promise<FakePost[]>;
+  /** The posts someone else made in the direct message channels of this user, oldest first. */
+  directMessagesTo(userId: string): FakePost[];
   close(): Promise<void>;
 }
 
@@ -281,7 +285,8 @@ export async function startFakeMattermost(): Promise<FakeMattermost> {
     delete_at: channel.delete_at,
     team_id: channel.team_id,
     type: channel.type,
-    display_name: channel.name,
+    // Mattermost leaves a direct message channel's display name empty: clients show the other user.
+    display_name: channel.type === 'D' ? '' : channel.name,
     name: channel.name,
     header: '',
     purpose: '',
@@ -336,10 +341,29 @@ export async function startFakeMattermost(): Promise<FakeMattermost> {
       const channel = channelFor(params.channel_id, user);
       const userId = (body as { user_id?: string }).user_id ?? '';
       if (!channel) return appError(404, 'app.channel.get.existing.app_error', 'Unable to find the existing channel.');
+      // A direct message channel keeps its two users.
+      if (channel.type === 'D') return appError(400, 'api.channel.add_user_to_channel.type.app_error', 'Can not add user to this channel type.');
       if (channel.type !== 'O' && !channel.members.has(user.id)) return appError(403, 'api.context.permissions.app_error', 'You do not have the appropriate permissions.');
       if (channel.delete_at > 0) return appError(400, 'api.channel.add_user.to.channel.failed.deleted.app_error', 'Failed to add user to channel because the channel has been archived.');
       channel.members.add(userId);
       return { status: 201, body: memberJson(channel, userId) };
+    },
+    CreateDirectChannel: ({ body, user }) => {
+      if (!user) return unauthorised();
+      // The spec holds the body to two ids; Mattermost then checks each, and that the caller is one of the two
+      // users unless they have manage_system. The same id twice is a user's channel with themselves.
+      const ids = body as string[];
+      if (ids.some((id) => !/^[A-Za-z0-9]{26}$/.test(id))) return appError(400, 'api.context.invalid_body_param.app_error', 'Invalid or missing user_id in request body.');
+      if (!ids.includes(user.id) && !isAdmin(user)) return forbidden();
+      if (ids.some((id) => !users.has(id))) return appError(400, 'api.channel.create_direct_channel.invalid_user.app_error', 'Invalid user ID for direct channel creation.');
+      const name = [...ids].sort().join('__');
+      // Get or create: asking again, in either order, answers the same channel (still 201).
+      let channel = [...channels.values()].find((candidate) => candidate.type === 'D' && candidate.name === name);
+      if (!channel) {
+        channel = { id: mattermostId(), name, type: 'D', delete_at: 0, team_id: '', members: new Set(ids), admins: new Set() };
+        channels.set(channel.id, channel);
+      }
+      return { status: 201, body: channelJson(channel) };
     },
     CreatePost: ({ body, user }) => {
       if (!user) return unauthorised();
@@ -701,6 +725,12 @@ export async function startFakeMattermost(): Promise<FakeMattermost> {
         });
       }
       return posts;
+    },
+    directMessagesTo(userId) {
+      return posts.filter((post) => {
+        const channel = channels.get(post.channel_id);
+        return channel?.type === 'D' && channel.members.has(userId) && post.user_id !== userId;
+      });
     },
     addUser(username, options = {}) {
       const user = newUser(username, options.bot ?? false, options.roles);
