@@ -17,6 +17,9 @@ import { checkBotToken } from './mattermost/check-bot-token.js';
 import { createChannelGateway, type ChannelGateway } from './mattermost/channel-gateway.js';
 import { createMattermostClient, type MattermostClient } from './mattermost/client.js';
 import { runCommandLine, type Subcommand } from './commands/command-router.js';
+import { connectCommand, disconnectCommand, meCommand, type AccountDeps } from './commands/account.js';
+import { createGitLabConnections } from './accounts/gitlab-connections.js';
+import { createDirectMessenger } from './mattermost/direct-message.js';
 import { subscriptionsCommand, type SubscriptionDeps } from './commands/subscriptions.js';
 import { provisionOptions } from './mattermost/provision-options.js';
 import { startTeamReconciler } from './mattermost/reconcile-teams.js';
@@ -64,10 +67,32 @@ export async function startBridge(config: Config, log: Logger): Promise<Bridge> 
       gateway = createChannelGateway(mattermost);
     }
     const readiness = () => checkReadiness(config.missing, checks);
+    const { oauthClientId, oauthClientSecret } = config.gitlab;
+    const oauthApp =
+      oauthClientId && oauthClientSecret && config.publicUrl
+        ? { gitlabUrl: config.gitlab.url, clientId: oauthClientId, clientSecret: oauthClientSecret, redirectUri: `${config.publicUrl.replace(/\/+$/, '')}/oauth/complete` }
+        : null;
+    const notify = bot ? createDirectMessenger(bot) : () => Promise.reject(new Error('no MATTERMOST_BOT_TOKEN to send direct messages with'));
+    const connections = oauthApp ? createGitLabConnections({ pool: database.pool, key: encryptionKey, keys: [encryptionKey], app: oauthApp, notify, log }) : null;
+    const mattermostUrl = config.mattermost.url;
     const deliveries = createDeliveryBatcher(database.pool);
     const publicApp = createPublicApp({
       log,
       metrics,
+      oauth: {
+        db: database.pool,
+        key: encryptionKey,
+        keys: [encryptionKey],
+        app: oauthApp,
+        connections,
+        sessionUser: (token) =>
+          mattermostUrl
+            ? createMattermostClient(mattermostUrl, token)
+                .getMe()
+                .then((user) => user.id)
+                .catch(() => null)
+            : Promise.resolve(null),
+      },
       webhook: {
         secrets: config.gitlab.webhookSecrets,
         signingKey: config.gitlab.webhookSigningKey,
@@ -85,8 +110,19 @@ export async function startBridge(config: Config, log: Logger): Promise<Bridge> 
     });
     const publicListener = await listen('public', publicApp, config.port, '0.0.0.0');
     listeners.push(publicListener);
-    const subcommands: Subcommand<StatusDeps & SubscriptionDeps>[] = [subscriptionsCommand, statusCommand];
-    const commandDeps = { pool: database.pool, bot, gateway, gitlabUrl: config.gitlab.url, version: VERSION, database: `${database.kind} (${database.label})`, readiness };
+    const subcommands: Subcommand<StatusDeps & SubscriptionDeps & AccountDeps>[] = [connectCommand, disconnectCommand, meCommand, subscriptionsCommand, statusCommand];
+    const commandDeps = {
+      pool: database.pool,
+      bot,
+      gateway,
+      connections,
+      keys: [encryptionKey],
+      publicUrl: config.publicUrl,
+      gitlabUrl: config.gitlab.url,
+      version: VERSION,
+      database: `${database.kind} (${database.label})`,
+      readiness,
+    };
     const internalApp = createInternalApp({
       log,
       metrics,

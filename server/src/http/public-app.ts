@@ -1,4 +1,4 @@
-/** The public listener, reached through the reverse proxy: webhooks and the status page; OAuth and the webapp API later. */
+/** The public listener, reached through the reverse proxy: webhooks, the GitLab sign-in and the status page; the webapp API later. */
 import type { RequestListener } from 'node:http';
 import express from 'express';
 import type { Logger } from '../log.js';
@@ -6,12 +6,14 @@ import type { Metrics } from './metrics.js';
 import { requestLogging } from './request-logging.js';
 import { finishApp } from './finish-app.js';
 import { isWebhookPath, webhookDoor, type WebhookDoorDeps } from './webhook-door.js';
+import { oauthRoutes, type OAuthRoutesDeps } from './oauth-routes.js';
 
 export interface PublicAppDeps {
   log: Logger;
   metrics: Metrics;
   setupPage(): Promise<string>;
   webhook: Omit<WebhookDoorDeps, 'log' | 'count' | 'timed'>;
+  oauth: Omit<OAuthRoutesDeps, 'log'>;
 }
 
 export function createPublicApp(deps: PublicAppDeps): RequestListener {
@@ -28,6 +30,8 @@ export function createPublicApp(deps: PublicAppDeps): RequestListener {
   app.set('etag', false);
   app.use(deps.metrics.timeRequests('public'));
   app.use(requestLogging(deps.log, 'public'));
+
+  app.use(oauthRoutes({ ...deps.oauth, log: deps.log }));
 
   app.get('/', async (_request, response) => {
     response

@@ -1,0 +1,116 @@
+/**
+ * Users' GitLab connections: finishing the OAuth flow, handing out a fresh
+ * access token, and disconnecting. GitLab rotates both tokens on every
+ * refresh, so two refreshes at once would log the user out: refreshes are
+ * serialised per user across replicas (a transaction-scoped advisory lock,
+ * then the row is read again, as another replica may have refreshed it).
+ */
+import type pg from 'pg';
+import type { EncryptionKey } from '../crypto/secret-box.js';
+import { exchangeCode, fetchCurrentUser, OAuthGrantError, refreshTokens, revokeToken, type OAuthApp } from '../gitlab/oauth.js';
+import type { Logger } from '../log.js';
+import { audit } from '../store/audit-log.js';
+import { connectedUserOf, deleteAccount, markDisconnected, readAccount, saveAccount, saveRefreshedTokens } from '../store/gitlab-accounts.js';
+
+/** Refresh this long before GitLab's expiry, so a token handed out still works for the call it is for. */
+const REFRESH_MARGIN_MS = 2 * 60_000;
+/** Arbitrary, fixed: the advisory lock class for per-user refreshes. */
+const REFRESH_LOCK = 0x67627034;
+
+export interface ConnectionDeps {
+  pool: pg.Pool;
+  /** Seals new tokens; `keys` open old ones (during a key rotation there are two). */
+  key: EncryptionKey;
+  keys: readonly EncryptionKey[];
+  app: OAuthApp;
+  notify(userId: string, message: string): Promise<void>;
+  log: Logger;
+}
+
+export type CompleteOutcome = { ok: true; gitlabUsername: string } | { ok: false; reason: string };
+
+export interface GitLabConnections {
+  complete(userId: string, code: string, codeVerifier: string): Promise<CompleteOutcome>;
+  /** A working access token, refreshed when due; null when the user is not (or no longer) connected. */
+  accessTokenFor(userId: string): Promise<string | null>;
+  /** Revokes at GitLab (best effort) and forgets; the GitLab username, or null when there was nothing. */
+  disconnect(userId: string): Promise<string | null>;
+}
+
+export function createGitLabConnections(deps: ConnectionDeps): GitLabConnections {
+  return {
+    async complete(userId, code, codeVerifier) {
+      const tokens = await exchangeCode(deps.app, code, codeVerifier);
+      const user = await fetchCurrentUser(deps.app.gitlabUrl, tokens.accessToken);
+      const holder = await connectedUserOf(deps.pool, user.id);
+      if (holder && holder !== userId) {
+        await revokeToken(deps.app, tokens.refreshToken).catch(() => undefined);
+        return { ok: false, reason: `the GitLab account ${user.username} is already connected to another Mattermost user; disconnect it there first` };
+      }
+      await saveAccount(deps.pool, { mattermostUserId: userId, gitlabUserId: user.id, gitlabUsername: user.username }, tokens, deps.key);
+      await audit(deps.pool, { actor: userId, action: 'account.connected', target: `gitlab_user:${user.id}`, details: { gitlabUsername: user.username } });
+      await deps
+        .notify(
+          userId,
+          `You are connected to GitLab as **${user.username}**. Next: subscribe a channel with \`/gitlab subscriptions add group/project\`, see \`/gitlab me\` for your connection, and \`/gitlab help\` for everything else.`,
+        )
+        .catch((error: unknown) => deps.log.warn({ err: error, user: userId }, 'could not send the welcome message'));
+      return { ok: true, gitlabUsername: user.username };
+    },
+
+    async accessTokenFor(userId) {
+      const account = await readAccount(deps.pool, userId, deps.keys);
+      if (!account?.tokens) return null;
+      if (account.tokens.expiresAt.getTime() - Date.now() > REFRESH_MARGIN_MS) return account.tokens.accessToken;
+      return refresh(userId);
+    },
+
+    async disconnect(userId) {
+      const account = await readAccount(deps.pool, userId, deps.keys);
+      if (!account) return null;
+      if (account.tokens) {
+        // Revoking the refresh token revokes its access token too; a GitLab that is down must not keep the user connected.
+        await revokeToken(deps.app, account.tokens.refreshToken).catch((error: unknown) => deps.log.warn({ err: error, user: userId }, 'could not revoke the GitLab token'));
+      }
+      await deleteAccount(deps.pool, userId);
+      await audit(deps.pool, { actor: userId, action: 'account.disconnected', target: `gitlab_user:${account.gitlabUserId}`, details: { gitlabUsername: account.gitlabUsername } });
+      return account.gitlabUsername;
+    },
+  };
+
+  async function refresh(userId: string): Promise<string | null> {
+    const client = await deps.pool.connect();
+    let revoked = false;
+    try {
+      await client.query('BEGIN');
+      await client.query('SELECT pg_advisory_xact_lock($1, hashtext($2))', [REFRESH_LOCK, userId]);
+      const account = await readAccount(client, userId, deps.keys, { forUpdate: true });
+      let token: string | null = null;
+      if (account?.tokens && account.tokens.expiresAt.getTime() - Date.now() > REFRESH_MARGIN_MS) {
+        token = account.tokens.accessToken; // refreshed meanwhile by someone else
+      } else if (account?.tokens) {
+        try {
+          const fresh = await refreshTokens(deps.app, account.tokens.refreshToken);
+          await saveRefreshedTokens(client, userId, fresh, deps.key);
+          token = fresh.accessToken;
+        } catch (error) {
+          if (!(error instanceof OAuthGrantError && error.error === 'invalid_grant')) throw error;
+          revoked = await markDisconnected(client, userId, 'GitLab refused the connection: it was revoked or has expired');
+          await audit(client, { actor: 'gitlab', action: 'account.revoked', target: `gitlab_user:${account.gitlabUserId}`, details: { user: userId } });
+        }
+      }
+      await client.query('COMMIT');
+      if (revoked) {
+        await deps
+          .notify(userId, 'Your GitLab connection stopped working: GitLab no longer accepts it (it was revoked or has expired). Run `/gitlab connect` to connect again.')
+          .catch((error: unknown) => deps.log.warn({ err: error, user: userId }, 'could not tell the user their GitLab connection ended'));
+      }
+      return token;
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw error;
+    } finally {
+      client.release();
+    }
+  }
+}

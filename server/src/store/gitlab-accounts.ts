@@ -1,0 +1,155 @@
+/** Connected GitLab accounts and the short-lived records of the connect flow (migration 0007). */
+import { createHash, randomBytes } from 'node:crypto';
+import { open, seal, type EncryptionKey } from '../crypto/secret-box.js';
+import type { Queryable } from './queryable.js';
+
+export interface GitLabTokens {
+  accessToken: string;
+  refreshToken: string;
+  expiresAt: Date;
+  scopes: string;
+}
+
+export interface GitLabAccount {
+  mattermostUserId: string;
+  gitlabUserId: number;
+  gitlabUsername: string;
+  /** Null once disconnected by GitLab. */
+  tokens: GitLabTokens | null;
+  connectedAt: Date;
+  refreshedAt: Date | null;
+  disconnectedAt: Date | null;
+  disconnectReason: string | null;
+}
+
+const LIFETIME = "interval '10 minutes'";
+const hash = (value: string): string => createHash('sha256').update(value).digest('hex');
+const context = (userId: string, which: string): string => `gitlab_accounts:${userId}:${which}`;
+export const newSecret = (): string => randomBytes(32).toString('base64url');
+
+interface Row {
+  mattermost_user_id: string;
+  gitlab_user_id: string;
+  gitlab_username: string;
+  key_id: string | null;
+  access_token: Buffer | null;
+  refresh_token: Buffer | null;
+  expires_at: Date | null;
+  scopes: string;
+  connected_at: Date;
+  refreshed_at: Date | null;
+  disconnected_at: Date | null;
+  disconnect_reason: string | null;
+}
+
+export async function readAccount(db: Queryable, userId: string, keys: readonly EncryptionKey[], options: { forUpdate?: boolean } = {}): Promise<GitLabAccount | null> {
+  const { rows } = await db.query<Row>(`SELECT * FROM gitlab_accounts WHERE mattermost_user_id = $1${options.forUpdate ? ' FOR UPDATE' : ''}`, [userId]);
+  const row = rows[0];
+  if (!row) return null;
+  const tokens =
+    row.key_id && row.access_token && row.refresh_token && row.expires_at
+      ? {
+          accessToken: open({ keyId: row.key_id, payload: row.access_token }, keys, context(userId, 'access_token')),
+          refreshToken: open({ keyId: row.key_id, payload: row.refresh_token }, keys, context(userId, 'refresh_token')),
+          expiresAt: row.expires_at,
+          scopes: row.scopes,
+        }
+      : null;
+  return {
+    mattermostUserId: row.mattermost_user_id,
+    gitlabUserId: Number(row.gitlab_user_id),
+    gitlabUsername: row.gitlab_username,
+    tokens,
+    connectedAt: row.connected_at,
+    refreshedAt: row.refreshed_at,
+    disconnectedAt: row.disconnected_at,
+    disconnectReason: row.disconnect_reason,
+  };
+}
+
+/** The Mattermost user a GitLab account is live-connected to, if any. */
+export async function connectedUserOf(db: Queryable, gitlabUserId: number): Promise<string | null> {
+  const { rows } = await db.query<{ id: string }>('SELECT mattermost_user_id AS id FROM gitlab_accounts WHERE gitlab_user_id = $1 AND disconnected_at IS NULL', [gitlabUserId]);
+  return rows[0]?.id ?? null;
+}
+
+export async function saveAccount(db: Queryable, account: { mattermostUserId: string; gitlabUserId: number; gitlabUsername: string }, tokens: GitLabTokens, key: EncryptionKey): Promise<void> {
+  const userId = account.mattermostUserId;
+  await db.query(
+    `INSERT INTO gitlab_accounts (mattermost_user_id, gitlab_user_id, gitlab_username, key_id, access_token, refresh_token, expires_at, scopes)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+     ON CONFLICT (mattermost_user_id) DO UPDATE SET gitlab_user_id = $2, gitlab_username = $3, key_id = $4, access_token = $5, refresh_token = $6,
+       expires_at = $7, scopes = $8, connected_at = now(), refreshed_at = NULL, disconnected_at = NULL, disconnect_reason = NULL`,
+    [
+      userId,
+      account.gitlabUserId,
+      account.gitlabUsername,
+      key.id,
+      seal(tokens.accessToken, key, context(userId, 'access_token')).payload,
+      seal(tokens.refreshToken, key, context(userId, 'refresh_token')).payload,
+      tokens.expiresAt,
+      tokens.scopes,
+    ],
+  );
+}
+
+export async function saveRefreshedTokens(db: Queryable, userId: string, tokens: GitLabTokens, key: EncryptionKey): Promise<void> {
+  await db.query(
+    `UPDATE gitlab_accounts SET key_id = $2, access_token = $3, refresh_token = $4, expires_at = $5, scopes = $6, refreshed_at = now() WHERE mattermost_user_id = $1`,
+    [userId, key.id, seal(tokens.accessToken, key, context(userId, 'access_token')).payload, seal(tokens.refreshToken, key, context(userId, 'refresh_token')).payload, tokens.expiresAt, tokens.scopes],
+  );
+}
+
+/** Forgets the tokens but keeps why, for `/gitlab me`. Reports whether this call did it (so the user is told once). */
+export async function markDisconnected(db: Queryable, userId: string, reason: string): Promise<boolean> {
+  const { rowCount } = await db.query(
+    `UPDATE gitlab_accounts SET key_id = NULL, access_token = NULL, refresh_token = NULL, expires_at = NULL, disconnected_at = now(), disconnect_reason = $2
+     WHERE mattermost_user_id = $1 AND disconnected_at IS NULL`,
+    [userId, reason],
+  );
+  return (rowCount ?? 0) > 0;
+}
+
+export async function deleteAccount(db: Queryable, userId: string): Promise<void> {
+  await db.query('DELETE FROM gitlab_accounts WHERE mattermost_user_id = $1', [userId]);
+}
+
+export async function createConnectLink(db: Queryable, userId: string): Promise<string> {
+  const link = newSecret();
+  await db.query(`INSERT INTO connect_links (link_hash, mattermost_user_id, expires_at) VALUES ($1, $2, now() + ${LIFETIME})`, [hash(link), userId]);
+  return link;
+}
+
+/** The user the link was made for, once: a second use, or after 10 minutes, gives null. */
+export async function consumeConnectLink(db: Queryable, link: string): Promise<string | null> {
+  const { rows } = await db.query<{ id: string; live: boolean }>('DELETE FROM connect_links WHERE link_hash = $1 RETURNING mattermost_user_id AS id, expires_at > now() AS live', [hash(link)]);
+  return rows[0]?.live ? rows[0].id : null;
+}
+
+export async function createOAuthState(db: Queryable, userId: string, codeVerifier: string, key: EncryptionKey): Promise<string> {
+  const state = newSecret();
+  await db.query(`INSERT INTO oauth_states (state_hash, mattermost_user_id, key_id, code_verifier, expires_at) VALUES ($1, $2, $3, $4, now() + ${LIFETIME})`, [
+    hash(state),
+    userId,
+    key.id,
+    seal(codeVerifier, key, `oauth_states:${hash(state)}`).payload,
+  ]);
+  return state;
+}
+
+/** The sign-in a `state` belongs to, once (a replayed or stale state gives null). */
+export async function consumeOAuthState(db: Queryable, state: string, keys: readonly EncryptionKey[]): Promise<{ userId: string; codeVerifier: string } | null> {
+  const { rows } = await db.query<{ id: string; key_id: string; code_verifier: Buffer; live: boolean }>(
+    'DELETE FROM oauth_states WHERE state_hash = $1 RETURNING mattermost_user_id AS id, key_id, code_verifier, expires_at > now() AS live',
+    [hash(state)],
+  );
+  const row = rows[0];
+  if (!row?.live) return null;
+  return { userId: row.id, codeVerifier: open({ keyId: row.key_id, payload: row.code_verifier }, keys, `oauth_states:${hash(state)}`) };
+}
+
+/** Clears sign-ins and links nobody finished. */
+export async function pruneConnectRecords(db: Queryable): Promise<void> {
+  await db.query('DELETE FROM oauth_states WHERE expires_at < now()');
+  await db.query('DELETE FROM connect_links WHERE expires_at < now()');
+}

@@ -1,0 +1,174 @@
+/**
+ * Connecting a GitLab account, as a user does it: `/gitlab connect` in
+ * Mattermost, the link in a browser, GitLab's consent (a fake OAuth provider
+ * that checks PKCE), back to the bridge; then tokens in use, refreshed,
+ * revoked. Real bridge process, real PostgreSQL, both fakes on loopback.
+ */
+import net from 'node:net';
+import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
+import pg from 'pg';
+import { startFakeGitLab, type FakeGitLab } from '../../fakes/fake-gitlab.js';
+import { startFakeMattermost, type FakeMattermost, type FakeTeam } from '../../fakes/fake-mattermost.js';
+import { runBridge, runCommand, type BridgeProcess } from '../../helpers/bridge-process.js';
+import { createTestDatabase, openPool, testServers, type TestDatabase } from '../../helpers/databases.js';
+
+const INTERNAL_URL = 'http://127.0.0.1:3501';
+const CLIENT = { clientId: 'bridge-app', clientSecret: 'bridge-app-secret' };
+
+let mattermost: FakeMattermost;
+let gitlab: FakeGitLab;
+let database: TestDatabase;
+let pool: pg.Pool;
+let bridge: BridgeProcess;
+let team: FakeTeam;
+let internalPort: number;
+let publicUrl: string;
+let alice: string;
+let aliceOnGitLab: number;
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer().once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+beforeEach(async () => {
+  mattermost = await startFakeMattermost();
+  gitlab = await startFakeGitLab();
+  database = await createTestDatabase(testServers()[0]!);
+  pool = openPool(database.url);
+  const adminToken = mattermost.addUser('root', { roles: 'system_user system_admin' }).token;
+  mattermost.config.ServiceSettings.AllowedUntrustedInternalConnections = '127.0.0.1';
+  alice = mattermost.addUser('alice').user.id;
+  team = mattermost.addTeam('alpha', { members: [alice] });
+  const setup = await runCommand(['setup'], { DATABASE_URL: database.url, MATTERMOST_URL: mattermost.url, MATTERMOST_ADMIN_TOKEN: adminToken, INTERNAL_URL });
+  const botToken = /^MATTERMOST_BOT_TOKEN=(\S+)$/m.exec(setup.stdout)![1]!;
+
+  const port = await freePort();
+  publicUrl = `http://127.0.0.1:${port}`;
+  aliceOnGitLab = 4242;
+  gitlab.addUser({ id: aliceOnGitLab, username: 'alice.gl', name: 'Alice' });
+  gitlab.registerApplication({ ...CLIENT, redirectUri: `${publicUrl}/oauth/complete` });
+  bridge = runBridge(['start'], {
+    DATABASE_URL: database.url,
+    MATTERMOST_URL: mattermost.url,
+    MATTERMOST_BOT_TOKEN: botToken,
+    INTERNAL_URL,
+    PORT: String(port),
+    PUBLIC_URL: publicUrl,
+    GITLAB_URL: gitlab.url,
+    GITLAB_OAUTH_CLIENT_ID: CLIENT.clientId,
+    GITLAB_OAUTH_CLIENT_SECRET: CLIENT.clientSecret,
+    ENCRYPTION_KEY: 'cd'.repeat(32),
+  });
+  internalPort = (await bridge.ready()).internalPort;
+});
+afterEach(async () => {
+  await bridge.stop();
+  expect(mattermost.violations).toEqual([]);
+  await pool.end();
+  await database.drop();
+  await gitlab.close();
+  await mattermost.close();
+});
+
+async function gitlabCommand(userId: string, text: string): Promise<string> {
+  const command = [...mattermost.commands.values()].find((candidate) => candidate.team_id === team.id && candidate.trigger === 'gitlab')!;
+  const response = await fetch(`http://127.0.0.1:${internalPort}/mattermost/command`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/x-www-form-urlencoded', Authorization: `Token ${command.token}` },
+    body: new URLSearchParams({ team_id: team.id, channel_id: 'c1', user_id: userId, user_name: mattermost.users.get(userId)!.username, command: '/gitlab', text }),
+  });
+  return ((await response.json()) as { text: string }).text;
+}
+
+/** The browser's part: follows redirects by hand, through the bridge and the fake GitLab. */
+async function browse(url: string): Promise<{ status: number; url: string; body: string; hops: string[] }> {
+  const hops: string[] = [];
+  for (let hop = 0; hop < 10; hop += 1) {
+    const response = await fetch(url, { redirect: 'manual' });
+    if (response.status !== 302) return { status: response.status, url, body: await response.text(), hops };
+    url = new URL(response.headers.get('location')!, url).toString();
+    hops.push(url);
+  }
+  throw new Error('too many redirects');
+}
+
+async function connectAlice() {
+  gitlab.signIn(aliceOnGitLab);
+  const answer = await gitlabCommand(alice, 'connect');
+  const link = /\((http[^)]+\/oauth\/connect\?link=[^)]+)\)/.exec(answer)![1]!;
+  return { link, result: await browse(link) };
+}
+
+describe('connecting a GitLab account', () => {
+  it('goes through GitLab with PKCE and a single-use state, stores the tokens sealed, and welcomes the user', async () => {
+    const { result } = await connectAlice();
+    expect(result.status).toBe(200);
+    expect(result.body).toContain('connected to GitLab as <b>alice.gl</b>');
+    const authorize = new URL(result.hops.find((hop) => hop.includes('/oauth/authorize'))!);
+    expect(authorize.searchParams.get('code_challenge_method')).toBe('S256');
+    expect(authorize.searchParams.get('code_challenge')).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(authorize.searchParams.get('scope')).toBe('api read_user');
+
+    const [row] = (await pool.query('SELECT * FROM gitlab_accounts')).rows;
+    expect(row).toMatchObject({ mattermost_user_id: alice, gitlab_username: 'alice.gl', disconnected_at: null });
+    // The tokens are nowhere in the database in the clear.
+    const dump = JSON.stringify((await pool.query('SELECT * FROM gitlab_accounts')).rows) + JSON.stringify((await pool.query('SELECT * FROM oauth_states')).rows);
+    for (const token of gitlab.tokensOf(aliceOnGitLab)) expect(dump).not.toContain(token);
+    expect(mattermost.directMessagesTo(alice).map((post) => post.message)).toEqual([expect.stringContaining('connected to GitLab as **alice.gl**')]);
+    expect(await gitlabCommand(alice, 'me')).toContain('Token: accepted by GitLab, scopes api, read_user');
+    expect((await pool.query("SELECT action FROM audit_log WHERE actor = $1", [alice])).rows.map((r) => r.action)).toContain('account.connected');
+  });
+
+  it('refuses a replayed state and a reused link, exchanging no second code', async () => {
+    const { link, result } = await connectAlice();
+    expect(result.status).toBe(200);
+    const complete = result.hops.find((hop) => hop.includes('/oauth/complete'))!;
+    const exchanges = gitlab.oauthRequests.filter((request) => request.grantType === 'authorization_code').length;
+
+    const replayed = await browse(complete);
+    expect(replayed.status).toBe(400);
+    expect(replayed.body).toContain('finished already');
+    const reused = await browse(link);
+    expect(reused.status).toBe(400);
+    expect(reused.body).toContain('used already');
+    expect(gitlab.oauthRequests.filter((request) => request.grantType === 'authorization_code')).toHaveLength(exchanges);
+  });
+
+  it('refreshes an expired token once even when two commands need it at the same moment', async () => {
+    await connectAlice();
+    gitlab.expireAccessTokens();
+    await pool.query("UPDATE gitlab_accounts SET expires_at = now() - interval '1 minute'");
+    gitlab.setTokenDelay(300);
+    const answers = await Promise.all([gitlabCommand(alice, 'me'), gitlabCommand(alice, 'me')]);
+    for (const answer of answers) expect(answer).toContain('Token: accepted by GitLab');
+    expect(gitlab.oauthRequests.filter((request) => request.grantType === 'refresh_token')).toHaveLength(1);
+  });
+
+  it('marks the user disconnected and tells them once when GitLab refuses the grant', async () => {
+    await connectAlice();
+    gitlab.revokeAuthorization(aliceOnGitLab);
+    await pool.query("UPDATE gitlab_accounts SET expires_at = now() - interval '1 minute'");
+    expect(await gitlabCommand(alice, 'me')).toContain('GitLab no longer accepts the token');
+    expect(await gitlabCommand(alice, 'me')).toContain('Your GitLab connection (alice.gl) ended on');
+    const told = mattermost.directMessagesTo(alice).filter((post) => post.message.includes('stopped working'));
+    expect(told).toHaveLength(1);
+    const [row] = (await pool.query('SELECT access_token, refresh_token, disconnected_at FROM gitlab_accounts')).rows;
+    expect(row).toMatchObject({ access_token: null, refresh_token: null });
+    expect(row.disconnected_at).not.toBeNull();
+  });
+
+  it('disconnects: the token is revoked at GitLab and forgotten', async () => {
+    await connectAlice();
+    const [token] = gitlab.tokensOf(aliceOnGitLab);
+    expect(await gitlabCommand(alice, 'disconnect')).toBe('Disconnected from GitLab (alice.gl); its token is revoked.');
+    expect((await fetch(`${gitlab.url}/api/v4/user`, { headers: { Authorization: `Bearer ${token}` } })).status).toBe(401);
+    expect((await pool.query('SELECT count(*)::int AS n FROM gitlab_accounts')).rows[0].n).toBe(0);
+    expect(await gitlabCommand(alice, 'me')).toContain('You have no GitLab account connected');
+  });
+});
