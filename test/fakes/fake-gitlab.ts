@@ -461,7 +461,9 @@ export async function startFakeGitLab(): Promise<FakeGitLab> {
     }
     const projectRoute = /^\/api\/v4\/projects\/([^/]+)$/.exec(path);
     const groupRoute = /^\/api\/v4\/groups\/([^/]+)$/.exec(path);
-    if (req.method === 'GET' && (projectRoute || groupRoute || path === '/api/v4/user')) {
+    // GET /groups/:id/members/all/:user_id: a member, direct or through an ancestor group.
+    const memberRoute = /^\/api\/v4\/groups\/([^/]+)\/members\/all\/(\d+)$/.exec(path);
+    if (req.method === 'GET' && (projectRoute || groupRoute || memberRoute || path === '/api/v4/user')) {
       // A token GitLab does not know (or no longer accepts) is refused, even where no token is needed.
       const caller = authenticate(privateToken, bearer);
       if ('reply' in caller) {
@@ -478,6 +480,13 @@ export async function startFakeGitLab(): Promise<FakeGitLab> {
         const project = find(projectRoute[1]!, projects, projectAt);
         // Like GitLab, a project the caller may not see does not exist.
         return project && canSeeProject(project, userId) ? send(200, projectJson(project, userId)) : send(404, { message: '404 Project Not Found' });
+      }
+      if (memberRoute) {
+        const group = find(memberRoute[1]!, groups, groupAt);
+        if (!group || !canSeeGroup(group, userId)) return send(404, { message: '404 Group Not Found' });
+        const member = users.get(Number(memberRoute[2]));
+        const level = member ? groupAccess(member.id, group) : undefined;
+        return member && level !== undefined ? send(200, { id: member.id, username: member.username, name: member.name, state: 'active', access_level: level }) : send(404, { message: '404 Not found' });
       }
       if (groupRoute) {
         const group = find(groupRoute[1]!, groups, groupAt);

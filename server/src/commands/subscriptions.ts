@@ -4,7 +4,10 @@
  * admin. Changes are announced in the channel by the bot and audited.
  */
 import type pg from 'pg';
-import { findTarget } from '../gitlab/find-target.js';
+import type { GitLabConnections } from '../accounts/gitlab-connections.js';
+import type { EncryptionKey } from '../crypto/secret-box.js';
+import { findTarget, REPORTER } from '../gitlab/find-target.js';
+import { readAccount } from '../store/gitlab-accounts.js';
 import type { ChannelGateway } from '../mattermost/channel-gateway.js';
 import { MattermostHttpError, type MattermostClient } from '../mattermost/client.js';
 import { DEFAULT_EVENTS, DEFAULT_PIPELINE_STATUSES, type SubscriptionFilters } from '../rules/subscription.js';
@@ -19,6 +22,8 @@ export interface SubscriptionDeps {
   bot: MattermostClient | null;
   gateway: ChannelGateway | null;
   gitlabUrl: string;
+  connections: GitLabConnections | null;
+  keys: readonly EncryptionKey[];
 }
 
 const USAGE = 'subscriptions add <project|group path or URL> [options] | list | delete <id|path>';
@@ -26,9 +31,9 @@ const USAGE = 'subscriptions add <project|group path or URL> [options] | list | 
 export const subscriptionsCommand: Subcommand<SubscriptionDeps> = {
   name: 'subscriptions',
   summary:
-    'what this channel follows in GitLab. `add` takes --events, --labels, --labels-match any|all, --branches, --pipelines, --drafts include|exclude|ready, --exclude, --exclude-authors, --style full|compact|title, --no-threads, --confidential',
+    'what this channel follows in GitLab. `add` takes --events, --labels, --labels-match any|all, --branches, --pipelines, --drafts include|exclude|ready, --exclude, --exclude-authors, --style full|compact|title, --no-threads, --confidential, --force (system admins: a private project in a public channel)',
   usage: USAGE,
-  options: SUBSCRIPTION_OPTIONS,
+  options: { ...SUBSCRIPTION_OPTIONS, force: { type: 'boolean' } },
   async run(call, { values, positionals }, deps) {
     const [action, ...rest] = positionals;
     if (!deps.bot || !deps.gateway) return 'The bridge has no MATTERMOST_BOT_TOKEN yet: ask an admin to run `gitlab-bridge setup`.';
@@ -57,12 +62,25 @@ async function add(call: CommandCall, input: string, values: Record<string, unkn
   if (!access.ok) return `I cannot post in this channel (${access.reason}). In a private channel: \`/invite @gitlab\`, then try again.`;
   if (settings.confidential && access.type === 'O') return 'Confidential issues and notes can only go to a private channel; this one is public.';
 
-  const found = await findTarget(deps.gitlabUrl, target.path);
+  // With the user's own token: what they may see is what the channel may get.
+  const token = deps.connections ? await deps.connections.accessTokenFor(call.userId) : null;
+  const account = token ? await readAccount(deps.pool, call.userId, deps.keys) : null;
+  const found = await findTarget(deps.gitlabUrl, target.path, token && account ? { token, gitlabUserId: account.gitlabUserId } : undefined);
   if (!found) {
-    return `\`${target.path}\` is not a public GitLab project or group. Subscribing to private and internal ones needs your GitLab account connected, which this bridge cannot do yet.`;
+    return token
+      ? `\`${target.path}\` does not exist on GitLab, or your GitLab account cannot see it.`
+      : `\`${target.path}\` is not a public GitLab project or group. For private and internal ones, connect your GitLab account first: \`/${call.trigger} connect\`.`;
   }
-  if (found.visibility !== 'public') return `\`${found.path}\` is ${found.visibility}: subscribing to it needs your GitLab account connected, which this bridge cannot do yet.`;
   if (settings.filters.exclude && found.kind !== 'group') return '`--exclude` leaves projects out of a group subscription; this is a project.';
+  const privateTarget = found.visibility !== 'public';
+  if (privateTarget && (found.accessLevel ?? 0) < REPORTER) return `You need at least Reporter access to \`${found.path}\` to subscribe a channel to it.`;
+  const forced = privateTarget && access.type === 'O';
+  if (forced) {
+    if (values.force !== true) {
+      return `\`${found.path}\` is ${found.visibility}: its events would show to everyone who can read this public channel. Use a private channel, or a system admin can add \`--force\`.`;
+    }
+    if (!(await deps.bot!.getUser(call.userId)).roles.split(' ').includes('system_admin')) return 'Only a system admin can use `--force`.';
+  }
 
   let created;
   try {
@@ -73,13 +91,19 @@ async function add(call: CommandCall, input: string, values: Record<string, unkn
       targetPath: found.path,
       targetId: found.id,
       ...settings,
+      privateAccess: privateTarget,
       creatorId: call.userId,
     });
   } catch (error) {
     if ((error as { code?: string }).code === '23505') return `This channel already follows \`${found.path}\`. Delete that subscription first to change it (\`/${call.trigger} subscriptions list\` shows it).`;
     throw error;
   }
-  await audit(deps.pool, { actor: call.userId, action: 'subscription.created', target: `subscription:${created.id}`, details: { channel: call.channelId, path: found.path, settings } });
+  await audit(deps.pool, {
+    actor: call.userId,
+    action: forced ? 'subscription.created_forced' : 'subscription.created',
+    target: `subscription:${created.id}`,
+    details: { channel: call.channelId, path: found.path, visibility: found.visibility, settings },
+  });
   await announce(deps, call.channelId, `${call.userName} subscribed this channel to the GitLab ${found.kind} [${found.path}](${found.url}): ${describeSettings(created)}.`);
   return `Subscribed this channel to \`${found.path}\` (subscription ${created.id}): ${describeSettings(created)}.`;
 }

@@ -25,6 +25,7 @@ let internalPort: number;
 let publicUrl: string;
 let alice: string;
 let aliceOnGitLab: number;
+let aliceGitLabToken: string;
 
 function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -51,7 +52,7 @@ beforeEach(async () => {
   const port = await freePort();
   publicUrl = `http://127.0.0.1:${port}`;
   aliceOnGitLab = 4242;
-  gitlab.addUser({ id: aliceOnGitLab, username: 'alice.gl', name: 'Alice' });
+  aliceGitLabToken = gitlab.addUser({ id: aliceOnGitLab, username: 'alice.gl', name: 'Alice' }).token;
   gitlab.registerApplication({ ...CLIENT, redirectUri: `${publicUrl}/oauth/complete` });
   bridge = runBridge(['start'], {
     DATABASE_URL: database.url,
@@ -76,12 +77,12 @@ afterEach(async () => {
   await mattermost.close();
 });
 
-async function gitlabCommand(userId: string, text: string): Promise<string> {
+async function gitlabCommand(userId: string, text: string, channelId = 'c1'): Promise<string> {
   const command = [...mattermost.commands.values()].find((candidate) => candidate.team_id === team.id && candidate.trigger === 'gitlab')!;
   const response = await fetch(`http://127.0.0.1:${internalPort}/mattermost/command`, {
     method: 'POST',
     headers: { 'Content-Type': 'application/x-www-form-urlencoded', Authorization: `Token ${command.token}` },
-    body: new URLSearchParams({ team_id: team.id, channel_id: 'c1', user_id: userId, user_name: mattermost.users.get(userId)!.username, command: '/gitlab', text }),
+    body: new URLSearchParams({ team_id: team.id, channel_id: channelId, user_id: userId, user_name: mattermost.users.get(userId)!.username, command: '/gitlab', text }),
   });
   return ((await response.json()) as { text: string }).text;
 }
@@ -170,5 +171,25 @@ describe('connecting a GitLab account', () => {
     expect((await fetch(`${gitlab.url}/api/v4/user`, { headers: { Authorization: `Bearer ${token}` } })).status).toBe(401);
     expect((await pool.query('SELECT count(*)::int AS n FROM gitlab_accounts')).rows[0].n).toBe(0);
     expect(await gitlabCommand(alice, 'me')).toContain('You have no GitLab account connected');
+  });
+
+  it('lets a connected Reporter subscribe a private channel to a private project, and keeps it out of public channels', async () => {
+    gitlab.addProject('secret/vault', { visibility: 'private' });
+    const bot = [...mattermost.users.values()].find((user) => user.username === 'gitlab')!;
+    const privateChannel = mattermost.addChannel('core', { type: 'P', members: [alice, bot.id], teamId: team.id });
+    const publicChannel = mattermost.addChannel('town', { type: 'O', members: [alice], teamId: team.id });
+    const add = (channelId: string, extra = '') => gitlabCommand(alice, `subscriptions add secret/vault${extra}`, channelId);
+
+    expect(await add(privateChannel.id)).toContain('connect your GitLab account first: `/gitlab connect`');
+    await connectAlice();
+    expect(await add(privateChannel.id)).toContain('does not exist on GitLab, or your GitLab account cannot see it');
+    gitlab.grant(aliceGitLabToken, 'secret/vault', 10);
+    expect(await add(privateChannel.id)).toBe('You need at least Reporter access to `secret/vault` to subscribe a channel to it.');
+    gitlab.grant(aliceGitLabToken, 'secret', 20);
+    expect(await add(publicChannel.id)).toContain('is private: its events would show to everyone who can read this public channel');
+    expect(await add(publicChannel.id, ' --force')).toBe('Only a system admin can use `--force`.');
+    expect(await add(privateChannel.id)).toMatch(/^Subscribed this channel to `secret\/vault`/);
+    const rows = (await pool.query('SELECT channel_id, private_access FROM subscriptions')).rows;
+    expect(rows).toEqual([{ channel_id: privateChannel.id, private_access: true }]);
   });
 });
