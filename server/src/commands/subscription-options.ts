@@ -19,6 +19,12 @@ export const SUBSCRIPTION_OPTIONS = {
   confidential: { type: 'boolean' },
 } as const;
 
+/** Only `subscriptions edit` takes these: they undo what `add`'s switches did. */
+export const EDIT_ONLY_OPTIONS = {
+  threads: { type: 'boolean' },
+  'no-confidential': { type: 'boolean' },
+} as const;
+
 export interface SubscriptionSettings {
   filters: SubscriptionFilters;
   style: RenderStyle;
@@ -96,6 +102,46 @@ export function parseSubscriptionOptions(values: Record<string, unknown>): { ok:
   const style = (values.style ?? 'full') as RenderStyle;
   if (!STYLES.includes(style)) return { ok: false, error: '`--style` is `full`, `compact` (no descriptions) or `title` (one line)' };
   return { ok: true, settings: { filters, style, threads: values['no-threads'] !== true, confidential: values.confidential === true } };
+}
+
+const FILTER_OF_OPTION: Record<string, keyof SubscriptionFilters> = {
+  events: 'events',
+  labels: 'labels',
+  'labels-match': 'labelsMatch',
+  branches: 'branches',
+  pipelines: 'pipelines',
+  drafts: 'drafts',
+  exclude: 'exclude',
+  'exclude-authors': 'excludeAuthors',
+};
+
+/**
+ * `subscriptions edit`: the options given replace what they name, an empty one
+ * (`--labels=`) clears it back to the default, and everything else is kept.
+ */
+export function editSubscriptionSettings(current: SubscriptionSettings, values: Record<string, unknown>): { ok: true; settings: SubscriptionSettings } | { ok: false; error: string } {
+  const given = Object.keys(values);
+  if (given.length === 0) return { ok: false, error: 'Say what to change, e.g. `--events mr,issues` or `--style compact`' };
+  const parsed = parseSubscriptionOptions(values);
+  if (!parsed.ok) return parsed;
+  const filters: SubscriptionFilters = { ...current.filters };
+  for (const [option, key] of Object.entries(FILTER_OF_OPTION)) {
+    if (!(option in values)) continue;
+    const value = parsed.settings.filters[key];
+    if (value === undefined) delete filters[key];
+    else (filters as Record<string, unknown>)[key] = value;
+  }
+  if (values.threads === true && values['no-threads'] === true) return { ok: false, error: '`--threads` and `--no-threads` contradict each other' };
+  if (values.confidential === true && values['no-confidential'] === true) return { ok: false, error: '`--confidential` and `--no-confidential` contradict each other' };
+  return {
+    ok: true,
+    settings: {
+      filters,
+      style: 'style' in values ? parsed.settings.style : current.style,
+      threads: values.threads === true ? true : values['no-threads'] === true ? false : current.threads,
+      confidential: values.confidential === true ? true : values['no-confidential'] === true ? false : current.confidential,
+    },
+  };
 }
 
 /**

@@ -12,10 +12,10 @@ import type { ChannelGateway } from '../mattermost/channel-gateway.js';
 import { MattermostHttpError, type MattermostClient } from '../mattermost/client.js';
 import { DEFAULT_EVENTS, DEFAULT_PIPELINE_STATUSES, type SubscriptionFilters } from '../rules/subscription.js';
 import { audit } from '../store/audit-log.js';
-import { deleteSubscription, listChannelSubscriptions } from '../store/channel-subscriptions.js';
+import { deleteSubscription, listChannelSubscriptions, updateSubscriptionSettings, type ListedSubscription } from '../store/channel-subscriptions.js';
 import { createSubscription } from '../store/subscriptions.js';
 import type { CommandCall, Subcommand } from './command-router.js';
-import { parseSubscriptionOptions, parseTarget, SUBSCRIPTION_OPTIONS } from './subscription-options.js';
+import { EDIT_ONLY_OPTIONS, editSubscriptionSettings, parseSubscriptionOptions, parseTarget, SUBSCRIPTION_OPTIONS } from './subscription-options.js';
 
 export interface SubscriptionDeps {
   pool: pg.Pool;
@@ -26,14 +26,14 @@ export interface SubscriptionDeps {
   keys: readonly EncryptionKey[];
 }
 
-const USAGE = 'subscriptions add <project|group path or URL> [options] | list | delete <id|path>';
+const USAGE = 'subscriptions add <project|group path or URL> [options] | list | edit <id|path> [options] | delete <id|path>';
 
 export const subscriptionsCommand: Subcommand<SubscriptionDeps> = {
   name: 'subscriptions',
   summary:
     'what this channel follows in GitLab. `add` takes --events, --labels, --labels-match any|all, --branches, --pipelines, --drafts include|exclude|ready, --exclude, --exclude-authors, --style full|compact|title, --no-threads, --confidential, --force (system admins: a private project in a public channel)',
   usage: USAGE,
-  options: { ...SUBSCRIPTION_OPTIONS, force: { type: 'boolean' } },
+  options: { ...SUBSCRIPTION_OPTIONS, ...EDIT_ONLY_OPTIONS, force: { type: 'boolean' } },
   async run(call, { values, positionals }, deps) {
     const [action, ...rest] = positionals;
     if (!deps.bot || !deps.gateway) return 'The bridge has no MATTERMOST_BOT_TOKEN yet: ask an admin to run `gitlab-bridge setup`.';
@@ -42,6 +42,8 @@ export const subscriptionsCommand: Subcommand<SubscriptionDeps> = {
         return rest.length === 1 ? add(call, rest[0]!, values, deps) : `Name one project or group. Usage: \`/${call.trigger} ${USAGE}\``;
       case 'list':
         return list(call, deps);
+      case 'edit':
+        return rest.length === 1 ? editOne(call, rest[0]!, values, deps) : `Name one subscription by its id or path. Usage: \`/${call.trigger} ${USAGE}\``;
       case 'delete':
       case 'remove':
         return rest.length === 1 ? remove(call, rest[0]!, deps) : `Name one subscription by its id or path. Usage: \`/${call.trigger} ${USAGE}\``;
@@ -121,13 +123,34 @@ async function list(call: CommandCall, deps: SubscriptionDeps): Promise<string> 
   ].join('\n');
 }
 
-async function remove(call: CommandCall, which: string, deps: SubscriptionDeps): Promise<string> {
+/** A subscription of this channel, by id (`12`, `#12`) or path. */
+async function findInChannel(call: CommandCall, which: string, deps: SubscriptionDeps): Promise<ListedSubscription | undefined> {
   const subscriptions = await listChannelSubscriptions(deps.pool, call.channelId);
   const id = which.replace(/^#/, '');
   const target = parseTarget(which, deps.gitlabUrl);
-  const found = /^\d+$/.test(id)
+  return /^\d+$/.test(id)
     ? subscriptions.find((subscription) => subscription.id === id)
     : subscriptions.find((subscription) => target.ok && subscription.targetPath === target.path);
+}
+
+async function editOne(call: CommandCall, which: string, values: Record<string, unknown>, deps: SubscriptionDeps): Promise<string> {
+  const found = await findInChannel(call, which, deps);
+  if (!found) return `This channel has no subscription \`${which}\`. \`/${call.trigger} subscriptions list\` shows them.`;
+  const { force: _force, ...changes } = values;
+  const edited = editSubscriptionSettings(found, changes);
+  if (!edited.ok) return `${edited.error}.`;
+  if (edited.settings.confidential && !found.confidential) {
+    const access = await deps.gateway!.ensureCanPost(call.channelId);
+    if (access.ok && access.type === 'O') return 'Confidential issues and notes can only go to a private channel; this one is public.';
+  }
+  await updateSubscriptionSettings(deps.pool, found.id, edited.settings);
+  await audit(deps.pool, { actor: call.userId, action: 'subscription.edited', target: `subscription:${found.id}`, details: { channel: call.channelId, path: found.targetPath, settings: edited.settings } });
+  await announce(deps, call.channelId, `${call.userName} changed this channel's subscription to \`${found.targetPath}\`: ${describeSettings(edited.settings)}.`);
+  return `Changed subscription ${found.id} (\`${found.targetPath}\`): ${describeSettings(edited.settings)}.`;
+}
+
+async function remove(call: CommandCall, which: string, deps: SubscriptionDeps): Promise<string> {
+  const found = await findInChannel(call, which, deps);
   if (!found) return `This channel has no subscription \`${which}\`. \`/${call.trigger} subscriptions list\` shows them.`;
   if (found.creatorId !== call.userId && !(await managesChannel(deps.bot!, call))) {
     return 'Only whoever added this subscription, or a channel, team or system admin, can delete it.';

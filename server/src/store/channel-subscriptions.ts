@@ -43,6 +43,20 @@ export async function listChannelSubscriptions(db: Queryable, channelId: string)
   }));
 }
 
+export async function updateSubscriptionSettings(
+  db: Queryable,
+  id: string,
+  settings: Pick<Subscription, 'filters' | 'style' | 'threads' | 'confidential'>,
+): Promise<void> {
+  await db.query('UPDATE subscriptions SET filters = $2, style = $3, threads = $4, confidential = $5, updated_at = now() WHERE id = $1', [
+    id,
+    JSON.stringify(settings.filters),
+    settings.style,
+    settings.threads,
+    settings.confidential,
+  ]);
+}
+
 export async function deleteSubscription(db: Queryable, id: string): Promise<boolean> {
   const { rowCount } = await db.query('DELETE FROM subscriptions WHERE id = $1', [id]);
   return (rowCount ?? 0) > 0;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { parseSubscriptionOptions, parseTarget } from '../../../server/src/commands/subscription-options.js';
+import { editSubscriptionSettings, parseSubscriptionOptions, parseTarget } from '../../../server/src/commands/subscription-options.js';
 
 describe('parseSubscriptionOptions', () => {
   it('turns the options into filters, understanding the words people use for event kinds', () => {
@@ -66,5 +66,23 @@ describe('parseTarget', () => {
     expect(parseTarget('https://gitlab.com/group/project', gitlab)).toEqual({ ok: false, error: "`https://gitlab.com/group/project` is not on this bridge's GitLab (gitlab.example.com)" });
     expect(parseTarget('group//project', gitlab).ok).toBe(false);
     expect(parseTarget('../etc', gitlab).ok).toBe(false);
+  });
+});
+
+describe('editSubscriptionSettings', () => {
+  const current = { filters: { events: ['merge_request'], labels: ['bug'], branches: ['main'] }, style: 'compact' as const, threads: false, confidential: false };
+
+  it('replaces what the options name, clears an empty one, and keeps the rest', () => {
+    expect(editSubscriptionSettings(current, { events: 'issues,mr', labels: '', threads: true })).toEqual({
+      ok: true,
+      settings: { filters: { events: ['issue', 'merge_request'], branches: ['main'] }, style: 'compact', threads: true, confidential: false },
+    });
+    expect(editSubscriptionSettings(current, { style: 'title' })).toMatchObject({ ok: true, settings: { style: 'title', filters: current.filters } });
+  });
+
+  it('asks for a change, and refuses contradictions and wrong values', () => {
+    expect(editSubscriptionSettings(current, {})).toMatchObject({ ok: false, error: expect.stringContaining('Say what to change') });
+    expect(editSubscriptionSettings(current, { threads: true, 'no-threads': true })).toMatchObject({ ok: false });
+    expect(editSubscriptionSettings(current, { pipelines: 'broken' })).toMatchObject({ ok: false, error: expect.stringContaining('`broken` is not a pipeline status') });
   });
 });

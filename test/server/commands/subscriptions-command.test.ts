@@ -74,6 +74,13 @@ describe('/gitlab subscriptions', () => {
     expect(botPosts(channel).map((post) => post.message)).toEqual([expect.stringMatching(/^alice subscribed this channel to the GitLab project \[platform\/web\]/)]);
     expect((await pool.query("SELECT actor, action FROM audit_log WHERE action LIKE 'subscription.%'")).rows).toEqual([{ actor: users.alice, action: 'subscription.created' }]);
 
+    const edited = await gitlabCommand(channel, users.carol, `subscriptions edit ${row.id} --labels bug --threads --style=full`);
+    expect(edited).toBe(`Changed subscription ${row.id} (\`platform/web\`): events: merge_request:merged, issue · labels (any): bug · pipelines: failed, fixed (default) · style full.`);
+    expect(await gitlabCommand(channel, users.carol, 'subscriptions edit platform/web --confidential')).toContain('only go to a private channel');
+    expect(await gitlabCommand(channel, users.carol, 'subscriptions edit platform/web')).toContain('Say what to change');
+    expect(botPosts(channel).at(-1)!.message).toMatch(/^carol changed this channel's subscription to `platform\/web`/);
+    await gitlabCommand(channel, users.alice, `subscriptions edit ${row.id} --no-threads --style compact --labels=`);
+
     const listed = await gitlabCommand(channel, users.carol, 'subscriptions list');
     expect(listed).toContain(`**${row.id}** · project \`platform/web\``);
     expect(listed).toContain('added by alice');
