@@ -326,3 +326,158 @@ describe('the fake GitLab as an OAuth provider', () => {
     expect(await api(`/projects/${encodeURIComponent('acme/vault')}`, bearer)).toMatchObject({ status: 403, body: { error: 'insufficient_scope' } });
   });
 });
+
+describe("the fake GitLab's webhook API", () => {
+  let gitlab: FakeGitLab;
+  let maintainer: string;
+  let developer: string;
+  let owner: string;
+  beforeAll(async () => {
+    gitlab = await startFakeGitLab();
+    gitlab.addProject('acme/web', { visibility: 'public' });
+    gitlab.addProject('acme/api', { visibility: 'public' });
+    gitlab.addProject('acme/secret/vault', { visibility: 'private' });
+    maintainer = gitlab.addUser({ id: 7, username: 'ada', name: 'Ada' }).token;
+    developer = gitlab.addUser({ id: 8, username: 'bob', name: 'Bob' }).token;
+    owner = gitlab.addUser({ id: 9, username: 'cy', name: 'Cy' }).token;
+    gitlab.grant(maintainer, 'acme/web', 40);
+    gitlab.grant(maintainer, 'acme/secret', 40);
+    gitlab.grant(developer, 'acme/web', 30);
+    gitlab.grant(owner, 'acme', 50);
+  });
+  afterAll(() => gitlab.close());
+
+  const call = async (method: 'GET' | 'POST', path: string, token?: string, body?: Record<string, unknown>, form = false) => {
+    const headers: Record<string, string> = token === undefined ? {} : { 'PRIVATE-TOKEN': token };
+    if (body) headers['Content-Type'] = form ? 'application/x-www-form-urlencoded' : 'application/json';
+    const payload = body && (form ? new URLSearchParams(Object.entries(body).map(([name, value]) => [name, String(value)])) : JSON.stringify(body));
+    const response = await fetch(`${gitlab.url}/api/v4${path}`, { method, headers, ...(payload === undefined ? {} : { body: payload }) });
+    return { status: response.status, body: (await response.json()) as unknown };
+  };
+  const web = `/projects/${encodeURIComponent('acme/web')}`;
+
+  it('lets a Maintainer add a project hook and list it, never answering with the token', async () => {
+    const created = await call('POST', `${web}/hooks`, maintainer, { url: 'https://bridge.example.com/webhook', token: 's3cret', name: 'Bridge', merge_requests_events: true, push_events: false });
+    expect(created.status).toBe(201);
+    expect(created.body).toEqual({
+      id: expect.any(Number),
+      url: 'https://bridge.example.com/webhook',
+      name: 'Bridge',
+      description: null,
+      created_at: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
+      push_events: false,
+      tag_push_events: false,
+      merge_requests_events: true,
+      repository_update_events: false,
+      enable_ssl_verification: true,
+      alert_status: 'executable',
+      disabled_until: null,
+      url_variables: [],
+      push_events_branch_filter: null,
+      branch_filter_strategy: 'wildcard',
+      custom_webhook_template: null,
+      custom_headers: [],
+      project_id: gitlab.hooksOf('acme/web')[0]!.project_id,
+      issues_events: false,
+      confidential_issues_events: false,
+      note_events: false,
+      confidential_note_events: false,
+      pipeline_events: false,
+      job_events: false,
+      deployment_events: false,
+      releases_events: false,
+      wiki_page_events: false,
+      feature_flag_events: false,
+      milestone_events: false,
+      emoji_events: false,
+      resource_access_token_events: false,
+    });
+    const { id } = created.body as { id: number };
+
+    // A form body, booleans as Grape takes them; unset flags keep GitLab's defaults.
+    const byForm = await call('POST', `${web}/hooks`, maintainer, { url: 'http://127.0.0.1:9/hook', enable_ssl_verification: 'false', pipeline_events: '1' }, true);
+    expect(byForm).toMatchObject({ status: 201, body: { push_events: true, pipeline_events: true, enable_ssl_verification: false, name: null } });
+
+    const listed = await call('GET', `${web}/hooks`, maintainer);
+    expect(listed.status).toBe(200);
+    expect((listed.body as { id: number }[]).map((hook) => hook.id)).toEqual([id, (byForm.body as { id: number }).id]);
+    for (const hook of [created.body, byForm.body, ...(listed.body as unknown[])]) expect(hook).not.toHaveProperty('token');
+    expect(JSON.stringify(listed.body)).not.toContain('s3cret');
+    expect(listed.body).toEqual([expect.not.objectContaining({ url_variables: expect.anything() }), expect.anything()]);
+    // The secret stays GitLab's, for tests to see.
+    expect(gitlab.hooksOf('acme/web')).toMatchObject([
+      { id, token: 's3cret', merge_requests_events: true, push_events: false },
+      { token: undefined, pipeline_events: true },
+    ]);
+    expect(gitlab.hooksOf('acme/api')).toEqual([]);
+
+    // Maintainer through a group counts as well.
+    const vault = `/projects/${encodeURIComponent('acme/secret/vault')}/hooks`;
+    expect((await call('POST', vault, maintainer, { url: 'https://bridge.example.com/webhook' })).status).toBe(201);
+
+    expect(await call('POST', `${web}/hooks`, maintainer, { token: 'x' })).toEqual({ status: 400, body: { error: 'url is missing' } });
+    expect(await call('POST', `${web}/hooks`, maintainer, { url: 'https://x.example.com', push_events: 'maybe' })).toEqual({ status: 400, body: { error: 'push_events is invalid' } });
+    expect(await call('POST', `${web}/hooks`, maintainer, { url: 'ftp://x.example.com' })).toEqual({ status: 422, body: { error: 'Invalid url given' } });
+  });
+
+  it('refuses a Developer with 403, an anonymous caller with 401, and hides a project the caller cannot see', async () => {
+    const forbidden = { status: 403, body: { message: '403 Forbidden' } };
+    expect(await call('GET', `${web}/hooks`, developer)).toEqual(forbidden);
+    expect(await call('POST', `${web}/hooks`, developer, { url: 'https://bridge.example.com/webhook' })).toEqual(forbidden);
+    expect(await call('POST', `${web}/hooks/${gitlab.hooksOf('acme/web')[0]!.id}/test/push_events`, developer)).toEqual(forbidden);
+    expect(await call('GET', `${web}/hooks`)).toEqual({ status: 401, body: { message: '401 Unauthorized' } });
+    expect(await call('GET', `/projects/${encodeURIComponent('acme/secret/vault')}/hooks`, developer)).toEqual({ status: 404, body: { message: '404 Project Not Found' } });
+    expect(gitlab.hooksOf('acme/web')).toHaveLength(2);
+  });
+
+  it('keeps group hooks for Premium: missing from CE, refused by an unlicensed EE, and for Owners only', async () => {
+    const hooks = `/groups/${encodeURIComponent('acme/secret')}/hooks`;
+    const groupId = [...gitlab.groups.values()].find((group) => group.full_path === 'acme/secret')!.id;
+    const body = { url: 'https://bridge.example.com/webhook', token: 'group-secret', member_events: true };
+    try {
+      gitlab.setEdition('ce');
+      expect(await call('POST', hooks, owner, body)).toEqual({ status: 404, body: { message: '404 Not Found' } });
+      expect(await call('GET', hooks)).toEqual({ status: 404, body: { message: '404 Not Found' } });
+      gitlab.setEdition('ee-free');
+      expect(await call('POST', hooks, owner, body)).toEqual({ status: 403, body: { message: '403 Forbidden' } });
+      expect(await call('GET', hooks)).toEqual({ status: 401, body: { message: '401 Unauthorized' } });
+    } finally {
+      gitlab.setEdition('premium');
+    }
+    // A Maintainer of the group is not enough.
+    expect(await call('POST', hooks, maintainer, body)).toEqual({ status: 403, body: { message: '403 Forbidden' } });
+    expect(await call('GET', hooks, developer)).toEqual({ status: 404, body: { message: '404 Group Not Found' } });
+
+    // An Owner of an ancestor group is.
+    const created = await call('POST', hooks, owner, body);
+    expect(created).toMatchObject({ status: 201, body: { group_id: groupId, push_events: true, member_events: true, subgroup_events: false, project_events: false } });
+    expect(created.body).not.toHaveProperty('project_id');
+    expect(created.body).not.toHaveProperty('token');
+    expect((await call('GET', hooks, owner)).body).toEqual([created.body]);
+    expect(gitlab.hooksOf('acme/secret')).toMatchObject([{ token: 'group-secret', group_id: groupId }]);
+  });
+
+  it('answers a hook test with 201 and records it, and shows hooks GitLab disabled', async () => {
+    const [hook] = gitlab.hooksOf('acme/web');
+    const before = gitlab.hookTests.length;
+    expect(await call('POST', `${web}/hooks/${hook!.id}/test/merge_requests_events`, maintainer)).toEqual({ status: 201, body: { message: '201 Created' } });
+    expect(await call('POST', `${web}/hooks/${hook!.id}/test/pushes`, maintainer)).toEqual({ status: 400, body: { error: 'trigger does not have a valid value' } });
+    // Another project's hook is not found through this one.
+    expect(await call('POST', `/projects/${encodeURIComponent('acme/api')}/hooks/${hook!.id}/test/push_events`, owner)).toEqual({ status: 404, body: { message: '404 Not found' } });
+    const [groupHook] = gitlab.hooksOf('acme/secret');
+    expect(await call('POST', `/groups/acme/hooks/${groupHook!.id}/test/push_events`, owner)).toMatchObject({ status: 404 });
+    expect(await call('POST', `/groups/${encodeURIComponent('acme/secret')}/hooks/${groupHook!.id}/test/tag_push_events`, owner)).toEqual({ status: 201, body: { message: '201 Created' } });
+    expect(gitlab.hookTests.slice(before)).toEqual([
+      { hookId: hook!.id, trigger: 'merge_requests_events' },
+      { hookId: groupHook!.id, trigger: 'tag_push_events' },
+    ]);
+
+    gitlab.disableHook(hook!.id, { until: new Date('2030-01-01T00:00:00Z') });
+    expect((await call('GET', `${web}/hooks`, maintainer)).body).toMatchObject([{ id: hook!.id, alert_status: 'temporarily_disabled', disabled_until: '2030-01-01T00:00:00.000Z' }, { alert_status: 'executable' }]);
+    gitlab.disableHook(hook!.id);
+    expect(gitlab.hooksOf('acme/web')[0]).toMatchObject({ alert_status: 'disabled', disabled_until: null });
+    // A test still goes out to a disabled hook, as GitLab forces it.
+    expect((await call('POST', `${web}/hooks/${hook!.id}/test/push_events`, maintainer)).status).toBe(201);
+    expect(() => gitlab.disableHook(999)).toThrow(/no hook 999/);
+  });
+});

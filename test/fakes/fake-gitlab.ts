@@ -63,6 +63,58 @@ export interface FakeGitLabRequest {
   token?: string;
 }
 
+/** What the server is: group webhooks are a Premium feature, missing from CE and refused by an unlicensed EE. */
+export type FakeGitLabEdition = 'ce' | 'ee-free' | 'premium';
+
+/** The event flags of a project or group webhook, each a parameter of POST …/hooks and a valid test trigger. */
+const HOOK_EVENTS = [
+  'push_events',
+  'tag_push_events',
+  'issues_events',
+  'confidential_issues_events',
+  'merge_requests_events',
+  'note_events',
+  'confidential_note_events',
+  'pipeline_events',
+  'job_events',
+  'deployment_events',
+  'releases_events',
+  'wiki_page_events',
+  'feature_flag_events',
+  'milestone_events',
+  'emoji_events',
+  'resource_access_token_events',
+] as const;
+export type FakeGitLabHookEvent = (typeof HOOK_EVENTS)[number];
+/** Flags only group webhooks have. */
+const GROUP_HOOK_EVENTS = ['subgroup_events', 'member_events', 'project_events'] as const;
+
+/** A webhook as GitLab keeps it: the API's fields, and the secret token it never answers with. */
+export interface FakeGitLabHook extends Record<FakeGitLabHookEvent, boolean> {
+  id: number;
+  url: string;
+  name: string | null;
+  description: string | null;
+  /** ISO 8601. */
+  created_at: string;
+  enable_ssl_verification: boolean;
+  push_events_branch_filter: string | null;
+  branch_filter_strategy: 'wildcard' | 'regex' | 'all_branches';
+  /** 'executable' until disableHook(). */
+  alert_status: 'executable' | 'temporarily_disabled' | 'disabled';
+  /** ISO 8601 while temporarily disabled, else null. */
+  disabled_until: string | null;
+  /** Sent as X-Gitlab-Token; undefined when none was set. */
+  token: string | undefined;
+  /** One of the two: the hook's project or group. */
+  project_id?: number;
+  group_id?: number;
+  /** Group hooks only. */
+  subgroup_events?: boolean;
+  member_events?: boolean;
+  project_events?: boolean;
+}
+
 export interface FakeGitLab {
   url: string;
   requests: FakeGitLabRequest[];
@@ -103,6 +155,14 @@ export interface FakeGitLab {
   revokeAuthorization(userId: number): void;
   /** Every OAuth token issued to the user, live or not, in the order issued: each access token, then its refresh token. */
   tokensOf(userId: number): string[];
+  /** 'premium' unless set: on 'ce' the group hook routes do not exist (404), on 'ee-free' they answer 403. */
+  setEdition(edition: FakeGitLabEdition): void;
+  /** The webhooks of the project or group at `path`, in the order made, with their tokens. */
+  hooksOf(path: string): FakeGitLabHook[];
+  /** As GitLab does after failed deliveries: 'temporarily_disabled' until the date, or 'disabled' without one. */
+  disableHook(hookId: number, options?: { until?: Date }): void;
+  /** Every POST …/hooks/:hook_id/test/:trigger that GitLab would have sent, in order. */
+  hookTests: { hookId: number; trigger: string }[];
   close(): Promise<void>;
 }
 
@@ -179,6 +239,9 @@ export async function startFakeGitLab(): Promise<FakeGitLab> {
   let tokenLifetime = 7200;
   let tokenDelay = 0;
   let base = '';
+  const hooks: FakeGitLabHook[] = [];
+  const hookTests: { hookId: number; trigger: string }[] = [];
+  let edition: FakeGitLabEdition = 'premium';
 
   // GitLab finds routes case-insensitively.
   const groupAt = (fullPath: string) => [...groups.values()].find((group) => group.full_path.toLowerCase() === fullPath.toLowerCase());
@@ -224,6 +287,9 @@ export async function startFakeGitLab(): Promise<FakeGitLab> {
       (group.visibility === 'internal' ||
         groupAccess(userId, group) !== undefined ||
         [...(grants.get(userId)?.keys() ?? [])].some((target) => ancestors('namespace' in target ? target.namespace : target.parent).includes(group))));
+
+  /** The caller's role in a project: their own membership or one through its group, the highest winning. */
+  const projectAccess = (userId: number, project: FakeGitLabProject): number => Math.max(0, directAccess(userId, project) ?? 0, groupAccess(userId, project.namespace) ?? 0);
 
   const namePath = (group: FakeGitLabGroup) =>
     ancestors(group)
@@ -304,6 +370,15 @@ export async function startFakeGitLab(): Promise<FakeGitLab> {
     if (issued.revoked) return invalidToken('Token was revoked. You have to re-authorize from the user.');
     if (Date.now() >= issued.expiresAt) return invalidToken('Token is expired. You can either do re-authorization or token refresh.');
     return { userId: issued.userId, scopes: issued.scopes.split(' ') };
+  };
+  /** authenticate(), then the scopes an OAuth token needs for the endpoint (any one of `needed`). */
+  const apiCaller = (privateToken: string | undefined, bearer: string | undefined, needed: string[]): { userId: number | undefined } | Refusal => {
+    const caller = authenticate(privateToken, bearer);
+    if ('reply' in caller) return caller;
+    if (caller.scopes && !needed.some((scope) => caller.scopes!.includes(scope))) {
+      return { reply: [403, { error: 'insufficient_scope', error_description: 'The request requires higher privileges than provided by the access token.', scope: needed.join(' ') }] };
+    }
+    return { userId: caller.userId };
   };
   /** A new access and refresh token, answered as Doorkeeper does. */
   const issueToken = (clientId: string, userId: number, scopes: string): Reply => {
@@ -420,6 +495,110 @@ export async function startFakeGitLab(): Promise<FakeGitLab> {
     ];
   };
 
+  /** The JSON GitLab answers for a hook: never the token; url_variables and custom_headers are left out of a project's list. */
+  const hookJson = (hook: FakeGitLabHook, inList: boolean) => {
+    const { token: _token, project_id, group_id, subgroup_events, member_events, project_events, ...fields } = hook;
+    const withExtras = !(inList && project_id !== undefined);
+    return {
+      id: fields.id,
+      url: fields.url,
+      name: fields.name,
+      description: fields.description,
+      created_at: fields.created_at,
+      push_events: fields.push_events,
+      tag_push_events: fields.tag_push_events,
+      merge_requests_events: fields.merge_requests_events,
+      repository_update_events: false,
+      enable_ssl_verification: fields.enable_ssl_verification,
+      alert_status: fields.alert_status,
+      disabled_until: fields.disabled_until,
+      ...(withExtras ? { url_variables: [] } : {}),
+      push_events_branch_filter: fields.push_events_branch_filter,
+      branch_filter_strategy: fields.branch_filter_strategy,
+      custom_webhook_template: null,
+      ...(withExtras ? { custom_headers: [] } : {}),
+      ...(project_id !== undefined ? { project_id } : { group_id }),
+      ...Object.fromEntries(HOOK_EVENTS.filter((event) => !['push_events', 'tag_push_events', 'merge_requests_events'].includes(event)).map((event) => [event, fields[event]])),
+      ...(group_id !== undefined ? { subgroup_events, member_events, project_events } : {}),
+    };
+  };
+  /**
+   * GET and POST /projects/:id/hooks and /groups/:id/hooks, and POST …/hooks/:hook_id/test/:trigger, for an
+   * authenticated caller. In GitLab's order: the caller, the project or group, the role, then the parameters.
+   */
+  const webhooks = async (req: http.IncomingMessage, url: URL, userId: number | undefined, route: RegExpExecArray): Promise<Reply> => {
+    const [, kind, segment, hookId, trigger] = route as unknown as [string, 'projects' | 'groups', string, string | undefined, string | undefined];
+    if (userId === undefined) return [401, { message: '401 Unauthorized' }];
+    const forbidden: Reply = [403, { message: '403 Forbidden' }];
+    let owner: { project_id: number } | { group_id: number };
+    if (kind === 'groups') {
+      const group = find(segment, groups, groupAt);
+      if (!group || !canSeeGroup(group, userId)) return [404, { message: '404 Group Not Found' }];
+      // Owners only (of the group or above), and only with the licence.
+      if (edition !== 'premium' || (groupAccess(userId, group) ?? 0) < 50) return forbidden;
+      owner = { group_id: group.id };
+    } else {
+      const project = find(segment, projects, projectAt);
+      if (!project || !canSeeProject(project, userId)) return [404, { message: '404 Project Not Found' }];
+      if (projectAccess(userId, project) < 40) return forbidden;
+      owner = { project_id: project.id };
+    }
+    const own = hooks.filter((hook) => ('group_id' in owner ? hook.group_id === owner.group_id : hook.project_id === owner.project_id));
+
+    if (hookId !== undefined) {
+      // Grape's validation, both parameters at once; the triggers are ProjectHook's, for group hooks too.
+      const invalid = [
+        ...(/^\d+$/.test(hookId) ? [] : ['hook_id is invalid']),
+        ...((HOOK_EVENTS as readonly string[]).includes(trigger ?? '') ? [] : ['trigger does not have a valid value']),
+      ];
+      if (invalid.length > 0) return [400, { error: invalid.join(', ') }];
+      const hook = own.find((candidate) => candidate.id === Number(hookId));
+      if (!hook) return [404, { message: '404 Not found' }];
+      // Sent even to a disabled hook (GitLab forces test deliveries), always answered 2xx here.
+      hookTests.push({ hookId: hook.id, trigger: trigger! });
+      return [201, { message: '201 Created' }];
+    }
+    if (req.method === 'GET') return [200, own.map((hook) => hookJson(hook, true))];
+
+    const params = await readParams(req, url);
+    const invalid: string[] = [];
+    if (params.url === undefined) invalid.push('url is missing');
+    const flags: Record<string, boolean> = {};
+    const booleans = ['enable_ssl_verification', ...HOOK_EVENTS, ...('group_id' in owner ? GROUP_HOOK_EVENTS : [])];
+    for (const name of booleans) {
+      if (params[name] === undefined) continue;
+      const value = grapeBoolean(params[name]);
+      if (value === undefined) invalid.push(`${name} is invalid`);
+      else flags[name] = value;
+    }
+    const strategies = ['wildcard', 'regex', 'all_branches'] as const;
+    const strategy = strategies.find((candidate) => candidate === (params.branch_filter_strategy ?? 'wildcard'));
+    if (!strategy) invalid.push('branch_filter_strategy does not have a valid value');
+    if (invalid.length > 0) return [400, { error: invalid.join(', ') }];
+    // The model's URL validation (the fake lets loopback through, as an admin setting would).
+    if (!/^https?:$/.test(urlProtocol(params.url!))) return [422, { error: 'Invalid url given' }];
+    const hook: FakeGitLabHook = {
+      id: Math.max(0, ...hooks.map((candidate) => candidate.id)) + 1,
+      url: params.url!,
+      name: params.name ?? null,
+      description: params.description ?? null,
+      created_at: new Date().toISOString(),
+      // GitLab's column defaults: push events on, everything else off, SSL verified.
+      ...(Object.fromEntries(HOOK_EVENTS.map((event) => [event, event === 'push_events'])) as Record<FakeGitLabHookEvent, boolean>),
+      ...('group_id' in owner ? { subgroup_events: false, member_events: false, project_events: false } : {}),
+      enable_ssl_verification: true,
+      ...flags,
+      push_events_branch_filter: params.push_events_branch_filter ?? null,
+      branch_filter_strategy: strategy!,
+      alert_status: 'executable',
+      disabled_until: null,
+      token: params.token,
+      ...owner,
+    };
+    hooks.push(hook);
+    return [201, hookJson(hook, false)];
+  };
+
   const oauth = async (req: http.IncomingMessage, res: http.ServerResponse, url: URL, bearer: string | undefined) => {
     const at = Date.now();
     const send = ([status, body]: Reply) => void res.writeHead(status, { 'Cache-Control': 'no-store', Pragma: 'no-cache' }).end(JSON.stringify(body));
@@ -459,23 +638,32 @@ export async function startFakeGitLab(): Promise<FakeGitLab> {
       if (!req.headers.authorization && !req.headers['private-token']) return void res.writeHead(401).end('{"message":"401 Unauthorized"}');
       return void res.end('{"version":"18.6.0","revision":"fake"}');
     }
+    const refuse = (refusal: Refusal) => {
+      if (refusal.header) res.setHeader('WWW-Authenticate', refusal.header);
+      send(...refusal.reply);
+    };
+    const hookRoute = /^\/api\/v4\/(projects|groups)\/([^/]+)\/hooks(?:\/([^/]+)\/test\/([^/]+))?$/.exec(path);
+    if (hookRoute && (req.method === 'POST' || (req.method === 'GET' && hookRoute[3] === undefined))) {
+      // In CE the group hook routes do not exist: the catch-all answers before any authentication.
+      if (hookRoute[1] === 'groups' && edition === 'ce') return send(404, { message: '404 Not Found' });
+      const caller = apiCaller(privateToken, bearer, req.method === 'GET' ? ['api', 'read_api'] : ['api']);
+      if ('reply' in caller) return refuse(caller);
+      return void webhooks(req, url, caller.userId, hookRoute)
+        .then((reply) => send(...reply))
+        .catch(() => {
+          if (!res.headersSent) send(500, { message: '500 Internal Server Error' });
+        });
+    }
     const projectRoute = /^\/api\/v4\/projects\/([^/]+)$/.exec(path);
     const groupRoute = /^\/api\/v4\/groups\/([^/]+)$/.exec(path);
     // GET /groups/:id/members/all/:user_id: a member, direct or through an ancestor group.
     const memberRoute = /^\/api\/v4\/groups\/([^/]+)\/members\/all\/(\d+)$/.exec(path);
     if (req.method === 'GET' && (projectRoute || groupRoute || memberRoute || path === '/api/v4/user')) {
-      // A token GitLab does not know (or no longer accepts) is refused, even where no token is needed.
-      const caller = authenticate(privateToken, bearer);
-      if ('reply' in caller) {
-        if (caller.header) res.setHeader('WWW-Authenticate', caller.header);
-        return send(...caller.reply);
-      }
-      const { userId, scopes } = caller;
-      // An OAuth token needs a scope that covers the endpoint too (read_user covers /user only).
-      const needed = path === '/api/v4/user' ? ['api', 'read_api', 'read_user'] : ['api', 'read_api'];
-      if (scopes && !needed.some((scope) => scopes.includes(scope))) {
-        return send(403, { error: 'insufficient_scope', error_description: 'The request requires higher privileges than provided by the access token.', scope: needed.join(' ') });
-      }
+      // A token GitLab does not know (or no longer accepts) is refused, even where no token is needed; an
+      // OAuth token needs a scope that covers the endpoint too (read_user covers /user only).
+      const caller = apiCaller(privateToken, bearer, path === '/api/v4/user' ? ['api', 'read_api', 'read_user'] : ['api', 'read_api']);
+      if ('reply' in caller) return refuse(caller);
+      const { userId } = caller;
       if (projectRoute) {
         const project = find(projectRoute[1]!, projects, projectAt);
         // Like GitLab, a project the caller may not see does not exist.
@@ -564,6 +752,22 @@ export async function startFakeGitLab(): Promise<FakeGitLab> {
     tokensOf(userId) {
       return oauthTokens.filter((issued) => issued.userId === userId).flatMap((issued) => [issued.accessToken, issued.refreshToken]);
     },
+    setEdition(next) {
+      edition = next;
+    },
+    hooksOf(path) {
+      const target = projectAt(path) ?? groupAt(path);
+      if (!target) throw new Error(`fake GitLab: no project or group at ${path}`);
+      const isProject = 'namespace' in target;
+      return hooks.filter((hook) => (isProject ? hook.project_id === target.id : hook.group_id === target.id)).map((hook) => ({ ...hook }));
+    },
+    disableHook(hookId, { until } = {}) {
+      const hook = hooks.find((candidate) => candidate.id === hookId);
+      if (!hook) throw new Error(`fake GitLab: no hook ${hookId}`);
+      hook.alert_status = until ? 'temporarily_disabled' : 'disabled';
+      hook.disabled_until = until ? until.toISOString() : null;
+    },
+    hookTests,
     close: () =>
       new Promise((resolve) => {
         server.closeAllConnections();
@@ -597,5 +801,20 @@ function formDecode(value: string): string {
     return decodeURIComponent(value.replace(/\+/g, ' '));
   } catch {
     return value;
+  }
+}
+
+/** Grape's Boolean coercion of a parameter (dry-types' Params::Bool); undefined when it is neither. */
+function grapeBoolean(value: string): boolean | undefined {
+  if (['1', 'on', 't', 'true', 'y', 'yes'].includes(value.toLowerCase())) return true;
+  if (['0', 'off', 'f', 'false', 'n', 'no'].includes(value.toLowerCase())) return false;
+  return undefined;
+}
+
+function urlProtocol(value: string): string {
+  try {
+    return new URL(value).protocol;
+  } catch {
+    return '';
   }
 }
