@@ -24,6 +24,7 @@ import { subscriptionsCommand, type SubscriptionDeps } from './commands/subscrip
 import { provisionOptions } from './mattermost/provision-options.js';
 import { startTeamReconciler } from './mattermost/reconcile-teams.js';
 import { statusCommand, type StatusDeps } from './commands/status.js';
+import { webhookCommand, type WebhookDeps } from './commands/webhook.js';
 import { verifyCommandToken } from './store/slash-commands.js';
 import { cached, checkReadiness, databaseCheck } from './readiness.js';
 import { openDatabase } from './store/database.js';
@@ -110,7 +111,14 @@ export async function startBridge(config: Config, log: Logger): Promise<Bridge> 
     });
     const publicListener = await listen('public', publicApp, config.port, '0.0.0.0');
     listeners.push(publicListener);
-    const subcommands: Subcommand<StatusDeps & SubscriptionDeps & AccountDeps>[] = [connectCommand, disconnectCommand, meCommand, subscriptionsCommand, statusCommand];
+    const subcommands: Subcommand<StatusDeps & SubscriptionDeps & AccountDeps & WebhookDeps>[] = [
+      connectCommand,
+      disconnectCommand,
+      meCommand,
+      subscriptionsCommand,
+      webhookCommand,
+      statusCommand,
+    ];
     const commandDeps = {
       pool: database.pool,
       bot,
@@ -119,6 +127,7 @@ export async function startBridge(config: Config, log: Logger): Promise<Bridge> 
       keys: [encryptionKey],
       publicUrl: config.publicUrl,
       gitlabUrl: config.gitlab.url,
+      webhookSecret: config.gitlab.webhookSecrets[0],
       version: VERSION,
       database: `${database.kind} (${database.label})`,
       readiness,

@@ -65,6 +65,7 @@ beforeEach(async () => {
     GITLAB_OAUTH_CLIENT_ID: CLIENT.clientId,
     GITLAB_OAUTH_CLIENT_SECRET: CLIENT.clientSecret,
     ENCRYPTION_KEY: 'cd'.repeat(32),
+    GITLAB_WEBHOOK_SECRET: 'hook-secret',
   });
   internalPort = (await bridge.ready()).internalPort;
 });
@@ -191,5 +192,33 @@ describe('connecting a GitLab account', () => {
     expect(await add(privateChannel.id)).toMatch(/^Subscribed this channel to `secret\/vault`/);
     const rows = (await pool.query('SELECT channel_id, private_access FROM subscriptions')).rows;
     expect(rows).toEqual([{ channel_id: privateChannel.id, private_access: true }]);
+  });
+
+  it('adds a project webhook for a Maintainer, shows its health, tests it, and explains what GitLab refuses', async () => {
+    gitlab.addProject('platform/web', { visibility: 'public' });
+    expect(await gitlabCommand(alice, 'webhook add platform/web')).toContain('`/gitlab connect` first');
+    await connectAlice();
+    gitlab.grant(aliceGitLabToken, 'platform/web', 30);
+    expect(await gitlabCommand(alice, 'webhook add platform/web')).toBe("GitLab refused: a project's webhooks need the Maintainer or Owner role in `platform/web`.");
+
+    gitlab.grant(aliceGitLabToken, 'platform/web', 40);
+    expect(await gitlabCommand(alice, 'webhook add platform/web --events mr,pipelines')).toMatch(/^Added a webhook to the project `platform\/web` \(hook \d+, SSL verification on\): merge_requests_events, pipeline_events\.$/);
+    const [hook] = gitlab.hooksOf('platform/web');
+    expect(hook).toMatchObject({ url: `${publicUrl}/webhook`, token: 'hook-secret', enable_ssl_verification: true, merge_requests_events: true, push_events: false });
+    expect(await gitlabCommand(alice, 'webhook add platform/web')).toContain('already sends webhooks to this bridge');
+    expect(await gitlabCommand(alice, 'webhook list platform/web')).toContain(`- Hook ${hook!.id}: working · merge_requests, pipeline`);
+    gitlab.disableHook(hook!.id, { until: new Date('2030-01-01T00:00:00Z') });
+    expect(await gitlabCommand(alice, 'webhook list platform/web')).toContain('**paused by GitLab after failures** until 2030-01-01');
+    expect(await gitlabCommand(alice, 'webhook test platform/web')).toContain(`through hook ${hook!.id}`);
+    expect(gitlab.hookTests).toEqual([{ hookId: hook!.id, trigger: 'merge_requests_events' }]);
+    const audited = (await pool.query("SELECT details FROM audit_log WHERE action = 'webhook.created'")).rows;
+    expect(audited).toHaveLength(1);
+    expect(JSON.stringify(audited)).not.toContain('hook-secret');
+
+    gitlab.grant(aliceGitLabToken, 'platform', 50);
+    gitlab.setEdition('ce');
+    expect(await gitlabCommand(alice, 'webhook add platform')).toContain('need GitLab Premium or Ultimate');
+    gitlab.setEdition('premium');
+    expect(await gitlabCommand(alice, 'webhook add platform')).toMatch(/^Added a webhook to the group `platform`/);
   });
 });

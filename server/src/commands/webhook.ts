@@ -1,0 +1,114 @@
+/**
+ * `/gitlab webhook add | list | test <project or group>`: the GitLab side of a
+ * subscription, made with the user's own token (GitLab checks their role).
+ */
+import { createHash } from 'node:crypto';
+import type pg from 'pg';
+import type { GitLabConnections } from '../accounts/gitlab-connections.js';
+import type { EncryptionKey } from '../crypto/secret-box.js';
+import { findTarget, type GitLabTarget } from '../gitlab/find-target.js';
+import { createHook, GitLabApiError, HOOK_FLAGS, listHooks, testHook, type GitLabHook } from '../gitlab/hooks-api.js';
+import { audit } from '../store/audit-log.js';
+import { readAccount } from '../store/gitlab-accounts.js';
+import type { CommandCall, Subcommand } from './command-router.js';
+import { parseSubscriptionOptions, parseTarget } from './subscription-options.js';
+
+export interface WebhookDeps {
+  pool: pg.Pool;
+  connections: GitLabConnections | null;
+  keys: readonly EncryptionKey[];
+  gitlabUrl: string;
+  publicUrl: string | undefined;
+  /** The X-Gitlab-Token new hooks get (the first of GITLAB_WEBHOOK_SECRET). */
+  webhookSecret: string | undefined;
+}
+
+const USAGE = 'webhook add <project|group> [--events …] | list <project|group> | test <project|group>';
+
+export const webhookCommand: Subcommand<WebhookDeps> = {
+  name: 'webhook',
+  summary: 'the GitLab webhook that feeds this bridge: add one (Maintainer of a project, Owner of a group), list them with their health, or send a test event',
+  usage: USAGE,
+  options: { events: { type: 'string' } },
+  async run(call, { values, positionals }, deps) {
+    const [action, which, ...extra] = positionals;
+    if (!action || !which || extra.length > 0 || !['add', 'list', 'test'].includes(action.toLowerCase())) return `Usage: \`/${call.trigger} ${USAGE}\``;
+    if (!deps.publicUrl || !deps.webhookSecret) return 'This bridge has no PUBLIC_URL or GITLAB_WEBHOOK_SECRET yet, so it cannot tell GitLab where to send webhooks. Ask your admin.';
+    const token = deps.connections ? await deps.connections.accessTokenFor(call.userId) : null;
+    const account = token ? await readAccount(deps.pool, call.userId, deps.keys) : null;
+    if (!token || !account) return `Webhooks are made with your own GitLab account: \`/${call.trigger} connect\` first.`;
+    const path = parseTarget(which, deps.gitlabUrl);
+    if (!path.ok) return `${path.error}.`;
+    const target = await findTarget(deps.gitlabUrl, path.path, { token, gitlabUserId: account.gitlabUserId });
+    if (!target) return `\`${path.path}\` does not exist on GitLab, or your GitLab account cannot see it.`;
+    const ourUrl = `${deps.publicUrl.replace(/\/+$/, '')}/webhook`;
+    try {
+      switch (action.toLowerCase()) {
+        case 'add':
+          return await add(call, target, token, ourUrl, values, deps);
+        case 'list':
+          return await list(target, token, ourUrl, call, deps);
+        default:
+          return await test(target, token, ourUrl, call, deps);
+      }
+    } catch (error) {
+      if (error instanceof GitLabApiError) return explain(error, target);
+      throw error;
+    }
+  },
+};
+
+async function add(call: CommandCall, target: GitLabTarget, token: string, ourUrl: string, values: Record<string, unknown>, deps: WebhookDeps): Promise<string> {
+  const options = parseSubscriptionOptions({ events: values.events });
+  if (!options.ok) return `${options.error}.`;
+  const kinds = (options.settings.filters.events ?? Object.keys(HOOK_FLAGS)).map((event) => event.split(':')[0]!);
+  const unsupported = kinds.filter((kind) => !HOOK_FLAGS[kind]);
+  if (unsupported.length > 0) return `GitLab hooks have no switch for ${unsupported.join(', ')}; those come from system hooks.`;
+  const existing = (await listHooks(deps.gitlabUrl, token, target)).find((hook) => hook.url === ourUrl);
+  if (existing) return `\`${target.path}\` already sends webhooks to this bridge (hook ${existing.id}): ${describeHook(existing)}.`;
+  const hook = await createHook(deps.gitlabUrl, token, target, { url: ourUrl, secret: deps.webhookSecret!, kinds });
+  await audit(deps.pool, {
+    actor: call.userId,
+    action: 'webhook.created',
+    target: `${target.kind}:${target.id}`,
+    // A fingerprint of the secret, so an admin can tell which one a hook got, never the secret itself.
+    details: { path: target.path, hook: hook.id, events: hook.events, secret: createHash('sha256').update(deps.webhookSecret!).digest('hex').slice(0, 8) },
+  });
+  return `Added a webhook to the ${target.kind} \`${target.path}\` (hook ${hook.id}, SSL verification on): ${hook.events.join(', ')}.`;
+}
+
+async function list(target: GitLabTarget, token: string, ourUrl: string, call: CommandCall, deps: WebhookDeps): Promise<string> {
+  const ours = (await listHooks(deps.gitlabUrl, token, target)).filter((hook) => hook.url === ourUrl || hook.url.startsWith(`${ourUrl}?`));
+  if (ours.length === 0) return `\`${target.path}\` sends no webhooks to this bridge. \`/${call.trigger} webhook add ${target.path}\` adds one.`;
+  return [`#### Webhooks of \`${target.path}\` to this bridge`, ...ours.map((hook) => `- Hook ${hook.id}: ${describeHook(hook)}`)].join('\n');
+}
+
+async function test(target: GitLabTarget, token: string, ourUrl: string, call: CommandCall, deps: WebhookDeps): Promise<string> {
+  const hook = (await listHooks(deps.gitlabUrl, token, target)).find((candidate) => candidate.url === ourUrl);
+  if (!hook) return `\`${target.path}\` sends no webhooks to this bridge. \`/${call.trigger} webhook add ${target.path}\` adds one.`;
+  const trigger = hook.events.includes('push_events') ? 'push_events' : (hook.events[0] ?? 'push_events');
+  await testHook(deps.gitlabUrl, token, target, hook.id, trigger);
+  return `GitLab sent a test event (${trigger.replace(/_events$/, '')}) through hook ${hook.id}; channels subscribed to \`${target.path}\` for it should see it shortly.`;
+}
+
+function describeHook(hook: GitLabHook): string {
+  const health =
+    hook.alertStatus === 'executable'
+      ? 'working'
+      : hook.alertStatus === 'temporarily_disabled'
+        ? `**paused by GitLab after failures**${hook.disabledUntil ? ` until ${hook.disabledUntil}` : ''}`
+        : '**disabled by GitLab after repeated failures**: fix the cause, then re-enable it in GitLab (Settings → Webhooks)';
+  return `${health} · ${hook.events.map((event) => event.replace(/_events$/, '')).join(', ') || 'no events'}`;
+}
+
+function explain(error: GitLabApiError, target: GitLabTarget): string {
+  if (target.kind === 'group' && error.status === 404) {
+    return 'This GitLab has no group webhooks: they need GitLab Premium or Ultimate. Add one to each project instead (`webhook add group/project`).';
+  }
+  if (error.status === 403) {
+    return target.kind === 'project'
+      ? `GitLab refused: a project's webhooks need the Maintainer or Owner role in \`${target.path}\`.`
+      : `GitLab refused: a group's webhooks need the Owner role in \`${target.path}\`, and GitLab Premium or Ultimate.`;
+  }
+  return `GitLab answered ${error.status}: ${error.message}`;
+}
