@@ -70,6 +70,39 @@ export async function findCandidates(db: Queryable, paths: readonly string[], pr
   return result.rows.map(toSubscription);
 }
 
+export interface ListedSubscription extends Subscription {
+  lastFailure: string | null;
+  createdAt: Date;
+}
+
+/** A channel's own subscriptions, for the commands that list, edit and remove them. */
+export async function listChannelSubscriptions(db: Queryable, channelId: string): Promise<ListedSubscription[]> {
+  const result = await db.query<Row & { last_failure: string | null; created_at: Date }>(
+    `SELECT ${COLUMNS}, last_failure, created_at FROM subscriptions WHERE channel_id = $1 ORDER BY target_path, id`,
+    [channelId],
+  );
+  return result.rows.map((row) => ({ ...toSubscription(row), lastFailure: row.last_failure, createdAt: row.created_at }));
+}
+
+export async function updateSubscriptionSettings(
+  db: Queryable,
+  id: string,
+  settings: Pick<Subscription, 'filters' | 'style' | 'threads' | 'confidential'>,
+): Promise<void> {
+  await db.query('UPDATE subscriptions SET filters = $2, style = $3, threads = $4, confidential = $5, updated_at = now() WHERE id = $1', [
+    id,
+    JSON.stringify(settings.filters),
+    settings.style,
+    settings.threads,
+    settings.confidential,
+  ]);
+}
+
+export async function deleteSubscription(db: Queryable, id: string): Promise<boolean> {
+  const { rowCount } = await db.query('DELETE FROM subscriptions WHERE id = $1', [id]);
+  return (rowCount ?? 0) > 0;
+}
+
 export async function recordSubscriptionFailure(db: Queryable, id: string, reason: string): Promise<void> {
   await db.query('UPDATE subscriptions SET last_failure = $2, last_failure_at = now() WHERE id = $1', [id, reason]);
 }
