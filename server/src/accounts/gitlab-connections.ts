@@ -33,6 +33,8 @@ export interface GitLabConnections {
   complete(userId: string, code: string, codeVerifier: string): Promise<CompleteOutcome>;
   /** A working access token, refreshed when due; null when the user is not (or no longer) connected. */
   accessTokenFor(userId: string): Promise<string | null>;
+  /** The same, with the GitLab user it acts as (for calls that name the user, such as group memberships). */
+  callerFor(userId: string): Promise<{ token: string; gitlabUserId: number } | null>;
   /** Revokes at GitLab (best effort) and forgets; the GitLab username, or null when there was nothing. */
   disconnect(userId: string): Promise<string | null>;
 }
@@ -59,11 +61,10 @@ export function createGitLabConnections(deps: ConnectionDeps): GitLabConnections
     },
 
     async accessTokenFor(userId) {
-      const account = await readAccount(deps.pool, userId, deps.keys);
-      if (!account?.tokens) return null;
-      if (account.tokens.expiresAt.getTime() - Date.now() > REFRESH_MARGIN_MS) return account.tokens.accessToken;
-      return refresh(userId);
+      return (await callerFor(userId))?.token ?? null;
     },
+
+    callerFor,
 
     async disconnect(userId) {
       const account = await readAccount(deps.pool, userId, deps.keys);
@@ -77,6 +78,13 @@ export function createGitLabConnections(deps: ConnectionDeps): GitLabConnections
       return account.gitlabUsername;
     },
   };
+
+  async function callerFor(userId: string): Promise<{ token: string; gitlabUserId: number } | null> {
+    const account = await readAccount(deps.pool, userId, deps.keys);
+    if (!account?.tokens) return null;
+    const token = account.tokens.expiresAt.getTime() - Date.now() > REFRESH_MARGIN_MS ? account.tokens.accessToken : await refresh(userId);
+    return token ? { token, gitlabUserId: account.gitlabUserId } : null;
+  }
 
   async function refresh(userId: string): Promise<string | null> {
     const client = await deps.pool.connect();

@@ -5,9 +5,7 @@
  */
 import type pg from 'pg';
 import type { GitLabConnections } from '../accounts/gitlab-connections.js';
-import type { EncryptionKey } from '../crypto/secret-box.js';
 import { findTarget, REPORTER } from '../gitlab/find-target.js';
-import { readAccount } from '../store/gitlab-accounts.js';
 import type { ChannelGateway } from '../mattermost/channel-gateway.js';
 import { MattermostHttpError, type MattermostClient } from '../mattermost/client.js';
 import { DEFAULT_EVENTS, DEFAULT_PIPELINE_STATUSES, type SubscriptionFilters } from '../rules/subscription.js';
@@ -22,7 +20,6 @@ export interface SubscriptionDeps {
   gateway: ChannelGateway | null;
   gitlabUrl: string;
   connections: GitLabConnections | null;
-  keys: readonly EncryptionKey[];
 }
 
 const USAGE = 'subscriptions add <project|group path or URL> [options] | list | edit <id|path> [options] | delete <id|path>';
@@ -64,11 +61,10 @@ async function add(call: CommandCall, input: string, values: Record<string, unkn
   if (settings.confidential && access.type === 'O') return 'Confidential issues and notes can only go to a private channel; this one is public.';
 
   // With the user's own token: what they may see is what the channel may get.
-  const token = deps.connections ? await deps.connections.accessTokenFor(call.userId) : null;
-  const account = token ? await readAccount(deps.pool, call.userId, deps.keys) : null;
-  const found = await findTarget(deps.gitlabUrl, target.path, token && account ? { token, gitlabUserId: account.gitlabUserId } : undefined);
+  const caller = deps.connections ? await deps.connections.callerFor(call.userId) : null;
+  const found = await findTarget(deps.gitlabUrl, target.path, caller ?? undefined);
   if (!found) {
-    return token
+    return caller
       ? `\`${target.path}\` does not exist on GitLab, or your GitLab account cannot see it.`
       : `\`${target.path}\` is not a public GitLab project or group. For private and internal ones, connect your GitLab account first: \`/${call.trigger} connect\`.`;
   }

@@ -5,18 +5,15 @@
 import { createHash } from 'node:crypto';
 import type pg from 'pg';
 import type { GitLabConnections } from '../accounts/gitlab-connections.js';
-import type { EncryptionKey } from '../crypto/secret-box.js';
 import { findTarget, type GitLabTarget } from '../gitlab/find-target.js';
 import { createHook, GitLabApiError, HOOK_FLAGS, listHooks, testHook, type GitLabHook } from '../gitlab/hooks-api.js';
 import { audit } from '../store/audit-log.js';
-import { readAccount } from '../store/gitlab-accounts.js';
 import type { CommandCall, Subcommand } from './command-router.js';
 import { parseSubscriptionOptions, parseTarget } from './subscription-options.js';
 
 export interface WebhookDeps {
   pool: pg.Pool;
   connections: GitLabConnections | null;
-  keys: readonly EncryptionKey[];
   gitlabUrl: string;
   publicUrl: string | undefined;
   /** The X-Gitlab-Token new hooks get (the first of GITLAB_WEBHOOK_SECRET). */
@@ -34,12 +31,12 @@ export const webhookCommand: Subcommand<WebhookDeps> = {
     const [action, which, ...extra] = positionals;
     if (!action || !which || extra.length > 0 || !['add', 'list', 'test'].includes(action.toLowerCase())) return `Usage: \`/${call.trigger} ${USAGE}\``;
     if (!deps.publicUrl || !deps.webhookSecret) return 'This bridge has no PUBLIC_URL or GITLAB_WEBHOOK_SECRET yet, so it cannot tell GitLab where to send webhooks. Ask your admin.';
-    const token = deps.connections ? await deps.connections.accessTokenFor(call.userId) : null;
-    const account = token ? await readAccount(deps.pool, call.userId, deps.keys) : null;
-    if (!token || !account) return `Webhooks are made with your own GitLab account: \`/${call.trigger} connect\` first.`;
+    const caller = deps.connections ? await deps.connections.callerFor(call.userId) : null;
+    if (!caller) return `Webhooks are made with your own GitLab account: \`/${call.trigger} connect\` first.`;
+    const { token } = caller;
     const path = parseTarget(which, deps.gitlabUrl);
     if (!path.ok) return `${path.error}.`;
-    const target = await findTarget(deps.gitlabUrl, path.path, { token, gitlabUserId: account.gitlabUserId });
+    const target = await findTarget(deps.gitlabUrl, path.path, caller);
     if (!target) return `\`${path.path}\` does not exist on GitLab, or your GitLab account cannot see it.`;
     const ourUrl = `${deps.publicUrl.replace(/\/+$/, '')}/webhook`;
     try {
