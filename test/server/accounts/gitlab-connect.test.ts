@@ -4,89 +4,44 @@
  * that checks PKCE), back to the bridge; then tokens in use, refreshed,
  * revoked. Real bridge process, real PostgreSQL, both fakes on loopback.
  */
-import net from 'node:net';
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import pg from 'pg';
-import { startFakeGitLab, type FakeGitLab } from '../../fakes/fake-gitlab.js';
-import { startFakeMattermost, type FakeMattermost, type FakeTeam } from '../../fakes/fake-mattermost.js';
-import { runBridge, runCommand, type BridgeProcess } from '../../helpers/bridge-process.js';
-import { createTestDatabase, openPool, testServers, type TestDatabase } from '../../helpers/databases.js';
+import type { FakeGitLab } from '../../fakes/fake-gitlab.js';
+import type { FakeMattermost, FakeTeam } from '../../fakes/fake-mattermost.js';
+import { startCommandBridge, type CommandBridge } from '../../helpers/command-bridge.js';
 
-const INTERNAL_URL = 'http://127.0.0.1:3501';
 const CLIENT = { clientId: 'bridge-app', clientSecret: 'bridge-app-secret' };
+const aliceOnGitLab = 4242;
 
+let running: CommandBridge;
 let mattermost: FakeMattermost;
 let gitlab: FakeGitLab;
-let database: TestDatabase;
 let pool: pg.Pool;
-let bridge: BridgeProcess;
 let team: FakeTeam;
-let internalPort: number;
 let publicUrl: string;
 let alice: string;
-let aliceOnGitLab: number;
 let aliceGitLabToken: string;
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer().once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
-
 beforeEach(async () => {
-  mattermost = await startFakeMattermost();
-  gitlab = await startFakeGitLab();
-  database = await createTestDatabase(testServers()[0]!);
-  pool = openPool(database.url);
-  const adminToken = mattermost.addUser('root', { roles: 'system_user system_admin' }).token;
-  mattermost.config.ServiceSettings.AllowedUntrustedInternalConnections = '127.0.0.1';
-  alice = mattermost.addUser('alice').user.id;
-  team = mattermost.addTeam('alpha', { members: [alice] });
-  const setup = await runCommand(['setup'], { DATABASE_URL: database.url, MATTERMOST_URL: mattermost.url, MATTERMOST_ADMIN_TOKEN: adminToken, INTERNAL_URL });
-  const botToken = /^MATTERMOST_BOT_TOKEN=(\S+)$/m.exec(setup.stdout)![1]!;
-
-  const port = await freePort();
-  publicUrl = `http://127.0.0.1:${port}`;
-  aliceOnGitLab = 4242;
-  aliceGitLabToken = gitlab.addUser({ id: aliceOnGitLab, username: 'alice.gl', name: 'Alice' }).token;
-  gitlab.registerApplication({ ...CLIENT, redirectUri: `${publicUrl}/oauth/complete` });
-  bridge = runBridge(['start'], {
-    DATABASE_URL: database.url,
-    MATTERMOST_URL: mattermost.url,
-    MATTERMOST_BOT_TOKEN: botToken,
-    INTERNAL_URL,
-    PORT: String(port),
-    PUBLIC_URL: publicUrl,
-    GITLAB_URL: gitlab.url,
-    GITLAB_OAUTH_CLIENT_ID: CLIENT.clientId,
-    GITLAB_OAUTH_CLIENT_SECRET: CLIENT.clientSecret,
-    ENCRYPTION_KEY: 'cd'.repeat(32),
-    GITLAB_WEBHOOK_SECRET: 'hook-secret',
+  running = await startCommandBridge({
+    users: ['alice'],
+    env: ({ publicUrl: url, gitlab: fake }) => {
+      aliceGitLabToken = fake.addUser({ id: aliceOnGitLab, username: 'alice.gl', name: 'Alice' }).token;
+      fake.registerApplication({ ...CLIENT, redirectUri: `${url}/oauth/complete` });
+      return {
+        GITLAB_OAUTH_CLIENT_ID: CLIENT.clientId,
+        GITLAB_OAUTH_CLIENT_SECRET: CLIENT.clientSecret,
+        ENCRYPTION_KEY: 'cd'.repeat(32),
+        GITLAB_WEBHOOK_SECRET: 'hook-secret',
+      };
+    },
   });
-  internalPort = (await bridge.ready()).internalPort;
+  ({ mattermost, gitlab, pool, team, publicUrl } = running);
+  alice = running.users.alice!;
 });
-afterEach(async () => {
-  await bridge.stop();
-  expect(mattermost.violations).toEqual([]);
-  await pool.end();
-  await database.drop();
-  await gitlab.close();
-  await mattermost.close();
-});
+afterEach(() => running.close());
 
-async function gitlabCommand(userId: string, text: string, channelId = 'c1'): Promise<string> {
-  const command = [...mattermost.commands.values()].find((candidate) => candidate.team_id === team.id && candidate.trigger === 'gitlab')!;
-  const response = await fetch(`http://127.0.0.1:${internalPort}/mattermost/command`, {
-    method: 'POST',
-    headers: { 'Content-Type': 'application/x-www-form-urlencoded', Authorization: `Token ${command.token}` },
-    body: new URLSearchParams({ team_id: team.id, channel_id: channelId, user_id: userId, user_name: mattermost.users.get(userId)!.username, command: '/gitlab', text }),
-  });
-  return ((await response.json()) as { text: string }).text;
-}
+const gitlabCommand = (userId: string, text: string, channelId?: string) => running.command(userId, text, channelId);
 
 /** The browser's part: follows redirects by hand, through the bridge and the fake GitLab. */
 async function browse(url: string): Promise<{ status: number; url: string; body: string; hops: string[] }> {
