@@ -1,4 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
+import { Gitlab } from '@gitbeaker/rest';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { startFakeGitLab, type FakeGitLab } from './fake-gitlab.js';
 
@@ -479,5 +480,570 @@ describe("the fake GitLab's webhook API", () => {
     // A test still goes out to a disabled hook, as GitLab forces it.
     expect((await call('POST', `${web}/hooks/${hook!.id}/test/push_events`, maintainer)).status).toBe(201);
     expect(() => gitlab.disableHook(999)).toThrow(/no hook 999/);
+  });
+});
+
+/** An API call with a Bearer token (or none) and a JSON body, as @gitbeaker/rest sends them. */
+const apiCall = async (gitlab: FakeGitLab, method: 'GET' | 'POST' | 'PUT', path: string, token?: string, body?: Record<string, unknown>) => {
+  const headers: Record<string, string> = token === undefined ? {} : { Authorization: `Bearer ${token}` };
+  if (body) headers['Content-Type'] = 'application/json';
+  const response = await fetch(`${gitlab.url}/api/v4${path}`, { method, headers, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
+  return { status: response.status, body: (await response.json()) as unknown, headers: response.headers };
+};
+const titles = (body: unknown) => (body as { title: string }[]).map((item) => item.title);
+const user = (gitlab: FakeGitLab, id: number, username: string, name: string) => ({ id, username, name, state: 'active', avatar_url: null, web_url: `${gitlab.url}/${username}` });
+
+describe("the fake GitLab's issues API", () => {
+  let gitlab: FakeGitLab;
+  // ada: Developer of the vault; bob: no membership; cy: Planner of the acme group; dee: Guest of the vault.
+  let ada: string;
+  let bob: string;
+  let cy: string;
+  let dee: string;
+  beforeAll(async () => {
+    gitlab = await startFakeGitLab();
+    gitlab.addProject('acme/site', { visibility: 'public' });
+    gitlab.addProject('acme/secret/vault', { visibility: 'private' });
+    ada = gitlab.addUser({ id: 7, username: 'ada', name: 'Ada' }).token;
+    bob = gitlab.addUser({ id: 8, username: 'bob', name: 'Bob' }).token;
+    cy = gitlab.addUser({ id: 9, username: 'cy', name: 'Cy' }).token;
+    dee = gitlab.addUser({ id: 10, username: 'dee', name: 'Dee' }).token;
+    gitlab.grant(ada, 'acme/secret/vault', 30);
+    gitlab.grant(cy, 'acme', 15);
+    gitlab.grant(dee, 'acme/secret/vault', 10);
+  });
+  afterAll(() => gitlab.close());
+
+  const call = (method: 'GET' | 'POST' | 'PUT', path: string, token?: string, body?: Record<string, unknown>) => apiCall(gitlab, method, path, token, body);
+  const site = `/projects/${encodeURIComponent('acme/site')}`;
+  const vault = `/projects/${encodeURIComponent('acme/secret/vault')}`;
+  const siteId = () => [...gitlab.projects.values()].find((project) => project.path_with_namespace === 'acme/site')!.id;
+
+  it('shows an issue as GitLab words it, and a confidential one only to its author, assignees and Planners', async () => {
+    const issue = gitlab.addIssue('acme/site', { title: 'Broken link', description: 'On the home page', authorId: 7, assigneeIds: [9], labels: ['bug', 'Docs'] });
+    // Anonymous callers read a public project's issues.
+    const shown = await call('GET', `${site}/issues/${issue.iid}`);
+    expect(shown.status).toBe(200);
+    expect(shown.body).toEqual({
+      id: issue.id,
+      iid: 1,
+      project_id: siteId(),
+      title: 'Broken link',
+      description: 'On the home page',
+      state: 'opened',
+      created_at: issue.createdAt,
+      updated_at: issue.createdAt,
+      closed_at: null,
+      closed_by: null,
+      labels: ['Docs', 'bug'],
+      milestone: null,
+      assignees: [user(gitlab, 9, 'cy', 'Cy')],
+      author: user(gitlab, 7, 'ada', 'Ada'),
+      type: 'ISSUE',
+      assignee: user(gitlab, 9, 'cy', 'Cy'),
+      user_notes_count: 0,
+      merge_requests_count: 0,
+      upvotes: 0,
+      downvotes: 0,
+      due_date: null,
+      confidential: false,
+      discussion_locked: null,
+      issue_type: 'issue',
+      web_url: `${gitlab.url}/acme/site/-/issues/1`,
+      references: { short: '#1', relative: '#1', full: 'acme/site#1' },
+    });
+    // By numeric project id too.
+    expect((await call('GET', `/projects/${siteId()}/issues/1`, bob)).body).toMatchObject({ id: issue.id });
+
+    const secret = gitlab.addIssue('acme/site', { title: 'Leak', confidential: true, authorId: 8, assigneeIds: [10] });
+    const path = `${site}/issues/${secret.iid}`;
+    const hidden = { status: 404, body: { message: '404 Not found' } };
+    for (const token of [undefined, ada]) expect(await call('GET', path, token)).toMatchObject(hidden);
+    for (const token of [bob, dee, cy]) expect(await call('GET', path, token)).toMatchObject({ status: 200, body: { confidential: true, title: 'Leak' } });
+
+    expect(await call('GET', `${site}/issues/99`, bob)).toMatchObject(hidden);
+    expect(await call('GET', `${site}/issues/abc`, bob)).toMatchObject({ status: 400, body: { error: 'issue_iid is invalid' } });
+    gitlab.addIssue('acme/secret/vault', { title: 'Rotate keys', authorId: 7 });
+    expect(await call('GET', `${vault}/issues/1`, bob)).toMatchObject({ status: 404, body: { message: '404 Project Not Found' } });
+    // A Guest of a private project reads its issues.
+    expect(await call('GET', `${vault}/issues/1`, dee)).toMatchObject({ status: 200, body: { title: 'Rotate keys' } });
+    expect(await call('GET', `${site}/issues/1`, 'glpat-nope')).toMatchObject({ status: 401, body: { message: '401 Unauthorized' } });
+  });
+
+  it('lets any signed-in user who sees a project open an issue, keeping assignees for members only', async () => {
+    // bob is no member: GitLab drops his assignees without a word, but keeps labels and confidentiality.
+    const byOutsider = await call('POST', `${site}/issues`, bob, { title: 'Typo', description: 'In the footer', labels: 'docs, good first issue', assignee_ids: [7], confidential: true });
+    expect(byOutsider.status).toBe(201);
+    expect(byOutsider.body).toMatchObject({
+      title: 'Typo',
+      description: 'In the footer',
+      state: 'opened',
+      author: { id: 8, username: 'bob' },
+      labels: ['docs', 'good first issue'],
+      confidential: true,
+      assignees: [],
+      assignee: null,
+    });
+    const iid = (byOutsider.body as { iid: number }).iid;
+    expect(gitlab.issuesOf('acme/site').find((issue) => issue.iid === iid)).toMatchObject({ authorId: 8, assigneeIds: [], labels: ['docs', 'good first issue'], notes: [] });
+
+    // A member's are kept; assignee_ids may come as "7,10" too.
+    const byMember = await call('POST', `${vault}/issues`, dee, { title: 'Audit', assignee_ids: '7,10' });
+    expect(byMember).toMatchObject({
+      status: 201,
+      body: { iid: 2, assignees: [{ id: 7 }, { id: 10 }], web_url: `${gitlab.url}/acme/secret/vault/-/issues/2`, references: { short: '#2', full: 'acme/secret/vault#2' } },
+    });
+    // Without Premium, an issue has one assignee.
+    try {
+      gitlab.setEdition('ce');
+      expect((await call('POST', `${vault}/issues`, ada, { title: 'Backup', assignee_ids: [7, 10] })).body).toMatchObject({ assignees: [{ id: 7 }] });
+    } finally {
+      gitlab.setEdition('premium');
+    }
+    expect(gitlab.issuesOf('acme/secret/vault').map((issue) => [issue.title, issue.assigneeIds])).toEqual([
+      ['Rotate keys', []],
+      ['Audit', [7, 10]],
+      ['Backup', [7]],
+    ]);
+
+    const before = gitlab.issuesOf('acme/site').length;
+    expect(await call('POST', `${site}/issues`, undefined, { title: 'Anonymous' })).toMatchObject({ status: 401, body: { message: '401 Unauthorized' } });
+    expect(await call('POST', `${site}/issues`, bob, { description: 'No title' })).toMatchObject({ status: 400, body: { error: 'title is missing' } });
+    expect(await call('POST', `${site}/issues`, bob, { title: ' ' })).toMatchObject({ status: 400, body: { message: { title: ["can't be blank"] } } });
+    expect(await call('POST', `${vault}/issues`, bob, { title: 'Let me in' })).toMatchObject({ status: 404, body: { message: '404 Project Not Found' } });
+    expect(gitlab.issuesOf('acme/site')).toHaveLength(before);
+  });
+
+  it('lets the author, assignees and Planners close, reopen and edit an issue; closing a closed one changes nothing', async () => {
+    const issue = gitlab.addIssue('acme/site', { title: 'Flaky test', authorId: 8, assigneeIds: [10] });
+    const path = `${site}/issues/${issue.iid}`;
+    // ada sees the public project but is neither a member, nor the author, nor an assignee.
+    expect(await call('PUT', path, ada, { state_event: 'close' })).toMatchObject({ status: 403, body: { message: '403 Forbidden' } });
+
+    const closed = await call('PUT', path, bob, { state_event: 'close' });
+    expect(closed).toMatchObject({ status: 200, body: { state: 'closed', closed_by: { id: 8 }, closed_at: expect.stringMatching(/^\d{4}-/) } });
+    const { closed_at, updated_at } = closed.body as { closed_at: string; updated_at: string };
+    expect(updated_at).toBe(closed_at);
+    expect(updated_at > issue.updatedAt).toBe(true);
+    // The assignee closes it again: 200, still closed, untouched.
+    expect(await call('PUT', path, dee, { state_event: 'close' })).toMatchObject({ status: 200, body: { state: 'closed', closed_at, updated_at } });
+
+    const reopened = await call('PUT', path, cy, { state_event: 'reopen', title: 'Flaky test in CI', labels: 'ci' });
+    expect(reopened).toMatchObject({ status: 200, body: { state: 'opened', closed_at: null, closed_by: null, title: 'Flaky test in CI', labels: ['ci'] } });
+    expect(gitlab.issuesOf('acme/site').find((candidate) => candidate.id === issue.id)).toMatchObject({ state: 'opened', title: 'Flaky test in CI', closedById: null });
+
+    // A locked discussion keeps a closed issue closed.
+    const locked = gitlab.addIssue('acme/site', { title: 'Heated', authorId: 8, state: 'closed', discussionLocked: true });
+    expect(await call('PUT', `${site}/issues/${locked.iid}`, bob, { state_event: 'reopen' })).toMatchObject({ status: 200, body: { state: 'closed', discussion_locked: true } });
+
+    expect(await call('PUT', path, bob, {})).toMatchObject({
+      status: 400,
+      body: {
+        error:
+          'assignee_id, assignee_ids, confidential, created_at, description, discussion_locked, due_date, labels, add_labels, remove_labels, milestone_id, state_event, title, issue_type are missing, at least one parameter must be provided',
+      },
+    });
+    expect(await call('PUT', path, bob, { state_event: 'shut' })).toMatchObject({ status: 400, body: { error: 'state_event does not have a valid value' } });
+    expect(await call('PUT', `${site}/issues/99`, bob, { state_event: 'close' })).toMatchObject({ status: 404, body: { message: '404 Not found' } });
+    expect(await call('PUT', path, undefined, { state_event: 'close' })).toMatchObject({ status: 401 });
+  });
+
+  it('takes a comment from whoever may read the issue, and from members only on a locked discussion', async () => {
+    const issue = gitlab.addIssue('acme/site', { title: 'Question', authorId: 7 });
+    const notes = `${site}/issues/${issue.iid}/notes`;
+    const note = await call('POST', notes, bob, { body: 'Me too' });
+    expect(note.status).toBe(201);
+    const { id, created_at } = note.body as { id: number; created_at: string };
+    expect(note.body).toEqual({
+      id,
+      type: null,
+      body: 'Me too',
+      attachment: null,
+      author: user(gitlab, 8, 'bob', 'Bob'),
+      created_at,
+      updated_at: created_at,
+      system: false,
+      noteable_id: issue.id,
+      noteable_type: 'Issue',
+      project_id: siteId(),
+      resolvable: false,
+      confidential: false,
+      internal: false,
+      imported: false,
+      imported_from: 'none',
+      noteable_iid: issue.iid,
+      commands_changes: {},
+    });
+    expect(gitlab.issuesOf('acme/site').find((candidate) => candidate.id === issue.id)!.notes).toEqual([{ id, body: 'Me too', authorId: 8 }]);
+    // A note touches its issue.
+    expect((await call('GET', `${site}/issues/${issue.iid}`)).body).toMatchObject({ user_notes_count: 1, updated_at: created_at });
+
+    expect(await call('POST', notes, bob, {})).toMatchObject({ status: 400, body: { error: 'body is missing' } });
+    expect(await call('POST', `${site}/issues/x/notes`, bob, {})).toMatchObject({ status: 400, body: { error: 'noteable_id is invalid, body is missing' } });
+    expect(await call('POST', notes, undefined, { body: 'Hi' })).toMatchObject({ status: 401 });
+    const secret = gitlab.addIssue('acme/site', { title: 'Secret', confidential: true, authorId: 7 });
+    expect(await call('POST', `${site}/issues/${secret.iid}/notes`, bob, { body: 'Peek' })).toMatchObject({ status: 404, body: { message: '404 Issue Not Found' } });
+    expect(await call('POST', `${site}/issues/99/notes`, bob, { body: 'Hello?' })).toMatchObject({ status: 404, body: { message: '404 Issue Not Found' } });
+
+    // Locked: cy is a member (Planner through the group), bob is not.
+    const locked = gitlab.addIssue('acme/site', { title: 'Locked', authorId: 7, discussionLocked: true });
+    expect(await call('POST', `${site}/issues/${locked.iid}/notes`, bob, { body: 'But…' })).toMatchObject({ status: 403, body: { message: '403 Forbidden' } });
+    expect(await call('POST', `${site}/issues/${locked.iid}/notes`, cy, { body: 'Settled.' })).toMatchObject({ status: 201, body: { body: 'Settled.' } });
+  });
+});
+
+describe("the fake GitLab's lists: issues, merge requests and to-do items", () => {
+  let gitlab: FakeGitLab;
+  // ada: Developer of the vault; bob: no membership; dee: Guest of the vault.
+  let ada: string;
+  let bob: string;
+  let dee: string;
+  beforeAll(async () => {
+    gitlab = await startFakeGitLab();
+    gitlab.addProject('acme/site', { visibility: 'public' });
+    gitlab.addProject('acme/secret/vault', { visibility: 'private' });
+    ada = gitlab.addUser({ id: 7, username: 'ada', name: 'Ada' }).token;
+    bob = gitlab.addUser({ id: 8, username: 'bob', name: 'Bob' }).token;
+    dee = gitlab.addUser({ id: 10, username: 'dee', name: 'Dee' }).token;
+    gitlab.grant(ada, 'acme/secret/vault', 30);
+    gitlab.grant(dee, 'acme/secret/vault', 10);
+
+    gitlab.addIssue('acme/site', { title: 'Broken link', description: 'The docs LINK is dead', authorId: 7, assigneeIds: [8] });
+    gitlab.addIssue('acme/site', { title: 'Slow search', authorId: 8, state: 'closed' });
+    gitlab.addIssue('acme/site', { title: 'Leak', authorId: 7, confidential: true });
+    gitlab.addIssue('acme/secret/vault', { title: 'Rotate keys', authorId: 7, assigneeIds: [10] });
+    gitlab.addIssue('acme/secret/vault', { title: 'Audit', authorId: 10, state: 'closed' });
+
+    gitlab.addMergeRequest('acme/site', { title: 'Fix link', authorId: 7, assigneeIds: [7], reviewerIds: [8], sourceBranch: 'fix-link' });
+    gitlab.addMergeRequest('acme/site', { title: 'Faster search', draft: true, authorId: 8, reviewerIds: [7] });
+    gitlab.addMergeRequest('acme/site', { title: 'Draft: Cache', authorId: 8, state: 'closed' });
+    gitlab.addMergeRequest('acme/site', { title: 'Old idea', authorId: 8, state: 'closed' });
+    gitlab.addMergeRequest('acme/secret/vault', { title: 'Rotate', authorId: 7, reviewerIds: [10] });
+    gitlab.addMergeRequest('acme/site', { title: 'Shipped', authorId: 7, state: 'merged' });
+  });
+  afterAll(() => gitlab.close());
+
+  const call = (path: string, token?: string) => apiCall(gitlab, 'GET', path, token);
+
+  it('lists the issues the caller created unless told another scope, only those they may read', async () => {
+    expect(titles((await call('/issues', ada)).body)).toEqual(['Rotate keys', 'Leak', 'Broken link']);
+    expect(titles((await call('/issues?scope=all', bob)).body)).toEqual(['Slow search', 'Broken link']);
+    expect(titles((await call('/issues?scope=assigned_to_me', bob)).body)).toEqual(['Broken link']);
+    expect(titles((await call('/issues?scope=assigned-to-me', dee)).body)).toEqual(['Rotate keys']);
+    // A Guest of the vault reads its issues, not someone else's confidential one.
+    expect(titles((await call('/issues?scope=all', dee)).body)).toEqual(['Audit', 'Rotate keys', 'Slow search', 'Broken link']);
+    expect(titles((await call('/issues?scope=all&state=closed', ada)).body)).toEqual(['Audit', 'Slow search']);
+    expect(titles((await call('/issues?scope=all&state=opened&sort=asc', ada)).body)).toEqual(['Broken link', 'Leak', 'Rotate keys']);
+    expect(titles((await call('/issues?scope=all&search=link', bob)).body)).toEqual(['Broken link']);
+    expect(titles((await call('/issues?scope=all&search=dead', bob)).body)).toEqual(['Broken link']);
+    expect(titles((await call('/issues?scope=all&author_id=8', ada)).body)).toEqual(['Slow search']);
+    expect(titles((await call('/issues?scope=all&assignee_id=None&state=opened', ada)).body)).toEqual(['Leak']);
+    // The default scope and a filter both apply.
+    expect(titles((await call('/issues?author_id=8', ada)).body)).toEqual([]);
+
+    // Without a user, scope=all only, and public issues only.
+    expect(await call('/issues')).toMatchObject({ status: 401, body: { message: '401 Unauthorized' } });
+    expect(titles((await call('/issues?scope=all')).body)).toEqual(['Slow search', 'Broken link']);
+
+    expect(await call('/issues?state=shut', ada)).toMatchObject({ status: 400, body: { error: 'state does not have a valid value' } });
+    expect(await call('/issues?scope=mine&per_page=many', ada)).toMatchObject({ status: 400, body: { error: 'scope does not have a valid value, per_page is invalid' } });
+  });
+
+  it('pages a list as GitLab does, with its headers and Link', async () => {
+    const page = await call('/issues?scope=all&per_page=2&page=2', ada);
+    expect(titles(page.body)).toEqual(['Leak', 'Slow search']);
+    const headers = Object.fromEntries(['x-page', 'x-per-page', 'x-total', 'x-total-pages', 'x-next-page', 'x-prev-page'].map((name) => [name, page.headers.get(name)]));
+    expect(headers).toEqual({ 'x-page': '2', 'x-per-page': '2', 'x-total': '5', 'x-total-pages': '3', 'x-next-page': '3', 'x-prev-page': '1' });
+    const link = (number: number) => `<${gitlab.url}/api/v4/issues?page=${number}&per_page=2&scope=all>`;
+    expect(page.headers.get('link')).toBe(`${link(1)}; rel="prev", ${link(3)}; rel="next", ${link(1)}; rel="first", ${link(3)}; rel="last"`);
+
+    // Beyond the last page: nothing, and neither a next nor a previous page.
+    const beyond = await call('/issues?scope=all&per_page=2&page=9', ada);
+    expect(beyond.body).toEqual([]);
+    expect([beyond.headers.get('x-next-page'), beyond.headers.get('x-prev-page'), beyond.headers.get('x-total-pages')]).toEqual(['', '', '3']);
+    // 20 a page unless asked, 100 at most; at least one page even when there is nothing.
+    expect((await call('/issues?scope=all', ada)).headers.get('x-per-page')).toBe('20');
+    expect((await call('/issues?scope=all&per_page=500', ada)).headers.get('x-per-page')).toBe('100');
+    const none = await call('/issues?scope=all&search=nothing-like-this', ada);
+    expect([none.headers.get('x-total'), none.headers.get('x-total-pages'), none.headers.get('x-next-page')]).toEqual(['0', '1', '']);
+  });
+
+  it('lists a project’s issues, all of them unless a scope is asked for, and finds users by username', async () => {
+    const site = `/projects/${encodeURIComponent('acme/site')}/issues`;
+    expect(titles((await call(site, bob)).body)).toEqual(['Slow search', 'Broken link']);
+    expect(titles((await call(`${site}?state=opened`, ada)).body)).toEqual(['Leak', 'Broken link']);
+    expect(titles((await call(`${site}?scope=created_by_me`, ada)).body)).toEqual(['Leak', 'Broken link']);
+    expect(titles((await call(site)).body)).toEqual(['Slow search', 'Broken link']);
+    expect(await call(`/projects/${encodeURIComponent('acme/secret/vault')}/issues`, bob)).toMatchObject({ status: 404, body: { message: '404 Project Not Found' } });
+    expect((await call(`${site}?per_page=1`, bob)).headers.get('x-total-pages')).toBe('2');
+
+    expect(await call('/users?username=BOB', ada)).toMatchObject({ status: 200, body: [user(gitlab, 8, 'bob', 'Bob')] });
+    expect((await call('/users?username=nobody', ada)).body).toEqual([]);
+    expect(((await call('/users')).body as { id: number }[]).map((found) => found.id)).toEqual([10, 8, 7]);
+  });
+
+  it('lists merge requests by scope, state, author and reviewer, hiding a private project’s from its Guests', async () => {
+    const listed = await call('/merge_requests?scope=all&source_branch=fix-link', bob);
+    expect(listed.status).toBe(200);
+    const mergeRequest = (listed.body as Record<string, unknown>[])[0]!;
+    expect(mergeRequest).toEqual({
+      id: 1,
+      iid: 1,
+      project_id: expect.any(Number),
+      title: 'Fix link',
+      description: null,
+      state: 'opened',
+      created_at: mergeRequest.created_at,
+      updated_at: mergeRequest.created_at,
+      merged_at: null,
+      closed_at: null,
+      target_branch: 'main',
+      source_branch: 'fix-link',
+      user_notes_count: 0,
+      upvotes: 0,
+      downvotes: 0,
+      author: user(gitlab, 7, 'ada', 'Ada'),
+      assignees: [user(gitlab, 7, 'ada', 'Ada')],
+      assignee: user(gitlab, 7, 'ada', 'Ada'),
+      reviewers: [user(gitlab, 8, 'bob', 'Bob')],
+      source_project_id: mergeRequest.project_id,
+      target_project_id: mergeRequest.project_id,
+      labels: [],
+      draft: false,
+      work_in_progress: false,
+      milestone: null,
+      merge_when_pipeline_succeeds: false,
+      merge_status: 'can_be_merged',
+      detailed_merge_status: 'mergeable',
+      sha: expect.stringMatching(/^[0-9a-f]{40}$/),
+      web_url: `${gitlab.url}/acme/site/-/merge_requests/1`,
+      references: { short: '!1', relative: '!1', full: 'acme/site!1' },
+    });
+    expect(titles((await call('/merge_requests', ada)).body)).toEqual(['Shipped', 'Rotate', 'Fix link']);
+    expect(titles((await call('/merge_requests?scope=reviews_for_me', ada)).body)).toEqual(['Faster search']);
+    // reviewer_id narrows the scope, which is the caller's own merge requests unless scope=all.
+    expect(titles((await call('/merge_requests?reviewer_id=8', ada)).body)).toEqual(['Fix link']);
+    expect(titles((await call('/merge_requests?reviewer_id=8', bob)).body)).toEqual([]);
+    expect(titles((await call('/merge_requests?scope=all&reviewer_username=ada', bob)).body)).toEqual(['Faster search']);
+    expect(titles((await call('/merge_requests?scope=all&state=merged', bob)).body)).toEqual(['Shipped']);
+    expect(titles((await call('/merge_requests?scope=all&author_username=bob&state=opened', ada)).body)).toEqual(['Faster search']);
+    // Guests of a private project do not see its merge requests; its Developers do.
+    expect(titles((await call('/merge_requests?scope=all&reviewer_id=10', dee)).body)).toEqual([]);
+    expect(titles((await call('/merge_requests?scope=all&reviewer_id=10', ada)).body)).toEqual(['Rotate']);
+
+    const draft = (await call('/merge_requests?scope=all&draft=true&state=opened', ada)).body as Record<string, unknown>[];
+    expect(draft).toMatchObject([{ title: 'Faster search', draft: true, work_in_progress: true, detailed_merge_status: 'draft_status', source_branch: 'feature-2' }]);
+    // Without `draft`, the title decides, as in GitLab.
+    expect((await call('/merge_requests?scope=all&state=closed', ada)).body).toMatchObject([
+      { title: 'Old idea', draft: false, detailed_merge_status: 'not_open' },
+      { title: 'Draft: Cache', draft: true, detailed_merge_status: 'not_open' },
+    ]);
+    expect((await call('/merge_requests?scope=all&per_page=2', ada)).headers.get('x-total')).toBe('6');
+
+    expect(await call('/merge_requests')).toMatchObject({ status: 401 });
+    expect(titles((await call('/merge_requests?scope=all&state=opened')).body)).toEqual(['Faster search', 'Fix link']);
+    expect(await call('/merge_requests?reviewer_id=8&reviewer_username=bob', ada)).toMatchObject({ status: 400, body: { error: 'reviewer_id, reviewer_username are mutually exclusive' } });
+    expect(await call('/merge_requests?reviewer_id=someone', ada)).toMatchObject({ status: 400, body: { error: 'reviewer_id should be an integer, none, or any, however got someone' } });
+  });
+
+  it('lists the caller’s pending to-do items, newest first, and their done ones when asked', async () => {
+    const assigned = gitlab.addTodo(7, { projectPath: 'acme/site', targetType: 'Issue', targetIid: 1, actionName: 'assigned', authorId: 8 });
+    gitlab.addTodo(7, { projectPath: 'acme/site', targetType: 'MergeRequest', targetIid: 2, actionName: 'review_requested', authorId: 8 });
+    gitlab.addTodo(7, { projectPath: 'acme/site', targetType: 'Issue', targetIid: 1, actionName: 'mentioned', authorId: 8, body: 'ping @ada', state: 'done' });
+    gitlab.addTodo(8, { projectPath: 'acme/site', targetType: 'Issue', targetIid: 1, actionName: 'directly_addressed', authorId: 7 });
+    // dee cannot read the vault's merge requests: GitLab would have taken this one away.
+    gitlab.addTodo(10, { projectPath: 'acme/secret/vault', targetType: 'MergeRequest', targetIid: 1, actionName: 'review_requested', authorId: 7 });
+
+    const pending = await call('/todos', ada);
+    expect(pending.body).toMatchObject([
+      { action_name: 'review_requested', target_type: 'MergeRequest', target: { iid: 2, draft: true }, target_url: `${gitlab.url}/acme/site/-/merge_requests/2` },
+      { id: assigned.id },
+    ]);
+    expect((pending.body as unknown[])[1]).toEqual({
+      id: assigned.id,
+      project: { id: expect.any(Number), name: 'site', name_with_namespace: 'acme / site', path: 'site', path_with_namespace: 'acme/site' },
+      author: user(gitlab, 8, 'bob', 'Bob'),
+      action_name: 'assigned',
+      target_type: 'Issue',
+      target: expect.objectContaining({ iid: 1, title: 'Broken link', references: { short: '#1', relative: '#1', full: 'acme/site#1' } }),
+      target_url: `${gitlab.url}/acme/site/-/issues/1`,
+      // No body given: the target's title, as GitLab's Todo#body.
+      body: 'Broken link',
+      state: 'pending',
+      created_at: assigned.createdAt,
+      updated_at: assigned.updatedAt,
+    });
+    expect((await call('/todos?state=done', ada)).body).toMatchObject([{ action_name: 'mentioned', body: 'ping @ada', state: 'done' }]);
+    expect((await call('/todos?type=Issue', ada)).body).toMatchObject([{ id: assigned.id }]);
+    const paged = await call('/todos?per_page=1', ada);
+    expect([paged.headers.get('x-total'), paged.headers.get('x-total-pages'), paged.headers.get('x-next-page')]).toEqual(['2', '2', '2']);
+    expect((await call('/todos', bob)).body).toMatchObject([{ action_name: 'directly_addressed' }]);
+    expect((await call('/todos', dee)).body).toEqual([]);
+
+    expect(await call('/todos')).toMatchObject({ status: 401, body: { message: '401 Unauthorized' } });
+    expect(await call('/todos?state=open', ada)).toMatchObject({ status: 400, body: { error: 'state does not have a valid value' } });
+    expect(() => gitlab.addTodo(7, { projectPath: 'acme/site', targetType: 'Issue', targetIid: 99, actionName: 'marked', authorId: 7 })).toThrow(/no issue #99/);
+  });
+});
+
+describe("the fake GitLab's pipelines API", () => {
+  let gitlab: FakeGitLab;
+  // ada: Developer of the site; bob: its Reporter; cy: no membership.
+  let ada: string;
+  let bob: string;
+  let cy: string;
+  beforeAll(async () => {
+    gitlab = await startFakeGitLab();
+    gitlab.addProject('acme/site', { visibility: 'public' });
+    gitlab.addProject('acme/api', { visibility: 'public' });
+    gitlab.addProject('acme/secret/vault', { visibility: 'private' });
+    gitlab.addBranch('acme/site', 'release');
+    ada = gitlab.addUser({ id: 7, username: 'ada', name: 'Ada' }).token;
+    bob = gitlab.addUser({ id: 8, username: 'bob', name: 'Bob' }).token;
+    cy = gitlab.addUser({ id: 9, username: 'cy', name: 'Cy' }).token;
+    gitlab.grant(ada, 'acme/site', 30);
+    gitlab.grant(ada, 'acme/api', 30);
+    gitlab.grant(bob, 'acme/site', 20);
+  });
+  afterAll(() => gitlab.close());
+
+  const post = (path: string, token?: string, body?: Record<string, unknown>) => apiCall(gitlab, 'POST', path, token, body);
+  const site = `/projects/${encodeURIComponent('acme/site')}`;
+
+  it('lets a Developer run a pipeline on a branch with variables, as GitLab answers it', async () => {
+    const variables = [
+      { key: 'DEPLOY', value: 'yes' },
+      { key: 'CERT', value: '-----BEGIN-----', variable_type: 'file' },
+    ];
+    const created = await post(`${site}/pipeline`, ada, { ref: 'release', variables });
+    expect(created.status).toBe(201);
+    const { id, iid, created_at } = created.body as { id: number; iid: number; created_at: string };
+    expect(created.body).toEqual({
+      id,
+      iid,
+      project_id: expect.any(Number),
+      sha: expect.stringMatching(/^[0-9a-f]{40}$/),
+      ref: 'release',
+      status: 'created',
+      source: 'api',
+      created_at,
+      updated_at: created_at,
+      web_url: `${gitlab.url}/acme/site/-/pipelines/${id}`,
+      before_sha: '0000000000000000000000000000000000000000',
+      tag: false,
+      yaml_errors: null,
+      user: user(gitlab, 7, 'ada', 'Ada'),
+      started_at: null,
+      finished_at: null,
+      committed_at: null,
+      duration: null,
+      queued_duration: null,
+      coverage: null,
+    });
+    expect(gitlab.pipelinesOf('acme/site')).toEqual([
+      {
+        id,
+        iid,
+        projectId: expect.any(Number),
+        ref: 'release',
+        sha: (created.body as { sha: string }).sha,
+        status: 'created',
+        source: 'api',
+        userId: 7,
+        variables: [
+          { key: 'DEPLOY', value: 'yes', variable_type: 'env_var' },
+          { key: 'CERT', value: '-----BEGIN-----', variable_type: 'file' },
+        ],
+        retriedBy: [],
+        createdAt: created_at,
+        updatedAt: created_at,
+      },
+    ]);
+    // The default branch is always there, as refs/heads/… too; ref may come in the query string.
+    expect(await post(`${site}/pipeline?ref=main`, ada)).toMatchObject({ status: 201, body: { ref: 'main', iid: iid + 1 } });
+    expect(await post(`${site}/pipeline`, ada, { ref: 'refs/heads/main', inputs: { env: 'staging' } })).toMatchObject({ status: 201, body: { ref: 'main' } });
+    expect(gitlab.pipelinesOf('acme/site')).toHaveLength(3);
+  });
+
+  it('refuses a pipeline on a ref that does not exist, without a ref, or to less than a Developer', async () => {
+    const before = gitlab.pipelinesOf('acme/site').length;
+    expect(await post(`${site}/pipeline`, ada, { ref: 'nope' })).toMatchObject({ status: 400, body: { message: { base: ['Reference not found'] } } });
+    expect(await post(`${site}/pipeline`, ada, { variables: [] })).toMatchObject({ status: 400, body: { error: 'ref is missing' } });
+    expect(await post(`${site}/pipeline`, ada, { ref: 'main', variables: { DEPLOY: 'yes' } })).toMatchObject({ status: 400, body: { error: 'variables is invalid' } });
+    expect(await post(`${site}/pipeline`, ada, { ref: 'main', variables: [{ key: 'A', value: '1', variable_type: 'secret' }] })).toMatchObject({
+      status: 400,
+      body: { error: 'variables[0][variable_type] does not have a valid value' },
+    });
+    expect(await post(`${site}/pipeline`, bob, { ref: 'main' })).toMatchObject({ status: 403, body: { message: '403 Forbidden' } });
+    expect(await post(`${site}/pipeline`, cy, { ref: 'main' })).toMatchObject({ status: 403, body: { message: '403 Forbidden' } });
+    expect(await post(`/projects/${encodeURIComponent('acme/secret/vault')}/pipeline`, ada, { ref: 'main' })).toMatchObject({ status: 404, body: { message: '404 Project Not Found' } });
+    expect(await post(`${site}/pipeline`, undefined, { ref: 'main' })).toMatchObject({ status: 401, body: { message: '401 Unauthorized' } });
+    expect(gitlab.pipelinesOf('acme/site')).toHaveLength(before);
+  });
+
+  it('retries a failed pipeline for a Developer, and answers a pipeline with nothing to retry as it is', async () => {
+    const failed = gitlab.addPipeline('acme/site', { ref: 'main', status: 'failed', userId: 8, variables: [{ key: 'X', value: '1' }] });
+    expect(failed).toMatchObject({ source: 'push', variables: [{ key: 'X', value: '1', variable_type: 'env_var' }], retriedBy: [] });
+    expect(await post(`${site}/pipelines/${failed.id}/retry`, bob)).toMatchObject({ status: 403, body: { message: '403 Forbidden' } });
+    // The pipeline stays bob's: a retry does not change its user.
+    expect(await post(`${site}/pipelines/${failed.id}/retry`, ada)).toMatchObject({ status: 201, body: { id: failed.id, status: 'running', user: { id: 8 } } });
+    expect(gitlab.pipelinesOf('acme/site').find((pipeline) => pipeline.id === failed.id)).toMatchObject({ status: 'running', userId: 8, retriedBy: [7] });
+
+    const passed = gitlab.addPipeline('acme/site', { ref: 'release', status: 'success', userId: 7 });
+    expect(await post(`${site}/pipelines/${passed.id}/retry`, ada)).toMatchObject({ status: 201, body: { id: passed.id, status: 'success', updated_at: passed.updatedAt } });
+    expect(gitlab.pipelinesOf('acme/site').find((pipeline) => pipeline.id === passed.id)).toMatchObject({ status: 'success', retriedBy: [] });
+
+    // Another project's pipeline is not found through this one.
+    const elsewhere = gitlab.addPipeline('acme/api', { ref: 'main', status: 'failed', userId: 7 });
+    expect(await post(`${site}/pipelines/${elsewhere.id}/retry`, ada)).toMatchObject({ status: 404, body: { message: '404 Not found' } });
+    expect(await post(`${site}/pipelines/9999/retry`, bob)).toMatchObject({ status: 404, body: { message: '404 Not found' } });
+    expect(await post(`${site}/pipelines/latest/retry`, ada)).toMatchObject({ status: 400, body: { error: 'pipeline_id is invalid' } });
+    expect(await post(`${site}/pipelines/${failed.id}/retry`)).toMatchObject({ status: 401 });
+  });
+});
+
+describe('the fake GitLab through @gitbeaker/rest', () => {
+  it('understands the real client: an issue, a comment, a pipeline with variables, and a list across pages', async () => {
+    const gitlab = await startFakeGitLab();
+    try {
+      gitlab.addProject('acme/site', { visibility: 'public' });
+      const { token } = gitlab.addUser({ id: 7, username: 'ada', name: 'Ada' });
+      gitlab.grant(token, 'acme/site', 30);
+      const api = new Gitlab({ host: gitlab.url, oauthToken: token });
+
+      const issue = await api.Issues.create('acme/site', 'From gitbeaker', { description: 'Made by the real client', labels: 'bridge,test', assigneeIds: [7], confidential: true });
+      expect(issue).toMatchObject({ iid: 1, title: 'From gitbeaker', labels: ['bridge', 'test'], assignees: [{ id: 7 }], confidential: true });
+      const note = await api.IssueNotes.create('acme/site', issue.iid, 'A comment');
+      expect(note).toMatchObject({ body: 'A comment', noteable_iid: 1, author: { username: 'ada' } });
+      const pipeline = await api.Pipelines.create('acme/site', 'main', {
+        variables: [
+          { key: 'DEPLOY', value: 'yes' },
+          { key: 'CERT', value: 'pem', variable_type: 'file' },
+        ],
+      });
+      expect(pipeline).toMatchObject({ ref: 'main', status: 'created', web_url: `${gitlab.url}/acme/site/-/pipelines/${pipeline.id}` });
+
+      expect(gitlab.issuesOf('acme/site')).toMatchObject([{ title: 'From gitbeaker', labels: ['bridge', 'test'], assigneeIds: [7], notes: [{ body: 'A comment', authorId: 7 }] }]);
+      expect(gitlab.pipelinesOf('acme/site')).toMatchObject([
+        {
+          userId: 7,
+          variables: [
+            { key: 'DEPLOY', value: 'yes', variable_type: 'env_var' },
+            { key: 'CERT', value: 'pem', variable_type: 'file' },
+          ],
+        },
+      ]);
+      // The project travels URL-encoded, with the token as Bearer.
+      expect(gitlab.requests).toContainEqual({ method: 'POST', path: '/api/v4/projects/acme%2Fsite/pipeline', token });
+
+      // gitbeaker follows the Link header from page to page.
+      for (const title of ['Two', 'Three']) await api.Issues.create('acme/site', title);
+      const before = gitlab.requests.length;
+      const all = await api.Issues.all({ scope: 'all', perPage: 2 });
+      expect(all.map((candidate) => candidate.title)).toEqual(['Three', 'Two', 'From gitbeaker']);
+      expect(gitlab.requests.slice(before).map((request) => request.path)).toEqual(['/api/v4/issues', '/api/v4/issues']);
+    } finally {
+      await gitlab.close();
+    }
   });
 });

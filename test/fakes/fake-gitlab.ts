@@ -6,8 +6,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 
 export type Visibility = 'public' | 'internal' | 'private';
 
-/** GitLab's numbers: 10 guest, 20 reporter, 30 developer, 40 maintainer, 50 owner. */
-export type AccessLevel = 10 | 20 | 30 | 40 | 50;
+/** GitLab's numbers: 10 guest, 15 planner, 20 reporter, 30 developer, 40 maintainer, 50 owner. */
+export type AccessLevel = 10 | 15 | 20 | 30 | 40 | 50;
 
 export interface FakeGitLabGroup {
   id: number;
@@ -115,6 +115,128 @@ export interface FakeGitLabHook extends Record<FakeGitLabHookEvent, boolean> {
   project_events?: boolean;
 }
 
+/** A comment on an issue (the fake keeps no system notes). */
+export interface FakeGitLabNote {
+  /** Global, as GitLab's note ids are. */
+  id: number;
+  body: string;
+  authorId: number;
+}
+
+/** An issue as the fake keeps it; addIssue() and issuesOf() answer copies. */
+export interface FakeGitLabIssue {
+  /** Global, as GitLab's issue ids are. */
+  id: number;
+  /** Per project: what #12 and the API's :issue_iid name. */
+  iid: number;
+  projectId: number;
+  title: string;
+  description: string | null;
+  state: 'opened' | 'closed';
+  confidential: boolean;
+  authorId: number;
+  assigneeIds: number[];
+  /** As given: the fake has no label model. Answered sorted by name, as GitLab does. */
+  labels: string[];
+  /** null until locked or unlocked, as GitLab's column is. */
+  discussionLocked: boolean | null;
+  /** ISO 8601, as are the other times; the fake's clock never gives two things the same time. */
+  createdAt: string;
+  updatedAt: string;
+  closedAt: string | null;
+  /** Who closed it through the API; null when open, or when added closed. */
+  closedById: number | null;
+  /** Oldest first, those made through the API included. */
+  notes: FakeGitLabNote[];
+}
+
+/** A merge request within one project (the fake has no forks); addMergeRequest() answers a copy. */
+export interface FakeGitLabMergeRequest {
+  /** Global. */
+  id: number;
+  /** Per project: what !12 names. */
+  iid: number;
+  projectId: number;
+  title: string;
+  description: string | null;
+  state: 'opened' | 'closed' | 'merged';
+  /** In GitLab, the same as the title starting with Draft: (see addMergeRequest). */
+  draft: boolean;
+  authorId: number;
+  assigneeIds: number[];
+  reviewerIds: number[];
+  sourceBranch: string;
+  targetBranch: string;
+  createdAt: string;
+  updatedAt: string;
+}
+
+/** The actions of GitLab's Todo model, as the API names them. */
+export type FakeGitLabTodoAction =
+  | 'assigned'
+  | 'mentioned'
+  | 'build_failed'
+  | 'marked'
+  | 'approval_required'
+  | 'unmergeable'
+  | 'directly_addressed'
+  | 'review_requested'
+  | 'member_access_requested'
+  | 'review_submitted';
+
+/** A to-do item of one user; addTodo() answers a copy. */
+export interface FakeGitLabTodo {
+  /** Global. */
+  id: number;
+  /** Whose to-do list it is on. */
+  userId: number;
+  projectId: number;
+  targetType: 'MergeRequest' | 'Issue';
+  targetIid: number;
+  actionName: FakeGitLabTodoAction;
+  /** Who caused it. */
+  authorId: number;
+  /** null when none was given: then, like GitLab's Todo#body, the target's title is answered. */
+  body: string | null;
+  state: 'pending' | 'done';
+  createdAt: string;
+  updatedAt: string;
+}
+
+/** A pipeline variable as GitLab stores it (what GET …/pipelines/:id/variables answers). */
+export interface FakeGitLabPipelineVariable {
+  key: string;
+  value: string;
+  /** 'env_var' unless sent, as GitLab defaults it. */
+  variable_type: 'env_var' | 'file';
+}
+
+export type FakeGitLabPipelineStatus = 'created' | 'pending' | 'running' | 'success' | 'failed' | 'canceled' | 'skipped' | 'manual';
+
+/** A pipeline; addPipeline() and pipelinesOf() answer copies. */
+export interface FakeGitLabPipeline {
+  /** Global. */
+  id: number;
+  /** Per project. */
+  iid: number;
+  projectId: number;
+  /** A branch name, without refs/heads/. */
+  ref: string;
+  /** The branch's head, made up by the fake (the same for one project and branch every time). */
+  sha: string;
+  status: FakeGitLabPipelineStatus;
+  /** 'api' when made through POST …/pipeline, 'push' when added by a test. */
+  source: 'api' | 'push';
+  /** Who made it: the API's `user`, which a retry does not change. */
+  userId: number;
+  /** As created, in order. */
+  variables: FakeGitLabPipelineVariable[];
+  /** Who retried it, in order: each retry through the API that had failed or canceled jobs to run again. */
+  retriedBy: number[];
+  createdAt: string;
+  updatedAt: string;
+}
+
 export interface FakeGitLab {
   url: string;
   requests: FakeGitLabRequest[];
@@ -163,6 +285,72 @@ export interface FakeGitLab {
   disableHook(hookId: number, options?: { until?: Date }): void;
   /** Every POST …/hooks/:hook_id/test/:trigger that GitLab would have sent, in order. */
   hookTests: { hookId: number; trigger: string }[];
+  /**
+   * Adds a branch to the project at `projectPath` (again: nothing happens). Every project has its
+   * default branch already; POST …/pipeline takes these refs only. Tags are not modelled.
+   */
+  addBranch(projectPath: string, name: string): void;
+  /**
+   * An issue in the project at `projectPath`, by users from addUser(). `iid` defaults to the project's
+   * next one; state 'opened', not confidential, unlocked (null), no assignees or labels unless given.
+   */
+  addIssue(
+    projectPath: string,
+    issue: {
+      iid?: number;
+      title: string;
+      description?: string;
+      state?: 'opened' | 'closed';
+      confidential?: boolean;
+      authorId: number;
+      assigneeIds?: number[];
+      labels?: string[];
+      discussionLocked?: boolean;
+    },
+  ): FakeGitLabIssue;
+  /** The project's issues with their notes, in the order made, those made through the API included. */
+  issuesOf(projectPath: string): FakeGitLabIssue[];
+  /**
+   * A merge request in the project at `projectPath`, its title as given. Without `draft`, the title
+   * decides, as in GitLab, whose drafts' titles start with Draft: (give one so for a faithful draft). The
+   * source branch defaults to 'feature-<iid>' and the target to the default branch; both are added to the
+   * project's branches.
+   */
+  addMergeRequest(
+    projectPath: string,
+    mergeRequest: {
+      iid?: number;
+      title: string;
+      description?: string;
+      state?: 'opened' | 'closed' | 'merged';
+      draft?: boolean;
+      authorId: number;
+      assigneeIds?: number[];
+      reviewerIds?: number[];
+      sourceBranch?: string;
+      targetBranch?: string;
+    },
+  ): FakeGitLabMergeRequest;
+  /** A to-do item on the list of the user `userId`, about an issue or merge request added before. */
+  addTodo(
+    userId: number,
+    todo: {
+      projectPath: string;
+      targetType: 'MergeRequest' | 'Issue';
+      targetIid: number;
+      actionName: FakeGitLabTodoAction;
+      authorId: number;
+      body?: string;
+      state?: 'pending' | 'done';
+    },
+  ): FakeGitLabTodo;
+  /** A pipeline GitLab ran on `ref` (not checked: pipelines outlive their branches), made by `userId`. */
+  addPipeline(
+    projectPath: string,
+    pipeline: { ref: string; status: FakeGitLabPipelineStatus; userId: number; variables?: { key: string; value: string; variable_type?: 'env_var' | 'file' }[] },
+  ): FakeGitLabPipeline;
+  /** The project's pipelines in the order made, those made through the API included. */
+  pipelinesOf(projectPath: string): FakeGitLabPipeline[];
   close(): Promise<void>;
 }
 
@@ -195,6 +383,69 @@ interface IssuedToken {
 }
 
 type Reply = [status: number, body: unknown];
+/** A reply with headers: the pagination headers of a list. */
+type Answer = [status: number, body: unknown, headers?: Record<string, string>];
+
+/** A note as kept: its times stay inside the fake (FakeGitLabNote is what tests see). */
+interface StoredNote extends FakeGitLabNote {
+  createdAt: string;
+  updatedAt: string;
+}
+interface StoredIssue extends Omit<FakeGitLabIssue, 'notes'> {
+  notes: StoredNote[];
+}
+/** An API request to one of the issue, merge request, to-do or pipeline routes, once authenticated. */
+interface ApiCall {
+  /** Undefined for an anonymous caller. */
+  userId: number | undefined;
+  url: URL;
+  /** The query string and the body, merged (readApiParams). */
+  params: Record<string, unknown>;
+}
+interface Paging {
+  page: number;
+  perPage: number;
+}
+
+const UNAUTHORIZED: Answer = [401, { message: '401 Unauthorized' }];
+const FORBIDDEN: Answer = [403, { message: '403 Forbidden' }];
+const PROJECT_NOT_FOUND: Answer = [404, { message: '404 Project Not Found' }];
+/** What ActiveRecord::RecordNotFound becomes in GitLab's API (note the lower-case "found"). */
+const NOT_FOUND: Answer = [404, { message: '404 Not found' }];
+/** PUT …/issues/:issue_iid wants one of these (Grape's at_least_one_of, in CE's order). */
+const ISSUE_UPDATE_PARAMS = [
+  'assignee_id',
+  'assignee_ids',
+  'confidential',
+  'created_at',
+  'description',
+  'discussion_locked',
+  'due_date',
+  'labels',
+  'add_labels',
+  'remove_labels',
+  'milestone_id',
+  'state_event',
+  'title',
+  'issue_type',
+];
+/** The orders GET /issues takes; the fake sorts by the times and titles only, the others as created_at. */
+const ISSUE_ORDERS = ['created_at', 'updated_at', 'priority', 'due_date', 'relative_position', 'label_priority', 'milestone_due', 'popularity', 'title'];
+const MERGE_REQUEST_ORDERS = ['created_at', 'label_priority', 'milestone_due', 'popularity', 'priority', 'title', 'updated_at', 'merged_at'];
+const TODO_ACTIONS: FakeGitLabTodoAction[] = [
+  'assigned',
+  'mentioned',
+  'build_failed',
+  'marked',
+  'approval_required',
+  'unmergeable',
+  'directly_addressed',
+  'review_requested',
+  'member_access_requested',
+  'review_submitted',
+];
+/** MergeRequest::DRAFT_REGEX: what makes a title a draft's. */
+const DRAFT_PREFIX = /^\s*(\[draft\]|\(draft\)|draft:)\s*/i;
 /** An API refusal, with the WWW-Authenticate header GitLab adds to some. */
 type Refusal = { reply: Reply; header?: string };
 
@@ -242,6 +493,14 @@ export async function startFakeGitLab(): Promise<FakeGitLab> {
   const hooks: FakeGitLabHook[] = [];
   const hookTests: { hookId: number; trigger: string }[] = [];
   let edition: FakeGitLabEdition = 'premium';
+  // Issues, merge requests, to-do items and pipelines, each in the order made; ids are global per kind.
+  const issues: StoredIssue[] = [];
+  const mergeRequests: FakeGitLabMergeRequest[] = [];
+  const todos: FakeGitLabTodo[] = [];
+  const pipelines: FakeGitLabPipeline[] = [];
+  // By project id, the branches besides the default one.
+  const branches = new Map<number, Set<string>>();
+  let lastStamp = 0;
 
   // GitLab finds routes case-insensitively.
   const groupAt = (fullPath: string) => [...groups.values()].find((group) => group.full_path.toLowerCase() === fullPath.toLowerCase());
@@ -599,6 +858,624 @@ export async function startFakeGitLab(): Promise<FakeGitLab> {
     return [201, hookJson(hook, false)];
   };
 
+  /** Now, in ISO 8601, and never the same twice: ordering by a time is then the order things happened in. */
+  const stamp = () => {
+    lastStamp = Math.max(Date.now(), lastStamp + 1);
+    return new Date(lastStamp).toISOString();
+  };
+  const nextOf = (items: { id: number }[]) => Math.max(0, ...items.map((item) => item.id)) + 1;
+  const nextIid = (items: { projectId: number; iid: number }[], projectId: number) =>
+    Math.max(0, ...items.filter((item) => item.projectId === projectId).map((item) => item.iid)) + 1;
+  const projectNamed = (path: string) => {
+    const project = projectAt(path);
+    if (!project) throw new Error(`fake GitLab: no project at ${path}`);
+    return project;
+  };
+  const knownUser = (id: number, what: string) => {
+    if (!users.has(id)) throw new Error(`fake GitLab: the ${what} ${id} is not a user from addUser()`);
+  };
+  const hasBranch = (project: FakeGitLabProject, name: string) => name === project.default_branch || (branches.get(project.id)?.has(name) ?? false);
+  const addBranchTo = (project: FakeGitLabProject, name: string) => {
+    if (!branches.has(project.id)) branches.set(project.id, new Set());
+    if (name !== project.default_branch) branches.get(project.id)!.add(name);
+  };
+  /** A made-up head commit: the same every time for one project's branch. */
+  const headOf = (project: FakeGitLabProject, branch: string) => createHash('sha1').update(`${project.id}:${branch}`).digest('hex');
+  const issueAt = (project: FakeGitLabProject, iid: number) => issues.find((issue) => issue.projectId === project.id && issue.iid === iid);
+  const mergeRequestAt = (project: FakeGitLabProject, iid: number) => mergeRequests.find((mergeRequest) => mergeRequest.projectId === project.id && mergeRequest.iid === iid);
+
+  /** The caller's role in the project: 0 for anonymous callers and non-members. */
+  const roleIn = (project: FakeGitLabProject, userId: number | undefined) => (userId === undefined ? 0 : projectAccess(userId, project));
+  const isAuthorOrAssignee = (issuable: { authorId: number; assigneeIds: number[] }, userId: number | undefined) =>
+    userId !== undefined && (issuable.authorId === userId || issuable.assigneeIds.includes(userId));
+  /**
+   * IssuePolicy's read_issue: whoever sees the project (guests of a private one too), but a confidential
+   * issue only its author and assignees, and Planners and above.
+   */
+  const canReadIssue = (issue: StoredIssue, userId: number | undefined) => {
+    const project = projects.get(issue.projectId)!;
+    return canSeeProject(project, userId) && (!issue.confidential || isAuthorOrAssignee(issue, userId) || roleIn(project, userId) >= 15);
+  };
+  /** update_issue: Planners and above (ProjectPolicy), and the author and assignees (IssuablePolicy). */
+  const canUpdateIssue = (issue: StoredIssue, userId: number) =>
+    canReadIssue(issue, userId) && (roleIn(projects.get(issue.projectId)!, userId) >= 15 || isAuthorOrAssignee(issue, userId));
+  /** read_merge_request: whoever sees a public or internal project; in a private one, Planners and above (not guests). */
+  const canReadMergeRequest = (mergeRequest: FakeGitLabMergeRequest, userId: number | undefined) => {
+    const project = projects.get(mergeRequest.projectId)!;
+    return canSeeProject(project, userId) && (project.visibility !== 'private' || roleIn(project, userId) >= 15);
+  };
+  /** The project :id names, if the caller may see it: GitLab's user_project, which answers 404 otherwise. */
+  const userProject = (segment: string, userId: number | undefined) => {
+    const project = find(segment, projects, projectAt);
+    return project && canSeeProject(project, userId) ? project : undefined;
+  };
+  /**
+   * The assignees GitLab keeps: users who can see the project, and only the first of them unless multiple
+   * assignees are licensed (Premium), as IssuableBaseService#filter_assignees does, silently.
+   */
+  const assignable = (project: FakeGitLabProject, ids: number[]) => {
+    const kept = [...new Set(ids)].filter((id) => users.has(id) && canSeeProject(project, id));
+    return edition === 'premium' ? kept : kept.slice(0, 1);
+  };
+
+  // GitLab's UserBasic.
+  const userJson = (id: number) => {
+    const user = users.get(id)!;
+    return { id: user.id, username: user.username, name: user.name, state: 'active', avatar_url: null, web_url: `${base}/${user.username}` };
+  };
+  const issueJson = (issue: StoredIssue) => {
+    const { path_with_namespace: path } = projects.get(issue.projectId)!;
+    return {
+      id: issue.id,
+      iid: issue.iid,
+      project_id: issue.projectId,
+      title: issue.title,
+      description: issue.description,
+      state: issue.state,
+      created_at: issue.createdAt,
+      updated_at: issue.updatedAt,
+      closed_at: issue.closedAt,
+      closed_by: issue.closedById === null ? null : userJson(issue.closedById),
+      // Issuable#label_names: ordered by title.
+      labels: [...issue.labels].sort(),
+      milestone: null,
+      assignees: issue.assigneeIds.map((id) => userJson(id)),
+      author: userJson(issue.authorId),
+      type: 'ISSUE',
+      assignee: issue.assigneeIds.length > 0 ? userJson(issue.assigneeIds[0]!) : null,
+      user_notes_count: issue.notes.length,
+      merge_requests_count: 0,
+      upvotes: 0,
+      downvotes: 0,
+      due_date: null,
+      confidential: issue.confidential,
+      discussion_locked: issue.discussionLocked,
+      issue_type: 'issue',
+      web_url: `${base}/${path}/-/issues/${issue.iid}`,
+      references: { short: `#${issue.iid}`, relative: `#${issue.iid}`, full: `${path}#${issue.iid}` },
+    };
+  };
+  const noteJson = (note: StoredNote, issue: StoredIssue) => ({
+    id: note.id,
+    type: null,
+    body: note.body,
+    attachment: null,
+    author: userJson(note.authorId),
+    created_at: note.createdAt,
+    updated_at: note.updatedAt,
+    system: false,
+    noteable_id: issue.id,
+    noteable_type: 'Issue',
+    project_id: issue.projectId,
+    resolvable: false,
+    confidential: false,
+    internal: false,
+    imported: false,
+    imported_from: 'none',
+    noteable_iid: issue.iid,
+    commands_changes: {},
+  });
+  const mergeRequestJson = (mergeRequest: FakeGitLabMergeRequest) => {
+    const project = projects.get(mergeRequest.projectId)!;
+    const path = project.path_with_namespace;
+    return {
+      id: mergeRequest.id,
+      iid: mergeRequest.iid,
+      project_id: mergeRequest.projectId,
+      title: mergeRequest.title,
+      description: mergeRequest.description,
+      state: mergeRequest.state,
+      created_at: mergeRequest.createdAt,
+      updated_at: mergeRequest.updatedAt,
+      merged_at: mergeRequest.state === 'merged' ? mergeRequest.updatedAt : null,
+      closed_at: mergeRequest.state === 'closed' ? mergeRequest.updatedAt : null,
+      target_branch: mergeRequest.targetBranch,
+      source_branch: mergeRequest.sourceBranch,
+      user_notes_count: 0,
+      upvotes: 0,
+      downvotes: 0,
+      author: userJson(mergeRequest.authorId),
+      assignees: mergeRequest.assigneeIds.map((id) => userJson(id)),
+      assignee: mergeRequest.assigneeIds.length > 0 ? userJson(mergeRequest.assigneeIds[0]!) : null,
+      reviewers: mergeRequest.reviewerIds.map((id) => userJson(id)),
+      source_project_id: project.id,
+      target_project_id: project.id,
+      labels: [],
+      draft: mergeRequest.draft,
+      work_in_progress: mergeRequest.draft,
+      milestone: null,
+      merge_when_pipeline_succeeds: false,
+      merge_status: 'can_be_merged',
+      // What GitLab says of one that cannot be merged as it is: not open, or a draft.
+      detailed_merge_status: mergeRequest.state !== 'opened' ? 'not_open' : mergeRequest.draft ? 'draft_status' : 'mergeable',
+      sha: headOf(project, mergeRequest.sourceBranch),
+      web_url: `${base}/${path}/-/merge_requests/${mergeRequest.iid}`,
+      references: { short: `!${mergeRequest.iid}`, relative: `!${mergeRequest.iid}`, full: `${path}!${mergeRequest.iid}` },
+    };
+  };
+  const pipelineJson = (pipeline: FakeGitLabPipeline) => ({
+    id: pipeline.id,
+    iid: pipeline.iid,
+    project_id: pipeline.projectId,
+    sha: pipeline.sha,
+    ref: pipeline.ref,
+    status: pipeline.status,
+    source: pipeline.source,
+    created_at: pipeline.createdAt,
+    updated_at: pipeline.updatedAt,
+    web_url: `${base}/${projects.get(pipeline.projectId)!.path_with_namespace}/-/pipelines/${pipeline.id}`,
+    // A pipeline made through the API has no push before it.
+    before_sha: '0'.repeat(40),
+    tag: false,
+    yaml_errors: null,
+    user: userJson(pipeline.userId),
+    started_at: null,
+    finished_at: null,
+    committed_at: null,
+    duration: null,
+    queued_duration: null,
+    coverage: null,
+  });
+  const todoTarget = (todo: FakeGitLabTodo) => {
+    const project = projects.get(todo.projectId)!;
+    return todo.targetType === 'Issue'
+      ? { issue: issueAt(project, todo.targetIid)!, mergeRequest: undefined }
+      : { issue: undefined, mergeRequest: mergeRequestAt(project, todo.targetIid)! };
+  };
+  const todoJson = (todo: FakeGitLabTodo) => {
+    const project = projects.get(todo.projectId)!;
+    const { issue, mergeRequest } = todoTarget(todo);
+    const target = issue ? issueJson(issue) : mergeRequestJson(mergeRequest!);
+    return {
+      id: todo.id,
+      project: { id: project.id, name: project.name, name_with_namespace: `${namePath(project.namespace)} / ${project.name}`, path: project.path, path_with_namespace: project.path_with_namespace },
+      author: userJson(todo.authorId),
+      action_name: todo.actionName,
+      target_type: todo.targetType,
+      target,
+      target_url: target.web_url,
+      // Todo#body: the note's text when there is one, else the target's title.
+      body: todo.body ?? target.title,
+      state: todo.state,
+      created_at: todo.createdAt,
+      updated_at: todo.updatedAt,
+    };
+  };
+
+  /**
+   * One page of a list, with GitLab's offset pagination headers: Kaminari's numbers (no next or previous
+   * page beyond the last), at least one page in X-Total-Pages, and Link with the request's query sorted as
+   * Rails' to_query sorts it.
+   */
+  const pageOf = (items: unknown[], { page, perPage }: Paging, url: URL): Answer => {
+    const pages = Math.ceil(items.length / perPage);
+    const inRange = page <= pages;
+    const next = inRange && page < pages ? page + 1 : undefined;
+    const prev = inRange && page > 1 ? page - 1 : undefined;
+    const last = Math.max(pages, 1);
+    const href = (number: number) => {
+      const query = new URLSearchParams(url.searchParams);
+      query.set('page', String(number));
+      query.set('per_page', String(perPage));
+      query.sort();
+      return `<${base}${url.pathname}?${query}>`;
+    };
+    const links = [...(prev ? [`${href(prev)}; rel="prev"`] : []), ...(next ? [`${href(next)}; rel="next"`] : []), `${href(1)}; rel="first"`, `${href(last)}; rel="last"`];
+    const headers = {
+      'X-Page': String(page),
+      'X-Per-Page': String(perPage),
+      'X-Total': String(items.length),
+      'X-Total-Pages': String(last),
+      'X-Next-Page': next === undefined ? '' : String(next),
+      'X-Prev-Page': prev === undefined ? '' : String(prev),
+      Link: links.join(', '),
+    };
+    return [200, items.slice((page - 1) * perPage, page * perPage), headers];
+  };
+  /** By `order_by` (times and titles; GitLab's other orders fall back to created_at here), ties broken by id as GitLab does. */
+  const ordered = <T extends { id: number; createdAt: string; updatedAt: string; title: string }>(items: T[], orderBy: string, sort: string) => {
+    const key = (item: T) => (orderBy === 'updated_at' ? item.updatedAt : orderBy === 'title' ? item.title : item.createdAt);
+    const direction = sort === 'asc' ? 1 : -1;
+    return [...items].sort((a, b) => direction * (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : a.id - b.id));
+  };
+  /** IssuableFinder's user filters: an id, or the wildcards none and any. */
+  const byUsers = (ids: number[], wanted: number | 'none' | 'any' | undefined) =>
+    wanted === undefined || (wanted === 'none' ? ids.length === 0 : wanted === 'any' ? ids.length > 0 : ids.includes(wanted));
+  const userNamed = (username: string) => [...users.values()].find((user) => user.username.toLowerCase() === username.toLowerCase())?.id ?? -1;
+  const searched = (search: string | undefined, { title, description }: { title: string; description: string | null }) =>
+    search === undefined || `${title}\n${description ?? ''}`.toLowerCase().includes(search.toLowerCase());
+
+  /**
+   * The issue and merge request routes check as GitLab's Grape endpoints do, in its order: a write needs a
+   * signed-in caller (authenticate_non_get!), then the declared parameters (400), then the project (404),
+   * then the thing, then the permission (403).
+   */
+  const showIssue = (call: ApiCall, [segment, iidSegment]: string[]): Answer => {
+    const declared = new Declared({ ...call.params, issue_iid: iidSegment });
+    const iid = declared.integer('issue_iid', { required: true });
+    if (declared.refusal) return declared.refusal;
+    const project = userProject(segment!, call.userId);
+    if (!project) return PROJECT_NOT_FOUND;
+    const issue = issueAt(project, iid!);
+    // IssuesFinder does not find what the caller may not read: a hidden confidential issue is as missing as one that never was.
+    return issue && canReadIssue(issue, call.userId) ? [200, issueJson(issue)] : NOT_FOUND;
+  };
+
+  const createIssue = (call: ApiCall, [segment]: string[]): Answer => {
+    if (call.userId === undefined) return UNAUTHORIZED;
+    const declared = new Declared(call.params);
+    const title = declared.string('title', { required: true });
+    const description = declared.string('description');
+    const assigneeIds = declared.integers('assignee_ids');
+    const labels = declared.strings('labels');
+    const confidential = declared.boolean('confidential');
+    const discussionLocked = declared.boolean('discussion_locked');
+    const iid = declared.integer('iid');
+    if (declared.refusal) return declared.refusal;
+    const project = userProject(segment!, call.userId);
+    if (!project) return PROJECT_NOT_FOUND;
+    // create_issue comes with guest access, which every signed-in user who sees the project has: its members,
+    // and anyone at all on a public or internal project. So there is no 403 to give here.
+    if (title!.trim() === '') return [400, { message: { title: ["can't be blank"] } }];
+    const role = roleIn(project, call.userId);
+    // Only an Owner may choose the iid (set_issue_iid); anyone else's is ignored.
+    const chosenIid = role >= 50 ? iid : undefined;
+    if (chosenIid !== undefined && issueAt(project, chosenIid)) return [409, { message: 'Duplicated issue' }];
+    // Assignees and locking are metadata, which members may set on a new issue and others may not: GitLab
+    // drops theirs without a word (IssuableBaseService#filter_params). Confidentiality anyone may ask for.
+    const member = role >= 10;
+    const issue = newIssue(project, {
+      iid: chosenIid,
+      title: title!,
+      description: description ?? null,
+      state: 'opened',
+      confidential: confidential ?? false,
+      authorId: call.userId,
+      assigneeIds: member ? assignable(project, assigneeIds ?? []) : [],
+      labels: labels ?? [],
+      discussionLocked: member ? (discussionLocked ?? null) : null,
+    });
+    return [201, issueJson(issue)];
+  };
+
+  const updateIssue = (call: ApiCall, [segment, iidSegment]: string[]): Answer => {
+    if (call.userId === undefined) return UNAUTHORIZED;
+    const declared = new Declared({ ...call.params, issue_iid: iidSegment });
+    const iid = declared.integer('issue_iid', { required: true });
+    const title = declared.string('title');
+    const stateEvent = declared.string('state_event', { values: ['reopen', 'close'] });
+    const description = declared.string('description');
+    const assigneeIds = declared.integers('assignee_ids');
+    const labels = declared.strings('labels');
+    const confidential = declared.boolean('confidential');
+    const discussionLocked = declared.boolean('discussion_locked');
+    declared.atLeastOneOf(ISSUE_UPDATE_PARAMS);
+    if (declared.refusal) return declared.refusal;
+    const project = userProject(segment!, call.userId);
+    if (!project) return PROJECT_NOT_FOUND;
+    // find_by!, then authorize!: an issue the caller may not read is found, and refused.
+    const issue = issueAt(project, iid!);
+    if (!issue) return NOT_FOUND;
+    if (!canUpdateIssue(issue, call.userId)) return FORBIDDEN;
+    if (title !== undefined && title.trim() === '') return [400, { message: { title: ["can't be blank"] } }];
+    const before = JSON.stringify(issue);
+    let closing = false;
+    // The state first, as Issues::UpdateService does. Closing a closed issue (or reopening an open one) does
+    // nothing; and a locked discussion keeps a closed issue closed (IssuePolicy prevents reopen_issue, which
+    // Issues::ReopenService checks without a word).
+    if (stateEvent === 'close' && issue.state === 'opened') {
+      issue.state = 'closed';
+      issue.closedById = call.userId;
+      closing = true;
+    } else if (stateEvent === 'reopen' && issue.state === 'closed' && issue.discussionLocked !== true) {
+      issue.state = 'opened';
+      issue.closedAt = null;
+      issue.closedById = null;
+    }
+    if (title !== undefined) issue.title = title;
+    if (description !== undefined) issue.description = description;
+    if (labels !== undefined) issue.labels = labels;
+    // Metadata and confidentiality of an existing issue are for Planners and above; others' is dropped.
+    if (roleIn(project, call.userId) >= 15) {
+      if (assigneeIds !== undefined) issue.assigneeIds = assignable(project, assigneeIds.filter((id) => id !== 0));
+      if (confidential !== undefined) issue.confidential = confidential;
+      if (discussionLocked !== undefined) issue.discussionLocked = discussionLocked;
+    }
+    if (JSON.stringify(issue) !== before) {
+      issue.updatedAt = stamp();
+      if (closing) issue.closedAt = issue.updatedAt;
+    }
+    return [200, issueJson(issue)];
+  };
+
+  const createNote = (call: ApiCall, [segment, iidSegment]: string[]): Answer => {
+    // The notes API wants a signed-in caller for reading too (authenticate!).
+    if (call.userId === undefined) return UNAUTHORIZED;
+    const declared = new Declared({ ...call.params, noteable_id: iidSegment });
+    const iid = declared.integer('noteable_id', { required: true });
+    const body = declared.string('body', { required: true });
+    if (declared.refusal) return declared.refusal;
+    const project = userProject(segment!, call.userId);
+    if (!project) return PROJECT_NOT_FOUND;
+    const issue = issueAt(project, iid!);
+    // find_noteable: not_found!(Issue), for a missing issue and one the caller may not read alike.
+    if (!issue || !canReadIssue(issue, call.userId)) return [404, { message: '404 Issue Not Found' }];
+    // IssuablePolicy: on a locked discussion only members of the project (any role) may comment.
+    if (issue.discussionLocked === true && roleIn(project, call.userId) < 10) return FORBIDDEN;
+    // Grape takes an empty body; the Note model does not, and the API words that as bad_request!.
+    if (body!.trim() === '') return [400, { message: `400 Bad request - Note {:note=>["can't be blank"]}` }];
+    const now = stamp();
+    const note: StoredNote = { id: nextOf(issues.flatMap((candidate) => candidate.notes)), body: body!, authorId: call.userId, createdAt: now, updatedAt: now };
+    issue.notes.push(note);
+    // A note touches its noteable.
+    issue.updatedAt = now;
+    return [201, noteJson(note, issue)];
+  };
+
+  /** GET /issues, and GET /projects/:id/issues when `segment` names the project. */
+  const listIssues = (call: ApiCall, [segment]: string[]): Answer => {
+    const declared = new Declared(call.params);
+    const state = declared.string('state', { values: ['opened', 'closed', 'all'], default: 'all' });
+    const orderBy = declared.string('order_by', { values: ISSUE_ORDERS, default: 'created_at' });
+    const sort = declared.string('sort', { values: ['asc', 'desc'], default: 'desc' });
+    const labels = declared.strings('labels');
+    const search = declared.string('search');
+    const authorId = declared.integer('author_id');
+    const authorUsername = declared.string('author_username');
+    declared.mutuallyExclusive('author_id', 'author_username');
+    const assigneeId = declared.integerOrWildcard('assignee_id');
+    const confidential = declared.boolean('confidential');
+    // A project's list is all of its issues unless a scope is asked for (IssuableFinder's default).
+    const scope = declared
+      .string('scope', { values: ['created-by-me', 'assigned-to-me', 'created_by_me', 'assigned_to_me', 'all'], default: segment === undefined ? 'created_by_me' : 'all' })
+      ?.replace(/-/g, '_');
+    const paging = declared.pagination();
+    if (declared.refusal) return declared.refusal;
+    const project = segment === undefined ? undefined : userProject(segment, call.userId);
+    if (segment !== undefined && !project) return PROJECT_NOT_FOUND;
+    // Across projects, only scope=all may be asked for without signing in: the default, created_by_me, needs a user.
+    if (segment === undefined && scope !== 'all' && call.userId === undefined) return UNAUTHORIZED;
+    const { userId } = call;
+    const author = authorUsername === undefined ? authorId : userNamed(authorUsername);
+    const found = issues.filter(
+      (issue) =>
+        canReadIssue(issue, userId) &&
+        (project === undefined || issue.projectId === project.id) &&
+        (scope === 'all' || (userId !== undefined && (scope === 'created_by_me' ? issue.authorId === userId : issue.assigneeIds.includes(userId)))) &&
+        (state === 'all' || issue.state === state) &&
+        (author === undefined || issue.authorId === author) &&
+        byUsers(issue.assigneeIds, assigneeId) &&
+        (confidential === undefined || issue.confidential === confidential) &&
+        labelsMatch(issue.labels, labels) &&
+        searched(search, issue),
+    );
+    return pageOf(ordered(found, orderBy!, sort!).map(issueJson), paging, call.url);
+  };
+
+  const listMergeRequests = (call: ApiCall): Answer => {
+    const declared = new Declared(call.params);
+    const authorId = declared.integer('author_id');
+    const authorUsername = declared.string('author_username');
+    declared.mutuallyExclusive('author_id', 'author_username');
+    const assigneeId = declared.integerOrWildcard('assignee_id');
+    const reviewerUsername = declared.string('reviewer_username');
+    const reviewerId = declared.integerOrWildcard('reviewer_id');
+    declared.mutuallyExclusive('reviewer_id', 'reviewer_username');
+    const state = declared.string('state', { values: ['opened', 'closed', 'locked', 'merged', 'all'], default: 'all' });
+    const orderBy = declared.string('order_by', { values: MERGE_REQUEST_ORDERS, default: 'created_at' });
+    const sort = declared.string('sort', { values: ['asc', 'desc'], default: 'desc' });
+    const sourceBranch = declared.string('source_branch');
+    const targetBranch = declared.string('target_branch');
+    const search = declared.string('search');
+    const draft = declared.boolean('draft');
+    const scope = declared
+      .string('scope', { values: ['created-by-me', 'assigned-to-me', 'created_by_me', 'assigned_to_me', 'reviews_for_me', 'all'], default: 'created_by_me' })
+      ?.replace(/-/g, '_');
+    const paging = declared.pagination();
+    if (declared.refusal) return declared.refusal;
+    if (scope !== 'all' && call.userId === undefined) return UNAUTHORIZED;
+    const { userId } = call;
+    const author = authorUsername === undefined ? authorId : userNamed(authorUsername);
+    // reviewer_username takes the wildcards too.
+    const reviewer = reviewerUsername === undefined ? reviewerId : /^(none|any)$/i.test(reviewerUsername) ? (reviewerUsername.toLowerCase() as 'none' | 'any') : userNamed(reviewerUsername);
+    // The scope and the filters all apply: the default scope with reviewer_id lists the caller's own merge
+    // requests that user reviews, which is seldom what was meant, but is what GitLab answers.
+    const inScope = (mergeRequest: FakeGitLabMergeRequest) =>
+      scope === 'all' ||
+      (scope === 'created_by_me'
+        ? mergeRequest.authorId === userId
+        : scope === 'assigned_to_me'
+          ? mergeRequest.assigneeIds.includes(userId!)
+          : mergeRequest.reviewerIds.includes(userId!));
+    const found = mergeRequests.filter(
+      (mergeRequest) =>
+        canReadMergeRequest(mergeRequest, userId) &&
+        inScope(mergeRequest) &&
+        // The fake never locks one: 'locked' (a merge under way) finds nothing.
+        (state === 'all' || mergeRequest.state === state) &&
+        (author === undefined || mergeRequest.authorId === author) &&
+        byUsers(mergeRequest.assigneeIds, assigneeId) &&
+        byUsers(mergeRequest.reviewerIds, reviewer) &&
+        (sourceBranch === undefined || mergeRequest.sourceBranch === sourceBranch) &&
+        (targetBranch === undefined || mergeRequest.targetBranch === targetBranch) &&
+        (draft === undefined || mergeRequest.draft === draft) &&
+        searched(search, mergeRequest),
+    );
+    return pageOf(ordered(found, orderBy!, sort!).map(mergeRequestJson), paging, call.url);
+  };
+
+  const listTodos = (call: ApiCall): Answer => {
+    if (call.userId === undefined) return UNAUTHORIZED;
+    const declared = new Declared(call.params);
+    const action = declared.string('action', { values: TODO_ACTIONS });
+    const authorId = declared.integer('author_id');
+    const projectId = declared.integer('project_id');
+    const state = declared.string('state', { values: ['pending', 'done'], default: 'pending' });
+    const type = declared.string('type');
+    const paging = declared.pagination();
+    if (declared.refusal) return declared.refusal;
+    const { userId } = call;
+    const found = todos.filter((todo) => {
+      const { issue, mergeRequest } = todoTarget(todo);
+      // GitLab takes away to-do items whose target the user can no longer read.
+      const readable = issue ? canReadIssue(issue, userId) : canReadMergeRequest(mergeRequest!, userId);
+      return (
+        todo.userId === userId &&
+        readable &&
+        todo.state === state &&
+        (action === undefined || todo.actionName === action) &&
+        (authorId === undefined || todo.authorId === authorId) &&
+        (projectId === undefined || todo.projectId === projectId) &&
+        (type === undefined || todo.targetType === type)
+      );
+    });
+    // Newest first, as TodosFinder sorts them.
+    return pageOf([...found].sort((a, b) => b.id - a.id).map(todoJson), paging, call.url);
+  };
+
+  /** GET /users: everyone, newest first (GitLab's id desc), by `username` (any case) or `search` in usernames and names. */
+  const listUsers = (call: ApiCall): Answer => {
+    const declared = new Declared(call.params);
+    const username = declared.string('username');
+    const search = declared.string('search');
+    const paging = declared.pagination();
+    if (declared.refusal) return declared.refusal;
+    const found = [...users.values()]
+      .filter(
+        (candidate) =>
+          (username === undefined || candidate.username.toLowerCase() === username.toLowerCase()) &&
+          (search === undefined || `${candidate.username}\n${candidate.name}`.toLowerCase().includes(search.toLowerCase())),
+      )
+      .sort((a, b) => b.id - a.id);
+    return pageOf(
+      found.map((candidate) => userJson(candidate.id)),
+      paging,
+      call.url,
+    );
+  };
+
+  const createPipeline = (call: ApiCall, [segment]: string[]): Answer => {
+    if (call.userId === undefined) return UNAUTHORIZED;
+    const declared = new Declared(call.params);
+    const ref = declared.string('ref', { required: true });
+    const variables = declared.variables('variables');
+    // Pipeline inputs are taken and ignored: the fake runs no CI configuration.
+    declared.hash('inputs');
+    if (declared.refusal) return declared.refusal;
+    const project = userProject(segment!, call.userId);
+    if (!project) return PROJECT_NOT_FOUND;
+    // create_pipeline: Developers and above (protected branches are not modelled).
+    if (roleIn(project, call.userId) < 30) return FORBIDDEN;
+    // A variable needs a key (Ci::PipelineVariable validates it); the fake words the refusal as ActiveModel
+    // would, which may not be GitLab's exact text.
+    if (variables?.some((variable) => variable.key === '')) return [400, { message: { 'variables.key': ["can't be blank"] } }];
+    const branch = ref!.replace(/^refs\/heads\//, '');
+    // Ci::CreatePipelineService's first check, answered by render_validation_error! on the unsaved pipeline.
+    if (!hasBranch(project, branch)) return [400, { message: { base: ['Reference not found'] } }];
+    const pipeline = newPipeline(project, { ref: branch, status: 'created', source: 'api', userId: call.userId, variables: variables ?? [] });
+    return [201, pipelineJson(pipeline)];
+  };
+
+  const retryPipeline = (call: ApiCall, [segment, idSegment]: string[]): Answer => {
+    if (call.userId === undefined) return UNAUTHORIZED;
+    const declared = new Declared({ ...call.params, pipeline_id: idSegment });
+    const id = declared.integer('pipeline_id', { required: true });
+    if (declared.refusal) return declared.refusal;
+    const project = userProject(segment!, call.userId);
+    if (!project) return PROJECT_NOT_FOUND;
+    // user_project.all_pipelines.find first (another project's pipeline is not there), then update_pipeline.
+    const pipeline = pipelines.find((candidate) => candidate.projectId === project.id && candidate.id === id);
+    if (!pipeline) return NOT_FOUND;
+    if (roleIn(project, call.userId) < 30) return FORBIDDEN;
+    // Ci::RetryPipelineService runs failed and canceled jobs again. With nothing to retry it still
+    // succeeds: 201 and the pipeline as it was.
+    if (pipeline.status === 'failed' || pipeline.status === 'canceled') {
+      pipeline.status = 'running';
+      pipeline.updatedAt = stamp();
+      pipeline.retriedBy.push(call.userId);
+    }
+    return [201, pipelineJson(pipeline)];
+  };
+
+  const newIssue = (project: FakeGitLabProject, fields: Omit<StoredIssue, 'id' | 'iid' | 'projectId' | 'createdAt' | 'updatedAt' | 'closedAt' | 'closedById' | 'notes'> & { iid: number | undefined }) => {
+    const now = stamp();
+    const issue: StoredIssue = {
+      ...fields,
+      id: nextOf(issues),
+      iid: fields.iid ?? nextIid(issues, project.id),
+      projectId: project.id,
+      createdAt: now,
+      updatedAt: now,
+      closedAt: fields.state === 'closed' ? now : null,
+      closedById: null,
+      notes: [],
+    };
+    issues.push(issue);
+    return issue;
+  };
+  const newPipeline = (project: FakeGitLabProject, fields: Pick<FakeGitLabPipeline, 'ref' | 'status' | 'source' | 'userId' | 'variables'>) => {
+    const now = stamp();
+    const pipeline: FakeGitLabPipeline = {
+      ...fields,
+      id: nextOf(pipelines),
+      iid: nextIid(pipelines, project.id),
+      projectId: project.id,
+      sha: headOf(project, fields.ref),
+      retriedBy: [],
+      createdAt: now,
+      updatedAt: now,
+    };
+    pipelines.push(pipeline);
+    return pipeline;
+  };
+  const issueCopy = ({ notes, ...issue }: StoredIssue): FakeGitLabIssue => ({
+    ...issue,
+    assigneeIds: [...issue.assigneeIds],
+    labels: [...issue.labels],
+    notes: notes.map(({ id, body, authorId }) => ({ id, body, authorId })),
+  });
+  const pipelineCopy = (pipeline: FakeGitLabPipeline): FakeGitLabPipeline => ({
+    ...pipeline,
+    variables: pipeline.variables.map((variable) => ({ ...variable })),
+    retriedBy: [...pipeline.retriedBy],
+  });
+
+  /** `scopes`: those an OAuth token needs, any one of them; reads take read_api by default, writes want api. */
+  const apiRoutes: { method: string; pattern: RegExp; handle: (call: ApiCall, segments: string[]) => Answer; scopes?: string[] }[] = [
+    { method: 'GET', pattern: /^\/api\/v4\/projects\/([^/]+)\/issues\/([^/]+)$/, handle: showIssue },
+    { method: 'GET', pattern: /^\/api\/v4\/projects\/([^/]+)\/issues$/, handle: listIssues },
+    { method: 'POST', pattern: /^\/api\/v4\/projects\/([^/]+)\/issues$/, handle: createIssue },
+    { method: 'PUT', pattern: /^\/api\/v4\/projects\/([^/]+)\/issues\/([^/]+)$/, handle: updateIssue },
+    { method: 'POST', pattern: /^\/api\/v4\/projects\/([^/]+)\/issues\/([^/]+)\/notes$/, handle: createNote },
+    { method: 'GET', pattern: /^\/api\/v4\/issues$/, handle: listIssues },
+    { method: 'GET', pattern: /^\/api\/v4\/merge_requests$/, handle: listMergeRequests },
+    { method: 'GET', pattern: /^\/api\/v4\/todos$/, handle: listTodos },
+    // The users API takes read_user for reading, as /user does.
+    { method: 'GET', pattern: /^\/api\/v4\/users$/, handle: listUsers, scopes: ['api', 'read_api', 'read_user'] },
+    { method: 'POST', pattern: /^\/api\/v4\/projects\/([^/]+)\/pipeline$/, handle: createPipeline },
+    { method: 'POST', pattern: /^\/api\/v4\/projects\/([^/]+)\/pipelines\/([^/]+)\/retry$/, handle: retryPipeline },
+  ];
+
   const oauth = async (req: http.IncomingMessage, res: http.ServerResponse, url: URL, bearer: string | undefined) => {
     const at = Date.now();
     const send = ([status, body]: Reply) => void res.writeHead(status, { 'Cache-Control': 'no-store', Pragma: 'no-cache' }).end(JSON.stringify(body));
@@ -650,6 +1527,21 @@ export async function startFakeGitLab(): Promise<FakeGitLab> {
       if ('reply' in caller) return refuse(caller);
       return void webhooks(req, url, caller.userId, hookRoute)
         .then((reply) => send(...reply))
+        .catch(() => {
+          if (!res.headersSent) send(500, { message: '500 Internal Server Error' });
+        });
+    }
+    for (const route of apiRoutes) {
+      const match = req.method === route.method ? route.pattern.exec(path) : null;
+      if (!match) continue;
+      const caller = apiCaller(privateToken, bearer, route.scopes ?? (req.method === 'GET' ? ['api', 'read_api'] : ['api']));
+      if ('reply' in caller) return refuse(caller);
+      return void readApiParams(req, url)
+        .then((params) => {
+          const [status, body, headers] = route.handle({ userId: caller.userId, url, params }, match.slice(1));
+          for (const [name, value] of Object.entries(headers ?? {})) res.setHeader(name, value);
+          send(status, body);
+        })
         .catch(() => {
           if (!res.headersSent) send(500, { message: '500 Internal Server Error' });
         });
@@ -768,6 +1660,95 @@ export async function startFakeGitLab(): Promise<FakeGitLab> {
       hook.disabled_until = until ? until.toISOString() : null;
     },
     hookTests,
+    addBranch(projectPath, name) {
+      addBranchTo(projectNamed(projectPath), name);
+    },
+    addIssue(projectPath, { iid, title, description, state, confidential, authorId, assigneeIds, labels, discussionLocked }) {
+      const project = projectNamed(projectPath);
+      knownUser(authorId, 'author');
+      for (const id of assigneeIds ?? []) knownUser(id, 'assignee');
+      if (iid !== undefined && issueAt(project, iid)) throw new Error(`fake GitLab: ${projectPath} has an issue #${iid} already`);
+      const issue = newIssue(project, {
+        iid,
+        title,
+        description: description ?? null,
+        state: state ?? 'opened',
+        confidential: confidential ?? false,
+        authorId,
+        assigneeIds: [...(assigneeIds ?? [])],
+        labels: [...(labels ?? [])],
+        discussionLocked: discussionLocked ?? null,
+      });
+      return issueCopy(issue);
+    },
+    issuesOf(projectPath) {
+      const project = projectNamed(projectPath);
+      return issues.filter((issue) => issue.projectId === project.id).map(issueCopy);
+    },
+    addMergeRequest(projectPath, { iid, title, description, state, draft, authorId, assigneeIds, reviewerIds, sourceBranch, targetBranch }) {
+      const project = projectNamed(projectPath);
+      knownUser(authorId, 'author');
+      for (const id of [...(assigneeIds ?? []), ...(reviewerIds ?? [])]) knownUser(id, 'assignee or reviewer');
+      const mergeRequestIid = iid ?? nextIid(mergeRequests, project.id);
+      if (mergeRequestAt(project, mergeRequestIid)) throw new Error(`fake GitLab: ${projectPath} has a merge request !${mergeRequestIid} already`);
+      // In GitLab a draft is one whose title starts with Draft: (or [Draft], (Draft)); the fake keeps the title as
+      // given, and without `draft` takes it from the title.
+      const isDraft = draft ?? DRAFT_PREFIX.test(title);
+      const now = stamp();
+      const mergeRequest: FakeGitLabMergeRequest = {
+        id: nextOf(mergeRequests),
+        iid: mergeRequestIid,
+        projectId: project.id,
+        title,
+        description: description ?? null,
+        state: state ?? 'opened',
+        draft: isDraft,
+        authorId,
+        assigneeIds: [...(assigneeIds ?? [])],
+        reviewerIds: [...(reviewerIds ?? [])],
+        sourceBranch: sourceBranch ?? `feature-${mergeRequestIid}`,
+        targetBranch: targetBranch ?? project.default_branch,
+        createdAt: now,
+        updatedAt: now,
+      };
+      addBranchTo(project, mergeRequest.sourceBranch);
+      addBranchTo(project, mergeRequest.targetBranch);
+      mergeRequests.push(mergeRequest);
+      return { ...mergeRequest, assigneeIds: [...mergeRequest.assigneeIds], reviewerIds: [...mergeRequest.reviewerIds] };
+    },
+    addTodo(userId, { projectPath, targetType, targetIid, actionName, authorId, body, state }) {
+      knownUser(userId, 'user');
+      knownUser(authorId, 'author');
+      const project = projectNamed(projectPath);
+      const target = targetType === 'Issue' ? issueAt(project, targetIid) : mergeRequestAt(project, targetIid);
+      if (!target) throw new Error(`fake GitLab: ${projectPath} has no ${targetType === 'Issue' ? `issue #${targetIid}` : `merge request !${targetIid}`}`);
+      const now = stamp();
+      const todo: FakeGitLabTodo = {
+        id: nextOf(todos),
+        userId,
+        projectId: project.id,
+        targetType,
+        targetIid,
+        actionName,
+        authorId,
+        body: body ?? null,
+        state: state ?? 'pending',
+        createdAt: now,
+        updatedAt: now,
+      };
+      todos.push(todo);
+      return { ...todo };
+    },
+    addPipeline(projectPath, { ref, status, userId, variables }) {
+      const project = projectNamed(projectPath);
+      knownUser(userId, 'user');
+      const kept = (variables ?? []).map(({ key, value, variable_type }) => ({ key, value, variable_type: variable_type ?? ('env_var' as const) }));
+      return pipelineCopy(newPipeline(project, { ref: ref.replace(/^refs\/heads\//, ''), status, source: 'push', userId, variables: kept }));
+    },
+    pipelinesOf(projectPath) {
+      const project = projectNamed(projectPath);
+      return pipelines.filter((pipeline) => pipeline.projectId === project.id).map(pipelineCopy);
+    },
     close: () =>
       new Promise((resolve) => {
         server.closeAllConnections();
@@ -776,11 +1757,15 @@ export async function startFakeGitLab(): Promise<FakeGitLab> {
   };
 }
 
-/** The parameters of an OAuth request: the query string, then a form or JSON body over it (Rails merges them). */
-async function readParams(req: http.IncomingMessage, url: URL): Promise<Record<string, string>> {
+async function readBody(req: http.IncomingMessage): Promise<string> {
   const chunks: Buffer[] = [];
   for await (const chunk of req) chunks.push(chunk as Buffer);
-  const raw = Buffer.concat(chunks).toString('utf8');
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+/** The parameters of an OAuth request: the query string, then a form or JSON body over it (Rails merges them). */
+async function readParams(req: http.IncomingMessage, url: URL): Promise<Record<string, string>> {
+  const raw = await readBody(req);
   const contentType = req.headers['content-type'] ?? '';
   let body: Record<string, string> = {};
   if (/json/i.test(contentType)) {
@@ -817,4 +1802,173 @@ function urlProtocol(value: string): string {
   } catch {
     return '';
   }
+}
+
+/**
+ * The parameters of an API request as Grape gets them: the query string, then a JSON or form body over it.
+ * Unlike readParams(), JSON values keep their types (pipeline variables are an array of objects), and
+ * `name[]=…` gathers into an array, as Rack reads a query or form.
+ */
+async function readApiParams(req: http.IncomingMessage, url: URL): Promise<Record<string, unknown>> {
+  const raw = await readBody(req);
+  const contentType = req.headers['content-type'] ?? '';
+  let body: Record<string, unknown> = {};
+  if (/json/i.test(contentType)) {
+    try {
+      const parsed = JSON.parse(raw) as unknown;
+      if (parsed && typeof parsed === 'object' && !Array.isArray(parsed)) body = parsed as Record<string, unknown>;
+    } catch {
+      // Left empty, as readParams() does: the request then lacks its parameters.
+    }
+  } else if (/x-www-form-urlencoded/i.test(contentType)) {
+    body = rackParams(new URLSearchParams(raw));
+  }
+  return { ...rackParams(url.searchParams), ...body };
+}
+
+function rackParams(pairs: URLSearchParams): Record<string, unknown> {
+  const params: Record<string, unknown> = {};
+  for (const [name, value] of pairs) {
+    if (!name.endsWith('[]')) {
+      params[name] = value;
+      continue;
+    }
+    const key = name.slice(0, -2);
+    const list = params[key];
+    params[key] = Array.isArray(list) ? [...list, value] : [value];
+  }
+  return params;
+}
+
+/** Grape's Integer coercion: a whole number, or a string of one. */
+function integerOf(value: unknown): number | undefined {
+  if (typeof value === 'number') return Number.isInteger(value) ? value : undefined;
+  if (typeof value === 'string' && /^\s*[+-]?\d+\s*$/.test(value)) return Number(value);
+  return undefined;
+}
+
+/**
+ * Declared parameters as Grape checks them: each reader coerces one, noting "x is missing", "x is invalid"
+ * or "x does not have a valid value" in the order they are read (declare them in GitLab's order), and
+ * `refusal` answers them all at once, as Grape does.
+ */
+class Declared {
+  readonly errors: string[] = [];
+
+  /** `scope` names nested parameters as Grape does: variables[0][key]. */
+  constructor(
+    private readonly params: Record<string, unknown>,
+    private readonly scope?: string,
+  ) {}
+
+  /** Present: a JSON null counts as absent, as Grape's optional parameters take it. */
+  given(name: string): boolean {
+    return this.params[name] !== undefined && this.params[name] !== null;
+  }
+
+  private fail(name: string, problem: string): undefined {
+    this.errors.push(`${this.scope === undefined ? name : `${this.scope}[${name}]`} ${problem}`);
+    return undefined;
+  }
+
+  string(name: string, options: { required?: boolean; values?: readonly string[]; default?: string } = {}): string | undefined {
+    if (!this.given(name)) return options.required ? this.fail(name, 'is missing') : options.default;
+    const value = this.params[name];
+    if (typeof value === 'object') return this.fail(name, 'is invalid');
+    const text = String(value);
+    if (options.values && !options.values.includes(text)) return this.fail(name, 'does not have a valid value');
+    return text;
+  }
+
+  integer(name: string, options: { required?: boolean; default?: number } = {}): number | undefined {
+    if (!this.given(name)) return options.required ? this.fail(name, 'is missing') : options.default;
+    return integerOf(this.params[name]) ?? this.fail(name, 'is invalid');
+  }
+
+  /** GitLab's integer_none_any: a user id, or the wildcards None and Any in any case. */
+  integerOrWildcard(name: string): number | 'none' | 'any' | undefined {
+    if (!this.given(name)) return undefined;
+    const value = this.params[name];
+    if (typeof value === 'string' && /^(none|any)$/i.test(value)) return value.toLowerCase() as 'none' | 'any';
+    return integerOf(value) ?? this.fail(name, `should be an integer, none, or any, however got ${String(value)}`);
+  }
+
+  /** Grape's Boolean (see grapeBoolean), JSON's true and false too. */
+  boolean(name: string): boolean | undefined {
+    if (!this.given(name)) return undefined;
+    const value = this.params[name];
+    const parsed = typeof value === 'boolean' ? value : typeof value === 'string' || typeof value === 'number' ? grapeBoolean(String(value)) : undefined;
+    return parsed ?? this.fail(name, 'is invalid');
+  }
+
+  /** Array[Integer] through GitLab's CommaSeparatedToIntegerArray: an array, or "1,2". */
+  integers(name: string): number[] | undefined {
+    if (!this.given(name)) return undefined;
+    const value = this.params[name];
+    const parts = (Array.isArray(value) ? value : [value]).flatMap((part) => (typeof part === 'string' ? part.split(',').filter((text) => text.trim() !== '') : [part]));
+    const numbers = parts.map(integerOf);
+    return numbers.every((number) => number !== undefined) ? numbers : this.fail(name, 'is invalid');
+  }
+
+  /** Array[String] through GitLab's CommaSeparatedToArray: an array, or "a,b", each name trimmed, blanks dropped. */
+  strings(name: string): string[] | undefined {
+    if (!this.given(name)) return undefined;
+    const value = this.params[name];
+    const parts = Array.isArray(value) ? value : [value];
+    if (parts.some((part) => typeof part === 'object' && part !== null)) return this.fail(name, 'is invalid');
+    return parts.flatMap((part) => String(part).split(',')).map((text) => text.trim()).filter((text) => text !== '');
+  }
+
+  /** A Hash parameter: a JSON object. */
+  hash(name: string): Record<string, unknown> | undefined {
+    if (!this.given(name)) return undefined;
+    const value = this.params[name];
+    return typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>) : this.fail(name, 'is invalid');
+  }
+
+  /** POST …/pipeline's `variables`: an array of objects with key, value and variable_type (env_var by default, or file). */
+  variables(name: string): FakeGitLabPipelineVariable[] | undefined {
+    if (!this.given(name)) return undefined;
+    const value = this.params[name];
+    if (!Array.isArray(value) || value.some((item) => typeof item !== 'object' || item === null || Array.isArray(item))) return this.fail(name, 'is invalid');
+    return (value as Record<string, unknown>[]).map((item, index) => {
+      const nested = new Declared(item, `${name}[${index}]`);
+      const variable = {
+        key: nested.string('key') ?? '',
+        value: nested.string('value') ?? '',
+        variable_type: nested.string('variable_type', { values: ['env_var', 'file'], default: 'env_var' }) as FakeGitLabPipelineVariable['variable_type'],
+      };
+      this.errors.push(...nested.errors);
+      return variable;
+    });
+  }
+
+  mutuallyExclusive(...names: string[]): void {
+    const present = names.filter((name) => this.given(name));
+    if (present.length > 1) this.errors.push(`${present.join(', ')} are mutually exclusive`);
+  }
+
+  atLeastOneOf(names: string[]): void {
+    if (!names.some((name) => this.given(name))) this.errors.push(`${names.join(', ')} are missing, at least one parameter must be provided`);
+  }
+
+  /** GitLab's pagination parameters: page 1 and 20 a page unless asked, never more than 100 (Kaminari's max_per_page). */
+  pagination(): Paging {
+    const page = this.integer('page', { default: 1 }) ?? 1;
+    const perPage = this.integer('per_page', { default: 20 }) ?? 20;
+    return { page: Math.max(1, page), perPage: perPage < 1 ? 20 : Math.min(100, perPage) };
+  }
+
+  /** Grape's 400, every problem in one message; undefined when all is well. */
+  get refusal(): Answer | undefined {
+    return this.errors.length > 0 ? [400, { error: this.errors.join(', ') }] : undefined;
+  }
+}
+
+/** IssuableFinder's label filter: every label named, or the wildcards None and Any. */
+function labelsMatch(labels: string[], wanted: string[] | undefined): boolean {
+  if (wanted === undefined || wanted.length === 0) return true;
+  if (wanted.length === 1 && /^none$/i.test(wanted[0]!)) return labels.length === 0;
+  if (wanted.length === 1 && /^any$/i.test(wanted[0]!)) return labels.length > 0;
+  return wanted.every((label) => labels.includes(label));
 }
