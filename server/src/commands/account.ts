@@ -4,6 +4,10 @@ import type { GitLabConnections } from '../accounts/gitlab-connections.js';
 import type { EncryptionKey } from '../crypto/secret-box.js';
 import { fetchTokenInfo } from '../gitlab/oauth.js';
 import { createConnectLink, readAccount } from '../store/gitlab-accounts.js';
+import { readDirectMessageRecord } from '../store/direct-message-log.js';
+import { listMutes } from '../store/gitlab-mutes.js';
+import { readNotificationSettings } from '../store/notification-settings.js';
+import { PERSONAL_KINDS } from '../rules/personal-kinds.js';
 import type { Subcommand } from './command-router.js';
 
 export interface AccountDeps {
@@ -13,6 +17,8 @@ export interface AccountDeps {
   /** PUBLIC_URL: where the user's browser reaches the bridge. */
   publicUrl: string | undefined;
   gitlabUrl: string;
+  /** False without a bot token: then no direct message can go out, which `me` says. */
+  canSendDirectMessages: boolean;
 }
 
 const NOT_SET_UP = 'GitLab accounts cannot be connected yet: the bridge needs GITLAB_OAUTH_CLIENT_ID, GITLAB_OAUTH_CLIENT_SECRET and PUBLIC_URL. Ask your admin.';
@@ -43,7 +49,7 @@ export const disconnectCommand: Subcommand<AccountDeps> = {
 
 export const meCommand: Subcommand<AccountDeps> = {
   name: 'me',
-  summary: 'your GitLab connection: which account, whether GitLab still accepts it, its scopes',
+  summary: 'your GitLab connection and notifications: which account, whether GitLab still accepts it, your settings, mutes and the last direct message',
   usage: 'me',
   async run(call, _args, deps) {
     if (!deps.connections) return NOT_SET_UP;
@@ -58,6 +64,28 @@ export const meCommand: Subcommand<AccountDeps> = {
     if (info === undefined) lines.push('- GitLab did not answer just now, so the token could not be checked.');
     else if (info === null) lines.push(`- **GitLab no longer accepts the token.** Run \`/${call.trigger} connect\` to connect again.`);
     else lines.push(`- Token: accepted by GitLab, scopes ${info.scopes.join(', ')}`);
+    lines.push(...(await notificationLines(call.userId, call.trigger, deps)));
     return lines.join('\n');
   },
 };
+
+/** The rest of the answer to "why am I not getting DMs?": the switches, the mutes, and what the last DM did. */
+async function notificationLines(userId: string, trigger: string, deps: AccountDeps): Promise<string[]> {
+  const [settings, mutes, record] = await Promise.all([readNotificationSettings(deps.pool, userId), listMutes(deps.pool, userId), readDirectMessageRecord(deps.pool, userId)]);
+  const kinds = Object.keys(PERSONAL_KINDS);
+  const on = kinds.filter((kind) => !settings.disabledKinds.includes(kind as keyof typeof PERSONAL_KINDS));
+  const lines = [
+    settings.enabled
+      ? `- Direct messages: on for ${on.length === kinds.length ? 'every kind' : on.length === 0 ? '**no kind** (all switched off one by one)' : `${on.join(', ')} (off: ${settings.disabledKinds.join(', ')})`}`
+      : `- Direct messages: **off**: \`/${trigger} settings notifications on\` turns them back on`,
+    `- Daily reminder: ${settings.reminder.enabled ? `at ${settings.reminder.time}${settings.reminder.onlyWhenChanged ? ', only when something changed' : ''}` : 'off'}`,
+    `- Muted GitLab users: ${mutes.length === 0 ? 'none' : mutes.map((mute) => mute.gitlabUsername).join(', ')}`,
+  ];
+  if (!deps.canSendDirectMessages) lines.push('- **The bridge has no bot token, so it cannot send direct messages at all.** Ask your admin.');
+  const when = (at: Date) => `${at.toISOString().slice(0, 16).replace('T', ' ')} UTC`;
+  lines.push(record?.lastSentAt ? `- Last direct message: ${when(record.lastSentAt)}, “${record.lastSentSummary}”` : '- Last direct message: none sent yet');
+  if (record?.lastFailedAt && (!record.lastSentAt || record.lastFailedAt > record.lastSentAt)) {
+    lines.push(`- **The last attempt to message you failed** (${when(record.lastFailedAt)}): ${record.lastFailure}`);
+  }
+  return lines;
+}

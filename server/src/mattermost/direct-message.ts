@@ -1,11 +1,15 @@
 /** Sends a user a direct message from the bot. */
+import { oneLine, truncate } from '../render/text.js';
 import type { MattermostClient } from './client.js';
 
 export type DirectMessenger = (userId: string, message: string) => Promise<void>;
 
-export function createDirectMessenger(bot: MattermostClient): DirectMessenger {
+/** What became of one message, for `/gitlab me`: its first line, or why it failed. */
+export type DirectMessageOutcome = { sent: string } | { failed: string };
+
+export function createDirectMessenger(bot: MattermostClient, record?: (userId: string, outcome: DirectMessageOutcome) => Promise<void>): DirectMessenger {
   let botId: Promise<string> | undefined;
-  return async (userId, message) => {
+  const send = async (userId: string, message: string) => {
     botId ??= bot.getMe().then(
       (me) => me.id,
       (error: unknown) => {
@@ -15,5 +19,14 @@ export function createDirectMessenger(bot: MattermostClient): DirectMessenger {
     );
     const channel = await bot.createDirectChannel([await botId, userId]);
     await bot.createPost({ channel_id: channel.id, message } as Parameters<MattermostClient['createPost']>[0]);
+  };
+  return async (userId, message) => {
+    try {
+      await send(userId, message);
+    } catch (error) {
+      await record?.(userId, { failed: truncate(oneLine((error as Error).message), 200) }).catch(() => undefined);
+      throw error;
+    }
+    await record?.(userId, { sent: truncate(oneLine(message.split('\n')[0]!), 120) }).catch(() => undefined);
   };
 }
