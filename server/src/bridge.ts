@@ -25,6 +25,12 @@ import { provisionOptions } from './mattermost/provision-options.js';
 import { startTeamReconciler } from './mattermost/reconcile-teams.js';
 import { statusCommand, type StatusDeps } from './commands/status.js';
 import { webhookCommand, type WebhookDeps } from './commands/webhook.js';
+import { settingsCommand } from './commands/settings.js';
+import { muteCommand } from './commands/mute.js';
+import { todoCommand } from './commands/todo.js';
+import { pipelineCommand } from './commands/pipeline.js';
+import { issueCommand } from './commands/issue.js';
+import { recordDirectMessage } from './store/direct-message-log.js';
 import { verifyCommandToken } from './store/slash-commands.js';
 import { cached, checkReadiness, databaseCheck } from './readiness.js';
 import { openDatabase } from './store/database.js';
@@ -73,7 +79,7 @@ export async function startBridge(config: Config, log: Logger): Promise<Bridge> 
       oauthClientId && oauthClientSecret && config.publicUrl
         ? { gitlabUrl: config.gitlab.url, clientId: oauthClientId, clientSecret: oauthClientSecret, redirectUri: `${config.publicUrl.replace(/\/+$/, '')}/oauth/complete` }
         : null;
-    const notify = bot ? createDirectMessenger(bot) : () => Promise.reject(new Error('no MATTERMOST_BOT_TOKEN to send direct messages with'));
+    const notify = bot ? createDirectMessenger(bot, (userId, outcome) => recordDirectMessage(database.pool, userId, outcome)) : () => Promise.reject(new Error('no MATTERMOST_BOT_TOKEN to send direct messages with'));
     const connections = oauthApp ? createGitLabConnections({ pool: database.pool, key: encryptionKey, keys: [encryptionKey], app: oauthApp, notify, log }) : null;
     const mattermostUrl = config.mattermost.url;
     const deliveries = createDeliveryBatcher(database.pool);
@@ -111,12 +117,18 @@ export async function startBridge(config: Config, log: Logger): Promise<Bridge> 
     });
     const publicListener = await listen('public', publicApp, config.port, '0.0.0.0');
     listeners.push(publicListener);
+    // Every subcommand's deps are a slice of commandDeps below.
     const subcommands: Subcommand<StatusDeps & SubscriptionDeps & AccountDeps & WebhookDeps>[] = [
       connectCommand,
       disconnectCommand,
       meCommand,
       subscriptionsCommand,
       webhookCommand,
+      todoCommand,
+      issueCommand,
+      pipelineCommand,
+      settingsCommand,
+      muteCommand,
       statusCommand,
     ];
     const commandDeps = {
@@ -128,6 +140,7 @@ export async function startBridge(config: Config, log: Logger): Promise<Bridge> 
       publicUrl: config.publicUrl,
       gitlabUrl: config.gitlab.url,
       webhookSecret: config.gitlab.webhookSecrets[0],
+      canSendDirectMessages: bot !== null,
       version: VERSION,
       database: `${database.kind} (${database.label})`,
       readiness,

@@ -27,6 +27,13 @@ export interface ConnectionDeps {
   log: Logger;
 }
 
+/** A connected user as GitLab knows them, with a token fit to use now. */
+export interface GitLabCaller {
+  token: string;
+  gitlabUserId: number;
+  gitlabUsername: string;
+}
+
 export type CompleteOutcome = { ok: true; gitlabUsername: string } | { ok: false; reason: string };
 
 export interface GitLabConnections {
@@ -34,7 +41,7 @@ export interface GitLabConnections {
   /** A working access token, refreshed when due; null when the user is not (or no longer) connected. */
   accessTokenFor(userId: string): Promise<string | null>;
   /** The same, with the GitLab user it acts as (for calls that name the user, such as group memberships). */
-  callerFor(userId: string): Promise<{ token: string; gitlabUserId: number } | null>;
+  callerFor(userId: string): Promise<GitLabCaller | null>;
   /** Revokes at GitLab (best effort) and forgets; the GitLab username, or null when there was nothing. */
   disconnect(userId: string): Promise<string | null>;
 }
@@ -54,7 +61,7 @@ export function createGitLabConnections(deps: ConnectionDeps): GitLabConnections
       await deps
         .notify(
           userId,
-          `You are connected to GitLab as **${user.username}**. Next: subscribe a channel with \`/gitlab subscriptions add group/project\`, see \`/gitlab me\` for your connection, and \`/gitlab help\` for everything else.`,
+          `You are connected to GitLab as **${user.username}**. Next: \`/gitlab todo\` shows what waits for you, \`/gitlab settings\` chooses which direct messages you get, \`/gitlab subscriptions add group/project\` subscribes a channel, and \`/gitlab help\` lists everything.`,
         )
         .catch((error: unknown) => deps.log.warn({ err: error, user: userId }, 'could not send the welcome message'));
       return { ok: true, gitlabUsername: user.username };
@@ -79,11 +86,11 @@ export function createGitLabConnections(deps: ConnectionDeps): GitLabConnections
     },
   };
 
-  async function callerFor(userId: string): Promise<{ token: string; gitlabUserId: number } | null> {
+  async function callerFor(userId: string): Promise<GitLabCaller | null> {
     const account = await readAccount(deps.pool, userId, deps.keys);
     if (!account?.tokens) return null;
     const token = account.tokens.expiresAt.getTime() - Date.now() > REFRESH_MARGIN_MS ? account.tokens.accessToken : await refresh(userId);
-    return token ? { token, gitlabUserId: account.gitlabUserId } : null;
+    return token ? { token, gitlabUserId: account.gitlabUserId, gitlabUsername: account.gitlabUsername } : null;
   }
 
   async function refresh(userId: string): Promise<string | null> {

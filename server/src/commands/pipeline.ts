@@ -1,0 +1,105 @@
+/** `/gitlab pipeline run | retry`: CI pipelines started with the user's own token (GitLab checks their role). */
+import type pg from 'pg';
+import type { GitLabConnections } from '../accounts/gitlab-connections.js';
+import { gitlabApi, gitlabRefusal } from '../gitlab/api.js';
+import { link } from '../render/links.js';
+import { code, inline } from '../render/text.js';
+import { audit } from '../store/audit-log.js';
+import type { CommandCall, Subcommand } from './command-router.js';
+import { parseObjectRef } from './gitlab-references.js';
+import { parseTarget } from './subscription-options.js';
+
+export interface PipelineDeps {
+  pool: pg.Pool;
+  connections: GitLabConnections | null;
+  gitlabUrl: string;
+}
+
+const USAGE = 'pipeline run <project> <branch or tag> [KEY=value …] | retry <project> <pipeline id>';
+
+interface PipelineJson {
+  id: number;
+  iid?: number;
+  ref: string;
+  status: string;
+  web_url: string;
+}
+
+export const pipelineCommand: Subcommand<PipelineDeps> = {
+  name: 'pipeline',
+  summary: 'run a CI pipeline on a branch or tag (with variables), or retry the failed jobs of one (Developer role)',
+  usage: USAGE,
+  async run(call, { positionals }, deps) {
+    const [action = '', ...rest] = positionals;
+    const verb = action.toLowerCase();
+    if (verb !== 'run' && verb !== 'retry') return `Usage: \`/${call.trigger} ${USAGE}\``;
+    const caller = deps.connections ? await deps.connections.callerFor(call.userId) : null;
+    if (!caller) return `Pipelines run as your GitLab account: \`/${call.trigger} connect\` first.`;
+    const api = gitlabApi(deps.gitlabUrl, caller.token);
+    try {
+      return verb === 'run' ? await run(call, rest, api, deps) : await retry(call, rest, api, deps);
+    } catch (error) {
+      const refusal = gitlabRefusal(error);
+      if (!refusal) throw error;
+      if (refusal.status === 403) return 'GitLab refused: pipelines need the Developer role in the project (and, on a protected branch or tag, permission to merge or push to it).';
+      if (refusal.status === 404) return 'That project or pipeline does not exist on GitLab, or your GitLab account cannot see it.';
+      return `GitLab answered ${refusal.status}: ${refusal.message}`;
+    }
+  },
+};
+
+async function run(call: CommandCall, words: string[], api: ReturnType<typeof gitlabApi>, deps: PipelineDeps): Promise<string> {
+  const [which, ref, ...assignments] = words;
+  if (!which || !ref) return `Name the project and the branch or tag. Usage: \`/${call.trigger} pipeline run <project> <branch or tag> [KEY=value …]\``;
+  const project = parseTarget(which, deps.gitlabUrl);
+  if (!project.ok) return `${project.error}.`;
+  const variables = parseVariables(assignments);
+  if (!variables.ok) return variables.error;
+  let pipeline: PipelineJson;
+  try {
+    pipeline = (await api.Pipelines.create(project.path, ref, variables.list.length > 0 ? { variables: variables.list } : {})) as unknown as PipelineJson;
+  } catch (error) {
+    // GitLab's words for a ref that is neither a branch nor a tag.
+    if (gitlabRefusal(error)?.status === 400 && /reference not found/i.test(gitlabRefusal(error)!.message)) return `${code(ref)} is not a branch or tag of \`${project.path}\`.`;
+    throw error;
+  }
+  await audit(deps.pool, {
+    actor: call.userId,
+    action: 'pipeline.created',
+    target: `project:${project.path}`,
+    // The variables' names only: their values may be secrets.
+    details: { pipeline: pipeline.id, ref, variables: variables.list.map((variable) => variable.key) },
+  });
+  const extra = variables.list.length > 0 ? ` with ${variables.list.map((variable) => code(variable.key)).join(', ')}` : '';
+  return `Started ${link(`pipeline #${pipeline.id}`, pipeline.web_url)} on ${code(ref)} of \`${project.path}\`${extra}: ${inline(pipeline.status)}.`;
+}
+
+async function retry(call: CommandCall, words: string[], api: ReturnType<typeof gitlabApi>, deps: PipelineDeps): Promise<string> {
+  const [which, id, ...extra] = words;
+  if (!which || extra.length > 0) return `Name the project and the pipeline. Usage: \`/${call.trigger} pipeline retry <project> <pipeline id>\``;
+  const named = id === undefined ? parseObjectRef(which, deps.gitlabUrl, 'pipeline') : parsePair(which, id, deps.gitlabUrl);
+  if (!named.ok) return `${named.error}.`;
+  const pipeline = (await api.Pipelines.retry(named.project, named.number)) as unknown as PipelineJson;
+  await audit(deps.pool, { actor: call.userId, action: 'pipeline.retried', target: `project:${named.project}`, details: { pipeline: pipeline.id } });
+  return `Retried ${link(`pipeline #${pipeline.id}`, pipeline.web_url)} on ${code(pipeline.ref)} of \`${named.project}\`: ${inline(pipeline.status)}.`;
+}
+
+function parsePair(project: string, id: string, gitlabUrl: string): ReturnType<typeof parseObjectRef> {
+  const path = parseTarget(project, gitlabUrl);
+  if (!path.ok) return path;
+  const number = /^#?(\d+)$/.exec(id)?.[1];
+  return number ? { ok: true, project: path.path, number: Number(number) } : { ok: false, error: `\`${id}\` is not a pipeline id (a number)` };
+}
+
+/** `KEY=value` words → GitLab's variables; the key as GitLab allows it (letters, digits, `_`). */
+export function parseVariables(words: string[]): { ok: true; list: { key: string; value: string }[] } | { ok: false; error: string } {
+  const list: { key: string; value: string }[] = [];
+  for (const word of words) {
+    const equals = word.indexOf('=');
+    const key = equals < 0 ? word : word.slice(0, equals);
+    if (equals < 0 || !/^[A-Za-z0-9_]{1,255}$/.test(key)) return { ok: false, error: `\`${key.slice(0, 40)}\` is not a variable: give each as KEY=value (letters, digits and _ in the key).` };
+    if (list.some((variable) => variable.key === key)) return { ok: false, error: `\`${key}\` is given twice.` };
+    list.push({ key, value: word.slice(equals + 1) });
+  }
+  return { ok: true, list };
+}
