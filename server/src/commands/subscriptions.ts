@@ -12,6 +12,8 @@ import { DEFAULT_EVENTS, DEFAULT_PIPELINE_STATUSES, type SubscriptionFilters } f
 import { audit } from '../store/audit-log.js';
 import { createSubscription, deleteSubscription, listChannelSubscriptions, updateSubscriptionSettings, type ListedSubscription } from '../store/subscriptions.js';
 import type { CommandCall, Subcommand } from './command-router.js';
+import { pointsAt, webhookHealth, type HookReport } from './webhook-health.js';
+import { listHooks } from '../gitlab/hooks-api.js';
 import { EDIT_ONLY_OPTIONS, editSubscriptionSettings, parseSubscriptionOptions, parseTarget, SUBSCRIPTION_OPTIONS } from './subscription-options.js';
 
 export interface SubscriptionDeps {
@@ -20,6 +22,8 @@ export interface SubscriptionDeps {
   gateway: ChannelGateway | null;
   gitlabUrl: string;
   connections: GitLabConnections | null;
+  /** PUBLIC_URL: the hooks pointing at `<PUBLIC_URL>/webhook` are this bridge's. */
+  publicUrl: string | undefined;
 }
 
 const USAGE = 'subscriptions add <project|group path or URL> [options] | list | edit <id|path> [options] | delete <id|path>';
@@ -108,14 +112,38 @@ async function add(call: CommandCall, input: string, values: Record<string, unkn
 async function list(call: CommandCall, deps: SubscriptionDeps): Promise<string> {
   const subscriptions = await listChannelSubscriptions(deps.pool, call.channelId);
   if (subscriptions.length === 0) return `This channel follows nothing in GitLab yet. Add something: \`/${call.trigger} subscriptions add group/project\`.`;
-  const names = await usernames(deps.bot!, [...new Set(subscriptions.map((subscription) => subscription.creatorId))]);
+  const [names, reports] = await Promise.all([
+    usernames(deps.bot!, [...new Set(subscriptions.map((subscription) => subscription.creatorId))]),
+    hookReports(call, subscriptions, deps),
+  ]);
+  const now = new Date();
   return [
     '#### GitLab subscriptions of this channel',
     ...subscriptions.map((subscription) => {
       const failure = subscription.lastFailure ? `\n  - **Posting failed:** ${subscription.lastFailure}` : '';
-      return `- **${subscription.id}** · ${subscription.targetKind} \`${subscription.targetPath}\` · ${describeSettings(subscription)} · added by ${names.get(subscription.creatorId) ?? 'a deleted user'} on ${subscription.createdAt.toISOString().slice(0, 10)}${failure}`;
+      const health = webhookHealth(subscription, reports.get(subscription.id) ?? { unknown: true }, call.trigger, now);
+      return `- **${subscription.id}** · ${subscription.targetKind} \`${subscription.targetPath}\` · ${describeSettings(subscription)} · added by ${names.get(subscription.creatorId) ?? 'a deleted user'} on ${subscription.createdAt.toISOString().slice(0, 10)}\n  - ${health}${failure}`;
     }),
   ].join('\n');
+}
+
+/**
+ * GitLab's hooks of each subscribed project or group that point at us, read with the caller's token (a
+ * Maintainer's or Owner's; anyone else learns nothing, and the list says only what arrived).
+ */
+async function hookReports(call: CommandCall, subscriptions: ListedSubscription[], deps: SubscriptionDeps): Promise<Map<string, HookReport>> {
+  const reports = new Map<string, HookReport>();
+  const caller = deps.publicUrl && deps.connections ? await deps.connections.callerFor(call.userId) : null;
+  if (!caller) return reports;
+  const ourUrl = `${deps.publicUrl!.replace(/\/+$/, '')}/webhook`;
+  await Promise.all(
+    subscriptions.map(async (subscription) => {
+      if (subscription.targetId === null) return;
+      const hooks = await listHooks(deps.gitlabUrl, caller.token, { kind: subscription.targetKind, id: subscription.targetId }).catch(() => null);
+      if (hooks) reports.set(subscription.id, { hooks: hooks.filter((hook) => pointsAt(hook, ourUrl)) });
+    }),
+  );
+  return reports;
 }
 
 /** A subscription of this channel, by id (`12`, `#12`) or path. */

@@ -10,6 +10,7 @@ import { createHook, GitLabApiError, HOOK_FLAGS, listHooks, testHook, type GitLa
 import { audit } from '../store/audit-log.js';
 import type { CommandCall, Subcommand } from './command-router.js';
 import { parseSubscriptionOptions, parseTarget } from './subscription-options.js';
+import { describeHookHealth, pointsAt } from './webhook-health.js';
 
 export interface WebhookDeps {
   pool: pg.Pool;
@@ -75,7 +76,7 @@ async function add(call: CommandCall, target: GitLabTarget, token: string, ourUr
 }
 
 async function list(target: GitLabTarget, token: string, ourUrl: string, call: CommandCall, deps: WebhookDeps): Promise<string> {
-  const ours = (await listHooks(deps.gitlabUrl, token, target)).filter((hook) => hook.url === ourUrl || hook.url.startsWith(`${ourUrl}?`));
+  const ours = (await listHooks(deps.gitlabUrl, token, target)).filter((hook) => pointsAt(hook, ourUrl));
   if (ours.length === 0) return `\`${target.path}\` sends no webhooks to this bridge. \`/${call.trigger} webhook add ${target.path}\` adds one.`;
   return [`#### Webhooks of \`${target.path}\` to this bridge`, ...ours.map((hook) => `- Hook ${hook.id}: ${describeHook(hook)}`)].join('\n');
 }
@@ -89,13 +90,7 @@ async function test(target: GitLabTarget, token: string, ourUrl: string, call: C
 }
 
 function describeHook(hook: GitLabHook): string {
-  const health =
-    hook.alertStatus === 'executable'
-      ? 'working'
-      : hook.alertStatus === 'temporarily_disabled'
-        ? `**paused by GitLab after failures**${hook.disabledUntil ? ` until ${hook.disabledUntil}` : ''}`
-        : '**disabled by GitLab after repeated failures**: fix the cause, then re-enable it in GitLab (Settings → Webhooks)';
-  return `${health} · ${hook.events.map((event) => event.replace(/_events$/, '')).join(', ') || 'no events'}`;
+  return `${describeHookHealth(hook)} · ${hook.events.map((event) => event.replace(/_events$/, '')).join(', ') || 'no events'}`;
 }
 
 function explain(error: GitLabApiError, target: GitLabTarget): string {

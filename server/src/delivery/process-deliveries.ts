@@ -14,7 +14,7 @@ import { coveringPaths, eventPath, matchSubscription } from '../rules/match-subs
 import type { Subscription } from '../rules/subscription.js';
 import { enqueuePosts } from '../store/channel-outbox.js';
 import type { Queryable } from '../store/queryable.js';
-import { findCandidates } from '../store/subscriptions.js';
+import { findCandidates, markEventsArrived } from '../store/subscriptions.js';
 import { readObjectStatus, recordRefPipeline, writeObjectStatus } from '../store/tracked-objects.js';
 import { advanceStatus, objectKey, renderStatusLine, type ObjectStatus } from './object-status.js';
 import { planPosts, type PlannedPost } from './plan-posts.js';
@@ -101,6 +101,8 @@ class Batch {
   private readonly candidates = new Map<string, Promise<Subscription[]>>();
   private readonly statuses = new Map<string, ObjectStatus | null>();
   private readonly posts: { deliveryId: string; post: PlannedPost }[] = [];
+  /** Subscriptions covering a delivery's project: their webhooks are arriving. */
+  readonly reached = new Set<string>();
 
   constructor(readonly db: Queryable) {}
 
@@ -125,6 +127,7 @@ class Batch {
   async write(deliveryIds: string[]): Promise<void> {
     for (const [key, status] of this.statuses) if (status) await writeObjectStatus(this.db, key, status);
     await enqueuePosts(this.db, this.posts);
+    if (this.reached.size > 0) await markEventsArrived(this.db, [...this.reached]);
     await this.db.query('UPDATE webhook_deliveries SET processed_at = now(), attempts = attempts + 1 WHERE id = ANY($1::bigint[])', [deliveryIds]);
   }
 }
@@ -140,6 +143,7 @@ async function planDelivery(batch: Batch, row: DeliveryRow, log: Logger, gitlabU
 
   const path = eventPath(event);
   const candidates = path ? await batch.findCandidates(coveringPaths(path), event.project?.id ?? null) : [];
+  for (const subscription of candidates) batch.reached.add(subscription.id);
   const wanted = candidates.filter((subscription) => {
     const verdict = matchSubscription(subscription, event);
     if (!verdict.wanted) log.debug({ subscription: subscription.id, reason: verdict.reason }, 'subscription skips event');

@@ -73,15 +73,26 @@ export async function findCandidates(db: Queryable, paths: readonly string[], pr
 export interface ListedSubscription extends Subscription {
   lastFailure: string | null;
   createdAt: Date;
+  /** When a webhook about its project or group last arrived; null before the first. */
+  lastEventAt: Date | null;
 }
 
 /** A channel's own subscriptions, for the commands that list, edit and remove them. */
 export async function listChannelSubscriptions(db: Queryable, channelId: string): Promise<ListedSubscription[]> {
-  const result = await db.query<Row & { last_failure: string | null; created_at: Date }>(
-    `SELECT ${COLUMNS}, last_failure, created_at FROM subscriptions WHERE channel_id = $1 ORDER BY target_path, id`,
+  const result = await db.query<Row & { last_failure: string | null; created_at: Date; last_event_at: Date | null }>(
+    `SELECT ${COLUMNS}, last_failure, created_at, last_event_at FROM subscriptions WHERE channel_id = $1 ORDER BY target_path, id`,
     [channelId],
   );
-  return result.rows.map((row) => ({ ...toSubscription(row), lastFailure: row.last_failure, createdAt: row.created_at }));
+  return result.rows.map((row) => ({ ...toSubscription(row), lastFailure: row.last_failure, createdAt: row.created_at, lastEventAt: row.last_event_at }));
+}
+
+/** Notes that webhooks reach these subscriptions; at most once a minute each, to keep processing's writes few. */
+export async function markEventsArrived(db: Queryable, ids: string[]): Promise<void> {
+  await db.query(
+    `UPDATE subscriptions SET last_event_at = now()
+      WHERE id = ANY($1::bigint[]) AND (last_event_at IS NULL OR last_event_at < now() - interval '1 minute')`,
+    [ids],
+  );
 }
 
 export async function updateSubscriptionSettings(

@@ -1,0 +1,38 @@
+/**
+ * The webhook side of a subscription, for `subscriptions list`: whether events
+ * arrive (our own record) and, when the user may read them, what GitLab says
+ * of the hooks pointing at us.
+ */
+import type { GitLabHook } from '../gitlab/hooks-api.js';
+
+/** What could be learnt of GitLab's hooks: the ones pointing at us, or why we cannot tell. */
+export type HookReport = { hooks: GitLabHook[] } | { unknown: true };
+
+/** A hook sending to the bridge's webhook URL (a query string on it is allowed). */
+export function pointsAt(hook: GitLabHook, ourUrl: string): boolean {
+  return hook.url === ourUrl || hook.url.startsWith(`${ourUrl}?`);
+}
+
+export function ago(then: Date, now: Date): string {
+  const minutes = Math.round((now.getTime() - then.getTime()) / 60_000);
+  if (minutes < 2) return 'just now';
+  if (minutes < 120) return `${minutes} min ago`;
+  if (minutes < 48 * 60) return `${Math.round(minutes / 60)} h ago`;
+  return `${Math.round(minutes / 1440)} days ago`;
+}
+
+export function describeHookHealth(hook: GitLabHook): string {
+  if (hook.alertStatus === 'executable') return 'working';
+  if (hook.alertStatus === 'temporarily_disabled') return `**paused by GitLab after failures**${hook.disabledUntil ? ` until ${hook.disabledUntil}` : ''}`;
+  return '**disabled by GitLab after repeated failures**: fix the cause, then re-enable it in GitLab (Settings → Webhooks)';
+}
+
+/** One line about a subscription's webhook. */
+export function webhookHealth(subscription: { targetKind: 'project' | 'group'; targetPath: string; lastEventAt: Date | null }, report: HookReport, trigger: string, now: Date): string {
+  const arrived = subscription.lastEventAt ? `last event ${ago(subscription.lastEventAt, now)}` : '**no event has arrived yet**';
+  if ('unknown' in report) return `Webhook: ${arrived}`;
+  if (report.hooks.length > 0) return `Webhook: ${arrived} · ${report.hooks.map((hook) => `GitLab hook ${hook.id} ${describeHookHealth(hook)}`).join(', ')}`;
+  // A group's projects may have hooks of their own, so "no group hook" alone is not a problem.
+  if (subscription.lastEventAt && subscription.targetKind === 'group') return `Webhook: ${arrived} (through its projects' hooks)`;
+  return `Webhook: ${arrived} · no GitLab hook of \`${subscription.targetPath}\` points at this bridge: \`/${trigger} webhook add ${subscription.targetPath}\``;
+}
