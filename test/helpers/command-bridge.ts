@@ -26,12 +26,19 @@ export interface CommandBridge {
   publicUrl: string;
   /** `/gitlab <text>` from a user in a channel; the ephemeral answer's text. */
   command(userId: string, text: string, channelId?: string): Promise<string>;
+  /**
+   * Makes a GitLab user and connects the Mattermost user to them the way a person does (`connect`, the
+   * link, GitLab's consent); needs `oauth: true`. The personal token is for the fake's grant().
+   */
+  connectGitLab(userId: string, gitlabUser: { id: number; username: string; name: string }): Promise<{ token: string }>;
   /** Stops everything; fails the test if the fake Mattermost saw a request its spec does not allow. */
   close(): Promise<void>;
 }
 
 export async function startCommandBridge(options: {
   users: string[];
+  /** Registers the bridge as an OAuth application on the fake GitLab and configures the bridge for it. */
+  oauth?: boolean;
   /** More bridge environment; PUBLIC_URL is known by then, for an OAuth application's redirect URI. */
   env?(setup: { publicUrl: string; gitlab: FakeGitLab }): Record<string, string>;
 }): Promise<CommandBridge> {
@@ -57,11 +64,12 @@ export async function startCommandBridge(options: {
     PORT: String(port),
     PUBLIC_URL: publicUrl,
     GITLAB_URL: gitlab.url,
+    ...(options.oauth ? oauthApplication(gitlab, publicUrl) : {}),
     ...options.env?.({ publicUrl, gitlab }),
   });
   const { internalPort } = await bridge.ready();
 
-  return {
+  const running: CommandBridge = {
     mattermost,
     gitlab,
     pool,
@@ -79,6 +87,17 @@ export async function startCommandBridge(options: {
       if (response.status !== 200) throw new Error(`/mattermost/command answered ${response.status}`);
       return ((await response.json()) as { text: string }).text;
     },
+    async connectGitLab(userId, gitlabUser) {
+      const { token } = gitlab.addUser(gitlabUser);
+      gitlab.signIn(gitlabUser.id);
+      const answer = await running.command(userId, 'connect');
+      const link = /\((http[^)]+\/oauth\/connect\?link=[^)]+)\)/.exec(answer)?.[1];
+      if (!link) throw new Error(`connect gave no link: ${answer}`);
+      const page = await browse(link);
+      if (page.status !== 200) throw new Error(`connecting ended with ${page.status}: ${page.body}`);
+      gitlab.signOut();
+      return { token };
+    },
     async close() {
       await bridge.stop();
       await pool.end();
@@ -88,6 +107,31 @@ export async function startCommandBridge(options: {
       if (mattermost.violations.length > 0) throw new Error(`requests the Mattermost spec does not allow:\n${mattermost.violations.join('\n')}`);
     },
   };
+  return running;
+}
+
+export const OAUTH_CLIENT = { clientId: 'bridge-app', clientSecret: 'bridge-app-secret' };
+
+function oauthApplication(gitlab: FakeGitLab, publicUrl: string): Record<string, string> {
+  gitlab.registerApplication({ ...OAUTH_CLIENT, redirectUri: `${publicUrl}/oauth/complete` });
+  return {
+    GITLAB_OAUTH_CLIENT_ID: OAUTH_CLIENT.clientId,
+    GITLAB_OAUTH_CLIENT_SECRET: OAUTH_CLIENT.clientSecret,
+    ENCRYPTION_KEY: 'cd'.repeat(32),
+    GITLAB_WEBHOOK_SECRET: 'hook-secret',
+  };
+}
+
+/** A browser's part: follows redirects by hand, through the bridge and the fake GitLab. */
+export async function browse(url: string): Promise<{ status: number; url: string; body: string; hops: string[] }> {
+  const hops: string[] = [];
+  for (let hop = 0; hop < 10; hop += 1) {
+    const response = await fetch(url, { redirect: 'manual' });
+    if (response.status !== 302) return { status: response.status, url, body: await response.text(), hops };
+    url = new URL(response.headers.get('location')!, url).toString();
+    hops.push(url);
+  }
+  throw new Error('too many redirects');
 }
 
 function freePort(): Promise<number> {

@@ -8,9 +8,9 @@ import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import pg from 'pg';
 import type { FakeGitLab } from '../../fakes/fake-gitlab.js';
 import type { FakeMattermost, FakeTeam } from '../../fakes/fake-mattermost.js';
-import { startCommandBridge, type CommandBridge } from '../../helpers/command-bridge.js';
+import { browse, startCommandBridge, type CommandBridge } from '../../helpers/command-bridge.js';
+import { webhookFixture } from '../../helpers/fixtures.js';
 
-const CLIENT = { clientId: 'bridge-app', clientSecret: 'bridge-app-secret' };
 const aliceOnGitLab = 4242;
 
 let running: CommandBridge;
@@ -25,15 +25,10 @@ let aliceGitLabToken: string;
 beforeEach(async () => {
   running = await startCommandBridge({
     users: ['alice'],
-    env: ({ publicUrl: url, gitlab: fake }) => {
+    oauth: true,
+    env: ({ gitlab: fake }) => {
       aliceGitLabToken = fake.addUser({ id: aliceOnGitLab, username: 'alice.gl', name: 'Alice' }).token;
-      fake.registerApplication({ ...CLIENT, redirectUri: `${url}/oauth/complete` });
-      return {
-        GITLAB_OAUTH_CLIENT_ID: CLIENT.clientId,
-        GITLAB_OAUTH_CLIENT_SECRET: CLIENT.clientSecret,
-        ENCRYPTION_KEY: 'cd'.repeat(32),
-        GITLAB_WEBHOOK_SECRET: 'hook-secret',
-      };
+      return {};
     },
   });
   ({ mattermost, gitlab, pool, team, publicUrl } = running);
@@ -42,18 +37,6 @@ beforeEach(async () => {
 afterEach(() => running.close());
 
 const gitlabCommand = (userId: string, text: string, channelId?: string) => running.command(userId, text, channelId);
-
-/** The browser's part: follows redirects by hand, through the bridge and the fake GitLab. */
-async function browse(url: string): Promise<{ status: number; url: string; body: string; hops: string[] }> {
-  const hops: string[] = [];
-  for (let hop = 0; hop < 10; hop += 1) {
-    const response = await fetch(url, { redirect: 'manual' });
-    if (response.status !== 302) return { status: response.status, url, body: await response.text(), hops };
-    url = new URL(response.headers.get('location')!, url).toString();
-    hops.push(url);
-  }
-  throw new Error('too many redirects');
-}
 
 async function connectAlice() {
   gitlab.signIn(aliceOnGitLab);
@@ -176,4 +159,35 @@ describe('connecting a GitLab account', () => {
     gitlab.setEdition('premium');
     expect(await gitlabCommand(alice, 'webhook add platform')).toMatch(/^Added a webhook to the group `platform`/);
   });
+
+  it('shows in `subscriptions list` whether webhooks arrive and what GitLab says of its hook', async () => {
+    // The fixture's project, so that its webhook is about the subscribed project.
+    const { body, event } = webhookFixture('issue.open.json');
+    gitlab.addProject('gitlabhq/gitlab-test', { visibility: 'public', id: 1 });
+    const channel = mattermost.addChannel('dev', { type: 'O', members: [alice], teamId: team.id });
+    await connectAlice();
+    await gitlabCommand(alice, 'subscriptions add gitlabhq/gitlab-test', channel.id);
+    const list = () => gitlabCommand(alice, 'subscriptions list', channel.id);
+    // A Developer cannot read the project's hooks: the list says only what arrived.
+    gitlab.grant(aliceGitLabToken, 'gitlabhq/gitlab-test', 30);
+    expect(await list()).toMatch(/\n {2}- Webhook: \*\*no event has arrived yet\*\*$/);
+
+    gitlab.grant(aliceGitLabToken, 'gitlabhq/gitlab-test', 40);
+    expect(await list()).toContain('Webhook: **no event has arrived yet** · no GitLab hook of `gitlabhq/gitlab-test` points at this bridge: `/gitlab webhook add gitlabhq/gitlab-test`');
+    await gitlabCommand(alice, 'webhook add gitlabhq/gitlab-test');
+    const [hook] = gitlab.hooksOf('gitlabhq/gitlab-test');
+    const delivered = await fetch(`${publicUrl}/webhook`, { method: 'POST', headers: { 'Content-Type': 'application/json', 'X-Gitlab-Event': event, 'X-Gitlab-Token': 'hook-secret' }, body });
+    expect(delivered.status).toBe(202);
+    await waitFor(async () => (await list()).includes(`Webhook: last event just now · GitLab hook ${hook!.id} working`));
+    gitlab.disableHook(hook!.id);
+    expect(await list()).toContain(`GitLab hook ${hook!.id} **disabled by GitLab after repeated failures**`);
+  });
 });
+
+async function waitFor(condition: () => Promise<boolean>, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
