@@ -5,7 +5,9 @@
  * revoked. Real bridge process, real PostgreSQL, both fakes on loopback.
  */
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
+import { randomBytes } from 'node:crypto';
 import pg from 'pg';
+import { open, toEncryptionKey } from '../../../server/src/crypto/secret-box.js';
 import type { FakeGitLab } from '../../fakes/fake-gitlab.js';
 import type { FakeMattermost, FakeTeam } from '../../fakes/fake-mattermost.js';
 import { browse, startCommandBridge, type CommandBridge } from '../../helpers/command-bridge.js';
@@ -60,8 +62,14 @@ describe('connecting a GitLab account', () => {
     // The tokens are nowhere in the database in the clear.
     const dump = JSON.stringify((await pool.query('SELECT * FROM gitlab_accounts')).rows) + JSON.stringify((await pool.query('SELECT * FROM oauth_states')).rows);
     for (const token of gitlab.tokensOf(aliceOnGitLab)) expect(dump).not.toContain(token);
+    // Readable with the bridge's key only: another key under the same id fails authentication.
+    const sealed = { keyId: row.key_id, payload: row.access_token };
+    const context = `gitlab_accounts:${alice}:access_token`;
+    expect(open(sealed, [toEncryptionKey(Buffer.from('cd'.repeat(32), 'hex'))], context)).toBe(gitlab.tokensOf(aliceOnGitLab)[0]);
+    expect(() => open(sealed, [{ ...toEncryptionKey(randomBytes(32)), id: row.key_id }], context)).toThrow();
     expect(mattermost.directMessagesTo(alice).map((post) => post.message)).toEqual([expect.stringContaining('connected to GitLab as **alice.gl**')]);
     expect(await gitlabCommand(alice, 'me')).toContain('Token: accepted by GitLab, scopes api, read_user');
+    expect(await gitlabCommand(alice, 'connect')).toBe('You are connected to GitLab as **alice.gl**. To use another account, `/gitlab disconnect` first.');
     expect((await pool.query("SELECT action FROM audit_log WHERE actor = $1", [alice])).rows.map((r) => r.action)).toContain('account.connected');
   });
 
@@ -110,6 +118,7 @@ describe('connecting a GitLab account', () => {
     expect((await fetch(`${gitlab.url}/api/v4/user`, { headers: { Authorization: `Bearer ${token}` } })).status).toBe(401);
     expect((await pool.query('SELECT count(*)::int AS n FROM gitlab_accounts')).rows[0].n).toBe(0);
     expect(await gitlabCommand(alice, 'me')).toContain('You have no GitLab account connected');
+    expect(await gitlabCommand(alice, 'disconnect')).toBe('You had no GitLab account connected.');
   });
 
   it('lets a connected Reporter subscribe a private channel to a private project, and keeps it out of public channels', async () => {
