@@ -34,6 +34,17 @@ describe('the fake Mattermost', () => {
     expect(fake.violations.slice(before)).toEqual([expect.stringMatching(/^CreatePost .*channel_id/)]);
   });
 
+  it('takes a slash command response through its response_url five times, then refuses it', async () => {
+    const url = fake.responseUrl();
+    const post = () => fetch(url, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ response_type: 'ephemeral', text: 'done' }) });
+    for (let use = 0; use < 5; use += 1) expect((await post()).status).toBe(200);
+    const before = fake.violations.length;
+    expect((await post()).status).toBe(400);
+    expect(fake.violations.slice(before)).toEqual([expect.stringContaining('used-up command response hook')]);
+    fake.violations.splice(before);
+    expect(fake.commandResponses.filter((response) => url.endsWith(response.hookId))).toHaveLength(5);
+  });
+
   it('records a path that is not in the API', async () => {
     const before = fake.violations.length;
     expect((await fetch(`${fake.url}/api/v4/no/such/thing`)).status).toBe(404);

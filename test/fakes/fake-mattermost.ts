@@ -197,6 +197,13 @@ export interface FakeMattermost {
   addCommand(command: Pick<FakeCommand, 'team_id' | 'trigger' | 'creator_id'> & Partial<FakeCommand>): FakeCommand;
   /** Makes the next `times` calls of `operationId` fail as `fault` says. */
   inject(operationId: string, fault: Fault, times?: number): void;
+  /**
+   * A slash command's `response_url`, as Mattermost hands one to each invocation: POST /hooks/commands/:id,
+   * outside the REST API (and its spec), answered by the web server; each works five times.
+   */
+  responseUrl(): string;
+  /** What came through response_url(), in order: the JSON bodies. */
+  commandResponses: { hookId: string; body: unknown }[];
   /** Resolves once `count` posts exist (or rejects after `timeoutMs`). */
   waitForPosts(count: number, timeoutMs?: number): Promise<FakePost[]>;
   /** The posts someone else made in the direct message channels of this user, oldest first. */
@@ -213,6 +220,9 @@ export async function startFakeMattermost(): Promise<FakeMattermost> {
   const channels = new Map<string, FakeChannel>();
   const posts: FakePost[] = [];
   const faults: { operationId: string; fault: Fault; left: number }[] = [];
+  // Command response hooks by id, with the uses left (Mattermost's MaxCommandResponseHookUses is 5).
+  const responseHooks = new Map<string, number>();
+  const commandResponses: { hookId: string; body: unknown }[] = [];
   const postWaiters: (() => void)[] = [];
   const teams = new Map<string, FakeTeam>();
   const commands = new Map<string, FakeCommand>();
@@ -627,6 +637,19 @@ export async function startFakeMattermost(): Promise<FakeMattermost> {
         headers: req.headers as Record<string, string>,
         body,
       };
+      const responseHook = /^\/hooks\/commands\/([a-z0-9]{26})$/.exec(url.pathname)?.[1];
+      if (responseHook !== undefined && request.method === 'POST') {
+        // commandWebhook in Mattermost's web package: an unknown or used-up id is a 400, a body it
+        // cannot read too; then "ok" as text.
+        const left = responseHooks.get(responseHook) ?? 0;
+        if (left === 0 || typeof body !== 'object' || body === null) {
+          violations.push(`POST ${url.pathname}: ${left === 0 ? 'unknown or used-up command response hook' : 'body is not a JSON command response'}`);
+          return void res.writeHead(400, { 'Content-Type': 'application/json' }).end(JSON.stringify(appError(400, 'web.command_webhook.invalid.app_error', 'Invalid webhook.').body));
+        }
+        responseHooks.set(responseHook, left - 1);
+        commandResponses.push({ hookId: responseHook, body });
+        return void res.writeHead(200, { 'Content-Type': 'text/plain' }).end('ok');
+      }
       const operation = backend.matchOperation(request);
       const user = userFor(req.headers);
       requests.push({ operationId: operation?.operationId, method: request.method, path: url.pathname, body, userId: user?.id });
@@ -708,6 +731,12 @@ export async function startFakeMattermost(): Promise<FakeMattermost> {
       channels.set(channel.id, channel);
       return channel;
     },
+    responseUrl() {
+      const id = mattermostId();
+      responseHooks.set(id, 5);
+      return `http://127.0.0.1:${(server.address() as AddressInfo).port}/hooks/commands/${id}`;
+    },
+    commandResponses,
     inject(operationId, fault, times = 1) {
       faults.push({ operationId, fault, left: times });
     },

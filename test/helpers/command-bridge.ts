@@ -24,8 +24,11 @@ export interface CommandBridge {
   users: Record<string, string>;
   /** What browsers and GitLab reach: the public listener, on a port chosen before start. */
   publicUrl: string;
-  /** `/gitlab <text>` from a user in a channel; the ephemeral answer's text. */
-  command(userId: string, text: string, channelId?: string): Promise<string>;
+  /**
+   * `/gitlab <text>` from a user in a channel; the ephemeral answer's text. The `response_url` is a fresh
+   * one of the fake Mattermost unless given.
+   */
+  command(userId: string, text: string, channelId?: string, options?: { responseUrl?: string }): Promise<string>;
   /**
    * Makes a GitLab user and connects the Mattermost user to them the way a person does (`connect`, the
    * link, GitLab's consent); needs `oauth: true`. The personal token is for the fake's grant().
@@ -77,12 +80,12 @@ export async function startCommandBridge(options: {
     team,
     users,
     publicUrl,
-    async command(userId, text, channelId = 'c1') {
+    async command(userId, text, channelId = 'c1', { responseUrl = mattermost.responseUrl() } = {}) {
       const command = [...mattermost.commands.values()].find((candidate) => candidate.team_id === team.id && candidate.trigger === 'gitlab')!;
       const response = await fetch(`http://127.0.0.1:${internalPort}/mattermost/command`, {
         method: 'POST',
         headers: { 'Content-Type': 'application/x-www-form-urlencoded', Authorization: `Token ${command.token}` },
-        body: new URLSearchParams({ team_id: team.id, channel_id: channelId, user_id: userId, user_name: mattermost.users.get(userId)!.username, command: '/gitlab', text }),
+        body: new URLSearchParams({ team_id: team.id, channel_id: channelId, user_id: userId, user_name: mattermost.users.get(userId)!.username, command: '/gitlab', text, response_url: responseUrl }),
       });
       if (response.status !== 200) throw new Error(`/mattermost/command answered ${response.status}`);
       return ((await response.json()) as { text: string }).text;

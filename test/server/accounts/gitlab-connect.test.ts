@@ -12,6 +12,7 @@ import type { FakeGitLab } from '../../fakes/fake-gitlab.js';
 import type { FakeMattermost, FakeTeam } from '../../fakes/fake-mattermost.js';
 import { browse, startCommandBridge, type CommandBridge } from '../../helpers/command-bridge.js';
 import { webhookFixture } from '../../helpers/fixtures.js';
+import { waitFor } from '../../helpers/wait-for.js';
 
 const aliceOnGitLab = 4242;
 
@@ -193,10 +194,3 @@ describe('connecting a GitLab account', () => {
   });
 });
 
-async function waitFor(condition: () => Promise<boolean>, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}

@@ -3,8 +3,11 @@
  * box, done with the user's own token so that GitLab's permissions decide.
  * Real bridge process and PostgreSQL; Mattermost and GitLab are fakes.
  */
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import { startCommandBridge, type CommandBridge } from '../../helpers/command-bridge.js';
+import { waitFor } from '../../helpers/wait-for.js';
 
 let running: CommandBridge;
 let alice: string;
@@ -21,6 +24,24 @@ beforeEach(async () => {
   ({ token: aliceToken } = await running.connectGitLab(alice, ALICE));
 });
 afterEach(() => running.close());
+
+
+/** A loopback server that counts what reaches it. */
+async function recordingServer(): Promise<{ url: string; requests: number; close(): Promise<void> }> {
+  const recorded = { requests: 0 };
+  const server = http.createServer((_req, res) => {
+    recorded.requests += 1;
+    res.end('ok');
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    get requests() {
+      return recorded.requests;
+    },
+    close: () => new Promise((resolve) => server.close(() => resolve())),
+  };
+}
 
 const audited = async (action: string) => (await running.pool.query('SELECT actor, target, details FROM audit_log WHERE action = $1 ORDER BY id', [action])).rows;
 
@@ -50,6 +71,28 @@ describe('/gitlab todo', () => {
     expect(await running.command(running.users.bob!, 'todo')).toBe('Your to-dos come from your GitLab account: `/gitlab connect` first.');
     expect(await running.command(alice, 'todo')).toMatch(/^Nothing waits for you in GitLab/);
     expect(await running.command(alice, 'todo now')).toBe('`todo` takes nothing more. Usage: `/gitlab todo`');
+  });
+});
+
+describe('a slow answer', () => {
+  it('comes at once as "Working on it…", then through the response_url, and never to another origin', async () => {
+    // Every command now waits for a token refresh that GitLab takes 3.5 s to answer.
+    const slowGitLab = async () => {
+      running.gitlab.expireAccessTokens();
+      await running.pool.query("UPDATE gitlab_accounts SET expires_at = now() - interval '1 minute'");
+      running.gitlab.setTokenDelay(3500);
+    };
+    await slowGitLab();
+    expect(await running.command(alice, 'todo')).toBe('Working on it…');
+    await waitFor(() => running.mattermost.commandResponses.length === 1);
+    expect(running.mattermost.commandResponses[0]!.body).toEqual({ response_type: 'ephemeral', text: expect.stringMatching(/^Nothing waits for you in GitLab/) });
+
+    const elsewhere = await recordingServer();
+    await slowGitLab();
+    expect(await running.command(alice, 'todo', 'c1', { responseUrl: `${elsewhere.url}/hooks/commands/x` })).toBe('Working on it…');
+    await running.bridge.waitForLog((line) => line.msg === 'could not send a slow command’s answer');
+    expect(elsewhere.requests).toBe(0);
+    await elsewhere.close();
   });
 });
 
