@@ -60,7 +60,8 @@ async function run(call: CommandCall, words: string[], api: ReturnType<typeof gi
     pipeline = (await api.Pipelines.create(project.path, ref, variables.list.length > 0 ? { variables: variables.list } : {})) as unknown as PipelineJson;
   } catch (error) {
     // GitLab's words for a ref that is neither a branch nor a tag.
-    if (gitlabRefusal(error)?.status === 400 && /reference not found/i.test(gitlabRefusal(error)!.message)) return `${code(ref)} is not a branch or tag of \`${project.path}\`.`;
+    const refusal = gitlabRefusal(error);
+    if (refusal?.status === 400 && /reference not found/i.test(refusal.message)) return `${code(ref)} is not a branch or tag of \`${project.path}\`.`;
     throw error;
   }
   await audit(deps.pool, {
