@@ -150,6 +150,7 @@ describe('connecting a GitLab account', () => {
     expect(await gitlabCommand(alice, 'webhook add platform/web')).toBe("GitLab refused: a project's webhooks need the Maintainer or Owner role in `platform/web`.");
 
     gitlab.grant(aliceGitLabToken, 'platform/web', 40);
+    expect(await gitlabCommand(alice, 'webhook test platform/web')).toBe('`platform/web` sends no webhooks to this bridge. `/gitlab webhook add platform/web` adds one.');
     expect(await gitlabCommand(alice, 'webhook add platform/web --events mr,pipelines')).toMatch(/^Added a webhook to the project `platform\/web` \(hook \d+, SSL verification on\): merge_requests_events, pipeline_events\.$/);
     const [hook] = gitlab.hooksOf('platform/web');
     expect(hook).toMatchObject({ url: `${publicUrl}/webhook`, token: 'hook-secret', enable_ssl_verification: true, merge_requests_events: true, push_events: false });

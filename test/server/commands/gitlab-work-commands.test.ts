@@ -142,6 +142,7 @@ describe('/gitlab issue', () => {
     expect(await running.command(alice, 'issue create platform/web')).toMatch(/^Name the project and give a title\. Usage: `\/gitlab issue create/);
     expect(await running.command(alice, 'issue show platform/web')).toContain('does not name an issue');
     expect(await running.command(alice, 'issue show platform/web#1 --labels x')).toMatch(/^`--labels` does not go with `issue show`/);
+    expect(await running.command(alice, 'issue comment platform/web#1')).toMatch(/^Name the issue and say something\. Usage: `\/gitlab issue comment/);
     expect(await running.command(alice, 'issue search x')).toContain('at least two characters');
     expect(await running.command(alice, 'issue search cache --state new')).toContain('`--state` is opened, closed or all');
     expect(await running.command(alice, 'issue create secret/vault Leak')).toBe('That project or issue does not exist on GitLab, or your GitLab account cannot see it.');
