@@ -6,6 +6,7 @@
 import { describeSettings, type Config } from './config.js';
 import { startWorkers } from './delivery/run-workers.js';
 import { checkKeyMatchesDatabase, resolveEncryptionKey } from './crypto/encryption-key.js';
+import { toEncryptionKey } from './crypto/secret-box.js';
 import { createInternalApp } from './http/internal-app.js';
 import { listen, type Listener } from './http/listener.js';
 import { createMetrics } from './http/metrics.js';
@@ -61,7 +62,9 @@ export async function startBridge(config: Config, log: Logger): Promise<Bridge> 
   try {
     const migration = await migrate(database.pool, log);
     const encryptionKey = await resolveEncryptionKey(config.encryptionKey, config.dataDir, log);
-    await checkKeyMatchesDatabase(database.pool, encryptionKey);
+    // The old keys stay readable while `rotate-key` moves tokens to the new one.
+    const keys = [encryptionKey, ...config.previousEncryptionKeys.map(toEncryptionKey)];
+    await checkKeyMatchesDatabase(database.pool, encryptionKey, keys);
 
     const metrics = createMetrics(VERSION, { webhookBacklog: () => countPendingDeliveries(database.pool) });
     const checks = [databaseCheck(() => database.ping()), cached(checkGitLabUrl(config.gitlab.url), REMOTE_CHECK_TTL_MS)];
@@ -80,7 +83,7 @@ export async function startBridge(config: Config, log: Logger): Promise<Bridge> 
         ? { gitlabUrl: config.gitlab.url, clientId: oauthClientId, clientSecret: oauthClientSecret, redirectUri: `${config.publicUrl.replace(/\/+$/, '')}/oauth/complete` }
         : null;
     const notify = bot ? createDirectMessenger(bot, (userId, outcome) => recordDirectMessage(database.pool, userId, outcome)) : () => Promise.reject(new Error('no MATTERMOST_BOT_TOKEN to send direct messages with'));
-    const connections = oauthApp ? createGitLabConnections({ pool: database.pool, key: encryptionKey, keys: [encryptionKey], app: oauthApp, notify, log }) : null;
+    const connections = oauthApp ? createGitLabConnections({ pool: database.pool, key: encryptionKey, keys, app: oauthApp, notify, log }) : null;
     const mattermostUrl = config.mattermost.url;
     const deliveries = createDeliveryBatcher(database.pool);
     const publicApp = createPublicApp({
@@ -89,7 +92,7 @@ export async function startBridge(config: Config, log: Logger): Promise<Bridge> 
       oauth: {
         db: database.pool,
         key: encryptionKey,
-        keys: [encryptionKey],
+        keys,
         app: oauthApp,
         connections,
         sessionUser: (token) =>
@@ -136,7 +139,7 @@ export async function startBridge(config: Config, log: Logger): Promise<Bridge> 
       bot,
       gateway,
       connections,
-      keys: [encryptionKey],
+      keys,
       publicUrl: config.publicUrl,
       gitlabUrl: config.gitlab.url,
       webhookSecret: config.gitlab.webhookSecrets[0],

@@ -39,6 +39,8 @@ export interface Config {
   dataDir: string;
   /** Exactly 32 bytes; undefined means "generate one into DATA_DIR". */
   encryptionKey: Buffer | undefined;
+  /** Keys tokens may still be sealed with while `rotate-key` moves them to encryptionKey. */
+  previousEncryptionKeys: Buffer[];
   port: number;
   internalPort: number;
   logLevel: LogLevel;
@@ -64,6 +66,7 @@ const SECRET_VARIABLES = new Set([
   'GITLAB_WEBHOOK_SECRET',
   'GITLAB_WEBHOOK_SIGNING_KEY',
   'ENCRYPTION_KEY',
+  'ENCRYPTION_KEY_PREVIOUS',
   'DATABASE_URL',
   'HTTP_PROXY',
   'HTTPS_PROXY',
@@ -108,6 +111,16 @@ const encryptionKey = z.string().transform((value, context) => {
   return key;
 });
 
+/** Comma-separated keys, each as ENCRYPTION_KEY takes it. */
+const previousKeys = z.string().transform((value, context) => {
+  const keys = value.split(',').map((part) => part.trim()).filter(Boolean).map(decodeKey);
+  if (keys.length === 0 || keys.some((key) => key === undefined)) {
+    context.addIssue({ code: 'custom', message: 'must be one or more keys, comma-separated, each written as ENCRYPTION_KEY is' });
+    return z.NEVER;
+  }
+  return keys as Buffer[];
+});
+
 const signingKey = z
   .string()
   .regex(/^whsec_[A-Za-z0-9+/]+={0,2}$/, 'must look like whsec_<base64>, as GitLab shows it');
@@ -127,6 +140,7 @@ const schema = z.object({
   DATABASE_URL: postgresUrl.optional(),
   DATA_DIR: z.string().default('./data'),
   ENCRYPTION_KEY: encryptionKey.optional(),
+  ENCRYPTION_KEY_PREVIOUS: previousKeys.optional(),
   PORT: port.default(3500),
   INTERNAL_PORT: port.default(3501),
   LOG_LEVEL: z.enum(LOG_LEVELS, { message: `must be one of ${LOG_LEVELS.join(', ')}` }).default('info'),
@@ -194,6 +208,7 @@ export function parseConfig(env: Environment, cwd: string): Config {
     databaseUrl: values.DATABASE_URL,
     dataDir: path.resolve(cwd, values.DATA_DIR),
     encryptionKey: values.ENCRYPTION_KEY,
+    previousEncryptionKeys: values.ENCRYPTION_KEY_PREVIOUS ?? [],
     port: values.PORT,
     internalPort: values.INTERNAL_PORT,
     logLevel: values.LOG_LEVEL,
@@ -254,6 +269,7 @@ const PURPOSES: Record<string, string> = {
   GITLAB_WEBHOOK_SIGNING_KEY: 'optional: verify signed webhooks (GitLab 19+)',
   DATABASE_URL: 'optional: an external PostgreSQL; unset runs the embedded one',
   ENCRYPTION_KEY: 'key for tokens at rest; unset uses a key generated into DATA_DIR',
+  ENCRYPTION_KEY_PREVIOUS: 'optional: the old key(s) while `gitlab-bridge rotate-key` moves tokens to ENCRYPTION_KEY',
 };
 
 /** Which settings are present (never their values), for logs and the setup page. */
@@ -268,6 +284,7 @@ export function describeSettings(config: Config): { name: string; present: boole
     GITLAB_WEBHOOK_SIGNING_KEY: config.gitlab.webhookSigningKey !== undefined,
     DATABASE_URL: config.databaseUrl !== undefined,
     ENCRYPTION_KEY: config.encryptionKey !== undefined,
+    ENCRYPTION_KEY_PREVIOUS: config.previousEncryptionKeys.length > 0,
   };
   return Object.entries(PURPOSES).map(([name, purpose]) => ({ name, present: present[name] ?? false, purpose }));
 }

@@ -80,6 +80,15 @@ describe('configuration', () => {
     expect(parse({ ENCRYPTION_KEY: key.toString('base64') }).encryptionKey).toEqual(key);
   });
 
+  it('accepts the previous encryption keys of a rotation, comma-separated, and refuses a bad one without echoing it', () => {
+    const [a, b] = [Buffer.alloc(32, 1), Buffer.alloc(32, 2)];
+    expect(parse({ ENCRYPTION_KEY_PREVIOUS: `${a.toString('hex')}, ${b.toString('base64')}` }).previousEncryptionKeys).toEqual([a, b]);
+    expect(parse({}).previousEncryptionKeys).toEqual([]);
+    const error = errorOf({ ENCRYPTION_KEY_PREVIOUS: `${a.toString('hex')},secret-ish` });
+    expect(error.message).toMatch(/ENCRYPTION_KEY_PREVIOUS must be one or more keys/);
+    expect(error.message).not.toContain('secret-ish');
+  });
+
   it.each([
     ['PORT', 'abc', /PORT must be a whole number from 0 to 65535 \(got "abc"\)/],
     ['INTERNAL_PORT', '70000', /INTERNAL_PORT must be a whole number/],

@@ -14,7 +14,7 @@ import type { Queryable } from '../store/queryable.js';
 import { toEncryptionKey, type EncryptionKey } from './secret-box.js';
 
 export const KEY_FILE_NAME = 'encryption.key';
-const KEY_ID_SETTING = 'encryption_key_id';
+export const KEY_ID_SETTING = 'encryption_key_id';
 
 export async function resolveEncryptionKey(
   configured: Buffer | undefined,
@@ -48,10 +48,13 @@ export async function resolveEncryptionKey(
   return toEncryptionKey(written);
 }
 
-/** Records the key id on first use; refuses a different key afterwards. */
-export async function checkKeyMatchesDatabase(db: Queryable, key: EncryptionKey): Promise<void> {
+/**
+ * Records the key id on first use; refuses a different key afterwards, unless the recorded one is among
+ * `readable` (ENCRYPTION_KEY_PREVIOUS during a rotation).
+ */
+export async function checkKeyMatchesDatabase(db: Queryable, key: EncryptionKey, readable: readonly EncryptionKey[] = [key]): Promise<void> {
   const recorded = await claimSetting(db, KEY_ID_SETTING, key.id);
-  if (recorded !== key.id) {
+  if (recorded !== key.id && !readable.some((candidate) => candidate.id === recorded)) {
     throw new BridgeError(
       'encryption_key_mismatch',
       `the encryption key (id ${key.id}) is not the one this database was set up with (id ${recorded})`,
