@@ -153,3 +153,57 @@ export async function pruneConnectRecords(db: Queryable): Promise<void> {
   await db.query('DELETE FROM oauth_states WHERE expires_at < now()');
   await db.query('DELETE FROM connect_links WHERE expires_at < now()');
 }
+
+/** Why `rotate-key` had to drop an account's tokens (shown by `/gitlab me`). */
+export const KEY_LOST_REASON = 'its tokens were sealed with an encryption key this bridge no longer has';
+
+/**
+ * Moves up to `limit` accounts whose tokens are sealed under another key to `key` (rotate-key), inside the
+ * caller's transaction. Tokens that no key in `keys` opens are dropped and the account marked disconnected.
+ */
+export async function resealAccounts(db: Queryable, key: EncryptionKey, keys: readonly EncryptionKey[], limit: number): Promise<{ resealed: number; lost: string[] }> {
+  const { rows } = await db.query<{ mattermost_user_id: string; key_id: string; access_token: Buffer; refresh_token: Buffer }>(
+    `SELECT mattermost_user_id, key_id, access_token, refresh_token FROM gitlab_accounts
+      WHERE key_id IS NOT NULL AND key_id <> $1 ORDER BY mattermost_user_id LIMIT $2 FOR UPDATE`,
+    [key.id, limit],
+  );
+  const lost: string[] = [];
+  for (const row of rows) {
+    const userId = row.mattermost_user_id;
+    let tokens: [string, string];
+    try {
+      tokens = [open({ keyId: row.key_id, payload: row.access_token }, keys, context(userId, 'access_token')), open({ keyId: row.key_id, payload: row.refresh_token }, keys, context(userId, 'refresh_token'))];
+    } catch {
+      await markDisconnected(db, userId, KEY_LOST_REASON);
+      lost.push(userId);
+      continue;
+    }
+    await db.query('UPDATE gitlab_accounts SET key_id = $2, access_token = $3, refresh_token = $4 WHERE mattermost_user_id = $1', [
+      userId,
+      key.id,
+      seal(tokens[0], key, context(userId, 'access_token')).payload,
+      seal(tokens[1], key, context(userId, 'refresh_token')).payload,
+    ]);
+  }
+  return { resealed: rows.length - lost.length, lost };
+}
+
+/** The same for sign-ins in progress; one no key opens is dropped (its user simply connects again). */
+export async function resealOAuthStates(db: Queryable, key: EncryptionKey, keys: readonly EncryptionKey[], limit: number): Promise<number> {
+  const { rows } = await db.query<{ state_hash: string; key_id: string; code_verifier: Buffer }>(
+    'SELECT state_hash, key_id, code_verifier FROM oauth_states WHERE key_id <> $1 ORDER BY state_hash LIMIT $2 FOR UPDATE',
+    [key.id, limit],
+  );
+  for (const row of rows) {
+    const where = `oauth_states:${row.state_hash}`;
+    let verifier: string;
+    try {
+      verifier = open({ keyId: row.key_id, payload: row.code_verifier }, keys, where);
+    } catch {
+      await db.query('DELETE FROM oauth_states WHERE state_hash = $1', [row.state_hash]);
+      continue;
+    }
+    await db.query('UPDATE oauth_states SET key_id = $2, code_verifier = $3 WHERE state_hash = $1', [row.state_hash, key.id, seal(verifier, key, where).payload]);
+  }
+  return rows.length;
+}

@@ -123,3 +123,29 @@ function checkHistory(rows: { version: number; name: string; checksum: string }[
     }
   }
 }
+
+export interface MigrationStatus {
+  applied: { version: number; name: string; appliedAt: Date; /** Beyond this version's migrations: a newer bridge's. */ unknown: boolean; /** Edited since it was applied. */ changed: boolean }[];
+  pending: Migration[];
+}
+
+/** What `migrate --status` shows; reads only (a database never migrated has nothing applied). */
+export async function migrationStatus(pool: pg.Pool, migrations: Migration[] = loadMigrations()): Promise<MigrationStatus> {
+  const { rows: exists } = await pool.query<{ found: boolean }>("SELECT to_regclass('schema_migrations') IS NOT NULL AS found");
+  const rows = exists[0]?.found
+    ? (await pool.query<{ version: number; name: string; checksum: string; applied_at: Date }>('SELECT version, name, checksum, applied_at FROM schema_migrations ORDER BY version')).rows
+    : [];
+  const known = new Map(migrations.map((migration) => [migration.version, migration]));
+  const newest = migrations.at(-1)?.version ?? 0;
+  const done = new Set(rows.map((row) => row.version));
+  return {
+    applied: rows.map((row) => ({
+      version: row.version,
+      name: row.name,
+      appliedAt: row.applied_at,
+      unknown: row.version > newest,
+      changed: known.has(row.version) && known.get(row.version)!.checksum !== row.checksum,
+    })),
+    pending: migrations.filter((migration) => !done.has(migration.version)),
+  };
+}

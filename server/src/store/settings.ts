@@ -21,3 +21,11 @@ export async function claimSetting<T>(db: Queryable, key: string, value: T): Pro
   // A replica that raced us committed after our snapshot: its row is visible to a new statement.
   return result.rows[0]?.value ?? ((await readSetting<T>(db, key)) as T);
 }
+
+/** Stores `value`, replacing what was there. */
+export async function writeSetting<T>(db: Queryable, key: string, value: T): Promise<void> {
+  await db.query(
+    'INSERT INTO settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = $2, updated_at = now()',
+    [key, JSON.stringify(value)],
+  );
+}
