@@ -11,7 +11,13 @@ export type ErrorCode =
   | 'migration_changed'
   | 'embedded_postgres_failed'
   | 'embedded_postgres_in_use'
-  | 'encryption_key_mismatch';
+  | 'encryption_key_mismatch'
+  | 'database_not_migrated'
+  | 'database_not_empty'
+  | 'backup_file_unusable'
+  | 'backup_invalid'
+  | 'backup_too_new'
+  | 'restore_failed';
 
 export class BridgeError extends Error {
   readonly code: ErrorCode;

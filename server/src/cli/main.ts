@@ -6,7 +6,10 @@ import { parseArgs } from 'node:util';
 import { BridgeError, describeError, exitStatusFor } from '../errors.js';
 import { VERSION } from '../version.js';
 import { COMMANDS, commandHelp, generalHelp, type CommandSpec } from './commands.js';
+import { runBackup, runRestore } from './backup.js';
+import { runDoctor } from './doctor.js';
 import { runMigrate } from './migrate.js';
+import { runRotateKey } from './rotate-key.js';
 import { runRender } from './render.js';
 import { runSetup } from './setup.js';
 import { runStart } from './start.js';
@@ -24,7 +27,11 @@ export interface Invocation {
 
 const RUNNERS: Record<string, (invocation: Invocation) => Promise<number>> = {
   start: () => runStart(),
-  migrate: () => runMigrate(),
+  migrate: (invocation) => runMigrate(invocation),
+  doctor: (invocation) => runDoctor(invocation),
+  backup: (invocation) => runBackup(invocation),
+  restore: (invocation) => runRestore(invocation),
+  'rotate-key': (invocation) => runRotateKey(invocation),
   render: (invocation) => runRender(invocation),
   setup: (invocation) => runSetup(invocation),
 };

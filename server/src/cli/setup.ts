@@ -26,7 +26,7 @@ export async function runSetup({ values, io }: Invocation): Promise<number> {
     });
   }
   const log = createLogger(config.logLevel === 'info' ? 'warn' : config.logLevel);
-  const database = await openDatabase(config, log);
+  const database = await openDatabase(config, log, { shareRunning: true });
   try {
     await migrate(database.pool, log);
     const admin = createMattermostClient(url, adminToken);

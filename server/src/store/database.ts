@@ -8,7 +8,7 @@ import pg from 'pg';
 import type { Config } from '../config.js';
 import { BridgeError } from '../errors.js';
 import type { Logger } from '../log.js';
-import { startEmbeddedPostgres } from './embedded-postgres.js';
+import { runningEmbeddedUrl, startEmbeddedPostgres } from './embedded-postgres.js';
 
 export interface Database {
   pool: pg.Pool;
@@ -26,8 +26,16 @@ const TRANSIENT = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EAI_AGAIN
 export async function openDatabase(
   config: Pick<Config, 'databaseUrl' | 'dataDir'>,
   log: Logger,
-  options: { connectTimeoutMs?: number } = {},
+  options: { connectTimeoutMs?: number; /** Use the embedded server a running bridge serves, when there is one. */ shareRunning?: boolean } = {},
 ): Promise<Database> {
+  const running = !config.databaseUrl && options.shareRunning ? await runningEmbeddedUrl(config.dataDir) : null;
+  if (running) {
+    const pool = createPool(running, log);
+    const open = trackClients(pool);
+    await waitUntilReachable(pool, describeUrl(running), log, options.connectTimeoutMs ?? 20_000);
+    // The server is the running bridge's: only our connections are closed.
+    return wrap(pool, 'embedded', running, () => endPool(pool, open));
+  }
   if (config.databaseUrl) {
     const pool = createPool(config.databaseUrl, log);
     const open = trackClients(pool);

@@ -332,3 +332,18 @@ async function ensureDatabase(url: string): Promise<void> {
     await client.end();
   }
 }
+
+/**
+ * The URL of the embedded PostgreSQL a running bridge already serves from this DATA_DIR, or null when none
+ * runs. Admin commands that may run beside the bridge (backup, doctor, migrate --status) connect to it
+ * instead of trying to start a second server on the same data, which PostgreSQL refuses.
+ */
+export async function runningEmbeddedUrl(dataDir: string, probe: ProcessProbe = systemProbe): Promise<string | null> {
+  const text = await readFile(path.join(dataDir, 'postgres', 'postmaster.pid'), 'utf8').catch(() => undefined);
+  if (judgeLock(text, probe).kind !== 'in-use') return null;
+  // postmaster.pid's fourth line is the port the server listens on.
+  const port = Number.parseInt(text!.split('\n')[3] ?? '', 10);
+  const password = await readFile(path.join(dataDir, 'postgres.password'), 'utf8').catch(() => undefined);
+  if (!Number.isInteger(port) || port <= 0 || password === undefined) return null;
+  return `postgres://${SUPERUSER}:${encodeURIComponent(password.trim())}@127.0.0.1:${port}/${EMBEDDED_DATABASE_NAME}`;
+}
