@@ -318,6 +318,8 @@ export async function startFakeMattermost(): Promise<FakeMattermost> {
   });
 
   const handlers: Record<string, Handler> = {
+    // Answered without a session, as Mattermost does (it is what load balancers probe).
+    GetPing: () => ({ status: 200, body: { status: 'OK' } }),
     GetUser: ({ params, user }) => {
       if (!user) return unauthorised();
       const target = params.user_id === 'me' ? user : users.get(params.user_id ?? '');

@@ -24,6 +24,8 @@ export interface CommandBridge {
   users: Record<string, string>;
   /** What browsers and GitLab reach: the public listener, on a port chosen before start. */
   publicUrl: string;
+  /** The environment the bridge was started with (secrets included), e.g. to run other commands against it. */
+  readonly env: Readonly<Record<string, string>>;
   /**
    * `/gitlab <text>` from a user in a channel; the ephemeral answer's text. The `response_url` is a fresh
    * one of the fake Mattermost unless given.
@@ -59,7 +61,7 @@ export async function startCommandBridge(options: {
 
   const port = await freePort();
   const publicUrl = `http://127.0.0.1:${port}`;
-  const bridge = runBridge(['start'], {
+  const env: Record<string, string> = {
     DATABASE_URL: database.url,
     MATTERMOST_URL: mattermost.url,
     MATTERMOST_BOT_TOKEN: botToken,
@@ -69,7 +71,8 @@ export async function startCommandBridge(options: {
     GITLAB_URL: gitlab.url,
     ...(options.oauth ? oauthApplication(gitlab, publicUrl) : {}),
     ...options.env?.({ publicUrl, gitlab }),
-  });
+  };
+  const bridge = runBridge(['start'], env);
   const { internalPort } = await bridge.ready();
 
   const running: CommandBridge = {
@@ -80,6 +83,7 @@ export async function startCommandBridge(options: {
     team,
     users,
     publicUrl,
+    env,
     async command(userId, text, channelId = 'c1', { responseUrl = mattermost.responseUrl() } = {}) {
       const command = [...mattermost.commands.values()].find((candidate) => candidate.team_id === team.id && candidate.trigger === 'gitlab')!;
       const response = await fetch(`http://127.0.0.1:${internalPort}/mattermost/command`, {

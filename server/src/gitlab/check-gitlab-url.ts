@@ -5,7 +5,8 @@
 import { networkReason } from '../net/network-reason.js';
 import type { Check } from '../readiness.js';
 
-export function checkGitLabUrl(url: string): Check {
+/** `onAnswer` sees GitLab's answer, whatever it is (the doctor reads its Date header). */
+export function checkGitLabUrl(url: string, onAnswer?: (response: Response) => void): Check {
   return async () => {
     let response: Response;
     try {
@@ -14,6 +15,7 @@ export function checkGitLabUrl(url: string): Check {
     } catch (error) {
       return { unreachable: `cannot reach GitLab at ${url}: ${networkReason(error)}` };
     }
+    onAnswer?.(response);
     if (response.status === 200 || response.status === 401) return { ok: `GitLab answers at ${url}` };
     const location = response.headers.get('location');
     if (response.status >= 300 && response.status < 400 && location) {
