@@ -13,6 +13,7 @@ import { pipeline } from 'node:stream/promises';
 import pg from 'pg';
 import { z } from 'zod';
 import { BridgeError } from '../errors.js';
+import { migrationStatus } from './migrate.js';
 
 export const BACKUP_FORMAT = 'gitlab-bridge-backup';
 export const BACKUP_FORMAT_VERSION = 1;
@@ -100,9 +101,9 @@ const TABLES_SQL = `
     ARRAY(SELECT name FROM columns WHERE attrelid = t.oid AND attgenerated = '' ORDER BY attnum) AS insertable,
     ARRAY(SELECT name FROM columns WHERE attrelid = t.oid AND atttypid = 'json'::regtype) AS json,
     ARRAY(SELECT name FROM columns WHERE attrelid = t.oid AND atttypid = 'jsonb'::regtype) AS jsonb,
-    ARRAY(SELECT name FROM columns WHERE attrelid = t.oid AND attnotnull AND atttypid IN ('json'::regtype, 'jsonb'::regtype)) AS not_null_json,
+    ARRAY(SELECT name FROM columns WHERE attrelid = t.oid AND attnotnull AND atttypid IN ('json'::regtype, 'jsonb'::regtype)) AS "notNullJson",
     ARRAY(SELECT c.name FROM pg_index i JOIN columns c ON c.attrelid = i.indrelid AND c.attnum = ANY (i.indkey)
-          WHERE i.indrelid = t.oid AND i.indisprimary ORDER BY array_position(i.indkey::int2[], c.attnum)) AS primary_key,
+          WHERE i.indrelid = t.oid AND i.indisprimary ORDER BY array_position(i.indkey::int2[], c.attnum)) AS "primaryKey",
     ARRAY(SELECT DISTINCT p.relname::text FROM pg_constraint f JOIN pg_class p ON p.oid = f.confrelid
           WHERE f.conrelid = t.oid AND f.contype = 'f' AND f.confrelid <> t.oid) AS parents,
     -- The sequence each serial ('a': OWNED BY) or identity ('i') column draws from.
@@ -112,35 +113,10 @@ const TABLES_SQL = `
      WHERE d.classid = 'pg_class'::regclass AND d.refclassid = 'pg_class'::regclass AND d.refobjid = t.oid AND d.deptype IN ('a', 'i')) AS sequences
   FROM tables t ORDER BY t.relname`;
 
-interface TableRow {
-  name: string;
-  sql: string;
-  columns: string[];
-  insertable: string[];
-  json: string[];
-  jsonb: string[];
-  not_null_json: string[];
-  primary_key: string[];
-  parents: string[];
-  sequences: { column: string; sequence: string }[];
-}
-
 const quote = (name: string): string => pg.escapeIdentifier(name);
 
 async function listTables(client: pg.PoolClient): Promise<TableInfo[]> {
-  const { rows } = await client.query<TableRow>(TABLES_SQL);
-  return rows.map((row) => ({
-    name: row.name,
-    sql: row.sql,
-    columns: row.columns,
-    insertable: row.insertable,
-    json: row.json,
-    jsonb: row.jsonb,
-    notNullJson: row.not_null_json,
-    primaryKey: row.primary_key,
-    parents: row.parents,
-    sequences: row.sequences,
-  }));
+  return (await client.query<TableInfo>(TABLES_SQL)).rows;
 }
 
 /** Parents first, so foreign keys hold at every insert (a cycle is broken arbitrarily). */
@@ -161,11 +137,10 @@ function parentsFirst(tables: TableInfo[]): TableInfo[] {
   return ordered;
 }
 
+/** The highest migration applied, or null when the database was never migrated. */
 async function schemaVersionOf(client: pg.PoolClient): Promise<number | null> {
-  const { rows } = await client.query<{ migrated: boolean }>("SELECT to_regclass('schema_migrations') IS NOT NULL AS migrated");
-  if (!rows[0]?.migrated) return null;
-  const version = await client.query<{ version: number }>('SELECT coalesce(max(version), 0)::int AS version FROM schema_migrations');
-  return version.rows[0]!.version;
+  const { applied } = await migrationStatus(client);
+  return applied.length === 0 ? null : Math.max(...applied.map((migration) => migration.version));
 }
 
 /**

@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import type pg from 'pg';
 import { BridgeError } from '../errors.js';
 import type { Logger } from '../log.js';
+import type { Queryable } from './queryable.js';
 
 export interface Migration {
   version: number;
@@ -130,10 +131,10 @@ export interface MigrationStatus {
 }
 
 /** What `migrate --status` shows; reads only (a database never migrated has nothing applied). */
-export async function migrationStatus(pool: pg.Pool, migrations: Migration[] = loadMigrations()): Promise<MigrationStatus> {
-  const { rows: exists } = await pool.query<{ found: boolean }>("SELECT to_regclass('schema_migrations') IS NOT NULL AS found");
+export async function migrationStatus(db: Queryable, migrations: Migration[] = loadMigrations()): Promise<MigrationStatus> {
+  const { rows: exists } = await db.query<{ found: boolean }>("SELECT to_regclass('schema_migrations') IS NOT NULL AS found");
   const rows = exists[0]?.found
-    ? (await pool.query<{ version: number; name: string; checksum: string; applied_at: Date }>('SELECT version, name, checksum, applied_at FROM schema_migrations ORDER BY version')).rows
+    ? (await db.query<{ version: number; name: string; checksum: string; applied_at: Date }>('SELECT version, name, checksum, applied_at FROM schema_migrations ORDER BY version')).rows
     : [];
   const known = new Map(migrations.map((migration) => [migration.version, migration]));
   const newest = migrations.at(-1)?.version ?? 0;
