@@ -5,8 +5,9 @@
  */
 import type { Config } from '../config.js';
 import { checkGitLabUrl } from '../gitlab/check-gitlab-url.js';
+import { exchangeCode, OAuthGrantError } from '../gitlab/oauth.js';
 import { networkReason } from '../net/network-reason.js';
-import { fail, ok, skipped, TIMEOUT_MS, type Check, type ClockSample, type Findings } from './check.js';
+import { fail, ok, skipped, type Check, type ClockSample, type Findings } from './check.js';
 
 const OAUTH = 'GitLab OAuth app';
 const OAUTH_FIX = 'copy the Application ID and Secret from GitLab (Admin > Applications, or the Settings > Applications where it was made) into GITLAB_OAUTH_CLIENT_ID and GITLAB_OAUTH_CLIENT_SECRET';
@@ -42,26 +43,14 @@ async function probeOAuthApplication(config: Config): Promise<Check> {
   const { url, oauthClientId, oauthClientSecret } = config.gitlab;
   if (!oauthClientId || !oauthClientSecret) return skipped(OAUTH, 'GITLAB_OAUTH_CLIENT_ID and GITLAB_OAUTH_CLIENT_SECRET are not both set', `create the application (README: Set up GitLab), then ${OAUTH_FIX}`);
   if (!config.publicUrl) return skipped(OAUTH, 'no PUBLIC_URL (nor MATTERMOST_SITE_URL) for the redirect URI', 'set PUBLIC_URL to what browsers and GitLab reach the bridge at');
-  let response: Response;
+  const app = { gitlabUrl: url, clientId: oauthClientId, clientSecret: oauthClientSecret, redirectUri: `${config.publicUrl.replace(/\/+$/, '')}/oauth/complete` };
   try {
-    response = await fetch(`${url}/oauth/token`, {
-      method: 'POST',
-      headers: { 'Content-Type': 'application/x-www-form-urlencoded', Accept: 'application/json' },
-      body: new URLSearchParams({
-        grant_type: 'authorization_code',
-        code: PROBE_CODE,
-        redirect_uri: `${config.publicUrl.replace(/\/+$/, '')}/oauth/complete`,
-        client_id: oauthClientId,
-        client_secret: oauthClientSecret,
-      }),
-      redirect: 'manual',
-      signal: AbortSignal.timeout(TIMEOUT_MS),
-    });
+    await exchangeCode(app, PROBE_CODE, PROBE_CODE);
   } catch (error) {
-    return fail(OAUTH, `cannot reach ${url}/oauth/token: ${networkReason(error)}`, 'check GITLAB_URL and the proxy settings');
+    if (error instanceof OAuthGrantError) return judgeOAuthProbe(error.status, error.error);
+    return fail(OAUTH, `the token request to ${url}/oauth/token failed: ${networkReason(error)}`, 'check GITLAB_URL and the proxy settings');
   }
-  const body = (await response.json().catch(() => ({}))) as { error?: unknown };
-  return judgeOAuthProbe(response.status, typeof body.error === 'string' ? body.error : undefined);
+  return judgeOAuthProbe(200, undefined);
 }
 
 export function judgeOAuthProbe(status: number, error: string | undefined): Check {

@@ -18,6 +18,8 @@ export interface OAuthApp {
 /** GitLab refused the grant itself (`invalid_grant`: revoked, expired or already used), as opposed to being unreachable. */
 export class OAuthGrantError extends Error {
   constructor(
+    /** 400, or 401 when the client itself was not accepted (`invalid_client`). */
+    readonly status: number,
     readonly error: string,
     description: string,
   ) {
@@ -102,7 +104,7 @@ async function tokenRequest(app: OAuthApp, grant: Record<string, string>): Promi
     error?: string;
     error_description?: string;
   };
-  if (response.status === 400 || response.status === 401) throw new OAuthGrantError(body.error ?? 'invalid_request', body.error_description ?? `GitLab answered ${response.status}`);
+  if (response.status === 400 || response.status === 401) throw new OAuthGrantError(response.status, body.error ?? 'invalid_request', body.error_description ?? `GitLab answered ${response.status}`);
   if (!response.ok || !body.access_token || !body.refresh_token) throw new Error(`GitLab answered ${response.status} to the token request`);
   return {
     accessToken: body.access_token,
