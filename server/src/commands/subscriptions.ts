@@ -12,7 +12,7 @@ import { DEFAULT_EVENTS, DEFAULT_PIPELINE_STATUSES, type SubscriptionFilters } f
 import { audit } from '../store/audit-log.js';
 import { createSubscription, deleteSubscription, listChannelSubscriptions, updateSubscriptionSettings, type ListedSubscription } from '../store/subscriptions.js';
 import type { CommandCall, Subcommand } from './command-router.js';
-import { pointsAt, webhookHealth, type HookReport } from './webhook-health.js';
+import { bridgeWebhookUrl, pointsAt, webhookHealth, type HookReport } from './webhook-health.js';
 import { listHooks } from '../gitlab/hooks-api.js';
 import { EDIT_ONLY_OPTIONS, editSubscriptionSettings, parseSubscriptionOptions, parseTarget, SUBSCRIPTION_OPTIONS } from './subscription-options.js';
 
@@ -135,7 +135,7 @@ async function hookReports(call: CommandCall, subscriptions: ListedSubscription[
   const reports = new Map<string, HookReport>();
   const caller = deps.publicUrl && deps.connections ? await deps.connections.callerFor(call.userId) : null;
   if (!caller) return reports;
-  const ourUrl = `${deps.publicUrl!.replace(/\/+$/, '')}/webhook`;
+  const ourUrl = bridgeWebhookUrl(deps.publicUrl!);
   await Promise.all(
     subscriptions.map(async (subscription) => {
       if (subscription.targetId === null) return;

@@ -8,6 +8,11 @@ import type { GitLabHook } from '../gitlab/hooks-api.js';
 /** What could be learnt of GitLab's hooks: the ones pointing at us, or why we cannot tell. */
 export type HookReport = { hooks: GitLabHook[] } | { unknown: true };
 
+/** Where GitLab hooks send to this bridge: PUBLIC_URL/webhook. */
+export function bridgeWebhookUrl(publicUrl: string): string {
+  return `${publicUrl.replace(/\/+$/, '')}/webhook`;
+}
+
 /** A hook sending to the bridge's webhook URL (a query string on it is allowed). */
 export function pointsAt(hook: GitLabHook, ourUrl: string): boolean {
   return hook.url === ourUrl || hook.url.startsWith(`${ourUrl}?`);

@@ -10,7 +10,7 @@ import { createHook, GitLabApiError, HOOK_FLAGS, listHooks, testHook, type GitLa
 import { audit } from '../store/audit-log.js';
 import type { CommandCall, Subcommand } from './command-router.js';
 import { parseSubscriptionOptions, parseTarget } from './subscription-options.js';
-import { describeHookHealth, pointsAt } from './webhook-health.js';
+import { bridgeWebhookUrl, describeHookHealth, pointsAt } from './webhook-health.js';
 
 export interface WebhookDeps {
   pool: pg.Pool;
@@ -39,7 +39,7 @@ export const webhookCommand: Subcommand<WebhookDeps> = {
     if (!path.ok) return `${path.error}.`;
     const target = await findTarget(deps.gitlabUrl, path.path, caller);
     if (!target) return `\`${path.path}\` does not exist on GitLab, or your GitLab account cannot see it.`;
-    const ourUrl = `${deps.publicUrl.replace(/\/+$/, '')}/webhook`;
+    const ourUrl = bridgeWebhookUrl(deps.publicUrl);
     try {
       switch (action.toLowerCase()) {
         case 'add':
@@ -62,7 +62,7 @@ async function add(call: CommandCall, target: GitLabTarget, token: string, ourUr
   const kinds = (options.settings.filters.events ?? Object.keys(HOOK_FLAGS)).map((event) => event.split(':')[0]!);
   const unsupported = kinds.filter((kind) => !HOOK_FLAGS[kind]);
   if (unsupported.length > 0) return `GitLab hooks have no switch for ${unsupported.join(', ')}; those come from system hooks.`;
-  const existing = (await listHooks(deps.gitlabUrl, token, target)).find((hook) => hook.url === ourUrl);
+  const existing = (await listHooks(deps.gitlabUrl, token, target)).find((hook) => pointsAt(hook, ourUrl));
   if (existing) return `\`${target.path}\` already sends webhooks to this bridge (hook ${existing.id}): ${describeHook(existing)}.`;
   const hook = await createHook(deps.gitlabUrl, token, target, { url: ourUrl, secret: deps.webhookSecret!, kinds });
   await audit(deps.pool, {
@@ -82,7 +82,7 @@ async function list(target: GitLabTarget, token: string, ourUrl: string, call: C
 }
 
 async function test(target: GitLabTarget, token: string, ourUrl: string, call: CommandCall, deps: WebhookDeps): Promise<string> {
-  const hook = (await listHooks(deps.gitlabUrl, token, target)).find((candidate) => candidate.url === ourUrl);
+  const hook = (await listHooks(deps.gitlabUrl, token, target)).find((candidate) => pointsAt(candidate, ourUrl));
   if (!hook) return `\`${target.path}\` sends no webhooks to this bridge. \`/${call.trigger} webhook add ${target.path}\` adds one.`;
   const trigger = hook.events.includes('push_events') ? 'push_events' : (hook.events[0] ?? 'push_events');
   await testHook(deps.gitlabUrl, token, target, hook.id, trigger);
