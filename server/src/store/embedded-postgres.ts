@@ -158,7 +158,7 @@ export async function startEmbeddedPostgres(
   };
   process.once('exit', onExit);
 
-  const url = `postgres://${SUPERUSER}:${encodeURIComponent(password)}@127.0.0.1:${port}/${EMBEDDED_DATABASE_NAME}`;
+  const url = embeddedUrl(password, port);
   await ensureDatabase(url);
   log.info({ port, dir: databaseDir }, 'embedded PostgreSQL running');
 
@@ -345,5 +345,9 @@ export async function runningEmbeddedUrl(dataDir: string, probe: ProcessProbe = 
   const port = Number.parseInt(text!.split('\n')[3] ?? '', 10);
   const password = await readFile(path.join(dataDir, 'postgres.password'), 'utf8').catch(() => undefined);
   if (!Number.isInteger(port) || port <= 0 || password === undefined) return null;
-  return `postgres://${SUPERUSER}:${encodeURIComponent(password.trim())}@127.0.0.1:${port}/${EMBEDDED_DATABASE_NAME}`;
+  return embeddedUrl(password.trim(), port);
+}
+
+function embeddedUrl(password: string, port: number): string {
+  return `postgres://${SUPERUSER}:${encodeURIComponent(password)}@127.0.0.1:${port}/${EMBEDDED_DATABASE_NAME}`;
 }
