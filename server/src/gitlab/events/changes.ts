@@ -25,6 +25,7 @@ export function readItemChanges(changes: Fields, base: string | null): ItemChang
     milestone: milestone ? { from: number(milestone.previous), to: number(milestone.current) } : null,
     confidential: flag(change(changes, 'confidential')?.current),
     descriptionChanged: change(changes, 'description') !== null,
+    descriptionBefore: text(change(changes, 'description')?.previous),
   };
 }
 
@@ -36,7 +37,17 @@ export function readMergeRequestChanges(changes: Fields, attributes: Fields, bas
     reviewersRemoved: reviewers.removed,
     draft: readDraftChange(changes),
     newCommits: text(attributes.oldrev) !== null,
+    conflictsAppeared: readConflictsAppeared(changes),
   };
+}
+
+/** `merge_status` (or GitLab 15.6+'s `detailed_merge_status`) turning to "cannot be merged" / "conflict". */
+function readConflictsAppeared(changes: Fields): boolean {
+  const conflicted = (value: unknown) => value === 'cannot_be_merged' || value === 'conflict';
+  return ['merge_status', 'detailed_merge_status'].some((name) => {
+    const entry = change(changes, name);
+    return entry !== null && conflicted(entry.current) && !conflicted(entry.previous);
+  });
 }
 
 /** `changes.draft` (GitLab 13.x+), `changes.work_in_progress` (older), else a title gaining or losing its prefix. */

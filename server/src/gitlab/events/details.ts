@@ -10,6 +10,8 @@ export interface CommitSummary {
   sha: string;
   /** First line of the commit message. */
   title: string;
+  /** The whole message (mentions in it notify). */
+  message: string;
   url: string | null;
   authorName: string | null;
 }
@@ -51,6 +53,8 @@ export interface ItemChanges {
   /** The new confidentiality when it was toggled, else null. */
   confidential: boolean | null;
   descriptionChanged: boolean;
+  /** The description before this update, when the payload carries it (mentions are diffed against it). */
+  descriptionBefore: string | null;
 }
 
 /** action: `opened | closed | reopened | updated`. */
@@ -70,6 +74,8 @@ export interface MergeRequestChanges extends ItemChanges {
   draft: 'to_draft' | 'to_ready' | null;
   /** `oldrev` present: commits were pushed to the source branch. */
   newCommits: boolean;
+  /** The merge status turned to "has conflicts" in this update. */
+  conflictsAppeared: boolean;
 }
 
 /** action: `opened | closed | reopened | merged | approval | unapproval | approved | unapproved | updated`. */
@@ -97,6 +103,8 @@ export interface NoteDetails {
   commit: { sha: string; title: string; url: string | null } | null;
   /** For a note on a snippet. */
   snippet: { id: number | null; title: string; url: string | null } | null;
+  /** The people of the MR or issue commented on, by GitLab id (author is in `target.author`). */
+  noteable: { assigneeIds: number[]; reviewerIds: number[] } | null;
 }
 
 export interface PipelineJob {

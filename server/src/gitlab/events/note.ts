@@ -7,7 +7,7 @@ import type { NoteDetails } from './details.js';
 import type { ParseResult, TargetRef } from './event.js';
 import { firstLine, gitlabBase, isoTime, projectPage, readLabels, readProject, readTarget, readUser } from './common.js';
 import { checkObjectKind, ignore, makeEvent } from './envelope.js';
-import { asFields, fields, number, text, type Fields } from './payload.js';
+import { asFields, fields, list, number, text, type Fields } from './payload.js';
 
 const NOTEABLES: Record<string, NoteDetails['on']> = {
   Issue: 'issue',
@@ -79,8 +79,17 @@ export function parseNote(payload: Fields, options: NoteHookOptions = {}): Parse
               url: text(snippet.url) ?? projectPage(project, 'snippets', number(snippet.id) ?? undefined),
             }
           : null,
+      noteable: on === 'merge_request' || on === 'issue' ? readNoteablePeople(noteable) : null,
     },
   });
+}
+
+/** Assignee and reviewer ids of the commented item: note payloads name them by id only. */
+function readNoteablePeople(noteable: Fields): { assigneeIds: number[]; reviewerIds: number[] } {
+  const ids = (value: unknown) => list(value).map(number).filter((id) => id !== null);
+  const single = number(noteable.assignee_id);
+  const assigneeIds = ids(noteable.assignee_ids);
+  return { assigneeIds: assigneeIds.length > 0 || single === null ? assigneeIds : [single], reviewerIds: ids(noteable.reviewer_ids) };
 }
 
 /** `changes` naming the note's text or its edit time: GitLab re-sent an edited comment. */

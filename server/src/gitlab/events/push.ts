@@ -45,6 +45,7 @@ export function readCommit(value: Fields): CommitSummary[] {
     {
       sha,
       title: firstLine(text(value.message) ?? text(value.title) ?? ''),
+      message: text(value.message) ?? text(value.title) ?? '',
       url: text(value.url),
       authorName: text(fields(value.author).name) ?? text(value.author_name),
     },
