@@ -21,6 +21,10 @@ import { runCommandLine, type Subcommand } from './commands/command-router.js';
 import { connectCommand, disconnectCommand, meCommand, type AccountDeps } from './commands/account.js';
 import { createGitLabConnections } from './accounts/gitlab-connections.js';
 import { createDirectMessenger } from './mattermost/direct-message.js';
+import { createDirectChannels } from './mattermost/direct-channels.js';
+import { createDirectDelivery } from './delivery/deliver-direct-messages.js';
+import { createAccessChecker } from './accounts/gitlab-access.js';
+import { gitlabGet } from './gitlab/rest-get.js';
 import { subscriptionsCommand, type SubscriptionDeps } from './commands/subscriptions.js';
 import { provisionOptions } from './mattermost/provision-options.js';
 import { startTeamReconciler } from './mattermost/reconcile-teams.js';
@@ -165,6 +169,20 @@ export async function startBridge(config: Config, log: Logger): Promise<Bridge> 
       config.mattermost.url && config.mattermost.adminToken
         ? startTeamReconciler(database.pool, createMattermostClient(config.mattermost.url, config.mattermost.adminToken), await provisionOptions(config, database.pool), log)
         : null;
+    const canSee = connections
+      ? createAccessChecker({ db: database.pool, gitlabUrl: config.gitlab.url, callerFor: (userId) => connections.callerFor(userId), get: (token, path) => gitlabGet(config.gitlab.url, token, path) })
+      : null;
+    const direct =
+      gateway && bot && canSee
+        ? createDirectDelivery({
+            pool: database.pool,
+            gateway,
+            directChannel: createDirectChannels(bot),
+            canSee,
+            log: log.child({ component: 'direct-messages' }),
+            count: (outcome) => metrics.directMessages.inc({ outcome }),
+          })
+        : null;
     const workers = startWorkers({
       pool: database.pool,
       gateway,
@@ -172,6 +190,7 @@ export async function startBridge(config: Config, log: Logger): Promise<Bridge> 
       gitlabUrl: config.gitlab.url,
       countPost: (outcome) => metrics.channelPosts.inc({ outcome }),
       doorBusy: () => deliveries.busy(),
+      direct,
     });
 
     log.info(

@@ -13,10 +13,13 @@ import { renderPost } from '../render/render-post.js';
 import { coveringPaths, eventPath, matchSubscription } from '../rules/match-subscription.js';
 import type { Subscription } from '../rules/subscription.js';
 import { enqueuePosts } from '../store/channel-outbox.js';
+import { enqueueDirectMessages, type QueuedDirectMessage } from '../store/direct-outbox.js';
 import type { Queryable } from '../store/queryable.js';
 import { findCandidates, markEventsArrived } from '../store/subscriptions.js';
+import { recordParticipants, type Participation } from '../store/thread-participants.js';
 import { readObjectStatus, recordRefPipeline, writeObjectStatus } from '../store/tracked-objects.js';
 import { advanceStatus, objectKey, renderStatusLine, type ObjectStatus } from './object-status.js';
+import { DirectMessageLookups, planDirectMessages } from './plan-direct-messages.js';
 import { planPosts, type PlannedPost } from './plan-posts.js';
 
 /** Arbitrary, fixed: the advisory lock that makes processing single-file across replicas. */
@@ -101,10 +104,15 @@ class Batch {
   private readonly candidates = new Map<string, Promise<Subscription[]>>();
   private readonly statuses = new Map<string, ObjectStatus | null>();
   private readonly posts: { deliveryId: string; post: PlannedPost }[] = [];
+  private readonly directMessages: QueuedDirectMessage[] = [];
+  private readonly participations: Participation[] = [];
+  readonly directLookups: DirectMessageLookups;
   /** Subscriptions covering a delivery's project: their webhooks are arriving. */
   readonly reached = new Set<string>();
 
-  constructor(readonly db: Queryable) {}
+  constructor(readonly db: Queryable) {
+    this.directLookups = new DirectMessageLookups(db);
+  }
 
   findCandidates(paths: string[], projectId: number | null): Promise<Subscription[]> {
     const key = `${paths.join('\n')}\n${projectId ?? ''}`;
@@ -124,9 +132,16 @@ class Batch {
     for (const post of posts) this.posts.push({ deliveryId, post });
   }
 
+  queueDirect(messages: QueuedDirectMessage[], participations: Participation[]): void {
+    this.directMessages.push(...messages);
+    this.participations.push(...participations);
+  }
+
   async write(deliveryIds: string[]): Promise<void> {
     for (const [key, status] of this.statuses) if (status) await writeObjectStatus(this.db, key, status);
     await enqueuePosts(this.db, this.posts);
+    await enqueueDirectMessages(this.db, this.directMessages);
+    await recordParticipants(this.db, this.participations);
     if (this.reached.size > 0) await markEventsArrived(this.db, [...this.reached]);
     await this.db.query('UPDATE webhook_deliveries SET processed_at = now(), attempts = attempts + 1 WHERE id = ANY($1::bigint[])', [deliveryIds]);
   }
@@ -159,8 +174,11 @@ async function planDelivery(batch: Batch, row: DeliveryRow, log: Logger, gitlabU
   }
   const posts = planPosts(event, wanted, (wantedEvent, style) => renderPost(wantedEvent, style, { gitlabUrl }), thread);
   batch.queue(row.id, posts);
+  const direct = await planDirectMessages(batch.directLookups, event, gitlabUrl);
+  batch.queueDirect(direct.messages, direct.participations);
   // A line per post-making webhook; hooks nobody subscribed to would only add noise.
-  log[posts.length > 0 ? 'info' : 'debug']({ kind: event.kind, action: event.action, key: event.key, channels: posts.length }, 'webhook processed');
+  const made = posts.length + direct.messages.length;
+  log[made > 0 ? 'info' : 'debug']({ kind: event.kind, action: event.action, key: event.key, channels: posts.length, directMessages: direct.messages.length }, 'webhook processed');
 }
 
 /** A ref's pipeline succeeding after its previous one failed is reported as "fixed". */

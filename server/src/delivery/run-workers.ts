@@ -1,14 +1,17 @@
 /**
- * Runs the two halves of channel delivery in this process: turning stored
- * webhooks into queued posts, and posting them. Both wake on PostgreSQL
- * notifications (triggers in migration 0004, so every replica hears about work
- * any replica stored) and on a slow timer as a safety net.
+ * Runs delivery in this process: turning stored webhooks into queued channel
+ * posts and direct messages, posting them, and sending the direct messages.
+ * Each wakes on PostgreSQL notifications (triggers in migrations 0004 and
+ * 0011, so every replica hears about work any replica stored) and on a slow
+ * timer as a safety net.
  */
 import type pg from 'pg';
 import type { Logger } from '../log.js';
 import type { ChannelGateway } from '../mattermost/channel-gateway.js';
 import { dueChannels } from '../store/channel-outbox.js';
+import { dueRecipients } from '../store/direct-outbox.js';
 import { createChannelDelivery, type PostOutcome } from './deliver-channel-posts.js';
+import type { createDirectDelivery } from './deliver-direct-messages.js';
 import { processDeliveries } from './process-deliveries.js';
 
 const SAFETY_POLL_MS = 2000;
@@ -39,6 +42,8 @@ export interface WorkerDeps {
   countPost?(outcome: PostOutcome): void;
   /** True while this process's webhook door is taking a burst; processing then steps back. */
   doorBusy?(): boolean;
+  /** Sends personal direct messages; null while Mattermost or the GitLab application is not configured. */
+  direct?: ReturnType<typeof createDirectDelivery> | null;
 }
 
 export interface Workers {
@@ -66,6 +71,18 @@ export function startWorkers(deps: WorkerDeps): Workers {
     return { again: attempted > 0, wakeAt: nextAt };
   });
 
+  const directing = loop('direct messages', () => 0, async () => {
+    const direct = deps.direct;
+    if (!direct) return { again: false, wakeAt: null };
+    const { due, nextAt } = await dueRecipients(deps.pool, CHANNELS_PER_PASS);
+    let attempted = 0;
+    for (let start = 0; start < due.length && !stopped; start += CONCURRENT_CHANNELS) {
+      const counts = await Promise.all(due.slice(start, start + CONCURRENT_CHANNELS).map((userId) => direct.drainUser(userId)));
+      attempted += counts.reduce((sum, count) => sum + count, 0);
+    }
+    return { again: attempted > 0, wakeAt: nextAt };
+  });
+
   let listener: pg.PoolClient | undefined;
   let relisten: NodeJS.Timeout | undefined;
   const listen = async () => {
@@ -73,7 +90,11 @@ export function startWorkers(deps: WorkerDeps): Workers {
       const client = await deps.pool.connect();
       if (stopped) return client.release();
       listener = client;
-      client.on('notification', (message) => (message.channel === 'gitlab_bridge_inbox' ? processing.kick() : posting.kick()));
+      client.on('notification', (message) => {
+        if (message.channel === 'gitlab_bridge_inbox') processing.kick();
+        else if (message.channel === 'gitlab_bridge_direct') directing.kick();
+        else posting.kick();
+      });
       client.on('error', (error) => {
         log.warn({ err: error }, 'lost the PostgreSQL notification connection; reconnecting');
         client.release(error);
@@ -82,6 +103,7 @@ export function startWorkers(deps: WorkerDeps): Workers {
       });
       await client.query('LISTEN gitlab_bridge_inbox');
       await client.query('LISTEN gitlab_bridge_outbox');
+      await client.query('LISTEN gitlab_bridge_direct');
     } catch (error) {
       log.warn({ err: error }, 'could not listen for PostgreSQL notifications; polling meanwhile');
       if (!stopped) relisten = setTimeout(() => void listen(), RELISTEN_DELAY_MS);
@@ -90,6 +112,7 @@ export function startWorkers(deps: WorkerDeps): Workers {
   void listen();
   processing.kick();
   posting.kick();
+  directing.kick();
 
   /** `minIntervalMs` is the least time from one pass's start to the next, asked afresh each time. */
   function loop(name: string, minIntervalMs: () => number, pass: () => Promise<{ again: boolean; wakeAt: Date | null }>) {
@@ -142,7 +165,7 @@ export function startWorkers(deps: WorkerDeps): Workers {
     async stop() {
       stopped = true;
       clearTimeout(relisten);
-      await Promise.all([processing.stop(), posting.stop()]);
+      await Promise.all([processing.stop(), posting.stop(), directing.stop()]);
       listener?.release();
       listener = undefined;
     },

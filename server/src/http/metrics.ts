@@ -8,6 +8,8 @@ export interface Metrics {
   webhooks: Counter<'outcome' | 'event'>;
   /** Channel post attempts by outcome: sent, retry (will be tried again), failed (given up). */
   channelPosts: Counter<'outcome'>;
+  /** Personal direct message attempts by outcome: sent, retry, skipped (recipient may not see it), failed. */
+  directMessages: Counter<'outcome'>;
   /** Records one answered request (for handlers that are not express middleware). */
   observeRequest(labels: { listener: string; method: string; route: string; status: number }, seconds: number): void;
   /** Express middleware that times every request on one listener. */
@@ -63,10 +65,18 @@ export function createMetrics(version: string, probes: MetricProbes = {}): Metri
     registers: [registry],
   });
 
+  const directMessages = new Counter({
+    name: 'gitlab_bridge_direct_messages_total',
+    help: 'Personal direct message attempts by outcome: sent, retry, skipped (the recipient may not see the project) or failed',
+    labelNames: ['outcome'],
+    registers: [registry],
+  });
+
   return {
     registry,
     webhooks,
     channelPosts,
+    directMessages,
     observeRequest({ listener, method, route, status }, seconds) {
       duration.observe({ listener, method, route, status: String(status) }, seconds);
     },

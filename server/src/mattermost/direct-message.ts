@@ -1,6 +1,7 @@
 /** Sends a user a direct message from the bot. */
 import { oneLine, truncate } from '../render/text.js';
 import type { MattermostClient } from './client.js';
+import { createDirectChannels } from './direct-channels.js';
 
 export type DirectMessenger = (userId: string, message: string) => Promise<void>;
 
@@ -8,17 +9,9 @@ export type DirectMessenger = (userId: string, message: string) => Promise<void>
 export type DirectMessageOutcome = { sent: string } | { failed: string };
 
 export function createDirectMessenger(bot: MattermostClient, record?: (userId: string, outcome: DirectMessageOutcome) => Promise<void>): DirectMessenger {
-  let botId: Promise<string> | undefined;
+  const directChannel = createDirectChannels(bot);
   const send = async (userId: string, message: string) => {
-    botId ??= bot.getMe().then(
-      (me) => me.id,
-      (error: unknown) => {
-        botId = undefined;
-        throw error;
-      },
-    );
-    const channel = await bot.createDirectChannel([await botId, userId]);
-    await bot.createPost({ channel_id: channel.id, message } as Parameters<MattermostClient['createPost']>[0]);
+    await bot.createPost({ channel_id: await directChannel(userId), message } as Parameters<MattermostClient['createPost']>[0]);
   };
   return async (userId, message) => {
     try {

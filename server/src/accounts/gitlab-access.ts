@@ -1,0 +1,55 @@
+/**
+ * Whether a connected user may see what a direct message is about, asked of
+ * GitLab with their own token and remembered for a while, so a burst of DMs
+ * about one private project costs one request per person.
+ */
+import type { Queryable } from '../store/queryable.js';
+
+/** A yes is trusted this long; a no for less, so a new member starts getting DMs soon. */
+const VISIBLE_TTL_SECONDS = 15 * 60;
+const HIDDEN_TTL_SECONDS = 2 * 60;
+const REPORTER = 20;
+
+export type AccessAnswer = 'visible' | 'hidden' | 'not_connected';
+
+export interface AccessCheckerDeps {
+  db: Queryable;
+  gitlabUrl: string;
+  /** The user's GitLab id and a usable token, or null when they are not connected. */
+  callerFor(mattermostUserId: string): Promise<{ token: string; gitlabUserId: number } | null>;
+  /** GET on GitLab's REST API as the token's user: the status and the JSON body (null unless 200). */
+  get(token: string, path: string): Promise<{ status: number; body: unknown }>;
+}
+
+export function createAccessChecker(deps: AccessCheckerDeps) {
+  return async function canSee(mattermostUserId: string, probe: string): Promise<AccessAnswer> {
+    const caller = await deps.callerFor(mattermostUserId);
+    if (!caller) return 'not_connected';
+    const { rows } = await deps.db.query<{ visible: boolean }>(
+      `SELECT visible FROM gitlab_access_cache WHERE gitlab_user_id = $1 AND probe = $2
+         AND checked_at > now() - CASE WHEN visible THEN $3::int ELSE $4::int END * interval '1 second'`,
+      [caller.gitlabUserId, probe, VISIBLE_TTL_SECONDS, HIDDEN_TTL_SECONDS],
+    );
+    if (rows[0]) return rows[0].visible ? 'visible' : 'hidden';
+    const visible = await ask(deps, caller.token, probe);
+    await deps.db.query(
+      `INSERT INTO gitlab_access_cache (gitlab_user_id, probe, visible) VALUES ($1, $2, $3)
+       ON CONFLICT (gitlab_user_id, probe) DO UPDATE SET visible = $3, checked_at = now()`,
+      [caller.gitlabUserId, probe, visible],
+    );
+    return visible ? 'visible' : 'hidden';
+  };
+}
+
+/** `project:<id>`, `issue:<project>:<iid>`, `merge_request:<project>:<iid>` or `reporter:<project>`. */
+async function ask(deps: AccessCheckerDeps, token: string, probe: string): Promise<boolean> {
+  const [kind, project, iid] = probe.split(':');
+  const path =
+    kind === 'issue' ? `projects/${project}/issues/${iid}` : kind === 'merge_request' ? `projects/${project}/merge_requests/${iid}` : `projects/${project}`;
+  const answer = await deps.get(token, path);
+  if (answer.status === 404 || answer.status === 403) return false;
+  if (answer.status !== 200) throw new Error(`GitLab answered ${answer.status} when checking access`);
+  if (kind !== 'reporter') return true;
+  const permissions = (answer.body as { permissions?: Record<string, { access_level?: number } | null> } | null)?.permissions ?? {};
+  return Math.max(permissions.project_access?.access_level ?? 0, permissions.group_access?.access_level ?? 0) >= REPORTER;
+}

@@ -1,0 +1,144 @@
+/**
+ * Sends queued personal direct messages. One user's messages go out in order
+ * under a per-user advisory lock (so the first DM about an MR is the thread
+ * root the next ones reply to); the recipient's access to a non-public project
+ * is checked with GitLab first. Posts carry their outbox id, so an attempt
+ * whose answer was lost is found instead of sent twice.
+ */
+import type pg from 'pg';
+import type { AccessAnswer } from '../accounts/gitlab-access.js';
+import type { Logger } from '../log.js';
+import type { ChannelGateway } from '../mattermost/channel-gateway.js';
+import { MattermostHttpError } from '../mattermost/client.js';
+import { oneLine, truncate } from '../render/text.js';
+import { recordDirectMessage } from '../store/direct-message-log.js';
+import {
+  findDirectThreadRoot,
+  forgetDirectThreadRoot,
+  markDirectAttemptStarted,
+  markDirectDone,
+  markDirectRetry,
+  markDirectSent,
+  oldestPendingDirect,
+  saveDirectThreadRoot,
+  type DirectOutboxRow,
+} from '../store/direct-outbox.js';
+import { classifyFailure, GIVE_UP_AFTER_MS } from './retry-policy.js';
+
+/** Arbitrary, fixed: with the user id, the lock that keeps one user's DMs in order. */
+const DIRECT_LOCK = 0x67626433;
+const MESSAGES_PER_TURN = 20;
+const RECONCILE_MARGIN_MS = 5000;
+const ACCESS_RETRY_MS = 60_000;
+
+export type DirectOutcome = 'sent' | 'retry' | 'skipped' | 'failed';
+
+export interface DirectDeliveryDeps {
+  pool: pg.Pool;
+  gateway: ChannelGateway;
+  /** The bot's DM channel with the user (created when missing). */
+  directChannel(userId: string): Promise<string>;
+  canSee(userId: string, probe: string): Promise<AccessAnswer>;
+  log: Logger;
+  count?(outcome: DirectOutcome): void;
+}
+
+export function createDirectDelivery(deps: DirectDeliveryDeps) {
+  /** Delivers what is due for one user; returns how many messages it attempted (0 also when another replica holds them). */
+  async function drainUser(userId: string): Promise<number> {
+    const client = await deps.pool.connect();
+    let broken: Error | undefined;
+    try {
+      const lock = await client.query<{ locked: boolean }>('SELECT pg_try_advisory_lock($1, hashtext($2)) AS locked', [DIRECT_LOCK, userId]);
+      if (!lock.rows[0]?.locked) return 0;
+      let attempted = 0;
+      try {
+        while (attempted < MESSAGES_PER_TURN) {
+          const row = await oldestPendingDirect(client, userId);
+          if (!row?.due) break;
+          attempted++;
+          if ((await deliver(client, row)) === 'retry') break;
+        }
+      } finally {
+        await client.query('SELECT pg_advisory_unlock($1, hashtext($2))', [DIRECT_LOCK, userId]);
+      }
+      return attempted;
+    } catch (error) {
+      broken = error as Error;
+      throw error;
+    } finally {
+      client.release(broken);
+    }
+  }
+
+  async function deliver(db: pg.PoolClient, row: DirectOutboxRow): Promise<DirectOutcome> {
+    const log = deps.log.child({ directMessage: row.id, user: row.mattermost_user_id, kind: row.kind });
+    const outboxId = `dm-${row.id}`;
+    if (row.access_probe) {
+      const answer = await deps.canSee(row.mattermost_user_id, row.access_probe).catch((error: unknown) => {
+        log.warn({ err: error }, 'could not check GitLab access for a direct message; will retry');
+        return null;
+      });
+      if (answer === null) {
+        await markDirectRetry(db, row.id, ACCESS_RETRY_MS, false, 'GitLab access check failed');
+        return 'retry';
+      }
+      if (answer !== 'visible') {
+        // Never tell someone about a project they cannot see; nothing to retry.
+        log.info({ reason: answer }, 'direct message not sent: the recipient cannot see the project');
+        await markDirectDone(db, row.id, 'skipped', answer === 'hidden' ? 'the recipient cannot see it in GitLab' : 'the recipient is no longer connected');
+        deps.count?.('skipped');
+        return 'skipped';
+      }
+    }
+    try {
+      const channelId = await deps.directChannel(row.mattermost_user_id);
+      if (row.attempt_started_at) {
+        const found = await deps.gateway.findPost(channelId, outboxId, row.attempt_started_at.getTime() - RECONCILE_MARGIN_MS);
+        if (found) {
+          log.info({ post: found }, 'direct message from an attempt with a lost answer found; not sending again');
+          return await finish(db, row, found);
+        }
+      }
+      const root = row.thread_key ? await findDirectThreadRoot(db, row.mattermost_user_id, row.thread_key) : null;
+      await markDirectAttemptStarted(db, row.id);
+      let postId: string;
+      try {
+        postId = await deps.gateway.createPost({ channelId, message: row.message, rootId: root, outboxId });
+      } catch (error) {
+        // The user deleted the thread's first message: this one starts a new thread.
+        if (root && error instanceof MattermostHttpError && error.status === 400 && /root/i.test(`${error.serverErrorId} ${error.message}`)) {
+          await forgetDirectThreadRoot(db, row.mattermost_user_id, row.thread_key!);
+          await markDirectRetry(db, row.id, 0, false, 'thread root no longer exists; starting a new thread');
+          return 'retry';
+        }
+        throw error;
+      }
+      if (row.thread_key && !root) await saveDirectThreadRoot(db, row.mattermost_user_id, row.thread_key, postId);
+      return await finish(db, row, postId);
+    } catch (error) {
+      const outcome = classifyFailure(error, row.attempts + 1);
+      const expired = Date.now() - row.created_at.getTime() > GIVE_UP_AFTER_MS;
+      if (outcome.kind === 'permanent' || expired) {
+        log.error({ reason: outcome.reason }, 'direct message given up');
+        await markDirectDone(db, row.id, 'failed', outcome.reason);
+        await recordDirectMessage(db, row.mattermost_user_id, { failed: truncate(oneLine(outcome.reason), 200) });
+        deps.count?.('failed');
+        return 'failed';
+      }
+      log.warn({ reason: outcome.reason, retryInMs: outcome.delayMs }, 'direct message not sent yet; will retry');
+      await markDirectRetry(db, row.id, outcome.delayMs, outcome.uncertain, outcome.reason);
+      deps.count?.('retry');
+      return 'retry';
+    }
+  }
+
+  async function finish(db: pg.PoolClient, row: DirectOutboxRow, postId: string): Promise<DirectOutcome> {
+    await markDirectSent(db, row.id, postId);
+    await recordDirectMessage(db, row.mattermost_user_id, { sent: truncate(oneLine(row.message.split('\n')[0]!), 120) });
+    deps.count?.('sent');
+    return 'sent';
+  }
+
+  return { drainUser };
+}

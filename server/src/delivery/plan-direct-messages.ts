@@ -1,0 +1,85 @@
+/**
+ * Turns one normalised event into queued personal direct messages: looks up
+ * the people it could concern (connected users, their settings and mutes, the
+ * thread's participants), applies the rules, renders each message, and says
+ * what must be checked with GitLab before sending (the recipient's access).
+ */
+import type { GitLabEvent } from '../gitlab/events/event.js';
+import { renderDirectMessage } from '../render/direct-message.js';
+import { peopleOf, personalNotices, threadKeyOf, type Recipient } from '../rules/personal-notifications.js';
+import type { QueuedDirectMessage } from '../store/direct-outbox.js';
+import type { Queryable } from '../store/queryable.js';
+import { findRecipients } from '../store/recipients.js';
+import { readParticipants, type Participation } from '../store/thread-participants.js';
+
+/** Look-ups shared by the events of one batch. */
+export class DirectMessageLookups {
+  private readonly participants = new Map<string, Promise<{ commenters: number[]; authorId: number | null }>>();
+  private readonly recipients = new Map<string, Promise<Recipient[]>>();
+
+  constructor(private readonly db: Queryable) {}
+
+  participantsOf(threadKey: string | null): Promise<{ commenters: number[]; authorId: number | null }> {
+    if (!threadKey) return Promise.resolve({ commenters: [], authorId: null });
+    let found = this.participants.get(threadKey);
+    if (!found) this.participants.set(threadKey, (found = readParticipants(this.db, threadKey)));
+    return found;
+  }
+
+  recipientsOf(people: { ids: number[]; usernames: string[] }): Promise<Recipient[]> {
+    const key = `${[...people.ids].sort().join(',')}|${[...people.usernames].sort().join(',')}`;
+    let found = this.recipients.get(key);
+    if (!found) this.recipients.set(key, (found = findRecipients(this.db, people)));
+    return found;
+  }
+}
+
+export async function planDirectMessages(
+  lookups: DirectMessageLookups,
+  event: GitLabEvent,
+  gitlabUrl: string,
+): Promise<{ messages: QueuedDirectMessage[]; participations: Participation[] }> {
+  const threadKey = threadKeyOf(event);
+  const participants = await lookups.participantsOf(threadKey);
+  const context = { participants: participants.commenters, mergeRequestAuthorId: participants.authorId };
+  const people = peopleOf(event, context);
+  const recipients = people.ids.length + people.usernames.length > 0 ? await lookups.recipientsOf(people) : [];
+  const notices = recipients.length > 0 ? personalNotices(event, { ...context, recipients }) : [];
+  const probe = accessProbe(event);
+  const messages = notices.map((notice) => ({
+    mattermostUserId: notice.recipient.mattermostUserId,
+    key: notice.key,
+    family: notice.family,
+    kind: notice.kind,
+    threadKey: notice.threadKey,
+    accessProbe: probe,
+    message: renderDirectMessage(event, notice.reason, { gitlabUrl }),
+  }));
+  return { messages, participations: participationsOf(event, threadKey) };
+}
+
+/**
+ * What the recipient must be able to open for the message to be theirs to see:
+ * nothing for a public project's ordinary events; the item for a confidential
+ * issue (its author and assignees may see it without a role); Reporter access
+ * for internal notes; else the project.
+ */
+export function accessProbe(event: GitLabEvent): string | null {
+  const project = event.project?.id ?? (event.project?.path ? encodeURIComponent(event.project.path) : null);
+  if (project === null) return null;
+  if (event.internal) return `reporter:${project}`;
+  if (event.confidential && event.target) return `${event.target.type}:${project}:${event.target.iid}`;
+  if (event.project?.visibility === 'public') return null;
+  return `project:${project}`;
+}
+
+function participationsOf(event: GitLabEvent, threadKey: string | null): Participation[] {
+  if (!threadKey) return [];
+  const found: Participation[] = [];
+  if (event.kind === 'note' && event.actor?.id != null) found.push({ threadKey, gitlabUserId: event.actor.id, role: 'commenter' });
+  const author = event.target?.author?.id;
+  if (event.target?.type === 'merge_request' && author != null && (event.kind === 'merge_request' || event.kind === 'note')) {
+    found.push({ threadKey, gitlabUserId: author, role: 'author' });
+  }
+  return found;
+}

@@ -1,0 +1,57 @@
+/** Connected users a personal notification may be for, with their settings and mutes, in one query. */
+import type { PersonalKind } from '../rules/personal-kinds.js';
+import type { Recipient } from '../rules/personal-notifications.js';
+import { DEFAULT_SETTINGS } from './notification-settings.js';
+import type { Queryable } from './queryable.js';
+
+interface Row {
+  mattermost_user_id: string;
+  gitlab_user_id: string;
+  gitlab_username: string;
+  enabled: boolean | null;
+  disabled_kinds: string[] | null;
+  reminder_enabled: boolean | null;
+  reminder_time: string | null;
+  reminder_only_when_changed: boolean | null;
+  muted: string[];
+}
+
+const SELECT = `SELECT a.mattermost_user_id, a.gitlab_user_id, a.gitlab_username, s.enabled, s.disabled_kinds, s.reminder_enabled,
+       s.reminder_time::text AS reminder_time, s.reminder_only_when_changed,
+       COALESCE((SELECT array_agg(m.gitlab_user_id::text) FROM gitlab_mutes m WHERE m.mattermost_user_id = a.mattermost_user_id), '{}') AS muted
+     FROM gitlab_accounts a LEFT JOIN notification_settings s ON s.mattermost_user_id = a.mattermost_user_id
+     WHERE a.disconnected_at IS NULL`;
+
+/** Live connections whose GitLab id is in `ids` or whose username (case-insensitive) is in `usernames`. */
+export async function findRecipients(db: Queryable, people: { ids: number[]; usernames: string[] }): Promise<Recipient[]> {
+  if (people.ids.length === 0 && people.usernames.length === 0) return [];
+  const { rows } = await db.query<Row>(`${SELECT} AND (a.gitlab_user_id = ANY($1::bigint[]) OR lower(a.gitlab_username) = ANY($2::text[]))`, [
+    people.ids,
+    people.usernames.map((name) => name.toLowerCase()),
+  ]);
+  return rows.map(toRecipient);
+}
+
+export async function findRecipient(db: Queryable, mattermostUserId: string): Promise<Recipient | null> {
+  const { rows } = await db.query<Row>(`${SELECT} AND a.mattermost_user_id = $1`, [mattermostUserId]);
+  return rows[0] ? toRecipient(rows[0]) : null;
+}
+
+function toRecipient(row: Row): Recipient {
+  const defaults = DEFAULT_SETTINGS;
+  return {
+    mattermostUserId: row.mattermost_user_id,
+    gitlabUserId: Number(row.gitlab_user_id),
+    gitlabUsername: row.gitlab_username.toLowerCase(),
+    settings: {
+      enabled: row.enabled ?? defaults.enabled,
+      disabledKinds: (row.disabled_kinds ?? defaults.disabledKinds) as PersonalKind[],
+      reminder: {
+        enabled: row.reminder_enabled ?? defaults.reminder.enabled,
+        time: row.reminder_time?.slice(0, 5) ?? defaults.reminder.time,
+        onlyWhenChanged: row.reminder_only_when_changed ?? defaults.reminder.onlyWhenChanged,
+      },
+    },
+    mutedGitLabUserIds: row.muted.map(Number),
+  };
+}
