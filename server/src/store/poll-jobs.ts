@@ -1,0 +1,164 @@
+/**
+ * Recurring GitLab polls (migration 0010): which subjects are polled, when each
+ * is due, which replica holds it right now, and what it remembers between runs.
+ */
+import type { Queryable } from './queryable.js';
+
+export type JobState = Record<string, unknown>;
+
+export interface PollJob<S extends JobState = JobState> {
+  kind: string;
+  subject: string;
+  nextRunAt: Date;
+  /** Held by the claiming replica until then; also what `finishJob` checks it still holds. */
+  leaseUntil: Date;
+  lastRunAt: Date | null;
+  lastSuccessAt: Date | null;
+  lastError: string | null;
+  failures: number;
+  state: S;
+}
+
+export interface JobFreshness {
+  lastRunAt: Date | null;
+  lastSuccessAt: Date | null;
+  lastError: string | null;
+  failures: number;
+}
+
+interface JobRow {
+  kind: string;
+  subject: string;
+  next_run_at: Date;
+  lease_until: Date;
+  last_run_at: Date | null;
+  last_success_at: Date | null;
+  last_error: string | null;
+  failures: number;
+  state: JobState;
+}
+
+/** Creates the job unless it exists; an existing job keeps its schedule. True when it was created. */
+export async function ensureJob(db: Queryable, kind: string, subject: string, firstRunAt: Date): Promise<boolean> {
+  const result = await db.query(
+    'INSERT INTO poll_jobs (kind, subject, next_run_at) VALUES ($1, $2, $3) ON CONFLICT (kind, subject) DO NOTHING',
+    [kind, subject, firstRunAt],
+  );
+  return result.rowCount === 1;
+}
+
+/** Reconciles one kind with what should be polled: removes the jobs of every other subject. Returns how many went. */
+export async function removeJobs(db: Queryable, kind: string, subjectsToKeep: readonly string[]): Promise<number> {
+  const result = await db.query('DELETE FROM poll_jobs WHERE kind = $1 AND NOT (subject = ANY($2::text[]))', [kind, subjectsToKeep]);
+  return result.rowCount ?? 0;
+}
+
+export interface ClaimOptions {
+  kind: string;
+  limit: number;
+  leaseSeconds: number;
+  /** The moment to judge "due" and leases by; the database's clock by default (one clock for every replica). */
+  at?: Date;
+}
+
+/**
+ * Takes up to `limit` due jobs of one kind, most overdue first, and leases them
+ * to the caller. One statement, skipping rows another replica is claiming at
+ * the same moment, so no two callers ever get the same job; a lease that runs
+ * out (a replica died mid-poll) makes the job due again.
+ */
+export async function claimDueJobs<S extends JobState = JobState>(db: Queryable, options: ClaimOptions): Promise<PollJob<S>[]> {
+  // Leases are cut to milliseconds so the JavaScript Date handed back compares equal in finishJob.
+  const result = await db.query<JobRow>(
+    `WITH clock AS (SELECT COALESCE($4::timestamptz, now()) AS now),
+     due AS (
+       SELECT kind, subject FROM poll_jobs, clock
+       WHERE kind = $1 AND next_run_at <= clock.now AND (lease_until IS NULL OR lease_until <= clock.now)
+       ORDER BY next_run_at LIMIT $2
+       FOR UPDATE OF poll_jobs SKIP LOCKED
+     )
+     UPDATE poll_jobs j SET lease_until = date_trunc('milliseconds', clock.now + $3 * interval '1 second'), last_run_at = clock.now
+     FROM due, clock
+     WHERE j.kind = due.kind AND j.subject = due.subject
+     RETURNING j.kind, j.subject, j.next_run_at, j.lease_until, j.last_run_at, j.last_success_at, j.last_error, j.failures, j.state`,
+    [options.kind, options.limit, options.leaseSeconds, options.at ?? null],
+  );
+  return result.rows.map((row) => toJob<S>(row)).sort((a, b) => a.nextRunAt.getTime() - b.nextRunAt.getTime());
+}
+
+export interface FinishOptions<S extends JobState> {
+  nextRunAt: Date;
+  /** The job's new watermarks; omitted, the stored state stays. */
+  state?: S;
+  /** Set when the run failed: recorded, and counted in `failures`; omitted, the run succeeded. */
+  error?: string;
+}
+
+/**
+ * Releases a claimed job and schedules its next run. Returns false, changing
+ * nothing, when the lease was lost (it ran out and another replica claimed the
+ * job): that replica's run is the one that counts.
+ */
+export async function finishJob<S extends JobState>(db: Queryable, job: PollJob<S>, options: FinishOptions<S>): Promise<boolean> {
+  const failed = options.error !== undefined;
+  const result = await db.query(
+    `UPDATE poll_jobs SET
+       lease_until = NULL,
+       next_run_at = $4,
+       state = COALESCE($5::jsonb, state),
+       last_success_at = CASE WHEN $6 THEN last_success_at ELSE now() END,
+       last_error = $7,
+       failures = CASE WHEN $6 THEN failures + 1 ELSE 0 END
+     WHERE kind = $1 AND subject = $2 AND lease_until = $3`,
+    [job.kind, job.subject, job.leaseUntil, options.nextRunAt, options.state === undefined ? null : JSON.stringify(options.state), failed, options.error ?? null],
+  );
+  return result.rowCount === 1;
+}
+
+/**
+ * Brings a job forward (a user just became active): it runs at `nextRunAt`
+ * unless it was due sooner already. A run in progress keeps the schedule its
+ * finish sets. False when there is no such job.
+ */
+export async function rescheduleJob(db: Queryable, kind: string, subject: string, nextRunAt: Date): Promise<boolean> {
+  const result = await db.query('UPDATE poll_jobs SET next_run_at = LEAST(next_run_at, $3) WHERE kind = $1 AND subject = $2', [
+    kind,
+    subject,
+    nextRunAt,
+  ]);
+  return result.rowCount === 1;
+}
+
+/** The job's watermarks, or null when there is no such job. */
+export async function jobState<S extends JobState = JobState>(db: Queryable, kind: string, subject: string): Promise<S | null> {
+  const result = await db.query<{ state: S }>('SELECT state FROM poll_jobs WHERE kind = $1 AND subject = $2', [kind, subject]);
+  return result.rows[0]?.state ?? null;
+}
+
+/** How recently each subject was polled successfully, and its last error; subjects without a job are absent. */
+export async function jobFreshness(db: Queryable, kind: string, subjects: readonly string[]): Promise<Map<string, JobFreshness>> {
+  const result = await db.query<JobRow>(
+    'SELECT subject, last_run_at, last_success_at, last_error, failures FROM poll_jobs WHERE kind = $1 AND subject = ANY($2::text[])',
+    [kind, subjects],
+  );
+  return new Map(
+    result.rows.map((row) => [
+      row.subject,
+      { lastRunAt: row.last_run_at, lastSuccessAt: row.last_success_at, lastError: row.last_error, failures: row.failures },
+    ]),
+  );
+}
+
+function toJob<S extends JobState>(row: JobRow): PollJob<S> {
+  return {
+    kind: row.kind,
+    subject: row.subject,
+    nextRunAt: row.next_run_at,
+    leaseUntil: row.lease_until,
+    lastRunAt: row.last_run_at,
+    lastSuccessAt: row.last_success_at,
+    lastError: row.last_error,
+    failures: row.failures,
+    state: row.state as S,
+  };
+}
