@@ -4,6 +4,7 @@
  * of the hooks pointing at us.
  */
 import type { GitLabHook } from '../gitlab/hooks-api.js';
+import { ago } from '../render/format.js';
 
 /** What could be learnt of GitLab's hooks: the ones pointing at us, or why we cannot tell. */
 export type HookReport = { hooks: GitLabHook[] } | { unknown: true };
@@ -16,14 +17,6 @@ export function bridgeWebhookUrl(publicUrl: string): string {
 /** A hook sending to the bridge's webhook URL (a query string on it is allowed). */
 export function pointsAt(hook: GitLabHook, ourUrl: string): boolean {
   return hook.url === ourUrl || hook.url.startsWith(`${ourUrl}?`);
-}
-
-export function ago(then: Date, now: Date): string {
-  const minutes = Math.round((now.getTime() - then.getTime()) / 60_000);
-  if (minutes < 2) return 'just now';
-  if (minutes < 120) return `${minutes} min ago`;
-  if (minutes < 48 * 60) return `${Math.round(minutes / 60)} h ago`;
-  return `${Math.round(minutes / 1440)} days ago`;
 }
 
 export function describeHookHealth(hook: GitLabHook): string {

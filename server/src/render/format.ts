@@ -31,3 +31,12 @@ export function factLine(pieces: Array<string | null | false | undefined>): stri
   const kept = pieces.filter((piece): piece is string => typeof piece === 'string' && piece !== '');
   return kept.length ? kept.join(' · ') : null;
 }
+
+/** How long ago, as people say it: `just now`, `5 min ago`, `3 h ago`, `2 days ago`. */
+export function ago(then: Date, now: Date): string {
+  const minutes = Math.round((now.getTime() - then.getTime()) / 60_000);
+  if (minutes < 2) return 'just now';
+  if (minutes < 120) return `${minutes} min ago`;
+  if (minutes < 48 * 60) return `${Math.round(minutes / 60)} h ago`;
+  return `${Math.round(minutes / 1440)} days ago`;
+}
