@@ -25,6 +25,12 @@ import { createDirectChannels } from './mattermost/direct-channels.js';
 import { createDirectDelivery } from './delivery/deliver-direct-messages.js';
 import { createAccessChecker } from './accounts/gitlab-access.js';
 import { gitlabGet } from './gitlab/rest-get.js';
+import { createPollClient } from './gitlab/poll-client.js';
+import { createRequestBudget } from './polling/request-budget.js';
+import { startPollers } from './polling/run-pollers.js';
+import { markActive } from './polling/poll-users.js';
+import { pollerKinds } from './polling/poller-kinds.js';
+import { reminderTimeZone } from './rules/reminder-schedule.js';
 import { subscriptionsCommand, type SubscriptionDeps } from './commands/subscriptions.js';
 import { provisionOptions } from './mattermost/provision-options.js';
 import { startTeamReconciler } from './mattermost/reconcile-teams.js';
@@ -158,7 +164,10 @@ export async function startBridge(config: Config, log: Logger): Promise<Bridge> 
       readiness,
       command: {
         verifyToken: (teamId, token) => verifyCommandToken(database.pool, teamId, token),
-        handle: (call, text) => runCommandLine(subcommands, call, text, commandDeps),
+        handle: (call, text) => {
+          void markActive(database.pool, call.userId, config.polling.activeIntervalSeconds).catch((error: unknown) => log.warn({ err: error }, 'could not record that a user is active'));
+          return runCommandLine(subcommands, call, text, commandDeps);
+        },
         mattermostOrigins: [config.mattermost.url, config.mattermost.siteUrl].flatMap((url) => (url ? [new URL(url).origin] : [])),
       },
     });
@@ -181,6 +190,28 @@ export async function startBridge(config: Config, log: Logger): Promise<Bridge> 
             canSee,
             log: log.child({ component: 'direct-messages' }),
             count: (outcome) => metrics.directMessages.inc({ outcome }),
+          })
+        : null;
+    const pollers =
+      connections && bot
+        ? startPollers({
+            pool: database.pool,
+            log: log.child({ component: 'polling' }),
+            observe: (kind, lagSeconds, outcome) => metrics.pollLag.observe({ kind, outcome }, lagSeconds),
+            kinds: pollerKinds({
+              pool: database.pool,
+              client: createPollClient({
+                gitlabUrl: config.gitlab.url,
+                budget: createRequestBudget(database.pool, { perMinute: config.polling.maxRequestsPerMinute }),
+                log: log.child({ component: 'polling' }),
+                onRequest: (outcome) => metrics.gitlabRequests.inc({ outcome }),
+              }),
+              callerFor: (userId) => connections.callerFor(userId),
+              timeZoneOf: async (userId) => reminderTimeZone((await bot.getUser(userId)).timezone),
+              gitlabUrl: config.gitlab.url,
+              polling: config.polling,
+              log: log.child({ component: 'polling' }),
+            }),
           })
         : null;
     const workers = startWorkers({
@@ -213,6 +244,7 @@ export async function startBridge(config: Config, log: Logger): Promise<Bridge> 
         (stopping ??= (async () => {
           await Promise.all(listeners.map((listener) => listener.close(deadlineMs)));
           await reconciler?.stop();
+          await pollers?.stop();
           await workers.stop();
           await deliveries.close();
           await database.close();

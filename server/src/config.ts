@@ -45,6 +45,16 @@ export interface Config {
   internalPort: number;
   logLevel: LogLevel;
   proxy: { httpProxy: string | undefined; httpsProxy: string | undefined; noProxy: string | undefined };
+  polling: {
+    /** Seconds between polls of a user or project (with jitter). */
+    intervalSeconds: number;
+    /** For users seen in Mattermost (a command, the webapp) within the last hour. */
+    activeIntervalSeconds: number;
+    /** For users not seen for a week. */
+    idleIntervalSeconds: number;
+    /** Every GitLab request the pollers make, across all replicas. */
+    maxRequestsPerMinute: number;
+  };
   /** Settings the bridge needs to be useful and does not have yet, by variable name. */
   missing: string[];
 }
@@ -121,6 +131,19 @@ const previousKeys = z.string().transform((value, context) => {
   return keys as Buffer[];
 });
 
+const seconds = (least: number) =>
+  z
+    .string()
+    .regex(/^\d{1,6}$/, `must be a whole number of seconds, at least ${least}`)
+    .transform(Number)
+    .refine((value) => value >= least, `must be a whole number of seconds, at least ${least}`);
+
+const perMinute = z
+  .string()
+  .regex(/^\d{1,7}$/, 'must be a whole number of requests, at least 1')
+  .transform(Number)
+  .refine((value) => value >= 1, 'must be a whole number of requests, at least 1');
+
 const signingKey = z
   .string()
   .regex(/^whsec_[A-Za-z0-9+/]+={0,2}$/, 'must look like whsec_<base64>, as GitLab shows it');
@@ -147,6 +170,10 @@ const schema = z.object({
   HTTP_PROXY: httpUrl.optional(),
   HTTPS_PROXY: httpUrl.optional(),
   NO_PROXY: z.string().optional(),
+  POLL_INTERVAL_SECONDS: seconds(1).default(60),
+  POLL_ACTIVE_INTERVAL_SECONDS: seconds(1).optional(),
+  POLL_IDLE_INTERVAL_SECONDS: seconds(1).optional(),
+  GITLAB_MAX_REQUESTS_PER_MINUTE: perMinute.default(1800),
 });
 
 /**
@@ -213,6 +240,12 @@ export function parseConfig(env: Environment, cwd: string): Config {
     internalPort: values.INTERNAL_PORT,
     logLevel: values.LOG_LEVEL,
     proxy: { httpProxy: values.HTTP_PROXY, httpsProxy: values.HTTPS_PROXY, noProxy: values.NO_PROXY },
+    polling: {
+      intervalSeconds: values.POLL_INTERVAL_SECONDS,
+      activeIntervalSeconds: values.POLL_ACTIVE_INTERVAL_SECONDS ?? Math.max(1, Math.round(values.POLL_INTERVAL_SECONDS / 2)),
+      idleIntervalSeconds: values.POLL_IDLE_INTERVAL_SECONDS ?? values.POLL_INTERVAL_SECONDS * 5,
+      maxRequestsPerMinute: values.GITLAB_MAX_REQUESTS_PER_MINUTE,
+    },
     missing: REQUIRED_FOR_READY.filter((name) => !present[name]),
   };
 }

@@ -32,6 +32,8 @@ export interface FakeUser {
   roles: string;
   /** What Mattermost keeps about a bot beside its user (set on every is_bot user). */
   bot?: FakeBot;
+  /** As Mattermost keeps it: strings, 'true'/'false' for the flag; unset answers Mattermost's default (automatic, empty). */
+  timezone?: { useAutomaticTimezone: string; automaticTimezone: string; manualTimezone: string };
 }
 
 export interface FakeBot {
@@ -825,6 +827,7 @@ function userJson(user: FakeUser) {
     is_bot: user.is_bot,
     roles: user.roles,
     delete_at: user.bot?.delete_at ?? 0,
+    timezone: user.timezone ?? { useAutomaticTimezone: 'true', automaticTimezone: '', manualTimezone: '' },
     ...(user.bot ? { bot_description: user.bot.description } : {}),
   };
 }

@@ -10,6 +10,10 @@ export interface Metrics {
   channelPosts: Counter<'outcome'>;
   /** Personal direct message attempts by outcome: sent, retry, skipped (recipient may not see it), failed. */
   directMessages: Counter<'outcome'>;
+  /** GitLab requests the pollers made, by outcome (ok, rate_limited, error), and waits for the budget (budget_wait). */
+  gitlabRequests: Counter<'outcome'>;
+  /** How late each poll started after it was due: grows when the request budget stretches cycles. */
+  pollLag: Histogram<'kind' | 'outcome'>;
   /** Records one answered request (for handlers that are not express middleware). */
   observeRequest(labels: { listener: string; method: string; route: string; status: number }, seconds: number): void;
   /** Express middleware that times every request on one listener. */
@@ -72,11 +76,27 @@ export function createMetrics(version: string, probes: MetricProbes = {}): Metri
     registers: [registry],
   });
 
+  const gitlabRequests = new Counter({
+    name: 'gitlab_bridge_gitlab_requests_total',
+    help: 'GitLab requests made by polling, by outcome (ok, rate_limited, error), and waits for the request budget (budget_wait)',
+    labelNames: ['outcome'],
+    registers: [registry],
+  });
+  const pollLag = new Histogram({
+    name: 'gitlab_bridge_poll_lag_seconds',
+    help: 'How late polls start after they are due, by kind (user, project) and outcome; grows when GITLAB_MAX_REQUESTS_PER_MINUTE or GitLab rate limits stretch cycles',
+    labelNames: ['kind', 'outcome'],
+    buckets: [0.5, 1, 2, 5, 10, 30, 60, 120, 300, 900],
+    registers: [registry],
+  });
+
   return {
     registry,
     webhooks,
     channelPosts,
     directMessages,
+    gitlabRequests,
+    pollLag,
     observeRequest({ listener, method, route, status }, seconds) {
       duration.observe({ listener, method, route, status: String(status) }, seconds);
     },

@@ -1,0 +1,149 @@
+/**
+ * One poll of one connected user: a single GraphQL request for their review
+ * requests, merge requests, issues and to-dos; the snapshot kept for the
+ * reminder and the webapp; a DM for each new to-do (the same notification
+ * from a webhook is sent once); and the daily reminder when it is due.
+ */
+import type pg from 'pg';
+import type { Config } from '../config.js';
+import { GitLabRateLimitedError, BudgetExhaustedError, type PollClient } from '../gitlab/poll-client.js';
+import { readWork, WORK_QUERY, type WorkSnapshot } from '../gitlab/work-query.js';
+import type { Logger } from '../log.js';
+import { renderTodoMessage } from '../render/direct-message.js';
+import { reminderDigest, renderReminder } from '../render/reminder.js';
+import { stepReminder, type ReminderState } from '../rules/reminder-due.js';
+import { todoNotice } from '../rules/todo-notices.js';
+import { enqueueDirectMessages, type QueuedDirectMessage } from '../store/direct-outbox.js';
+import { ensureJob, removeJobs, rescheduleJob, type PollJob } from '../store/poll-jobs.js';
+import { findRecipient } from '../store/recipients.js';
+import { readWorkSnapshot, recordReminder, saveWorkSnapshot } from '../store/work-snapshots.js';
+
+export const USER_JOB = 'user';
+
+/** A user's timezone is asked of Mattermost again after this long. */
+const TIME_ZONE_TTL_MS = 6 * 60 * 60_000;
+const ACTIVE_WITHIN_MS = 60 * 60_000;
+const IDLE_AFTER_MS = 7 * 24 * 60 * 60_000;
+
+export interface UserJobState extends Record<string, unknown> {
+  /** The highest to-do id seen: newer ones are news. Absent until the first poll (which only sets it). */
+  lastTodoId?: number;
+  reminder?: ReminderState;
+  timeZone?: { zone: string; at: string };
+}
+
+export interface UserPollDeps {
+  pool: pg.Pool;
+  client: PollClient;
+  callerFor(userId: string): Promise<{ token: string; gitlabUserId: number; gitlabUsername: string } | null>;
+  /** The IANA zone of the user's Mattermost timezone setting. */
+  timeZoneOf(userId: string): Promise<string>;
+  gitlabUrl: string;
+  polling: Config['polling'];
+  log: Logger;
+  random?: () => number;
+}
+
+export interface PollOutcome<S> {
+  nextRunAt: Date;
+  state: S;
+  error?: string;
+}
+
+/** A job for every live connection, none for the others; new ones run at once. */
+export async function syncUserJobs(db: pg.Pool): Promise<void> {
+  const { rows } = await db.query<{ mattermost_user_id: string }>('SELECT mattermost_user_id FROM gitlab_accounts WHERE disconnected_at IS NULL');
+  for (const row of rows) await ensureJob(db, USER_JOB, row.mattermost_user_id, new Date());
+  await removeJobs(db, USER_JOB, rows.map((row) => row.mattermost_user_id));
+}
+
+export async function pollUser(deps: UserPollDeps, job: PollJob<UserJobState>, now = new Date()): Promise<PollOutcome<UserJobState>> {
+  const userId = job.subject;
+  const state: UserJobState = { ...job.state };
+  const again = async () => new Date(now.getTime() + (await intervalMs(deps, userId, now)));
+  try {
+    const caller = await deps.callerFor(userId);
+    if (!caller) return { nextRunAt: new Date(now.getTime() + deps.polling.idleIntervalSeconds * 1000), state, error: 'not connected' };
+    const snapshot = await fetchWork(deps, caller);
+    await saveWorkSnapshot(deps.pool, userId, snapshot);
+    const recipient = await findRecipient(deps.pool, userId);
+    const newest = Math.max(state.lastTodoId ?? 0, ...snapshot.todos.items.map((todo) => todo.id));
+    if (recipient && state.lastTodoId !== undefined) {
+      const fresh = snapshot.todos.items.filter((todo) => todo.id > state.lastTodoId!);
+      const messages: QueuedDirectMessage[] = fresh.flatMap((todo) => {
+        const notice = todoNotice(todo, recipient);
+        return notice ? [{ mattermostUserId: userId, ...notice, accessProbe: null, message: renderTodoMessage(todo, { gitlabUrl: deps.gitlabUrl }) }] : [];
+      });
+      const sent = await enqueueDirectMessages(deps.pool, messages);
+      if (fresh.length > 0) deps.log.debug({ user: userId, todos: fresh.length, queued: sent }, 'new GitLab to-dos');
+    }
+    state.lastTodoId = newest;
+    if (recipient) await remind(deps, userId, caller.gitlabUsername, recipient.settings.reminder, snapshot, state, now);
+    return { nextRunAt: await again(), state };
+  } catch (error) {
+    if (error instanceof GitLabRateLimitedError) return { nextRunAt: error.retryAt, state, error: error.message };
+    if (error instanceof BudgetExhaustedError) return { nextRunAt: new Date(now.getTime() + error.retryInMs), state, error: error.message };
+    deps.log.warn({ err: error, user: userId }, 'polling GitLab for a user failed; trying again next cycle');
+    return { nextRunAt: await again(), state, error: (error as Error).message };
+  }
+}
+
+async function fetchWork(deps: UserPollDeps, caller: { token: string; gitlabUsername: string }): Promise<WorkSnapshot> {
+  const snapshot = readWork(await deps.client.graphql(caller.token, WORK_QUERY, { username: caller.gitlabUsername }));
+  if (!snapshot.moreTodos) return snapshot;
+  // More pending to-dos than one page: REST knows the total.
+  const { headers } = await deps.client.get(caller.token, '/todos', { state: 'pending', per_page: 1 });
+  const total = Number(headers.get('x-total'));
+  return Number.isFinite(total) && total > 0 ? { ...snapshot, todos: { ...snapshot.todos, total } } : snapshot;
+}
+
+async function remind(
+  deps: UserPollDeps,
+  userId: string,
+  username: string,
+  settings: { enabled: boolean; time: string; onlyWhenChanged: boolean },
+  snapshot: WorkSnapshot,
+  state: UserJobState,
+  now: Date,
+): Promise<void> {
+  if (!state.timeZone || now.getTime() - Date.parse(state.timeZone.at) > TIME_ZONE_TTL_MS) {
+    const zone = await deps.timeZoneOf(userId).catch(() => state.timeZone?.zone ?? 'UTC');
+    state.timeZone = { zone, at: now.toISOString() };
+  }
+  const step = stepReminder(state.reminder ?? null, now, settings, state.timeZone.zone);
+  const dueAt = state.reminder?.dueAt;
+  state.reminder = step.state;
+  if (!step.send || !dueAt) return;
+  const message = renderReminder(snapshot, { gitlabUrl: deps.gitlabUrl, username, now });
+  if (!message) return;
+  const digest = reminderDigest(snapshot);
+  if (settings.onlyWhenChanged && (await readWorkSnapshot(deps.pool, userId))?.reminderDigest === digest) return;
+  await enqueueDirectMessages(deps.pool, [{ mattermostUserId: userId, key: `reminder:${dueAt}`, family: null, kind: 'reminder', threadKey: null, accessProbe: null, message }]);
+  await recordReminder(deps.pool, userId, digest);
+}
+
+/** Active users more often, idle ones less, each with ±10 % jitter so polls spread out. */
+async function intervalMs(deps: UserPollDeps, userId: string, now: Date): Promise<number> {
+  const { rows } = await deps.pool.query<{ seen: Date }>(
+    'SELECT COALESCE(last_active_at, connected_at) AS seen FROM gitlab_accounts WHERE mattermost_user_id = $1',
+    [userId],
+  );
+  const seen = rows[0]?.seen?.getTime() ?? 0;
+  const { intervalSeconds, activeIntervalSeconds, idleIntervalSeconds } = deps.polling;
+  const since = now.getTime() - seen;
+  const seconds = since <= ACTIVE_WITHIN_MS ? activeIntervalSeconds : since > IDLE_AFTER_MS ? idleIntervalSeconds : intervalSeconds;
+  return seconds * 1000 * (0.9 + 0.2 * (deps.random ?? Math.random)());
+}
+
+/**
+ * The user was seen in Mattermost: from now on they are polled as active, and
+ * a user who was idle is polled soon rather than at their slow pace.
+ */
+export async function markActive(db: pg.Pool, userId: string, activeIntervalSeconds: number): Promise<void> {
+  const { rowCount } = await db.query(
+    `UPDATE gitlab_accounts SET last_active_at = now()
+     WHERE mattermost_user_id = $1 AND disconnected_at IS NULL AND (last_active_at IS NULL OR last_active_at < now() - interval '1 minute')`,
+    [userId],
+  );
+  if (rowCount) await rescheduleJob(db, USER_JOB, userId, new Date(Date.now() + activeIntervalSeconds * 1000));
+}

@@ -1,0 +1,24 @@
+/** Each user's work as of their last poll, and the last reminder sent (migration 0011). */
+import type { WorkSnapshot } from '../gitlab/work-query.js';
+import type { Queryable } from './queryable.js';
+
+export async function saveWorkSnapshot(db: Queryable, userId: string, snapshot: WorkSnapshot): Promise<void> {
+  await db.query(
+    `INSERT INTO work_snapshots (mattermost_user_id, snapshot) VALUES ($1, $2)
+     ON CONFLICT (mattermost_user_id) DO UPDATE SET snapshot = $2, polled_at = now()`,
+    [userId, JSON.stringify(snapshot)],
+  );
+}
+
+export async function readWorkSnapshot(db: Queryable, userId: string): Promise<{ snapshot: WorkSnapshot; polledAt: Date; reminderDigest: string | null } | null> {
+  const { rows } = await db.query<{ snapshot: WorkSnapshot; polled_at: Date; reminder_digest: string | null }>(
+    'SELECT snapshot, polled_at, reminder_digest FROM work_snapshots WHERE mattermost_user_id = $1',
+    [userId],
+  );
+  const row = rows[0];
+  return row ? { snapshot: row.snapshot, polledAt: row.polled_at, reminderDigest: row.reminder_digest } : null;
+}
+
+export async function recordReminder(db: Queryable, userId: string, digest: string): Promise<void> {
+  await db.query('UPDATE work_snapshots SET reminder_digest = $2, reminded_at = now() WHERE mattermost_user_id = $1', [userId, digest]);
+}
