@@ -210,6 +210,8 @@ export async function startBridge(config: Config, log: Logger): Promise<Bridge> 
               timeZoneOf: async (userId) => reminderTimeZone((await bot.getUser(userId)).timezone),
               gitlabUrl: config.gitlab.url,
               polling: config.polling,
+              store: (delivery) => deliveries.store(delivery),
+              publicUrl: config.publicUrl,
               log: log.child({ component: 'polling' }),
             }),
           })

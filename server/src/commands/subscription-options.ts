@@ -17,12 +17,14 @@ export const SUBSCRIPTION_OPTIONS = {
   style: { type: 'string' },
   'no-threads': { type: 'boolean' },
   confidential: { type: 'boolean' },
+  poll: { type: 'boolean' },
 } as const;
 
 /** Only `subscriptions edit` takes these: they undo what `add`'s switches did. */
 export const EDIT_ONLY_OPTIONS = {
   threads: { type: 'boolean' },
   'no-confidential': { type: 'boolean' },
+  'no-poll': { type: 'boolean' },
 } as const;
 
 export interface SubscriptionSettings {
@@ -30,6 +32,8 @@ export interface SubscriptionSettings {
   style: RenderStyle;
   threads: boolean;
   confidential: boolean;
+  /** Poll the project's events and pipelines even when a webhook reaches the bridge. */
+  poll: boolean;
 }
 
 /** Words people type for event kinds, beside the kinds' own names. */
@@ -101,7 +105,7 @@ export function parseSubscriptionOptions(values: Record<string, unknown>): { ok:
 
   const style = (values.style ?? 'full') as RenderStyle;
   if (!STYLES.includes(style)) return { ok: false, error: '`--style` is `full`, `compact` (no descriptions) or `title` (one line)' };
-  return { ok: true, settings: { filters, style, threads: values['no-threads'] !== true, confidential: values.confidential === true } };
+  return { ok: true, settings: { filters, style, threads: values['no-threads'] !== true, confidential: values.confidential === true, poll: values.poll === true } };
 }
 
 const FILTER_OF_OPTION: Record<string, keyof SubscriptionFilters> = {
@@ -133,6 +137,7 @@ export function editSubscriptionSettings(current: SubscriptionSettings, values: 
   }
   if (values.threads === true && values['no-threads'] === true) return { ok: false, error: '`--threads` and `--no-threads` contradict each other' };
   if (values.confidential === true && values['no-confidential'] === true) return { ok: false, error: '`--confidential` and `--no-confidential` contradict each other' };
+  if (values.poll === true && values['no-poll'] === true) return { ok: false, error: '`--poll` and `--no-poll` contradict each other' };
   return {
     ok: true,
     settings: {
@@ -140,6 +145,7 @@ export function editSubscriptionSettings(current: SubscriptionSettings, values: 
       style: 'style' in values ? parsed.settings.style : current.style,
       threads: values.threads === true ? true : values['no-threads'] === true ? false : current.threads,
       confidential: values.confidential === true ? true : values['no-confidential'] === true ? false : current.confidential,
+      poll: values.poll === true ? true : values['no-poll'] === true ? false : current.poll,
     },
   };
 }

@@ -12,7 +12,9 @@ import { DEFAULT_EVENTS, DEFAULT_PIPELINE_STATUSES, type SubscriptionFilters } f
 import { audit } from '../store/audit-log.js';
 import { createSubscription, deleteSubscription, listChannelSubscriptions, updateSubscriptionSettings, type ListedSubscription } from '../store/subscriptions.js';
 import type { CommandCall, Subcommand } from './command-router.js';
-import { bridgeWebhookUrl, pointsAt, webhookHealth, type HookReport } from './webhook-health.js';
+import { jobFreshness } from '../store/poll-jobs.js';
+import { PROJECT_JOB, type ProjectJobState } from '../polling/poll-projects.js';
+import { bridgeWebhookUrl, pointsAt, pollingLine, webhookHealth, type HookReport } from './webhook-health.js';
 import { listHooks } from '../gitlab/hooks-api.js';
 import { EDIT_ONLY_OPTIONS, editSubscriptionSettings, parseSubscriptionOptions, parseTarget, SUBSCRIPTION_OPTIONS } from './subscription-options.js';
 
@@ -73,6 +75,7 @@ async function add(call: CommandCall, input: string, values: Record<string, unkn
       : `\`${target.path}\` is not a public GitLab project or group. For private and internal ones, connect your GitLab account first: \`/${call.trigger} connect\`.`;
   }
   if (settings.filters.exclude && found.kind !== 'group') return '`--exclude` leaves projects out of a group subscription; this is a project.';
+  if (settings.poll && found.kind !== 'project') return '`--poll` works for projects only: a group has no events API to poll. Subscribe its projects, or add a group webhook.';
   const privateTarget = found.visibility !== 'public';
   if (privateTarget && (found.accessLevel ?? 0) < REPORTER) return `You need at least Reporter access to \`${found.path}\` to subscribe a channel to it.`;
   const forced = privateTarget && access.type === 'O';
@@ -112,9 +115,10 @@ async function add(call: CommandCall, input: string, values: Record<string, unkn
 async function list(call: CommandCall, deps: SubscriptionDeps): Promise<string> {
   const subscriptions = await listChannelSubscriptions(deps.pool, call.channelId);
   if (subscriptions.length === 0) return `This channel follows nothing in GitLab yet. Add something: \`/${call.trigger} subscriptions add group/project\`.`;
-  const [names, reports] = await Promise.all([
+  const [names, reports, polling] = await Promise.all([
     usernames(deps.bot!, [...new Set(subscriptions.map((subscription) => subscription.creatorId))]),
     hookReports(call, subscriptions, deps),
+    jobFreshness<ProjectJobState>(deps.pool, PROJECT_JOB, subscriptions.flatMap((subscription) => (subscription.targetId === null ? [] : [String(subscription.targetId)]))),
   ]);
   const now = new Date();
   return [
@@ -122,7 +126,8 @@ async function list(call: CommandCall, deps: SubscriptionDeps): Promise<string> 
     ...subscriptions.map((subscription) => {
       const failure = subscription.lastFailure ? `\n  - **Posting failed:** ${subscription.lastFailure}` : '';
       const health = webhookHealth(subscription, reports.get(subscription.id) ?? { unknown: true }, call.trigger, now);
-      return `- **${subscription.id}** · ${subscription.targetKind} \`${subscription.targetPath}\` · ${describeSettings(subscription)} · added by ${names.get(subscription.creatorId) ?? 'a deleted user'} on ${subscription.createdAt.toISOString().slice(0, 10)}\n  - ${health}${failure}`;
+      const polled = pollingLine(subscription, polling.get(String(subscription.targetId)), now);
+      return `- **${subscription.id}** · ${subscription.targetKind} \`${subscription.targetPath}\` · ${describeSettings(subscription)} · added by ${names.get(subscription.creatorId) ?? 'a deleted user'} on ${subscription.createdAt.toISOString().slice(0, 10)}\n  - ${health}${polled ? `\n  - ${polled}` : ''}${failure}`;
     }),
   ].join('\n');
 }
@@ -185,7 +190,7 @@ async function remove(call: CommandCall, which: string, deps: SubscriptionDeps):
 }
 
 /** One line a person can read: what arrives and how. */
-export function describeSettings(subscription: { filters: SubscriptionFilters; style: string; threads: boolean; confidential: boolean }): string {
+export function describeSettings(subscription: { filters: SubscriptionFilters; style: string; threads: boolean; confidential: boolean; poll?: boolean }): string {
   const { filters } = subscription;
   const parts = [`events: ${(filters.events ?? DEFAULT_EVENTS).join(', ')}${filters.events ? '' : ' (default)'}`];
   if (filters.labels) parts.push(`labels (${filters.labelsMatch ?? 'any'}): ${filters.labels.join(', ')}`);
@@ -197,6 +202,7 @@ export function describeSettings(subscription: { filters: SubscriptionFilters; s
   parts.push(`style ${subscription.style}`);
   if (!subscription.threads) parts.push('no threads');
   if (subscription.confidential) parts.push('confidential included');
+  if (subscription.poll) parts.push('polled');
   return parts.join(' · ');
 }
 

@@ -34,3 +34,18 @@ export function webhookHealth(subscription: { targetKind: 'project' | 'group'; t
   if (subscription.lastEventAt && subscription.targetKind === 'group') return `Webhook: ${arrived} (through its projects' hooks)`;
   return `Webhook: ${arrived} · no GitLab hook of \`${subscription.targetPath}\` points at this bridge: \`/${trigger} webhook add ${subscription.targetPath}\``;
 }
+
+/** How a project subscription is polled instead of (or beside) its webhook, for `subscriptions list`; null when it is not. */
+export function pollingLine(
+  subscription: { targetKind: 'project' | 'group'; poll: boolean },
+  polling: { state: { polled?: boolean; webhook?: { state: string } }; lastSuccessAt: Date | null; lastError: string | null } | undefined,
+  now: Date,
+): string | null {
+  if (subscription.targetKind !== 'project') return null;
+  const polled = subscription.poll || polling?.state.polled === true;
+  if (!polled) return null;
+  const why = subscription.poll ? 'added with `--poll`' : 'no webhook reaches the bridge';
+  const fresh = polling?.lastSuccessAt ? `last polled ${ago(polling.lastSuccessAt, now)}` : 'not polled yet';
+  const failing = polling?.lastError ? ` · **last poll failed:** ${polling.lastError}` : '';
+  return `Polled (${why}): ${fresh}${failing}`;
+}

@@ -1,14 +1,20 @@
 /** What is polled: connected users (and, with them, their reminders) and project subscriptions without webhooks. */
 import type { JobState, PollJob } from '../store/poll-jobs.js';
-import { pollUser, syncUserJobs, USER_JOB, type UserJobState, type UserPollDeps } from './poll-users.js';
+import { pollProject, PROJECT_JOB, syncProjectJobs, type ProjectJobState, type ProjectPollDeps } from './poll-projects.js';
+import { pollUser, syncUserJobs, USER_JOB, type PollOutcome, type UserJobState, type UserPollDeps } from './poll-users.js';
 import type { PollerKind } from './run-pollers.js';
 
-export function pollerKinds(deps: UserPollDeps): PollerKind[] {
+export function pollerKinds(deps: UserPollDeps & ProjectPollDeps): PollerKind[] {
   return [
     {
       kind: USER_JOB,
       sync: () => syncUserJobs(deps.pool),
-      run: (job) => pollUser(deps, job as PollJob<UserJobState>) as Promise<{ nextRunAt: Date; state: JobState; error?: string }>,
+      run: (job) => pollUser(deps, job as PollJob<UserJobState>) as Promise<PollOutcome<JobState>>,
+    },
+    {
+      kind: PROJECT_JOB,
+      sync: () => syncProjectJobs(deps.pool),
+      run: (job) => pollProject(deps, job as PollJob<ProjectJobState>) as Promise<PollOutcome<JobState>>,
     },
   ];
 }

@@ -136,15 +136,15 @@ export async function jobState<S extends JobState = JobState>(db: Queryable, kin
 }
 
 /** How recently each subject was polled successfully, and its last error; subjects without a job are absent. */
-export async function jobFreshness(db: Queryable, kind: string, subjects: readonly string[]): Promise<Map<string, JobFreshness>> {
+export async function jobFreshness<S extends JobState = JobState>(db: Queryable, kind: string, subjects: readonly string[]): Promise<Map<string, JobFreshness & { state: S }>> {
   const result = await db.query<JobRow>(
-    'SELECT subject, last_run_at, last_success_at, last_error, failures FROM poll_jobs WHERE kind = $1 AND subject = ANY($2::text[])',
+    'SELECT subject, last_run_at, last_success_at, last_error, failures, state FROM poll_jobs WHERE kind = $1 AND subject = ANY($2::text[])',
     [kind, subjects],
   );
   return new Map(
     result.rows.map((row) => [
       row.subject,
-      { lastRunAt: row.last_run_at, lastSuccessAt: row.last_success_at, lastError: row.last_error, failures: row.failures },
+      { lastRunAt: row.last_run_at, lastSuccessAt: row.last_success_at, lastError: row.last_error, failures: row.failures, state: row.state as S },
     ]),
   );
 }

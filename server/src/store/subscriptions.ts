@@ -13,6 +13,8 @@ export interface NewSubscription {
   threads?: boolean;
   confidential?: boolean;
   privateAccess?: boolean;
+  /** Poll the project even when a webhook reaches the bridge. */
+  poll?: boolean;
   creatorId: string;
 }
 
@@ -34,8 +36,8 @@ const COLUMNS = 'id, channel_id, target_kind, target_path, target_id, filters, s
 
 export async function createSubscription(db: Queryable, input: NewSubscription): Promise<Subscription> {
   const result = await db.query<Row>(
-    `INSERT INTO subscriptions (channel_id, team_id, target_kind, target_path, target_id, filters, style, threads, confidential, private_access, creator_id)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+    `INSERT INTO subscriptions (channel_id, team_id, target_kind, target_path, target_id, filters, style, threads, confidential, private_access, creator_id, poll)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
      RETURNING ${COLUMNS}`,
     [
       input.channelId,
@@ -49,6 +51,7 @@ export async function createSubscription(db: Queryable, input: NewSubscription):
       input.confidential ?? false,
       input.privateAccess ?? false,
       input.creatorId,
+      input.poll ?? false,
     ],
   );
   return toSubscription(result.rows[0]!);
@@ -75,15 +78,17 @@ export interface ListedSubscription extends Subscription {
   createdAt: Date;
   /** When a webhook about its project or group last arrived; null before the first. */
   lastEventAt: Date | null;
+  /** Added with `--poll`. */
+  poll: boolean;
 }
 
 /** A channel's own subscriptions, for the commands that list, edit and remove them. */
 export async function listChannelSubscriptions(db: Queryable, channelId: string): Promise<ListedSubscription[]> {
-  const result = await db.query<Row & { last_failure: string | null; created_at: Date; last_event_at: Date | null }>(
-    `SELECT ${COLUMNS}, last_failure, created_at, last_event_at FROM subscriptions WHERE channel_id = $1 ORDER BY target_path, id`,
+  const result = await db.query<Row & { last_failure: string | null; created_at: Date; last_event_at: Date | null; poll: boolean }>(
+    `SELECT ${COLUMNS}, last_failure, created_at, last_event_at, poll FROM subscriptions WHERE channel_id = $1 ORDER BY target_path, id`,
     [channelId],
   );
-  return result.rows.map((row) => ({ ...toSubscription(row), lastFailure: row.last_failure, createdAt: row.created_at, lastEventAt: row.last_event_at }));
+  return result.rows.map((row) => ({ ...toSubscription(row), lastFailure: row.last_failure, createdAt: row.created_at, lastEventAt: row.last_event_at, poll: row.poll }));
 }
 
 /** Notes that webhooks reach these subscriptions; at most once a minute each, to keep processing's writes few. */
@@ -98,14 +103,15 @@ export async function markEventsArrived(db: Queryable, ids: string[]): Promise<v
 export async function updateSubscriptionSettings(
   db: Queryable,
   id: string,
-  settings: Pick<Subscription, 'filters' | 'style' | 'threads' | 'confidential'>,
+  settings: Pick<Subscription, 'filters' | 'style' | 'threads' | 'confidential'> & { poll: boolean },
 ): Promise<void> {
-  await db.query('UPDATE subscriptions SET filters = $2, style = $3, threads = $4, confidential = $5, updated_at = now() WHERE id = $1', [
+  await db.query('UPDATE subscriptions SET filters = $2, style = $3, threads = $4, confidential = $5, poll = $6, updated_at = now() WHERE id = $1', [
     id,
     JSON.stringify(settings.filters),
     settings.style,
     settings.threads,
     settings.confidential,
+    settings.poll,
   ]);
 }
 

@@ -31,12 +31,13 @@ describe('parseSubscriptionOptions', () => {
         style: 'compact',
         threads: false,
         confidential: false,
+        poll: false,
       },
     });
   });
 
   it('leaves defaults to the subscription when nothing is given', () => {
-    expect(parseSubscriptionOptions({})).toEqual({ ok: true, settings: { filters: {}, style: 'full', threads: true, confidential: false } });
+    expect(parseSubscriptionOptions({})).toEqual({ ok: true, settings: { filters: {}, style: 'full', threads: true, confidential: false, poll: false } });
   });
 
   it.each([
@@ -70,12 +71,12 @@ describe('parseTarget', () => {
 });
 
 describe('editSubscriptionSettings', () => {
-  const current = { filters: { events: ['merge_request'], labels: ['bug'], branches: ['main'] }, style: 'compact' as const, threads: false, confidential: false };
+  const current = { filters: { events: ['merge_request'], labels: ['bug'], branches: ['main'] }, style: 'compact' as const, threads: false, confidential: false, poll: false };
 
   it('replaces what the options name, clears an empty one, and keeps the rest', () => {
     expect(editSubscriptionSettings(current, { events: 'issues,mr', labels: '', threads: true })).toEqual({
       ok: true,
-      settings: { filters: { events: ['issue', 'merge_request'], branches: ['main'] }, style: 'compact', threads: true, confidential: false },
+      settings: { filters: { events: ['issue', 'merge_request'], branches: ['main'] }, style: 'compact', threads: true, confidential: false, poll: false },
     });
     expect(editSubscriptionSettings(current, { style: 'title' })).toMatchObject({ ok: true, settings: { style: 'title', filters: current.filters } });
   });
@@ -83,6 +84,8 @@ describe('editSubscriptionSettings', () => {
   it('asks for a change, and refuses contradictions and wrong values', () => {
     expect(editSubscriptionSettings(current, {})).toMatchObject({ ok: false, error: expect.stringContaining('Say what to change') });
     expect(editSubscriptionSettings(current, { threads: true, 'no-threads': true })).toMatchObject({ ok: false });
+    expect(editSubscriptionSettings(current, { poll: true, 'no-poll': true })).toMatchObject({ ok: false });
+    expect(editSubscriptionSettings(current, { poll: true })).toMatchObject({ ok: true, settings: { poll: true } });
     expect(editSubscriptionSettings(current, { pipelines: 'broken' })).toMatchObject({ ok: false, error: expect.stringContaining('`broken` is not a pipeline status') });
   });
 });
