@@ -13,7 +13,7 @@ import type { Config } from '../config.js';
 import { BudgetExhaustedError, GitLabHttpError, GitLabRateLimitedError, type PollClient } from '../gitlab/poll-client.js';
 import type { Logger } from '../log.js';
 import type { IncomingDelivery, StoreOutcome } from '../store/webhook-inbox.js';
-import { ensureJob, removeJobs, type PollJob } from '../store/poll-jobs.js';
+import { syncJobs, type PollJob } from '../store/poll-jobs.js';
 import { hookFromEvent, hookFromPipeline, lookupsFor, pipelineMergeRequestIid, POLLED_PIPELINE_STATUSES, type EventContext, type EventLookups } from './hooks-from-api.js';
 import type { PollOutcome } from './poll-users.js';
 import type { RestCommit, RestEvent, RestJob, RestMergeRequest, RestPipeline, RestProject } from './rest-shapes.js';
@@ -52,9 +52,7 @@ export interface ProjectPollDeps {
 
 /** One job per subscribed project (by GitLab id). */
 export async function syncProjectJobs(db: pg.Pool): Promise<void> {
-  const { rows } = await db.query<{ target_id: string }>(`SELECT DISTINCT target_id::text FROM subscriptions WHERE target_kind = 'project' AND target_id IS NOT NULL`);
-  for (const row of rows) await ensureJob(db, PROJECT_JOB, row.target_id, new Date());
-  await removeJobs(db, PROJECT_JOB, rows.map((row) => row.target_id));
+  await syncJobs(db, PROJECT_JOB, `SELECT DISTINCT target_id::text FROM subscriptions WHERE target_kind = 'project' AND target_id IS NOT NULL`);
 }
 
 export async function pollProject(deps: ProjectPollDeps, job: PollJob<ProjectJobState>, now = new Date()): Promise<PollOutcome<ProjectJobState>> {

@@ -14,7 +14,7 @@ import { reminderDigest, renderReminder } from '../render/reminder.js';
 import { stepReminder, type ReminderState } from '../rules/reminder-due.js';
 import { todoNotice } from '../rules/todo-notices.js';
 import { enqueueDirectMessages, type QueuedDirectMessage } from '../store/direct-outbox.js';
-import { ensureJob, removeJobs, rescheduleJob, type PollJob } from '../store/poll-jobs.js';
+import { rescheduleJob, syncJobs, type PollJob } from '../store/poll-jobs.js';
 import { findRecipient } from '../store/recipients.js';
 import { readWorkSnapshot, recordReminder, saveWorkSnapshot } from '../store/work-snapshots.js';
 
@@ -52,9 +52,7 @@ export interface PollOutcome<S> {
 
 /** A job for every live connection, none for the others; new ones run at once. */
 export async function syncUserJobs(db: pg.Pool): Promise<void> {
-  const { rows } = await db.query<{ mattermost_user_id: string }>('SELECT mattermost_user_id FROM gitlab_accounts WHERE disconnected_at IS NULL');
-  for (const row of rows) await ensureJob(db, USER_JOB, row.mattermost_user_id, new Date());
-  await removeJobs(db, USER_JOB, rows.map((row) => row.mattermost_user_id));
+  await syncJobs(db, USER_JOB, 'SELECT mattermost_user_id FROM gitlab_accounts WHERE disconnected_at IS NULL');
 }
 
 export async function pollUser(deps: UserPollDeps, job: PollJob<UserJobState>, now = new Date()): Promise<PollOutcome<UserJobState>> {

@@ -11,7 +11,8 @@ import { claimDueJobs, finishJob, type JobState, type PollJob } from '../store/p
 import type { PollOutcome } from './poll-users.js';
 
 const TICK_MS = 1000;
-const SYNC_EVERY_MS = 30_000;
+/** New connections and subscriptions are polled within this long. */
+const SYNC_EVERY_MS = 5000;
 const CLAIM = 25;
 const CONCURRENT = 8;
 /** Longer than any one poll takes (a few requests with 15 s time-outs). */

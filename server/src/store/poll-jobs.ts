@@ -47,6 +47,16 @@ export async function ensureJob(db: Queryable, kind: string, subject: string, fi
   return result.rowCount === 1;
 }
 
+/**
+ * Makes one kind's jobs exactly the subjects `subjectsQuery` selects (one text
+ * column): new ones due at once, existing ones keep their schedule, others go.
+ * Two set-based statements, cheap enough to run every few seconds.
+ */
+export async function syncJobs(db: Queryable, kind: string, subjectsQuery: string): Promise<void> {
+  await db.query(`INSERT INTO poll_jobs (kind, subject, next_run_at) SELECT $1, subject, now() FROM (${subjectsQuery}) wanted (subject) ON CONFLICT (kind, subject) DO NOTHING`, [kind]);
+  await db.query(`DELETE FROM poll_jobs WHERE kind = $1 AND subject NOT IN (SELECT subject FROM (${subjectsQuery}) wanted (subject))`, [kind]);
+}
+
 /** Reconciles one kind with what should be polled: removes the jobs of every other subject. Returns how many went. */
 export async function removeJobs(db: Queryable, kind: string, subjectsToKeep: readonly string[]): Promise<number> {
   const result = await db.query('DELETE FROM poll_jobs WHERE kind = $1 AND NOT (subject = ANY($2::text[]))', [kind, subjectsToKeep]);

@@ -1,0 +1,158 @@
+/**
+ * Polling end to end: a running bridge polls the fake GitLab for connected
+ * users (one GraphQL request per cycle) and for a project subscription without
+ * a webhook, and obeys GitLab's 429. Cycles are one second here.
+ */
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { startCommandBridge, type CommandBridge } from '../../helpers/command-bridge.js';
+import { webhookFixture } from '../../helpers/fixtures.js';
+import { waitFor } from '../../helpers/wait-for.js';
+
+type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+
+const PROJECT = 'team/app';
+let bridge: CommandBridge;
+let alice: string;
+let bob: string;
+let projectId: number;
+
+beforeAll(async () => {
+  bridge = await startCommandBridge({
+    users: ['alice', 'bob'],
+    oauth: true,
+    env: () => ({ POLL_INTERVAL_SECONDS: '1', POLL_ACTIVE_INTERVAL_SECONDS: '1', GITLAB_MAX_REQUESTS_PER_MINUTE: '1000' }),
+  });
+  ({ alice, bob } = bridge.users as { alice: string; bob: string });
+  projectId = bridge.gitlab.addProject(PROJECT, { visibility: 'public' }).id;
+  // Timezones as people set them in Mattermost: one automatic, one manual.
+  bridge.mattermost.users.get(alice)!.timezone = { useAutomaticTimezone: 'true', automaticTimezone: 'Europe/Berlin', manualTimezone: '' };
+  bridge.mattermost.users.get(bob)!.timezone = { useAutomaticTimezone: 'false', automaticTimezone: 'Europe/Paris', manualTimezone: 'America/Los_Angeles' };
+  await bridge.connectGitLab(alice, { id: 6, username: 'user1', name: 'User One' });
+  await bridge.connectGitLab(bob, { id: 51, username: 'author', name: 'The Author' });
+  await polledOnce(alice);
+  await polledOnce(bob);
+}, 120_000);
+
+afterAll(async () => {
+  await bridge?.close();
+});
+
+interface UserJob {
+  last_success_at: Date | null;
+  state: { lastTodoId?: number; reminder?: { dueAt: string } };
+}
+
+async function userJob(userId: string): Promise<UserJob | undefined> {
+  const { rows } = await bridge.pool.query<UserJob>(`SELECT last_success_at, state FROM poll_jobs WHERE kind = 'user' AND subject = $1`, [userId]);
+  return rows[0];
+}
+
+/** Waits for a successful poll of the user that started after now. */
+async function polledOnce(userId: string): Promise<void> {
+  const since = Date.now();
+  await waitFor(async () => ((await userJob(userId))?.last_success_at?.getTime() ?? 0) > since, `a poll of ${userId}`, 20_000);
+}
+
+const dms = (userId: string, pattern: RegExp) => bridge.mattermost.directMessagesTo(userId).filter((post) => pattern.test(post.message));
+
+describe('polling connected users', () => {
+  it('a review request made in GitLab reaches the reviewer without any webhook, and the sidebar data counts it', async () => {
+    const mr = bridge.gitlab.addMergeRequest(PROJECT, { title: 'Polled review @all', authorId: 51 });
+    bridge.gitlab.requestReview(PROJECT, mr.iid, 6, 51);
+    await waitFor(() => dms(alice, /Polled review/).length > 0, 'the review request DM', 20_000);
+    const [message] = dms(alice, /Polled review/);
+    expect(message!.message).toMatch(/requested your review/);
+    expect(message!.message).not.toMatch(/@all/);
+    const { rows } = await bridge.pool.query<{ snapshot: { reviews: { total: number } } }>('SELECT snapshot FROM work_snapshots WHERE mattermost_user_id = $1', [alice]);
+    expect(rows[0]!.snapshot.reviews.total).toBe(1);
+  });
+
+  it('a review request reported by a webhook and then found as a to-do is one DM', async () => {
+    const mr = bridge.gitlab.addMergeRequest(PROJECT, { title: 'Hooked and polled', authorId: 51 });
+    const fixture = webhookFixture('merge_request.update.reviewers.json');
+    const payload = JSON.parse(fixture.body) as Json;
+    payload.project.id = projectId;
+    payload.project.path_with_namespace = PROJECT;
+    payload.object_attributes.iid = mr.iid;
+    payload.object_attributes.title = 'Hooked and polled';
+    payload.assignees = [];
+    payload.user = { id: 51, name: 'The Author', username: 'author' };
+    const response = await fetch(`${bridge.publicUrl}/webhook`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json', 'X-Gitlab-Token': 'hook-secret', 'X-Gitlab-Event': fixture.event, 'X-Gitlab-Event-UUID': randomUUID() },
+      body: JSON.stringify(payload),
+    });
+    expect(response.status).toBe(202);
+    await waitFor(() => dms(alice, /Hooked and polled/).length > 0, 'the webhook DM', 20_000);
+    expect(bridge.gitlab.requestReview(PROJECT, mr.iid, 6, 51).reviewerIds).toContain(6);
+    // A poll has seen the to-do once it is in the user's snapshot; the DMs it queued are sent by the next poll's end.
+    await waitFor(async () => {
+      const { rows } = await bridge.pool.query<{ snapshot: { todos: { items: { targetTitle: string }[] } } }>('SELECT snapshot FROM work_snapshots WHERE mattermost_user_id = $1', [alice]);
+      return rows[0]!.snapshot.todos.items.some((todo) => todo.targetTitle === 'Hooked and polled');
+    }, 'a poll that saw the to-do', 20_000);
+    await polledOnce(alice);
+    await waitFor(async () => (await bridge.pool.query(`SELECT 1 FROM direct_outbox WHERE state = 'pending'`)).rows.length === 0, 'direct messages sent');
+    expect(dms(alice, /Hooked and polled/)).toHaveLength(1);
+  });
+});
+
+describe('the daily reminder', () => {
+  it('falls due at 09:00 in each user\'s Mattermost timezone', async () => {
+    const berlin = new Date((await userJob(alice))!.state.reminder!.dueAt);
+    const losAngeles = new Date((await userJob(bob))!.state.reminder!.dueAt);
+    const localTime = (date: Date, timeZone: string) => new Intl.DateTimeFormat('en-GB', { timeZone, hour: '2-digit', minute: '2-digit' }).format(date);
+    expect(localTime(berlin, 'Europe/Berlin')).toBe('09:00');
+    expect(localTime(losAngeles, 'America/Los_Angeles')).toBe('09:00');
+    expect(berlin.getTime()).toBeGreaterThan(Date.now());
+  });
+
+  it('is sent by the poll after it falls due, listing the reviews; nothing for someone with nothing waiting', async () => {
+    const dueNow = new Date(Date.now() - 1000).toISOString();
+    await bridge.pool.query(`UPDATE poll_jobs SET state = jsonb_set(state, '{reminder,dueAt}', to_jsonb($1::text)) WHERE kind = 'user'`, [dueNow]);
+    await polledOnce(alice);
+    await polledOnce(bob);
+    await waitFor(async () => {
+      const { rows } = await bridge.pool.query(`SELECT 1 FROM direct_outbox WHERE kind = 'reminder' AND state = 'pending'`);
+      return rows.length === 0;
+    }, 'reminders sent');
+    const reminders = dms(alice, /Your GitLab day/);
+    expect(reminders).toHaveLength(1);
+    expect(reminders[0]!.message).toMatch(/Polled review/);
+    // Bob has no review requests, assignments or to-dos: no reminder at all.
+    expect(dms(bob, /Your GitLab day/)).toHaveLength(0);
+    const next = new Date((await userJob(alice))!.state.reminder!.dueAt);
+    expect(next.getTime()).toBeGreaterThan(Date.now());
+  });
+});
+
+describe('a subscription without a webhook', () => {
+  it('is polled, posts what a webhook would have, and says so in the list', async () => {
+    const channel = bridge.mattermost.addChannel('town', { members: [alice], teamId: bridge.team.id });
+    expect(await bridge.command(alice, `subscriptions add ${PROJECT} --poll --events issues`, channel.id)).toMatch(/Subscribed/);
+    await waitFor(async () => {
+      const { rows } = await bridge.pool.query<{ last_success_at: Date | null }>(`SELECT last_success_at FROM poll_jobs WHERE kind = 'project' AND subject = $1`, [String(projectId)]);
+      return rows[0]?.last_success_at != null;
+    }, 'the first poll of the project', 20_000);
+    bridge.gitlab.addIssue(PROJECT, { title: 'Found by polling', authorId: 51 });
+    await waitFor(() => bridge.mattermost.posts.some((post) => post.channel_id === channel.id && /Found by polling/.test(post.message)), 'the issue post', 20_000);
+    const post = bridge.mattermost.posts.find((candidate) => candidate.channel_id === channel.id && /Found by polling/.test(candidate.message))!;
+    expect(post.message).toMatch(/opened issue/);
+    expect(await bridge.command(alice, 'subscriptions list', channel.id)).toMatch(/Polled \(added with `--poll`\): last polled/);
+  });
+});
+
+describe('GitLab rate limits', () => {
+  it('a 429 with Retry-After pauses every poll until then, and /metrics shows it', async () => {
+    const graphql = () => bridge.gitlab.requests.filter((request) => request.path === '/api/graphql');
+    bridge.gitlab.failNextRequests(1, { status: 429, retryAfterSeconds: 4 });
+    await waitFor(() => graphql().some((request) => request.status === 429), 'a refused request', 20_000);
+    const refusedAt = graphql().length;
+    await new Promise((resolve) => setTimeout(resolve, 2500));
+    expect(graphql().length).toBe(refusedAt);
+    await waitFor(() => graphql().length > refusedAt, 'polling again after the pause', 20_000);
+    const { internalPort } = await bridge.bridge.ready();
+    const metrics = await (await fetch(`http://127.0.0.1:${internalPort}/metrics`)).text();
+    expect(metrics).toMatch(/gitlab_bridge_gitlab_requests_total\{outcome="rate_limited"\} [1-9]/);
+  });
+});
