@@ -1,0 +1,115 @@
+// Child processes for a bench script, and what they cost, read from /proc: the same conventions as
+// ingest.mjs and startup.mjs (output to a file, never a pipe a busy bench might not drain; readiness
+// from GET /healthz; SIGTERM, then SIGKILL by pid for whatever did not stop).
+import { spawn } from 'node:child_process';
+import { closeSync, openSync, readFileSync, readdirSync } from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+
+const TICKS = 100; // USER_HZ
+
+/** The process and every descendant (for the bridge: its embedded PostgreSQL and workers). */
+export function processTree(pid) {
+  const pids = [pid];
+  for (let i = 0; i < pids.length; i += 1) {
+    try {
+      for (const task of readdirSync(`/proc/${pids[i]}/task`)) {
+        const children = readFileSync(`/proc/${pids[i]}/task/${task}/children`, 'utf8').trim();
+        if (children) pids.push(...children.split(/\s+/).map(Number));
+      }
+    } catch {
+      // exited meanwhile
+    }
+  }
+  return pids;
+}
+
+/** User + system CPU seconds of one process (all its threads); null once it is gone. */
+export function cpuSeconds(pid) {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / TICKS;
+  } catch {
+    return null;
+  }
+}
+
+/** Busy CPU seconds of the whole machine, all cores. */
+export function machineBusySeconds() {
+  const [user, nice, system, , , ...rest] = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
+  return (user + nice + system + rest.slice(0, 3).reduce((a, b) => a + b, 0)) / TICKS;
+}
+
+/** A field of /proc/<pid>/smaps_rollup (Rss, Pss) in KiB; 0 once the process is gone. */
+export function memoryKb(pid, field) {
+  try {
+    const text = readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8');
+    return Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(text)?.[1] ?? 0);
+  } catch {
+    return 0;
+  }
+}
+
+export function freePort() {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer().once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address();
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** Starts children whose stdout and stderr go to `<work>/<name>.log`; `killAll` is the last resort on exit. */
+export function childProcesses(work) {
+  const children = new Set();
+  const killTree = (child) => {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    for (const pid of processTree(child.pid).reverse()) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    }
+  };
+  return {
+    start(name, args, env) {
+      const logFile = path.join(work, `${name}.log`);
+      const fd = openSync(logFile, 'a');
+      const child = spawn(process.execPath, args, { cwd: work, env, stdio: ['ignore', fd, fd] });
+      closeSync(fd);
+      children.add(child);
+      const exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve(code ?? signal)));
+      return { child, logFile, exited, log: () => readFileSync(logFile, 'utf8') };
+    },
+    /** SIGTERM; after 15 s the process tree is killed. Resolves to the exit code (or 'killed'). */
+    async stop(running) {
+      running.child.kill('SIGTERM');
+      const code = await Promise.race([running.exited, sleep(15_000).then(() => 'timeout')]);
+      if (code === 'timeout') killTree(running.child);
+      children.delete(running.child);
+      return code === 'timeout' ? 'killed' : code;
+    },
+    killAll() {
+      for (const child of children) killTree(child);
+    },
+  };
+}
+
+export async function waitUntilHealthy(running, port, timeoutMs = 60_000) {
+  const deadline = Date.now() + timeoutMs;
+  let exitedWith;
+  void running.exited.then((code) => (exitedWith = code));
+  for (;;) {
+    try {
+      if ((await fetch(`http://127.0.0.1:${port}/healthz`)).status === 200) return;
+    } catch {
+      // not listening yet
+    }
+    if (exitedWith !== undefined) throw new Error(`bridge exited with ${exitedWith} before it was ready:\n${running.log().slice(-2000)}`);
+    if (Date.now() > deadline) throw new Error(`bridge not ready after ${timeoutMs} ms:\n${running.log().slice(-2000)}`);
+    await sleep(50);
+  }
+}

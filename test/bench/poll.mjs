@@ -1,0 +1,341 @@
+// npm run bench:poll: the bridge polling GitLab for 1,000 connected users. The fake GitLab and the
+// fake Mattermost run in this process; the bridge (`gitlab-bridge start`, embedded PostgreSQL) is a
+// child. Users are connected by inserting their accounts directly (tokens sealed as the bridge seals
+// them); after a warm-up, a window of a few cycles counts every GitLab request, times how long a new
+// review request takes to become the bot's DM, and reads the bridge's CPU and memory from /proc.
+// Writes its section of docs/benchmarks.md and exits non-zero when a target is missed: ≤ 1.2 GitLab
+// requests per user per cycle, p95 detection within one cycle.
+// Each child process is started by this script and stopped by its pid; nothing is left behind.
+import { randomBytes } from 'node:crypto';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os, { cpus } from 'node:os';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import pg from 'pg';
+import { childProcesses, cpuSeconds, freePort, machineBusySeconds, memoryKb, processTree, waitUntilHealthy } from './child-processes.mjs';
+import { countRequests, judge, pollSpread, renderSection, summariseDetection, withSection } from './poll-results.mjs';
+import { startFakes } from './start-fakes.mjs';
+
+const root = fileURLToPath(new URL('../../', import.meta.url));
+const BIN = path.join(root, 'server/bin/gitlab-bridge.js');
+const USERS = Number(process.env.BENCH_USERS ?? 1000);
+const INTERVAL_SECONDS = Number(process.env.BENCH_INTERVAL_SECONDS ?? 20);
+const CYCLES = Number(process.env.BENCH_CYCLES ?? 5);
+const REVIEWS = Number(process.env.BENCH_REVIEWS ?? 200);
+const LOG_LEVEL = process.env.BENCH_LOG_LEVEL ?? 'info';
+/** Set to a directory to have the bridge write a V8 CPU profile there (node --cpu-prof) when it stops. */
+const CPU_PROFILE_DIR = process.env.BENCH_CPU_PROFILE_DIR;
+const WARMUP_CYCLES = 2;
+const PROJECTS = 20;
+/** High enough that the request budget never holds a poll back: the budget is not what is measured. */
+const MAX_PER_MINUTE = 10_000;
+const MEMORY_SAMPLE_MS = 2000;
+const OAUTH = { clientId: 'bench-app', clientSecret: 'bench-app-secret' };
+
+for (const [name, value] of Object.entries({ BENCH_USERS: USERS, BENCH_INTERVAL_SECONDS: INTERVAL_SECONDS, BENCH_CYCLES: CYCLES, BENCH_REVIEWS: REVIEWS })) {
+  if (!Number.isInteger(value) || value < 1) throw new Error(`${name} must be a whole number of at least 1`);
+}
+if (USERS <= PROJECTS) throw new Error(`BENCH_USERS must be more than ${PROJECTS}: every user gets a review request from a colleague`);
+if (!existsSync(path.join(root, 'server/dist/cli/main.js'))) {
+  console.error('server/dist is missing: run `npm run bench:poll`, which builds it first');
+  process.exit(1);
+}
+// The bridge's own code seals the tokens, so that they open exactly as a real connection's do.
+const { saveAccount } = await import(pathToFileURL(path.join(root, 'server/dist/store/gitlab-accounts.js')).href);
+const { toEncryptionKey } = await import(pathToFileURL(path.join(root, 'server/dist/crypto/secret-box.js')).href);
+
+const work = mkdtempSync(path.join(os.tmpdir(), 'bench-poll-'));
+chmodSync(work, 0o755); // the embedded server runs as 'postgres' when this runs as root
+const children = childProcesses(work);
+process.once('exit', () => {
+  children.killAll();
+  rmSync(work, { recursive: true, force: true });
+});
+for (const signal of ['SIGINT', 'SIGTERM']) process.once(signal, () => process.exit(130));
+
+const log = (message) => console.log(`[${new Date().toISOString().slice(11, 19)}] ${message}`);
+const pick = (items) => items[Math.floor(Math.random() * items.length)];
+
+/** GitLab and Mattermost users, projects, and each user's work before the bridge ever looks. */
+function populate(gitlab, mattermost) {
+  const projects = Array.from({ length: PROJECTS }, (_, index) => gitlab.addProject(`bench/project-${index}`, { visibility: 'internal' }).path_with_namespace);
+  const users = [];
+  for (let index = 0; index < USERS; index += 1) {
+    const gitlabId = index + 1;
+    const username = `bench-${gitlabId}`;
+    const { token } = gitlab.addUser({ id: gitlabId, username, name: `Bench User ${gitlabId}` });
+    const project = projects[index % PROJECTS];
+    gitlab.grant(token, project, 30);
+    users.push({ index, gitlabId, username, token, project, mattermostId: mattermost.addUser(username).user.id });
+  }
+  // The colleague of a user: the next one in the same project.
+  const colleague = (user) => users[(user.index + PROJECTS) % USERS];
+  for (const user of users) {
+    const mergeRequest = gitlab.addMergeRequest(user.project, { title: `Bench baseline ${user.gitlabId}`, authorId: user.gitlabId });
+    gitlab.requestReview(user.project, mergeRequest.iid, colleague(user).gitlabId, user.gitlabId);
+  }
+  return { users, colleague };
+}
+
+/**
+ * Every user's `gitlab_accounts` row in one INSERT. `saveAccount` seals the tokens and names the columns; its
+ * statement is captured rather than run (it writes one row at a time), and its rows are sent together.
+ */
+async function connectAll(db, users, key) {
+  let columns;
+  const rows = [];
+  const capture = {
+    query: async (sql, params) => {
+      columns ??= /INSERT INTO gitlab_accounts \(([^)]+)\)/.exec(sql)?.[1];
+      rows.push(params);
+      return { rows: [], rowCount: 1 };
+    },
+  };
+  const expiresAt = new Date(Date.now() + 365 * 24 * 3600_000);
+  for (const user of users) {
+    await saveAccount(
+      capture,
+      { mattermostUserId: user.mattermostId, gitlabUserId: user.gitlabId, gitlabUsername: user.username },
+      { accessToken: user.token, refreshToken: `bench-refresh-${user.gitlabId}`, expiresAt, scopes: 'api read_user' },
+      key,
+    );
+  }
+  if (!columns || rows.some((row) => row.length !== columns.split(',').length)) throw new Error('saveAccount no longer writes one INSERT INTO gitlab_accounts (…) VALUES (…)');
+  const width = rows[0].length;
+  const values = rows.map((_, row) => `(${Array.from({ length: width }, (__, column) => `$${row * width + column + 1}`).join(', ')})`);
+  await db.query(`INSERT INTO gitlab_accounts (${columns}) VALUES ${values.join(', ')}`, rows.flat());
+}
+
+async function userJobs(db) {
+  const { rows } = await db.query(
+    `SELECT count(*)::int AS jobs, count(*) FILTER (WHERE last_success_at IS NOT NULL)::int AS polled, count(*) FILTER (WHERE last_error IS NOT NULL)::int AS failing
+       FROM poll_jobs WHERE kind = 'user'`,
+  );
+  return rows[0];
+}
+
+/** Sum and count of the user poll-lag histogram, over every outcome. */
+async function pollLag(internalPort) {
+  const text = await (await fetch(`http://127.0.0.1:${internalPort}/metrics`)).text();
+  const read = (name) => [...text.matchAll(new RegExp(`^gitlab_bridge_poll_lag_seconds_${name}\\{[^}]*kind="user"[^}]*\\} (\\S+)$`, 'gm'))].reduce((sum, m) => sum + Number(m[1]), 0);
+  return { sum: read('sum'), count: read('count') };
+}
+
+/** CPU seconds so far of the bridge, each of its PostgreSQL processes, this process, and the machine. */
+function cpuNow(bridgePid) {
+  const [, ...postgres] = processTree(bridgePid);
+  const self = process.cpuUsage();
+  return {
+    bridge: cpuSeconds(bridgePid) ?? 0,
+    postgres: new Map(postgres.map((pid) => [pid, cpuSeconds(pid) ?? 0])),
+    bench: (self.user + self.system) / 1e6,
+    machine: machineBusySeconds(),
+  };
+}
+
+/** Cores used between two readings; a PostgreSQL process that started meanwhile counts from 0, one that ended is lost. */
+function cpuBetween(before, after, seconds) {
+  let postgres = 0;
+  for (const [pid, used] of after.postgres) postgres += used - (before.postgres.get(pid) ?? 0);
+  const bridge = (after.bridge - before.bridge) / seconds;
+  const bench = (after.bench - before.bench) / seconds;
+  const machine = (after.machine - before.machine) / seconds;
+  postgres /= seconds;
+  return { bridge, postgres, bench, rest: Math.max(0, machine - bridge - postgres - bench), postgresProcesses: after.postgres.size };
+}
+
+function sampleMemory(bridgePid, samples) {
+  const [, ...postgres] = processTree(bridgePid);
+  samples.push({ bridge: memoryKb(bridgePid, 'Rss'), postgres: postgres.reduce((sum, pid) => sum + memoryKb(pid, 'Pss'), 0) });
+}
+
+/** The bridge's warnings and errors (pino levels 40 and up), counted by message. */
+function problemsIn(text) {
+  const counts = {};
+  for (const line of text.split('\n')) {
+    let entry;
+    try {
+      entry = JSON.parse(line);
+    } catch {
+      continue; // not a log line (or one cut short)
+    }
+    if (entry.level >= 40) counts[entry.msg] = (counts[entry.msg] ?? 0) + 1;
+  }
+  return counts;
+}
+
+const meanMax = (values) => ({ mean: values.reduce((a, b) => a + b, 0) / values.length, max: Math.max(...values) });
+
+log(`bench:poll: ${USERS} users, ${INTERVAL_SECONDS} s cycle, warm-up ${WARMUP_CYCLES} cycles, window ${CYCLES} cycles, ${REVIEWS} review requests, bridge LOG_LEVEL=${LOG_LEVEL}`);
+const { gitlab, mattermost } = await startFakes(root);
+let db;
+let bridge;
+let bridgeExit;
+let results;
+try {
+  const { user: bot, token: botToken } = mattermost.addUser('gitlab', { bot: true });
+  const { users, colleague } = populate(gitlab, mattermost);
+  const userOfToken = new Map(users.map((user) => [user.token, user.gitlabId]));
+  // When each request arrived, to split detection into waiting for the next poll and what the bridge did after it.
+  gitlab.requests.push = function stamp(...records) {
+    const at = Date.now();
+    for (const record of records) record.at = at;
+    return Array.prototype.push.apply(this, records);
+  };
+  log(`fakes ready: ${users.length} GitLab and Mattermost users, ${PROJECTS} projects, ${users.length} baseline review requests`);
+
+  const [publicPort, internalPort] = [await freePort(), await freePort()];
+  const publicUrl = `http://127.0.0.1:${publicPort}`;
+  gitlab.registerApplication({ ...OAUTH, redirectUri: `${publicUrl}/oauth/complete` });
+  const encryptionKey = randomBytes(32);
+  const dataDir = path.join(work, 'data');
+  if (CPU_PROFILE_DIR) mkdirSync(CPU_PROFILE_DIR, { recursive: true });
+  bridge = children.start('bridge', [...(CPU_PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(CPU_PROFILE_DIR)}`] : []), BIN, 'start'], {
+    PATH: process.env.PATH,
+    HOME: process.env.HOME,
+    DATA_DIR: dataDir,
+    PORT: String(publicPort),
+    INTERNAL_PORT: String(internalPort),
+    PUBLIC_URL: publicUrl,
+    MATTERMOST_URL: mattermost.url,
+    MATTERMOST_BOT_TOKEN: botToken,
+    GITLAB_URL: gitlab.url,
+    GITLAB_OAUTH_CLIENT_ID: OAUTH.clientId,
+    GITLAB_OAUTH_CLIENT_SECRET: OAUTH.clientSecret,
+    ENCRYPTION_KEY: encryptionKey.toString('hex'),
+    POLL_INTERVAL_SECONDS: String(INTERVAL_SECONDS),
+    POLL_ACTIVE_INTERVAL_SECONDS: String(INTERVAL_SECONDS),
+    GITLAB_MAX_REQUESTS_PER_MINUTE: String(MAX_PER_MINUTE),
+    LOG_LEVEL,
+  });
+  await waitUntilHealthy(bridge, internalPort);
+  const bridgePid = bridge.child.pid;
+
+  // The embedded server's port is in its postmaster.pid (4th line), its password beside it.
+  const port = Number(readFileSync(path.join(dataDir, 'postgres/postmaster.pid'), 'utf8').split('\n')[3]);
+  const password = readFileSync(path.join(dataDir, 'postgres.password'), 'utf8').trim();
+  db = new pg.Client({ host: '127.0.0.1', port, user: 'postgres', password, database: 'gitlab_bridge' });
+  await db.connect();
+  await connectAll(db, users, toEncryptionKey(encryptionKey));
+  const connectedAt = Date.now();
+  log(`bridge up (pid ${bridgePid}); ${users.length} accounts connected; warming up`);
+
+  // Warm-up: every user polled once (which only records their baseline to-dos), and at least WARMUP_CYCLES cycles.
+  const warmEnds = connectedAt + WARMUP_CYCLES * INTERVAL_SECONDS * 1000;
+  const warmDeadline = warmEnds + 10 * INTERVAL_SECONDS * 1000;
+  for (let last = 0; ; ) {
+    const jobs = await userJobs(db);
+    if (jobs.polled === USERS && Date.now() >= warmEnds) break;
+    if (Date.now() > warmDeadline) throw new Error(`warm-up: only ${jobs.polled} of ${USERS} users polled after ${((Date.now() - connectedAt) / 1000).toFixed(0)} s`);
+    if (Date.now() - last >= 5000) {
+      log(`warm-up: ${jobs.polled} of ${jobs.jobs} user jobs polled, ${jobs.failing} failing`);
+      last = Date.now();
+    }
+    await sleep(500);
+  }
+
+  // The window.
+  const windowMs = CYCLES * INTERVAL_SECONDS * 1000;
+  const firstRequest = gitlab.requests.length;
+  const lagBefore = await pollLag(internalPort);
+  const cpuBefore = cpuNow(bridgePid);
+  const memory = [];
+  sampleMemory(bridgePid, memory);
+  const sampler = setInterval(() => sampleMemory(bridgePid, memory), MEMORY_SAMPLE_MS);
+  const started = performance.now();
+  log(`window: ${CYCLES} cycles (${windowMs / 1000} s)`);
+  const reviews = [];
+  for (let n = 0; n < REVIEWS; n += 1) {
+    // One random moment in each equal slice of the window.
+    const due = started + ((n + Math.random()) / REVIEWS) * windowMs;
+    const wait = due - performance.now();
+    if (wait > 0) await sleep(wait);
+    const reviewer = pick(users);
+    const author = colleague(reviewer);
+    const mergeRequest = gitlab.addMergeRequest(reviewer.project, { title: `Bench review ${n}`, authorId: author.gitlabId });
+    const at = Date.now();
+    gitlab.requestReview(reviewer.project, mergeRequest.iid, reviewer.gitlabId, author.gitlabId);
+    reviews.push({ n, reviewer, at });
+  }
+  const left = started + windowMs - performance.now();
+  if (left > 0) await sleep(left);
+  const windowSeconds = (performance.now() - started) / 1000;
+  const lastRequest = gitlab.requests.length;
+  const cpu = cpuBetween(cpuBefore, cpuNow(bridgePid), windowSeconds);
+  clearInterval(sampler);
+  sampleMemory(bridgePid, memory);
+  const lagAfter = await pollLag(internalPort);
+  log(`window over after ${windowSeconds.toFixed(1)} s; waiting for the last DMs`);
+
+  // DMs of requests made late in the window come after it.
+  const dmsOf = (review) =>
+    mattermost
+      .directMessagesTo(review.reviewer.mattermostId)
+      .filter((post) => post.user_id === bot.id && new RegExp(`Bench review ${review.n}(?!\\d)`).test(post.message))
+      .map((post) => post.create_at);
+  const drainDeadline = Date.now() + 3 * INTERVAL_SECONDS * 1000;
+  while (reviews.some((review) => dmsOf(review).length === 0) && Date.now() < drainDeadline) await sleep(500);
+  await sleep(1000); // a second DM for the same request would come right after the first
+  for (const review of reviews) {
+    review.dms = dmsOf(review);
+    // The first poll of the reviewer that arrived after the request (it saw the new to-do).
+    review.pollAt = gitlab.requests.find((request, index) => index >= firstRequest && request.path === '/api/graphql' && request.token === review.reviewer.token && request.at >= review.at)?.at ?? null;
+  }
+
+  const requests = countRequests(gitlab.requests.slice(firstRequest, lastRequest), userOfToken);
+  const cycles = windowSeconds / INTERVAL_SECONDS;
+  const rate = { windowSeconds, cycles, perUserCycle: requests.total / (USERS * cycles), perPoll: requests.total / requests.polls, meanPeriodSeconds: (USERS * windowSeconds) / requests.polls };
+  const detection = summariseDetection(reviews, INTERVAL_SECONDS);
+  const spread = pollSpread(requests.pollsByUser, users.map((user) => user.gitlabId));
+  const baselineDms = mattermost.posts.filter((post) => post.user_id === bot.id && /Bench baseline \d+/.test(post.message)).length;
+  const jobs = await userJobs(db);
+  const { rows: outbox } = await db.query(`SELECT state, count(*)::int AS n FROM direct_outbox GROUP BY state`);
+  await db.end();
+  db = undefined;
+  const lagCount = lagAfter.count - lagBefore.count;
+  results = {
+    settings: { users: USERS, intervalSeconds: INTERVAL_SECONDS, cycles: CYCLES, reviews: REVIEWS, logLevel: LOG_LEVEL, maxPerMinute: MAX_PER_MINUTE, projects: PROJECTS, warmupCycles: WARMUP_CYCLES },
+    date: new Date().toISOString().slice(0, 10),
+    machine: `${cpus().length} × ${cpus()[0]?.model.trim()}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}, ${os.platform()} ${os.release()}`,
+    rate,
+    requests,
+    detection,
+    spread,
+    cpu,
+    memory: { bridge: meanMax(memory.map((m) => m.bridge)), postgres: meanMax(memory.map((m) => m.postgres)) },
+    lag: lagCount > 0 ? (lagAfter.sum - lagBefore.sum) / lagCount : NaN,
+    baselineDms,
+    pollErrors: jobs.failing,
+    outbox,
+    violations: mattermost.violations.length,
+  };
+} finally {
+  await db?.end().catch(() => undefined);
+  if (bridge) bridgeExit = await children.stop(bridge);
+  if (bridge && results) results.logProblems = problemsIn(bridge.log());
+  await gitlab.close();
+  await mattermost.close();
+}
+
+results.bridgeExit = bridgeExit;
+results.checks = judge(results);
+if (results.violations > 0) results.checks.push({ what: 'no request the Mattermost spec does not allow', ok: false, value: String(results.violations) });
+console.log(
+  JSON.stringify(
+    {
+      ...results,
+      requests: { ...results.requests, pollsByUser: undefined },
+    },
+    null,
+    2,
+  ),
+);
+for (const check of results.checks) console.log(`${check.ok ? 'met' : 'MISSED'}: ${check.what}: ${check.value}`);
+
+const section = renderSection(results);
+const file = path.join(root, 'docs/benchmarks.md');
+const current = existsSync(file) ? readFileSync(file, 'utf8') : '# Benchmarks\n\nEach section is written by the command it names; re-run it to refresh the numbers.\n';
+writeFileSync(file, withSection(current, section));
+console.log(`\n${section}`);
+if (!results.checks.every((check) => check.ok)) process.exitCode = 1;
