@@ -1,6 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { Gitlab } from '@gitbeaker/rest';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { readWork, WORK_QUERY } from '../../server/src/gitlab/work-query.js';
 import { startFakeGitLab, type FakeGitLab } from './fake-gitlab.js';
 
 describe('the fake GitLab', () => {
@@ -48,7 +49,7 @@ describe('the fake GitLab', () => {
     });
     expect((await get(`/projects/${encodeURIComponent('ACME/Site')}`)).body).toMatchObject({ id: 100 });
     expect((await get('/groups/acme')).body).toMatchObject({ id: 10, full_path: 'acme', visibility: 'public', web_url: `${gitlab.url}/groups/acme` });
-    expect(gitlab.requests.at(-1)).toEqual({ method: 'GET', path: '/api/v4/groups/acme' });
+    expect(gitlab.requests.at(-1)).toEqual({ method: 'GET', path: '/api/v4/groups/acme', status: 200 });
   });
 
   it('hides internal and private projects and groups from anonymous callers, as if they did not exist', async () => {
@@ -63,7 +64,7 @@ describe('the fake GitLab', () => {
   it('refuses an unknown token, even where no token is needed', async () => {
     expect(await get('/projects/100', 'glpat-nope')).toEqual({ status: 401, body: { message: '401 Unauthorized' } });
     expect(await get('/user', 'glpat-nope', 'private')).toEqual({ status: 401, body: { message: '401 Unauthorized' } });
-    expect(gitlab.requests.at(-1)).toEqual({ method: 'GET', path: '/api/v4/user', token: 'glpat-nope' });
+    expect(gitlab.requests.at(-1)).toEqual({ method: 'GET', path: '/api/v4/user', token: 'glpat-nope', status: 401 });
   });
 
   it('shows a signed-in user internal projects, and private ones through a membership of the project or a group above it', async () => {
@@ -325,6 +326,17 @@ describe('the fake GitLab as an OAuth provider', () => {
     const bearer = { Authorization: `Bearer ${body.access_token as string}` };
     expect((await api('/user', bearer)).status).toBe(200);
     expect(await api(`/projects/${encodeURIComponent('acme/vault')}`, bearer)).toMatchObject({ status: 403, body: { error: 'insufficient_scope' } });
+
+    // GraphQL wants api or read_api too; a token that authenticates nobody there is an invalid one.
+    const graphql = async (headers: Record<string, string>) => {
+      const response = await fetch(`${gitlab.url}/api/graphql`, { method: 'POST', headers: { ...headers, 'Content-Type': 'application/json' }, body: '{"query":"{ currentUser { username } }"}' });
+      return { status: response.status, body: (await response.json()) as unknown };
+    };
+    expect(await graphql(bearer)).toEqual({ status: 401, body: { errors: [{ message: 'Invalid token' }] } });
+    const { access_token } = await connect(7);
+    expect(await graphql({ Authorization: `Bearer ${access_token}` })).toEqual({ status: 200, body: { data: { currentUser: { username: 'ada' } } } });
+    gitlab.expireAccessTokens();
+    expect(await graphql({ Authorization: `Bearer ${access_token}` })).toEqual({ status: 401, body: { errors: [{ message: 'Invalid token' }] } });
   });
 });
 
@@ -550,7 +562,21 @@ describe("the fake GitLab's issues API", () => {
       discussion_locked: null,
       issue_type: 'issue',
       web_url: `${gitlab.url}/acme/site/-/issues/1`,
+      time_stats: { time_estimate: 0, total_time_spent: 0, human_time_estimate: null, human_total_time_spent: null },
+      task_completion_status: { count: 0, completed_count: 0 },
+      subscribed: false,
+      _links: {
+        self: `${gitlab.url}/api/v4/projects/${siteId()}/issues/1`,
+        notes: `${gitlab.url}/api/v4/projects/${siteId()}/issues/1/notes`,
+        award_emoji: `${gitlab.url}/api/v4/projects/${siteId()}/issues/1/award_emoji`,
+        project: `${gitlab.url}/api/v4/projects/${siteId()}`,
+      },
       references: { short: '#1', relative: '#1', full: 'acme/site#1' },
+      severity: 'UNKNOWN',
+      moved_to_id: null,
+      imported: false,
+      imported_from: 'none',
+      service_desk_reply_to: null,
     });
     // By numeric project id too.
     expect((await call('GET', `/projects/${siteId()}/issues/1`, bob)).body).toMatchObject({ id: issue.id });
@@ -795,7 +821,10 @@ describe("the fake GitLab's lists: issues, merge requests and to-do items", () =
       state: 'opened',
       created_at: mergeRequest.created_at,
       updated_at: mergeRequest.created_at,
+      merged_by: null,
+      merge_user: null,
       merged_at: null,
+      closed_by: null,
       closed_at: null,
       target_branch: 'main',
       source_branch: 'fix-link',
@@ -815,7 +844,10 @@ describe("the fake GitLab's lists: issues, merge requests and to-do items", () =
       merge_when_pipeline_succeeds: false,
       merge_status: 'can_be_merged',
       detailed_merge_status: 'mergeable',
+      has_conflicts: false,
       sha: expect.stringMatching(/^[0-9a-f]{40}$/),
+      merge_commit_sha: null,
+      squash_commit_sha: null,
       web_url: `${gitlab.url}/acme/site/-/merge_requests/1`,
       references: { short: '!1', relative: '!1', full: 'acme/site!1' },
     });
@@ -939,6 +971,17 @@ describe("the fake GitLab's pipelines API", () => {
       duration: null,
       queued_duration: null,
       coverage: null,
+      detailed_status: {
+        icon: 'status_created',
+        text: 'Created',
+        label: 'created',
+        group: 'created',
+        tooltip: 'created',
+        has_details: true,
+        details_path: `/acme/site/-/pipelines/${id}`,
+        illustration: null,
+        favicon: '/assets/ci_favicons/favicon_status_created.png',
+      },
     });
     expect(gitlab.pipelinesOf('acme/site')).toEqual([
       {
@@ -949,6 +992,7 @@ describe("the fake GitLab's pipelines API", () => {
         sha: (created.body as { sha: string }).sha,
         status: 'created',
         source: 'api',
+        mergeRequestIid: null,
         userId: 7,
         variables: [
           { key: 'DEPLOY', value: 'yes', variable_type: 'env_var' },
@@ -957,6 +1001,8 @@ describe("the fake GitLab's pipelines API", () => {
         retriedBy: [],
         createdAt: created_at,
         updatedAt: created_at,
+        startedAt: null,
+        finishedAt: null,
       },
     ]);
     // The default branch is always there, as refs/heads/… too; ref may come in the query string.
@@ -1034,7 +1080,7 @@ describe('the fake GitLab through @gitbeaker/rest', () => {
         },
       ]);
       // The project travels URL-encoded, with the token as Bearer.
-      expect(gitlab.requests).toContainEqual({ method: 'POST', path: '/api/v4/projects/acme%2Fsite/pipeline', token });
+      expect(gitlab.requests).toContainEqual({ method: 'POST', path: '/api/v4/projects/acme%2Fsite/pipeline', token, status: 201 });
 
       // gitbeaker follows the Link header from page to page.
       for (const title of ['Two', 'Three']) await api.Issues.create('acme/site', title);
@@ -1045,5 +1091,515 @@ describe('the fake GitLab through @gitbeaker/rest', () => {
     } finally {
       await gitlab.close();
     }
+  });
+});
+
+describe("the fake GitLab's GraphQL endpoint", () => {
+  let gitlab: FakeGitLab;
+  // ada: Developer of the vault; bob: no membership; dee: Guest of the vault.
+  let ada: string;
+  let bob: string;
+  let dee: string;
+  let mention: number;
+  beforeAll(async () => {
+    gitlab = await startFakeGitLab();
+    gitlab.addProject('acme/site', { visibility: 'public' });
+    gitlab.addProject('acme/secret/vault', { visibility: 'private' });
+    ada = gitlab.addUser({ id: 7, username: 'ada', name: 'Ada' }).token;
+    bob = gitlab.addUser({ id: 8, username: 'bob', name: 'Bob' }).token;
+    dee = gitlab.addUser({ id: 10, username: 'dee', name: 'Dee' }).token;
+    gitlab.grant(ada, 'acme/secret/vault', 30);
+    gitlab.grant(dee, 'acme/secret/vault', 10);
+
+    gitlab.addMergeRequest('acme/site', { title: 'Fix link', authorId: 8, sourceBranch: 'fix-link', labels: ['docs', 'bug'], approvalsRequired: 2, approvedBy: [10] });
+    gitlab.requestReview('acme/site', 1, 7, 8);
+    gitlab.addPipeline('acme/site', { ref: 'fix-link', status: 'failed', userId: 8 });
+    gitlab.addMergeRequest('acme/site', { title: 'Draft: Faster search', authorId: 7 });
+    gitlab.assignMergeRequest('acme/site', 2, 7, 7);
+    gitlab.addMergeRequest('acme/site', { title: 'Old idea', authorId: 7, state: 'closed' });
+    gitlab.addMergeRequest('acme/secret/vault', { title: 'Rotate keys', authorId: 7 });
+    // GitLab gives dee the to-do item, but a Guest may not read a private project's merge requests.
+    gitlab.requestReview('acme/secret/vault', 1, 10, 7);
+
+    gitlab.addIssue('acme/site', { title: 'Broken link', authorId: 8, assigneeIds: [8] });
+    gitlab.assignIssue('acme/site', 1, 7, 8);
+    gitlab.addIssue('acme/site', { title: 'Secret', authorId: 7, assigneeIds: [7], confidential: true });
+    gitlab.addIssue('acme/secret/vault', { title: 'Leak', authorId: 7, assigneeIds: [7, 10] });
+    mention = gitlab.addNote('acme/site', { targetType: 'Issue', targetIid: 1, authorId: 8, body: '@ada have a look' }).id;
+    gitlab.addTodo(7, { projectPath: 'acme/site', targetType: 'Issue', targetIid: 1, actionName: 'mentioned', authorId: 8, noteId: mention });
+  });
+  afterAll(() => gitlab.close());
+
+  const graphql = async (token: string | undefined, query: string, variables?: Record<string, unknown>) => {
+    const headers: Record<string, string> = { 'Content-Type': 'application/json', ...(token === undefined ? {} : { Authorization: `Bearer ${token}` }) };
+    const response = await fetch(`${gitlab.url}/api/graphql`, { method: 'POST', headers, body: JSON.stringify({ query, variables }) });
+    return { status: response.status, body: (await response.json()) as { data?: Record<string, unknown> | null; errors?: Record<string, unknown>[] } };
+  };
+  const work = async (token: string, username: string) => {
+    const answer = await graphql(token, WORK_QUERY, { username });
+    expect(answer).toMatchObject({ status: 200 });
+    expect(answer.body.errors).toBeUndefined();
+    // What the bridge itself makes of the answer.
+    return readWork(answer.body.data);
+  };
+  const references = (list: { total: number; items: { reference: string }[] }) => [list.total, list.items.map((item) => item.reference)];
+
+  it('answers the bridge’s WORK_QUERY with the lists of the token’s user, as far as they may see', async () => {
+    const snapshot = await work(ada, 'ada');
+    expect(snapshot.gitlabUserId).toBe(7);
+    expect(references(snapshot.reviews)).toEqual([1, ['acme/site!1']]);
+    expect(references(snapshot.assignedMergeRequests)).toEqual([1, ['acme/site!2']]);
+    // Open ones only, the last updated first: the vault's got a reviewer after the site's was assigned.
+    expect(references(snapshot.myMergeRequests)).toEqual([2, ['acme/secret/vault!1', 'acme/site!2']]);
+    // Her confidential issue is hers to see, as is the vault's.
+    expect(references(snapshot.assignedIssues)).toEqual([3, ['acme/site#1', 'acme/secret/vault#1', 'acme/site#2']]);
+    expect(snapshot.reviews.items[0]).toEqual({
+      type: 'merge_request',
+      projectId: [...gitlab.projects.values()].find((project) => project.path_with_namespace === 'acme/site')!.id,
+      reference: 'acme/site!1',
+      iid: 1,
+      title: 'Fix link',
+      url: `${gitlab.url}/acme/site/-/merge_requests/1`,
+      author: { id: 8, username: 'bob', name: 'Bob' },
+      // Sorted by title, each with a colour of its own.
+      labels: [
+        { title: 'bug', color: expect.stringMatching(/^#[0-9a-f]{6}$/), textColor: expect.stringMatching(/^#[0-9A-F]{6}$/) },
+        { title: 'docs', color: expect.stringMatching(/^#[0-9a-f]{6}$/), textColor: expect.stringMatching(/^#[0-9A-F]{6}$/) },
+      ],
+      createdAt: expect.any(String),
+      updatedAt: expect.any(String),
+      draft: false,
+      pipelineStatus: 'failed',
+      approvals: { required: 2, given: 1 },
+      conflicts: false,
+    });
+    expect(snapshot.assignedMergeRequests.items[0]).toMatchObject({ draft: true, pipelineStatus: null, approvals: { required: 0, given: 0 } });
+    // Newest first: the mention (with its comment), the issue assigned, the self-assigned merge request, the review.
+    expect(snapshot.todos.items.map((todo) => [todo.action, todo.targetType, todo.targetIid, todo.author?.username])).toEqual([
+      ['mentioned', 'issue', 1, 'bob'],
+      ['assigned', 'issue', 1, 'bob'],
+      ['assigned', 'merge_request', 2, 'ada'],
+      ['review_requested', 'merge_request', 1, 'bob'],
+    ]);
+    expect(snapshot.todos.items[0]).toMatchObject({ body: '@ada have a look', noteId: mention, url: `${gitlab.url}/acme/site/-/issues/1#note_${mention}`, projectPath: 'acme/site' });
+    expect(snapshot.moreTodos).toBe(false);
+  });
+
+  it('shows another user less: no private merge requests or issues, no confidential issue of someone else', async () => {
+    const bobs = await work(bob, 'bob');
+    expect([references(bobs.reviews), references(bobs.assignedMergeRequests), references(bobs.myMergeRequests)]).toEqual([
+      [0, []],
+      [0, []],
+      [1, ['acme/site!1']],
+    ]);
+    expect(references(bobs.assignedIssues)).toEqual([1, ['acme/site#1']]);
+    expect(bobs.todos.items).toEqual([]);
+    // The issues assigned to ada, as bob sees them.
+    const asBob = await graphql(bob, WORK_QUERY, { username: 'ada' });
+    expect(readWork(asBob.body.data).assignedIssues.items.map((issue) => issue.reference)).toEqual(['acme/site#1']);
+
+    // A Guest of the vault reads its issues, not its merge requests: the review to-do item is not shown either.
+    const dees = await work(dee, 'dee');
+    expect(references(dees.reviews)).toEqual([0, []]);
+    expect(dees.todos.items).toEqual([]);
+    expect(references(dees.assignedIssues)).toEqual([1, ['acme/secret/vault#1']]);
+  });
+
+  it('pages a connection with first, counting all, and follows GitLab’s arguments and enums', async () => {
+    const query = `query($after: String) { currentUser { todos(first: 2, after: $after) { count pageInfo { hasNextPage endCursor } nodes { action targetType } } } }`;
+    const first = await graphql(ada, query);
+    const todos = (first.body.data!.currentUser as { todos: { count: number; pageInfo: { hasNextPage: boolean; endCursor: string }; nodes: unknown[] } }).todos;
+    expect(todos).toMatchObject({ count: 4, pageInfo: { hasNextPage: true }, nodes: [{ action: 'mentioned', targetType: 'ISSUE' }, { action: 'assigned' }] });
+    const second = await graphql(ada, query, { after: todos.pageInfo.endCursor });
+    expect(second.body.data!.currentUser).toMatchObject({ todos: { pageInfo: { hasNextPage: false }, nodes: [{ targetType: 'MERGEREQUEST' }, { action: 'review_requested' }] } });
+
+    const filtered = await graphql(ada, `{ currentUser { authoredMergeRequests(state: closed, sort: TITLE_ASC) { count nodes { iid state reference } } } }`);
+    expect(filtered.body.data).toEqual({ currentUser: { authoredMergeRequests: { count: 1, nodes: [{ iid: '3', state: 'closed', reference: '!3' }] } } });
+    // Another user's to-do items are not the caller's to read.
+    const other = await graphql(bob, `{ user(username: "ada") { username todos { count } } }`);
+    expect(other.body.data).toEqual({ user: { username: 'ada', todos: { count: 0 } } });
+  });
+
+  it('answers a query that does not validate as GitLab does: 200 and errors, no data', async () => {
+    const unknown = await graphql(ada, '{ currentUser { nope } }');
+    expect(unknown).toEqual({
+      status: 200,
+      body: { errors: [{ message: "Field 'nope' doesn't exist on type 'CurrentUser'", locations: [{ line: 1, column: 17 }], extensions: { code: 'undefinedField', typeName: 'CurrentUser', fieldName: 'nope' } }] },
+    });
+    const badEnum = await graphql(ada, '{ currentUser { todos(state: [open]) { count } } }');
+    expect(badEnum).toMatchObject({ status: 200, body: { errors: [{ message: expect.stringContaining('TodoStateEnum') }] } });
+    expect(badEnum.body.data).toBeUndefined();
+    expect(await graphql(ada, '{ currentUser {')).toMatchObject({ status: 200, body: { errors: [{ message: expect.stringMatching(/^Syntax Error/) }] } });
+    expect(await graphql(ada, WORK_QUERY)).toMatchObject({ status: 200, body: { errors: [{ message: 'Variable "$username" of required type "String!" was not provided.' }] } });
+    expect(await graphql(ada, '')).toEqual({ status: 200, body: { errors: [{ message: 'No query string was present' }] } });
+    expect(await graphql(ada, `{ currentUser { id } }${' '.repeat(10_000)}`)).toEqual({ status: 422, body: { errors: [{ message: 'Query too large' }] } });
+
+    // The root issues query wants a filter: its field is null, with an error beside the rest of the data.
+    const unfiltered = await graphql(ada, '{ issues(sort: UPDATED_DESC) { count } currentUser { username } }');
+    expect(unfiltered.body).toMatchObject({ errors: [{ message: 'You must provide at least one filter argument for this query', path: ['issues'] }], data: { issues: null, currentUser: { username: 'ada' } } });
+  });
+
+  it('lacks the EE approval fields on CE, so that the bridge’s query does not validate there', async () => {
+    try {
+      gitlab.setEdition('ce');
+      const answer = await graphql(ada, WORK_QUERY, { username: 'ada' });
+      expect(answer.status).toBe(200);
+      expect(answer.body.data).toBeUndefined();
+      expect(new Set(answer.body.errors!.map((error) => error.message))).toEqual(
+        new Set(["Field 'approvalsRequired' doesn't exist on type 'MergeRequest'", "Field 'approvalsLeft' doesn't exist on type 'MergeRequest'"]),
+      );
+    } finally {
+      gitlab.setEdition('premium');
+    }
+  });
+
+  it('takes tokens as the API does, answers anonymous callers with public data, and records each request', async () => {
+    expect(await graphql('glpat-nope', '{ currentUser { id } }')).toEqual({ status: 401, body: { errors: [{ message: 'Invalid token' }] } });
+    const anonymous = await graphql(undefined, '{ currentUser { id } issues(assigneeUsernames: ["ada"]) { nodes { reference(full: true) } } }');
+    expect(anonymous).toEqual({ status: 200, body: { data: { currentUser: null, issues: { nodes: [{ reference: 'acme/site#1' }] } } } });
+    expect(gitlab.requests.at(-1)).toEqual({ method: 'POST', path: '/api/graphql', status: 200 });
+    await graphql(ada, '{ currentUser { id } }');
+    expect(gitlab.requests.at(-1)).toEqual({ method: 'POST', path: '/api/graphql', token: ada, status: 200 });
+  });
+
+  it('gives a merge request the latest pipeline of its source branch or run for it as its head pipeline', async () => {
+    const head = async () => {
+      const answer = await graphql(bob, '{ currentUser { authoredMergeRequests(iids: ["1"]) { nodes { headPipeline { status ref } } } } }');
+      return (answer.body.data!.currentUser as { authoredMergeRequests: { nodes: { headPipeline: unknown }[] } }).authoredMergeRequests.nodes[0]!.headPipeline;
+    };
+    expect(await head()).toEqual({ status: 'FAILED', ref: 'fix-link' });
+    const forIt = gitlab.addPipeline('acme/site', { mergeRequestIid: 1, status: 'running', userId: 8 });
+    expect(forIt).toMatchObject({ ref: 'refs/merge-requests/1/head', source: 'merge_request_event', mergeRequestIid: 1 });
+    expect(await head()).toEqual({ status: 'RUNNING', ref: 'refs/merge-requests/1/head' });
+    gitlab.setPipelineStatus(forIt.id, 'success');
+    expect(await head()).toEqual({ status: 'SUCCESS', ref: 'refs/merge-requests/1/head' });
+  });
+});
+
+describe("the fake GitLab's events, commits, merge requests and notes", () => {
+  let gitlab: FakeGitLab;
+  // ada: Developer of both; bob: no membership; dee: Guest of the vault.
+  let ada: string;
+  let bob: string;
+  let dee: string;
+  beforeAll(async () => {
+    gitlab = await startFakeGitLab();
+    gitlab.addProject('acme/site', { visibility: 'public' });
+    gitlab.addProject('acme/secret/vault', { visibility: 'private' });
+    ada = gitlab.addUser({ id: 7, username: 'ada', name: 'Ada' }).token;
+    bob = gitlab.addUser({ id: 8, username: 'bob', name: 'Bob' }).token;
+    dee = gitlab.addUser({ id: 10, username: 'dee', name: 'Dee' }).token;
+    gitlab.grant(ada, 'acme', 30);
+    gitlab.grant(dee, 'acme/secret/vault', 10);
+  });
+  afterAll(() => gitlab.close());
+
+  const call = (path: string, token?: string) => apiCall(gitlab, 'GET', path, token);
+  const site = `/projects/${encodeURIComponent('acme/site')}`;
+  const vault = `/projects/${encodeURIComponent('acme/secret/vault')}`;
+  const actions = (body: unknown) => (body as { action_name: string; target_type: string | null }[]).map((event) => `${event.action_name} ${event.target_type ?? ''}`.trim());
+
+  it('records what happens as GitLab’s events, with ids that only grow, newest first unless asked', async () => {
+    gitlab.push('acme/site', { ref: 'fix-link', userId: 7, commits: [{ message: 'Fix the link\n\nIt pointed nowhere.' }, { message: 'Test it', authorName: 'A. Lovelace', authorEmail: 'ada@example.org' }] });
+    const compare = async () => ((await call(`${site}/repository/compare?from=main&to=fix-link`, bob)).body as { commits: { id: string; title: string; author_name: string }[] }).commits;
+    const commits = await compare();
+    expect(commits.map((commit) => [commit.title, commit.author_name])).toEqual([
+      ['Fix the link', 'Ada'],
+      ['Test it', 'A. Lovelace'],
+    ]);
+    gitlab.addIssue('acme/site', { title: 'Broken link', authorId: 8 });
+    gitlab.addMergeRequest('acme/site', { title: 'Fix link', authorId: 7, sourceBranch: 'fix-link' });
+    const note = gitlab.addNote('acme/site', { targetType: 'MergeRequest', targetIid: 1, authorId: 8, body: 'Looks good' });
+    gitlab.approveMergeRequest('acme/site', 1, 8);
+    gitlab.mergeMergeRequest('acme/site', 1, 7);
+    gitlab.closeIssue('acme/site', 1, 7);
+    gitlab.reopenIssue('acme/site', 1, 8);
+
+    const listed = await call(`${site}/events?sort=asc`, bob);
+    expect(actions(listed.body)).toEqual([
+      'pushed new',
+      'opened Issue',
+      'opened MergeRequest',
+      'commented on Note',
+      'approved MergeRequest',
+      'accepted MergeRequest',
+      'pushed to',
+      'closed Issue',
+      'reopened Issue',
+    ]);
+    const ids = (listed.body as { id: number }[]).map((event) => event.id);
+    expect(ids).toEqual([...ids].sort((a, b) => a - b));
+    expect(actions((await call(`${site}/events`, bob)).body)[0]).toBe('reopened Issue');
+    expect(gitlab.eventsOf('acme/site').map((event) => event.id)).toEqual(ids);
+
+    const [pushedNew, , opened, commented] = listed.body as Record<string, unknown>[];
+    // Merged: main has everything fix-link has.
+    expect(await compare()).toEqual([]);
+    expect(pushedNew).toEqual({
+      id: ids[0],
+      project_id: expect.any(Number),
+      action_name: 'pushed new',
+      target_id: null,
+      target_iid: null,
+      target_type: null,
+      author_id: 7,
+      target_title: null,
+      created_at: expect.any(String),
+      author: user(gitlab, 7, 'ada', 'Ada'),
+      imported: false,
+      imported_from: 'none',
+      push_data: { commit_count: 2, action: 'created', ref_type: 'branch', commit_from: null, commit_to: commits[1]!.id, ref: 'fix-link', commit_title: 'Test it', ref_count: null },
+      author_username: 'ada',
+    });
+    expect(opened).toMatchObject({ action_name: 'opened', target_type: 'MergeRequest', target_iid: 1, target_title: 'Fix link', author_username: 'ada' });
+    expect(commented).toMatchObject({
+      action_name: 'commented on',
+      target_type: 'Note',
+      target_id: note.id,
+      // Event#target_iid: a note has no iid, so its id.
+      target_iid: note.id,
+      target_title: 'Fix link',
+      note: { id: note.id, type: null, body: 'Looks good', author: { username: 'bob' }, system: false, noteable_type: 'MergeRequest', noteable_iid: 1, resolvable: false, confidential: false, internal: false },
+    });
+    expect(gitlab.mergeRequestsOf('acme/site')[0]).toMatchObject({ state: 'merged', mergedById: 7, approvedBy: [8], notes: [{ id: note.id, body: 'Looks good', authorId: 8 }] });
+  });
+
+  it('lists events after a day (the day itself excluded), a page at a time, and only what the caller may see', async () => {
+    const all = (await call(`${site}/events?per_page=100`, bob)).body as { created_at: string }[];
+    const day = all[0]!.created_at.slice(0, 10);
+    const dayBefore = new Date(Date.parse(`${day}T00:00:00Z`) - 86_400_000).toISOString().slice(0, 10);
+    expect((await call(`${site}/events?after=${dayBefore}`, bob)).body).toHaveLength(all.length);
+    expect((await call(`${site}/events?after=${day}`, bob)).body).toEqual([]);
+    expect((await call(`${site}/events?before=${day}`, bob)).body).toEqual([]);
+    expect(await call(`${site}/events?after=yesterday`, bob)).toMatchObject({ status: 400, body: { error: 'after is invalid' } });
+    expect(actions((await call(`${site}/events?action=merged`, bob)).body)).toEqual(['accepted MergeRequest']);
+    expect(actions((await call(`${site}/events?target_type=issue&sort=asc`, bob)).body)).toEqual(['opened Issue', 'closed Issue', 'reopened Issue']);
+
+    const page = await call(`${site}/events?per_page=4&page=2&sort=asc`, bob);
+    expect(actions(page.body)).toEqual(['approved MergeRequest', 'accepted MergeRequest', 'pushed to', 'closed Issue']);
+    expect([page.headers.get('x-total'), page.headers.get('x-total-pages'), page.headers.get('x-next-page'), page.headers.get('x-prev-page')]).toEqual([String(all.length), '3', '3', '1']);
+
+    // A confidential issue's events are for those who may read it; a private project's are not found at all.
+    gitlab.addIssue('acme/site', { title: 'Leak', authorId: 7, confidential: true });
+    expect((await call(`${site}/events?per_page=100`, ada)).body).toHaveLength(all.length + 1);
+    expect((await call(`${site}/events?per_page=100`, bob)).body).toHaveLength(all.length);
+    gitlab.addMergeRequest('acme/secret/vault', { title: 'Rotate', authorId: 7 });
+    gitlab.addIssue('acme/secret/vault', { title: 'Audit', authorId: 7 });
+    expect(await call(`${vault}/events`, bob)).toMatchObject({ status: 404, body: { message: '404 Project Not Found' } });
+    // A Guest sees the vault's issue, not its merge request.
+    expect(actions((await call(`${vault}/events`, dee)).body)).toEqual(['opened Issue']);
+    expect(actions((await call(`${vault}/events`, ada)).body)).toEqual(['opened Issue', 'opened MergeRequest']);
+  });
+
+  it('answers pushed commits and compares them, for those who may read the code', async () => {
+    const pushed = gitlab.push('acme/secret/vault', { ref: 'main', userId: 7, commits: [{ message: 'Rotate the keys' }] });
+    // The same push gives the same commit every run.
+    expect(pushed.commits[0]!.sha).toMatch(/^[0-9a-f]{40}$/);
+    expect(pushed.before).toBe(pushed.commits[0]!.parentIds[0]);
+    const shown = await call(`${vault}/repository/commits/${pushed.after}`, ada);
+    expect(shown.body).toMatchObject({
+      id: pushed.after,
+      short_id: pushed.after.slice(0, 8),
+      title: 'Rotate the keys',
+      message: 'Rotate the keys',
+      parent_ids: [pushed.before],
+      author_name: 'Ada',
+      author_email: 'ada@example.com',
+      committer_name: 'Ada',
+      web_url: `${gitlab.url}/acme/secret/vault/-/commit/${pushed.after}`,
+    });
+    expect((await call(`${vault}/repository/commits/${pushed.after.slice(0, 8)}`, ada)).body).toMatchObject({ id: pushed.after });
+    expect((await call(`${vault}/repository/commits/main`, ada)).body).toMatchObject({ id: pushed.after });
+    expect(await call(`${vault}/repository/commits/${pushed.after}`, dee)).toMatchObject({ status: 403, body: { message: '403 Forbidden' } });
+    expect(await call(`${vault}/repository/commits/${'0'.repeat(40)}`, ada)).toMatchObject({ status: 404, body: { message: '404 Commit Not Found' } });
+    expect(await call(`${vault}/repository/compare?from=main&to=nowhere`, ada)).toMatchObject({ status: 404, body: { message: '404 Ref Not Found' } });
+    expect(await call(`${vault}/repository/compare?to=main`, ada)).toMatchObject({ status: 400, body: { error: 'from is missing' } });
+    expect(gitlab.eventsOf('acme/secret/vault').at(-1)).toMatchObject({ actionName: 'pushed to', pushData: { action: 'pushed', commit_from: pushed.before, commit_to: pushed.after, commit_count: 1 } });
+  });
+
+  it('shows one merge request in GitLab’s shape, with its head pipeline and approvals', async () => {
+    gitlab.addMergeRequest('acme/site', { title: 'Cache', authorId: 8, sourceBranch: 'cache', labels: ['perf'], approvalsRequired: 1, conflicts: true });
+    const pipeline = gitlab.addPipeline('acme/site', { ref: 'cache', status: 'running', userId: 8 });
+    const shown = await call(`${site}/merge_requests/2`, ada);
+    expect(shown.status).toBe(200);
+    expect(shown.body).toMatchObject({
+      iid: 2,
+      title: 'Cache',
+      state: 'opened',
+      labels: ['perf'],
+      merged_by: null,
+      merge_status: 'cannot_be_merged',
+      detailed_merge_status: 'conflict',
+      has_conflicts: true,
+      source_branch: 'cache',
+      head_pipeline: { id: pipeline.id, status: 'running', started_at: pipeline.startedAt, finished_at: null, detailed_status: { group: 'running' } },
+      pipeline: { id: pipeline.id, status: 'running' },
+      user: { can_merge: true },
+      references: { full: 'acme/site!2' },
+    });
+    expect((await call(`${site}/merge_requests/2`, bob)).body).toMatchObject({ user: { can_merge: false } });
+    expect((await call(`${site}/merge_requests/1`, bob)).body).toMatchObject({ state: 'merged', merged_by: { id: 7 }, merge_commit_sha: expect.stringMatching(/^[0-9a-f]{40}$/) });
+    expect(await call(`${site}/merge_requests/99`, ada)).toMatchObject({ status: 404, body: { message: '404 Not found' } });
+    // A Guest finds the private project's merge request, and may not read it.
+    expect(await call(`${vault}/merge_requests/1`, dee)).toMatchObject({ status: 403, body: { message: '403 Forbidden' } });
+  });
+
+  it('shows one note of an issue or merge request, and takes notes on merge requests too', async () => {
+    const created = await apiCall(gitlab, 'POST', `${site}/merge_requests/2/notes`, bob, { body: 'Why cache?' });
+    expect(created).toMatchObject({ status: 201, body: { body: 'Why cache?', noteable_type: 'MergeRequest', noteable_iid: 2 } });
+    const noteId = (created.body as { id: number }).id;
+    expect(await call(`${site}/merge_requests/2/notes/${noteId}`, ada)).toMatchObject({ status: 200, body: { id: noteId, author: { username: 'bob' } } });
+    expect(await call(`${site}/issues/1/notes/${noteId}`, ada)).toMatchObject({ status: 404, body: { message: '404 Note Not Found' } });
+    const onIssue = gitlab.addNote('acme/site', { targetType: 'Issue', targetIid: 1, authorId: 7, body: 'Reopened for good' });
+    expect(await call(`${site}/issues/1/notes/${onIssue.id}`, bob)).toMatchObject({ status: 200, body: { body: 'Reopened for good', noteable_type: 'Issue' } });
+    expect(await call(`${site}/issues/1/notes/${onIssue.id}`)).toMatchObject({ status: 401 });
+    expect(await call(`${vault}/merge_requests/1/notes/${noteId}`, dee)).toMatchObject({ status: 404, body: { message: '404 Merge Request Not Found' } });
+    expect(gitlab.mergeRequestsOf('acme/site')[1]!.notes).toEqual([{ id: noteId, body: 'Why cache?', authorId: 8 }]);
+  });
+
+  it('gives to-do items for review requests and assignments, authored by who asked, once', async () => {
+    gitlab.requestReview('acme/site', 2, 7, 8);
+    gitlab.requestReview('acme/site', 2, 7, 8);
+    gitlab.assignIssue('acme/site', 1, 7, 8);
+    const todos = (await call('/todos', ada)).body as { action_name: string; target_type: string; author: { username: string } }[];
+    expect(todos.map((todo) => [todo.action_name, todo.target_type, todo.author.username])).toEqual([
+      ['assigned', 'Issue', 'bob'],
+      ['review_requested', 'MergeRequest', 'bob'],
+    ]);
+    expect(gitlab.mergeRequestsOf('acme/site')[1]).toMatchObject({ reviewerIds: [7] });
+    expect(() => gitlab.mergeMergeRequest('acme/site', 1, 7)).toThrow(/which is merged/);
+  });
+});
+
+describe("the fake GitLab's pipelines list", () => {
+  let gitlab: FakeGitLab;
+  let ada: string;
+  let dee: string;
+  beforeAll(async () => {
+    gitlab = await startFakeGitLab();
+    gitlab.addProject('acme/secret/vault', { visibility: 'private' });
+    ada = gitlab.addUser({ id: 7, username: 'ada', name: 'Ada' }).token;
+    dee = gitlab.addUser({ id: 10, username: 'dee', name: 'Dee' }).token;
+    gitlab.grant(ada, 'acme/secret/vault', 20);
+    gitlab.grant(dee, 'acme/secret/vault', 10);
+  });
+  afterAll(() => gitlab.close());
+
+  const vault = `/projects/${encodeURIComponent('acme/secret/vault')}`;
+  const ids = (body: unknown) => (body as { id: number }[]).map((pipeline) => pipeline.id);
+
+  it('lists pipelines updated after a time (exclusive), newest first or as ordered, to Reporters and above', async () => {
+    const older = gitlab.addPipeline('acme/secret/vault', { ref: 'main', status: 'success', userId: 7 });
+    const newer = gitlab.addPipeline('acme/secret/vault', { ref: 'main', status: 'running', userId: 7 });
+    const third = gitlab.addPipeline('acme/secret/vault', { ref: 'main', status: 'pending', userId: 7 });
+    expect(ids((await apiCall(gitlab, 'GET', `${vault}/pipelines`, ada)).body)).toEqual([third.id, newer.id, older.id]);
+    // The oldest, finished again now, is the last updated.
+    const finished = gitlab.setPipelineStatus(newer.id, 'failed');
+    expect(finished.updatedAt > third.updatedAt).toBe(true);
+    expect(ids((await apiCall(gitlab, 'GET', `${vault}/pipelines?updated_after=${encodeURIComponent(third.updatedAt)}`, ada)).body)).toEqual([newer.id]);
+    expect(ids((await apiCall(gitlab, 'GET', `${vault}/pipelines?order_by=updated_at&sort=asc`, ada)).body)).toEqual([older.id, third.id, newer.id]);
+    const listed = await apiCall(gitlab, 'GET', `${vault}/pipelines?per_page=1&status=failed`, ada);
+    expect(listed.body).toEqual([
+      {
+        id: newer.id,
+        iid: newer.iid,
+        project_id: newer.projectId,
+        sha: newer.sha,
+        ref: 'main',
+        status: 'failed',
+        source: 'push',
+        created_at: newer.createdAt,
+        updated_at: finished.updatedAt,
+        web_url: `${gitlab.url}/acme/secret/vault/-/pipelines/${newer.id}`,
+      },
+    ]);
+    expect(listed.headers.get('x-total')).toBe('1');
+    expect(await apiCall(gitlab, 'GET', `${vault}/pipelines?updated_after=soon`, ada)).toMatchObject({ status: 400, body: { error: 'updated_after is invalid' } });
+    expect(await apiCall(gitlab, 'GET', `${vault}/pipelines`, dee)).toMatchObject({ status: 403, body: { message: '403 Forbidden' } });
+  });
+
+  it('shows one pipeline with its times and status details', async () => {
+    const pipeline = gitlab.addPipeline('acme/secret/vault', { ref: 'main', status: 'running', userId: 7 });
+    const done = gitlab.setPipelineStatus(pipeline.id, 'success');
+    const shown = await apiCall(gitlab, 'GET', `${vault}/pipelines/${pipeline.id}`, ada);
+    expect(shown.body).toMatchObject({
+      id: pipeline.id,
+      status: 'success',
+      started_at: pipeline.startedAt,
+      finished_at: done.finishedAt,
+      duration: expect.any(Number),
+      user: { id: 7 },
+      detailed_status: { icon: 'status_success', text: 'Passed', label: 'passed', group: 'success' },
+    });
+    expect(done.startedAt).toBe(pipeline.startedAt);
+    expect(await apiCall(gitlab, 'GET', `${vault}/pipelines/9999`, ada)).toMatchObject({ status: 404, body: { message: '404 Not found' } });
+  });
+});
+
+describe("the fake GitLab's rate limit and failures", () => {
+  let gitlab: FakeGitLab;
+  let ada: string;
+  let bob: string;
+  beforeAll(async () => {
+    gitlab = await startFakeGitLab();
+    gitlab.addProject('acme/site', { visibility: 'public' });
+    ada = gitlab.addUser({ id: 7, username: 'ada', name: 'Ada' }).token;
+    bob = gitlab.addUser({ id: 8, username: 'bob', name: 'Bob' }).token;
+  });
+  afterAll(() => gitlab.close());
+
+  const raw = async (path: string, token?: string) => {
+    const response = await fetch(`${gitlab.url}${path}`, { headers: token === undefined ? {} : { Authorization: `Bearer ${token}` } });
+    const header = (name: string) => response.headers.get(name);
+    return { status: response.status, text: await response.text(), header };
+  };
+
+  it('counts every API and GraphQL request of a user, answers with the RateLimit headers, and 429 beyond the limit', async () => {
+    // A window so long that no test run crosses the end of one (Rack::Attack's windows start at the epoch).
+    gitlab.setRateLimit({ limit: 3, windowSeconds: 1_000_000_000 });
+    try {
+      const first = await raw('/api/v4/projects/acme%2Fsite', ada);
+      expect(first.status).toBe(200);
+      expect([first.header('ratelimit-observed'), first.header('ratelimit-remaining'), first.header('ratelimit-name')]).toEqual(['1', '2', 'throttle_authenticated_api']);
+      // The limit as a rate per minute, as GitLab words it.
+      expect(first.header('ratelimit-limit')).toBe('1');
+      const reset = Number(first.header('ratelimit-reset'));
+      expect(reset * 1000).toBeGreaterThan(Date.now());
+      expect(first.header('retry-after')).toBeNull();
+      await fetch(`${gitlab.url}/api/graphql`, { method: 'POST', headers: { Authorization: `Bearer ${ada}`, 'Content-Type': 'application/json' }, body: '{"query":"{ currentUser { id } }"}' });
+      expect((await raw('/api/v4/user', ada)).header('ratelimit-remaining')).toBe('0');
+
+      const refused = await raw('/api/v4/user', ada);
+      expect(refused.status).toBe(429);
+      expect(refused.text).toBe('Retry later\n');
+      expect(Number(refused.header('retry-after'))).toBeGreaterThan(0);
+      expect([refused.header('ratelimit-observed'), refused.header('ratelimit-remaining'), refused.header('ratelimit-reset')]).toEqual(['4', '0', String(reset)]);
+      expect(gitlab.requests.at(-1)).toEqual({ method: 'GET', path: '/api/v4/user', token: ada, status: 429 });
+
+      // Each user has a count of their own; anonymous callers are counted by address.
+      expect((await raw('/api/v4/user', bob)).header('ratelimit-observed')).toBe('1');
+      expect((await raw('/api/v4/projects/acme%2Fsite')).header('ratelimit-name')).toBe('throttle_unauthenticated_api');
+    } finally {
+      gitlab.setRateLimit(null);
+    }
+    const free = await raw('/api/v4/user', ada);
+    expect([free.status, free.header('ratelimit-limit')]).toEqual([200, null]);
+  });
+
+  it('fails the next requests as told, then answers again', async () => {
+    gitlab.failNextRequests(2, { status: 503, retryAfterSeconds: 7 });
+    const before = gitlab.requests.length;
+    const failed = await raw('/api/v4/user', ada);
+    expect([failed.status, failed.header('retry-after'), failed.header('content-type')]).toEqual([503, '7', 'text/html; charset=utf-8']);
+    expect((await raw('/api/v4/user', bob)).status).toBe(503);
+    expect((await raw('/api/v4/user', ada)).status).toBe(200);
+    expect(gitlab.requests.slice(before).map((request) => request.status)).toEqual([503, 503, 200]);
+
+    gitlab.failNextRequests(1, { status: 429 });
+    const throttled = await raw('/api/v4/user', ada);
+    expect([throttled.status, throttled.text, throttled.header('retry-after')]).toEqual([429, 'Retry later\n', null]);
+    gitlab.failNextRequests(1, { status: 502 });
+    expect((await fetch(`${gitlab.url}/api/graphql`, { method: 'POST' })).status).toBe(502);
+    expect((await raw('/api/v4/user', ada)).status).toBe(200);
   });
 });

@@ -3,6 +3,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { answerGraphQL, type FakeGitLabGraphQLWorld } from './fake-gitlab-graphql.js';
 
 export type Visibility = 'public' | 'internal' | 'private';
 
@@ -61,6 +62,8 @@ export interface FakeGitLabRequest {
   path: string;
   /** The token presented (PRIVATE-TOKEN or Authorization: Bearer), known or not. */
   token?: string;
+  /** The status answered; undefined until the answer is under way. */
+  status?: number;
 }
 
 /** What the server is: group webhooks are a Premium feature, missing from CE and refused by an unlicensed EE. */
@@ -115,7 +118,7 @@ export interface FakeGitLabHook extends Record<FakeGitLabHookEvent, boolean> {
   project_events?: boolean;
 }
 
-/** A comment on an issue (the fake keeps no system notes). */
+/** A comment on an issue or merge request (the fake keeps no system notes). */
 export interface FakeGitLabNote {
   /** Global, as GitLab's note ids are. */
   id: number;
@@ -167,8 +170,26 @@ export interface FakeGitLabMergeRequest {
   reviewerIds: number[];
   sourceBranch: string;
   targetBranch: string;
+  /** As given: the fake has no label model. Answered sorted by name, as GitLab does. */
+  labels: string[];
   createdAt: string;
   updatedAt: string;
+  /** Set by mergeMergeRequest(), or to the creation time when added merged. */
+  mergedAt: string | null;
+  mergedById: number | null;
+  /** The merge commit mergeMergeRequest() pushed to the target branch. */
+  mergeCommitSha: string | null;
+  /** Set by closeMergeRequest(), or to the creation time when added closed. */
+  closedAt: string | null;
+  closedById: number | null;
+  /** Approvals the project's rules want (EE); 0 unless given. */
+  approvalsRequired: number;
+  /** Who approved it, in order. */
+  approvedBy: number[];
+  /** What GitLab found when it tried the merge; false unless given. */
+  conflicts: boolean;
+  /** Oldest first. */
+  notes: FakeGitLabNote[];
 }
 
 /** The actions of GitLab's Todo model, as the API names them. */
@@ -196,8 +217,10 @@ export interface FakeGitLabTodo {
   actionName: FakeGitLabTodoAction;
   /** Who caused it. */
   authorId: number;
-  /** null when none was given: then, like GitLab's Todo#body, the target's title is answered. */
+  /** null when none was given: then, like GitLab's Todo#body, the note's text or the target's title is answered. */
   body: string | null;
+  /** The comment on the target that made it (a mention); null otherwise. */
+  noteId: number | null;
   state: 'pending' | 'done';
   createdAt: string;
   updatedAt: string;
@@ -213,6 +236,9 @@ export interface FakeGitLabPipelineVariable {
 
 export type FakeGitLabPipelineStatus = 'created' | 'pending' | 'running' | 'success' | 'failed' | 'canceled' | 'skipped' | 'manual';
 
+/** What made a pipeline, as the API's `source` names it (the common ones). */
+export type FakeGitLabPipelineSource = 'push' | 'web' | 'trigger' | 'schedule' | 'api' | 'pipeline' | 'merge_request_event' | 'parent_pipeline';
+
 /** A pipeline; addPipeline() and pipelinesOf() answer copies. */
 export interface FakeGitLabPipeline {
   /** Global. */
@@ -220,13 +246,15 @@ export interface FakeGitLabPipeline {
   /** Per project. */
   iid: number;
   projectId: number;
-  /** A branch name, without refs/heads/. */
+  /** A branch name without refs/heads/, or refs/merge-requests/<iid>/head for a merge request pipeline. */
   ref: string;
-  /** The branch's head, made up by the fake (the same for one project and branch every time). */
+  /** The branch's head when made: pushed by push(), else made up (the same for one project and branch every time). */
   sha: string;
   status: FakeGitLabPipelineStatus;
-  /** 'api' when made through POST …/pipeline, 'push' when added by a test. */
-  source: 'api' | 'push';
+  /** 'api' when made through POST …/pipeline; as given to addPipeline(), 'push' by default. */
+  source: FakeGitLabPipelineSource;
+  /** The merge request it ran for; null for a branch pipeline. */
+  mergeRequestIid: number | null;
   /** Who made it: the API's `user`, which a retry does not change. */
   userId: number;
   /** As created, in order. */
@@ -235,6 +263,66 @@ export interface FakeGitLabPipeline {
   retriedBy: number[];
   createdAt: string;
   updatedAt: string;
+  /** When it first ran (running or finished); null before. */
+  startedAt: string | null;
+  /** When it last finished (success, failed, canceled or skipped); null while it has not. */
+  finishedAt: string | null;
+}
+
+/** A commit made by push(); what GET …/repository/commits/:sha answers. */
+export interface FakeGitLabCommit {
+  /** 40 hex digits, derived from the project, branch, parent and message: the same every run. */
+  sha: string;
+  projectId: number;
+  message: string;
+  authorName: string;
+  authorEmail: string;
+  /** The branch head it was pushed onto (made up for a branch nothing was pushed to). */
+  parentIds: string[];
+  createdAt: string;
+}
+
+/** A push event's push_data, as GitLab's events API answers it. */
+export interface FakeGitLabPushData {
+  commit_count: number;
+  /** 'created' for a new branch. */
+  action: 'pushed' | 'created';
+  ref_type: 'branch';
+  /** null for a new branch. */
+  commit_from: string | null;
+  commit_to: string;
+  ref: string;
+  /** The last commit's first line, at most 70 characters. */
+  commit_title: string | null;
+  ref_count: null;
+}
+
+/** Event#action_name for the events the fake records. */
+export type FakeGitLabEventAction = 'opened' | 'closed' | 'reopened' | 'accepted' | 'approved' | 'commented on' | 'pushed to' | 'pushed new';
+
+/** Something that happened in a project, recorded as it happened; eventsOf() answers copies. */
+export interface FakeGitLabEvent {
+  /** Global and increasing. */
+  id: number;
+  projectId: number;
+  actionName: FakeGitLabEventAction;
+  /** null for a push. */
+  targetType: 'Issue' | 'MergeRequest' | 'Note' | null;
+  /** The issue's, merge request's or note's id. */
+  targetId: number | null;
+  /** The issue's or merge request's iid; a note's id, as GitLab's Event#target_iid gives it. */
+  targetIid: number | null;
+  authorId: number;
+  createdAt: string;
+  /** Pushes only. */
+  pushData: FakeGitLabPushData | null;
+}
+
+/** GitLab's authenticated API rate limit (Admin area > Network > User and IP rate limits). */
+export interface FakeGitLabRateLimit {
+  /** Requests a caller may make in each window. */
+  limit: number;
+  windowSeconds: number;
 }
 
 export interface FakeGitLab {
@@ -310,11 +398,17 @@ export interface FakeGitLab {
   ): FakeGitLabIssue;
   /** The project's issues with their notes, in the order made, those made through the API included. */
   issuesOf(projectPath: string): FakeGitLabIssue[];
+  /** Closes the issue as `byUserId` would (a 'closed' event); a closed one stays as it is. */
+  closeIssue(projectPath: string, iid: number, byUserId: number): FakeGitLabIssue;
+  /** Reopens the issue as `byUserId` would (a 'reopened' event); an open one stays as it is. */
+  reopenIssue(projectPath: string, iid: number, byUserId: number): FakeGitLabIssue;
+  /** Adds the assignee as `byUserId` would, with an 'assigned' to-do item for them, as GitLab makes one. */
+  assignIssue(projectPath: string, iid: number, assigneeId: number, byUserId: number): FakeGitLabIssue;
   /**
    * A merge request in the project at `projectPath`, its title as given. Without `draft`, the title
    * decides, as in GitLab, whose drafts' titles start with Draft: (give one so for a faithful draft). The
    * source branch defaults to 'feature-<iid>' and the target to the default branch; both are added to the
-   * project's branches.
+   * project's branches. No labels, approvals or conflicts unless given.
    */
   addMergeRequest(
     projectPath: string,
@@ -329,9 +423,43 @@ export interface FakeGitLab {
       reviewerIds?: number[];
       sourceBranch?: string;
       targetBranch?: string;
+      labels?: string[];
+      approvalsRequired?: number;
+      approvedBy?: number[];
+      conflicts?: boolean;
     },
   ): FakeGitLabMergeRequest;
-  /** A to-do item on the list of the user `userId`, about an issue or merge request added before. */
+  /** The project's merge requests with their notes, in the order made. */
+  mergeRequestsOf(projectPath: string): FakeGitLabMergeRequest[];
+  /**
+   * Merges an open merge request as `byUserId` would: an 'accepted' event, then the merge commit pushed
+   * to the target branch by them ('pushed to'), as GitLab records both.
+   */
+  mergeMergeRequest(projectPath: string, iid: number, byUserId: number): FakeGitLabMergeRequest;
+  /** Closes an open merge request as `byUserId` would (a 'closed' event). */
+  closeMergeRequest(projectPath: string, iid: number, byUserId: number): FakeGitLabMergeRequest;
+  /** `byUserId` approves it (an 'approved' event); approving twice changes nothing. */
+  approveMergeRequest(projectPath: string, iid: number, byUserId: number): FakeGitLabMergeRequest;
+  /** Adds the reviewer as `byUserId` would, with a 'review_requested' to-do item for them, as GitLab makes one. */
+  requestReview(projectPath: string, iid: number, reviewerId: number, byUserId: number): FakeGitLabMergeRequest;
+  /** Adds the assignee as `byUserId` would, with an 'assigned' to-do item for them, as GitLab makes one. */
+  assignMergeRequest(projectPath: string, iid: number, assigneeId: number, byUserId: number): FakeGitLabMergeRequest;
+  /** A comment on an issue or merge request (a 'commented on' event), which touches it. */
+  addNote(projectPath: string, note: { targetType: 'Issue' | 'MergeRequest'; targetIid: number; authorId: number; body: string }): FakeGitLabNote;
+  /**
+   * Pushes commits to a branch as `userId` (a 'pushed to' event, or 'pushed new' when the branch is new,
+   * which may come without commits). Commit authors default to the user; the branch is made.
+   */
+  push(
+    projectPath: string,
+    push: { ref: string; userId: number; commits: { message: string; authorName?: string; authorEmail?: string }[] },
+  ): { before: string | null; after: string; commits: FakeGitLabCommit[] };
+  /** The project's events, oldest first, everything the fake recorded whoever may see it. */
+  eventsOf(projectPath: string): FakeGitLabEvent[];
+  /**
+   * A to-do item on the list of the user `userId`, about an issue or merge request added before; with
+   * `noteId`, one that a comment on that target made.
+   */
   addTodo(
     userId: number,
     todo: {
@@ -342,15 +470,36 @@ export interface FakeGitLab {
       authorId: number;
       body?: string;
       state?: 'pending' | 'done';
+      noteId?: number;
     },
   ): FakeGitLabTodo;
-  /** A pipeline GitLab ran on `ref` (not checked: pipelines outlive their branches), made by `userId`. */
+  /**
+   * A pipeline GitLab ran on `ref` (not checked: pipelines outlive their branches), made by `userId`.
+   * With `mergeRequestIid`, a merge request pipeline: ref refs/merge-requests/<iid>/head unless given,
+   * source 'merge_request_event' unless given, on the head of the merge request's source branch.
+   */
   addPipeline(
     projectPath: string,
-    pipeline: { ref: string; status: FakeGitLabPipelineStatus; userId: number; variables?: { key: string; value: string; variable_type?: 'env_var' | 'file' }[] },
+    pipeline: {
+      ref?: string;
+      status: FakeGitLabPipelineStatus;
+      userId: number;
+      variables?: { key: string; value: string; variable_type?: 'env_var' | 'file' }[];
+      source?: FakeGitLabPipelineSource;
+      mergeRequestIid?: number;
+    },
   ): FakeGitLabPipeline;
   /** The project's pipelines in the order made, those made through the API included. */
   pipelinesOf(projectPath: string): FakeGitLabPipeline[];
+  /** A pipeline's new status, as its jobs would leave it; touches it, and sets its start and finish times. */
+  setPipelineStatus(pipelineId: number, status: FakeGitLabPipelineStatus): FakeGitLabPipeline;
+  /**
+   * Limits every caller (by user, anonymous ones by IP) to `limit` requests a window on /api/v4 and
+   * /api/graphql, with GitLab's RateLimit headers on every answer and 429 beyond; null lifts it.
+   */
+  setRateLimit(rateLimit: FakeGitLabRateLimit | null): void;
+  /** The next `count` requests to /api/v4 or /api/graphql fail with `status`, as a proxy or GitLab would answer. */
+  failNextRequests(count: number, failure: { status: 429 | 502 | 503; retryAfterSeconds?: number }): void;
   close(): Promise<void>;
 }
 
@@ -394,6 +543,15 @@ interface StoredNote extends FakeGitLabNote {
 interface StoredIssue extends Omit<FakeGitLabIssue, 'notes'> {
   notes: StoredNote[];
 }
+interface StoredMergeRequest extends Omit<FakeGitLabMergeRequest, 'notes'> {
+  notes: StoredNote[];
+}
+/** What a note is on. */
+type Noteable = { kind: 'Issue'; issue: StoredIssue } | { kind: 'MergeRequest'; mergeRequest: StoredMergeRequest };
+/** An event as kept: what it is about, for its title and for who may see it. */
+interface StoredEvent extends FakeGitLabEvent {
+  subject: Noteable | { kind: 'Note'; note: StoredNote; on: Noteable } | { kind: 'push' };
+}
 /** An API request to one of the issue, merge request, to-do or pipeline routes, once authenticated. */
 interface ApiCall {
   /** Undefined for an anonymous caller. */
@@ -412,6 +570,13 @@ const FORBIDDEN: Answer = [403, { message: '403 Forbidden' }];
 const PROJECT_NOT_FOUND: Answer = [404, { message: '404 Project Not Found' }];
 /** What ActiveRecord::RecordNotFound becomes in GitLab's API (note the lower-case "found"). */
 const NOT_FOUND: Answer = [404, { message: '404 Not found' }];
+/** Rack::Attack's answer beyond a throttle (Gitlab::Throttle.rate_limiting_response_text). */
+const RETRY_LATER = 'Retry later\n';
+/** The error page GitLab's web server answers when Rails cannot answer at all. */
+const proxyPage = (status: 502 | 503) =>
+  `<!DOCTYPE html>\n<html>\n<head><title>GitLab is not responding (${status})</title></head>\n<body><h1>${status}</h1><h2>${
+    status === 502 ? 'Whoops, GitLab is taking too much time to respond.' : 'Whoops, GitLab is currently unavailable.'
+  }</h2></body>\n</html>\n`;
 /** PUT …/issues/:issue_iid wants one of these (Grape's at_least_one_of, in CE's order). */
 const ISSUE_UPDATE_PARAMS = [
   'assignee_id',
@@ -495,12 +660,44 @@ export async function startFakeGitLab(): Promise<FakeGitLab> {
   let edition: FakeGitLabEdition = 'premium';
   // Issues, merge requests, to-do items and pipelines, each in the order made; ids are global per kind.
   const issues: StoredIssue[] = [];
-  const mergeRequests: FakeGitLabMergeRequest[] = [];
+  const mergeRequests: StoredMergeRequest[] = [];
   const todos: FakeGitLabTodo[] = [];
   const pipelines: FakeGitLabPipeline[] = [];
   // By project id, the branches besides the default one.
   const branches = new Map<number, Set<string>>();
   let lastStamp = 0;
+  // Note ids are global across issues and merge requests; event ids are global and only grow.
+  let lastNoteId = 0;
+  let lastEventId = 0;
+  // By project id, in the order recorded: the events API reads one project's.
+  const events = new Map<number, StoredEvent[]>();
+  // Pushed commits by sha, and the heads pushes left, by branchKey(): other heads are made up (headOf).
+  const commits = new Map<string, FakeGitLabCommit>();
+  const heads = new Map<string, string>();
+  // The latest pipeline by branchKey() and by mergeRequestKey(): a merge request's head pipeline without a scan.
+  const latestPipelines = new Map<string, FakeGitLabPipeline>();
+  const pipelinesByProject = new Map<number, FakeGitLabPipeline[]>();
+  // Rate limiting by caller ('user:7', 'ip:127.0.0.1'): Rack::Attack's count in the current window.
+  let rateLimit: FakeGitLabRateLimit | null = null;
+  const throttleCounts = new Map<string, { window: number; count: number }>();
+  let failures: { count: number; status: 429 | 502 | 503; retryAfterSeconds?: number } | undefined;
+  // Lookups a poll makes for every item it answers, kept as things are made (iids never change).
+  const issuesByIid = new Map<string, StoredIssue>();
+  const mergeRequestsByIid = new Map<string, StoredMergeRequest>();
+  const todosByUser = new Map<number, FakeGitLabTodo[]>();
+  const highestIids = new Map<string, number>();
+  // By lower-case username (GitLab finds users in any case).
+  const usersByName = new Map<string, number>();
+  // Who ever had a part in what: authors, assignees and reviewers of merge requests, assignees of issues. A
+  // superset (a part taken away stays listed), which the finders then check: a user's lists without a scan.
+  const mergeRequestsByUser = new Map<number, Set<StoredMergeRequest>>();
+  const issuesByAssignee = new Map<number, Set<StoredIssue>>();
+  const involve = <T>(index: Map<number, Set<T>>, userIds: number[], item: T) => {
+    for (const userId of userIds) {
+      if (!index.has(userId)) index.set(userId, new Set());
+      index.get(userId)!.add(item);
+    }
+  };
 
   // GitLab finds routes case-insensitively.
   const groupAt = (fullPath: string) => [...groups.values()].find((group) => group.full_path.toLowerCase() === fullPath.toLowerCase());
@@ -863,9 +1060,12 @@ export async function startFakeGitLab(): Promise<FakeGitLab> {
     lastStamp = Math.max(Date.now(), lastStamp + 1);
     return new Date(lastStamp).toISOString();
   };
-  const nextOf = (items: { id: number }[]) => Math.max(0, ...items.map((item) => item.id)) + 1;
-  const nextIid = (items: { projectId: number; iid: number }[], projectId: number) =>
-    Math.max(0, ...items.filter((item) => item.projectId === projectId).map((item) => item.iid)) + 1;
+  // Ids are given in order and never taken back, so the last one made has the highest.
+  const nextOf = (items: { id: number }[]) => (items.at(-1)?.id ?? 0) + 1;
+  /** The project's next iid of a kind: one more than the highest so far (a chosen one included). */
+  const nextIid = (kind: 'issue' | 'merge_request' | 'pipeline', projectId: number) => (highestIids.get(`${kind}:${projectId}`) ?? 0) + 1;
+  const takeIid = (kind: 'issue' | 'merge_request' | 'pipeline', projectId: number, iid: number) =>
+    void highestIids.set(`${kind}:${projectId}`, Math.max(iid, highestIids.get(`${kind}:${projectId}`) ?? 0));
   const projectNamed = (path: string) => {
     const project = projectAt(path);
     if (!project) throw new Error(`fake GitLab: no project at ${path}`);
@@ -879,10 +1079,13 @@ export async function startFakeGitLab(): Promise<FakeGitLab> {
     if (!branches.has(project.id)) branches.set(project.id, new Set());
     if (name !== project.default_branch) branches.get(project.id)!.add(name);
   };
-  /** A made-up head commit: the same every time for one project's branch. */
-  const headOf = (project: FakeGitLabProject, branch: string) => createHash('sha1').update(`${project.id}:${branch}`).digest('hex');
-  const issueAt = (project: FakeGitLabProject, iid: number) => issues.find((issue) => issue.projectId === project.id && issue.iid === iid);
-  const mergeRequestAt = (project: FakeGitLabProject, iid: number) => mergeRequests.find((mergeRequest) => mergeRequest.projectId === project.id && mergeRequest.iid === iid);
+  const branchKey = (projectId: number, branch: string) => `${projectId}:${branch}`;
+  const mergeRequestKey = (projectId: number, iid: number) => `${projectId}!${iid}`;
+  /** The branch's head: the last commit push() put there, else a made-up one, the same every time for one project's branch. */
+  const headOf = (project: FakeGitLabProject, branch: string) =>
+    heads.get(branchKey(project.id, branch)) ?? createHash('sha1').update(`${project.id}:${branch}`).digest('hex');
+  const issueAt = (project: FakeGitLabProject, iid: number) => issuesByIid.get(`${project.id}#${iid}`);
+  const mergeRequestAt = (project: FakeGitLabProject, iid: number) => mergeRequestsByIid.get(mergeRequestKey(project.id, iid));
 
   /** The caller's role in the project: 0 for anonymous callers and non-members. */
   const roleIn = (project: FakeGitLabProject, userId: number | undefined) => (userId === undefined ? 0 : projectAccess(userId, project));
@@ -892,7 +1095,7 @@ export async function startFakeGitLab(): Promise<FakeGitLab> {
    * IssuePolicy's read_issue: whoever sees the project (guests of a private one too), but a confidential
    * issue only its author and assignees, and Planners and above.
    */
-  const canReadIssue = (issue: StoredIssue, userId: number | undefined) => {
+  const canReadIssue = (issue: FakeGitLabIssue, userId: number | undefined) => {
     const project = projects.get(issue.projectId)!;
     return canSeeProject(project, userId) && (!issue.confidential || isAuthorOrAssignee(issue, userId) || roleIn(project, userId) >= 15);
   };
@@ -904,6 +1107,11 @@ export async function startFakeGitLab(): Promise<FakeGitLab> {
     const project = projects.get(mergeRequest.projectId)!;
     return canSeeProject(project, userId) && (project.visibility !== 'private' || roleIn(project, userId) >= 15);
   };
+  /**
+   * download_code and read_pipeline, one rule here: whoever sees a public or internal project; in a
+   * private one, Reporters and above (not Guests or Planners).
+   */
+  const canReadCode = (project: FakeGitLabProject, userId: number | undefined) => canSeeProject(project, userId) && (project.visibility !== 'private' || roleIn(project, userId) >= 20);
   /** The project :id names, if the caller may see it: GitLab's user_project, which answers 404 otherwise. */
   const userProject = (segment: string, userId: number | undefined) => {
     const project = find(segment, projects, projectAt);
@@ -923,8 +1131,10 @@ export async function startFakeGitLab(): Promise<FakeGitLab> {
     const user = users.get(id)!;
     return { id: user.id, username: user.username, name: user.name, state: 'active', avatar_url: null, web_url: `${base}/${user.username}` };
   };
-  const issueJson = (issue: StoredIssue) => {
+  /** GitLab's Entities::Issue (with `subscribed` when one issue is shown). */
+  const issueJson = (issue: StoredIssue, shown = false) => {
     const { path_with_namespace: path } = projects.get(issue.projectId)!;
+    const api = `${base}/api/v4/projects/${issue.projectId}`;
     return {
       id: issue.id,
       iid: issue.iid,
@@ -952,30 +1162,45 @@ export async function startFakeGitLab(): Promise<FakeGitLab> {
       discussion_locked: issue.discussionLocked,
       issue_type: 'issue',
       web_url: `${base}/${path}/-/issues/${issue.iid}`,
+      time_stats: { time_estimate: 0, total_time_spent: 0, human_time_estimate: null, human_total_time_spent: null },
+      task_completion_status: { count: 0, completed_count: 0 },
+      ...(shown ? { subscribed: false } : {}),
+      _links: { self: `${api}/issues/${issue.iid}`, notes: `${api}/issues/${issue.iid}/notes`, award_emoji: `${api}/issues/${issue.iid}/award_emoji`, project: api },
       references: { short: `#${issue.iid}`, relative: `#${issue.iid}`, full: `${path}#${issue.iid}` },
+      severity: 'UNKNOWN',
+      moved_to_id: null,
+      imported: false,
+      imported_from: 'none',
+      service_desk_reply_to: null,
     };
   };
-  const noteJson = (note: StoredNote, issue: StoredIssue) => ({
-    id: note.id,
-    type: null,
-    body: note.body,
-    attachment: null,
-    author: userJson(note.authorId),
-    created_at: note.createdAt,
-    updated_at: note.updatedAt,
-    system: false,
-    noteable_id: issue.id,
-    noteable_type: 'Issue',
-    project_id: issue.projectId,
-    resolvable: false,
-    confidential: false,
-    internal: false,
-    imported: false,
-    imported_from: 'none',
-    noteable_iid: issue.iid,
-    commands_changes: {},
-  });
-  const mergeRequestJson = (mergeRequest: FakeGitLabMergeRequest) => {
+  const noteableOf = (on: Noteable) => (on.kind === 'Issue' ? on.issue : on.mergeRequest);
+  const noteJson = (note: StoredNote, on: Noteable) => {
+    const noteable = noteableOf(on);
+    return {
+      id: note.id,
+      type: null,
+      body: note.body,
+      attachment: null,
+      author: userJson(note.authorId),
+      created_at: note.createdAt,
+      updated_at: note.updatedAt,
+      system: false,
+      noteable_id: noteable.id,
+      noteable_type: on.kind,
+      project_id: noteable.projectId,
+      resolvable: false,
+      confidential: false,
+      internal: false,
+      imported: false,
+      imported_from: 'none',
+      noteable_iid: noteable.iid,
+      commands_changes: {},
+    };
+  };
+  const approvalsLeft = (mergeRequest: StoredMergeRequest) => Math.max(0, mergeRequest.approvalsRequired - mergeRequest.approvedBy.length);
+  /** GitLab's Entities::MergeRequestBasic, what lists answer. */
+  const mergeRequestJson = (mergeRequest: StoredMergeRequest) => {
     const project = projects.get(mergeRequest.projectId)!;
     const path = project.path_with_namespace;
     return {
@@ -987,11 +1212,14 @@ export async function startFakeGitLab(): Promise<FakeGitLab> {
       state: mergeRequest.state,
       created_at: mergeRequest.createdAt,
       updated_at: mergeRequest.updatedAt,
-      merged_at: mergeRequest.state === 'merged' ? mergeRequest.updatedAt : null,
-      closed_at: mergeRequest.state === 'closed' ? mergeRequest.updatedAt : null,
+      merged_by: mergeRequest.mergedById === null ? null : userJson(mergeRequest.mergedById),
+      merge_user: mergeRequest.mergedById === null ? null : userJson(mergeRequest.mergedById),
+      merged_at: mergeRequest.mergedAt,
+      closed_by: mergeRequest.closedById === null ? null : userJson(mergeRequest.closedById),
+      closed_at: mergeRequest.closedAt,
       target_branch: mergeRequest.targetBranch,
       source_branch: mergeRequest.sourceBranch,
-      user_notes_count: 0,
+      user_notes_count: mergeRequest.notes.length,
       upvotes: 0,
       downvotes: 0,
       author: userJson(mergeRequest.authorId),
@@ -1000,20 +1228,65 @@ export async function startFakeGitLab(): Promise<FakeGitLab> {
       reviewers: mergeRequest.reviewerIds.map((id) => userJson(id)),
       source_project_id: project.id,
       target_project_id: project.id,
-      labels: [],
+      labels: [...mergeRequest.labels].sort(),
       draft: mergeRequest.draft,
       work_in_progress: mergeRequest.draft,
       milestone: null,
       merge_when_pipeline_succeeds: false,
-      merge_status: 'can_be_merged',
-      // What GitLab says of one that cannot be merged as it is: not open, or a draft.
-      detailed_merge_status: mergeRequest.state !== 'opened' ? 'not_open' : mergeRequest.draft ? 'draft_status' : 'mergeable',
+      merge_status: mergeRequest.conflicts ? 'cannot_be_merged' : 'can_be_merged',
+      // What GitLab says of one that cannot be merged as it is, the first reason found.
+      detailed_merge_status:
+        mergeRequest.state !== 'opened'
+          ? 'not_open'
+          : mergeRequest.draft
+            ? 'draft_status'
+            : mergeRequest.conflicts
+              ? 'conflict'
+              : approvalsLeft(mergeRequest) > 0
+                ? 'not_approved'
+                : 'mergeable',
+      has_conflicts: mergeRequest.conflicts,
       sha: headOf(project, mergeRequest.sourceBranch),
+      merge_commit_sha: mergeRequest.mergeCommitSha,
+      squash_commit_sha: null,
       web_url: `${base}/${path}/-/merge_requests/${mergeRequest.iid}`,
       references: { short: `!${mergeRequest.iid}`, relative: `!${mergeRequest.iid}`, full: `${path}!${mergeRequest.iid}` },
     };
   };
-  const pipelineJson = (pipeline: FakeGitLabPipeline) => ({
+  /** GitLab's Entities::MergeRequest, what GET …/merge_requests/:iid answers. */
+  const mergeRequestDetailJson = (mergeRequest: StoredMergeRequest, userId: number | undefined) => {
+    const project = projects.get(mergeRequest.projectId)!;
+    const head = headPipelineOf(mergeRequest);
+    const sha = headOf(project, mergeRequest.sourceBranch);
+    return {
+      ...mergeRequestJson(mergeRequest),
+      subscribed: false,
+      changes_count: null,
+      latest_build_started_at: head?.startedAt ?? null,
+      latest_build_finished_at: head?.finishedAt ?? null,
+      first_deployed_to_production_at: null,
+      pipeline: head ? pipelineBasicJson(head) : null,
+      head_pipeline: head ? pipelineJson(head) : null,
+      diff_refs: { base_sha: headOf(project, mergeRequest.targetBranch), head_sha: sha, start_sha: headOf(project, mergeRequest.targetBranch) },
+      merge_error: null,
+      first_contribution: false,
+      // merge_request's can_merge: Developers and above, on an open one.
+      user: { can_merge: userId !== undefined && roleIn(project, userId) >= 30 },
+      approvals_before_merge: null,
+    };
+  };
+  const PIPELINE_STATUS_TEXT: Record<FakeGitLabPipelineStatus, [text: string, label: string]> = {
+    created: ['Created', 'created'],
+    pending: ['Pending', 'pending'],
+    running: ['Running', 'running'],
+    success: ['Passed', 'passed'],
+    failed: ['Failed', 'failed'],
+    canceled: ['Canceled', 'canceled'],
+    skipped: ['Skipped', 'skipped'],
+    manual: ['Blocked', 'manual action'],
+  };
+  /** GitLab's Entities::Ci::PipelineBasic, what lists answer. */
+  const pipelineBasicJson = (pipeline: FakeGitLabPipeline) => ({
     id: pipeline.id,
     iid: pipeline.iid,
     project_id: pipeline.projectId,
@@ -1024,28 +1297,110 @@ export async function startFakeGitLab(): Promise<FakeGitLab> {
     created_at: pipeline.createdAt,
     updated_at: pipeline.updatedAt,
     web_url: `${base}/${projects.get(pipeline.projectId)!.path_with_namespace}/-/pipelines/${pipeline.id}`,
-    // A pipeline made through the API has no push before it.
-    before_sha: '0'.repeat(40),
-    tag: false,
-    yaml_errors: null,
-    user: userJson(pipeline.userId),
-    started_at: null,
-    finished_at: null,
-    committed_at: null,
-    duration: null,
-    queued_duration: null,
-    coverage: null,
   });
+  /** GitLab's Entities::Ci::Pipeline, what one pipeline is answered as. */
+  const pipelineJson = (pipeline: FakeGitLabPipeline) => {
+    const path = projects.get(pipeline.projectId)!.path_with_namespace;
+    const [text, label] = PIPELINE_STATUS_TEXT[pipeline.status];
+    const duration = pipeline.startedAt !== null && pipeline.finishedAt !== null ? Math.round((Date.parse(pipeline.finishedAt) - Date.parse(pipeline.startedAt)) / 1000) : null;
+    return {
+      ...pipelineBasicJson(pipeline),
+      // A pipeline made through the API has no push before it.
+      before_sha: '0'.repeat(40),
+      tag: false,
+      yaml_errors: null,
+      user: userJson(pipeline.userId),
+      started_at: pipeline.startedAt,
+      finished_at: pipeline.finishedAt,
+      committed_at: null,
+      duration,
+      queued_duration: null,
+      coverage: null,
+      detailed_status: {
+        icon: `status_${pipeline.status}`,
+        text,
+        label,
+        group: pipeline.status,
+        tooltip: label,
+        has_details: true,
+        details_path: `/${path}/-/pipelines/${pipeline.id}`,
+        illustration: null,
+        favicon: `/assets/ci_favicons/favicon_status_${pipeline.status}.png`,
+      },
+    };
+  };
+  /** The head pipeline of a merge request: the latest on its source branch or run for it, whichever came last. */
+  const headPipelineOf = (mergeRequest: FakeGitLabMergeRequest) => {
+    const onBranch = latestPipelines.get(branchKey(mergeRequest.projectId, mergeRequest.sourceBranch));
+    const forIt = latestPipelines.get(mergeRequestKey(mergeRequest.projectId, mergeRequest.iid));
+    return !onBranch || (forIt && forIt.id > onBranch.id) ? forIt : onBranch;
+  };
+  const commitJson = (commit: FakeGitLabCommit) => {
+    const title = commit.message.split(/\r?\n/)[0]!;
+    return {
+      id: commit.sha,
+      short_id: commit.sha.slice(0, 8),
+      created_at: commit.createdAt,
+      parent_ids: [...commit.parentIds],
+      title,
+      message: commit.message,
+      author_name: commit.authorName,
+      author_email: commit.authorEmail,
+      authored_date: commit.createdAt,
+      committer_name: commit.authorName,
+      committer_email: commit.authorEmail,
+      committed_date: commit.createdAt,
+      trailers: {},
+      extended_trailers: {},
+      web_url: `${base}/${projects.get(commit.projectId)!.path_with_namespace}/-/commit/${commit.sha}`,
+    };
+  };
+  /** GitLab's Entities::Event: a note's with the note, a push's with push_data. */
+  const eventJson = (event: StoredEvent) => {
+    const { subject } = event;
+    const title = subject.kind === 'push' ? null : subject.kind === 'Note' ? noteableOf(subject.on).title : noteableOf(subject).title;
+    return {
+      id: event.id,
+      project_id: event.projectId,
+      action_name: event.actionName,
+      target_id: event.targetId,
+      target_iid: event.targetIid,
+      target_type: event.targetType,
+      author_id: event.authorId,
+      target_title: title,
+      created_at: event.createdAt,
+      ...(subject.kind === 'Note' ? { note: noteJson(subject.note, subject.on) } : {}),
+      author: userJson(event.authorId),
+      imported: false,
+      imported_from: 'none',
+      ...(event.pushData ? { push_data: { ...event.pushData } } : {}),
+      author_username: users.get(event.authorId)!.username,
+    };
+  };
+  /** Event#visible_to_user?: a push wants the code, anything else its target (a note's, its noteable). */
+  const canSeeEvent = (event: StoredEvent, userId: number | undefined) => {
+    const { subject } = event;
+    const noteable = subject.kind === 'Note' ? subject.on : subject;
+    if (noteable.kind === 'push') return canReadCode(projects.get(event.projectId)!, userId);
+    return noteable.kind === 'Issue' ? canReadIssue(noteable.issue, userId) : canReadMergeRequest(noteable.mergeRequest, userId);
+  };
   const todoTarget = (todo: FakeGitLabTodo) => {
     const project = projects.get(todo.projectId)!;
     return todo.targetType === 'Issue'
       ? { issue: issueAt(project, todo.targetIid)!, mergeRequest: undefined }
       : { issue: undefined, mergeRequest: mergeRequestAt(project, todo.targetIid)! };
   };
+  /** The comment a to-do item came from, if it came from one. */
+  const todoNote = (todo: FakeGitLabTodo) => {
+    if (todo.noteId === null) return undefined;
+    const { issue, mergeRequest } = todoTarget(todo);
+    return (issue ?? mergeRequest!).notes.find((note) => note.id === todo.noteId);
+  };
   const todoJson = (todo: FakeGitLabTodo) => {
     const project = projects.get(todo.projectId)!;
     const { issue, mergeRequest } = todoTarget(todo);
     const target = issue ? issueJson(issue) : mergeRequestJson(mergeRequest!);
+    const note = todoNote(todo);
     return {
       id: todo.id,
       project: { id: project.id, name: project.name, name_with_namespace: `${namePath(project.namespace)} / ${project.name}`, path: project.path, path_with_namespace: project.path_with_namespace },
@@ -1053,9 +1408,10 @@ export async function startFakeGitLab(): Promise<FakeGitLab> {
       action_name: todo.actionName,
       target_type: todo.targetType,
       target,
-      target_url: target.web_url,
+      // A comment's to-do item links to the comment.
+      target_url: note ? `${target.web_url}#note_${note.id}` : target.web_url,
       // Todo#body: the note's text when there is one, else the target's title.
-      body: todo.body ?? target.title,
+      body: todo.body ?? note?.body ?? target.title,
       state: todo.state,
       created_at: todo.createdAt,
       updated_at: todo.updatedAt,
@@ -1101,7 +1457,7 @@ export async function startFakeGitLab(): Promise<FakeGitLab> {
   /** IssuableFinder's user filters: an id, or the wildcards none and any. */
   const byUsers = (ids: number[], wanted: number | 'none' | 'any' | undefined) =>
     wanted === undefined || (wanted === 'none' ? ids.length === 0 : wanted === 'any' ? ids.length > 0 : ids.includes(wanted));
-  const userNamed = (username: string) => [...users.values()].find((user) => user.username.toLowerCase() === username.toLowerCase())?.id ?? -1;
+  const userNamed = (username: string) => usersByName.get(username.toLowerCase()) ?? -1;
   const searched = (search: string | undefined, { title, description }: { title: string; description: string | null }) =>
     search === undefined || `${title}\n${description ?? ''}`.toLowerCase().includes(search.toLowerCase());
 
@@ -1118,7 +1474,7 @@ export async function startFakeGitLab(): Promise<FakeGitLab> {
     if (!project) return PROJECT_NOT_FOUND;
     const issue = issueAt(project, iid!);
     // IssuesFinder does not find what the caller may not read: a hidden confidential issue is as missing as one that never was.
-    return issue && canReadIssue(issue, call.userId) ? [200, issueJson(issue)] : NOT_FOUND;
+    return issue && canReadIssue(issue, call.userId) ? [200, issueJson(issue, true)] : NOT_FOUND;
   };
 
   const createIssue = (call: ApiCall, [segment]: string[]): Answer => {
@@ -1180,6 +1536,7 @@ export async function startFakeGitLab(): Promise<FakeGitLab> {
     if (title !== undefined && title.trim() === '') return [400, { message: { title: ["can't be blank"] } }];
     const before = JSON.stringify(issue);
     let closing = false;
+    let reopening = false;
     // The state first, as Issues::UpdateService does. Closing a closed issue (or reopening an open one) does
     // nothing; and a locked discussion keeps a closed issue closed (IssuePolicy prevents reopen_issue, which
     // Issues::ReopenService checks without a word).
@@ -1191,13 +1548,17 @@ export async function startFakeGitLab(): Promise<FakeGitLab> {
       issue.state = 'opened';
       issue.closedAt = null;
       issue.closedById = null;
+      reopening = true;
     }
     if (title !== undefined) issue.title = title;
     if (description !== undefined) issue.description = description;
     if (labels !== undefined) issue.labels = labels;
     // Metadata and confidentiality of an existing issue are for Planners and above; others' is dropped.
     if (roleIn(project, call.userId) >= 15) {
-      if (assigneeIds !== undefined) issue.assigneeIds = assignable(project, assigneeIds.filter((id) => id !== 0));
+      if (assigneeIds !== undefined) {
+        issue.assigneeIds = assignable(project, assigneeIds.filter((id) => id !== 0));
+        involve(issuesByAssignee, issue.assigneeIds, issue);
+      }
       if (confidential !== undefined) issue.confidential = confidential;
       if (discussionLocked !== undefined) issue.discussionLocked = discussionLocked;
     }
@@ -1205,31 +1566,258 @@ export async function startFakeGitLab(): Promise<FakeGitLab> {
       issue.updatedAt = stamp();
       if (closing) issue.closedAt = issue.updatedAt;
     }
+    if (closing || reopening) recordEvent(project.id, closing ? 'closed' : 'reopened', call.userId, { kind: 'Issue', issue }, issue.updatedAt);
     return [200, issueJson(issue)];
   };
 
-  const createNote = (call: ApiCall, [segment, iidSegment]: string[]): Answer => {
-    // The notes API wants a signed-in caller for reading too (authenticate!).
-    if (call.userId === undefined) return UNAUTHORIZED;
-    const declared = new Declared({ ...call.params, noteable_id: iidSegment });
-    const iid = declared.integer('noteable_id', { required: true });
-    const body = declared.string('body', { required: true });
+  /** find_noteable: the issue or merge request, if the caller may read it (GitLab does not tell the two cases apart). */
+  const readableNoteable = (project: FakeGitLabProject, kind: Noteable['kind'], iid: number, userId: number | undefined): Noteable | undefined => {
+    if (kind === 'Issue') {
+      const issue = issueAt(project, iid);
+      return issue && canReadIssue(issue, userId) ? { kind, issue } : undefined;
+    }
+    const mergeRequest = mergeRequestAt(project, iid);
+    return mergeRequest && canReadMergeRequest(mergeRequest, userId) ? { kind, mergeRequest } : undefined;
+  };
+  const NOTEABLE_NOT_FOUND: Record<Noteable['kind'], Answer> = {
+    Issue: [404, { message: '404 Issue Not Found' }],
+    MergeRequest: [404, { message: '404 Merge Request Not Found' }],
+  };
+  /** A new comment: it touches its noteable, and is a 'commented on' event. */
+  const addNoteTo = (on: Noteable, authorId: number, body: string) => {
+    const now = stamp();
+    const note: StoredNote = { id: ++lastNoteId, body, authorId, createdAt: now, updatedAt: now };
+    const noteable = noteableOf(on);
+    noteable.notes.push(note);
+    noteable.updatedAt = now;
+    recordEvent(noteable.projectId, 'commented on', authorId, { kind: 'Note', note, on }, now);
+    return note;
+  };
+
+  /** POST …/issues/:noteable_id/notes and …/merge_requests/:noteable_id/notes. */
+  const createNote =
+    (kind: Noteable['kind']) =>
+    (call: ApiCall, [segment, iidSegment]: string[]): Answer => {
+      // The notes API wants a signed-in caller for reading too (authenticate!).
+      if (call.userId === undefined) return UNAUTHORIZED;
+      const declared = new Declared({ ...call.params, noteable_id: iidSegment });
+      const iid = declared.integer('noteable_id', { required: true });
+      const body = declared.string('body', { required: true });
+      if (declared.refusal) return declared.refusal;
+      const project = userProject(segment!, call.userId);
+      if (!project) return PROJECT_NOT_FOUND;
+      const on = readableNoteable(project, kind, iid!, call.userId);
+      if (!on) return NOTEABLE_NOT_FOUND[kind];
+      // IssuablePolicy: on a locked discussion only members of the project (any role) may comment.
+      if (on.kind === 'Issue' && on.issue.discussionLocked === true && roleIn(project, call.userId) < 10) return FORBIDDEN;
+      // Grape takes an empty body; the Note model does not, and the API words that as bad_request!.
+      if (body!.trim() === '') return [400, { message: `400 Bad request - Note {:note=>["can't be blank"]}` }];
+      return [201, noteJson(addNoteTo(on, call.userId, body!), on)];
+    };
+
+  /** GET …/issues/:noteable_id/notes/:note_id and the merge request's. */
+  const showNote =
+    (kind: Noteable['kind']) =>
+    (call: ApiCall, [segment, iidSegment, noteSegment]: string[]): Answer => {
+      if (call.userId === undefined) return UNAUTHORIZED;
+      const declared = new Declared({ ...call.params, noteable_id: iidSegment, note_id: noteSegment });
+      const iid = declared.integer('noteable_id', { required: true });
+      const noteId = declared.integer('note_id', { required: true });
+      if (declared.refusal) return declared.refusal;
+      const project = userProject(segment!, call.userId);
+      if (!project) return PROJECT_NOT_FOUND;
+      const on = readableNoteable(project, kind, iid!, call.userId);
+      if (!on) return NOTEABLE_NOT_FOUND[kind];
+      const note = noteableOf(on).notes.find((candidate) => candidate.id === noteId);
+      return note ? [200, noteJson(note, on)] : [404, { message: '404 Note Not Found' }];
+    };
+
+  /** GET …/merge_requests/:merge_request_iid: find_by! first (404), then read_merge_request (403). */
+  const showMergeRequest = (call: ApiCall, [segment, iidSegment]: string[]): Answer => {
+    const declared = new Declared({ ...call.params, merge_request_iid: iidSegment });
+    const iid = declared.integer('merge_request_iid', { required: true });
     if (declared.refusal) return declared.refusal;
     const project = userProject(segment!, call.userId);
     if (!project) return PROJECT_NOT_FOUND;
-    const issue = issueAt(project, iid!);
-    // find_noteable: not_found!(Issue), for a missing issue and one the caller may not read alike.
-    if (!issue || !canReadIssue(issue, call.userId)) return [404, { message: '404 Issue Not Found' }];
-    // IssuablePolicy: on a locked discussion only members of the project (any role) may comment.
-    if (issue.discussionLocked === true && roleIn(project, call.userId) < 10) return FORBIDDEN;
-    // Grape takes an empty body; the Note model does not, and the API words that as bad_request!.
-    if (body!.trim() === '') return [400, { message: `400 Bad request - Note {:note=>["can't be blank"]}` }];
-    const now = stamp();
-    const note: StoredNote = { id: nextOf(issues.flatMap((candidate) => candidate.notes)), body: body!, authorId: call.userId, createdAt: now, updatedAt: now };
-    issue.notes.push(note);
-    // A note touches its noteable.
-    issue.updatedAt = now;
-    return [201, noteJson(note, issue)];
+    const mergeRequest = mergeRequestAt(project, iid!);
+    if (!mergeRequest) return NOT_FOUND;
+    return canReadMergeRequest(mergeRequest, call.userId) ? [200, mergeRequestDetailJson(mergeRequest, call.userId)] : FORBIDDEN;
+  };
+
+  /** Grape's Date: YYYY-MM-DD, as the day's first and last millisecond in UTC (GitLab's default time zone). */
+  const dayOf = (declared: Declared, name: string) => {
+    const value = declared.string(name);
+    if (value === undefined) return undefined;
+    const day = /^\d{4}-\d{2}-\d{2}$/.test(value.trim()) ? Date.parse(`${value.trim()}T00:00:00.000Z`) : NaN;
+    if (Number.isNaN(day)) {
+      declared.errors.push(`${name} is invalid`);
+      return undefined;
+    }
+    return day;
+  };
+  const EVENT_ACTIONS: Record<string, FakeGitLabEventAction[]> = {
+    created: ['opened'],
+    closed: ['closed'],
+    reopened: ['reopened'],
+    pushed: ['pushed to', 'pushed new'],
+    commented: ['commented on'],
+    merged: ['accepted'],
+    approved: ['approved'],
+  };
+  const EVENT_TARGETS: Record<string, FakeGitLabEvent['targetType']> = { issue: 'Issue', merge_request: 'MergeRequest', note: 'Note' };
+
+  /** GET /projects/:id/events: EventsFinder, day-granular `after` and `before` (both exclusive), newest first unless asked. */
+  const listEvents = (call: ApiCall, [segment]: string[]): Answer => {
+    const declared = new Declared(call.params);
+    const action = declared.string('action', { values: ['created', 'updated', 'closed', 'reopened', 'pushed', 'commented', 'merged', 'joined', 'left', 'destroyed', 'expired', 'approved'] });
+    const targetType = declared.string('target_type', { values: ['issue', 'milestone', 'merge_request', 'note', 'project', 'snippet', 'user', 'wiki', 'design'] });
+    const before = dayOf(declared, 'before');
+    const after = dayOf(declared, 'after');
+    const sort = declared.string('sort', { values: ['asc', 'desc'], default: 'desc' });
+    const paging = declared.pagination();
+    if (declared.refusal) return declared.refusal;
+    const project = userProject(segment!, call.userId);
+    if (!project) return PROJECT_NOT_FOUND;
+    const DAY = 86_400_000;
+    const found = (events.get(project.id) ?? []).filter((event) => {
+      const at = Date.parse(event.createdAt);
+      return (
+        // After the end of the `after` day, before the start of the `before` day.
+        (after === undefined || at >= after + DAY) &&
+        (before === undefined || at < before) &&
+        (action === undefined || (EVENT_ACTIONS[action] ?? []).includes(event.actionName)) &&
+        (targetType === undefined || event.targetType === EVENT_TARGETS[targetType]) &&
+        canSeeEvent(event, call.userId)
+      );
+    });
+    if (sort === 'desc') found.reverse();
+    return pageOf(found.map(eventJson), paging, call.url);
+  };
+
+  /** A commit by sha, full or at least 7 hex digits, or a branch's head. */
+  const commitAt = (project: FakeGitLabProject, ref: string) => {
+    const pushed = heads.get(branchKey(project.id, ref));
+    if (pushed) return commits.get(pushed);
+    const exact = commits.get(ref.toLowerCase());
+    if (exact) return exact.projectId === project.id ? exact : undefined;
+    if (!/^[0-9a-f]{7,40}$/i.test(ref)) return undefined;
+    for (const commit of commits.values()) if (commit.projectId === project.id && commit.sha.startsWith(ref.toLowerCase())) return commit;
+    return undefined;
+  };
+
+  /** GET /projects/:id/repository/commits/:sha: Entities::CommitDetail, for those who may read the code. */
+  const showCommit = (call: ApiCall, [segment, shaSegment]: string[]): Answer => {
+    const project = userProject(segment!, call.userId);
+    if (!project) return PROJECT_NOT_FOUND;
+    if (!canReadCode(project, call.userId)) return FORBIDDEN;
+    const commit = commitAt(project, decodeURIComponent(shaSegment!));
+    if (!commit) return [404, { message: '404 Commit Not Found' }];
+    const pipeline = [...(pipelinesByProject.get(project.id) ?? [])].reverse().find((candidate) => candidate.sha === commit.sha);
+    return [200, { ...commitJson(commit), stats: { additions: 0, deletions: 0, total: 0 }, status: pipeline?.status ?? null, project_id: project.id, last_pipeline: pipeline ? pipelineBasicJson(pipeline) : null }];
+  };
+
+  /** The shas reachable from `sha` through the pushed commits (a made-up head has no parents). */
+  const ancestry = (sha: string) => {
+    const reached = new Set<string>();
+    for (const queue = [sha]; queue.length > 0; ) {
+      const next = queue.pop()!;
+      if (reached.has(next)) continue;
+      reached.add(next);
+      queue.push(...(commits.get(next)?.parentIds ?? []));
+    }
+    return reached;
+  };
+
+  /** GET /projects/:id/repository/compare: the commits of `to` that `from` lacks (git's from...to), oldest first. */
+  const compareCommits = (call: ApiCall, [segment]: string[]): Answer => {
+    const declared = new Declared(call.params);
+    const from = declared.string('from', { required: true });
+    const to = declared.string('to', { required: true });
+    declared.boolean('straight');
+    if (declared.refusal) return declared.refusal;
+    const project = userProject(segment!, call.userId);
+    if (!project) return PROJECT_NOT_FOUND;
+    if (!canReadCode(project, call.userId)) return FORBIDDEN;
+    const [start, end] = [commitAt(project, from!)?.sha ?? (hasBranch(project, from!) ? headOf(project, from!) : undefined), commitAt(project, to!)];
+    if (start === undefined || end === undefined) return [404, { message: '404 Ref Not Found' }];
+    const known = ancestry(start);
+    const between = [...ancestry(end.sha)].flatMap((sha) => (known.has(sha) ? [] : (commits.get(sha) ?? []))).sort((a, b) => (a.createdAt < b.createdAt ? -1 : 1));
+    const path = project.path_with_namespace;
+    return [
+      200,
+      {
+        commit: commitJson(end),
+        commits: between.map(commitJson),
+        diffs: [],
+        compare_timeout: false,
+        compare_same_ref: start === end.sha,
+        web_url: `${base}/${path}/-/compare/${start}...${end.sha}`,
+      },
+    ];
+  };
+
+  /** Grape's DateTime: an ISO 8601 time. */
+  const timeOf = (declared: Declared, name: string) => {
+    const value = declared.string(name);
+    if (value === undefined) return undefined;
+    const time = Date.parse(value);
+    if (Number.isNaN(time)) {
+      declared.errors.push(`${name} is invalid`);
+      return undefined;
+    }
+    return time;
+  };
+
+  /** GET /projects/:id/pipelines: Ci::PipelinesFinder, by id unless told another order, newest first. */
+  const listPipelines = (call: ApiCall, [segment]: string[]): Answer => {
+    const declared = new Declared(call.params);
+    const scope = declared.string('scope', { values: ['running', 'pending', 'finished', 'branches', 'tags'] });
+    const status = declared.string('status', { values: ['created', 'waiting_for_resource', 'preparing', 'waiting_for_callback', 'pending', 'running', 'success', 'failed', 'canceled', 'canceling', 'skipped', 'manual', 'scheduled'] });
+    const source = declared.string('source');
+    const ref = declared.string('ref');
+    const sha = declared.string('sha');
+    const username = declared.string('username');
+    const updatedAfter = timeOf(declared, 'updated_after');
+    const updatedBefore = timeOf(declared, 'updated_before');
+    const orderBy = declared.string('order_by', { values: ['id', 'status', 'ref', 'updated_at', 'user_id'], default: 'id' });
+    const sort = declared.string('sort', { values: ['asc', 'desc'], default: 'desc' });
+    const paging = declared.pagination();
+    if (declared.refusal) return declared.refusal;
+    const project = userProject(segment!, call.userId);
+    if (!project) return PROJECT_NOT_FOUND;
+    if (!canReadCode(project, call.userId)) return FORBIDDEN;
+    const userId = username === undefined ? undefined : userNamed(username);
+    const finished = ['success', 'failed', 'canceled', 'skipped'];
+    const found = (pipelinesByProject.get(project.id) ?? []).filter(
+      (pipeline) =>
+        (scope === undefined ||
+          (scope === 'finished' ? finished.includes(pipeline.status) : scope === 'tags' ? false : scope === 'branches' ? pipeline.mergeRequestIid === null : pipeline.status === scope)) &&
+        (status === undefined || pipeline.status === status) &&
+        (source === undefined || pipeline.source === source) &&
+        (ref === undefined || pipeline.ref === ref) &&
+        (sha === undefined || pipeline.sha === sha) &&
+        (userId === undefined || pipeline.userId === userId) &&
+        // updated_after and updated_before are exclusive (Ci::Pipeline.updated_after).
+        (updatedAfter === undefined || Date.parse(pipeline.updatedAt) > updatedAfter) &&
+        (updatedBefore === undefined || Date.parse(pipeline.updatedAt) < updatedBefore),
+    );
+    const key = (pipeline: FakeGitLabPipeline): string | number =>
+      orderBy === 'updated_at' ? pipeline.updatedAt : orderBy === 'status' ? pipeline.status : orderBy === 'ref' ? pipeline.ref : orderBy === 'user_id' ? pipeline.userId : pipeline.id;
+    const direction = sort === 'asc' ? 1 : -1;
+    found.sort((a, b) => direction * (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : a.id - b.id));
+    return pageOf(found.map(pipelineBasicJson), paging, call.url);
+  };
+
+  /** GET /projects/:id/pipelines/:pipeline_id. */
+  const showPipeline = (call: ApiCall, [segment, idSegment]: string[]): Answer => {
+    const declared = new Declared({ ...call.params, pipeline_id: idSegment });
+    const id = declared.integer('pipeline_id', { required: true });
+    if (declared.refusal) return declared.refusal;
+    const project = userProject(segment!, call.userId);
+    if (!project) return PROJECT_NOT_FOUND;
+    if (!canReadCode(project, call.userId)) return FORBIDDEN;
+    const pipeline = (pipelinesByProject.get(project.id) ?? []).find((candidate) => candidate.id === id);
+    return pipeline ? [200, pipelineJson(pipeline)] : NOT_FOUND;
   };
 
   /** GET /issues, and GET /projects/:id/issues when `segment` names the project. */
@@ -1269,7 +1857,7 @@ export async function startFakeGitLab(): Promise<FakeGitLab> {
         labelsMatch(issue.labels, labels) &&
         searched(search, issue),
     );
-    return pageOf(ordered(found, orderBy!, sort!).map(issueJson), paging, call.url);
+    return pageOf(ordered(found, orderBy!, sort!).map((issue) => issueJson(issue)), paging, call.url);
   };
 
   const listMergeRequests = (call: ApiCall): Answer => {
@@ -1335,7 +1923,7 @@ export async function startFakeGitLab(): Promise<FakeGitLab> {
     const paging = declared.pagination();
     if (declared.refusal) return declared.refusal;
     const { userId } = call;
-    const found = todos.filter((todo) => {
+    const found = (todosByUser.get(userId) ?? []).filter((todo) => {
       const { issue, mergeRequest } = todoTarget(todo);
       // GitLab takes away to-do items whose target the user can no longer read.
       const readable = issue ? canReadIssue(issue, userId) : canReadMergeRequest(mergeRequest!, userId);
@@ -1392,7 +1980,7 @@ export async function startFakeGitLab(): Promise<FakeGitLab> {
     const branch = ref!.replace(/^refs\/heads\//, '');
     // Ci::CreatePipelineService's first check, answered by render_validation_error! on the unsaved pipeline.
     if (!hasBranch(project, branch)) return [400, { message: { base: ['Reference not found'] } }];
-    const pipeline = newPipeline(project, { ref: branch, status: 'created', source: 'api', userId: call.userId, variables: variables ?? [] });
+    const pipeline = newPipeline(project, { ref: branch, status: 'created', source: 'api', userId: call.userId, variables: variables ?? [], mergeRequestIid: null });
     return [201, pipelineJson(pipeline)];
   };
 
@@ -1410,8 +1998,7 @@ export async function startFakeGitLab(): Promise<FakeGitLab> {
     // Ci::RetryPipelineService runs failed and canceled jobs again. With nothing to retry it still
     // succeeds: 201 and the pipeline as it was.
     if (pipeline.status === 'failed' || pipeline.status === 'canceled') {
-      pipeline.status = 'running';
-      pipeline.updatedAt = stamp();
+      setStatus(pipeline, 'running', stamp());
       pipeline.retriedBy.push(call.userId);
     }
     return [201, pipelineJson(pipeline)];
@@ -1422,7 +2009,7 @@ export async function startFakeGitLab(): Promise<FakeGitLab> {
     const issue: StoredIssue = {
       ...fields,
       id: nextOf(issues),
-      iid: fields.iid ?? nextIid(issues, project.id),
+      iid: fields.iid ?? nextIid('issue', project.id),
       projectId: project.id,
       createdAt: now,
       updatedAt: now,
@@ -1431,21 +2018,58 @@ export async function startFakeGitLab(): Promise<FakeGitLab> {
       notes: [],
     };
     issues.push(issue);
+    issuesByIid.set(`${project.id}#${issue.iid}`, issue);
+    involve(issuesByAssignee, issue.assigneeIds, issue);
+    takeIid('issue', project.id, issue.iid);
+    recordEvent(project.id, 'opened', issue.authorId, { kind: 'Issue', issue }, now);
+    if (issue.state === 'closed') recordEvent(project.id, 'closed', issue.authorId, { kind: 'Issue', issue }, now);
     return issue;
   };
-  const newPipeline = (project: FakeGitLabProject, fields: Pick<FakeGitLabPipeline, 'ref' | 'status' | 'source' | 'userId' | 'variables'>) => {
+  /** Keeps an event; its target comes from what it is about. */
+  const recordEvent = (projectId: number, actionName: FakeGitLabEventAction, authorId: number, subject: StoredEvent['subject'], createdAt: string, pushData: FakeGitLabPushData | null = null) => {
+    const target =
+      subject.kind === 'push'
+        ? { type: null, id: null, iid: null }
+        : subject.kind === 'Note'
+          ? { type: 'Note' as const, id: subject.note.id, iid: subject.note.id }
+          : { type: subject.kind, id: noteableOf(subject).id, iid: noteableOf(subject).iid };
+    const event: StoredEvent = { id: ++lastEventId, projectId, actionName, targetType: target.type, targetId: target.id, targetIid: target.iid, authorId, createdAt, pushData, subject };
+    if (!events.has(projectId)) events.set(projectId, []);
+    events.get(projectId)!.push(event);
+  };
+  const FINISHED: FakeGitLabPipelineStatus[] = ['success', 'failed', 'canceled', 'skipped'];
+  /** Ci::Pipeline's transitions as far as times go: running (again) starts it, a finished status finishes it. */
+  const setStatus = (pipeline: FakeGitLabPipeline, status: FakeGitLabPipelineStatus, now: string) => {
+    if (status === 'running' && pipeline.status !== 'running') [pipeline.startedAt, pipeline.finishedAt] = [now, null];
+    if (FINISHED.includes(status)) [pipeline.startedAt, pipeline.finishedAt] = [pipeline.startedAt ?? now, now];
+    if (status === 'created' || status === 'pending') pipeline.finishedAt = null;
+    pipeline.status = status;
+    pipeline.updatedAt = now;
+  };
+  const newPipeline = (
+    project: FakeGitLabProject,
+    fields: Pick<FakeGitLabPipeline, 'ref' | 'status' | 'source' | 'userId' | 'variables' | 'mergeRequestIid'> & { sha?: string },
+  ) => {
     const now = stamp();
     const pipeline: FakeGitLabPipeline = {
       ...fields,
       id: nextOf(pipelines),
-      iid: nextIid(pipelines, project.id),
+      iid: nextIid('pipeline', project.id),
       projectId: project.id,
-      sha: headOf(project, fields.ref),
+      sha: fields.sha ?? headOf(project, fields.ref),
+      status: 'created',
       retriedBy: [],
       createdAt: now,
       updatedAt: now,
+      startedAt: null,
+      finishedAt: null,
     };
+    setStatus(pipeline, fields.status, now);
     pipelines.push(pipeline);
+    takeIid('pipeline', project.id, pipeline.iid);
+    if (!pipelinesByProject.has(project.id)) pipelinesByProject.set(project.id, []);
+    pipelinesByProject.get(project.id)!.push(pipeline);
+    latestPipelines.set(pipeline.mergeRequestIid === null ? branchKey(project.id, pipeline.ref) : mergeRequestKey(project.id, pipeline.mergeRequestIid), pipeline);
     return pipeline;
   };
   const issueCopy = ({ notes, ...issue }: StoredIssue): FakeGitLabIssue => ({
@@ -1454,11 +2078,112 @@ export async function startFakeGitLab(): Promise<FakeGitLab> {
     labels: [...issue.labels],
     notes: notes.map(({ id, body, authorId }) => ({ id, body, authorId })),
   });
+  const mergeRequestCopy = ({ notes, ...mergeRequest }: StoredMergeRequest): FakeGitLabMergeRequest => ({
+    ...mergeRequest,
+    assigneeIds: [...mergeRequest.assigneeIds],
+    reviewerIds: [...mergeRequest.reviewerIds],
+    labels: [...mergeRequest.labels],
+    approvedBy: [...mergeRequest.approvedBy],
+    notes: notes.map(({ id, body, authorId }) => ({ id, body, authorId })),
+  });
   const pipelineCopy = (pipeline: FakeGitLabPipeline): FakeGitLabPipeline => ({
     ...pipeline,
     variables: pipeline.variables.map((variable) => ({ ...variable })),
     retriedBy: [...pipeline.retriedBy],
   });
+
+  // What the test helpers share: they act as GitLab's services do, without the API's permission checks.
+  const issueNamed = (projectPath: string, iid: number) => {
+    const issue = issueAt(projectNamed(projectPath), iid);
+    if (!issue) throw new Error(`fake GitLab: ${projectPath} has no issue #${iid}`);
+    return issue;
+  };
+  const mergeRequestNamed = (projectPath: string, iid: number) => {
+    const mergeRequest = mergeRequestAt(projectNamed(projectPath), iid);
+    if (!mergeRequest) throw new Error(`fake GitLab: ${projectPath} has no merge request !${iid}`);
+    return mergeRequest;
+  };
+  const openMergeRequestNamed = (projectPath: string, iid: number, what: string) => {
+    const mergeRequest = mergeRequestNamed(projectPath, iid);
+    if (mergeRequest.state !== 'opened') throw new Error(`fake GitLab: cannot ${what} !${iid} of ${projectPath}, which is ${mergeRequest.state}`);
+    return mergeRequest;
+  };
+  /** Closes or reopens an issue (an event), or leaves one already so as it is. */
+  const setIssueState = (issue: StoredIssue, state: 'opened' | 'closed', byUserId: number) => {
+    knownUser(byUserId, 'user');
+    if (issue.state === state) return issue;
+    const now = stamp();
+    Object.assign(issue, { state, updatedAt: now, closedAt: state === 'closed' ? now : null, closedById: state === 'closed' ? byUserId : null });
+    recordEvent(issue.projectId, state === 'closed' ? 'closed' : 'reopened', byUserId, { kind: 'Issue', issue }, now);
+    return issue;
+  };
+  const newTodo = (
+    userId: number,
+    projectId: number,
+    fields: Pick<FakeGitLabTodo, 'targetType' | 'targetIid' | 'actionName' | 'authorId'> & { body?: string; state?: 'pending' | 'done'; noteId?: number },
+  ) => {
+    const now = stamp();
+    const todo: FakeGitLabTodo = {
+      id: nextOf(todos),
+      userId,
+      projectId,
+      targetType: fields.targetType,
+      targetIid: fields.targetIid,
+      actionName: fields.actionName,
+      authorId: fields.authorId,
+      body: fields.body ?? null,
+      noteId: fields.noteId ?? null,
+      state: fields.state ?? 'pending',
+      createdAt: now,
+      updatedAt: now,
+    };
+    todos.push(todo);
+    if (!todosByUser.has(userId)) todosByUser.set(userId, []);
+    todosByUser.get(userId)!.push(todo);
+    return todo;
+  };
+  /**
+   * Commits on a branch (made when new), as `userId` pushes them: 'pushed to', or 'pushed new' for a new
+   * branch. `mergeParent` makes the first commit a merge commit of that head too.
+   */
+  const pushTo = (project: FakeGitLabProject, branch: string, userId: number, pushed: { message: string; authorName?: string; authorEmail?: string }[], mergeParent?: string) => {
+    const isNew = !hasBranch(project, branch);
+    if (!isNew && pushed.length === 0) throw new Error(`fake GitLab: a push to ${branch}, which exists, needs commits`);
+    // A new branch starts where the default branch is.
+    const before = isNew ? null : headOf(project, branch);
+    const user = users.get(userId)!;
+    let parent = before ?? headOf(project, project.default_branch);
+    const made = pushed.map(({ message, authorName, authorEmail }, index) => {
+      const parentIds = index === 0 && mergeParent !== undefined ? [parent, mergeParent] : [parent];
+      const commit: FakeGitLabCommit = {
+        sha: createHash('sha1').update(`${project.id}\n${branch}\n${parentIds.join(' ')}\n${message}`).digest('hex'),
+        projectId: project.id,
+        message,
+        authorName: authorName ?? user.name,
+        authorEmail: authorEmail ?? `${user.username}@example.com`,
+        parentIds,
+        createdAt: stamp(),
+      };
+      commits.set(commit.sha, commit);
+      parent = commit.sha;
+      return commit;
+    });
+    addBranchTo(project, branch);
+    heads.set(branchKey(project.id, branch), parent);
+    const last = made.at(-1)?.message;
+    const firstLine = last === undefined ? null : last.split(/\r?\n/)[0]!.slice(0, 70);
+    recordEvent(project.id, isNew ? 'pushed new' : 'pushed to', userId, { kind: 'push' }, stamp(), {
+      commit_count: made.length,
+      action: isNew ? 'created' : 'pushed',
+      ref_type: 'branch',
+      commit_from: before,
+      commit_to: parent,
+      ref: branch,
+      commit_title: firstLine,
+      ref_count: null,
+    });
+    return { before, after: parent, commits: made };
+  };
 
   /** `scopes`: those an OAuth token needs, any one of them; reads take read_api by default, writes want api. */
   const apiRoutes: { method: string; pattern: RegExp; handle: (call: ApiCall, segments: string[]) => Answer; scopes?: string[] }[] = [
@@ -1466,7 +2191,16 @@ export async function startFakeGitLab(): Promise<FakeGitLab> {
     { method: 'GET', pattern: /^\/api\/v4\/projects\/([^/]+)\/issues$/, handle: listIssues },
     { method: 'POST', pattern: /^\/api\/v4\/projects\/([^/]+)\/issues$/, handle: createIssue },
     { method: 'PUT', pattern: /^\/api\/v4\/projects\/([^/]+)\/issues\/([^/]+)$/, handle: updateIssue },
-    { method: 'POST', pattern: /^\/api\/v4\/projects\/([^/]+)\/issues\/([^/]+)\/notes$/, handle: createNote },
+    { method: 'POST', pattern: /^\/api\/v4\/projects\/([^/]+)\/issues\/([^/]+)\/notes$/, handle: createNote('Issue') },
+    { method: 'GET', pattern: /^\/api\/v4\/projects\/([^/]+)\/issues\/([^/]+)\/notes\/([^/]+)$/, handle: showNote('Issue') },
+    { method: 'GET', pattern: /^\/api\/v4\/projects\/([^/]+)\/merge_requests\/([^/]+)$/, handle: showMergeRequest },
+    { method: 'POST', pattern: /^\/api\/v4\/projects\/([^/]+)\/merge_requests\/([^/]+)\/notes$/, handle: createNote('MergeRequest') },
+    { method: 'GET', pattern: /^\/api\/v4\/projects\/([^/]+)\/merge_requests\/([^/]+)\/notes\/([^/]+)$/, handle: showNote('MergeRequest') },
+    { method: 'GET', pattern: /^\/api\/v4\/projects\/([^/]+)\/events$/, handle: listEvents },
+    { method: 'GET', pattern: /^\/api\/v4\/projects\/([^/]+)\/repository\/commits\/([^/]+)$/, handle: showCommit },
+    { method: 'GET', pattern: /^\/api\/v4\/projects\/([^/]+)\/repository\/compare$/, handle: compareCommits },
+    { method: 'GET', pattern: /^\/api\/v4\/projects\/([^/]+)\/pipelines$/, handle: listPipelines },
+    { method: 'GET', pattern: /^\/api\/v4\/projects\/([^/]+)\/pipelines\/([^/]+)$/, handle: showPipeline },
     { method: 'GET', pattern: /^\/api\/v4\/issues$/, handle: listIssues },
     { method: 'GET', pattern: /^\/api\/v4\/merge_requests$/, handle: listMergeRequests },
     { method: 'GET', pattern: /^\/api\/v4\/todos$/, handle: listTodos },
@@ -1496,15 +2230,84 @@ export async function startFakeGitLab(): Promise<FakeGitLab> {
     send(reply);
   };
 
+  /**
+   * What stands before GitLab's API: the failures failNextRequests() asked for (a proxy's, or a 429), then
+   * Rack::Attack's throttle, per user or, without one, per IP, counted in fixed windows. False when it
+   * answered the request itself.
+   */
+  const admit = (req: http.IncomingMessage, res: http.ServerResponse, privateToken: string | undefined, bearer: string | undefined): boolean => {
+    if (failures) {
+      const { status, retryAfterSeconds } = failures;
+      if (--failures.count <= 0) failures = undefined;
+      if (retryAfterSeconds !== undefined) res.setHeader('Retry-After', String(retryAfterSeconds));
+      if (status === 429) res.writeHead(429, { 'Content-Type': 'text/plain' }).end(RETRY_LATER);
+      else res.writeHead(status, { 'Content-Type': 'text/html; charset=utf-8' }).end(proxyPage(status));
+      return false;
+    }
+    if (!rateLimit) return true;
+    const caller = authenticate(privateToken, bearer);
+    const userId = 'reply' in caller ? undefined : caller.userId;
+    const key = userId === undefined ? `ip:${req.socket.remoteAddress}` : `user:${userId}`;
+    // Rack::Attack's fixed window, in whole epoch seconds, and GitLab's headers for it.
+    const { limit, windowSeconds } = rateLimit;
+    const now = Math.floor(Date.now() / 1000);
+    const window = Math.floor(now / windowSeconds);
+    const counted = throttleCounts.get(key)?.window === window ? throttleCounts.get(key)! : { window, count: 0 };
+    counted.count += 1;
+    throttleCounts.set(key, counted);
+    const retryAfter = windowSeconds - (now % windowSeconds);
+    res.setHeader('RateLimit-Name', userId === undefined ? 'throttle_unauthenticated_api' : 'throttle_authenticated_api');
+    // Gitlab::RackAttack: the limit as a rate per minute, rounded up; what remains of the window's own.
+    res.setHeader('RateLimit-Limit', String(Math.ceil((limit * 60) / windowSeconds)));
+    res.setHeader('RateLimit-Observed', String(counted.count));
+    res.setHeader('RateLimit-Remaining', String(Math.max(0, limit - counted.count)));
+    res.setHeader('RateLimit-Reset', String(now + retryAfter));
+    res.setHeader('RateLimit-ResetTime', new Date((now + retryAfter) * 1000).toUTCString());
+    if (counted.count <= limit) return true;
+    res.setHeader('Retry-After', String(retryAfter));
+    res.writeHead(429, { 'Content-Type': 'text/plain' }).end(RETRY_LATER);
+    return false;
+  };
+
+  /** The data and rules the GraphQL endpoint reads, live. */
+  const graphQLWorld: FakeGitLabGraphQLWorld = {
+    get base() {
+      return base;
+    },
+    users,
+    projects,
+    issues,
+    mergeRequestsOf: (userId) => mergeRequestsByUser.get(userId) ?? [],
+    issuesAssignedTo: (userId) => issuesByAssignee.get(userId) ?? [],
+    todosOf: (userId) => todosByUser.get(userId) ?? [],
+    userNamed: (username) => users.get(userNamed(username)),
+    projectAt,
+    issueAt: (projectId, iid) => issueAt(projects.get(projectId)!, iid),
+    mergeRequestAt: (projectId, iid) => mergeRequestAt(projects.get(projectId)!, iid),
+    noteOf: todoNote,
+    headPipeline: headPipelineOf,
+    canSeeProject,
+    canReadIssue,
+    canReadMergeRequest,
+  };
+
   const server = http.createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://fake');
     const path = url.pathname;
     const privateToken = typeof req.headers['private-token'] === 'string' && req.headers['private-token'] !== '' ? req.headers['private-token'] : undefined;
     const bearer = /^bearer\s+(\S+)$/i.exec(req.headers.authorization ?? '')?.[1];
     const token = privateToken ?? bearer;
-    requests.push({ method: req.method ?? 'GET', path, ...(token === undefined ? {} : { token }) });
+    const record: FakeGitLabRequest = { method: req.method ?? 'GET', path, ...(token === undefined ? {} : { token }) };
+    requests.push(record);
+    // Every answer goes through writeHead (res.end calls it when nobody did): the one place to see its status.
+    const writeHead = res.writeHead.bind(res);
+    res.writeHead = ((...args: Parameters<typeof res.writeHead>) => {
+      record.status = args[0];
+      return writeHead(...args);
+    }) as typeof res.writeHead;
     res.setHeader('Content-Type', 'application/json');
     const send = (status: number, body: unknown) => void res.writeHead(status).end(JSON.stringify(body));
+    if ((path.startsWith('/api/v4/') || path === '/api/graphql') && !admit(req, res, privateToken, bearer)) return;
     if (path.startsWith('/oauth/')) {
       return void oauth(req, res, url, bearer).catch(() => {
         if (!res.headersSent) send(500, { message: '500 Internal Server Error' });
@@ -1519,6 +2322,22 @@ export async function startFakeGitLab(): Promise<FakeGitLab> {
       if (refusal.header) res.setHeader('WWW-Authenticate', refusal.header);
       send(...refusal.reply);
     };
+    if (path === '/api/graphql' && (req.method === 'POST' || req.method === 'GET')) {
+      const caller = authenticate(privateToken, bearer);
+      // GraphqlController: a token that makes nobody the current user (unknown, expired, revoked, or an OAuth
+      // token without api or read_api) is refused as one; no token at all is an anonymous caller.
+      if ('reply' in caller || (caller.scopes && !caller.scopes.some((scope) => scope === 'api' || scope === 'read_api'))) {
+        return send(401, { errors: [{ message: 'Invalid token' }] });
+      }
+      return void readApiParams(req, url)
+        .then((params) => {
+          const { status, body } = answerGraphQL(graphQLWorld, edition === 'ce' ? 'ce' : 'ee', caller.userId, params);
+          send(status, body);
+        })
+        .catch(() => {
+          if (!res.headersSent) send(500, { errors: [{ message: 'Internal server error' }] });
+        });
+    }
     const hookRoute = /^\/api\/v4\/(projects|groups)\/([^/]+)\/hooks(?:\/([^/]+)\/test\/([^/]+))?$/.exec(path);
     if (hookRoute && (req.method === 'POST' || (req.method === 'GET' && hookRoute[3] === undefined))) {
       // In CE the group hook routes do not exist: the catch-all answers before any authentication.
@@ -1601,7 +2420,10 @@ export async function startFakeGitLab(): Promise<FakeGitLab> {
     },
     addUser(user) {
       const token = `glpat-${randomBytes(10).toString('hex')}`;
+      const before = users.get(user.id);
+      if (before && usersByName.get(before.username.toLowerCase()) === user.id) usersByName.delete(before.username.toLowerCase());
       users.set(user.id, { ...user });
+      usersByName.set(user.username.toLowerCase(), user.id);
       personalTokens.set(token, user.id);
       return { token };
     },
@@ -1685,69 +2507,192 @@ export async function startFakeGitLab(): Promise<FakeGitLab> {
       const project = projectNamed(projectPath);
       return issues.filter((issue) => issue.projectId === project.id).map(issueCopy);
     },
-    addMergeRequest(projectPath, { iid, title, description, state, draft, authorId, assigneeIds, reviewerIds, sourceBranch, targetBranch }) {
+    closeIssue(projectPath, iid, byUserId) {
+      return issueCopy(setIssueState(issueNamed(projectPath, iid), 'closed', byUserId));
+    },
+    reopenIssue(projectPath, iid, byUserId) {
+      return issueCopy(setIssueState(issueNamed(projectPath, iid), 'opened', byUserId));
+    },
+    assignIssue(projectPath, iid, assigneeId, byUserId) {
+      const issue = issueNamed(projectPath, iid);
+      knownUser(assigneeId, 'assignee');
+      knownUser(byUserId, 'user');
+      if (!issue.assigneeIds.includes(assigneeId)) {
+        issue.assigneeIds.push(assigneeId);
+        involve(issuesByAssignee, [assigneeId], issue);
+        issue.updatedAt = stamp();
+        newTodo(assigneeId, issue.projectId, { targetType: 'Issue', targetIid: issue.iid, actionName: 'assigned', authorId: byUserId });
+      }
+      return issueCopy(issue);
+    },
+    addMergeRequest(projectPath, { iid, title, description, state, draft, authorId, assigneeIds, reviewerIds, sourceBranch, targetBranch, labels, approvalsRequired, approvedBy, conflicts }) {
       const project = projectNamed(projectPath);
       knownUser(authorId, 'author');
-      for (const id of [...(assigneeIds ?? []), ...(reviewerIds ?? [])]) knownUser(id, 'assignee or reviewer');
-      const mergeRequestIid = iid ?? nextIid(mergeRequests, project.id);
+      for (const id of [...(assigneeIds ?? []), ...(reviewerIds ?? []), ...(approvedBy ?? [])]) knownUser(id, 'assignee, reviewer or approver');
+      const mergeRequestIid = iid ?? nextIid('merge_request', project.id);
       if (mergeRequestAt(project, mergeRequestIid)) throw new Error(`fake GitLab: ${projectPath} has a merge request !${mergeRequestIid} already`);
       // In GitLab a draft is one whose title starts with Draft: (or [Draft], (Draft)); the fake keeps the title as
       // given, and without `draft` takes it from the title.
       const isDraft = draft ?? DRAFT_PREFIX.test(title);
       const now = stamp();
-      const mergeRequest: FakeGitLabMergeRequest = {
+      const finalState = state ?? 'opened';
+      const mergeRequest: StoredMergeRequest = {
         id: nextOf(mergeRequests),
         iid: mergeRequestIid,
         projectId: project.id,
         title,
         description: description ?? null,
-        state: state ?? 'opened',
+        state: finalState,
         draft: isDraft,
         authorId,
         assigneeIds: [...(assigneeIds ?? [])],
         reviewerIds: [...(reviewerIds ?? [])],
         sourceBranch: sourceBranch ?? `feature-${mergeRequestIid}`,
         targetBranch: targetBranch ?? project.default_branch,
+        labels: [...(labels ?? [])],
         createdAt: now,
         updatedAt: now,
+        mergedAt: finalState === 'merged' ? now : null,
+        mergedById: null,
+        mergeCommitSha: null,
+        closedAt: finalState === 'closed' ? now : null,
+        closedById: null,
+        approvalsRequired: approvalsRequired ?? 0,
+        approvedBy: [...new Set(approvedBy ?? [])],
+        conflicts: conflicts ?? false,
+        notes: [],
       };
       addBranchTo(project, mergeRequest.sourceBranch);
       addBranchTo(project, mergeRequest.targetBranch);
       mergeRequests.push(mergeRequest);
-      return { ...mergeRequest, assigneeIds: [...mergeRequest.assigneeIds], reviewerIds: [...mergeRequest.reviewerIds] };
+      mergeRequestsByIid.set(mergeRequestKey(project.id, mergeRequest.iid), mergeRequest);
+      involve(mergeRequestsByUser, [authorId, ...mergeRequest.assigneeIds, ...mergeRequest.reviewerIds], mergeRequest);
+      takeIid('merge_request', project.id, mergeRequest.iid);
+      recordEvent(project.id, 'opened', authorId, { kind: 'MergeRequest', mergeRequest }, now);
+      if (finalState !== 'opened') recordEvent(project.id, finalState === 'merged' ? 'accepted' : 'closed', authorId, { kind: 'MergeRequest', mergeRequest }, now);
+      return mergeRequestCopy(mergeRequest);
     },
-    addTodo(userId, { projectPath, targetType, targetIid, actionName, authorId, body, state }) {
+    mergeRequestsOf(projectPath) {
+      const project = projectNamed(projectPath);
+      return mergeRequests.filter((mergeRequest) => mergeRequest.projectId === project.id).map(mergeRequestCopy);
+    },
+    mergeMergeRequest(projectPath, iid, byUserId) {
+      const mergeRequest = openMergeRequestNamed(projectPath, iid, 'merge');
+      knownUser(byUserId, 'user');
+      const project = projects.get(mergeRequest.projectId)!;
+      const now = stamp();
+      Object.assign(mergeRequest, { state: 'merged', mergedAt: now, mergedById: byUserId, updatedAt: now });
+      recordEvent(project.id, 'accepted', byUserId, { kind: 'MergeRequest', mergeRequest }, now);
+      // GitLab's default merge commit message, on the target branch, which then moves: a push by the merger.
+      const message = `Merge branch '${mergeRequest.sourceBranch}' into '${mergeRequest.targetBranch}'\n\n${mergeRequest.title}\n\nSee merge request ${project.path_with_namespace}!${mergeRequest.iid}`;
+      const pushed = pushTo(project, mergeRequest.targetBranch, byUserId, [{ message }], headOf(project, mergeRequest.sourceBranch));
+      mergeRequest.mergeCommitSha = pushed.after;
+      return mergeRequestCopy(mergeRequest);
+    },
+    closeMergeRequest(projectPath, iid, byUserId) {
+      const mergeRequest = openMergeRequestNamed(projectPath, iid, 'close');
+      knownUser(byUserId, 'user');
+      const now = stamp();
+      Object.assign(mergeRequest, { state: 'closed', closedAt: now, closedById: byUserId, updatedAt: now });
+      recordEvent(mergeRequest.projectId, 'closed', byUserId, { kind: 'MergeRequest', mergeRequest }, now);
+      return mergeRequestCopy(mergeRequest);
+    },
+    approveMergeRequest(projectPath, iid, byUserId) {
+      const mergeRequest = mergeRequestNamed(projectPath, iid);
+      knownUser(byUserId, 'user');
+      if (!mergeRequest.approvedBy.includes(byUserId)) {
+        const now = stamp();
+        mergeRequest.approvedBy.push(byUserId);
+        mergeRequest.updatedAt = now;
+        recordEvent(mergeRequest.projectId, 'approved', byUserId, { kind: 'MergeRequest', mergeRequest }, now);
+      }
+      return mergeRequestCopy(mergeRequest);
+    },
+    requestReview(projectPath, iid, reviewerId, byUserId) {
+      const mergeRequest = mergeRequestNamed(projectPath, iid);
+      knownUser(reviewerId, 'reviewer');
+      knownUser(byUserId, 'user');
+      if (!mergeRequest.reviewerIds.includes(reviewerId)) {
+        mergeRequest.reviewerIds.push(reviewerId);
+        involve(mergeRequestsByUser, [reviewerId], mergeRequest);
+        mergeRequest.updatedAt = stamp();
+        newTodo(reviewerId, mergeRequest.projectId, { targetType: 'MergeRequest', targetIid: mergeRequest.iid, actionName: 'review_requested', authorId: byUserId });
+      }
+      return mergeRequestCopy(mergeRequest);
+    },
+    assignMergeRequest(projectPath, iid, assigneeId, byUserId) {
+      const mergeRequest = mergeRequestNamed(projectPath, iid);
+      knownUser(assigneeId, 'assignee');
+      knownUser(byUserId, 'user');
+      if (!mergeRequest.assigneeIds.includes(assigneeId)) {
+        mergeRequest.assigneeIds.push(assigneeId);
+        involve(mergeRequestsByUser, [assigneeId], mergeRequest);
+        mergeRequest.updatedAt = stamp();
+        newTodo(assigneeId, mergeRequest.projectId, { targetType: 'MergeRequest', targetIid: mergeRequest.iid, actionName: 'assigned', authorId: byUserId });
+      }
+      return mergeRequestCopy(mergeRequest);
+    },
+    addNote(projectPath, { targetType, targetIid, authorId, body }) {
+      knownUser(authorId, 'author');
+      const on: Noteable = targetType === 'Issue' ? { kind: 'Issue', issue: issueNamed(projectPath, targetIid) } : { kind: 'MergeRequest', mergeRequest: mergeRequestNamed(projectPath, targetIid) };
+      const { id } = addNoteTo(on, authorId, body);
+      return { id, body, authorId };
+    },
+    push(projectPath, { ref, userId, commits: pushed }) {
+      knownUser(userId, 'user');
+      const result = pushTo(projectNamed(projectPath), ref.replace(/^refs\/heads\//, ''), userId, pushed);
+      return { ...result, commits: result.commits.map((commit) => ({ ...commit, parentIds: [...commit.parentIds] })) };
+    },
+    eventsOf(projectPath) {
+      const project = projectNamed(projectPath);
+      return (events.get(project.id) ?? []).map(({ subject: _subject, ...event }) => ({ ...event, pushData: event.pushData && { ...event.pushData } }));
+    },
+    addTodo(userId, { projectPath, targetType, targetIid, actionName, authorId, body, state, noteId }) {
       knownUser(userId, 'user');
       knownUser(authorId, 'author');
       const project = projectNamed(projectPath);
       const target = targetType === 'Issue' ? issueAt(project, targetIid) : mergeRequestAt(project, targetIid);
       if (!target) throw new Error(`fake GitLab: ${projectPath} has no ${targetType === 'Issue' ? `issue #${targetIid}` : `merge request !${targetIid}`}`);
-      const now = stamp();
-      const todo: FakeGitLabTodo = {
-        id: nextOf(todos),
-        userId,
-        projectId: project.id,
-        targetType,
-        targetIid,
-        actionName,
-        authorId,
-        body: body ?? null,
-        state: state ?? 'pending',
-        createdAt: now,
-        updatedAt: now,
-      };
-      todos.push(todo);
-      return { ...todo };
+      if (noteId !== undefined && !target.notes.some((note) => note.id === noteId)) throw new Error(`fake GitLab: no note ${noteId} on that ${targetType === 'Issue' ? 'issue' : 'merge request'}`);
+      return { ...newTodo(userId, project.id, { targetType, targetIid, actionName, authorId, body, state, noteId }) };
     },
-    addPipeline(projectPath, { ref, status, userId, variables }) {
+    addPipeline(projectPath, { ref, status, userId, variables, source, mergeRequestIid }) {
       const project = projectNamed(projectPath);
       knownUser(userId, 'user');
+      const mergeRequest = mergeRequestIid === undefined ? undefined : mergeRequestAt(project, mergeRequestIid);
+      if (mergeRequestIid !== undefined && !mergeRequest) throw new Error(`fake GitLab: ${projectPath} has no merge request !${mergeRequestIid}`);
+      if (ref === undefined && !mergeRequest) throw new Error('fake GitLab: addPipeline() needs a ref, or a mergeRequestIid');
       const kept = (variables ?? []).map(({ key, value, variable_type }) => ({ key, value, variable_type: variable_type ?? ('env_var' as const) }));
-      return pipelineCopy(newPipeline(project, { ref: ref.replace(/^refs\/heads\//, ''), status, source: 'push', userId, variables: kept }));
+      return pipelineCopy(
+        newPipeline(project, {
+          ref: ref?.replace(/^refs\/heads\//, '') ?? `refs/merge-requests/${mergeRequestIid}/head`,
+          status,
+          source: source ?? (mergeRequest ? 'merge_request_event' : 'push'),
+          userId,
+          variables: kept,
+          mergeRequestIid: mergeRequestIid ?? null,
+          // A merge request pipeline runs on the head of its source branch.
+          ...(mergeRequest ? { sha: headOf(project, mergeRequest.sourceBranch) } : {}),
+        }),
+      );
     },
     pipelinesOf(projectPath) {
       const project = projectNamed(projectPath);
-      return pipelines.filter((pipeline) => pipeline.projectId === project.id).map(pipelineCopy);
+      return (pipelinesByProject.get(project.id) ?? []).map(pipelineCopy);
+    },
+    setPipelineStatus(pipelineId, status) {
+      const pipeline = pipelines.find((candidate) => candidate.id === pipelineId);
+      if (!pipeline) throw new Error(`fake GitLab: no pipeline ${pipelineId}`);
+      setStatus(pipeline, status, stamp());
+      return pipelineCopy(pipeline);
+    },
+    setRateLimit(next) {
+      if (next && (!(next.limit >= 0) || !(next.windowSeconds > 0))) throw new Error('fake GitLab: a rate limit needs a limit of 0 or more and a window of more than 0 seconds');
+      rateLimit = next && { ...next };
+      throttleCounts.clear();
+    },
+    failNextRequests(count, failure) {
+      failures = count > 0 ? { count, ...failure } : undefined;
     },
     close: () =>
       new Promise((resolve) => {
