@@ -11,25 +11,28 @@ export const LIST_SIZE = 20;
 /** Pending to-dos fetched per poll; more than this and the total comes from REST. */
 export const TODO_PAGE = 100;
 
-const MERGE_REQUEST_FIELDS = `iid title webUrl reference(full: true) draft createdAt updatedAt
+const MERGE_REQUEST_FIELDS = (approvals: boolean) => `iid title webUrl reference(full: true) draft createdAt updatedAt
   author { id username name }
   project { id fullPath visibility }
   labels(first: 20) { nodes { title color textColor } }
   headPipeline { status }
-  approvalsRequired approvalsLeft
+  ${approvals ? 'approvalsRequired approvalsLeft' : ''}
   conflicts`;
 
 const ISSUE_FIELDS = `iid title webUrl reference(full: true) createdAt updatedAt projectId
   author { id username name }
   labels(first: 20) { nodes { title color textColor } }`;
 
-export const WORK_QUERY = `query GitLabBridgeWork($username: String!) {
+/** The query; `approvals: false` for GitLab CE, whose schema has no approval fields (EE has them, gitlab.com included). */
+export function workQuery({ approvals }: { approvals: boolean }): string {
+  const fields = MERGE_REQUEST_FIELDS(approvals);
+  return `query GitLabBridgeWork($username: String!) {
   currentUser {
     id
     username
-    reviewRequestedMergeRequests(state: opened, first: ${LIST_SIZE}, sort: UPDATED_DESC) { count nodes { ${MERGE_REQUEST_FIELDS} } }
-    assignedMergeRequests(state: opened, first: ${LIST_SIZE}, sort: UPDATED_DESC) { count nodes { ${MERGE_REQUEST_FIELDS} } }
-    authoredMergeRequests(state: opened, first: ${LIST_SIZE}, sort: UPDATED_DESC) { count nodes { ${MERGE_REQUEST_FIELDS} } }
+    reviewRequestedMergeRequests(state: opened, first: ${LIST_SIZE}, sort: UPDATED_DESC) { count nodes { ${fields} } }
+    assignedMergeRequests(state: opened, first: ${LIST_SIZE}, sort: UPDATED_DESC) { count nodes { ${fields} } }
+    authoredMergeRequests(state: opened, first: ${LIST_SIZE}, sort: UPDATED_DESC) { count nodes { ${fields} } }
     todos(state: [pending], first: ${TODO_PAGE}) {
       pageInfo { hasNextPage }
       nodes {
@@ -43,6 +46,14 @@ export const WORK_QUERY = `query GitLabBridgeWork($username: String!) {
   }
   issues(assigneeUsernames: [$username], state: opened, first: ${LIST_SIZE}, sort: UPDATED_DESC) { count nodes { ${ISSUE_FIELDS} } }
 }`;
+}
+
+export const WORK_QUERY = workQuery({ approvals: true });
+
+/** GitLab refused the query because its schema lacks the approval fields: a CE server. */
+export function lacksApprovalFields(message: string): boolean {
+  return /approvals(Required|Left)/.test(message);
+}
 
 /** `gid://gitlab/Project/12` → 12. */
 export function gidNumber(gid: string | number | null | undefined): number | null {

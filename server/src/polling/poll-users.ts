@@ -6,8 +6,8 @@
  */
 import type pg from 'pg';
 import type { Config } from '../config.js';
-import { GitLabRateLimitedError, BudgetExhaustedError, type PollClient } from '../gitlab/poll-client.js';
-import { readWork, WORK_QUERY, type WorkSnapshot } from '../gitlab/work-query.js';
+import { BudgetExhaustedError, GitLabHttpError, GitLabRateLimitedError, type PollClient } from '../gitlab/poll-client.js';
+import { lacksApprovalFields, readWork, workQuery, type WorkSnapshot } from '../gitlab/work-query.js';
 import type { Logger } from '../log.js';
 import { renderTodoMessage } from '../render/direct-message.js';
 import { reminderDigest, renderReminder } from '../render/reminder.js';
@@ -86,8 +86,21 @@ export async function pollUser(deps: UserPollDeps, job: PollJob<UserJobState>, n
   }
 }
 
+/** Whether this GitLab's schema has approval fields (EE); learnt from the first refusal, once per process. */
+let approvals = true;
+
 async function fetchWork(deps: UserPollDeps, caller: { token: string; gitlabUsername: string }): Promise<WorkSnapshot> {
-  const snapshot = readWork(await deps.client.graphql(caller.token, WORK_QUERY, { username: caller.gitlabUsername }));
+  const ask = () => deps.client.graphql(caller.token, workQuery({ approvals }), { username: caller.gitlabUsername });
+  let data: unknown;
+  try {
+    data = await ask();
+  } catch (error) {
+    if (!(approvals && error instanceof GitLabHttpError && lacksApprovalFields(error.gitlabMessage))) throw error;
+    deps.log.info('GitLab has no merge request approval fields (Community Edition): polling without them');
+    approvals = false;
+    data = await ask();
+  }
+  const snapshot = readWork(data);
   if (!snapshot.moreTodos) return snapshot;
   // More pending to-dos than one page: REST knows the total.
   const { headers } = await deps.client.get(caller.token, '/todos', { state: 'pending', per_page: 1 });

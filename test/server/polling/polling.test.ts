@@ -156,3 +156,20 @@ describe('GitLab rate limits', () => {
     expect(metrics).toMatch(/gitlab_bridge_gitlab_requests_total\{outcome="rate_limited"\} [1-9]/);
   });
 });
+
+describe('GitLab Community Edition', () => {
+  it('polling goes on without the approval fields CE lacks', async () => {
+    bridge.gitlab.setEdition('ce');
+    const graphql = () => bridge.gitlab.requests.filter((request) => request.path === '/api/graphql');
+    const before = graphql().length;
+    await polledOnce(alice);
+    await polledOnce(alice);
+    expect((await userJob(alice))!.state).toBeDefined();
+    const { rows } = await bridge.pool.query<{ last_error: string | null }>(`SELECT last_error FROM poll_jobs WHERE kind = 'user' AND subject = $1`, [alice]);
+    expect(rows[0]!.last_error).toBeNull();
+    // One refused query taught the bridge; every later one is answered.
+    const refused = graphql().slice(before).filter((request) => request.status !== 200);
+    expect(refused.length).toBeLessThanOrEqual(1);
+    expect(graphql().slice(before).some((request) => request.status === 200)).toBe(true);
+  });
+});
