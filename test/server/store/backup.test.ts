@@ -72,6 +72,18 @@ async function populate(pool: pg.Pool): Promise<{ oauthState: string }> {
   await insert("INSERT INTO notification_settings (mattermost_user_id) VALUES ('mm-user-ben')");
   await insert("INSERT INTO gitlab_mutes (mattermost_user_id, gitlab_user_id, gitlab_username) VALUES ($1, 9007199254740993, 'bot 🤖')", [ANN]);
   await insert("INSERT INTO direct_message_log (mattermost_user_id, last_sent_at, last_sent_summary, last_failed_at, last_failure) VALUES ($1, now(), 'review requested', NULL, NULL)", [ANN]);
+  await insert("INSERT INTO poll_jobs (kind, subject, next_run_at, last_success_at, state) VALUES ('user', $1, now(), now(), $2)", [ANN, JSON.stringify({ lastTodoId: 9007199254740993, reminder: { dueAt: '2026-11-26T08:00:00.000Z', for: '09:00|Europe/Berlin' } })]);
+  await insert("INSERT INTO gitlab_request_budget (second, used) VALUES (date_trunc('second', now()), 3)");
+  await insert("INSERT INTO gitlab_rate_pause (until, reason) VALUES (now() + interval '1 minute', 'Retry-After «60»')");
+  await insert(
+    `INSERT INTO direct_outbox (mattermost_user_id, notification_key, family, kind, thread_key, access_probe, message, state, attempts, attempt_started_at, post_id, sent_at)
+     VALUES ($1, 'review:9:merge_request:1:6', NULL, 'reviews', '9:merge_request:1', 'project:9', ':eyes: Ünïcode review', 'sent', 1, now(), 'post-2', now())`,
+    [ANN],
+  );
+  await insert("INSERT INTO direct_threads (mattermost_user_id, thread_key, root_post_id) VALUES ($1, '9:merge_request:1', 'post-2')", [ANN]);
+  await insert("INSERT INTO thread_participants (thread_key, gitlab_user_id, role) VALUES ('9:merge_request:1', 9007199254740993, 'author')");
+  await insert("INSERT INTO gitlab_access_cache (gitlab_user_id, probe, visible) VALUES (6, 'project:9', true)");
+  await insert("INSERT INTO work_snapshots (mattermost_user_id, snapshot, reminder_digest, reminded_at) VALUES ($1, $2, 'abc', now())", [ANN, JSON.stringify({ reviews: { total: 1, items: [] } })]);
   return { oauthState };
 }
 
