@@ -72,7 +72,7 @@ async function populate(pool: pg.Pool): Promise<{ oauthState: string }> {
   await insert("INSERT INTO notification_settings (mattermost_user_id) VALUES ('mm-user-ben')");
   await insert("INSERT INTO gitlab_mutes (mattermost_user_id, gitlab_user_id, gitlab_username) VALUES ($1, 9007199254740993, 'bot 🤖')", [ANN]);
   await insert("INSERT INTO direct_message_log (mattermost_user_id, last_sent_at, last_sent_summary, last_failed_at, last_failure) VALUES ($1, now(), 'review requested', NULL, NULL)", [ANN]);
-  await insert("INSERT INTO poll_jobs (kind, subject, next_run_at, last_success_at, state) VALUES ('user', $1, now(), now(), $2)", [ANN, JSON.stringify({ lastTodoId: 9007199254740993, reminder: { dueAt: '2026-11-26T08:00:00.000Z', for: '09:00|Europe/Berlin' } })]);
+  await insert("INSERT INTO poll_jobs (kind, subject, next_run_at, last_success_at, state) VALUES ('user', $1, now(), now(), $2)", [ANN, JSON.stringify({ lastTodoId: 4242, reminder: { dueAt: '2026-11-26T08:00:00.000Z', for: '09:00|Europe/Berlin' } })]);
   await insert("INSERT INTO gitlab_request_budget (second, used) VALUES (date_trunc('second', now()), 3)");
   await insert("INSERT INTO gitlab_rate_pause (until, reason) VALUES (now() + interval '1 minute', 'Retry-After «60»')");
   await insert(
