@@ -66,13 +66,13 @@ export async function pollProject(deps: ProjectPollDeps, job: PollJob<ProjectJob
     );
     const token = await firstToken(deps, rows.map((row) => row.creator_id));
     if (!token) return { nextRunAt: new Date(now.getTime() + HOOK_CHECK_MS), state: { ...state, polled: false }, error: 'no subscription creator is connected to GitLab' };
-    if (!state.webhook || now.getTime() - Date.parse(state.webhook.checkedAt) > HOOK_CHECK_MS) {
-      state.webhook = { state: await webhookState(deps, token, projectId), checkedAt: now.toISOString() };
-    }
-    state.polled = rows.some((row) => row.poll) || state.webhook.state === 'missing';
-    if (!state.polled) return { nextRunAt: new Date(Date.parse(state.webhook.checkedAt) + HOOK_CHECK_MS), state };
+    const recheck = !state.webhook || now.getTime() - Date.parse(state.webhook.checkedAt) > HOOK_CHECK_MS;
+    if (recheck) state.webhook = { state: await webhookState(deps, token, projectId), checkedAt: now.toISOString() };
+    state.polled = rows.some((row) => row.poll) || state.webhook!.state === 'missing';
+    if (!state.polled) return { nextRunAt: new Date(Date.parse(state.webhook!.checkedAt) + HOOK_CHECK_MS), state };
 
-    state.project ??= (await deps.client.get<RestProject>(token, `/projects/${projectId}`)).body;
+    // Read again with the hooks: a project made private must not be posted about as public.
+    if (recheck || !state.project) state.project = (await deps.client.get<RestProject>(token, `/projects/${projectId}`)).body;
     await pollEvents(deps, token, projectId, state, now);
     await pollPipelines(deps, token, projectId, state, now);
     return { nextRunAt: interval, state };
