@@ -11,15 +11,18 @@
 // Each child process is started by this script and stopped by its pid; nothing is left behind.
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { chmodSync, closeSync, existsSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
+import { chmodSync, closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os, { cpus } from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 import { Pool } from 'undici';
+import { cpuSeconds as cpuSecondsOrNull, freePort, machineBusySeconds, processTree } from './child-processes.mjs';
 import { measureWebhookToPost } from './webhook-to-post.mjs';
+
+/** CPU seconds of a process; 0 once it is gone, as the sums below want. */
+const cpuSeconds = (pid) => cpuSecondsOrNull(pid) ?? 0;
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const BIN = path.join(root, 'server/bin/gitlab-bridge.js');
@@ -91,16 +94,6 @@ async function waitForLine(process_, pattern, timeoutMs = 60_000) {
     if (Date.now() > deadline) throw new Error(`child not ready after ${timeoutMs} ms:\n${process_.log().slice(-2000)}`);
     await sleep(50);
   }
-}
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer().once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 async function waitUntilHealthy(process_, port, timeoutMs = 60_000) {
@@ -222,36 +215,6 @@ function summarise(latencies, statuses, { seconds, errors, timeouts }) {
 const ms = (value) => `${value.toFixed(1)} ms`;
 
 /** The process and every descendant (for the bridge: its embedded PostgreSQL and workers), from /proc. */
-function processTree(pid) {
-  const pids = [pid];
-  for (let i = 0; i < pids.length; i += 1) {
-    try {
-      for (const task of readdirSync(`/proc/${pids[i]}/task`)) {
-        const children = readFileSync(`/proc/${pids[i]}/task/${task}/children`, 'utf8').trim();
-        if (children) pids.push(...children.split(/\s+/).map(Number));
-      }
-    } catch {
-      // exited meanwhile
-    }
-  }
-  return pids;
-}
-
-const TICKS = 100; // USER_HZ
-function cpuSeconds(pid) {
-  try {
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / TICKS;
-  } catch {
-    return 0;
-  }
-}
-function machineBusySeconds() {
-  const [user, nice, system, idle, iowait, ...rest] = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
-  void idle;
-  void iowait;
-  return (user + nice + system + rest.slice(0, 3).reduce((a, b) => a + b, 0)) / TICKS;
-}
 
 /** Runs one load and adds the CPU it cost, in cores: the target's process tree, this process, everything else. */
 async function measured(target, run) {

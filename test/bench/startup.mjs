@@ -3,11 +3,12 @@
 // docs/benchmarks.md. Start time is measured from spawning the process to the first 200 from
 // GET /healthz on the internal listener, polled every 20 ms.
 import { spawn } from 'node:child_process';
-import { chmodSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os, { cpus } from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
+import { memoryKb, processTree } from './child-processes.mjs';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const BIN = path.join(root, 'server/bin/gitlab-bridge.js');
@@ -55,22 +56,6 @@ async function stop(bridge) {
 }
 
 /** The process and every descendant (the embedded postgres and its workers), from /proc. */
-function processTree(pid) {
-  const pids = [pid];
-  for (let i = 0; i < pids.length; i += 1) {
-    for (const task of readdirSync(`/proc/${pids[i]}/task`)) {
-      const children = readFileSync(`/proc/${pids[i]}/task/${task}/children`, 'utf8').trim();
-      if (children) pids.push(...children.split(/\s+/).map(Number));
-    }
-  }
-  return pids;
-}
-
-function memoryKb(pid, field) {
-  const text = readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8');
-  return Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(text)?.[1] ?? 0);
-}
-
 const stats = (values) => {
   const sorted = [...values].sort((a, b) => a - b);
   return { median: sorted[Math.floor(sorted.length / 2)], min: sorted[0], max: sorted.at(-1) };
