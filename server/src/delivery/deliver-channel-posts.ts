@@ -21,6 +21,7 @@ import {
   type OutboxRow,
 } from '../store/channel-outbox.js';
 import { recordSubscriptionFailure } from '../store/subscriptions.js';
+import { drainUnderLock } from './drain-under-lock.js';
 import { classifyFailure, GIVE_UP_AFTER_MS } from './retry-policy.js';
 
 const CHANNEL_LOCK = 0x67627032;
@@ -52,30 +53,8 @@ export function createChannelDelivery(deps: ChannelDeliveryDeps) {
   }
 
   /** Delivers what is due in one channel; returns how many posts it attempted (0 also when another replica holds it). */
-  async function drainChannel(channelId: string): Promise<number> {
-    const client = await deps.pool.connect();
-    let broken: Error | undefined;
-    try {
-      const lock = await client.query<{ locked: boolean }>('SELECT pg_try_advisory_lock($1, hashtext($2)) AS locked', [CHANNEL_LOCK, channelId]);
-      if (!lock.rows[0]?.locked) return 0;
-      let attempted = 0;
-      try {
-        while (attempted < POSTS_PER_TURN) {
-          const row = await oldestPending(client, channelId);
-          if (!row?.due) break;
-          attempted++;
-          if ((await deliver(client, row)) === 'retry') break;
-        }
-      } finally {
-        await client.query('SELECT pg_advisory_unlock($1, hashtext($2))', [CHANNEL_LOCK, channelId]);
-      }
-      return attempted;
-    } catch (error) {
-      broken = error as Error;
-      throw error;
-    } finally {
-      client.release(broken);
-    }
+  function drainChannel(channelId: string): Promise<number> {
+    return drainUnderLock<OutboxRow & { due: boolean }>(deps.pool, { kind: CHANNEL_LOCK, key: channelId, perTurn: POSTS_PER_TURN }, (db) => oldestPending(db, channelId), deliver);
   }
 
   async function deliver(db: pg.PoolClient, row: OutboxRow): Promise<PostOutcome> {

@@ -23,6 +23,7 @@ import {
   saveDirectThreadRoot,
   type DirectOutboxRow,
 } from '../store/direct-outbox.js';
+import { drainUnderLock } from './drain-under-lock.js';
 import { classifyFailure, GIVE_UP_AFTER_MS } from './retry-policy.js';
 
 /** Arbitrary, fixed: with the user id, the lock that keeps one user's DMs in order. */
@@ -45,30 +46,8 @@ export interface DirectDeliveryDeps {
 
 export function createDirectDelivery(deps: DirectDeliveryDeps) {
   /** Delivers what is due for one user; returns how many messages it attempted (0 also when another replica holds them). */
-  async function drainUser(userId: string): Promise<number> {
-    const client = await deps.pool.connect();
-    let broken: Error | undefined;
-    try {
-      const lock = await client.query<{ locked: boolean }>('SELECT pg_try_advisory_lock($1, hashtext($2)) AS locked', [DIRECT_LOCK, userId]);
-      if (!lock.rows[0]?.locked) return 0;
-      let attempted = 0;
-      try {
-        while (attempted < MESSAGES_PER_TURN) {
-          const row = await oldestPendingDirect(client, userId);
-          if (!row?.due) break;
-          attempted++;
-          if ((await deliver(client, row)) === 'retry') break;
-        }
-      } finally {
-        await client.query('SELECT pg_advisory_unlock($1, hashtext($2))', [DIRECT_LOCK, userId]);
-      }
-      return attempted;
-    } catch (error) {
-      broken = error as Error;
-      throw error;
-    } finally {
-      client.release(broken);
-    }
+  function drainUser(userId: string): Promise<number> {
+    return drainUnderLock<DirectOutboxRow & { due: boolean }>(deps.pool, { kind: DIRECT_LOCK, key: userId, perTurn: MESSAGES_PER_TURN }, (db) => oldestPendingDirect(db, userId), deliver);
   }
 
   async function deliver(db: pg.PoolClient, row: DirectOutboxRow): Promise<DirectOutcome> {

@@ -60,28 +60,23 @@ export function startWorkers(deps: WorkerDeps): Workers {
     const taken = await processDeliveries(deps.pool, log, deps.gitlabUrl);
     return { again: taken > 0, wakeAt: null };
   });
-  const posting = loop('posting', () => 0, async () => {
-    if (!delivery) return { again: false, wakeAt: null };
-    const { due, nextAt } = await dueChannels(deps.pool, CHANNELS_PER_PASS);
+  /** One pass over the queues (channels, users) that are due: a few at a time, each drained under its lock. */
+  const drainDue = async (due: { due: string[]; nextAt: Date | null }, drain: (key: string) => Promise<number>) => {
     let attempted = 0;
-    for (let start = 0; start < due.length && !stopped; start += CONCURRENT_CHANNELS) {
-      const counts = await Promise.all(due.slice(start, start + CONCURRENT_CHANNELS).map((channel) => delivery.drainChannel(channel)));
+    for (let start = 0; start < due.due.length && !stopped; start += CONCURRENT_CHANNELS) {
+      const counts = await Promise.all(due.due.slice(start, start + CONCURRENT_CHANNELS).map(drain));
       attempted += counts.reduce((sum, count) => sum + count, 0);
     }
-    return { again: attempted > 0, wakeAt: nextAt };
-  });
+    return { again: attempted > 0, wakeAt: due.nextAt };
+  };
+  const posting = loop('posting', () => 0, async () =>
+    delivery ? drainDue(await dueChannels(deps.pool, CHANNELS_PER_PASS), (channel) => delivery.drainChannel(channel)) : { again: false, wakeAt: null },
+  );
 
-  const directing = loop('direct messages', () => 0, async () => {
-    const direct = deps.direct;
-    if (!direct) return { again: false, wakeAt: null };
-    const { due, nextAt } = await dueRecipients(deps.pool, CHANNELS_PER_PASS);
-    let attempted = 0;
-    for (let start = 0; start < due.length && !stopped; start += CONCURRENT_CHANNELS) {
-      const counts = await Promise.all(due.slice(start, start + CONCURRENT_CHANNELS).map((userId) => direct.drainUser(userId)));
-      attempted += counts.reduce((sum, count) => sum + count, 0);
-    }
-    return { again: attempted > 0, wakeAt: nextAt };
-  });
+  const direct = deps.direct;
+  const directing = loop('direct messages', () => 0, async () =>
+    direct ? drainDue(await dueRecipients(deps.pool, CHANNELS_PER_PASS), (userId) => direct.drainUser(userId)) : { again: false, wakeAt: null },
+  );
 
   let listener: pg.PoolClient | undefined;
   let relisten: NodeJS.Timeout | undefined;
