@@ -24,7 +24,6 @@ import { createDirectMessenger } from './mattermost/direct-message.js';
 import { createDirectChannels } from './mattermost/direct-channels.js';
 import { createDirectDelivery } from './delivery/deliver-direct-messages.js';
 import { createAccessChecker } from './accounts/gitlab-access.js';
-import { gitlabGet } from './gitlab/rest-get.js';
 import { createPollClient } from './gitlab/poll-client.js';
 import { createRequestBudget } from './polling/request-budget.js';
 import { startPollers } from './polling/run-pollers.js';
@@ -178,9 +177,14 @@ export async function startBridge(config: Config, log: Logger): Promise<Bridge> 
       config.mattermost.url && config.mattermost.adminToken
         ? startTeamReconciler(database.pool, createMattermostClient(config.mattermost.url, config.mattermost.adminToken), await provisionOptions(config, database.pool), log)
         : null;
-    const canSee = connections
-      ? createAccessChecker({ db: database.pool, gitlabUrl: config.gitlab.url, callerFor: (userId) => connections.callerFor(userId), get: (token, path) => gitlabGet(config.gitlab.url, token, path) })
-      : null;
+    // Polling and access checks share one client, so both count against GITLAB_MAX_REQUESTS_PER_MINUTE.
+    const gitlabClient = createPollClient({
+      gitlabUrl: config.gitlab.url,
+      budget: createRequestBudget(database.pool, { perMinute: config.polling.maxRequestsPerMinute }),
+      log: log.child({ component: 'gitlab' }),
+      onRequest: (outcome) => metrics.gitlabRequests.inc({ outcome }),
+    });
+    const canSee = connections ? createAccessChecker({ db: database.pool, client: gitlabClient, callerFor: (userId) => connections.callerFor(userId) }) : null;
     const direct =
       gateway && bot && canSee
         ? createDirectDelivery({
@@ -200,12 +204,7 @@ export async function startBridge(config: Config, log: Logger): Promise<Bridge> 
             observe: (kind, lagSeconds, outcome) => metrics.pollLag.observe({ kind, outcome }, lagSeconds),
             kinds: pollerKinds({
               pool: database.pool,
-              client: createPollClient({
-                gitlabUrl: config.gitlab.url,
-                budget: createRequestBudget(database.pool, { perMinute: config.polling.maxRequestsPerMinute }),
-                log: log.child({ component: 'polling' }),
-                onRequest: (outcome) => metrics.gitlabRequests.inc({ outcome }),
-              }),
+              client: gitlabClient,
               callerFor: (userId) => connections.callerFor(userId),
               timeZoneOf: async (userId) => reminderTimeZone((await bot.getUser(userId)).timezone),
               gitlabUrl: config.gitlab.url,

@@ -3,6 +3,7 @@
  * GitLab with their own token and remembered for a while, so a burst of DMs
  * about one private project costs one request per person.
  */
+import { GitLabHttpError, type PollClient } from '../gitlab/poll-client.js';
 import type { Queryable } from '../store/queryable.js';
 
 /** A yes is trusted this long; a no for less, so a new member starts getting DMs soon. */
@@ -14,11 +15,10 @@ export type AccessAnswer = 'visible' | 'hidden' | 'not_connected';
 
 export interface AccessCheckerDeps {
   db: Queryable;
-  gitlabUrl: string;
+  /** GitLab's API, within the request budget polling uses too. */
+  client: PollClient;
   /** The user's GitLab id and a usable token, or null when they are not connected. */
   callerFor(mattermostUserId: string): Promise<{ token: string; gitlabUserId: number } | null>;
-  /** GET on GitLab's REST API as the token's user: the status and the JSON body (null unless 200). */
-  get(token: string, path: string): Promise<{ status: number; body: unknown }>;
 }
 
 export function createAccessChecker(deps: AccessCheckerDeps) {
@@ -45,11 +45,15 @@ export function createAccessChecker(deps: AccessCheckerDeps) {
 async function ask(deps: AccessCheckerDeps, token: string, probe: string): Promise<boolean> {
   const [kind, project, iid] = probe.split(':');
   const path =
-    kind === 'issue' ? `projects/${project}/issues/${iid}` : kind === 'merge_request' ? `projects/${project}/merge_requests/${iid}` : `projects/${project}`;
-  const answer = await deps.get(token, path);
-  if (answer.status === 404 || answer.status === 403) return false;
-  if (answer.status !== 200) throw new Error(`GitLab answered ${answer.status} when checking access`);
+    kind === 'issue' ? `/projects/${project}/issues/${iid}` : kind === 'merge_request' ? `/projects/${project}/merge_requests/${iid}` : `/projects/${project}`;
+  let body: unknown;
+  try {
+    ({ body } = await deps.client.get(token, path));
+  } catch (error) {
+    if (error instanceof GitLabHttpError && (error.status === 404 || error.status === 403)) return false;
+    throw error;
+  }
   if (kind !== 'reporter') return true;
-  const permissions = (answer.body as { permissions?: Record<string, { access_level?: number } | null> } | null)?.permissions ?? {};
+  const permissions = (body as { permissions?: Record<string, { access_level?: number } | null> } | null)?.permissions ?? {};
   return Math.max(permissions.project_access?.access_level ?? 0, permissions.group_access?.access_level ?? 0) >= REPORTER;
 }
