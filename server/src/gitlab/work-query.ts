@@ -189,31 +189,11 @@ const readPerson = (value: z.infer<typeof person> | undefined): WorkPerson | nul
 const readLabels = (value: z.infer<typeof labels>): WorkLabel[] =>
   (value?.nodes ?? []).map((label) => ({ title: label.title, color: label.color ?? null, textColor: label.textColor ?? null }));
 
-function readMergeRequest(node: MergeRequestNode): WorkItem {
-  const required = node.approvalsRequired ?? null;
-  const left = node.approvalsLeft ?? null;
+/** What merge requests and issues have in common; the MR-only facts start empty. */
+function readItem(type: WorkItem['type'], projectId: string | number, node: MergeRequestNode | IssueNode): WorkItem {
   return {
-    type: 'merge_request',
-    projectId: gidNumber(node.project.id),
-    reference: node.reference,
-    iid: Number(node.iid),
-    title: node.title,
-    url: node.webUrl,
-    author: readPerson(node.author),
-    labels: readLabels(node.labels),
-    createdAt: node.createdAt,
-    updatedAt: node.updatedAt,
-    draft: node.draft ?? null,
-    pipelineStatus: node.headPipeline?.status.toLowerCase() ?? null,
-    approvals: required !== null && left !== null ? { required, given: Math.max(0, required - left) } : null,
-    conflicts: node.conflicts ?? null,
-  };
-}
-
-function readIssue(node: IssueNode): WorkItem {
-  return {
-    type: 'issue',
-    projectId: gidNumber(node.projectId),
+    type,
+    projectId: gidNumber(projectId),
     reference: node.reference,
     iid: Number(node.iid),
     title: node.title,
@@ -227,6 +207,22 @@ function readIssue(node: IssueNode): WorkItem {
     approvals: null,
     conflicts: null,
   };
+}
+
+function readMergeRequest(node: MergeRequestNode): WorkItem {
+  const required = node.approvalsRequired ?? null;
+  const left = node.approvalsLeft ?? null;
+  return {
+    ...readItem('merge_request', node.project.id, node),
+    draft: node.draft ?? null,
+    pipelineStatus: node.headPipeline?.status.toLowerCase() ?? null,
+    approvals: required !== null && left !== null ? { required, given: Math.max(0, required - left) } : null,
+    conflicts: node.conflicts ?? null,
+  };
+}
+
+function readIssue(node: IssueNode): WorkItem {
+  return readItem('issue', node.projectId, node);
 }
 
 function readTodo(node: z.infer<typeof todo>): WorkTodo {
