@@ -16,7 +16,10 @@ import type { Logger } from './log.js';
 import { checkGitLabUrl } from './gitlab/check-gitlab-url.js';
 import { checkBotToken } from './mattermost/check-bot-token.js';
 import { createChannelGateway, type ChannelGateway } from './mattermost/channel-gateway.js';
-import { createMattermostClient, type MattermostClient } from './mattermost/client.js';
+import { createMattermostClient, MattermostHttpError, type MattermostClient } from './mattermost/client.js';
+import { webappApi } from './webapp-api/router.js';
+import { startLiveEvents } from './webapp-api/live-events.js';
+import type { SessionUser } from './webapp-api/context.js';
 import { runCommandLine, type Subcommand } from './commands/command-router.js';
 import { connectCommand, disconnectCommand, meCommand, type AccountDeps } from './commands/account.js';
 import { createGitLabConnections } from './accounts/gitlab-connections.js';
@@ -95,6 +98,25 @@ export async function startBridge(config: Config, log: Logger): Promise<Bridge> 
     const connections = oauthApp ? createGitLabConnections({ pool: database.pool, key: encryptionKey, keys, app: oauthApp, notify, log }) : null;
     const mattermostUrl = config.mattermost.url;
     const deliveries = createDeliveryBatcher(database.pool);
+    const live = await startLiveEvents();
+    // The webapp's session: who the MMAUTHTOKEN cookie belongs to, asked of Mattermost with that token.
+    const resolveSession = async (token: string): Promise<SessionUser | null> => {
+      if (!mattermostUrl) return null;
+      try {
+        const me = await createMattermostClient(mattermostUrl, token).getMe();
+        return { id: me.id, username: me.username, roles: me.roles };
+      } catch (error) {
+        if (error instanceof MattermostHttpError && error.status === 401) return null;
+        throw error;
+      }
+    };
+    // Polling, access checks and the webapp API share one client, so all count against GITLAB_MAX_REQUESTS_PER_MINUTE.
+    const gitlabClient = createPollClient({
+      gitlabUrl: config.gitlab.url,
+      budget: createRequestBudget(database.pool, { perMinute: config.polling.maxRequestsPerMinute }),
+      log: log.child({ component: 'gitlab' }),
+      onRequest: (outcome) => metrics.gitlabRequests.inc({ outcome }),
+    });
     const publicApp = createPublicApp({
       log,
       metrics,
@@ -104,14 +126,29 @@ export async function startBridge(config: Config, log: Logger): Promise<Bridge> 
         keys,
         app: oauthApp,
         connections,
-        sessionUser: (token) =>
-          mattermostUrl
-            ? createMattermostClient(mattermostUrl, token)
-                .getMe()
-                .then((user) => user.id)
-                .catch(() => null)
-            : Promise.resolve(null),
+        sessionUser: (token) => resolveSession(token).then((user) => user?.id ?? null, () => null),
       },
+      api: webappApi(
+        {
+          pool: database.pool,
+          log: log.child({ component: 'webapp-api' }),
+          connections,
+          gitlab: gitlabClient,
+          gitlabUrl: config.gitlab.url,
+          publicUrl: config.publicUrl,
+          mattermostUrl,
+          siteUrl: config.mattermost.siteUrl,
+          bot,
+          gateway,
+          webhookSecret: config.gitlab.webhookSecrets[0],
+          activeIntervalSeconds: config.polling.activeIntervalSeconds,
+          live,
+        },
+        {
+          resolveSession,
+          trustedOrigins: [config.mattermost.siteUrl, config.publicUrl].flatMap((url) => (url ? [new URL(url).origin] : [])),
+        },
+      ),
       webhook: {
         secrets: config.gitlab.webhookSecrets,
         signingKey: config.gitlab.webhookSigningKey,
@@ -177,13 +214,6 @@ export async function startBridge(config: Config, log: Logger): Promise<Bridge> 
       config.mattermost.url && config.mattermost.adminToken
         ? startTeamReconciler(database.pool, createMattermostClient(config.mattermost.url, config.mattermost.adminToken), await provisionOptions(config, database.pool), log)
         : null;
-    // Polling and access checks share one client, so both count against GITLAB_MAX_REQUESTS_PER_MINUTE.
-    const gitlabClient = createPollClient({
-      gitlabUrl: config.gitlab.url,
-      budget: createRequestBudget(database.pool, { perMinute: config.polling.maxRequestsPerMinute }),
-      log: log.child({ component: 'gitlab' }),
-      onRequest: (outcome) => metrics.gitlabRequests.inc({ outcome }),
-    });
     const canSee = connections ? createAccessChecker({ db: database.pool, client: gitlabClient, callerFor: (userId) => connections.callerFor(userId) }) : null;
     const direct =
       gateway && bot && canSee
@@ -248,6 +278,7 @@ export async function startBridge(config: Config, log: Logger): Promise<Bridge> 
           await pollers?.stop();
           await workers.stop();
           await deliveries.close();
+          await live.close();
           await database.close();
         })()),
     };

@@ -22,6 +22,8 @@ export interface CommandBridge {
   team: FakeTeam;
   /** Mattermost user ids by username. */
   users: Record<string, string>;
+  /** Their Mattermost session tokens (what the MMAUTHTOKEN cookie holds), by username. */
+  sessions: Record<string, string>;
   /** What browsers and GitLab reach: the public listener, on a port chosen before start. */
   publicUrl: string;
   /** The environment the bridge was started with (secrets included), e.g. to run other commands against it. */
@@ -53,7 +55,9 @@ export async function startCommandBridge(options: {
   const pool = openPool(database.url);
   const adminToken = mattermost.addUser('root', { roles: 'system_user system_admin' }).token;
   mattermost.config.ServiceSettings.AllowedUntrustedInternalConnections = '127.0.0.1';
-  const users = Object.fromEntries(options.users.map((name) => [name, mattermost.addUser(name).user.id]));
+  const added = options.users.map((name) => [name, mattermost.addUser(name)] as const);
+  const users = Object.fromEntries(added.map(([name, { user }]) => [name, user.id]));
+  const sessions = Object.fromEntries(added.map(([name, { token }]) => [name, token]));
   const team = mattermost.addTeam('alpha', { members: Object.values(users) });
   const setup = await runCommand(['setup'], { DATABASE_URL: database.url, MATTERMOST_URL: mattermost.url, MATTERMOST_ADMIN_TOKEN: adminToken, INTERNAL_URL });
   const botToken = /^MATTERMOST_BOT_TOKEN=(\S+)$/m.exec(setup.stdout)?.[1];
@@ -82,6 +86,7 @@ export async function startCommandBridge(options: {
     bridge,
     team,
     users,
+    sessions,
     publicUrl,
     env,
     async command(userId, text, channelId = 'c1', { responseUrl = mattermost.responseUrl() } = {}) {

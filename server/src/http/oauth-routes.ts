@@ -5,12 +5,13 @@
  * cookie (the webapp's popup). `state` is single-use and carries the PKCE verifier.
  */
 import { randomBytes } from 'node:crypto';
-import express, { type Request, type Response } from 'express';
+import express, { type Response } from 'express';
 import type { GitLabConnections } from '../accounts/gitlab-connections.js';
 import type { EncryptionKey } from '../crypto/secret-box.js';
 import { authorizeUrl, pkcePair, type OAuthApp } from '../gitlab/oauth.js';
 import type { Logger } from '../log.js';
 import type { Queryable } from '../store/queryable.js';
+import { cookie } from './cookies.js';
 import { consumeConnectLink, consumeOAuthState, createOAuthState } from '../store/gitlab-accounts.js';
 
 export interface OAuthRoutesDeps {
@@ -63,14 +64,6 @@ export function oauthRoutes(deps: OAuthRoutesDeps): express.Router {
   });
 
   return router;
-}
-
-function cookie(request: Request, name: string): string | undefined {
-  for (const part of (request.get('cookie') ?? '').split(';')) {
-    const [key, ...value] = part.trim().split('=');
-    if (key === name) return decodeURIComponent(value.join('='));
-  }
-  return undefined;
 }
 
 function page(response: Response, status: number, title: string, html: string, options: { close?: boolean } = {}): void {

@@ -1,4 +1,4 @@
-/** The public listener, reached through the reverse proxy: webhooks, the GitLab sign-in and the status page; the webapp API later. */
+/** The public listener, reached through the reverse proxy: webhooks, the GitLab sign-in, the webapp API and the status page. */
 import type { RequestListener } from 'node:http';
 import express from 'express';
 import type { Logger } from '../log.js';
@@ -14,6 +14,8 @@ export interface PublicAppDeps {
   setupPage(): Promise<string>;
   webhook: Omit<WebhookDoorDeps, 'log' | 'count' | 'timed'>;
   oauth: Omit<OAuthRoutesDeps, 'log'>;
+  /** The webapp plugin's API, mounted at /api/v1. */
+  api: express.Router;
 }
 
 export function createPublicApp(deps: PublicAppDeps): RequestListener {
@@ -32,6 +34,7 @@ export function createPublicApp(deps: PublicAppDeps): RequestListener {
   app.use(requestLogging(deps.log, 'public'));
 
   app.use(oauthRoutes({ ...deps.oauth, log: deps.log }));
+  app.use('/api/v1', deps.api);
 
   app.get('/', async (_request, response) => {
     response

@@ -1,0 +1,29 @@
+/** Everything the webapp API's routes use; built once in bridge.ts. */
+import type pg from 'pg';
+import type { GitLabConnections } from '../accounts/gitlab-connections.js';
+import type { PollClient } from '../gitlab/poll-client.js';
+import type { Logger } from '../log.js';
+import type { ChannelGateway } from '../mattermost/channel-gateway.js';
+import type { MattermostClient } from '../mattermost/client.js';
+import type { LiveEvents } from './live-events.js';
+
+export interface WebappDeps {
+  pool: pg.Pool;
+  log: Logger;
+  /** Null until the GitLab OAuth application is configured: then nobody is connected. */
+  connections: GitLabConnections | null;
+  /** The budgeted GitLab client polling uses (GITLAB_MAX_REQUESTS_PER_MINUTE). */
+  gitlab: PollClient;
+  gitlabUrl: string;
+  /** PUBLIC_URL (`<site>/plugins/gitlab-bridge`): hooks pointing at `<PUBLIC_URL>/webhook` are this bridge's. */
+  publicUrl: string | undefined;
+  mattermostUrl: string | undefined;
+  /** MATTERMOST_SITE_URL, for permalinks. */
+  siteUrl: string | undefined;
+  bot: MattermostClient | null;
+  gateway: ChannelGateway | null;
+  webhookSecret: string | undefined;
+  /** POLL_ACTIVE_INTERVAL_SECONDS: using the webapp counts as being active. */
+  activeIntervalSeconds: number;
+  live: LiveEvents;
+}

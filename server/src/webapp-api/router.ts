@@ -1,0 +1,26 @@
+/** `/api/v1` on the public listener: the webapp plugin's API, behind the Mattermost session. */
+import express, { type ErrorRequestHandler } from 'express';
+import type { Logger } from '../log.js';
+import type { WebappDeps } from './deps.js';
+import { ApiError, sendError } from './errors.js';
+import { sessionMiddleware, type SessionDeps } from './session.js';
+
+export function webappApi(deps: WebappDeps, session: SessionDeps): express.Router {
+  const router = express.Router();
+  router.use(sessionMiddleware(session));
+  router.use(express.json({ limit: '256kb' }));
+  router.use((_request, response) => sendError(response, 404, 'not_found', 'No such API endpoint.'));
+  router.use(apiErrors(deps.log));
+  return router;
+}
+
+function apiErrors(log: Logger): ErrorRequestHandler {
+  return (error: unknown, request, response, next) => {
+    if (response.headersSent) return next(error);
+    if (error instanceof ApiError) return sendError(response, error.status, error.code, error.message);
+    const status = (error as { status?: number }).status;
+    if (status !== undefined && status >= 400 && status < 500) return sendError(response, status, 'bad_request', (error as Error).message);
+    ((request as { log?: Logger }).log ?? log).error({ err: error }, 'webapp API request failed');
+    sendError(response, 500, 'internal', 'Internal error; the bridge log has the details.');
+  };
+}

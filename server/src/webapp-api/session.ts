@@ -1,0 +1,91 @@
+/**
+ * Who is calling the webapp API, and whether a state-changing call really
+ * comes from the Mattermost page (ARCHITECTURE.md §7). The session is the
+ * `MMAUTHTOKEN` cookie, checked with Mattermost (`users/me`) and cached for a
+ * minute under a hash of the token, never the token itself. Writes also need
+ * `X-Requested-With: XMLHttpRequest`, `X-CSRF-Token` equal to the `MMCSRF`
+ * cookie, and a same-origin `Origin`. No CORS: a cross-origin caller is refused.
+ */
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { NextFunction, Request, RequestHandler, Response } from 'express';
+import { cookie } from '../http/cookies.js';
+import type { SessionUser } from './context.js';
+import { sendError } from './errors.js';
+
+const CACHE_MS = 60_000;
+const CACHE_MAX = 10_000;
+const SAFE_METHODS = new Set(['GET', 'HEAD']);
+
+export interface SessionDeps {
+  /** The Mattermost user behind a session token; null when Mattermost refuses it; throws when Mattermost cannot be asked. */
+  resolveSession(token: string): Promise<SessionUser | null>;
+  /** Origins the page may have besides the request's own (MATTERMOST_SITE_URL, PUBLIC_URL). */
+  trustedOrigins: readonly string[];
+  now?(): number;
+}
+
+export function sessionMiddleware(deps: SessionDeps): RequestHandler {
+  const now = deps.now ?? Date.now;
+  const cache = new Map<string, { user: SessionUser; expires: number }>();
+
+  const lookUp = async (token: string): Promise<SessionUser | null> => {
+    const key = createHash('sha256').update(token).digest('hex');
+    const hit = cache.get(key);
+    if (hit && hit.expires > now()) return hit.user;
+    cache.delete(key);
+    const user = await deps.resolveSession(token);
+    if (user) {
+      // Map keeps insertion order: the first key is the oldest.
+      if (cache.size >= CACHE_MAX) cache.delete(cache.keys().next().value!);
+      cache.set(key, { user, expires: now() + CACHE_MS });
+    }
+    return user;
+  };
+
+  return async (request: Request, response: Response, next: NextFunction) => {
+    response.set({ 'Cache-Control': 'no-store', 'X-Content-Type-Options': 'nosniff' });
+    const origin = request.get('origin');
+    if (origin !== undefined && !sameOrigin(origin, request, deps.trustedOrigins)) {
+      return sendError(response, 403, 'cross_origin', 'Cross-origin requests are not allowed.');
+    }
+    if (!SAFE_METHODS.has(request.method)) {
+      const refusal = writeRefusal(request, origin);
+      if (refusal) return sendError(response, 403, refusal.code, refusal.message);
+    }
+    const token = cookie(request, 'MMAUTHTOKEN');
+    if (!token) return sendError(response, 401, 'not_logged_in', 'Not logged in to Mattermost.');
+    let user: SessionUser | null;
+    try {
+      user = await lookUp(token);
+    } catch {
+      return sendError(response, 502, 'mattermost_unavailable', 'Mattermost could not confirm the session; try again shortly.');
+    }
+    if (!user) return sendError(response, 401, 'not_logged_in', 'The Mattermost session has expired; log in again.');
+    response.locals.user = user;
+    response.locals.sessionToken = token;
+    next();
+  };
+}
+
+function writeRefusal(request: Request, origin: string | undefined): { code: string; message: string } | null {
+  if (origin === undefined) return { code: 'cross_origin', message: 'Changes need an Origin header from the Mattermost page.' };
+  if (request.get('x-requested-with') !== 'XMLHttpRequest') return { code: 'csrf', message: 'Missing X-Requested-With: XMLHttpRequest.' };
+  const expected = cookie(request, 'MMCSRF');
+  const presented = request.get('x-csrf-token');
+  if (!expected || !presented || !equalSecrets(expected, presented)) return { code: 'csrf', message: 'The CSRF token does not match this session.' };
+  return null;
+}
+
+function equalSecrets(a: string, b: string): boolean {
+  // Hashing first gives equal lengths, so the comparison time says nothing about either value.
+  const digest = (value: string) => createHash('sha256').update(value).digest();
+  return timingSafeEqual(digest(a), digest(b));
+}
+
+/** The page's origin is the one the browser addressed (through the proxy), or a configured Mattermost origin. */
+function sameOrigin(origin: string, request: Request, trusted: readonly string[]): boolean {
+  const host = request.get('x-forwarded-host')?.split(',')[0]?.trim() || request.get('host');
+  const protocol = request.get('x-forwarded-proto')?.split(',')[0]?.trim() || request.protocol;
+  const own = host ? `${protocol}://${host}` : undefined;
+  return origin === own || trusted.includes(origin);
+}
