@@ -4,11 +4,19 @@ import type { Logger } from '../log.js';
 import type { WebappDeps } from './deps.js';
 import { ApiError, sendError } from './errors.js';
 import { sessionMiddleware, type SessionDeps } from './session.js';
+import { accountRoutes } from './account.js';
+import { workRoutes } from './work.js';
+import { eventRoutes } from './events.js';
+import { previewRoutes } from './preview.js';
+import { lookupRoutes } from './lookups.js';
+import { issueRoutes } from './issues.js';
+import { channelSubscriptionRoutes } from './channel-subscriptions.js';
 
 export function webappApi(deps: WebappDeps, session: SessionDeps): express.Router {
   const router = express.Router();
   router.use(sessionMiddleware(session));
   router.use(express.json({ limit: '256kb' }));
+  for (const routes of [accountRoutes, workRoutes, eventRoutes, previewRoutes, lookupRoutes, issueRoutes, channelSubscriptionRoutes]) router.use(routes(deps));
   router.use((_request, response) => sendError(response, 404, 'not_found', 'No such API endpoint.'));
   router.use(apiErrors(deps.log));
   return router;

@@ -1,0 +1,6 @@
+import express from 'express';
+import type { WebappDeps } from './deps.js';
+
+export function workRoutes(_deps: WebappDeps): express.Router {
+  return express.Router();
+}
