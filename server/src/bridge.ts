@@ -18,7 +18,9 @@ import { checkBotToken } from './mattermost/check-bot-token.js';
 import { createChannelGateway, type ChannelGateway } from './mattermost/channel-gateway.js';
 import { createMattermostClient, MattermostHttpError, type MattermostClient } from './mattermost/client.js';
 import { webappApi } from './webapp-api/router.js';
-import { startLiveEvents } from './webapp-api/live-events.js';
+import { startLiveEvents, type LiveEvents } from './webapp-api/live-events.js';
+import { createChannelMembership } from './webapp-api/channel-membership.js';
+import { ApiError } from './webapp-api/errors.js';
 import type { SessionUser } from './webapp-api/context.js';
 import { runCommandLine, type Subcommand } from './commands/command-router.js';
 import { connectCommand, disconnectCommand, meCommand, type AccountDeps } from './commands/account.js';
@@ -71,6 +73,7 @@ export async function startBridge(config: Config, log: Logger): Promise<Bridge> 
 
   const database = await openDatabase(config, log);
   let listeners: Listener[] = [];
+  let liveEvents: LiveEvents | undefined;
   try {
     const migration = await migrate(database.pool, log);
     const encryptionKey = await resolveEncryptionKey(config.encryptionKey, config.dataDir, log);
@@ -98,10 +101,10 @@ export async function startBridge(config: Config, log: Logger): Promise<Bridge> 
     const connections = oauthApp ? createGitLabConnections({ pool: database.pool, key: encryptionKey, keys, app: oauthApp, notify, log }) : null;
     const mattermostUrl = config.mattermost.url;
     const deliveries = createDeliveryBatcher(database.pool);
-    const live = await startLiveEvents();
+    const live = (liveEvents = await startLiveEvents({ pool: database.pool, log: log.child({ component: 'live-events' }) }));
     // The webapp's session: who the MMAUTHTOKEN cookie belongs to, asked of Mattermost with that token.
     const resolveSession = async (token: string): Promise<SessionUser | null> => {
-      if (!mattermostUrl) return null;
+      if (!mattermostUrl) throw new ApiError(503, 'not_configured', 'The bridge cannot check Mattermost sessions: MATTERMOST_URL is not set.');
       try {
         const me = await createMattermostClient(mattermostUrl, token).getMe();
         return { id: me.id, username: me.username, roles: me.roles };
@@ -143,6 +146,7 @@ export async function startBridge(config: Config, log: Logger): Promise<Bridge> 
           webhookSecret: config.gitlab.webhookSecrets[0],
           activeIntervalSeconds: config.polling.activeIntervalSeconds,
           live,
+          membership: createChannelMembership({ mattermostUrl }),
         },
         {
           resolveSession,
@@ -273,16 +277,18 @@ export async function startBridge(config: Config, log: Logger): Promise<Bridge> 
       internalPort: internalListener.port,
       stop: (deadlineMs = 7000) =>
         (stopping ??= (async () => {
+          // Live update streams never finish on their own: end them first, so the listeners drain at once.
+          await live.close();
           await Promise.all(listeners.map((listener) => listener.close(deadlineMs)));
           await reconciler?.stop();
           await pollers?.stop();
           await workers.stop();
           await deliveries.close();
-          await live.close();
           await database.close();
         })()),
     };
   } catch (error) {
+    await liveEvents?.close();
     await Promise.all(listeners.map((listener) => listener.close(0)));
     listeners = [];
     await database.close();

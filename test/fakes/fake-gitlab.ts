@@ -378,6 +378,10 @@ export interface FakeGitLab {
    * default branch already; POST …/pipeline takes these refs only. Tags are not modelled.
    */
   addBranch(projectPath: string, name: string): void;
+  /** A project label (GET …/labels lists them); `color` like `#d9534f`. */
+  addLabel(projectPath: string, label: { name: string; color: string; description?: string }): void;
+  /** A project milestone (GET …/milestones lists them), active unless closed; `dueDate` is YYYY-MM-DD. */
+  addMilestone(projectPath: string, milestone: { title: string; dueDate?: string; state?: 'active' | 'closed' }): { id: number };
   /**
    * An issue in the project at `projectPath`, by users from addUser(). `iid` defaults to the project's
    * next one; state 'opened', not confidential, unlocked (null), no assignees or labels unless given.
@@ -1833,6 +1837,7 @@ export async function startFakeGitLab(): Promise<FakeGitLab> {
     declared.mutuallyExclusive('author_id', 'author_username');
     const assigneeId = declared.integerOrWildcard('assignee_id');
     const confidential = declared.boolean('confidential');
+    const iids = declared.integers('iids');
     // A project's list is all of its issues unless a scope is asked for (IssuableFinder's default).
     const scope = declared
       .string('scope', { values: ['created-by-me', 'assigned-to-me', 'created_by_me', 'assigned_to_me', 'all'], default: segment === undefined ? 'created_by_me' : 'all' })
@@ -1855,6 +1860,7 @@ export async function startFakeGitLab(): Promise<FakeGitLab> {
         byUsers(issue.assigneeIds, assigneeId) &&
         (confidential === undefined || issue.confidential === confidential) &&
         labelsMatch(issue.labels, labels) &&
+        (iids === undefined || iids.includes(issue.iid)) &&
         searched(search, issue),
     );
     return pageOf(ordered(found, orderBy!, sort!).map((issue) => issueJson(issue)), paging, call.url);
@@ -1939,6 +1945,21 @@ export async function startFakeGitLab(): Promise<FakeGitLab> {
     });
     // Newest first, as TodosFinder sorts them.
     return pageOf([...found].sort((a, b) => b.id - a.id).map(todoJson), paging, call.url);
+  };
+
+  /** POST /todos/:id/mark_as_done: the caller's own to-do only (any state), like `current_user.todos.find`; 201 with it. */
+  const markTodoDone = (call: ApiCall, [idSegment]: string[]): Answer => {
+    if (call.userId === undefined) return UNAUTHORIZED;
+    const declared = new Declared({ ...call.params, id: idSegment });
+    const id = declared.integer('id', { required: true });
+    if (declared.refusal) return declared.refusal;
+    const todo = (todosByUser.get(call.userId) ?? []).find((candidate) => candidate.id === id);
+    if (!todo) return NOT_FOUND;
+    if (todo.state !== 'done') {
+      todo.state = 'done';
+      todo.updatedAt = stamp();
+    }
+    return [201, todoJson(todo)];
   };
 
   /** GET /users: everyone, newest first (GitLab's id desc), by `username` (any case) or `search` in usernames and names. */
@@ -2185,6 +2206,191 @@ export async function startFakeGitLab(): Promise<FakeGitLab> {
     return { before, after: parent, commits: made };
   };
 
+  // Picker look-ups: projects, groups, labels, milestones, members, branches; and a merge request's approvals.
+  const labelsByProject = new Map<number, { id: number; name: string; color: string; description: string | null }[]>();
+  const milestonesByProject = new Map<number, { id: number; iid: number; title: string; dueDate: string | null; state: 'active' | 'closed'; createdAt: string }[]>();
+  let nextLabelId = 1;
+  let nextMilestoneId = 1;
+  const contains = (search: string | undefined, ...texts: string[]) => search === undefined || texts.some((text) => text.toLowerCase().includes(search.toLowerCase()));
+
+  /** GET /projects: what the caller sees; `membership` narrows to their projects (through a group too); `search` matches name or path. */
+  const listProjects = (call: ApiCall): Answer => {
+    const declared = new Declared(call.params);
+    const membership = declared.boolean('membership');
+    const archived = declared.boolean('archived');
+    const search = declared.string('search');
+    const orderBy = declared.string('order_by', { values: ['id', 'name', 'path', 'created_at', 'updated_at', 'last_activity_at', 'similarity', 'star_count'], default: 'created_at' });
+    const sort = declared.string('sort', { values: ['asc', 'desc'], default: 'desc' });
+    const paging = declared.pagination();
+    if (declared.refusal) return declared.refusal;
+    void archived; // no project is archived here
+    const { userId } = call;
+    const found = [...projects.values()].filter(
+      (project) => canSeeProject(project, userId) && (!membership || (userId !== undefined && roleIn(project, userId) > 0)) && contains(search, project.name, project.path),
+    );
+    // Activity is not modelled: newest first stands in for it.
+    const key = (project: FakeGitLabProject) => (orderBy === 'name' ? project.name : orderBy === 'path' ? project.path : project.id);
+    found.sort((a, b) => (sort === 'asc' ? 1 : -1) * (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0));
+    return pageOf(found.map((project) => projectJson(project, userId)), paging, call.url);
+  };
+
+  /** GET /groups: for a user, the groups they belong to (directly or through an ancestor), unless all_available. */
+  const listGroups = (call: ApiCall): Answer => {
+    const declared = new Declared(call.params);
+    const allAvailable = declared.boolean('all_available');
+    const search = declared.string('search');
+    const orderBy = declared.string('order_by', { values: ['name', 'path', 'id', 'similarity'], default: 'name' });
+    const sort = declared.string('sort', { values: ['asc', 'desc'], default: 'asc' });
+    const paging = declared.pagination();
+    if (declared.refusal) return declared.refusal;
+    const { userId } = call;
+    const found = [...groups.values()].filter(
+      (group) => canSeeGroup(group, userId) && (allAvailable === true || userId === undefined || groupAccess(userId, group) !== undefined) && contains(search, group.name, group.path),
+    );
+    const key = (group: FakeGitLabGroup) => (orderBy === 'path' ? group.full_path : orderBy === 'id' ? group.id : group.name);
+    found.sort((a, b) => (sort === 'asc' ? 1 : -1) * (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : a.id - b.id));
+    return pageOf(found.map(groupJson), paging, call.url);
+  };
+
+  /** Black or white text, whichever reads better on the label's colour (as GitLab computes text_color). */
+  const textColorOf = (color: string) => {
+    const [r, g, b] = [1, 3, 5].map((at) => parseInt(color.slice(at, at + 2), 16) || 0);
+    return r! * 0.299 + g! * 0.587 + b! * 0.114 > 186 ? '#333333' : '#FFFFFF';
+  };
+  const listLabels = (call: ApiCall, [segment]: string[]): Answer => {
+    const declared = new Declared(call.params);
+    const search = declared.string('search');
+    const paging = declared.pagination();
+    if (declared.refusal) return declared.refusal;
+    const project = userProject(segment!, call.userId);
+    if (!project) return PROJECT_NOT_FOUND;
+    const found = (labelsByProject.get(project.id) ?? []).filter((label) => contains(search, label.name)).sort((a, b) => a.name.localeCompare(b.name));
+    return pageOf(
+      found.map((label) => ({
+        id: label.id,
+        name: label.name,
+        description: label.description,
+        description_html: label.description ?? '',
+        text_color: textColorOf(label.color),
+        color: label.color,
+        subscribed: false,
+        priority: null,
+        is_project_label: true,
+      })),
+      paging,
+      call.url,
+    );
+  };
+
+  const listMilestones = (call: ApiCall, [segment]: string[]): Answer => {
+    const declared = new Declared(call.params);
+    const state = declared.string('state', { values: ['active', 'closed'] });
+    const search = declared.string('search');
+    const paging = declared.pagination();
+    if (declared.refusal) return declared.refusal;
+    const project = userProject(segment!, call.userId);
+    if (!project) return PROJECT_NOT_FOUND;
+    const found = (milestonesByProject.get(project.id) ?? []).filter((milestone) => (state === undefined || milestone.state === state) && contains(search, milestone.title));
+    return pageOf(
+      // Newest first, as MilestonesFinder sorts by default here.
+      [...found].reverse().map((milestone) => ({
+        id: milestone.id,
+        iid: milestone.iid,
+        project_id: project.id,
+        title: milestone.title,
+        description: null,
+        state: milestone.state,
+        created_at: milestone.createdAt,
+        updated_at: milestone.createdAt,
+        due_date: milestone.dueDate,
+        start_date: null,
+        expired: milestone.dueDate !== null && milestone.dueDate < new Date().toISOString().slice(0, 10),
+        web_url: `${base}/${project.path_with_namespace}/-/milestones/${milestone.iid}`,
+      })),
+      paging,
+      call.url,
+    );
+  };
+
+  /** GET …/members/all: direct and inherited members; `query` matches username or name. */
+  const listProjectMembers = (call: ApiCall, [segment]: string[]): Answer => {
+    const declared = new Declared(call.params);
+    const query = declared.string('query');
+    const paging = declared.pagination();
+    if (declared.refusal) return declared.refusal;
+    const project = userProject(segment!, call.userId);
+    if (!project) return PROJECT_NOT_FOUND;
+    const found = [...users.values()].filter((user) => roleIn(project, user.id) > 0 && contains(query, user.username, user.name));
+    return pageOf(
+      found.map((user) => ({ ...userJson(user.id), access_level: roleIn(project, user.id), created_at: '2024-01-01T00:00:00.000Z', expires_at: null, membership_state: 'active' })),
+      paging,
+      call.url,
+    );
+  };
+
+  /** GET …/repository/branches: for those who may read the code; `search` matches part of the name. */
+  const listBranches = (call: ApiCall, [segment]: string[]): Answer => {
+    const declared = new Declared(call.params);
+    const search = declared.string('search');
+    const paging = declared.pagination();
+    if (declared.refusal) return declared.refusal;
+    const project = userProject(segment!, call.userId);
+    if (!project) return PROJECT_NOT_FOUND;
+    if (!canReadCode(project, call.userId)) return FORBIDDEN;
+    const names = [project.default_branch, ...(branches.get(project.id) ?? [])].filter((name) => contains(search, name)).sort();
+    return pageOf(
+      names.map((name) => {
+        const sha = headOf(project, name);
+        const commit = commits.get(sha);
+        return {
+          name,
+          merged: false,
+          protected: name === project.default_branch,
+          default: name === project.default_branch,
+          developers_can_push: false,
+          developers_can_merge: false,
+          can_push: roleIn(project, call.userId) >= 30,
+          web_url: `${base}/${project.path_with_namespace}/-/tree/${name}`,
+          commit: commit ? commitJson(commit) : { id: sha, short_id: sha.slice(0, 8) },
+        };
+      }),
+      paging,
+      call.url,
+    );
+  };
+
+  /** GET …/merge_requests/:iid/approvals: who approved, and how many approvals it needs. */
+  const showApprovals = (call: ApiCall, [segment, iidSegment]: string[]): Answer => {
+    const declared = new Declared({ ...call.params, merge_request_iid: iidSegment });
+    const iid = declared.integer('merge_request_iid', { required: true });
+    if (declared.refusal) return declared.refusal;
+    const project = userProject(segment!, call.userId);
+    if (!project) return PROJECT_NOT_FOUND;
+    const mergeRequest = mergeRequestAt(project, iid!);
+    if (!mergeRequest) return NOT_FOUND;
+    if (!canReadMergeRequest(mergeRequest, call.userId)) return FORBIDDEN;
+    return [
+      200,
+      {
+        id: mergeRequest.id,
+        iid: mergeRequest.iid,
+        project_id: project.id,
+        title: mergeRequest.title,
+        state: mergeRequest.state,
+        approved: approvalsLeft(mergeRequest) === 0,
+        approvals_required: mergeRequest.approvalsRequired,
+        approvals_left: approvalsLeft(mergeRequest),
+        require_password_to_approve: false,
+        approved_by: mergeRequest.approvedBy.map((id) => ({ user: userJson(id) })),
+        user_has_approved: call.userId !== undefined && mergeRequest.approvedBy.includes(call.userId),
+        user_can_approve: call.userId !== undefined && roleIn(project, call.userId) >= 30 && !mergeRequest.approvedBy.includes(call.userId),
+        has_approval_rules: mergeRequest.approvalsRequired > 0,
+        merge_request_approvers_available: edition === 'premium',
+        multiple_approval_rules_available: edition === 'premium',
+      },
+    ];
+  };
+
   /** `scopes`: those an OAuth token needs, any one of them; reads take read_api by default, writes want api. */
   const apiRoutes: { method: string; pattern: RegExp; handle: (call: ApiCall, segments: string[]) => Answer; scopes?: string[] }[] = [
     { method: 'GET', pattern: /^\/api\/v4\/projects\/([^/]+)\/issues\/([^/]+)$/, handle: showIssue },
@@ -2204,10 +2410,18 @@ export async function startFakeGitLab(): Promise<FakeGitLab> {
     { method: 'GET', pattern: /^\/api\/v4\/issues$/, handle: listIssues },
     { method: 'GET', pattern: /^\/api\/v4\/merge_requests$/, handle: listMergeRequests },
     { method: 'GET', pattern: /^\/api\/v4\/todos$/, handle: listTodos },
+    { method: 'POST', pattern: /^\/api\/v4\/todos\/([^/]+)\/mark_as_done$/, handle: markTodoDone },
     // The users API takes read_user for reading, as /user does.
     { method: 'GET', pattern: /^\/api\/v4\/users$/, handle: listUsers, scopes: ['api', 'read_api', 'read_user'] },
     { method: 'POST', pattern: /^\/api\/v4\/projects\/([^/]+)\/pipeline$/, handle: createPipeline },
     { method: 'POST', pattern: /^\/api\/v4\/projects\/([^/]+)\/pipelines\/([^/]+)\/retry$/, handle: retryPipeline },
+    { method: 'GET', pattern: /^\/api\/v4\/projects$/, handle: listProjects },
+    { method: 'GET', pattern: /^\/api\/v4\/groups$/, handle: listGroups },
+    { method: 'GET', pattern: /^\/api\/v4\/projects\/([^/]+)\/labels$/, handle: listLabels },
+    { method: 'GET', pattern: /^\/api\/v4\/projects\/([^/]+)\/milestones$/, handle: listMilestones },
+    { method: 'GET', pattern: /^\/api\/v4\/projects\/([^/]+)\/members\/all$/, handle: listProjectMembers },
+    { method: 'GET', pattern: /^\/api\/v4\/projects\/([^/]+)\/repository\/branches$/, handle: listBranches },
+    { method: 'GET', pattern: /^\/api\/v4\/projects\/([^/]+)\/merge_requests\/([^/]+)\/approvals$/, handle: showApprovals },
   ];
 
   const oauth = async (req: http.IncomingMessage, res: http.ServerResponse, url: URL, bearer: string | undefined) => {
@@ -2484,6 +2698,20 @@ export async function startFakeGitLab(): Promise<FakeGitLab> {
     hookTests,
     addBranch(projectPath, name) {
       addBranchTo(projectNamed(projectPath), name);
+    },
+    addLabel(projectPath, { name, color, description }) {
+      const project = projectNamed(projectPath);
+      const list = labelsByProject.get(project.id) ?? [];
+      list.push({ id: nextLabelId++, name, color, description: description ?? null });
+      labelsByProject.set(project.id, list);
+    },
+    addMilestone(projectPath, { title, dueDate, state }) {
+      const project = projectNamed(projectPath);
+      const list = milestonesByProject.get(project.id) ?? [];
+      const milestone = { id: nextMilestoneId++, iid: list.length + 1, title, dueDate: dueDate ?? null, state: state ?? 'active', createdAt: stamp() };
+      list.push(milestone);
+      milestonesByProject.set(project.id, list);
+      return { id: milestone.id };
     },
     addIssue(projectPath, { iid, title, description, state, confidential, authorId, assigneeIds, labels, discussionLocked }) {
       const project = projectNamed(projectPath);

@@ -10,6 +10,8 @@ import type { EncryptionKey } from '../crypto/secret-box.js';
 import { exchangeCode, fetchCurrentUser, OAuthGrantError, refreshTokens, revokeToken, type OAuthApp } from '../gitlab/oauth.js';
 import type { Logger } from '../log.js';
 import { audit } from '../store/audit-log.js';
+import { publishLiveEvent } from '../store/live-events.js';
+import type { Queryable } from '../store/queryable.js';
 import { connectedUserOf, deleteAccount, markDisconnected, readAccount, saveAccount, saveRefreshedTokens } from '../store/gitlab-accounts.js';
 
 /** Refresh this long before GitLab's expiry, so a token handed out still works for the call it is for. */
@@ -58,6 +60,7 @@ export function createGitLabConnections(deps: ConnectionDeps): GitLabConnections
       }
       await saveAccount(deps.pool, { mattermostUserId: userId, gitlabUserId: user.id, gitlabUsername: user.username }, tokens, deps.key);
       await audit(deps.pool, { actor: userId, action: 'account.connected', target: `gitlab_user:${user.id}`, details: { gitlabUsername: user.username } });
+      await announceConnection(deps.pool, userId, true);
       await deps
         .notify(
           userId,
@@ -82,6 +85,7 @@ export function createGitLabConnections(deps: ConnectionDeps): GitLabConnections
       }
       await deleteAccount(deps.pool, userId);
       await audit(deps.pool, { actor: userId, action: 'account.disconnected', target: `gitlab_user:${account.gitlabUserId}`, details: { gitlabUsername: account.gitlabUsername } });
+      await announceConnection(deps.pool, userId, false);
       return account.gitlabUsername;
     },
   };
@@ -112,6 +116,7 @@ export function createGitLabConnections(deps: ConnectionDeps): GitLabConnections
           if (!(error instanceof OAuthGrantError && error.error === 'invalid_grant')) throw error;
           revoked = await markDisconnected(client, userId, 'GitLab refused the connection: it was revoked or has expired');
           await audit(client, { actor: 'gitlab', action: 'account.revoked', target: `gitlab_user:${account.gitlabUserId}`, details: { user: userId } });
+          if (revoked) await announceConnection(client, userId, false);
         }
       }
       await client.query('COMMIT');
@@ -128,4 +133,9 @@ export function createGitLabConnections(deps: ConnectionDeps): GitLabConnections
       client.release();
     }
   }
+}
+
+/** Open webapps of the user show the change at once (the "Connect GitLab" button, or their lists). */
+async function announceConnection(db: Queryable, userId: string, connected: boolean): Promise<void> {
+  await publishLiveEvent(db, { kind: 'connection', userId, data: { connected } });
 }

@@ -3,6 +3,8 @@
  * the people it could concern (connected users, their settings and mutes, the
  * thread's participants), applies the rules, renders each message, and says
  * what must be checked with GitLab before sending (the recipient's access).
+ * Also names whose work lists the event may have changed (their polls are
+ * brought forward).
  */
 import type { GitLabEvent } from '../gitlab/events/event.js';
 import { renderDirectMessage } from '../render/direct-message.js';
@@ -11,6 +13,7 @@ import type { QueuedDirectMessage } from '../store/direct-outbox.js';
 import type { Queryable } from '../store/queryable.js';
 import { findRecipients } from '../store/recipients.js';
 import { readParticipants, type Participation } from '../store/thread-participants.js';
+import { peopleWithChangedWork, type People } from './plan-work-refresh.js';
 
 /** Look-ups shared by the events of one batch. */
 export class DirectMessageLookups {
@@ -38,7 +41,7 @@ export async function planDirectMessages(
   lookups: DirectMessageLookups,
   event: GitLabEvent,
   gitlabUrl: string,
-): Promise<{ messages: QueuedDirectMessage[]; participations: Participation[] }> {
+): Promise<{ messages: QueuedDirectMessage[]; participations: Participation[]; changedWork: People }> {
   const threadKey = threadKeyOf(event);
   const participants = await lookups.participantsOf(threadKey);
   const context = { participants: participants.commenters, mergeRequestAuthorId: participants.authorId };
@@ -55,7 +58,7 @@ export async function planDirectMessages(
     accessProbe: probe,
     message: renderDirectMessage(event, notice.reason, { gitlabUrl }),
   }));
-  return { messages, participations: participationsOf(event, threadKey) };
+  return { messages, participations: participationsOf(event, threadKey), changedWork: peopleWithChangedWork(event, context) };
 }
 
 /**

@@ -18,8 +18,10 @@ import type { Queryable } from '../store/queryable.js';
 import { findCandidates, markEventsArrived } from '../store/subscriptions.js';
 import { recordParticipants, type Participation } from '../store/thread-participants.js';
 import { readObjectStatus, recordRefPipeline, writeObjectStatus } from '../store/tracked-objects.js';
+import { pollUsersSoon } from '../store/user-polls-soon.js';
 import { advanceStatus, objectKey, renderStatusLine, type ObjectStatus } from './object-status.js';
 import { DirectMessageLookups, planDirectMessages } from './plan-direct-messages.js';
+import type { People } from './plan-work-refresh.js';
 import { planPosts, type PlannedPost } from './plan-posts.js';
 
 /** Arbitrary, fixed: the advisory lock that makes processing single-file across replicas. */
@@ -106,6 +108,7 @@ class Batch {
   private readonly posts: { deliveryId: string; post: PlannedPost }[] = [];
   private readonly directMessages: QueuedDirectMessage[] = [];
   private readonly participations: Participation[] = [];
+  private readonly changedWork = { ids: new Set<number>(), usernames: new Set<string>() };
   readonly directLookups: DirectMessageLookups;
   /** Subscriptions covering a delivery's project: their webhooks are arriving. */
   readonly reached = new Set<string>();
@@ -137,12 +140,19 @@ class Batch {
     this.participations.push(...participations);
   }
 
+  /** People whose polls run soon, so their sidebars follow the webhook. */
+  refreshWork(people: People): void {
+    people.ids.forEach((id) => this.changedWork.ids.add(id));
+    people.usernames.forEach((name) => this.changedWork.usernames.add(name));
+  }
+
   async write(deliveryIds: string[]): Promise<void> {
     for (const [key, status] of this.statuses) if (status) await writeObjectStatus(this.db, key, status);
     await enqueuePosts(this.db, this.posts);
     await enqueueDirectMessages(this.db, this.directMessages);
     await recordParticipants(this.db, this.participations);
     if (this.reached.size > 0) await markEventsArrived(this.db, [...this.reached]);
+    await pollUsersSoon(this.db, { ids: [...this.changedWork.ids], usernames: [...this.changedWork.usernames] });
     await this.db.query('UPDATE webhook_deliveries SET processed_at = now(), attempts = attempts + 1 WHERE id = ANY($1::bigint[])', [deliveryIds]);
   }
 }
@@ -176,6 +186,7 @@ async function planDelivery(batch: Batch, row: DeliveryRow, log: Logger, gitlabU
   batch.queue(row.id, posts);
   const direct = await planDirectMessages(batch.directLookups, event, gitlabUrl);
   batch.queueDirect(direct.messages, direct.participations);
+  batch.refreshWork(direct.changedWork);
   // A line per post-making webhook; hooks nobody subscribed to would only add noise.
   const made = posts.length + direct.messages.length;
   log[made > 0 ? 'info' : 'debug']({ kind: event.kind, action: event.action, key: event.key, channels: posts.length, directMessages: direct.messages.length }, 'webhook processed');

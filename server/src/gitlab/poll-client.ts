@@ -20,6 +20,8 @@ export interface PollClient {
   graphql<T>(token: string, query: string, variables?: Record<string, unknown>): Promise<T>;
   /** GET /api/v4<path>; the headers carry pagination (`X-Next-Page`) and the like. */
   get<T>(token: string, path: string, query?: Record<string, QueryValue>): Promise<{ body: T; headers: Headers }>;
+  /** POST /api/v4<path> with a JSON body (none when omitted): the few writes made as a user, e.g. marking a to-do done. */
+  post<T>(token: string, path: string, body?: unknown): Promise<{ body: T; headers: Headers }>;
 }
 
 export interface PollClientOptions {
@@ -193,6 +195,15 @@ export function createPollClient(options: PollClientOptions): PollClient {
       if (!path.startsWith('/')) throw new Error(`GitLab API path must start with "/": ${path}`);
       const request = `GET /api/v4${path}`;
       const answer = await send(token, request, `${base}/api/v4${path}${queryString(query)}`, { method: 'GET' });
+      report('ok');
+      return { body: answer.body as T, headers: answer.headers };
+    },
+
+    async post<T>(token: string, path: string, body?: unknown): Promise<{ body: T; headers: Headers }> {
+      if (!path.startsWith('/')) throw new Error(`GitLab API path must start with "/": ${path}`);
+      const request = `POST /api/v4${path}`;
+      const init: RequestInit = body === undefined ? { method: 'POST' } : { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) };
+      const answer = await send(token, request, `${base}/api/v4${path}`, init);
       report('ok');
       return { body: answer.body as T, headers: answer.headers };
     },

@@ -1,8 +1,9 @@
 /**
  * One poll of one connected user: a single GraphQL request for their review
  * requests, merge requests, issues and to-dos; the snapshot kept for the
- * reminder and the webapp; a DM for each new to-do (the same notification
- * from a webhook is sent once); and the daily reminder when it is due.
+ * reminder and the webapp (announced to open webapps when it changed); a DM
+ * for each new to-do (the same notification from a webhook is sent once); and
+ * the daily reminder when it is due.
  */
 import type pg from 'pg';
 import type { Config } from '../config.js';
@@ -16,7 +17,10 @@ import { todoNotice } from '../rules/todo-notices.js';
 import { enqueueDirectMessages, type QueuedDirectMessage } from '../store/direct-outbox.js';
 import { rescheduleJob, syncJobs, type PollJob } from '../store/poll-jobs.js';
 import { findRecipient } from '../store/recipients.js';
+import { publishLiveEvent } from '../store/live-events.js';
+import { askedAgainDuringRun } from '../store/user-polls-soon.js';
 import { readWorkSnapshot, recordReminder, saveWorkSnapshot } from '../store/work-snapshots.js';
+import { sameWork, workCounts } from './work-changes.js';
 
 export const USER_JOB = 'user';
 
@@ -62,8 +66,7 @@ export async function pollUser(deps: UserPollDeps, job: PollJob<UserJobState>, n
   try {
     const caller = await deps.callerFor(userId);
     if (!caller) return { nextRunAt: new Date(now.getTime() + deps.polling.idleIntervalSeconds * 1000), state, error: 'not connected' };
-    const snapshot = await fetchWork(deps, caller);
-    await saveWorkSnapshot(deps.pool, userId, snapshot);
+    const snapshot = await refreshWork(deps, userId, caller);
     const recipient = await findRecipient(deps.pool, userId);
     const newest = Math.max(state.lastTodoId ?? 0, ...snapshot.todos.items.map((todo) => todo.id));
     if (recipient && state.lastTodoId !== undefined) {
@@ -77,7 +80,8 @@ export async function pollUser(deps: UserPollDeps, job: PollJob<UserJobState>, n
     }
     state.lastTodoId = newest;
     if (recipient) await remind(deps, userId, caller.gitlabUsername, recipient.settings.reminder, snapshot, state, now);
-    return { nextRunAt: await again(), state };
+    // A webhook said the user's lists changed while this poll ran (maybe after it read them): again at once.
+    return { nextRunAt: (await askedAgainDuringRun(deps.pool, userId)) ? new Date() : await again(), state };
   } catch (error) {
     if (error instanceof GitLabRateLimitedError) return { nextRunAt: error.retryAt, state, error: error.message };
     if (error instanceof BudgetExhaustedError) return { nextRunAt: new Date(now.getTime() + error.retryInMs), state, error: error.message };
@@ -86,10 +90,25 @@ export async function pollUser(deps: UserPollDeps, job: PollJob<UserJobState>, n
   }
 }
 
+/**
+ * Asks GitLab for the user's work and saves it; when what the webapp shows
+ * changed, announces it (a `work` live event with the new counts). Polls and
+ * the webapp's first look (no snapshot yet) both come here.
+ */
+export async function refreshWork(deps: Pick<UserPollDeps, 'pool' | 'client' | 'log'>, userId: string, caller: { token: string; gitlabUsername: string }): Promise<WorkSnapshot> {
+  const snapshot = await fetchWork(deps, caller);
+  const before = await readWorkSnapshot(deps.pool, userId);
+  await saveWorkSnapshot(deps.pool, userId, snapshot);
+  if (!sameWork(before?.snapshot ?? null, snapshot)) {
+    await publishLiveEvent(deps.pool, { kind: 'work', userId, data: { counts: workCounts(snapshot) } });
+  }
+  return snapshot;
+}
+
 /** Whether this GitLab's schema has approval fields (EE); learnt from the first refusal, once per process. */
 let approvals = true;
 
-async function fetchWork(deps: UserPollDeps, caller: { token: string; gitlabUsername: string }): Promise<WorkSnapshot> {
+async function fetchWork(deps: Pick<UserPollDeps, 'client' | 'log'>, caller: { token: string; gitlabUsername: string }): Promise<WorkSnapshot> {
   const ask = () => deps.client.graphql(caller.token, workQuery({ approvals }), { username: caller.gitlabUsername });
   let data: unknown;
   try {

@@ -4,7 +4,7 @@
  * count), then per table a `{"table":…}` line followed by one row_to_json line
  * per row, then `{"end":true,"rows":N}`. Values of `json` columns are written as
  * strings holding their text: row_to_json would embed that text as it is, line
- * breaks included. Tables come from the catalog, so tables added by later
+ * breaks included. Tables come from the catalog (transient ones left out), so tables added by later
  * migrations need no change here.
  */
 import { createInterface } from 'node:readline';
@@ -85,13 +85,21 @@ interface TableInfo {
   sequences: { column: string; sequence: string }[];
 }
 
-/** Every table in the schema the migrations created, except their own bookkeeping. */
+/**
+ * Tables whose rows only matter for minutes and never across a restore:
+ * live_events are "refetch now" hints for open webapps (a client that
+ * resumes after a restore is told to refetch everything instead).
+ */
+export const TRANSIENT_TABLES = ['live_events'];
+
+/** Every table in the schema the migrations created, except their own bookkeeping and the transient ones. */
 const TABLES_SQL = `
   WITH tables AS (
     SELECT c.oid, c.relname, format('%I.%I', n.nspname, c.relname) AS sql
     FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
     WHERE c.relnamespace = (SELECT relnamespace FROM pg_class WHERE oid = to_regclass('schema_migrations'))
       AND c.relkind IN ('r', 'p') AND NOT c.relispartition AND c.relname <> 'schema_migrations'
+      AND c.relname <> ALL ('{${TRANSIENT_TABLES.join(',')}}'::text[])
   ), columns AS (
     SELECT a.attrelid, a.attnum, a.attname::text AS name, a.attgenerated, a.attnotnull, a.atttypid
     FROM pg_attribute a WHERE a.attrelid IN (SELECT oid FROM tables) AND a.attnum > 0 AND NOT a.attisdropped

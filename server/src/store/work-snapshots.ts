@@ -1,4 +1,5 @@
 /** Each user's work as of their last poll, and the last reminder sent (migration 0011). */
+import type pg from 'pg';
 import type { WorkSnapshot } from '../gitlab/work-query.js';
 import type { Queryable } from './queryable.js';
 
@@ -21,4 +22,37 @@ export async function readWorkSnapshot(db: Queryable, userId: string): Promise<{
 
 export async function recordReminder(db: Queryable, userId: string, digest: string): Promise<void> {
   await db.query('UPDATE work_snapshots SET reminder_digest = $2, reminded_at = now() WHERE mattermost_user_id = $1', [userId, digest]);
+}
+
+/**
+ * Changes the saved snapshot under a row lock (a poll saving at the same time
+ * waits, or wins and is changed after): `change` answers the new snapshot, or
+ * null to leave it as it is. `announce` runs in the same transaction, so what
+ * it publishes goes out only with the change. The snapshot as saved afterwards,
+ * or null when the user has none.
+ */
+export async function changeWorkSnapshot(
+  pool: pg.Pool,
+  userId: string,
+  change: (snapshot: WorkSnapshot) => WorkSnapshot | null,
+  announce: (db: Queryable, snapshot: WorkSnapshot) => Promise<void>,
+): Promise<WorkSnapshot | null> {
+  const client = await pool.connect();
+  try {
+    await client.query('BEGIN');
+    const { rows } = await client.query<{ snapshot: WorkSnapshot }>('SELECT snapshot FROM work_snapshots WHERE mattermost_user_id = $1 FOR UPDATE', [userId]);
+    const current = rows[0]?.snapshot ?? null;
+    const changed = current ? change(current) : null;
+    if (changed) {
+      await client.query('UPDATE work_snapshots SET snapshot = $2 WHERE mattermost_user_id = $1', [userId, JSON.stringify(changed)]);
+      await announce(client, changed);
+    }
+    await client.query('COMMIT');
+    return changed ?? current;
+  } catch (error) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw error;
+  } finally {
+    client.release();
+  }
 }

@@ -1,6 +1,45 @@
+/** GET /me (the webapp's start: who, connected or not, what the bridge can do) and GET /users/{id}/gitlab (the user popover). */
 import express from 'express';
+import { markActive } from '../polling/poll-users.js';
+import { readConnectedIdentity } from '../store/connected-identity.js';
+import { readNotificationSettings } from '../store/notification-settings.js';
+import { sessionOf } from './context.js';
 import type { WebappDeps } from './deps.js';
+import { ApiError } from './errors.js';
 
-export function accountRoutes(_deps: WebappDeps): express.Router {
-  return express.Router();
+export const CONNECT_URL = '/plugins/gitlab-bridge/oauth/connect';
+const MATTERMOST_ID = /^[a-z0-9]{26}$/;
+
+export function accountRoutes(deps: WebappDeps): express.Router {
+  const router = express.Router();
+  const base = deps.gitlabUrl.replace(/\/+$/, '');
+  const profileUrl = (username: string) => `${base}/${encodeURIComponent(username)}`;
+
+  router.get('/me', async (request, response) => {
+    const { user } = sessionOf(response);
+    // Someone looking at Mattermost is polled at the active pace; that must never fail the answer.
+    void markActive(deps.pool, user.id, deps.activeIntervalSeconds).catch((error: unknown) =>
+      ((request as { log?: typeof deps.log }).log ?? deps.log).warn({ err: error }, 'could not record that a user is active'),
+    );
+    const identity = deps.connections ? await readConnectedIdentity(deps.pool, user.id) : null;
+    response.json({
+      user: { id: user.id, username: user.username },
+      connected: identity !== null,
+      gitlab: identity ? { username: identity.gitlabUsername, userId: identity.gitlabUserId, webUrl: profileUrl(identity.gitlabUsername) } : null,
+      gitlabUrl: base,
+      connectUrl: CONNECT_URL,
+      settings: identity ? await readNotificationSettings(deps.pool, user.id) : null,
+      features: { connect: deps.connections !== null, createIssues: deps.bot !== null },
+    });
+  });
+
+  router.get('/users/:userId/gitlab', async (request, response) => {
+    const { userId } = request.params;
+    if (!MATTERMOST_ID.test(userId)) throw new ApiError(400, 'bad_request', 'userId must be a Mattermost user id (26 lower-case letters and digits).');
+    const identity = deps.connections ? await readConnectedIdentity(deps.pool, userId) : null;
+    if (!identity) throw new ApiError(404, 'not_found', 'This user has no GitLab account connected.');
+    response.json({ username: identity.gitlabUsername, webUrl: profileUrl(identity.gitlabUsername) });
+  });
+
+  return router;
 }

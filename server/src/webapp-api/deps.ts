@@ -5,6 +5,7 @@ import type { PollClient } from '../gitlab/poll-client.js';
 import type { Logger } from '../log.js';
 import type { ChannelGateway } from '../mattermost/channel-gateway.js';
 import type { MattermostClient } from '../mattermost/client.js';
+import type { ChannelMembership } from './channel-membership.js';
 import type { LiveEvents } from './live-events.js';
 
 export interface WebappDeps {
@@ -26,4 +27,6 @@ export interface WebappDeps {
   /** POLL_ACTIVE_INTERVAL_SECONDS: using the webapp counts as being active. */
   activeIntervalSeconds: number;
   live: LiveEvents;
+  /** Whether a user belongs to a channel, asked with their own session (cached for a minute). */
+  membership: ChannelMembership;
 }

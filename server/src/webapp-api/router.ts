@@ -2,7 +2,7 @@
 import express, { type ErrorRequestHandler } from 'express';
 import type { Logger } from '../log.js';
 import type { WebappDeps } from './deps.js';
-import { ApiError, sendError } from './errors.js';
+import { ApiError, gitlabFailure, sendError } from './errors.js';
 import { sessionMiddleware, type SessionDeps } from './session.js';
 import { accountRoutes } from './account.js';
 import { workRoutes } from './work.js';
@@ -25,7 +25,11 @@ export function webappApi(deps: WebappDeps, session: SessionDeps): express.Route
 function apiErrors(log: Logger): ErrorRequestHandler {
   return (error: unknown, request, response, next) => {
     if (response.headersSent) return next(error);
-    if (error instanceof ApiError) return sendError(response, error.status, error.code, error.message);
+    const known = error instanceof ApiError ? error : gitlabFailure(error);
+    if (known) {
+      if (known.retryAfterSeconds !== undefined) response.set('Retry-After', String(known.retryAfterSeconds));
+      return sendError(response, known.status, known.code, known.message);
+    }
     const status = (error as { status?: number }).status;
     if (status !== undefined && status >= 400 && status < 500) return sendError(response, status, 'bad_request', (error as Error).message);
     ((request as { log?: Logger }).log ?? log).error({ err: error }, 'webapp API request failed');

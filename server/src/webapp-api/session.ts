@@ -10,14 +10,15 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { cookie } from '../http/cookies.js';
 import type { SessionUser } from './context.js';
-import { sendError } from './errors.js';
+import type { Logger } from '../log.js';
+import { ApiError, sendError } from './errors.js';
 
 const CACHE_MS = 60_000;
 const CACHE_MAX = 10_000;
 const SAFE_METHODS = new Set(['GET', 'HEAD']);
 
 export interface SessionDeps {
-  /** The Mattermost user behind a session token; null when Mattermost refuses it; throws when Mattermost cannot be asked. */
+  /** The Mattermost user behind a session token; null when Mattermost refuses it; throws when Mattermost cannot be asked (an ApiError is answered as it is). */
   resolveSession(token: string): Promise<SessionUser | null>;
   /** Origins the page may have besides the request's own (MATTERMOST_SITE_URL, PUBLIC_URL). */
   trustedOrigins: readonly string[];
@@ -28,12 +29,20 @@ export function sessionMiddleware(deps: SessionDeps): RequestHandler {
   const now = deps.now ?? Date.now;
   const cache = new Map<string, { user: SessionUser; expires: number }>();
 
+  // A page load fires several calls at once: they share one question to Mattermost.
+  const asking = new Map<string, Promise<SessionUser | null>>();
+
   const lookUp = async (token: string): Promise<SessionUser | null> => {
     const key = createHash('sha256').update(token).digest('hex');
     const hit = cache.get(key);
     if (hit && hit.expires > now()) return hit.user;
     cache.delete(key);
-    const user = await deps.resolveSession(token);
+    let answer = asking.get(key);
+    if (!answer) {
+      answer = deps.resolveSession(token).finally(() => asking.delete(key));
+      asking.set(key, answer);
+    }
+    const user = await answer;
     if (user) {
       // Map keeps insertion order: the first key is the oldest.
       if (cache.size >= CACHE_MAX) cache.delete(cache.keys().next().value!);
@@ -45,7 +54,8 @@ export function sessionMiddleware(deps: SessionDeps): RequestHandler {
   return async (request: Request, response: Response, next: NextFunction) => {
     response.set({ 'Cache-Control': 'no-store', 'X-Content-Type-Options': 'nosniff' });
     const origin = request.get('origin');
-    if (origin !== undefined && !sameOrigin(origin, request, deps.trustedOrigins)) {
+    // Sec-Fetch-Site covers what browsers send without an Origin (a cross-site GET).
+    if ((origin !== undefined && !sameOrigin(origin, request, deps.trustedOrigins)) || request.get('sec-fetch-site') === 'cross-site') {
       return sendError(response, 403, 'cross_origin', 'Cross-origin requests are not allowed.');
     }
     if (!SAFE_METHODS.has(request.method)) {
@@ -57,7 +67,10 @@ export function sessionMiddleware(deps: SessionDeps): RequestHandler {
     let user: SessionUser | null;
     try {
       user = await lookUp(token);
-    } catch {
+    } catch (error) {
+      if (error instanceof ApiError) return sendError(response, error.status, error.code, error.message);
+      // The message only: nothing that could carry the token.
+      (request as { log?: Logger }).log?.warn({ reason: (error as Error).message }, 'Mattermost could not confirm a webapp session');
       return sendError(response, 502, 'mattermost_unavailable', 'Mattermost could not confirm the session; try again shortly.');
     }
     if (!user) return sendError(response, 401, 'not_logged_in', 'The Mattermost session has expired; log in again.');
@@ -86,6 +99,14 @@ function equalSecrets(a: string, b: string): boolean {
 function sameOrigin(origin: string, request: Request, trusted: readonly string[]): boolean {
   const host = request.get('x-forwarded-host')?.split(',')[0]?.trim() || request.get('host');
   const protocol = request.get('x-forwarded-proto')?.split(',')[0]?.trim() || request.protocol;
-  const own = host ? `${protocol}://${host}` : undefined;
-  return origin === own || trusted.includes(origin);
+  return (host !== undefined && origin === originOf(`${protocol}://${host}`)) || trusted.includes(origin);
+}
+
+/** `https://host:443` and `https://host` are one origin. */
+function originOf(url: string): string | undefined {
+  try {
+    return new URL(url).origin;
+  } catch {
+    return undefined;
+  }
 }

@@ -59,7 +59,8 @@ async function contents(pool: pg.Pool): Promise<Record<string, string[]>> {
   try {
     await client.query("SET TimeZone = 'UTC'");
     const tables = await client.query<{ name: string }>(
-      "SELECT relname::text AS name FROM pg_class WHERE relnamespace = current_schema()::regnamespace AND relkind = 'r' AND relname <> 'schema_migrations' ORDER BY 1",
+      // live_events are transient: backups leave them out.
+      "SELECT relname::text AS name FROM pg_class WHERE relnamespace = current_schema()::regnamespace AND relkind = 'r' AND relname NOT IN ('schema_migrations', 'live_events') ORDER BY 1",
     );
     const result: Record<string, string[]> = {};
     for (const { name } of tables.rows) {

@@ -1,0 +1,28 @@
+/** What the webapp shows of a work snapshot, and whether a new poll changed it (pure). */
+import type { WorkSnapshot } from '../gitlab/work-query.js';
+
+export interface WorkCounts {
+  reviews: number;
+  assigned_mrs: number;
+  my_mrs: number;
+  assigned_issues: number;
+  todos: number;
+}
+
+export function workCounts(snapshot: WorkSnapshot): WorkCounts {
+  return {
+    reviews: snapshot.reviews.total,
+    assigned_mrs: snapshot.assignedMergeRequests.total,
+    my_mrs: snapshot.myMergeRequests.total,
+    assigned_issues: snapshot.assignedIssues.total,
+    todos: snapshot.todos.total,
+  };
+}
+
+/** True when the lists a user sees are the same: counts and items (an item's pipeline, labels or title changing counts). */
+export function sameWork(before: WorkSnapshot | null, after: WorkSnapshot): boolean {
+  if (!before) return false;
+  const shown = (snapshot: WorkSnapshot) =>
+    JSON.stringify([snapshot.reviews, snapshot.assignedMergeRequests, snapshot.myMergeRequests, snapshot.assignedIssues, snapshot.todos]);
+  return shown(before) === shown(after);
+}

@@ -1,0 +1,29 @@
+/** Brings the polls of connected users forward (migration 0010's poll_jobs): their lists changed in GitLab. */
+import type { Queryable } from './queryable.js';
+
+/**
+ * Makes the user jobs of these GitLab people due now. A job being polled
+ * right now (leased) is marked too: its next run then lies after the moment
+ * it was claimed, which the poll checks at its end (`askedAgainDuringRun`), as
+ * it may have read GitLab before the change. The wall clock, not the
+ * transaction's start, so the mark is later than any claim before it.
+ * How many jobs moved.
+ */
+export async function pollUsersSoon(db: Queryable, people: { ids: number[]; usernames: string[] }): Promise<number> {
+  if (people.ids.length === 0 && people.usernames.length === 0) return 0;
+  const result = await db.query(
+    `UPDATE poll_jobs SET next_run_at = clock_timestamp()
+     WHERE kind = 'user' AND (next_run_at > clock_timestamp() OR lease_until > clock_timestamp()) AND subject IN (
+       SELECT mattermost_user_id FROM gitlab_accounts
+       WHERE disconnected_at IS NULL AND (gitlab_user_id = ANY($1::bigint[]) OR lower(gitlab_username) = ANY($2::text[]))
+     )`,
+    [people.ids, people.usernames.map((name) => name.toLowerCase())],
+  );
+  return result.rowCount ?? 0;
+}
+
+/** Whether pollUsersSoon marked the job while it ran (see there). */
+export async function askedAgainDuringRun(db: Queryable, userId: string): Promise<boolean> {
+  const { rows } = await db.query<{ asked: boolean }>("SELECT next_run_at > last_run_at AS asked FROM poll_jobs WHERE kind = 'user' AND subject = $1", [userId]);
+  return rows[0]?.asked === true;
+}

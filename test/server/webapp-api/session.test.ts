@@ -1,0 +1,150 @@
+/**
+ * The webapp API's door, through a running bridge: the Mattermost session
+ * cookie (checked with the fake Mattermost, cached for a minute), the CSRF
+ * double submit and same-origin rules for changes, no CORS, JSON errors, and
+ * nothing of the session in the bridge's logs.
+ */
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { startCommandBridge, type CommandBridge } from '../../helpers/command-bridge.js';
+import { CSRF_TOKEN, webappClient } from '../../helpers/webapp-client.js';
+
+let bridge: CommandBridge;
+let alice: ReturnType<typeof webappClient>;
+
+beforeAll(async () => {
+  bridge = await startCommandBridge({ users: ['alice', 'bob', 'carol', 'dave'], oauth: true, env: () => ({ LOG_LEVEL: 'debug' }) });
+  alice = webappClient(bridge, 'alice');
+}, 120_000);
+
+afterAll(async () => {
+  await bridge?.close();
+});
+
+const corsHeaders = (headers: Headers) => {
+  const names: string[] = [];
+  headers.forEach((_value, name) => names.push(name));
+  return names.filter((name) => name.toLowerCase().startsWith('access-control-'));
+};
+const markDoneRequests = () => bridge.gitlab.requests.filter((request) => request.path.includes('/mark_as_done'));
+const sessionChecks = (userId: string) => bridge.mattermost.requests.filter((request) => request.operationId === 'GetUser' && request.path === '/api/v4/users/me' && request.userId === userId);
+
+describe('who is calling', () => {
+  it('answers 401 not_logged_in as JSON without a session cookie', async () => {
+    const answer = await alice('GET', '/me', { session: null });
+    expect(answer.status).toBe(401);
+    expect(answer.body).toEqual({ error: expect.any(String), code: 'not_logged_in' });
+    expect(answer.headers.get('content-type')).toMatch(/^application\/json/);
+    expect(answer.headers.get('cache-control')).toBe('no-store');
+  });
+
+  it('answers 401 for a session Mattermost does not accept', async () => {
+    const answer = await alice('GET', '/me', { session: 'not-a-session-mattermost-knows' });
+    expect(answer.status).toBe(401);
+    expect(answer.body).toMatchObject({ code: 'not_logged_in' });
+  });
+
+  it('knows the user behind a good session, and answers unknown endpoints 404 as JSON', async () => {
+    const me = await alice<{ user: { id: string; username: string } }>('GET', '/me');
+    expect(me.status).toBe(200);
+    expect(me.body.user).toEqual({ id: bridge.users.alice, username: 'alice' });
+    expect(me.headers.get('cache-control')).toBe('no-store');
+    const missing = await alice('GET', '/no/such/thing');
+    expect(missing.status).toBe(404);
+    expect(missing.body).toMatchObject({ code: 'not_found' });
+  });
+
+  it('asks Mattermost once a minute per session, not on every call', async () => {
+    const carol = webappClient(bridge, 'carol');
+    expect(sessionChecks(bridge.users.carol!)).toHaveLength(0);
+    expect((await carol('GET', '/me')).status).toBe(200);
+    expect((await carol('GET', '/me')).status).toBe(200);
+    expect((await carol('GET', '/users/' + bridge.users.alice + '/gitlab')).status).toBe(404);
+    expect(sessionChecks(bridge.users.carol!)).toHaveLength(1);
+  });
+
+  it('answers 502 mattermost_unavailable when Mattermost cannot confirm the session', async () => {
+    const dave = webappClient(bridge, 'dave');
+    bridge.mattermost.inject('GetUser', { status: 503, body: { id: 'api.unavailable', message: 'down for maintenance', status_code: 503 } });
+    const answer = await dave('GET', '/me');
+    expect(answer.status).toBe(502);
+    expect(answer.body).toMatchObject({ code: 'mattermost_unavailable' });
+    // Not cached as a refusal: the next call works.
+    expect((await dave('GET', '/me')).status).toBe(200);
+  });
+});
+
+describe('cross-origin and CSRF', () => {
+  it('refuses a cross-origin GET and POST with 403 cross_origin and no CORS headers', async () => {
+    const get = await alice('GET', '/me', { origin: 'https://evil.example' });
+    expect(get.status).toBe(403);
+    expect(get.body).toMatchObject({ code: 'cross_origin' });
+    expect(corsHeaders(get.headers)).toEqual([]);
+    const post = await alice('POST', '/todos/1/done', { origin: 'https://evil.example' });
+    expect(post.status).toBe(403);
+    expect(post.body).toMatchObject({ code: 'cross_origin' });
+    expect(corsHeaders(post.headers)).toEqual([]);
+    // A preflight gets nothing that would let the browser go on.
+    const preflight = await fetch(`${bridge.publicUrl}/api/v1/todos/1/done`, {
+      method: 'OPTIONS',
+      headers: { origin: 'https://evil.example', 'access-control-request-method': 'POST', 'access-control-request-headers': 'x-csrf-token' },
+    });
+    expect(preflight.status).toBe(403);
+    expect(corsHeaders(preflight.headers)).toEqual([]);
+  });
+
+  it('refuses a GET a browser marks as cross-site even without an Origin header', async () => {
+    const answer = await alice('GET', '/me', { headers: { 'sec-fetch-site': 'cross-site' } });
+    expect(answer.status).toBe(403);
+    expect(answer.body).toMatchObject({ code: 'cross_origin' });
+  });
+
+  it('takes the origin the browser addressed through the reverse proxy as the page\'s own', async () => {
+    const headers = { 'x-forwarded-host': 'chat.example.com', 'x-forwarded-proto': 'https' };
+    expect((await alice('GET', '/me', { origin: 'https://chat.example.com', headers })).status).toBe(200);
+    expect((await alice('GET', '/me', { origin: 'http://chat.example.com', headers })).status).toBe(403);
+  });
+
+  it('refuses a change without the CSRF token, with a wrong one, without X-Requested-With, or without Origin, before doing anything', async () => {
+    const refusals = [
+      [{ csrf: null }, 'csrf'],
+      [{ csrf: 'some-other-token' }, 'csrf'],
+      [{ csrf: CSRF_TOKEN.slice(0, -1) }, 'csrf'],
+      [{ requestedWith: null }, 'csrf'],
+      [{ requestedWith: 'fetch' }, 'csrf'],
+      [{ origin: null }, 'cross_origin'],
+    ] as const;
+    for (const [options, code] of refusals) {
+      const answer = await alice('POST', '/todos/1/done', options);
+      expect([JSON.stringify(options), answer.status, (answer.body as { code: string }).code]).toEqual([JSON.stringify(options), 403, code]);
+    }
+    expect(markDoneRequests()).toHaveLength(0);
+    // With everything a Mattermost page sends, the call gets through to the endpoint (which wants a GitLab account).
+    const accepted = await alice('POST', '/todos/1/done');
+    expect(accepted.status).toBe(403);
+    expect(accepted.body).toMatchObject({ code: 'not_connected' });
+  });
+
+  it('answers malformed JSON bodies 400 bad_request as JSON', async () => {
+    const response = await fetch(`${bridge.publicUrl}/api/v1/todos/1/done`, {
+      method: 'POST',
+      headers: {
+        cookie: `MMAUTHTOKEN=${bridge.sessions.alice}; MMCSRF=${CSRF_TOKEN}`,
+        origin: bridge.publicUrl,
+        'x-csrf-token': CSRF_TOKEN,
+        'x-requested-with': 'XMLHttpRequest',
+        'content-type': 'application/json',
+      },
+      body: '{"not json',
+    });
+    expect(response.status).toBe(400);
+    expect(await response.json()).toMatchObject({ code: 'bad_request' });
+  });
+});
+
+describe('secrets', () => {
+  it('never writes a session token or CSRF token to the bridge log', async () => {
+    expect(bridge.bridge.logs.some((line) => line.msg === 'request completed' || line.msg === 'request errored')).toBe(true);
+    const written = JSON.stringify(bridge.bridge.logs) + bridge.bridge.stderr();
+    for (const token of [...Object.values(bridge.sessions), CSRF_TOKEN, 'not-a-session-mattermost-knows']) expect(written).not.toContain(token);
+  });
+});

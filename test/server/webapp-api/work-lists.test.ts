@@ -1,0 +1,89 @@
+/** The webapp's lists from a work snapshot, and whether a poll changed what it shows. */
+import { describe, expect, it } from '@jest/globals';
+import type { WorkItem, WorkSnapshot, WorkTodo } from '../../../server/src/gitlab/work-query.js';
+import { sameWork, workCounts } from '../../../server/src/polling/work-changes.js';
+import { projectPathOfReference, projectPathOfUrl, readList, withoutTodo } from '../../../server/src/webapp-api/work-lists.js';
+
+const item = (reference: string, url: string): WorkItem => ({
+  type: 'merge_request',
+  projectId: 1,
+  reference,
+  iid: 1,
+  title: 'T',
+  url,
+  author: null,
+  labels: [],
+  createdAt: '2026-01-01T00:00:00Z',
+  updatedAt: '2026-01-01T00:00:00Z',
+  draft: false,
+  pipelineStatus: null,
+  approvals: null,
+  conflicts: null,
+});
+const todo = (id: number, projectPath: string | null, url: string | null): WorkTodo => ({
+  id,
+  action: 'mentioned',
+  body: '',
+  createdAt: '2026-01-01T00:00:00Z',
+  targetType: 'issue',
+  targetIid: 1,
+  targetTitle: 'T',
+  url,
+  author: null,
+  projectId: 1,
+  projectPath,
+  noteId: null,
+});
+const snapshot = (): WorkSnapshot => ({
+  gitlabUserId: 6,
+  reviews: { total: 3, items: [item('a/b/c!4', 'https://gl.example/a/b/c/-/merge_requests/4')] },
+  assignedMergeRequests: { total: 0, items: [] },
+  myMergeRequests: { total: 1, items: [item('!9', 'https://gl.example/gitlab/x/y/-/merge_requests/9')] },
+  assignedIssues: { total: 0, items: [] },
+  todos: { total: 2, items: [todo(11, 'g/p', null), todo(12, null, 'https://gl.example/g/sub/p/-/issues/1#note_3')] },
+  moreTodos: false,
+});
+
+describe('project paths', () => {
+  it('come from full references, at any group depth', () => {
+    expect(projectPathOfReference('group/sub/project!12')).toBe('group/sub/project');
+    expect(projectPathOfReference('group/project#3')).toBe('group/project');
+    expect(projectPathOfReference('!12')).toBeNull();
+  });
+
+  it('or from the URL, without GitLab\'s own path prefix', () => {
+    expect(projectPathOfUrl('https://gl.example/gitlab/x/y/-/merge_requests/9', 'https://gl.example/gitlab')).toBe('x/y');
+    expect(projectPathOfUrl('https://gl.example/a/b/c/-/issues/1', 'https://gl.example/')).toBe('a/b/c');
+    expect(projectPathOfUrl('not a url', 'https://gl.example')).toBeNull();
+    expect(projectPathOfUrl(null, 'https://gl.example')).toBeNull();
+  });
+
+  it('are on every listed item', () => {
+    expect(readList(snapshot(), 'reviews', 'https://gl.example').items[0]).toMatchObject({ projectPath: 'a/b/c' });
+    expect(readList(snapshot(), 'my_mrs', 'https://gl.example/gitlab').items[0]).toMatchObject({ projectPath: 'x/y' });
+    expect(readList(snapshot(), 'todos', 'https://gl.example').items.map((entry) => entry.projectPath)).toEqual(['g/p', 'g/sub/p']);
+  });
+});
+
+describe('withoutTodo', () => {
+  it('drops the to-do and counts one less', () => {
+    const after = withoutTodo(snapshot(), 11)!;
+    expect(after.todos).toEqual({ total: 1, items: [expect.objectContaining({ id: 12 })] });
+    expect(workCounts(after)).toEqual({ reviews: 3, assigned_mrs: 0, my_mrs: 1, assigned_issues: 0, todos: 1 });
+  });
+
+  it('changes nothing for a to-do the snapshot does not hold', () => {
+    expect(withoutTodo(snapshot(), 99)).toBeNull();
+  });
+});
+
+describe('sameWork', () => {
+  it('is false for a first snapshot, or when counts or items changed; true for a poll that found the same', () => {
+    expect(sameWork(null, snapshot())).toBe(false);
+    expect(sameWork(snapshot(), snapshot())).toBe(true);
+    const retitled = snapshot();
+    retitled.reviews.items[0]!.title = 'New title';
+    expect(sameWork(snapshot(), retitled)).toBe(false);
+    expect(sameWork(snapshot(), withoutTodo(snapshot(), 12)!)).toBe(false);
+  });
+});
