@@ -428,6 +428,14 @@ export async function startFakeMattermost(): Promise<FakeMattermost> {
         body: { order: found.map((post) => post.id), posts: Object.fromEntries(found.map((post) => [post.id, postJson(post)])), next_post_id: '', prev_post_id: '' },
       };
     },
+    // read_channel_content: a member of the post's channel (the fake does not let outsiders read public channels).
+    GetPost: ({ params, user }) => {
+      if (!user) return unauthorised();
+      const post = posts.find((candidate) => candidate.id === params.post_id);
+      if (!post) return appError(404, 'app.post.get.app_error', 'Unable to get the post.');
+      if (!channels.get(post.channel_id)?.members.has(user.id)) return forbidden();
+      return { status: 200, body: postJson(post) };
+    },
     CreateBot: ({ body, user }) => {
       if (!user) return unauthorised();
       // Bots cannot create bots, even with the permission.
@@ -512,6 +520,13 @@ export async function startFakeMattermost(): Promise<FakeMattermost> {
       const perPage = Number(query.per_page ?? 60);
       const found = all.slice(page * perPage, (page + 1) * perPage).map(teamJson);
       return { status: 200, body: isTrue(query.include_total_count) ? { teams: found, total_count: all.length } : found };
+    },
+    GetTeam: ({ params, user }) => {
+      if (!user) return unauthorised();
+      // view_team comes first, as for GetTeamMember: a non-member gets 403 whether the team exists or not.
+      if (!canViewTeam(params.team_id ?? '', user)) return forbidden();
+      const team = teams.get(params.team_id ?? '');
+      return team ? { status: 200, body: teamJson(team) } : appError(404, 'app.team.get.find.app_error', 'Unable to find the existing team.');
     },
     GetTeamByName: ({ params, user }) => {
       if (!user) return unauthorised();

@@ -69,10 +69,39 @@ const list = (value: unknown): string[] =>
         .filter(Boolean)
     : [];
 
-export function parseSubscriptionOptions(values: Record<string, unknown>): { ok: true; settings: SubscriptionSettings } | { ok: false; error: string } {
+/** A subscription's settings as structured input: the slash command's words and the webapp's JSON both become this. */
+export interface SettingsInput {
+  events?: string[];
+  labels?: string[];
+  labelsMatch?: string;
+  branches?: string[];
+  pipelines?: string[];
+  drafts?: string;
+  exclude?: string[];
+  excludeAuthors?: string[];
+  style?: string;
+  threads?: boolean;
+  confidential?: boolean;
+  poll?: boolean;
+}
+
+/** How a front end names a setting in its messages: `--labels-match` for the command, `labelsMatch` for the API. */
+export type OptionNamer = (setting: keyof SettingsInput | 'force') => string;
+
+const KEBAB: Record<string, string> = { labelsMatch: 'labels-match', excludeAuthors: 'exclude-authors' };
+/** The slash command's names. */
+export const commandOptionName: OptionNamer = (setting) => `--${KEBAB[setting] ?? setting}`;
+
+const cleanList = (items: readonly string[] | undefined): string[] => (items ?? []).map((item) => item.trim()).filter(Boolean);
+
+/**
+ * The one reading of a subscription's settings, for adding: checks every value and fills in the
+ * defaults (no filter, style full, threads on).
+ */
+export function readSettings(input: SettingsInput, name: OptionNamer = commandOptionName): { ok: true; settings: SubscriptionSettings } | { ok: false; error: string } {
   const filters: SubscriptionFilters = {};
   const events: string[] = [];
-  for (const item of list(values.events)) {
+  for (const item of cleanList(input.events)) {
     const [rawKind, action] = item.toLowerCase().split(':', 2) as [string, string | undefined];
     const kind = KIND_ALIASES[rawKind] ?? rawKind;
     if (!(EVENT_KINDS as readonly string[]).includes(kind)) {
@@ -82,72 +111,95 @@ export function parseSubscriptionOptions(values: Record<string, unknown>): { ok:
   }
   if (events.length > 0) filters.events = [...new Set(events)];
 
-  const labels = list(values.labels);
+  const labels = cleanList(input.labels);
   if (labels.length > 0) filters.labels = labels;
-  if (values['labels-match'] !== undefined) {
-    if (values['labels-match'] !== 'any' && values['labels-match'] !== 'all') return { ok: false, error: '`--labels-match` is `any` or `all`' };
-    filters.labelsMatch = values['labels-match'];
+  if (input.labelsMatch !== undefined) {
+    if (input.labelsMatch !== 'any' && input.labelsMatch !== 'all') return { ok: false, error: `\`${name('labelsMatch')}\` is \`any\` or \`all\`` };
+    filters.labelsMatch = input.labelsMatch;
   }
-  const branches = list(values.branches);
+  const branches = cleanList(input.branches);
   if (branches.length > 0) filters.branches = branches;
-  const pipelines = list(values.pipelines).map((status) => status.toLowerCase());
+  const pipelines = cleanList(input.pipelines).map((status) => status.toLowerCase());
   const badStatus = pipelines.find((status) => !(PIPELINE_STATUSES as readonly string[]).includes(status));
   if (badStatus) return { ok: false, error: `\`${badStatus}\` is not a pipeline status. Use some of: ${PIPELINE_STATUSES.join(', ')}` };
-  if (pipelines.length > 0) filters.pipelines = pipelines as PipelineStatusFilter[];
-  if (values.drafts !== undefined) {
-    if (!(DRAFTS as readonly unknown[]).includes(values.drafts)) return { ok: false, error: '`--drafts` is `include`, `exclude` or `ready` (only once marked ready)' };
-    filters.drafts = values.drafts as DraftFilter;
+  if (pipelines.length > 0) filters.pipelines = [...new Set(pipelines)] as PipelineStatusFilter[];
+  if (input.drafts !== undefined) {
+    if (!(DRAFTS as readonly unknown[]).includes(input.drafts)) return { ok: false, error: `\`${name('drafts')}\` is \`include\`, \`exclude\` or \`ready\` (only once marked ready)` };
+    filters.drafts = input.drafts as DraftFilter;
   }
-  const exclude = list(values.exclude).map((glob) => glob.replace(/^\/+|\/+$/g, '').toLowerCase());
+  const exclude = cleanList(input.exclude).map((glob) => glob.replace(/^\/+|\/+$/g, '').toLowerCase());
   if (exclude.length > 0) filters.exclude = exclude;
-  const authors = list(values['exclude-authors']).map((name) => name.replace(/^@/, ''));
+  const authors = cleanList(input.excludeAuthors).map((author) => author.replace(/^@/, ''));
   if (authors.length > 0) filters.excludeAuthors = authors;
 
-  const style = (values.style ?? 'full') as RenderStyle;
-  if (!STYLES.includes(style)) return { ok: false, error: '`--style` is `full`, `compact` (no descriptions) or `title` (one line)' };
-  return { ok: true, settings: { filters, style, threads: values['no-threads'] !== true, confidential: values.confidential === true, poll: values.poll === true } };
+  const style = (input.style ?? 'full') as RenderStyle;
+  if (!STYLES.includes(style)) return { ok: false, error: `\`${name('style')}\` is \`full\`, \`compact\` (no descriptions) or \`title\` (one line)` };
+  return { ok: true, settings: { filters, style, threads: input.threads ?? true, confidential: input.confidential ?? false, poll: input.poll ?? false } };
 }
 
-const FILTER_OF_OPTION: Record<string, keyof SubscriptionFilters> = {
-  events: 'events',
-  labels: 'labels',
-  'labels-match': 'labelsMatch',
-  branches: 'branches',
-  pipelines: 'pipelines',
-  drafts: 'drafts',
-  exclude: 'exclude',
-  'exclude-authors': 'excludeAuthors',
-};
+const FILTER_KEYS = ['events', 'labels', 'labelsMatch', 'branches', 'pipelines', 'drafts', 'exclude', 'excludeAuthors'] as const satisfies readonly (keyof SettingsInput & keyof SubscriptionFilters)[];
+
+/**
+ * The one way settings change: what `changes` names replaces the current value, a named filter
+ * left empty (or undefined) goes back to the default, and everything else is kept.
+ */
+export function changeSettings(current: SubscriptionSettings, changes: SettingsInput, name: OptionNamer = commandOptionName): { ok: true; settings: SubscriptionSettings } | { ok: false; error: string } {
+  const given = Object.keys(changes);
+  if (given.length === 0) return { ok: false, error: `Say what to change, e.g. \`${name('events')}\` or \`${name('style')}\`` };
+  const parsed = readSettings(changes, name);
+  if (!parsed.ok) return parsed;
+  const filters: SubscriptionFilters = { ...current.filters };
+  for (const key of FILTER_KEYS) {
+    if (!(key in changes)) continue;
+    const value = parsed.settings.filters[key];
+    if (value === undefined) delete filters[key];
+    else (filters as Record<string, unknown>)[key] = value;
+  }
+  return {
+    ok: true,
+    settings: {
+      filters,
+      style: changes.style !== undefined ? parsed.settings.style : current.style,
+      threads: changes.threads ?? current.threads,
+      confidential: changes.confidential ?? current.confidential,
+      poll: changes.poll ?? current.poll,
+    },
+  };
+}
+
+/** The command's words (`--events mr,issues`) as structured input: comma lists split. */
+function wordsToInput(values: Record<string, unknown>): SettingsInput {
+  const input: SettingsInput = {};
+  const lists = { events: 'events', labels: 'labels', branches: 'branches', pipelines: 'pipelines', exclude: 'exclude', 'exclude-authors': 'excludeAuthors' } as const;
+  for (const [option, key] of Object.entries(lists)) if (option in values) input[key] = list(values[option]);
+  if ('labels-match' in values) input.labelsMatch = String(values['labels-match']);
+  if ('drafts' in values) input.drafts = String(values.drafts);
+  if ('style' in values) input.style = String(values.style);
+  return input;
+}
+
+export function parseSubscriptionOptions(values: Record<string, unknown>): { ok: true; settings: SubscriptionSettings } | { ok: false; error: string } {
+  return readSettings({ ...wordsToInput(values), threads: values['no-threads'] !== true, confidential: values.confidential === true, poll: values.poll === true });
+}
 
 /**
  * `subscriptions edit`: the options given replace what they name, an empty one
  * (`--labels=`) clears it back to the default, and everything else is kept.
  */
 export function editSubscriptionSettings(current: SubscriptionSettings, values: Record<string, unknown>): { ok: true; settings: SubscriptionSettings } | { ok: false; error: string } {
-  const given = Object.keys(values);
-  if (given.length === 0) return { ok: false, error: 'Say what to change, e.g. `--events mr,issues` or `--style compact`' };
-  const parsed = parseSubscriptionOptions(values);
-  if (!parsed.ok) return parsed;
-  const filters: SubscriptionFilters = { ...current.filters };
-  for (const [option, key] of Object.entries(FILTER_OF_OPTION)) {
-    if (!(option in values)) continue;
-    const value = parsed.settings.filters[key];
-    if (value === undefined) delete filters[key];
-    else (filters as Record<string, unknown>)[key] = value;
-  }
+  if (Object.keys(values).length === 0) return { ok: false, error: 'Say what to change, e.g. `--events mr,issues` or `--style compact`' };
   if (values.threads === true && values['no-threads'] === true) return { ok: false, error: '`--threads` and `--no-threads` contradict each other' };
   if (values.confidential === true && values['no-confidential'] === true) return { ok: false, error: '`--confidential` and `--no-confidential` contradict each other' };
   if (values.poll === true && values['no-poll'] === true) return { ok: false, error: '`--poll` and `--no-poll` contradict each other' };
-  return {
-    ok: true,
-    settings: {
-      filters,
-      style: 'style' in values ? parsed.settings.style : current.style,
-      threads: values.threads === true ? true : values['no-threads'] === true ? false : current.threads,
-      confidential: values.confidential === true ? true : values['no-confidential'] === true ? false : current.confidential,
-      poll: values.poll === true ? true : values['no-poll'] === true ? false : current.poll,
-    },
-  };
+  const switched = (on: string, off: string): boolean | undefined => (values[on] === true ? true : values[off] === true ? false : undefined);
+  const changes: SettingsInput = wordsToInput(values);
+  const threads = switched('threads', 'no-threads');
+  const confidential = switched('confidential', 'no-confidential');
+  const poll = switched('poll', 'no-poll');
+  if (threads !== undefined) changes.threads = threads;
+  if (confidential !== undefined) changes.confidential = confidential;
+  if (poll !== undefined) changes.poll = poll;
+  return changeSettings(current, changes);
 }
 
 /**

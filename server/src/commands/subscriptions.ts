@@ -1,22 +1,23 @@
 /**
  * `/gitlab subscriptions add | list | delete`: a channel's subscriptions. Any
  * member may add; removing someone else's takes a channel, team or system
- * admin. Changes are announced in the channel by the bot and audited.
+ * admin. The rules and the changes are subscriptions/change-subscriptions.ts,
+ * shared with the webapp; this module reads the words and writes the answers.
  */
 import type pg from 'pg';
 import type { GitLabConnections } from '../accounts/gitlab-connections.js';
-import { findTarget, REPORTER } from '../gitlab/find-target.js';
 import type { ChannelGateway } from '../mattermost/channel-gateway.js';
-import { MattermostHttpError, type MattermostClient } from '../mattermost/client.js';
-import { DEFAULT_EVENTS, DEFAULT_PIPELINE_STATUSES, type SubscriptionFilters } from '../rules/subscription.js';
-import { audit } from '../store/audit-log.js';
-import { createSubscription, deleteSubscription, listChannelSubscriptions, updateSubscriptionSettings, type ListedSubscription } from '../store/subscriptions.js';
+import type { MattermostClient } from '../mattermost/client.js';
+import { listChannelSubscriptions, type ListedSubscription } from '../store/subscriptions.js';
+import { addSubscription, describeSettings, editSubscription, removeSubscription, type ChangeActor, type ChangeDeps } from '../subscriptions/change-subscriptions.js';
 import type { CommandCall, Subcommand } from './command-router.js';
 import { jobFreshness } from '../store/poll-jobs.js';
 import { PROJECT_JOB, type ProjectJobState } from '../polling/poll-projects.js';
-import { bridgeWebhookUrl, pointsAt, pollingLine, webhookHealth, type HookReport } from './webhook-health.js';
-import { listHooks } from '../gitlab/hooks-api.js';
-import { EDIT_ONLY_OPTIONS, editSubscriptionSettings, parseSubscriptionOptions, parseTarget, SUBSCRIPTION_OPTIONS } from './subscription-options.js';
+import { pollingLine, webhookHealth, type HookReport } from './webhook-health.js';
+import { readHookReports } from '../subscriptions/hook-reports.js';
+import { commandOptionName, EDIT_ONLY_OPTIONS, editSubscriptionSettings, parseSubscriptionOptions, parseTarget, SUBSCRIPTION_OPTIONS } from './subscription-options.js';
+
+
 
 export interface SubscriptionDeps {
   pool: pg.Pool;
@@ -55,61 +56,31 @@ export const subscriptionsCommand: Subcommand<SubscriptionDeps> = {
   },
 };
 
+const changeDeps = (deps: SubscriptionDeps): ChangeDeps => ({ pool: deps.pool, bot: deps.bot!, gateway: deps.gateway!, gitlabUrl: deps.gitlabUrl });
+const actorOf = (call: CommandCall): ChangeActor => ({ userId: call.userId, userName: call.userName, channelId: call.channelId, teamId: call.teamId });
+
 async function add(call: CommandCall, input: string, values: Record<string, unknown>, deps: SubscriptionDeps): Promise<string> {
   const target = parseTarget(input, deps.gitlabUrl);
   if (!target.ok) return `${target.error}.`;
-  const options = parseSubscriptionOptions(values);
+  const { force, ...words } = values;
+  const options = parseSubscriptionOptions(words);
   if (!options.ok) return `${options.error}.`;
-  const { settings } = options;
-
-  const access = await deps.gateway!.ensureCanPost(call.channelId);
-  if (!access.ok) return `I cannot post in this channel (${access.reason}). In a private channel: \`/invite @gitlab\`, then try again.`;
-  if (settings.confidential && access.type === 'O') return 'Confidential issues and notes can only go to a private channel; this one is public.';
-
-  // With the user's own token: what they may see is what the channel may get.
   const caller = deps.connections ? await deps.connections.callerFor(call.userId) : null;
-  const found = await findTarget(deps.gitlabUrl, target.path, caller ?? undefined);
-  if (!found) {
-    return caller
-      ? `\`${target.path}\` does not exist on GitLab, or your GitLab account cannot see it.`
-      : `\`${target.path}\` is not a public GitLab project or group. For private and internal ones, connect your GitLab account first: \`/${call.trigger} connect\`.`;
-  }
-  if (settings.filters.exclude && found.kind !== 'group') return '`--exclude` leaves projects out of a group subscription; this is a project.';
-  if (settings.poll && found.kind !== 'project') return '`--poll` works for projects only: a group has no events API to poll. Subscribe its projects, or add a group webhook.';
-  const privateTarget = found.visibility !== 'public';
-  if (privateTarget && (found.accessLevel ?? 0) < REPORTER) return `You need at least Reporter access to \`${found.path}\` to subscribe a channel to it.`;
-  const forced = privateTarget && access.type === 'O';
-  if (forced) {
-    if (values.force !== true) {
-      return `\`${found.path}\` is ${found.visibility}: its events would show to everyone who can read this public channel. Use a private channel, or a system admin can add \`--force\`.`;
-    }
-    if (!(await deps.bot!.getUser(call.userId)).roles.split(' ').includes('system_admin')) return 'Only a system admin can use `--force`.';
-  }
-
-  let created;
-  try {
-    created = await createSubscription(deps.pool, {
-      channelId: call.channelId,
-      teamId: call.teamId,
-      targetKind: found.kind,
-      targetPath: found.path,
-      targetId: found.id,
-      ...settings,
-      privateAccess: privateTarget,
-      creatorId: call.userId,
-    });
-  } catch (error) {
-    if ((error as { code?: string }).code === '23505') return `This channel already follows \`${found.path}\`. Delete that subscription first to change it (\`/${call.trigger} subscriptions list\` shows it).`;
-    throw error;
-  }
-  await audit(deps.pool, {
-    actor: call.userId,
-    action: forced ? 'subscription.created_forced' : 'subscription.created',
-    target: `subscription:${created.id}`,
-    details: { channel: call.channelId, path: found.path, visibility: found.visibility, settings },
+  const added = await addSubscription(changeDeps(deps), actorOf(call), {
+    path: target.path,
+    settings: options.settings,
+    force: force === true,
+    caller,
+    isSystemAdmin: async () => (await deps.bot!.getUser(call.userId)).roles.split(' ').includes('system_admin'),
+    name: commandOptionName,
   });
-  await announce(deps, call.channelId, `${call.userName} subscribed this channel to the GitLab ${found.kind} [${found.path}](${found.url}): ${describeSettings(created)}.`);
-  return `Subscribed this channel to \`${found.path}\` (subscription ${created.id}): ${describeSettings(created)}.`;
+  if (!added.ok) {
+    const { code, message } = added.refusal;
+    if (code === 'not_connected') return `${message}: \`/${call.trigger} connect\`.`;
+    if (code === 'conflict') return `${message} Delete that subscription first to change it (\`/${call.trigger} subscriptions list\` shows it).`;
+    return message;
+  }
+  return `Subscribed this channel to \`${added.target.path}\` (subscription ${added.subscription.id}): ${describeSettings(added.subscription)}.`;
 }
 
 async function list(call: CommandCall, deps: SubscriptionDeps): Promise<string> {
@@ -117,7 +88,7 @@ async function list(call: CommandCall, deps: SubscriptionDeps): Promise<string> 
   if (subscriptions.length === 0) return `This channel follows nothing in GitLab yet. Add something: \`/${call.trigger} subscriptions add group/project\`.`;
   const [names, reports, polling] = await Promise.all([
     usernames(deps.bot!, [...new Set(subscriptions.map((subscription) => subscription.creatorId))]),
-    hookReports(call, subscriptions, deps),
+    deps.connections ? deps.connections.callerFor(call.userId).then((caller) => readHookReports(deps.gitlabUrl, deps.publicUrl, caller, subscriptions)) : new Map<string, HookReport>(),
     jobFreshness<ProjectJobState>(deps.pool, PROJECT_JOB, subscriptions.flatMap((subscription) => (subscription.targetId === null ? [] : [String(subscription.targetId)]))),
   ]);
   const now = new Date();
@@ -130,25 +101,6 @@ async function list(call: CommandCall, deps: SubscriptionDeps): Promise<string> 
       return `- **${subscription.id}** · ${subscription.targetKind} \`${subscription.targetPath}\` · ${describeSettings(subscription)} · added by ${names.get(subscription.creatorId) ?? 'a deleted user'} on ${subscription.createdAt.toISOString().slice(0, 10)}\n  - ${health}${polled ? `\n  - ${polled}` : ''}${failure}`;
     }),
   ].join('\n');
-}
-
-/**
- * GitLab's hooks of each subscribed project or group that point at us, read with the caller's token (a
- * Maintainer's or Owner's; anyone else learns nothing, and the list says only what arrived).
- */
-async function hookReports(call: CommandCall, subscriptions: ListedSubscription[], deps: SubscriptionDeps): Promise<Map<string, HookReport>> {
-  const reports = new Map<string, HookReport>();
-  const caller = deps.publicUrl && deps.connections ? await deps.connections.callerFor(call.userId) : null;
-  if (!caller) return reports;
-  const ourUrl = bridgeWebhookUrl(deps.publicUrl!);
-  await Promise.all(
-    subscriptions.map(async (subscription) => {
-      if (subscription.targetId === null) return;
-      const hooks = await listHooks(deps.gitlabUrl, caller.token, { kind: subscription.targetKind, id: subscription.targetId }).catch(() => null);
-      if (hooks) reports.set(subscription.id, { hooks: hooks.filter((hook) => pointsAt(hook, ourUrl)) });
-    }),
-  );
-  return reports;
 }
 
 /** A subscription of this channel, by id (`12`, `#12`) or path. */
@@ -167,68 +119,20 @@ async function editOne(call: CommandCall, which: string, values: Record<string, 
   const { force: _force, ...changes } = values;
   const edited = editSubscriptionSettings(found, changes);
   if (!edited.ok) return `${edited.error}.`;
-  if (edited.settings.confidential && !found.confidential) {
-    const access = await deps.gateway!.ensureCanPost(call.channelId);
-    if (access.ok && access.type === 'O') return 'Confidential issues and notes can only go to a private channel; this one is public.';
-  }
-  await updateSubscriptionSettings(deps.pool, found.id, edited.settings);
-  await audit(deps.pool, { actor: call.userId, action: 'subscription.edited', target: `subscription:${found.id}`, details: { channel: call.channelId, path: found.targetPath, settings: edited.settings } });
-  await announce(deps, call.channelId, `${call.userName} changed this channel's subscription to \`${found.targetPath}\`: ${describeSettings(edited.settings)}.`);
+  const outcome = await editSubscription(changeDeps(deps), actorOf(call), found, edited.settings);
+  if (!outcome.ok) return outcome.refusal.message;
   return `Changed subscription ${found.id} (\`${found.targetPath}\`): ${describeSettings(edited.settings)}.`;
 }
 
 async function remove(call: CommandCall, which: string, deps: SubscriptionDeps): Promise<string> {
   const found = await findInChannel(call, which, deps);
   if (!found) return `This channel has no subscription \`${which}\`. \`/${call.trigger} subscriptions list\` shows them.`;
-  if (found.creatorId !== call.userId && !(await managesChannel(deps.bot!, call))) {
-    return 'Only whoever added this subscription, or a channel, team or system admin, can delete it.';
-  }
-  await deleteSubscription(deps.pool, found.id);
-  await audit(deps.pool, { actor: call.userId, action: 'subscription.deleted', target: `subscription:${found.id}`, details: { channel: call.channelId, path: found.targetPath } });
-  await announce(deps, call.channelId, `${call.userName} unsubscribed this channel from the GitLab ${found.targetKind} \`${found.targetPath}\`.`);
+  const outcome = await removeSubscription(changeDeps(deps), actorOf(call), found);
+  if (!outcome.ok) return outcome.refusal.message;
   return `Deleted subscription ${found.id} (\`${found.targetPath}\`).`;
-}
-
-/** One line a person can read: what arrives and how. */
-export function describeSettings(subscription: { filters: SubscriptionFilters; style: string; threads: boolean; confidential: boolean; poll?: boolean }): string {
-  const { filters } = subscription;
-  const parts = [`events: ${(filters.events ?? DEFAULT_EVENTS).join(', ')}${filters.events ? '' : ' (default)'}`];
-  if (filters.labels) parts.push(`labels (${filters.labelsMatch ?? 'any'}): ${filters.labels.join(', ')}`);
-  if (filters.branches) parts.push(`branches: ${filters.branches.join(', ')}`);
-  parts.push(`pipelines: ${(filters.pipelines ?? DEFAULT_PIPELINE_STATUSES).join(', ')}${filters.pipelines ? '' : ' (default)'}`);
-  if (filters.drafts) parts.push(`drafts: ${filters.drafts}`);
-  if (filters.exclude) parts.push(`excluding ${filters.exclude.join(', ')}`);
-  if (filters.excludeAuthors) parts.push(`ignoring ${filters.excludeAuthors.join(', ')}`);
-  parts.push(`style ${subscription.style}`);
-  if (!subscription.threads) parts.push('no threads');
-  if (subscription.confidential) parts.push('confidential included');
-  if (subscription.poll) parts.push('polled');
-  return parts.join(' · ');
-}
-
-async function managesChannel(bot: MattermostClient, call: CommandCall): Promise<boolean> {
-  const roles = async (lookup: () => Promise<{ roles: string }>): Promise<string[]> => {
-    try {
-      return (await lookup()).roles.split(' ');
-    } catch (error) {
-      if (error instanceof MattermostHttpError && (error.status === 404 || error.status === 403)) return [];
-      throw error;
-    }
-  };
-  const [channel, team, user] = await Promise.all([
-    roles(() => bot.getChannelMember(call.channelId, call.userId)),
-    roles(() => bot.getTeamMember(call.teamId, call.userId)),
-    roles(() => bot.getUser(call.userId)),
-  ]);
-  return channel.includes('channel_admin') || team.includes('team_admin') || user.includes('system_admin');
 }
 
 async function usernames(bot: MattermostClient, ids: string[]): Promise<Map<string, string>> {
   const users = ids.length > 0 ? await bot.getProfilesByIds(ids) : [];
   return new Map(users.map((user) => [user.id, user.username]));
-}
-
-/** Tells the channel; a failure here must not undo the change the user asked for. */
-async function announce(deps: SubscriptionDeps, channelId: string, message: string): Promise<void> {
-  await deps.bot!.createPost({ channel_id: channelId, message } as Parameters<MattermostClient['createPost']>[0]).catch(() => undefined);
 }

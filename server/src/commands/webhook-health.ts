@@ -49,3 +49,30 @@ export function pollingLine(
   const failing = polling?.lastError ? ` · **last poll failed:** ${polling.lastError}` : '';
   return `Polled (${why}): ${fresh}${failing}`;
 }
+
+/** The webapp's view of a subscription's webhook: a state to show as a badge, and a plain-text sentence (no Markdown). */
+export interface WebhookState {
+  state: 'ok' | 'missing' | 'disabled' | 'unknown' | 'polled';
+  text: string;
+}
+
+export function webhookState(
+  subscription: { targetKind: 'project' | 'group'; lastEventAt: Date | null; poll: boolean },
+  report: HookReport,
+  polling: { state: { polled?: boolean } } | undefined,
+  now: Date,
+): WebhookState {
+  const arrived = subscription.lastEventAt ? `Last event ${ago(subscription.lastEventAt, now)}` : 'No event has arrived yet';
+  const hooks = 'unknown' in report ? null : report.hooks;
+  const broken = hooks?.find((hook) => hook.alertStatus !== 'executable');
+  if (broken) {
+    const until = broken.alertStatus === 'temporarily_disabled' ? `paused by GitLab after failures${broken.disabledUntil ? ` until ${broken.disabledUntil}` : ''}` : 'disabled by GitLab after repeated failures';
+    return { state: 'disabled', text: `${arrived}. GitLab hook ${broken.id} is ${until}: fix the cause, then re-enable it in GitLab (Settings → Webhooks).` };
+  }
+  if (hooks && hooks.length > 0) return { state: 'ok', text: `${arrived}. GitLab hook ${hooks.map((hook) => hook.id).join(', ')} working.` };
+  const polled = subscription.targetKind === 'project' && (subscription.poll || polling?.state.polled === true);
+  if (polled) return { state: 'polled', text: `${arrived}. Polled ${subscription.poll ? 'as asked' : 'because no webhook reaches the bridge'}.` };
+  if (subscription.lastEventAt) return { state: 'ok', text: `${arrived}${hooks && subscription.targetKind === 'group' ? " (through its projects' hooks)" : ''}.` };
+  if (hooks) return { state: 'missing', text: `${arrived}. No GitLab hook of this ${subscription.targetKind} points at the bridge.` };
+  return { state: 'unknown', text: `${arrived}. Only a Maintainer (or a group's Owner) can see its GitLab hooks.` };
+}

@@ -2,12 +2,11 @@
  * `/gitlab webhook add | list | test <project or group>`: the GitLab side of a
  * subscription, made with the user's own token (GitLab checks their role).
  */
-import { createHash } from 'node:crypto';
 import type pg from 'pg';
 import type { GitLabConnections } from '../accounts/gitlab-connections.js';
 import { findTarget, type GitLabTarget } from '../gitlab/find-target.js';
-import { createHook, GitLabApiError, HOOK_FLAGS, listHooks, testHook, type GitLabHook } from '../gitlab/hooks-api.js';
-import { audit } from '../store/audit-log.js';
+import { GitLabApiError, HOOK_FLAGS, listHooks, testHook, type GitLabHook } from '../gitlab/hooks-api.js';
+import { addBridgeHook } from '../subscriptions/add-bridge-hook.js';
 import type { CommandCall, Subcommand } from './command-router.js';
 import { parseSubscriptionOptions, parseTarget } from './subscription-options.js';
 import { bridgeWebhookUrl, describeHookHealth, pointsAt } from './webhook-health.js';
@@ -43,7 +42,7 @@ export const webhookCommand: Subcommand<WebhookDeps> = {
     try {
       switch (action.toLowerCase()) {
         case 'add':
-          return await add(call, target, token, ourUrl, values, deps);
+          return await add(call, target, token, values, deps);
         case 'list':
           return await list(target, token, ourUrl, call, deps);
         default:
@@ -56,22 +55,15 @@ export const webhookCommand: Subcommand<WebhookDeps> = {
   },
 };
 
-async function add(call: CommandCall, target: GitLabTarget, token: string, ourUrl: string, values: Record<string, unknown>, deps: WebhookDeps): Promise<string> {
+async function add(call: CommandCall, target: GitLabTarget, token: string, values: Record<string, unknown>, deps: WebhookDeps): Promise<string> {
   const options = parseSubscriptionOptions({ events: values.events });
   if (!options.ok) return `${options.error}.`;
   const kinds = (options.settings.filters.events ?? Object.keys(HOOK_FLAGS)).map((event) => event.split(':')[0]!);
   const unsupported = kinds.filter((kind) => !HOOK_FLAGS[kind]);
   if (unsupported.length > 0) return `GitLab hooks have no switch for ${unsupported.join(', ')}; those come from system hooks.`;
-  const existing = (await listHooks(deps.gitlabUrl, token, target)).find((hook) => pointsAt(hook, ourUrl));
-  if (existing) return `\`${target.path}\` already sends webhooks to this bridge (hook ${existing.id}): ${describeHook(existing)}.`;
-  const hook = await createHook(deps.gitlabUrl, token, target, { url: ourUrl, secret: deps.webhookSecret!, kinds });
-  await audit(deps.pool, {
-    actor: call.userId,
-    action: 'webhook.created',
-    target: `${target.kind}:${target.id}`,
-    // A fingerprint of the secret, so an admin can tell which one a hook got, never the secret itself.
-    details: { path: target.path, hook: hook.id, events: hook.events, secret: createHash('sha256').update(deps.webhookSecret!).digest('hex').slice(0, 8) },
-  });
+  const added = await addBridgeHook(deps.pool, { gitlabUrl: deps.gitlabUrl, publicUrl: deps.publicUrl!, webhookSecret: deps.webhookSecret! }, { userId: call.userId, token }, target, kinds);
+  if (!added.created) return `\`${target.path}\` already sends webhooks to this bridge (hook ${added.hook.id}): ${describeHook(added.hook)}.`;
+  const hook = added.hook;
   return `Added a webhook to the ${target.kind} \`${target.path}\` (hook ${hook.id}, SSL verification on): ${hook.events.join(', ')}.`;
 }
 

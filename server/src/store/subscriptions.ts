@@ -1,5 +1,10 @@
-/** Channel subscriptions in PostgreSQL (migration 0003). */
+/**
+ * Channel subscriptions in PostgreSQL (migration 0003). Every change is
+ * announced to the webapp (a `subscriptions` live event for the channel) here,
+ * where the slash command's and the webapp's changes meet.
+ */
 import type { RenderStyle, Subscription, SubscriptionFilters } from '../rules/subscription.js';
+import { publishLiveEvent } from './live-events.js';
 import type { Queryable } from './queryable.js';
 
 export interface NewSubscription {
@@ -54,6 +59,7 @@ export async function createSubscription(db: Queryable, input: NewSubscription):
       input.poll ?? false,
     ],
   );
+  await publishLiveEvent(db, { kind: 'subscriptions', channelId: input.channelId });
   return toSubscription(result.rows[0]!);
 }
 
@@ -105,19 +111,17 @@ export async function updateSubscriptionSettings(
   id: string,
   settings: Pick<Subscription, 'filters' | 'style' | 'threads' | 'confidential'> & { poll: boolean },
 ): Promise<void> {
-  await db.query('UPDATE subscriptions SET filters = $2, style = $3, threads = $4, confidential = $5, poll = $6, updated_at = now() WHERE id = $1', [
-    id,
-    JSON.stringify(settings.filters),
-    settings.style,
-    settings.threads,
-    settings.confidential,
-    settings.poll,
-  ]);
+  const { rows } = await db.query<{ channel_id: string }>(
+    'UPDATE subscriptions SET filters = $2, style = $3, threads = $4, confidential = $5, poll = $6, updated_at = now() WHERE id = $1 RETURNING channel_id',
+    [id, JSON.stringify(settings.filters), settings.style, settings.threads, settings.confidential, settings.poll],
+  );
+  if (rows[0]) await publishLiveEvent(db, { kind: 'subscriptions', channelId: rows[0].channel_id });
 }
 
 export async function deleteSubscription(db: Queryable, id: string): Promise<boolean> {
-  const { rowCount } = await db.query('DELETE FROM subscriptions WHERE id = $1', [id]);
-  return (rowCount ?? 0) > 0;
+  const { rows } = await db.query<{ channel_id: string }>('DELETE FROM subscriptions WHERE id = $1 RETURNING channel_id', [id]);
+  if (rows[0]) await publishLiveEvent(db, { kind: 'subscriptions', channelId: rows[0].channel_id });
+  return rows.length > 0;
 }
 
 export async function recordSubscriptionFailure(db: Queryable, id: string, reason: string): Promise<void> {

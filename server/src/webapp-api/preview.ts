@@ -1,6 +1,50 @@
+/**
+ * `GET /preview?url=`: the tooltip of a GitLab link. GitLab is asked as the
+ * user (through the budgeted client), so only what they may see is shown; the
+ * answer is kept per user for 30 s, since one page shows the same link often.
+ */
 import express from 'express';
+import { parseGitLabUrl } from '../gitlab/parse-gitlab-url.js';
+import { readPreview, type Preview } from '../gitlab/preview-objects.js';
+import { connectedCaller, sessionOf } from './context.js';
 import type { WebappDeps } from './deps.js';
+import { ApiError, gitlabFailure } from './errors.js';
 
-export function previewRoutes(_deps: WebappDeps): express.Router {
-  return express.Router();
+const CACHE_MS = 30_000;
+const CACHE_MAX = 5_000;
+const NOT_FOUND = 'Nothing to preview: not a GitLab issue, merge request, pipeline or commit you can see.';
+
+export function previewRoutes(deps: WebappDeps, now: () => number = Date.now): express.Router {
+  const router = express.Router();
+  // What GitLab refused is remembered too: a hidden issue linked in a busy channel costs one request, not one per reader's hover.
+  const cache = new Map<string, { preview: Preview | null; expires: number }>();
+
+  router.get('/preview', async (request, response) => {
+    const url = request.query.url;
+    if (typeof url !== 'string' || url.length === 0 || url.length > 2000) throw new ApiError(400, 'bad_request', '`url`: give one GitLab URL.');
+    const target = parseGitLabUrl(url, deps.gitlabUrl);
+    if (!target) throw new ApiError(404, 'not_found', NOT_FOUND);
+    const caller = await connectedCaller(async (userId) => (deps.connections ? deps.connections.callerFor(userId) : null), response);
+    const key = `${sessionOf(response).user.id}\n${JSON.stringify(target)}`;
+    const hit = cache.get(key);
+    let preview: Preview | null;
+    if (hit && hit.expires > now()) {
+      preview = hit.preview;
+    } else {
+      try {
+        preview = await readPreview(deps.gitlab, caller.token, target);
+      } catch (error) {
+        const known = gitlabFailure(error);
+        if (known?.code !== 'not_found') throw known ?? error;
+        preview = null;
+      }
+      cache.delete(key);
+      if (cache.size >= CACHE_MAX) cache.delete(cache.keys().next().value!);
+      cache.set(key, { preview, expires: now() + CACHE_MS });
+    }
+    if (!preview) throw new ApiError(404, 'not_found', NOT_FOUND);
+    response.json(preview);
+  });
+
+  return router;
 }

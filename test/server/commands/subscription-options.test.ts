@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { editSubscriptionSettings, parseSubscriptionOptions, parseTarget } from '../../../server/src/commands/subscription-options.js';
+import { changeSettings, editSubscriptionSettings, parseSubscriptionOptions, parseTarget } from '../../../server/src/commands/subscription-options.js';
 
 describe('parseSubscriptionOptions', () => {
   it('turns the options into filters, understanding the words people use for event kinds', () => {
@@ -87,5 +87,17 @@ describe('editSubscriptionSettings', () => {
     expect(editSubscriptionSettings(current, { poll: true, 'no-poll': true })).toMatchObject({ ok: false });
     expect(editSubscriptionSettings(current, { poll: true })).toMatchObject({ ok: true, settings: { poll: true } });
     expect(editSubscriptionSettings(current, { pipelines: 'broken' })).toMatchObject({ ok: false, error: expect.stringContaining('`broken` is not a pipeline status') });
+  });
+});
+
+describe('changeSettings (the webapp API)', () => {
+  const current = { filters: { events: ['merge_request'], labels: ['bug'] }, style: 'compact' as const, threads: true, confidential: false, poll: false };
+
+  it('takes structured input, clears a filter named without a value, and words errors with the field names', () => {
+    expect(changeSettings(current, { labels: undefined, branches: ['main'], threads: false }, (name) => name)).toEqual({
+      ok: true,
+      settings: { filters: { events: ['merge_request'], branches: ['main'] }, style: 'compact', threads: false, confidential: false, poll: false },
+    });
+    expect(changeSettings(current, { labelsMatch: 'most' }, (name) => name)).toEqual({ ok: false, error: '`labelsMatch` is `any` or `all`' });
   });
 });

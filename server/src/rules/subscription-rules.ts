@@ -1,0 +1,58 @@
+/**
+ * Who may subscribe which channel to what: the rules `/gitlab subscriptions`
+ * and the webapp share. Pure: the facts come in, a verdict goes out, worded
+ * with the front end's names for the settings.
+ */
+import type { SubscriptionSettings, OptionNamer } from '../commands/subscription-options.js';
+import { REPORTER, type GitLabTarget } from '../gitlab/find-target.js';
+
+/** Why a change is refused; `code` is what the webapp API answers (its HTTP status follows from it). */
+export type SubscriptionRefusal = { code: 'bad_request' | 'forbidden' | 'not_found' | 'conflict' | 'bot_cannot_post' | 'not_connected'; message: string };
+
+/** Mattermost's channel types: O public, P private (D and G are direct and group messages). */
+export type ChannelType = string;
+
+export const isPublicChannel = (type: ChannelType): boolean => type === 'O';
+
+/** Confidential issues and notes never go where everyone on the server can read them. */
+export function refuseConfidential(settings: Pick<SubscriptionSettings, 'confidential'>, channelType: ChannelType): SubscriptionRefusal | null {
+  return settings.confidential && isPublicChannel(channelType) ? { code: 'bad_request', message: 'Confidential issues and notes can only go to a private channel; this one is public.' } : null;
+}
+
+/** Settings that make no sense for the kind of target. */
+export function refuseForKind(settings: SubscriptionSettings, kind: GitLabTarget['kind'], name: OptionNamer): SubscriptionRefusal | null {
+  if (settings.filters.exclude && kind !== 'group') return { code: 'bad_request', message: `\`${name('exclude')}\` leaves projects out of a group subscription; this is a project.` };
+  if (settings.poll && kind !== 'project') {
+    return { code: 'bad_request', message: `\`${name('poll')}\` works for projects only: a group has no events API to poll. Subscribe its projects, or add a group webhook.` };
+  }
+  return null;
+}
+
+/**
+ * What the subscriber may see is what the channel may get: Reporter access for a private or internal
+ * target, and such a target in a public channel only when a system admin forces it.
+ */
+export function refuseAccess(
+  target: GitLabTarget,
+  channelType: ChannelType,
+  request: { force: boolean; systemAdmin: boolean },
+  name: OptionNamer,
+): SubscriptionRefusal | null {
+  const privateTarget = target.visibility !== 'public';
+  if (privateTarget && (target.accessLevel ?? 0) < REPORTER) {
+    return { code: 'forbidden', message: `You need at least Reporter access to \`${target.path}\` to subscribe a channel to it.` };
+  }
+  if (privateTarget && isPublicChannel(channelType)) {
+    if (!request.force) {
+      return {
+        code: 'forbidden',
+        message: `\`${target.path}\` is ${target.visibility}: its events would show to everyone who can read this public channel. Use a private channel, or a system admin can add \`${name('force')}\`.`,
+      };
+    }
+    if (!request.systemAdmin) return { code: 'forbidden', message: `Only a system admin can use \`${name('force')}\`.` };
+  }
+  return null;
+}
+
+/** A private target put into a public channel by a system admin: audited as such. */
+export const isForced = (target: GitLabTarget, channelType: ChannelType): boolean => target.visibility !== 'public' && isPublicChannel(channelType);

@@ -1,0 +1,42 @@
+/**
+ * Adds the GitLab webhook that feeds this bridge to a project or group, with
+ * the user's own token (GitLab checks their role), unless one is there already.
+ */
+import { createHash } from 'node:crypto';
+import type pg from 'pg';
+import { bridgeWebhookUrl, pointsAt } from '../commands/webhook-health.js';
+import type { GitLabTarget } from '../gitlab/find-target.js';
+import { createHook, HOOK_FLAGS, listHooks, type GitLabHook } from '../gitlab/hooks-api.js';
+import { audit } from '../store/audit-log.js';
+
+export interface HookSettings {
+  gitlabUrl: string;
+  publicUrl: string;
+  /** The X-Gitlab-Token the hook gets (the first of GITLAB_WEBHOOK_SECRET). */
+  webhookSecret: string;
+}
+
+/** Every event kind a project or group hook can carry: a hook serves every channel subscribed to its target. */
+export const ALL_HOOK_KINDS = Object.keys(HOOK_FLAGS);
+
+/** Throws GitLabApiError for what GitLab refuses (403 below Maintainer/Owner; 404 for group hooks without Premium). */
+export async function addBridgeHook(
+  pool: pg.Pool,
+  settings: HookSettings,
+  actor: { userId: string; token: string },
+  target: Pick<GitLabTarget, 'kind' | 'id' | 'path'>,
+  kinds: string[] = ALL_HOOK_KINDS,
+): Promise<{ created: true; hook: GitLabHook } | { created: false; hook: GitLabHook }> {
+  const ourUrl = bridgeWebhookUrl(settings.publicUrl);
+  const existing = (await listHooks(settings.gitlabUrl, actor.token, target)).find((hook) => pointsAt(hook, ourUrl));
+  if (existing) return { created: false, hook: existing };
+  const hook = await createHook(settings.gitlabUrl, actor.token, target, { url: ourUrl, secret: settings.webhookSecret, kinds });
+  await audit(pool, {
+    actor: actor.userId,
+    action: 'webhook.created',
+    target: `${target.kind}:${target.id}`,
+    // A fingerprint of the secret, so an admin can tell which one a hook got, never the secret itself.
+    details: { path: target.path, hook: hook.id, events: hook.events, secret: createHash('sha256').update(settings.webhookSecret).digest('hex').slice(0, 8) },
+  });
+  return { created: true, hook };
+}

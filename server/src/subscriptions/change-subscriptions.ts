@@ -1,0 +1,155 @@
+/**
+ * Adding, changing and removing a channel's subscriptions: the one path both
+ * `/gitlab subscriptions` and the webapp take. The rules (rules/subscription-rules.ts)
+ * decide; this module looks up the facts they need, stores the change, audits
+ * it and tells the channel. Refusals come back as data for each front end to word.
+ */
+import type pg from 'pg';
+import type { GitLabCaller } from '../accounts/gitlab-connections.js';
+import type { OptionNamer, SubscriptionSettings } from '../commands/subscription-options.js';
+import { findTarget, type GitLabTarget } from '../gitlab/find-target.js';
+import type { ChannelGateway } from '../mattermost/channel-gateway.js';
+import { MattermostHttpError, type MattermostClient } from '../mattermost/client.js';
+import { isForced, refuseAccess, refuseConfidential, refuseForKind, type SubscriptionRefusal } from '../rules/subscription-rules.js';
+import { DEFAULT_EVENTS, DEFAULT_PIPELINE_STATUSES, type SubscriptionFilters } from '../rules/subscription.js';
+import { audit } from '../store/audit-log.js';
+import { createSubscription, deleteSubscription, listChannelSubscriptions, updateSubscriptionSettings, type ListedSubscription } from '../store/subscriptions.js';
+
+export interface ChangeDeps {
+  pool: pg.Pool;
+  bot: MattermostClient;
+  gateway: ChannelGateway;
+  gitlabUrl: string;
+}
+
+/** Who asks, in which channel. */
+export interface ChangeActor {
+  userId: string;
+  userName: string;
+  channelId: string;
+  /** The channel's team; null for direct and group messages. */
+  teamId: string | null;
+}
+
+export type ChangeOutcome<T> = ({ ok: true } & T) | { ok: false; refusal: SubscriptionRefusal };
+
+const refused = (code: SubscriptionRefusal['code'], message: string): { ok: false; refusal: SubscriptionRefusal } => ({ ok: false, refusal: { code, message } });
+
+export interface AddRequest {
+  /** Lower-case full path (parseTarget). */
+  path: string;
+  settings: SubscriptionSettings;
+  force: boolean;
+  /** The subscriber's GitLab identity; without one only public targets can be found. */
+  caller: GitLabCaller | null;
+  isSystemAdmin(): Promise<boolean>;
+  name: OptionNamer;
+}
+
+export async function addSubscription(deps: ChangeDeps, actor: ChangeActor, request: AddRequest): Promise<ChangeOutcome<{ subscription: ListedSubscription; target: GitLabTarget }>> {
+  const access = await deps.gateway.ensureCanPost(actor.channelId);
+  if (!access.ok) return refused('bot_cannot_post', `I cannot post in this channel (${access.reason}). In a private channel: \`/invite @gitlab\`, then try again.`);
+  const confidential = refuseConfidential(request.settings, access.type);
+  if (confidential) return { ok: false, refusal: confidential };
+
+  // With the user's own token: what they may see is what the channel may get.
+  const target = await findTarget(deps.gitlabUrl, request.path, request.caller ?? undefined);
+  if (!target) {
+    return request.caller
+      ? refused('not_found', `\`${request.path}\` does not exist on GitLab, or your GitLab account cannot see it.`)
+      : refused('not_connected', `\`${request.path}\` is not a public GitLab project or group. For private and internal ones, connect your GitLab account first`);
+  }
+  const refusal =
+    refuseForKind(request.settings, target.kind, request.name) ??
+    refuseAccess(target, access.type, { force: request.force, systemAdmin: request.force && (await request.isSystemAdmin()) }, request.name);
+  if (refusal) return { ok: false, refusal };
+
+  let created;
+  try {
+    created = await createSubscription(deps.pool, {
+      channelId: actor.channelId,
+      teamId: actor.teamId,
+      targetKind: target.kind,
+      targetPath: target.path,
+      targetId: target.id,
+      ...request.settings,
+      privateAccess: target.visibility !== 'public',
+      creatorId: actor.userId,
+    });
+  } catch (error) {
+    if ((error as { code?: string }).code === '23505') return refused('conflict', `This channel already follows \`${target.path}\`.`);
+    throw error;
+  }
+  await audit(deps.pool, {
+    actor: actor.userId,
+    action: isForced(target, access.type) ? 'subscription.created_forced' : 'subscription.created',
+    target: `subscription:${created.id}`,
+    details: { channel: actor.channelId, path: target.path, visibility: target.visibility, settings: request.settings },
+  });
+  const subscription = (await listChannelSubscriptions(deps.pool, actor.channelId)).find((candidate) => candidate.id === created.id)!;
+  await announce(deps, actor.channelId, `${actor.userName} subscribed this channel to the GitLab ${target.kind} [${target.path}](${target.url}): ${describeSettings(subscription)}.`);
+  return { ok: true, subscription, target };
+}
+
+/** `settings` are the subscription's new ones in full (changeSettings). */
+export async function editSubscription(deps: ChangeDeps, actor: ChangeActor, subscription: ListedSubscription, settings: SubscriptionSettings): Promise<ChangeOutcome<{ settings: SubscriptionSettings }>> {
+  if (settings.confidential && !subscription.confidential) {
+    const access = await deps.gateway.ensureCanPost(actor.channelId);
+    const confidential = access.ok ? refuseConfidential(settings, access.type) : null;
+    if (confidential) return { ok: false, refusal: confidential };
+  }
+  await updateSubscriptionSettings(deps.pool, subscription.id, settings);
+  await audit(deps.pool, { actor: actor.userId, action: 'subscription.edited', target: `subscription:${subscription.id}`, details: { channel: actor.channelId, path: subscription.targetPath, settings } });
+  await announce(deps, actor.channelId, `${actor.userName} changed this channel's subscription to \`${subscription.targetPath}\`: ${describeSettings(settings)}.`);
+  return { ok: true, settings };
+}
+
+/** Whoever added it may remove it; anyone else needs to be a channel, team or system admin. */
+export async function removeSubscription(deps: ChangeDeps, actor: ChangeActor, subscription: ListedSubscription): Promise<ChangeOutcome<object>> {
+  if (subscription.creatorId !== actor.userId && !(await managesChannel(deps.bot, actor))) {
+    return refused('forbidden', 'Only whoever added this subscription, or a channel, team or system admin, can delete it.');
+  }
+  await deleteSubscription(deps.pool, subscription.id);
+  await audit(deps.pool, { actor: actor.userId, action: 'subscription.deleted', target: `subscription:${subscription.id}`, details: { channel: actor.channelId, path: subscription.targetPath } });
+  await announce(deps, actor.channelId, `${actor.userName} unsubscribed this channel from the GitLab ${subscription.targetKind} \`${subscription.targetPath}\`.`);
+  return { ok: true };
+}
+
+/** One line a person can read: what arrives and how. */
+export function describeSettings(subscription: { filters: SubscriptionFilters; style: string; threads: boolean; confidential: boolean; poll?: boolean }): string {
+  const { filters } = subscription;
+  const parts = [`events: ${(filters.events ?? DEFAULT_EVENTS).join(', ')}${filters.events ? '' : ' (default)'}`];
+  if (filters.labels) parts.push(`labels (${filters.labelsMatch ?? 'any'}): ${filters.labels.join(', ')}`);
+  if (filters.branches) parts.push(`branches: ${filters.branches.join(', ')}`);
+  parts.push(`pipelines: ${(filters.pipelines ?? DEFAULT_PIPELINE_STATUSES).join(', ')}${filters.pipelines ? '' : ' (default)'}`);
+  if (filters.drafts) parts.push(`drafts: ${filters.drafts}`);
+  if (filters.exclude) parts.push(`excluding ${filters.exclude.join(', ')}`);
+  if (filters.excludeAuthors) parts.push(`ignoring ${filters.excludeAuthors.join(', ')}`);
+  parts.push(`style ${subscription.style}`);
+  if (!subscription.threads) parts.push('no threads');
+  if (subscription.confidential) parts.push('confidential included');
+  if (subscription.poll) parts.push('polled');
+  return parts.join(' · ');
+}
+
+async function managesChannel(bot: MattermostClient, actor: ChangeActor): Promise<boolean> {
+  const roles = async (lookup: () => Promise<{ roles: string }>): Promise<string[]> => {
+    try {
+      return (await lookup()).roles.split(' ');
+    } catch (error) {
+      if (error instanceof MattermostHttpError && (error.status === 404 || error.status === 403)) return [];
+      throw error;
+    }
+  };
+  const [channel, team, user] = await Promise.all([
+    roles(() => bot.getChannelMember(actor.channelId, actor.userId)),
+    actor.teamId ? roles(() => bot.getTeamMember(actor.teamId!, actor.userId)) : Promise.resolve([]),
+    roles(() => bot.getUser(actor.userId)),
+  ]);
+  return channel.includes('channel_admin') || team.includes('team_admin') || user.includes('system_admin');
+}
+
+/** Tells the channel; a failure here must not undo the change the user asked for. */
+async function announce(deps: ChangeDeps, channelId: string, message: string): Promise<void> {
+  await deps.bot.createPost({ channel_id: channelId, message } as Parameters<MattermostClient['createPost']>[0]).catch(() => undefined);
+}
