@@ -1,64 +1,79 @@
 /**
- * The Plugin class against a registry that records calls the way Mattermost's
- * does, rendering with the same React the host provides.
+ * The Plugin class against a registry that records calls the way Mattermost's does: what it
+ * registers, and what the App Bar button, counters and post menu items do.
  */
-import { afterEach, describe, expect, it, jest } from '@jest/globals';
+import { afterEach, describe, expect, it } from '@jest/globals';
 import React from 'react';
-import { act } from 'react-dom/test-utils';
-import { createRoot, type Root } from 'react-dom/client';
+import { act, cleanup, fireEvent, render, screen, waitFor } from '@testing-library/react';
+import type { Plugin as PluginClass, PluginOptions } from '../../webapp/src/index';
 import type { MattermostPlugin, PluginRegistry } from '../../webapp/src/types/mattermost';
+import { COUNTS, SITE, fakeBridge, fakeHost, me } from './bridge';
 
-// React 18 warns unless told that this environment runs act().
-(globalThis as { IS_REACT_ACT_ENVIRONMENT?: boolean }).IS_REACT_ACT_ENVIRONMENT = true;
+afterEach(cleanup);
 
-interface Registered {
-  id: string;
-  plugin: MattermostPlugin;
+let loaded: Promise<{ id: string; plugin: MattermostPlugin; Plugin: typeof PluginClass }> | undefined;
+
+/** Imports the bundle's entry once (a fresh module copy would bring a second React). */
+function loadPlugin(): Promise<{ id: string; plugin: MattermostPlugin; Plugin: typeof PluginClass }> {
+  loaded ??= (async () => {
+    let registered: { id: string; plugin: MattermostPlugin } | undefined;
+    window.registerPlugin = (id, plugin) => {
+      registered = { id, plugin };
+    };
+    const module = await import('../../webapp/src/index');
+    if (!registered) throw new Error('the bundle did not call registerPlugin');
+    return { ...registered, Plugin: module.Plugin };
+  })();
+  return loaded;
 }
 
-async function loadPlugin(): Promise<Registered> {
-  let registered: Registered | undefined;
-  window.registerPlugin = (id, plugin) => {
-    registered = { id, plugin };
+/** Records every registration; `withAppBar: false` is a Mattermost without the App Bar. */
+function fakeRegistry({ withAppBar = true } = {}) {
+  const calls: Record<string, unknown[][]> = {};
+  const record =
+    (name: string, answer: (...args: unknown[]) => unknown = () => `${name}-id`) =>
+    (...args: unknown[]) => {
+      (calls[name] ??= []).push(args);
+      return answer(...args);
+    };
+  const rhs = { id: 'rhs-1', showRHSPlugin: { type: 'SHOW_RHS', id: 'rhs-1' }, hideRHSPlugin: {}, toggleRHSPlugin: { type: 'TOGGLE_RHS', id: 'rhs-1' } };
+  const registry = {
+    registerRightHandSidebarComponent: record('rhs', () => rhs),
+    registerChannelHeaderButtonAction: record('headerButton'),
+    registerLeftSidebarHeaderComponent: record('leftSidebarHeader'),
+    registerBottomTeamSidebarComponent: record('bottomTeamSidebar'),
+    registerLinkTooltipComponent: record('linkTooltip'),
+    registerPostDropdownMenuAction: record('postMenu'),
+    registerRootComponent: record('root'),
+    registerPopoverUserAttributesComponent: record('popover'),
+    ...(withAppBar ? { registerAppBarComponent: record('appBar') } : {}),
+  } as unknown as PluginRegistry;
+  return { registry, calls, rhs };
+}
+
+function fakeEventSource() {
+  const opened: string[] = [];
+  const open = (url: string) => {
+    opened.push(url);
+    return { readyState: 0, onopen: null, onerror: null, addEventListener: () => undefined, close: () => undefined };
   };
-  jest.resetModules();
-  await import('../../webapp/src/index');
-  if (!registered) throw new Error('the bundle did not call registerPlugin');
-  return registered;
+  return { open, opened };
 }
 
-function fakeRegistry() {
-  const rhs: { component?: React.ComponentType; title?: React.ReactNode } = {};
-  const buttons: { icon: React.ReactNode; action: () => void; tooltip: string }[] = [];
-  const toggle = { type: 'TOGGLE_RHS_PLUGIN', id: 'rhs-1' };
-  const registry: PluginRegistry = {
-    registerRightHandSidebarComponent(component, title) {
-      rhs.component = component;
-      rhs.title = title;
-      return { id: 'rhs-1', showRHSPlugin: {}, hideRHSPlugin: {}, toggleRHSPlugin: toggle };
-    },
-    registerChannelHeaderButtonAction(icon, action, _dropdownText, tooltipText) {
-      buttons.push({ icon, action, tooltip: tooltipText });
-      return 'button-1';
-    },
-  };
-  return { registry, rhs, buttons, toggle };
+async function initialized(options: { withAppBar?: boolean } = {}) {
+  const { Plugin } = await loadPlugin();
+  const bridge = fakeBridge({ 'GET /me': { body: me() }, 'GET /sidebar': { body: { counts: COUNTS, updatedAt: '' } } });
+  const events = fakeEventSource();
+  const plugin = new Plugin({ fetch: bridge.fetch, openEventSource: events.open } satisfies PluginOptions);
+  const host = fakeHost({ teams: { currentTeamId: 't1', teams: { t1: { id: 't1', name: 'one' } } } });
+  const { registry, calls, rhs } = fakeRegistry(options);
+  plugin.initialize(registry, host);
+  // The account and counters load first, then the stream opens: wait, so no update lands after a test.
+  await waitFor(() => expect(events.opened).toHaveLength(1));
+  return { plugin, bridge, events, host, registry, calls, rhs };
 }
 
-let root: Root | undefined;
-afterEach(() => {
-  act(() => root?.unmount());
-  root = undefined;
-  document.body.innerHTML = '';
-});
-
-function render(node: React.ReactNode): HTMLElement {
-  const container = document.createElement('div');
-  document.body.appendChild(container);
-  root = createRoot(container);
-  act(() => root!.render(node));
-  return container;
-}
+const component = (calls: Record<string, unknown[][]>, name: string) => calls[name]![0]![0] as React.ComponentType<Record<string, unknown>>;
 
 describe('the gitlab-bridge webapp plugin', () => {
   it('registers itself under the id from plugin.json', async () => {
@@ -66,28 +81,70 @@ describe('the gitlab-bridge webapp plugin', () => {
     expect(id).toBe('gitlab-bridge');
   });
 
-  it('adds a right-hand panel that says the bridge is being set up', async () => {
-    const { plugin } = await loadPlugin();
-    const { registry, rhs } = fakeRegistry();
-    await plugin.initialize(registry, { dispatch: () => undefined, getState: () => ({}) });
-    expect(rhs.title).toBe('GitLab');
-    const Panel = rhs.component!;
-    const container = render(<Panel />);
-    expect(container.textContent).toContain('GitLab Bridge is being set up');
+  it('registers the sidebar, App Bar icon, panel, link tooltips, post menu items, root and user popover', async () => {
+    const { calls } = await initialized();
+    expect(Object.keys(calls).sort()).toEqual(
+      ['appBar', 'bottomTeamSidebar', 'leftSidebarHeader', 'linkTooltip', 'popover', 'postMenu', 'rhs', 'root'].sort(),
+    );
+    expect(calls.postMenu!.map((args) => args[0])).toEqual(['Create GitLab issue', 'Attach to GitLab issue']);
+    expect(calls.rhs![0]![1]).toBe('GitLab');
+    const appBar = calls.appBar![0]![0] as { iconUrl: string; tooltipText: string };
+    expect(appBar.iconUrl).toBe(`${SITE}/plugins/gitlab-bridge/public/icon.svg`);
+    expect(appBar.tooltipText).toBe('GitLab');
   });
 
-  it('adds a channel header button that toggles the panel, with the icon served from the plugin public folder', async () => {
-    const { plugin } = await loadPlugin();
-    const { registry, buttons, toggle } = fakeRegistry();
-    const dispatched: unknown[] = [];
-    await plugin.initialize(registry, {
-      dispatch: (action) => dispatched.push(action),
-      getState: () => ({ entities: { general: { config: { SiteURL: 'https://chat.example.com/' } } } }),
-    });
-    expect(buttons).toHaveLength(1);
-    buttons[0]!.action();
-    expect(dispatched).toEqual([toggle]);
-    const container = render(<>{buttons[0]!.icon}</>);
-    expect(container.querySelector('img')!.getAttribute('src')).toBe('https://chat.example.com/plugins/gitlab-bridge/public/icon.svg');
+  it('toggles its panel from the App Bar icon', async () => {
+    const { calls, host, rhs } = await initialized();
+    (calls.appBar![0]![0] as { action: () => void }).action();
+    expect(host.dispatched).toEqual([rhs.toggleRHSPlugin]);
+  });
+
+  it('falls back to a channel header button where the App Bar is missing, with the icon from the public folder', async () => {
+    const { calls, host, rhs } = await initialized({ withAppBar: false });
+    expect(calls.appBar).toBeUndefined();
+    const [icon, action, dropdownText, tooltip] = calls.headerButton![0]! as [React.ReactNode, () => void, string, string];
+    expect([dropdownText, tooltip]).toEqual(['GitLab', 'GitLab']);
+    action();
+    expect(host.dispatched).toEqual([rhs.toggleRHSPlugin]);
+    const { container } = render(<>{icon}</>);
+    expect(container.querySelector('img')!.getAttribute('src')).toBe(`${SITE}/plugins/gitlab-bridge/public/icon.svg`);
+  });
+
+  it('loads the account and counters, then opens the live stream, and a counter click shows that list in the panel', async () => {
+    const { calls, events, host, rhs, bridge } = await initialized();
+    await waitFor(() => expect(events.opened).toEqual([`${SITE}/plugins/gitlab-bridge/api/v1/events`]));
+    const Sidebar = component(calls, 'leftSidebarHeader');
+    const Panel = component(calls, 'rhs');
+    render(
+      <>
+        <Sidebar />
+        <Panel />
+      </>,
+    );
+    fireEvent.click(await screen.findByRole('button', { name: 'Assigned issues: 4' }));
+    expect(host.dispatched).toEqual([rhs.showRHSPlugin]);
+    expect(screen.getByRole('tab', { name: 'Issues' }).getAttribute('aria-selected')).toBe('true');
+    await waitFor(() => expect(bridge.calls('GET', '/lists/assigned_issues')).toHaveLength(1));
+  });
+
+  it('opens the create-issue dialog from the post menu, in its root component', async () => {
+    const { calls } = await initialized();
+    const Root = component(calls, 'root');
+    render(<Root />);
+    expect(screen.queryByRole('dialog')).toBeNull();
+    const [, action] = calls.postMenu![0]! as [string, (postId: string) => void];
+    act(() => action('post-1'));
+    expect(screen.getByRole('dialog', { name: 'Create GitLab issue' })).toBeTruthy();
+  });
+
+  it('shows only the bottom team sidebar counters when there are several teams', async () => {
+    const { calls, host } = await initialized();
+    const Bottom = component(calls, 'bottomTeamSidebar');
+    render(<Bottom />);
+    expect(screen.queryByTestId('gitlab-sidebar-compact')).toBeNull();
+    act(() =>
+      host.set({ entities: { general: { config: { SiteURL: SITE } }, teams: { teams: { t1: { id: 't1' }, t2: { id: 't2' } } } } }),
+    );
+    expect(screen.getByTestId('gitlab-sidebar-compact')).toBeTruthy();
   });
 });

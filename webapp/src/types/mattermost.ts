@@ -7,19 +7,32 @@ import type React from 'react';
 export interface PluginStore {
   dispatch(action: unknown): unknown;
   getState(): unknown;
+  subscribe?(listener: () => void): () => void;
+}
+
+export interface RhsRegistration {
+  id: string;
+  showRHSPlugin: unknown;
+  hideRHSPlugin: unknown;
+  toggleRHSPlugin: unknown;
 }
 
 export interface PluginRegistry {
-  registerRightHandSidebarComponent(
-    component: React.ComponentType,
-    title: React.ReactNode,
-  ): { id: string; showRHSPlugin: unknown; hideRHSPlugin: unknown; toggleRHSPlugin: unknown };
-  registerChannelHeaderButtonAction(
-    icon: React.ReactNode,
-    action: () => void,
-    dropdownText: string,
-    tooltipText: string,
-  ): string;
+  registerRightHandSidebarComponent(component: React.ComponentType, title: React.ReactNode): RhsRegistration;
+  registerChannelHeaderButtonAction(icon: React.ReactNode, action: () => void, dropdownText: string, tooltipText: string): string;
+  registerLeftSidebarHeaderComponent?(component: React.ComponentType): string;
+  registerBottomTeamSidebarComponent?(component: React.ComponentType): string;
+  /** Mattermost 7+: the App Bar on the right; the channel header button is the fallback without it. */
+  registerAppBarComponent?(options: {
+    iconUrl: string;
+    tooltipText: React.ReactNode;
+    supportedProductIds?: string | string[] | null;
+    action: () => void;
+  }): unknown;
+  registerLinkTooltipComponent?(component: React.ComponentType<{ href: string; show: boolean }>): string;
+  registerPostDropdownMenuAction?(text: React.ReactNode, action: (postId: string) => void, filter?: (postId: string) => boolean): string;
+  registerRootComponent?(component: React.ComponentType): string;
+  registerPopoverUserAttributesComponent?(component: React.ComponentType<{ user?: { id?: string }; hide?: () => void; status?: string }>): string;
 }
 
 export interface MattermostPlugin {

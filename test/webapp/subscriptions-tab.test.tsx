@@ -1,0 +1,168 @@
+/** The Subscriptions tab for the current channel: list with webhook health, add, edit, delete, webhook creation, live refresh. */
+import { afterEach, describe, expect, it } from '@jest/globals';
+import React from 'react';
+import { act, cleanup, fireEvent, screen, waitFor, within } from '@testing-library/react';
+import type { Subscription } from '../../webapp/src/api/types';
+import { SubscriptionsTab } from '../../webapp/src/components/subscriptions-tab';
+import { CSRF, fakeBridge, fakeHost, makeServices, me, renderWith } from './bridge';
+
+afterEach(cleanup);
+
+const CHANNEL = 'channel-town';
+const path = `/channels/${CHANNEL}/subscriptions`;
+
+function subscription(id: number, target: string, webhook: Subscription['webhook']): Subscription {
+  return {
+    id,
+    target: { kind: 'project', path: target, url: `https://gitlab.example.com/${target}` },
+    events: ['merge_request:merged', 'pipeline'],
+    labels: [],
+    branches: ['main'],
+    pipelines: ['failed', 'fixed'],
+    style: 'full',
+    webhook,
+  };
+}
+
+function setup(routes: Parameters<typeof fakeBridge>[0]) {
+  const bridge = fakeBridge(routes);
+  const host = fakeHost({ channels: { currentChannelId: CHANNEL, channels: { [CHANNEL]: { id: CHANNEL, display_name: 'Town Square' } } } });
+  const made = makeServices(bridge, { host, state: { me: me(), meStatus: 'ready' } });
+  renderWith(made.services, <SubscriptionsTab />);
+  return { bridge, ...made };
+}
+
+describe('the Subscriptions tab', () => {
+  it("lists the current channel's subscriptions with their webhook health, offering to create a missing webhook", async () => {
+    let webhookState: Subscription['webhook'] = { state: 'missing', text: 'No webhook: events arrive late or not at all' };
+    const { bridge } = setup({
+      [`GET ${path}`]: () => ({
+        body: {
+          subscriptions: [subscription(1, 'platform/api', { state: 'ok', text: 'Webhook OK' }), subscription(2, 'platform/web', webhookState)],
+          canCreateWebhooks: true,
+        },
+      }),
+      [`POST ${path}/2/webhook`]: () => {
+        webhookState = { state: 'ok', text: 'Webhook OK' };
+        return { status: 201, body: { webhook: webhookState } };
+      },
+    });
+    const items = await screen.findAllByRole('listitem');
+    expect(items.map((item) => within(item).getByRole('link').textContent)).toEqual(['platform/api', 'platform/web']);
+    expect(items[0]!.textContent).toContain('Webhook OK');
+    expect(within(items[0]!).queryByRole('button', { name: 'Create webhook' })).toBeNull();
+    expect(items[1]!.textContent).toContain('No webhook');
+    fireEvent.click(within(items[1]!).getByRole('button', { name: 'Create webhook' }));
+    await waitFor(() => expect(screen.queryByRole('button', { name: 'Create webhook' })).toBeNull());
+    expect(bridge.calls('POST', `${path}/2/webhook`)[0]!.headers['X-CSRF-Token']).toBe(CSRF);
+  });
+
+  it('does not offer webhook creation to someone who may not create webhooks', async () => {
+    setup({
+      [`GET ${path}`]: { body: { subscriptions: [subscription(2, 'platform/web', { state: 'missing', text: 'No webhook' })], canCreateWebhooks: false } },
+    });
+    await screen.findByRole('listitem');
+    expect(screen.queryByRole('button', { name: 'Create webhook' })).toBeNull();
+  });
+
+  it('adds a subscription picked from projects and groups, with events, filters and style', async () => {
+    const list: Subscription[] = [];
+    const { bridge } = setup({
+      [`GET ${path}`]: () => ({ body: { subscriptions: list, canCreateWebhooks: false } }),
+      'GET /lookup/projects': { body: { items: [{ id: 1, path: 'platform/api', name: 'API' }] } },
+      'GET /lookup/groups': { body: { items: [{ id: 9, path: 'platform', name: 'Platform' }] } },
+      [`POST ${path}`]: (request) => {
+        list.push(subscription(3, (request.body as { target: string }).target, { state: 'ok', text: 'Webhook OK' }));
+        return { status: 201, body: { subscription: list[0] } };
+      },
+    });
+    expect(await screen.findByText('This channel has no GitLab subscriptions yet.')).toBeTruthy();
+    fireEvent.click(screen.getByRole('button', { name: 'Add subscription' }));
+
+    const picker = screen.getByRole('combobox', { name: 'Project or group' });
+    fireEvent.change(picker, { target: { value: 'plat' } });
+    const listbox = await screen.findByRole('listbox', { name: 'Project or group' });
+    const options = await within(listbox).findAllByRole('option', { name: /platform/ });
+    expect(options.map((option) => option.textContent)).toEqual(['platform/api · project', 'platform · group']);
+    expect(bridge.calls('GET', '/lookup/groups').at(-1)!.query.get('search')).toBe('plat');
+    fireEvent.click(options[1]!);
+    expect((picker as HTMLInputElement).value).toBe('platform');
+
+    const events = screen.getByRole('group', { name: 'Events' });
+    fireEvent.click(within(events).getByRole('checkbox', { name: 'Comments' }));
+    fireEvent.click(within(events).getByRole('checkbox', { name: 'Releases' }));
+    fireEvent.change(screen.getByRole('textbox', { name: 'Labels' }), { target: { value: 'bug, security' } });
+    fireEvent.change(screen.getByRole('textbox', { name: 'Branches' }), { target: { value: 'main, release/*' } });
+    fireEvent.click(within(screen.getByRole('group', { name: 'Pipeline statuses' })).getByRole('checkbox', { name: 'running' }));
+    fireEvent.change(screen.getByRole('combobox', { name: 'Style' }), { target: { value: 'compact' } });
+    fireEvent.click(screen.getByRole('button', { name: 'Subscribe' }));
+
+    const item = await screen.findByRole('listitem');
+    expect(within(item).getByRole('link').textContent).toBe('platform');
+    const [sent] = bridge.calls('POST', path);
+    expect(sent!.headers['X-CSRF-Token']).toBe(CSRF);
+    expect(sent!.body).toEqual({
+      target: 'platform',
+      events: ['merge_request', 'issue', 'tag_push', 'pipeline', 'note'],
+      labels: ['bug', 'security'],
+      branches: ['main', 'release/*'],
+      pipelines: ['failed', 'fixed', 'running'],
+      style: 'compact',
+    });
+  });
+
+  it('shows why the bridge refused a subscription and keeps the form', async () => {
+    setup({
+      [`GET ${path}`]: { body: { subscriptions: [], canCreateWebhooks: false } },
+      'GET /lookup/projects': { body: { items: [{ id: 1, path: 'secret/project', name: 'Secret' }] } },
+      'GET /lookup/groups': { body: { items: [] } },
+      [`POST ${path}`]: { status: 403, body: { error: 'A private project needs Reporter access.', code: 'forbidden' } },
+    });
+    fireEvent.click(await screen.findByRole('button', { name: 'Add subscription' }));
+    fireEvent.focus(screen.getByRole('combobox', { name: 'Project or group' }));
+    fireEvent.click(await screen.findByRole('option', { name: /secret\/project/ }));
+    fireEvent.click(screen.getByRole('button', { name: 'Subscribe' }));
+    expect((await screen.findByRole('alert')).textContent).toBe('A private project needs Reporter access.');
+    expect(screen.getByRole('button', { name: 'Subscribe' })).toBeTruthy();
+  });
+
+  it('edits a subscription’s settings, keeping the actions an event kind was narrowed to', async () => {
+    const { bridge } = setup({
+      [`GET ${path}`]: { body: { subscriptions: [subscription(1, 'platform/api', { state: 'ok', text: 'Webhook OK' })], canCreateWebhooks: false } },
+      [`PATCH ${path}/1`]: { body: { subscription: subscription(1, 'platform/api', { state: 'ok', text: 'Webhook OK' }) } },
+    });
+    fireEvent.click(await screen.findByRole('button', { name: 'Edit subscription platform/api' }));
+    expect((screen.getByRole('textbox', { name: 'Branches' }) as HTMLInputElement).value).toBe('main');
+    fireEvent.click(screen.getByRole('checkbox', { name: 'Pipelines' }));
+    fireEvent.click(screen.getByRole('button', { name: 'Save' }));
+    await screen.findByRole('listitem');
+    expect(bridge.calls('PATCH', `${path}/1`)[0]!.body).toMatchObject({ events: ['merge_request:merged'], branches: ['main'], pipelines: ['failed', 'fixed'] });
+  });
+
+  it('deletes a subscription after confirmation', async () => {
+    let list = [subscription(1, 'platform/api', { state: 'ok', text: 'Webhook OK' })];
+    const { bridge } = setup({
+      [`GET ${path}`]: () => ({ body: { subscriptions: list, canCreateWebhooks: false } }),
+      [`DELETE ${path}/1`]: () => {
+        list = [];
+        return { body: { ok: true } };
+      },
+    });
+    fireEvent.click(await screen.findByRole('button', { name: 'Delete subscription platform/api' }));
+    expect(bridge.calls('DELETE', `${path}/1`)).toHaveLength(0);
+    fireEvent.click(screen.getByRole('button', { name: 'Delete' }));
+    expect(await screen.findByText('This channel has no GitLab subscriptions yet.')).toBeTruthy();
+    expect(bridge.calls('DELETE', `${path}/1`)[0]!.headers).toMatchObject({ 'X-CSRF-Token': CSRF, 'X-Requested-With': 'XMLHttpRequest' });
+  });
+
+  it('refreshes when the live stream says this channel’s subscriptions changed, and not for other channels', async () => {
+    let list: Subscription[] = [];
+    const { bridge, controller } = setup({ [`GET ${path}`]: () => ({ body: { subscriptions: list, canCreateWebhooks: false } }) });
+    await screen.findByText('This channel has no GitLab subscriptions yet.');
+    await act(() => controller.applyEvent('subscriptions', { channelId: 'another-channel' }));
+    expect(bridge.calls('GET', path)).toHaveLength(1);
+    list = [subscription(5, 'platform/ops', { state: 'polled', text: 'Polled every minute' })];
+    await act(() => controller.applyEvent('subscriptions', { channelId: CHANNEL }));
+    expect(await screen.findByRole('link', { name: 'platform/ops' })).toBeTruthy();
+  });
+});

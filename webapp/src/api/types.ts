@@ -1,0 +1,133 @@
+/** The bridge's webapp API shapes (docs/webapp-api.md). Only what the plugin reads is declared. */
+
+export const LIST_NAMES = ['reviews', 'assigned_mrs', 'my_mrs', 'assigned_issues', 'todos'] as const;
+export type ListName = (typeof LIST_NAMES)[number];
+export type Counts = Record<ListName, number>;
+
+export interface Me {
+  user: { id: string; username: string };
+  connected: boolean;
+  gitlab: { username: string; userId: number; webUrl: string } | null;
+  gitlabUrl: string;
+  connectUrl: string;
+  features: { connect: boolean; createIssues: boolean };
+}
+
+export interface Person {
+  username: string;
+  name: string;
+}
+
+export interface Label {
+  title: string;
+  color: string | null;
+  textColor: string | null;
+}
+
+export interface WorkItem {
+  type: 'merge_request' | 'issue';
+  reference: string;
+  projectPath?: string;
+  iid: number;
+  title: string;
+  url: string;
+  author: Person | null;
+  labels: Label[];
+  createdAt: string;
+  updatedAt: string;
+  draft: boolean | null;
+  pipelineStatus: string | null;
+  approvals: { required: number; given: number } | null;
+  conflicts: boolean | null;
+}
+
+export interface WorkTodo {
+  id: number;
+  action: string;
+  body: string;
+  targetType: string;
+  targetTitle: string;
+  url: string | null;
+  author: Person | null;
+  projectPath: string | null;
+  createdAt: string;
+}
+
+export interface WorkListAnswer {
+  list: ListName;
+  total: number;
+  items: (WorkItem | WorkTodo)[];
+  updatedAt: string;
+}
+
+export interface Webhook {
+  state: 'ok' | 'missing' | 'unknown' | 'polled';
+  text: string;
+}
+
+export interface Subscription {
+  id: string | number;
+  target: { kind: 'project' | 'group'; path: string; url: string };
+  events: string[];
+  labels: string[];
+  branches: string[];
+  pipelines: string[];
+  style: string;
+  webhook: Webhook;
+}
+
+/** What the form sends: the settings the panel edits. */
+export interface SubscriptionInput {
+  target: string;
+  events: string[];
+  labels: string[];
+  branches: string[];
+  pipelines: string[];
+  style: string;
+}
+
+export interface ProjectOption {
+  id: number;
+  path: string;
+  name: string;
+  webUrl?: string;
+}
+
+export interface IssueOption {
+  iid: number;
+  reference: string;
+  title: string;
+  state: string;
+  url: string;
+}
+
+export type Preview =
+  | {
+      kind: 'issue';
+      reference: string;
+      title: string;
+      state: string;
+      confidential?: boolean;
+      author: Person | null;
+      assignees: Person[];
+      labels: Label[];
+      url: string;
+      createdAt: string;
+    }
+  | {
+      kind: 'merge_request';
+      reference: string;
+      title: string;
+      state: string;
+      draft: boolean;
+      author: Person | null;
+      assignees: Person[];
+      labels: Label[];
+      sourceBranch?: string;
+      targetBranch?: string;
+      pipelineStatus: string | null;
+      approvals: { required: number; given: number } | null;
+      conflicts: boolean | null;
+      url: string;
+      createdAt: string;
+    };

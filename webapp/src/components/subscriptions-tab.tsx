@@ -1,0 +1,198 @@
+/**
+ * The current channel's subscriptions: each with its webhook's health, edit, delete (confirmed), and
+ * "Create webhook" when GitLab has none and the user may make one. Refreshes on the live
+ * `subscriptions` event for this channel.
+ */
+import React, { useCallback, useEffect, useState } from 'react';
+import type { Subscription } from '../api/types';
+import { asList } from '../format/labels';
+import { useHostState, usePluginState, useServices } from '../services';
+import { SubscriptionForm } from './subscription-form';
+
+type Mode = { kind: 'list' } | { kind: 'add' } | { kind: 'edit'; subscription: Subscription };
+
+const messageOf = (error: unknown) => (error instanceof Error ? error.message : String(error));
+
+export function SubscriptionsTab(): React.ReactElement {
+  const { api } = useServices();
+  const channelId = useHostState((state) => state.entities?.channels?.currentChannelId ?? '');
+  const channelName = useHostState((state) => state.entities?.channels?.channels?.[channelId]?.display_name ?? '');
+  const version = usePluginState((state) => state.subscriptionsVersion[channelId] ?? 0);
+  const everything = usePluginState((state) => state.everything);
+  const [data, setData] = useState<{ subscriptions: Subscription[]; canCreateWebhooks: boolean } | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const [notice, setNotice] = useState<string | null>(null);
+  const [mode, setMode] = useState<Mode>({ kind: 'list' });
+
+  const load = useCallback(async () => {
+    if (!channelId) return;
+    try {
+      setData(await api.subscriptions(channelId));
+      setError(null);
+    } catch (failure) {
+      setError(messageOf(failure));
+    }
+  }, [api, channelId]);
+
+  useEffect(() => {
+    setData(null);
+    setMode({ kind: 'list' });
+  }, [channelId]);
+  useEffect(() => {
+    void load();
+  }, [load, version, everything]);
+
+  if (!channelId) return <div className="glb-empty">Open a channel to see its subscriptions.</div>;
+
+  if (mode.kind === 'add') {
+    return (
+      <SubscriptionForm
+        onCancel={() => setMode({ kind: 'list' })}
+        onSubmit={async (input) => {
+          const answer = await api.addSubscription(channelId, input);
+          setNotice(answer.notice ?? `Subscribed this channel to ${answer.subscription.target.path}.`);
+          setMode({ kind: 'list' });
+          await load();
+        }}
+      />
+    );
+  }
+  if (mode.kind === 'edit') {
+    return (
+      <SubscriptionForm
+        existing={mode.subscription}
+        onCancel={() => setMode({ kind: 'list' })}
+        onSubmit={async (input) => {
+          const { target: _target, ...settings } = input;
+          await api.editSubscription(channelId, mode.subscription.id, settings);
+          setNotice(`Saved ${mode.subscription.target.path}.`);
+          setMode({ kind: 'list' });
+          await load();
+        }}
+      />
+    );
+  }
+
+  return (
+    <div>
+      <div style={{ display: 'flex', justifyContent: 'space-between', alignItems: 'center', gap: 8, marginBottom: 8 }}>
+        <span className="glb-muted">{channelName ? `In ~${channelName}` : 'In this channel'}</span>
+        <button type="button" className="glb-btn glb-btn-primary" onClick={() => setMode({ kind: 'add' })}>
+          Add subscription
+        </button>
+      </div>
+      {notice ? (
+        <div role="status" className="glb-muted">
+          {notice}
+        </div>
+      ) : null}
+      {error ? (
+        <div role="alert" className="glb-error">
+          {error}
+        </div>
+      ) : null}
+      {!data && !error ? (
+        <div aria-busy="true" aria-label="Loading">
+          <div className="glb-skeleton" />
+          <div className="glb-skeleton" />
+        </div>
+      ) : null}
+      {data && data.subscriptions.length === 0 ? <div className="glb-empty">This channel has no GitLab subscriptions yet.</div> : null}
+      {data && data.subscriptions.length ? (
+        <ul role="list" className="glb-list">
+          {data.subscriptions.map((subscription) => (
+            <SubscriptionRow
+              key={subscription.id}
+              subscription={subscription}
+              canCreateWebhooks={data.canCreateWebhooks}
+              channelId={channelId}
+              onEdit={() => setMode({ kind: 'edit', subscription })}
+              onChanged={load}
+              onError={setError}
+            />
+          ))}
+        </ul>
+      ) : null}
+    </div>
+  );
+}
+
+function SubscriptionRow({
+  subscription,
+  canCreateWebhooks,
+  channelId,
+  onEdit,
+  onChanged,
+  onError,
+}: {
+  subscription: Subscription;
+  canCreateWebhooks: boolean;
+  channelId: string;
+  onEdit: () => void;
+  onChanged: () => Promise<void>;
+  onError: (message: string | null) => void;
+}): React.ReactElement {
+  const { api } = useServices();
+  const [confirming, setConfirming] = useState(false);
+  const [busy, setBusy] = useState(false);
+  const path = subscription.target.path;
+  const run = async (action: () => Promise<unknown>) => {
+    setBusy(true);
+    onError(null);
+    try {
+      await action();
+      await onChanged();
+    } catch (failure) {
+      onError(messageOf(failure));
+    } finally {
+      setBusy(false);
+    }
+  };
+  const events = asList(subscription.events);
+  const webhook = subscription.webhook;
+  return (
+    <li className="glb-item">
+      <div style={{ display: 'flex', justifyContent: 'space-between', gap: 8 }}>
+        <a className="glb-item-title glb-link" href={subscription.target.url} target="_blank" rel="noopener noreferrer">
+          {path}
+        </a>
+        {confirming ? null : (
+          <span>
+            <button type="button" className="glb-btn glb-btn-icon" aria-label={`Edit subscription ${path}`} onClick={onEdit}>
+              Edit
+            </button>
+            <button type="button" className="glb-btn glb-btn-icon" aria-label={`Delete subscription ${path}`} onClick={() => setConfirming(true)}>
+              Delete
+            </button>
+          </span>
+        )}
+      </div>
+      <div className="glb-meta">
+        <span>{events.length ? events.join(', ') : 'default events'}</span>
+        {asList(subscription.labels).length ? <span>{`labels: ${asList(subscription.labels).join(', ')}`}</span> : null}
+        {asList(subscription.branches).length ? <span>{`branches: ${asList(subscription.branches).join(', ')}`}</span> : null}
+      </div>
+      <div className="glb-meta">
+        <span className={`glb-badge ${webhook?.state === 'missing' ? 'glb-badge-bad' : webhook?.state === 'ok' ? 'glb-badge-good' : ''}`}>
+          {webhook?.text ?? 'Webhook unknown'}
+        </span>
+        {webhook?.state === 'missing' && canCreateWebhooks ? (
+          <button type="button" className="glb-btn" disabled={busy} onClick={() => run(() => api.createWebhook(channelId, subscription.id))}>
+            Create webhook
+          </button>
+        ) : null}
+      </div>
+      {confirming ? (
+        <div role="group" aria-label={`Confirm deleting ${path}`} className="glb-meta">
+          <span>{`Stop posting ${path} events here?`}</span>
+          <button type="button" className="glb-btn glb-btn-danger" disabled={busy} onClick={() => run(() => api.deleteSubscription(channelId, subscription.id))}>
+            Delete
+          </button>
+          <button type="button" className="glb-btn" onClick={() => setConfirming(false)}>
+            Keep
+          </button>
+        </div>
+      ) : null}
+    </li>
+  );
+}
