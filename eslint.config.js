@@ -3,7 +3,7 @@ import globals from 'globals';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'server/dist/', 'webapp/dist/', 'dist/', 'data/', 'coverage/', 'test/e2e/output/'] },
+  { ignores: ['node_modules/', 'server/dist/', 'webapp/dist/', 'dist/', 'data/', 'coverage/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -42,6 +42,8 @@ export default {
       displayName: 'e2e',
       testEnvironment: 'node',
       testMatch: ['<rootDir>/test/e2e/**/*.test.ts'],
+      globalSetup: '<rootDir>/test/helpers/global-setup.mjs',
+      globalTeardown: '<rootDir>/test/helpers/global-teardown.mjs',
     },
   ],
   testTimeout: 60_000,

@@ -9,10 +9,21 @@ export function chromiumPath(): string {
   return found;
 }
 
-export function launchChromium(): Promise<Browser> {
+/** `hosts` maps names to 127.0.0.1 inside the browser, so that sites on one machine can have hosts of their own (cookies are per host). */
+export function launchChromium(options: { hosts?: string[] } = {}): Promise<Browser> {
+  const rules = (options.hosts ?? []).map((host) => `MAP ${host} 127.0.0.1`).join(',');
   return chromium.launch({
     executablePath: chromiumPath(),
     headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      ...(rules ? [`--host-resolver-rules=${rules}`] : []),
+    ],
   });
 }

@@ -24,8 +24,10 @@ export interface CommandBridge {
   users: Record<string, string>;
   /** Their Mattermost session tokens (what the MMAUTHTOKEN cookie holds), by username. */
   sessions: Record<string, string>;
-  /** What browsers and GitLab reach: the public listener, on a port chosen before start. */
+  /** What browsers and GitLab reach (PUBLIC_URL): the public listener, or the `publicUrl` option's proxy in front of it. */
   publicUrl: string;
+  /** The public listener itself, on a port chosen before start (what a reverse proxy forwards to). */
+  listenerUrl: string;
   /** The environment the bridge was started with (secrets included), e.g. to run other commands against it. */
   readonly env: Readonly<Record<string, string>>;
   /**
@@ -46,6 +48,8 @@ export async function startCommandBridge(options: {
   users: string[];
   /** Registers the bridge as an OAuth application on the fake GitLab and configures the bridge for it. */
   oauth?: boolean;
+  /** PUBLIC_URL when a reverse proxy stands in front of the public listener (e.g. `<origin>/plugins/gitlab-bridge`). */
+  publicUrl?: string;
   /** More bridge environment; PUBLIC_URL is known by then, for an OAuth application's redirect URI. */
   env?(setup: { publicUrl: string; gitlab: FakeGitLab }): Record<string, string>;
 }): Promise<CommandBridge> {
@@ -64,7 +68,8 @@ export async function startCommandBridge(options: {
   if (!botToken) throw new Error(`setup printed no bot token:\n${setup.stdout}${setup.stderr}`);
 
   const port = await freePort();
-  const publicUrl = `http://127.0.0.1:${port}`;
+  const listenerUrl = `http://127.0.0.1:${port}`;
+  const publicUrl = options.publicUrl ?? listenerUrl;
   const env: Record<string, string> = {
     DATABASE_URL: database.url,
     MATTERMOST_URL: mattermost.url,
@@ -77,7 +82,18 @@ export async function startCommandBridge(options: {
     ...options.env?.({ publicUrl, gitlab }),
   };
   const bridge = runBridge(['start'], env);
-  const { internalPort } = await bridge.ready();
+  let internalPort: number;
+  try {
+    ({ internalPort } = await bridge.ready());
+  } catch (error) {
+    // A bridge that never came up must not keep the test run alive, nor its database and fakes.
+    await bridge.stop();
+    await pool.end();
+    await database.drop();
+    await gitlab.close();
+    await mattermost.close();
+    throw error;
+  }
 
   const running: CommandBridge = {
     mattermost,
@@ -88,6 +104,7 @@ export async function startCommandBridge(options: {
     users,
     sessions,
     publicUrl,
+    listenerUrl,
     env,
     async command(userId, text, channelId = 'c1', { responseUrl = mattermost.responseUrl() } = {}) {
       const command = [...mattermost.commands.values()].find((candidate) => candidate.team_id === team.id && candidate.trigger === 'gitlab')!;

@@ -9,10 +9,12 @@ export async function buildHost(outDir: string): Promise<string> {
   const compiler = webpack({
     context: here,
     entry: './host.tsx',
+    // Development: React's and Redux's warnings stay on, so a plugin's mistakes show up as console errors.
     mode: 'development',
     devtool: false,
     target: 'web',
-    resolve: { extensions: ['.ts', '.tsx', '.js'] },
+    // Sources import siblings as './x.js' (NodeNext, shared with the tests); the file is .ts/.tsx.
+    resolve: { extensions: ['.ts', '.tsx', '.js'], extensionAlias: { '.js': ['.ts', '.tsx', '.js'] } },
     module: {
       rules: [
         {
@@ -25,6 +27,7 @@ export async function buildHost(outDir: string): Promise<string> {
       ],
     },
     output: { path: outDir, filename: 'host.js' },
+    performance: { hints: false },
   });
   const stats = await new Promise<webpack.Stats>((resolve, reject) =>
     compiler.run((error, result) => (error || !result ? reject(error) : resolve(result))),

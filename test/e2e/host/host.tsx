@@ -1,8 +1,9 @@
 /**
  * A stand-in for the Mattermost webapp, as far as a plugin can tell: the window
  * globals Mattermost provides (React, ReactDOM, Redux, ReactRedux, PropTypes),
- * a Redux store with Mattermost's config shape, and a plugin registry that
- * renders what plugins register. Built by the e2e test, not shipped.
+ * mattermost-redux's store filled with what Mattermost has loaded, the theme as
+ * CSS variables, and a plugin registry whose registrations show up where
+ * Mattermost shows them. Built by the e2e tests, never shipped.
  */
 import PropTypes from 'prop-types';
 import React from 'react';
@@ -10,78 +11,39 @@ import * as ReactDOM from 'react-dom';
 import { createRoot } from 'react-dom/client';
 import * as ReactRedux from 'react-redux';
 import * as Redux from 'redux';
+import { PreferenceTypes } from 'mattermost-redux/action_types';
+import { getTheme } from 'mattermost-redux/selectors/entities/preferences';
+import { applyTheme } from './apply-theme.js';
+import type { HostSetup, HostThemeName } from './host-setup.js';
+import { createHostStore, themePreference } from './host-store.js';
+import { Host } from './host-ui.js';
+import { createRegistry, emptySlots, type HostRegistry } from './registry.js';
 
-interface HostState {
-  entities: { general: { config: { SiteURL: string } } };
-  views: { rhs: { pluggableId: string | null } };
-}
-type HostAction = { type: 'TOGGLE_RHS_PLUGIN'; pluggableId: string } | { type: string };
-
-const initial: HostState = {
-  entities: { general: { config: { SiteURL: window.location.origin } } },
-  views: { rhs: { pluggableId: null } },
-};
-
-function reducer(state: HostState = initial, action: HostAction): HostState {
-  if (action.type === 'TOGGLE_RHS_PLUGIN' && 'pluggableId' in action) {
-    const open = state.views.rhs.pluggableId === action.pluggableId ? null : action.pluggableId;
-    return { ...state, views: { rhs: { pluggableId: open } } };
+declare global {
+  interface Window {
+    __hostSetup: HostSetup;
   }
-  return state;
 }
 
-const store = Redux.legacy_createStore(reducer);
-const rhsComponents = new Map<string, { component: React.ComponentType; title: React.ReactNode }>();
-const headerButtons: { id: string; icon: React.ReactNode; action: () => void; tooltip: string }[] = [];
+const setup = window.__hostSetup;
+const store = createHostStore(setup);
+const slots = emptySlots();
 
-const registry = {
-  registerRightHandSidebarComponent(component: React.ComponentType, title: React.ReactNode) {
-    const id = `rhs-${rhsComponents.size + 1}`;
-    rhsComponents.set(id, { component, title });
-    return {
-      id,
-      showRHSPlugin: { type: 'SHOW_RHS_PLUGIN', pluggableId: id },
-      hideRHSPlugin: { type: 'HIDE_RHS_PLUGIN', pluggableId: id },
-      toggleRHSPlugin: { type: 'TOGGLE_RHS_PLUGIN', pluggableId: id },
-    };
-  },
-  registerChannelHeaderButtonAction(icon: React.ReactNode, action: () => void, _dropdownText: string, tooltipText: string) {
-    const id = `button-${headerButtons.length + 1}`;
-    headerButtons.push({ id, icon, action, tooltip: tooltipText });
-    render();
-    return id;
-  },
+let appliedTheme: unknown;
+const followTheme = () => {
+  const theme = getTheme(store.getState());
+  if (theme === appliedTheme) return;
+  appliedTheme = theme;
+  applyTheme(theme);
 };
-
-function Host(): React.ReactElement {
-  const open = ReactRedux.useSelector((state: HostState) => state.views.rhs.pluggableId);
-  const rhs = open ? rhsComponents.get(open) : undefined;
-  return (
-    <div className="app">
-      <header className="channel-header">
-        {headerButtons.map((button) => (
-          <button key={button.id} type="button" aria-label={button.tooltip} onClick={button.action}>
-            {button.icon}
-          </button>
-        ))}
-      </header>
-      <aside className="rhs" aria-label="right-hand sidebar">
-        {rhs ? (
-          <>
-            <h2>{rhs.title}</h2>
-            <rhs.component />
-          </>
-        ) : null}
-      </aside>
-    </div>
-  );
-}
+followTheme();
+store.subscribe(followTheme);
 
 const root = createRoot(document.getElementById('root')!);
 function render(): void {
   root.render(
     <ReactRedux.Provider store={store}>
-      <Host />
+      <Host slots={{ ...slots }} />
     </ReactRedux.Provider>,
   );
 }
@@ -93,11 +55,18 @@ Object.assign(window, {
   Redux,
   ReactRedux,
   PropTypes,
-  registerPlugin(id: string, plugin: { initialize(r: typeof registry, s: typeof store): void }) {
+  registerPlugin(id: string, plugin: { initialize(registry: HostRegistry, s: typeof store): void | Promise<void> }) {
     registered.push({ id });
-    plugin.initialize(registry, store);
+    void plugin.initialize(createRegistry(id, slots, render), store);
     render();
   },
-  __host: { registered },
+  // For the tests: what registered, and switching themes as a user does in Settings > Display.
+  __host: {
+    registered,
+    store,
+    setTheme(name: HostThemeName) {
+      store.dispatch({ type: PreferenceTypes.RECEIVED_PREFERENCES, data: [themePreference(setup.currentUserId, name)] });
+    },
+  },
 });
 render();

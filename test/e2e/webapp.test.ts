@@ -1,0 +1,338 @@
+/**
+ * The built plugin bundle (webapp/dist/main.js) in Debian's Chromium, on a page
+ * that provides what Mattermost's webapp provides, on the same origin as the
+ * running bridge (proxied under /plugins/gitlab-bridge/), with the fake
+ * Mattermost checking the session and the fake GitLab holding the data. One
+ * bridge and one page for the whole story, as a user lives it: connect, look,
+ * act. Screenshots (light and dark) go to test/e2e/screenshots/.
+ */
+import { mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
+import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
+import type { FakeChannel } from '../fakes/fake-mattermost.js';
+import { startCommandBridge, type CommandBridge } from '../helpers/command-bridge.js';
+import { webhookFixture } from '../helpers/fixtures.js';
+import { waitFor } from '../helpers/wait-for.js';
+import { launchChromium } from './chromium.js';
+import { buildHost } from './host/build-host.js';
+import type { HostSetup, HostThemeName } from './host/host-setup.js';
+import { startMattermostOrigin, type MattermostOrigin } from './mattermost-origin.js';
+
+const root = fileURLToPath(new URL('../../', import.meta.url));
+const SCREENSHOTS = path.join(root, 'test/e2e/screenshots');
+/** The page's host: not 127.0.0.1, so the browser keeps Mattermost's cookies away from the fake GitLab's port. */
+const SITE_HOST = 'mattermost.test';
+const PROJECT = 'acme/platform/web';
+const CSRF = 'csrf-of-alices-session';
+const ALICE = { id: 101, username: 'alice.gl', name: 'Alice Liddell' };
+const BOB = { id: 102, username: 'bob.gl', name: 'Bob Builder' };
+
+describe('the webapp plugin in a browser, against the running bridge', () => {
+  let origin: MattermostOrigin;
+  let siteUrl: string;
+  let bridge: CommandBridge;
+  let channel: FakeChannel;
+  let browser: Browser;
+  let context: BrowserContext;
+  let page: Page;
+  let problems: string[] = [];
+  const pending: Promise<void>[] = [];
+  let aliceToken: string;
+  let mrUrl: string;
+  let issuePostId: string;
+  let projectId: number;
+
+  beforeAll(async () => {
+    const hostScript = readFileSync(await buildHost(mkdtempSync(path.join(os.tmpdir(), 'e2e-host-'))));
+    origin = await startMattermostOrigin({ hostScript, bundle: readFileSync(path.join(root, 'webapp/dist/main.js')), assetsDir: path.join(root, 'assets') });
+    siteUrl = origin.url.replace('127.0.0.1', SITE_HOST);
+    bridge = await startCommandBridge({
+      users: ['alice', 'bob'],
+      oauth: true,
+      publicUrl: `${siteUrl}/plugins/gitlab-bridge`,
+      env: () => ({ MATTERMOST_SITE_URL: siteUrl }),
+    });
+    origin.route({ bridge: bridge.listenerUrl, mattermost: bridge.mattermost.url });
+    const { mattermost, gitlab, users } = bridge;
+    mattermost.config.ServiceSettings.SiteURL = siteUrl;
+    mattermost.addTeam('beta', { displayName: 'Beta', members: [users.alice!] });
+    // A private channel, as a private project's subscription needs; its admin added the bot so that it can post there.
+    const bot = [...mattermost.users.values()].find((user) => user.is_bot)!;
+    channel = mattermost.addChannel('web-team', { type: 'P', members: [users.alice!, users.bob!, bot.id], teamId: bridge.team.id });
+
+    // GitLab: a project in a subgroup where Alice works with Bob.
+    aliceToken = gitlab.addUser(ALICE).token;
+    const bobToken = gitlab.addUser(BOB).token;
+    projectId = gitlab.addProject(PROJECT, { visibility: 'private' }).id;
+    gitlab.grant(aliceToken, PROJECT, 40);
+    gitlab.grant(bobToken, PROJECT, 30);
+    const review = gitlab.addMergeRequest(PROJECT, { title: 'Add dark mode to the settings page', authorId: BOB.id, labels: ['frontend'] });
+    gitlab.requestReview(PROJECT, review.iid, ALICE.id, BOB.id);
+    gitlab.addMergeRequest(PROJECT, { title: 'Refactor the sidebar store', authorId: ALICE.id });
+    const assigned = gitlab.addMergeRequest(PROJECT, { title: 'Upgrade the build to Node 20', authorId: BOB.id });
+    gitlab.assignMergeRequest(PROJECT, assigned.iid, ALICE.id, BOB.id);
+    const bug = gitlab.addIssue(PROJECT, { title: 'Search ignores accents', authorId: BOB.id });
+    gitlab.assignIssue(PROJECT, bug.iid, ALICE.id, BOB.id);
+    gitlab.addMergeRequest(PROJECT, { title: 'Bump dependencies', authorId: BOB.id });
+    mrUrl = `${gitlab.url}/${PROJECT}/-/merge_requests/${review.iid}`;
+
+    // Mattermost: Alice's posts in the channel, made through the API with her session.
+    const post = async (message: string) => {
+      const response = await fetch(`${mattermost.url}/api/v4/posts`, {
+        method: 'POST',
+        headers: { Authorization: `Bearer ${bridge.sessions.alice}`, 'Content-Type': 'application/json' },
+        body: JSON.stringify({ channel_id: channel.id, message }),
+      });
+      if (response.status !== 201) throw new Error(`posting answered ${response.status}`);
+      return ((await response.json()) as { id: string }).id;
+    };
+    await post(`Could someone review ${mrUrl} today?`);
+    issuePostId = await post('The login page crashes on Safari 17\nSteps: open /login, press Enter twice.');
+    origin.setPage(hostSetup('denim'));
+
+    browser = await launchChromium({ hosts: [SITE_HOST] });
+    context = await browser.newContext({ viewport: { width: 1280, height: 800 }, baseURL: siteUrl });
+    await context.addCookies([
+      { name: 'MMAUTHTOKEN', value: bridge.sessions.alice!, url: siteUrl, httpOnly: true, sameSite: 'Lax' },
+      { name: 'MMCSRF', value: CSRF, url: siteUrl, sameSite: 'Lax' },
+      { name: 'MMUSERID', value: users.alice!, url: siteUrl, sameSite: 'Lax' },
+    ]);
+    page = await watchedPage();
+    await page.goto('/');
+    await page.waitForFunction(() => (window as unknown as { __host: { registered: unknown[] } }).__host.registered.length > 0);
+  }, 120_000);
+
+  afterAll(async () => {
+    await context?.close();
+    await browser?.close();
+    await bridge?.close();
+    await origin?.close();
+  });
+
+  afterEach(async () => {
+    await Promise.all(pending.splice(0));
+    const seen = problems;
+    problems = [];
+    expect(seen).toEqual([]);
+  });
+
+  /** A page whose uncaught errors and console errors fail the test that caused them. */
+  async function watchedPage(): Promise<Page> {
+    const opened = await context.newPage();
+    opened.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
+    opened.on('console', (message) => {
+      if (message.type() === 'error') problems.push(`console error: ${message.text()}`);
+    });
+    // The console names no URL for a failed request: this says which one it was.
+    opened.on('response', (response) => {
+      if (response.status() < 400) return;
+      const line = `HTTP ${response.status()}: ${response.request().method()} ${response.url()}`;
+      const json = response.headers()['content-type']?.startsWith('application/json');
+      pending.push(json ? response.text().then((body) => void problems.push(`${line} ${body}`), () => void problems.push(line)) : Promise.resolve(void problems.push(line)));
+    });
+    return opened;
+  }
+
+  function hostSetup(theme: HostThemeName): HostSetup {
+    const { mattermost, users } = bridge;
+    const names: Record<string, [string, string]> = { alice: ['Alice', 'Liddell'], bob: ['Bob', 'Builder'] };
+    const teams = [...mattermost.teams.values()].filter((team) => team.members.has(users.alice!));
+    return {
+      siteUrl,
+      currentUserId: users.alice!,
+      users: Object.entries(users).map(([username, id]) => ({ id, username, first_name: names[username]![0], last_name: names[username]![1] })),
+      teams: teams.map((team) => ({ id: team.id, name: team.name, display_name: team.name === 'beta' ? 'Beta' : 'Alpha' })),
+      currentTeamId: bridge.team.id,
+      channels: [{ id: channel.id, team_id: bridge.team.id, name: channel.name, display_name: 'Web team', type: 'P' }],
+      currentChannelId: channel.id,
+      posts: mattermost.posts
+        .filter((post) => post.channel_id === channel.id && post.root_id === '')
+        .map((post) => ({ id: post.id, channel_id: post.channel_id, user_id: post.user_id, message: post.message, create_at: post.create_at, root_id: '' })),
+      theme,
+    };
+  }
+
+  /** The same view in Mattermost's light (Denim) and dark (Onyx) themes. */
+  async function screenshots(name: string): Promise<void> {
+    mkdirSync(SCREENSHOTS, { recursive: true });
+    for (const theme of ['denim', 'onyx'] as const) {
+      await page.evaluate((next) => (window as unknown as { __host: { setTheme(name: string): void } }).__host.setTheme(next), theme);
+      await expect(page.evaluate(() => getComputedStyle(document.documentElement).getPropertyValue('--center-channel-bg'))).resolves.toBe(theme === 'denim' ? '#ffffff' : '#191b1f');
+      await page.screenshot({ path: path.join(SCREENSHOTS, `${name}-${theme === 'denim' ? 'light' : 'dark'}.png`) });
+    }
+    await page.evaluate(() => (window as unknown as { __host: { setTheme(name: string): void } }).__host.setTheme('denim'));
+  }
+
+  const sidebar = () => page.getByTestId('gitlab-sidebar');
+  const rhs = () => page.getByTestId('gitlab-rhs');
+  const counter = (name: string, count: number) => sidebar().getByRole('button', { name: `${name}: ${count}`, exact: true });
+  const postNamed = (text: string): Locator => page.getByRole('listitem').filter({ has: page.locator('.post-message', { hasText: text }) });
+  const gitlabTodos = async () => {
+    const response = await fetch(`${bridge.gitlab.url}/api/v4/todos`, { headers: { 'PRIVATE-TOKEN': aliceToken } });
+    return (await response.json()) as { id: number; state: string; target: { title: string } }[];
+  };
+
+  it('connects a GitLab account from the "Connect GitLab" button, in a popup', async () => {
+    const connect = sidebar().getByRole('button', { name: 'Connect GitLab' });
+    await connect.waitFor();
+    // GitLab's browser session is Alice's: its consent screen lets her straight through.
+    bridge.gitlab.signIn(ALICE.id);
+    const [popup] = await Promise.all([page.waitForEvent('popup'), connect.click()]);
+    await popup.waitForURL(/\/plugins\/gitlab-bridge\/oauth\/complete\?/);
+    await expect(popup.locator('h1').textContent()).resolves.toBe('Connected');
+    await popup.waitForEvent('close', { timeout: 10_000 });
+    bridge.gitlab.signOut();
+
+    await counter('Reviews', 1).waitFor();
+    await expect(sidebar().getByRole('button', { name: 'Connect GitLab' }).count()).resolves.toBe(0);
+  });
+
+  it("shows the counters and the lists with GitLab's data", async () => {
+    await counter('Assigned merge requests', 1).waitFor();
+    await counter('My merge requests', 1).waitFor();
+    await counter('Assigned issues', 1).waitFor();
+    await counter('To-dos', 3).waitFor(); // the review request and the two assignments
+
+    await counter('Reviews', 1).click();
+    await expect(rhs().getByRole('tab', { name: 'Reviews' }).getAttribute('aria-selected')).resolves.toBe('true');
+    await rhs().getByRole('list').getByRole('listitem').getByRole('link', { name: 'Add dark mode to the settings page' }).waitFor();
+    for (const [tab, title] of [
+      ['Assigned MRs', 'Upgrade the build to Node 20'],
+      ['My MRs', 'Refactor the sidebar store'],
+      ['Issues', 'Search ignores accents'],
+    ] as const) {
+      await rhs().getByRole('tab', { name: tab }).click();
+      await rhs().getByRole('listitem').getByRole('link', { name: title }).waitFor();
+    }
+    await rhs().getByRole('tab', { name: 'Reviews' }).click();
+    await rhs().getByRole('link', { name: 'Add dark mode to the settings page' }).waitFor();
+    await screenshots('sidebar-and-lists');
+  });
+
+  it('marks a to-do done: the counter drops and the to-do is done in GitLab', async () => {
+    await rhs().getByRole('tab', { name: 'To-dos' }).click();
+    const pending = await gitlabTodos();
+    expect(pending.map((todo) => todo.target.title)).toContain('Search ignores accents');
+    await rhs().getByRole('button', { name: 'Mark done: Search ignores accents' }).click();
+
+    await counter('To-dos', 2).waitFor();
+    await rhs().getByRole('button', { name: 'Mark done: Search ignores accents' }).waitFor({ state: 'detached' });
+    const left = await gitlabTodos();
+    expect(left.map((todo) => todo.target.title).sort()).toEqual(['Add dark mode to the settings page', 'Upgrade the build to Node 20']);
+  });
+
+  it('adds a subscription for a project in the Subscriptions tab, then deletes it', async () => {
+    await rhs().getByRole('tab', { name: 'Subscriptions' }).click();
+    await rhs().getByRole('button', { name: 'Add subscription' }).click();
+    const target = rhs().getByRole('combobox', { name: 'Project or group' });
+    await target.fill('web');
+    await page.getByRole('option', { name: new RegExp(PROJECT) }).first().click();
+    await rhs().getByRole('group', { name: 'Events' }).waitFor();
+    await rhs().getByRole('button', { name: 'Subscribe' }).click();
+
+    const item = rhs().getByRole('listitem').filter({ hasText: PROJECT });
+    await item.waitFor();
+    await item.getByRole('button', { name: `Delete subscription ${PROJECT}` }).waitFor();
+    await expect(bridge.command(bridge.users.alice!, 'subscriptions list', channel.id)).resolves.toContain(PROJECT);
+    await screenshots('subscriptions');
+
+    await item.getByRole('button', { name: `Delete subscription ${PROJECT}` }).click();
+    await rhs().getByRole('button', { name: 'Delete', exact: true }).click();
+    await item.waitFor({ state: 'detached' });
+    await expect(bridge.command(bridge.users.alice!, 'subscriptions list', channel.id)).resolves.not.toContain(PROJECT);
+  });
+
+  it('shows a tooltip when hovering a merge request link in a post', async () => {
+    await page.getByRole('button', { name: 'Close sidebar' }).click();
+    await page.getByRole('link', { name: mrUrl }).hover();
+    const tooltip = page.getByTestId('gitlab-link-tooltip');
+    await tooltip.getByText('Add dark mode to the settings page').waitFor();
+    const text = await tooltip.textContent();
+    expect(text).toMatch(/open/i);
+    expect(text).toContain(BOB.username);
+    expect(text).toContain('frontend');
+    await screenshots('link-tooltip');
+    await page.mouse.move(5, 5);
+    await tooltip.waitFor({ state: 'detached' });
+  });
+
+  it('shows the GitLab username in the user popover', async () => {
+    await postNamed('The login page crashes').getByRole('button', { name: 'alice', exact: true }).click();
+    const attribute = page.getByTestId('user-popover').getByTestId('gitlab-user-attribute');
+    await expect(attribute.getByRole('link').textContent()).resolves.toContain(ALICE.username);
+    await page.keyboard.press('Escape');
+  });
+
+  it('creates a GitLab issue from a post through its "…" menu', async () => {
+    const post = postNamed('The login page crashes');
+    await post.hover();
+    await post.getByRole('button', { name: 'More' }).click();
+    await page.getByRole('menuitem', { name: 'Create GitLab issue' }).click();
+
+    const dialog = page.getByRole('dialog', { name: 'Create GitLab issue' });
+    await dialog.waitFor();
+    await expect(dialog.getByRole('textbox', { name: 'Title' }).inputValue()).resolves.toBe('The login page crashes on Safari 17');
+    await expect(dialog.getByRole('textbox', { name: 'Description' }).inputValue()).resolves.toContain('press Enter twice');
+    await dialog.getByRole('combobox', { name: 'Project' }).fill('web');
+    await page.getByRole('option', { name: new RegExp(PROJECT) }).first().click();
+    await screenshots('create-issue');
+    const reference = `${PROJECT}#${Math.max(0, ...bridge.gitlab.issuesOf(PROJECT).map((issue) => issue.iid)) + 1}`;
+    await dialog.getByRole('button', { name: 'Create issue' }).click();
+
+    const issues = () => bridge.gitlab.issuesOf(PROJECT).filter((issue) => issue.title === 'The login page crashes on Safari 17');
+    await dialog.getByText('Created').waitFor();
+    await dialog.getByRole('link', { name: reference }).waitFor();
+    expect(issues()).toHaveLength(1);
+    expect(issues()[0]!.authorId).toBe(ALICE.id);
+    await waitFor(() => bridge.mattermost.posts.some((reply) => reply.root_id === issuePostId && reply.message.includes(reference)), 'the bot replies in the thread');
+    await dialog.getByRole('button', { name: 'Close' }).click();
+    await dialog.waitFor({ state: 'detached' });
+  });
+
+  it('updates the Reviews counter live when a review-request webhook arrives', async () => {
+    await page.evaluate(() => ((window as unknown as { notReloaded: boolean }).notReloaded = true));
+    await counter('Reviews', 1).waitFor();
+    const bump = bridge.gitlab.mergeRequestsOf(PROJECT).find((mr) => mr.title === 'Bump dependencies')!;
+    bridge.gitlab.requestReview(PROJECT, bump.iid, ALICE.id, BOB.id);
+
+    const { body, event } = webhookFixture('merge_request.update.reviewers.json');
+    const payload = JSON.parse(body) as Record<string, Record<string, unknown>>;
+    const reviewer = { id: ALICE.id, name: ALICE.name, username: ALICE.username, avatar_url: null };
+    const webUrl = `${bridge.gitlab.url}/${PROJECT}`;
+    Object.assign(payload.project!, { id: projectId, name: 'web', path_with_namespace: PROJECT, web_url: webUrl, namespace: 'platform', visibility_level: 0 });
+    Object.assign(payload.object_attributes!, { id: bump.id, iid: bump.iid, title: bump.title, url: `${webUrl}/-/merge_requests/${bump.iid}`, source_project_id: projectId, target_project_id: projectId, author_id: BOB.id });
+    payload.user = { id: BOB.id, name: BOB.name, username: BOB.username, avatar_url: null } as never;
+    payload.reviewers = [reviewer] as never;
+    payload.assignees = [] as never;
+    payload.changes = { reviewers: { previous: [], current: [reviewer] } };
+    const response = await fetch(`${origin.url}/plugins/gitlab-bridge/webhook`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json', 'X-Gitlab-Event': event, 'X-Gitlab-Token': 'hook-secret' },
+      body: JSON.stringify(payload),
+    });
+    expect(response.ok).toBe(true);
+
+    await counter('Reviews', 2).waitFor();
+    await expect(page.evaluate(() => (window as unknown as { notReloaded?: boolean }).notReloaded)).resolves.toBe(true);
+  });
+
+  it("says that it can't reach the bridge, and how to fix it, when the proxy answers 502", async () => {
+    origin.breakBridgeApi(true);
+    const cut = await watchedPage();
+    try {
+      await cut.goto('/');
+      await cut.getByRole('navigation', { name: 'App Bar' }).getByRole('button', { name: 'GitLab' }).click();
+      const alert = cut.getByRole('alert').filter({ hasText: "can't reach the GitLab bridge" }).first();
+      await alert.waitFor();
+      await expect(alert.textContent()).resolves.toContain('/plugins/gitlab-bridge/');
+    } finally {
+      origin.breakBridgeApi(false);
+      await cut.close();
+    }
+    // The failed requests (and the browser's console lines about them) are the expected part of this story.
+    problems = problems.filter((problem) => !/status of 502 \(Bad Gateway\)$|^HTTP 502: /.test(problem));
+  });
+});
