@@ -11,7 +11,7 @@
 // Each child process is started by this script and stopped by its pid; nothing is left behind.
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { chmodSync, closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
 import os, { cpus } from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -20,6 +20,7 @@ import autocannon from 'autocannon';
 import { Pool } from 'undici';
 import { cpuSeconds as cpuSecondsOrNull, freePort, machineBusySeconds, processTree } from './child-processes.mjs';
 import { measureWebhookToPost } from './webhook-to-post.mjs';
+import { writeSection } from './benchmarks-file.mjs';
 
 /** CPU seconds of a process; 0 once it is gone, as the sums below want. */
 const cpuSeconds = (pid) => cpuSecondsOrNull(pid) ?? 0;
@@ -372,9 +373,6 @@ creation in the fake: storing, processing, rendering, queueing, then posting (ch
 | ${e2e.webhooks} at ${e2e.rate}/s | ${e2e.accepted} | ${e2e.posts} | ${e2e.doubled} | ${e2e.p50} ms | ${e2e.p99} ms | ${e2e.max} ms |
 <!-- bench:ingest:end -->`;
 
-const file = path.join(root, 'docs/benchmarks.md');
-const current = existsSync(file) ? readFileSync(file, 'utf8') : '# Benchmarks\n\nEach section is written by the command it names; re-run it to refresh the numbers.\n';
-const marked = /<!-- bench:ingest:start -->[\s\S]*<!-- bench:ingest:end -->/;
-writeFileSync(file, marked.test(current) ? current.replace(marked, section) : `${current.trimEnd()}\n\n${section}\n`);
+writeSection(root, 'ingest', section);
 console.log(`\n${section}`);
 if (!checks.every((check) => check.ok)) process.exitCode = 1;

@@ -168,9 +168,3 @@ ${(rate.meanPeriodSeconds * Math.sqrt((0.95 * 0.05) / Math.max(1, detection.dete
 ${missed.length === 0 ? 'Every target was met.' : `**Missed:** ${missed.map((check) => check.what).join('; ')}.`} The bridge stopped with exit code ${bridgeExit} after the run and logged ${problems ? `these warnings and errors: ${problems}` : 'no warnings or errors'}.
 <!-- bench:poll:end -->`;
 }
-
-/** The file with its bench:poll section replaced, or appended when there is none yet. */
-export function withSection(current, section) {
-  const marked = /<!-- bench:poll:start -->[\s\S]*<!-- bench:poll:end -->/;
-  return marked.test(current) ? current.replace(marked, () => section) : `${current.trimEnd()}\n\n${section}\n`;
-}

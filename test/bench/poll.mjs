@@ -7,14 +7,15 @@
 // requests per user per cycle, p95 detection within one cycle.
 // Each child process is started by this script and stopped by its pid; nothing is left behind.
 import { randomBytes } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os, { cpus } from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import pg from 'pg';
 import { childProcesses, cpuSeconds, freePort, machineBusySeconds, memoryKb, processTree, waitUntilHealthy } from './child-processes.mjs';
-import { countRequests, judge, pollSpread, renderSection, summariseDetection, withSection } from './poll-results.mjs';
+import { countRequests, judge, pollSpread, renderSection, summariseDetection } from './poll-results.mjs';
+import { writeSection } from './benchmarks-file.mjs';
 import { startFakes } from './start-fakes.mjs';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
@@ -334,8 +335,6 @@ console.log(
 for (const check of results.checks) console.log(`${check.ok ? 'met' : 'MISSED'}: ${check.what}: ${check.value}`);
 
 const section = renderSection(results);
-const file = path.join(root, 'docs/benchmarks.md');
-const current = existsSync(file) ? readFileSync(file, 'utf8') : '# Benchmarks\n\nEach section is written by the command it names; re-run it to refresh the numbers.\n';
-writeFileSync(file, withSection(current, section));
+writeSection(root, 'poll', section);
 console.log(`\n${section}`);
 if (!results.checks.every((check) => check.ok)) process.exitCode = 1;

@@ -3,12 +3,13 @@
 // docs/benchmarks.md. Start time is measured from spawning the process to the first 200 from
 // GET /healthz on the internal listener, polled every 20 ms.
 import { spawn } from 'node:child_process';
-import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import os, { cpus } from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { memoryKb, processTree } from './child-processes.mjs';
+import { writeSection } from './benchmarks-file.mjs';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const BIN = path.join(root, 'server/bin/gitlab-bridge.js');
@@ -120,10 +121,5 @@ benchmark's own Node process and understate it.
 | for comparison: plain sum of RSS over the same processes | ${fmt(stats(memory.map((m) => m.totalRss)), 'MiB', 1)} |
 <!-- bench:startup:end -->`;
 
-const file = path.join(root, 'docs/benchmarks.md');
-const current = existsSync(file) ? readFileSync(file, 'utf8') : '# Benchmarks\n\nEach section is written by the command it names; re-run it to refresh the numbers.\n';
-const next = /<!-- bench:startup:start -->[\s\S]*<!-- bench:startup:end -->/.test(current)
-  ? current.replace(/<!-- bench:startup:start -->[\s\S]*<!-- bench:startup:end -->/, section)
-  : `${current.trimEnd()}\n\n${section}\n`;
-writeFileSync(file, next);
+writeSection(root, 'startup', section);
 console.log(`\n${section}`);
