@@ -1,5 +1,5 @@
 -- Live updates for the webapp: each change is a row, announced with NOTIFY on
--- gitlab_bridge_live (payload: the row id), so SSE streams on every replica hear of
+-- gitlab_bridge_live (payload: the row as JSON, or just its id when too long), so SSE streams on every replica hear of
 -- it and a reconnecting client resumes after its Last-Event-ID. Rows are hints
 -- ("refetch this"), not content, and are kept for a few minutes.
 CREATE TABLE live_events (
