@@ -70,4 +70,17 @@ describe('the sidebar counters', () => {
     expect(await screen.findByRole('button', { name: 'Reviews: 3' })).toBeTruthy();
     expect(bridge.calls('GET', '/me')).toHaveLength(1);
   });
+
+  it('offer a plain link to the sign-in page when the browser blocks the popup', () => {
+    const { services } = makeServices(fakeBridge(), {
+      state: { me: me({ connected: false, gitlab: null }), meStatus: 'ready' },
+      controller: { openWindow: () => null },
+    });
+    renderWith(services, <SidebarCounters />);
+    expect(screen.queryByRole('link', { name: 'Open GitLab sign-in' })).toBeNull();
+    fireEvent.click(screen.getByRole('button', { name: 'Connect GitLab' }));
+    const link = screen.getByRole('link', { name: 'Open GitLab sign-in' });
+    expect(link.getAttribute('href')).toBe(`${SITE}/plugins/gitlab-bridge/oauth/connect`);
+    expect(link.getAttribute('target')).toBe('_blank');
+  });
 });

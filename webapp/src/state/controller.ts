@@ -136,6 +136,7 @@ export function createController(options: ControllerOptions) {
   function connect(): void {
     const url = `${pluginBase(options.siteUrl())}/oauth/connect`;
     const popup = (options.openWindow ?? ((u, n, f) => window.open(u, n, f)))(url, 'gitlab-bridge-connect', 'width=640,height=760');
+    store.set({ connectBlocked: popup ? null : url });
     if (!popup) return;
     const stop = every(() => {
       if (!popup.closed) return;

@@ -25,6 +25,8 @@ export interface PluginState {
   live: 'connecting' | 'open' | 'reconnecting';
   tab: TabName;
   modal: { kind: 'create' | 'attach'; postId: string } | null;
+  /** The connect page's URL when the browser blocked its popup: offered as a plain link instead. */
+  connectBlocked: string | null;
   /** Bumped per channel when its subscriptions changed elsewhere; `resync` bumps `everything`. */
   subscriptionsVersion: Record<string, number>;
   everything: number;
@@ -39,6 +41,7 @@ export const initialState: PluginState = {
   live: 'connecting',
   tab: 'reviews',
   modal: null,
+  connectBlocked: null,
   subscriptionsVersion: {},
   everything: 0,
 };
