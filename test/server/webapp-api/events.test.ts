@@ -121,6 +121,7 @@ describe('who gets what', () => {
 
     const asked = (userId: string, channelId: string) =>
       mattermost.requests.filter((request) => request.operationId === 'GetChannelMember' && request.userId === userId && request.path.includes(channelId)).length;
+    // Carol has two streams open (this one and the previous test's): they share one question.
     expect(asked(carol, secret.id)).toBe(1);
     await publishLiveEvent(bridge.pool, { kind: 'subscriptions', channelId: town.id });
     await alices.next((event) => event.event === 'subscriptions' && alices.events.filter(ofKind('subscriptions')).length === 4);
