@@ -3,14 +3,13 @@
  * Both pick the project (and issue) with searchable look-ups done as the user.
  */
 import React, { useState } from 'react';
-import { ApiError } from '../api/client';
 import { titleFromPost } from '../format/post-text';
 import { useHostState, usePluginState, useServices } from '../services';
 import { Combobox, MultiPicker, type Option } from './combobox';
 import { Dialog } from './dialog';
+import { FormFooter, useSubmission } from './form-parts';
 import { ConnectButton } from './connect-button';
 
-const messageOf = (error: unknown) => (error instanceof ApiError || error instanceof Error ? error.message : String(error));
 
 function usePostMessage(postId: string): string {
   return useHostState((state) => state.entities?.posts?.posts?.[postId]?.message ?? '');
@@ -65,8 +64,7 @@ export function CreateIssueModal({ postId, onClose }: { postId: string; onClose:
   const [labels, setLabels] = useState<Option[]>([]);
   const [milestone, setMilestone] = useState<Option | null>(null);
   const [assignees, setAssignees] = useState<Option[]>([]);
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | null>(null);
+  const { busy, error, setError, run } = useSubmission();
   const [created, setCreated] = useState<{ reference: string; url: string } | null>(null);
 
   if (!connected) return <NotConnected title="Create GitLab issue" onClose={onClose} />;
@@ -77,9 +75,7 @@ export function CreateIssueModal({ postId, onClose }: { postId: string; onClose:
     event.preventDefault();
     if (!project) return setError('Pick a project.');
     if (!title.trim()) return setError('The issue needs a title.');
-    setBusy(true);
-    setError(null);
-    try {
+    await run(async () => {
       const answer = await api.createIssue({
         postId,
         project: project.value,
@@ -90,11 +86,7 @@ export function CreateIssueModal({ postId, onClose }: { postId: string; onClose:
         assigneeIds: assignees.length ? assignees.map((assignee) => Number(assignee.value)) : undefined,
       });
       setCreated(answer);
-    } catch (failure) {
-      setError(messageOf(failure));
-    } finally {
-      setBusy(false);
-    }
+    });
   };
 
   return (
@@ -139,19 +131,7 @@ export function CreateIssueModal({ postId, onClose }: { postId: string; onClose:
             (await api.lookupMembers(path, search)).items.map((member) => ({ value: String(member.id), label: `@${member.username}`, detail: member.name }))
           }
         />
-        {error ? (
-          <div role="alert" className="glb-error">
-            {error}
-          </div>
-        ) : null}
-        <div className="glb-actions">
-          <button type="button" className="glb-btn" onClick={onClose}>
-            Cancel
-          </button>
-          <button type="submit" className="glb-btn glb-btn-primary" disabled={busy}>
-            Create issue
-          </button>
-        </div>
+        <FormFooter error={error} busy={busy} submitLabel="Create issue" onCancel={onClose} />
       </form>
     </Dialog>
   );
@@ -164,8 +144,7 @@ export function AttachIssueModal({ postId, onClose }: { postId: string; onClose:
   const [project, setProject] = useState<Option | null>(null);
   const [issue, setIssue] = useState<Option | null>(null);
   const [comment, setComment] = useState('');
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | null>(null);
+  const { busy, error, setError, run } = useSubmission();
   const [attached, setAttached] = useState<{ url: string; reference: string } | null>(null);
 
   if (!connected) return <NotConnected title="Attach to GitLab issue" onClose={onClose} />;
@@ -174,16 +153,10 @@ export function AttachIssueModal({ postId, onClose }: { postId: string; onClose:
   const submit = async (event: React.FormEvent) => {
     event.preventDefault();
     if (!issue) return setError('Pick an issue.');
-    setBusy(true);
-    setError(null);
-    try {
+    await run(async () => {
       const answer = await api.attachToIssue(issue.value, { postId, comment: comment.trim() || undefined });
       setAttached({ url: answer.url, reference: issue.value });
-    } catch (failure) {
-      setError(messageOf(failure));
-    } finally {
-      setBusy(false);
-    }
+    });
   };
 
   return (
@@ -217,19 +190,7 @@ export function AttachIssueModal({ postId, onClose }: { postId: string; onClose:
           <label htmlFor={`glb-comment-${postId}`}>Comment</label>
           <textarea id={`glb-comment-${postId}`} className="glb-input" rows={3} value={comment} onChange={(event) => setComment(event.target.value)} />
         </div>
-        {error ? (
-          <div role="alert" className="glb-error">
-            {error}
-          </div>
-        ) : null}
-        <div className="glb-actions">
-          <button type="button" className="glb-btn" onClick={onClose}>
-            Cancel
-          </button>
-          <button type="submit" className="glb-btn glb-btn-primary" disabled={busy}>
-            Attach
-          </button>
-        </div>
+        <FormFooter error={error} busy={busy} submitLabel="Attach" onCancel={onClose} />
       </form>
     </Dialog>
   );

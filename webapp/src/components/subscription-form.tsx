@@ -4,6 +4,7 @@ import type { Subscription, SubscriptionInput } from '../api/types';
 import { asList, joinList, splitList } from '../format/labels';
 import { useServices } from '../services';
 import { Combobox, type Option } from './combobox';
+import { FormFooter, useSubmission } from './form-parts';
 
 export const EVENT_CHOICES: { value: string; label: string }[] = [
   { value: 'merge_request', label: 'Merge requests' },
@@ -58,8 +59,7 @@ export function SubscriptionForm({
   const [branches, setBranches] = useState(joinList(existing?.branches));
   const [pipelines, setPipelines] = useState<string[]>(existing ? asList(existing.pipelines) : DEFAULT_PIPELINES);
   const [style, setStyle] = useState(existing?.style ?? 'full');
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | null>(null);
+  const { busy, error, setError, run } = useSubmission();
 
   const searchTargets = async (search: string): Promise<Option[]> => {
     const [projects, groups] = await Promise.all([api.lookupProjects(search), api.lookupGroups(search)]);
@@ -73,14 +73,7 @@ export function SubscriptionForm({
     event.preventDefault();
     if (!target) return setError('Pick a project or group.');
     if (!events.length) return setError('Pick at least one event.');
-    setBusy(true);
-    setError(null);
-    try {
-      await onSubmit({ target: target.value, events, labels: splitList(labels), branches: splitList(branches), pipelines, style });
-    } catch (failure) {
-      setError(failure instanceof Error ? failure.message : String(failure));
-      setBusy(false);
-    }
+    await run(() => onSubmit({ target: target.value, events, labels: splitList(labels), branches: splitList(branches), pipelines, style }));
   };
 
   return (
@@ -145,19 +138,7 @@ export function SubscriptionForm({
           ))}
         </select>
       </div>
-      {error ? (
-        <div role="alert" className="glb-error">
-          {error}
-        </div>
-      ) : null}
-      <div className="glb-actions">
-        <button type="button" className="glb-btn" onClick={onCancel}>
-          Cancel
-        </button>
-        <button type="submit" className="glb-btn glb-btn-primary" disabled={busy}>
-          {existing ? 'Save' : 'Subscribe'}
-        </button>
-      </div>
+      <FormFooter error={error} busy={busy} submitLabel={existing ? 'Save' : 'Subscribe'} onCancel={onCancel} />
     </form>
   );
 }

@@ -8,10 +8,10 @@ import type { Subscription } from '../api/types';
 import { asList } from '../format/labels';
 import { useHostState, usePluginState, useServices } from '../services';
 import { SubscriptionForm } from './subscription-form';
+import { messageOf } from './form-parts';
 
 type Mode = { kind: 'list' } | { kind: 'add' } | { kind: 'edit'; subscription: Subscription };
 
-const messageOf = (error: unknown) => (error instanceof Error ? error.message : String(error));
 
 export function SubscriptionsTab(): React.ReactElement {
   const { api } = useServices();
