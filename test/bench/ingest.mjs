@@ -18,7 +18,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 import { Pool } from 'undici';
-import { cpuSeconds as cpuSecondsOrNull, freePort, machineBusySeconds, processTree } from './child-processes.mjs';
+import { cpuSeconds as cpuSecondsOrNull, freePort, machineBusySeconds, processTree, waitUntilHealthy } from './child-processes.mjs';
 import { measureWebhookToPost } from './webhook-to-post.mjs';
 import { writeSection } from './benchmarks-file.mjs';
 
@@ -93,22 +93,6 @@ async function waitForLine(process_, pattern, timeoutMs = 60_000) {
     if (line) return JSON.parse(line);
     if (exitedWith !== undefined) throw new Error(`child exited with ${exitedWith} before it was ready:\n${process_.log().slice(-2000)}`);
     if (Date.now() > deadline) throw new Error(`child not ready after ${timeoutMs} ms:\n${process_.log().slice(-2000)}`);
-    await sleep(50);
-  }
-}
-
-async function waitUntilHealthy(process_, port, timeoutMs = 60_000) {
-  const deadline = Date.now() + timeoutMs;
-  let exitedWith;
-  void process_.exited.then((code) => (exitedWith = code));
-  for (;;) {
-    try {
-      if ((await fetch(`http://127.0.0.1:${port}/healthz`)).status === 200) return;
-    } catch {
-      // not listening yet
-    }
-    if (exitedWith !== undefined) throw new Error(`bridge exited with ${exitedWith} before it was ready:\n${process_.log().slice(-2000)}`);
-    if (Date.now() > deadline) throw new Error(`bridge not ready after ${timeoutMs} ms:\n${process_.log().slice(-2000)}`);
     await sleep(50);
   }
 }
