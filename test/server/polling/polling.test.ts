@@ -145,8 +145,11 @@ describe('a subscription without a webhook', () => {
 describe('GitLab rate limits', () => {
   it('a 429 with Retry-After pauses every poll until then, and /metrics shows it', async () => {
     const graphql = () => bridge.gitlab.requests.filter((request) => request.path === '/api/graphql');
-    bridge.gitlab.failNextRequests(1, { status: 429, retryAfterSeconds: 4 });
+    bridge.gitlab.failNextRequests(1, { status: 429, retryAfterSeconds: 5 });
     await waitFor(() => graphql().some((request) => request.status === 429), 'a refused request', 20_000);
+    await waitFor(async () => (await bridge.pool.query("SELECT 1 FROM gitlab_rate_pause WHERE until > now()")).rows.length === 1, 'the pause recorded');
+    // Another user's request may have been let through just before the pause was recorded: let it land first.
+    await new Promise((resolve) => setTimeout(resolve, 500));
     const refusedAt = graphql().length;
     await new Promise((resolve) => setTimeout(resolve, 2500));
     expect(graphql().length).toBe(refusedAt);
