@@ -44,9 +44,11 @@ describe('draining a listener', () => {
   });
 
   it('cuts requests still running at the deadline', async () => {
-    const listener = await listen('test', () => undefined /* never answers */, 0, '127.0.0.1');
+    let arrived!: () => void;
+    const hasArrived = new Promise<void>((resolve) => (arrived = resolve));
+    const listener = await listen('test', () => arrived() /* and never answers */, 0, '127.0.0.1');
     const hanging = request(listener.port, '/');
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    await hasArrived;
     const started = Date.now();
     await listener.close(200);
     await expect(hanging).rejects.toThrow(/socket hang up|ECONNRESET/);
