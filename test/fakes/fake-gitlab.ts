@@ -502,8 +502,11 @@ export interface FakeGitLab {
    * /api/graphql, with GitLab's RateLimit headers on every answer and 429 beyond; null lifts it.
    */
   setRateLimit(rateLimit: FakeGitLabRateLimit | null): void;
-  /** The next `count` requests to /api/v4 or /api/graphql fail with `status`, as a proxy or GitLab would answer. */
-  failNextRequests(count: number, failure: { status: 429 | 502 | 503; retryAfterSeconds?: number }): void;
+  /**
+   * The next `count` requests to /api/v4 or /api/graphql fail with `status`, as a proxy or GitLab would answer.
+   * With `userId`, only that user's requests fail, with a 429 as GitLab's per-user throttle gives it.
+   */
+  failNextRequests(count: number, failure: { status: 429 | 502 | 503; retryAfterSeconds?: number; userId?: number }): void;
   close(): Promise<void>;
 }
 
@@ -684,7 +687,7 @@ export async function startFakeGitLab(): Promise<FakeGitLab> {
   // Rate limiting by caller ('user:7', 'ip:127.0.0.1'): Rack::Attack's count in the current window.
   let rateLimit: FakeGitLabRateLimit | null = null;
   const throttleCounts = new Map<string, { window: number; count: number }>();
-  let failures: { count: number; status: 429 | 502 | 503; retryAfterSeconds?: number } | undefined;
+  let failures: { count: number; status: 429 | 502 | 503; retryAfterSeconds?: number; userId?: number } | undefined;
   // Lookups a poll makes for every item it answers, kept as things are made (iids never change).
   const issuesByIid = new Map<string, StoredIssue>();
   const mergeRequestsByIid = new Map<string, StoredMergeRequest>();
@@ -2444,23 +2447,32 @@ export async function startFakeGitLab(): Promise<FakeGitLab> {
     send(reply);
   };
 
+  /** The user a token acts as; undefined for no token or one GitLab does not accept. */
+  const callerId = (privateToken: string | undefined, bearer: string | undefined): number | undefined => {
+    const caller = authenticate(privateToken, bearer);
+    return 'reply' in caller ? undefined : caller.userId;
+  };
+
   /**
    * What stands before GitLab's API: the failures failNextRequests() asked for (a proxy's, or a 429), then
    * Rack::Attack's throttle, per user or, without one, per IP, counted in fixed windows. False when it
    * answered the request itself.
    */
   const admit = (req: http.IncomingMessage, res: http.ServerResponse, privateToken: string | undefined, bearer: string | undefined): boolean => {
-    if (failures) {
-      const { status, retryAfterSeconds } = failures;
-      if (--failures.count <= 0) failures = undefined;
+    const failing = failures && (failures.userId === undefined || callerId(privateToken, bearer) === failures.userId) ? failures : undefined;
+    if (failing) {
+      const { status, retryAfterSeconds, userId } = failing;
+      if (--failing.count <= 0) failures = undefined;
+      // Rack::Attack names the throttle on a refusal; authenticated API limits are per user
+      // (doc/administration/settings/user_and_ip_rate_limits.md, "Response headers").
+      if (userId !== undefined) res.setHeader('RateLimit-Name', 'throttle_authenticated_api');
       if (retryAfterSeconds !== undefined) res.setHeader('Retry-After', String(retryAfterSeconds));
       if (status === 429) res.writeHead(429, { 'Content-Type': 'text/plain' }).end(RETRY_LATER);
       else res.writeHead(status, { 'Content-Type': 'text/html; charset=utf-8' }).end(proxyPage(status));
       return false;
     }
     if (!rateLimit) return true;
-    const caller = authenticate(privateToken, bearer);
-    const userId = 'reply' in caller ? undefined : caller.userId;
+    const userId = callerId(privateToken, bearer);
     const key = userId === undefined ? `ip:${req.socket.remoteAddress}` : `user:${userId}`;
     // Rack::Attack's fixed window, in whole epoch seconds, and GitLab's headers for it.
     const { limit, windowSeconds } = rateLimit;

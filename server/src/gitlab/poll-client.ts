@@ -1,15 +1,18 @@
 /**
  * The HTTP client the pollers call GitLab with, as one user (their OAuth
  * token). Every request is first taken from the request budget all replicas
- * share; GitLab's own rate limits pause that budget for everyone. It never
- * retries: a failed poll simply runs again next cycle.
+ * share. GitLab's own rate limits pause the token they were given to (its
+ * limits are per user), or everyone when they concern the whole instance or
+ * several tokens at once. It never retries: a failed poll simply runs again
+ * next cycle.
  */
+import { createHash } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from '../log.js';
 import { networkReason } from '../net/network-reason.js';
-import type { RequestBudget } from '../polling/request-budget.js';
+import type { PauseScope, RequestBudget } from '../polling/request-budget.js';
 import { VERSION } from '../version.js';
-import { readRateLimit } from './rate-limit-headers.js';
+import { readRateLimit, throttleScope } from './rate-limit-headers.js';
 
 export type RequestOutcome = 'ok' | 'rate_limited' | 'error' | 'budget_wait';
 
@@ -47,10 +50,16 @@ export class BudgetExhaustedError extends Error {
   }
 }
 
-/** GitLab refused because of its rate limits; every replica now waits until retryAt. */
+/**
+ * GitLab refused because of its rate limits (or the token is paused since it
+ * did): on every replica, the token (`caller`) or everyone waits until retryAt.
+ */
 export class GitLabRateLimitedError extends Error {
-  constructor(readonly retryAt: Date) {
-    super(`GitLab is rate limiting the bridge until ${retryAt.toISOString()}`);
+  constructor(
+    readonly retryAt: Date,
+    readonly scope: PauseScope = 'everyone',
+  ) {
+    super(`GitLab is rate limiting ${scope === 'caller' ? "this user's requests" : 'the bridge'} until ${retryAt.toISOString()}`);
     this.name = 'GitLabRateLimitedError';
   }
 }
@@ -102,11 +111,13 @@ export function createPollClient(options: PollClientOptions): PollClient {
   const doFetch = options.fetch ?? fetch;
   const report = (outcome: RequestOutcome): void => options.onRequest?.(outcome);
 
-  async function waitForBudget(): Promise<void> {
+  async function waitForBudget(caller: string): Promise<void> {
     const started = Date.now();
     for (;;) {
-      const answer = await budget.take();
+      const answer = await budget.take(1, caller);
       if (answer.granted) return;
+      // Only this token is paused: its poll moves to the pause's end, and nobody else's work waits behind it.
+      if (answer.callerPausedUntil) throw new GitLabRateLimitedError(answer.callerPausedUntil, 'caller');
       if (Date.now() - started + answer.retryInMs > maxWaitMs) throw new BudgetExhaustedError(answer.retryInMs);
       report('budget_wait');
       await sleep(Math.max(answer.retryInMs, 1), undefined, signal ? { signal } : undefined);
@@ -115,7 +126,8 @@ export function createPollClient(options: PollClientOptions): PollClient {
 
   /** Sends one request and returns its parsed JSON body, or throws what GitLab's answer means. */
   async function send(token: string, request: string, url: string, init: RequestInit): Promise<{ body: unknown; headers: Headers }> {
-    await waitForBudget();
+    const caller = callerKey(token);
+    await waitForBudget(caller);
     const timeout = AbortSignal.timeout(timeoutMs);
     const requestSignal = signal ? AbortSignal.any([signal, timeout]) : timeout;
     const headers = { ...(init.headers as Record<string, string>), Accept: 'application/json', 'User-Agent': `gitlab-bridge/${VERSION}`, Authorization: `Bearer ${token}` };
@@ -130,7 +142,7 @@ export function createPollClient(options: PollClientOptions): PollClient {
       if (timeout.aborted) throw new GitLabUnreachableError(`GitLab did not answer ${request} within ${timeoutMs} ms`, error);
       throw new GitLabUnreachableError(`GitLab could not be reached for ${request}: ${networkReason(error)}`, error);
     }
-    await obeyRateLimits(request, response);
+    await obeyRateLimits(request, response, caller);
     if (response.status === 401) {
       report('error');
       throw new GitLabUnauthorizedError(request);
@@ -147,29 +159,38 @@ export function createPollClient(options: PollClientOptions): PollClient {
     return { body, headers: response.headers };
   }
 
-  /** Pauses every replica when GitLab refused for its limits (then throws), or is about to. */
-  async function obeyRateLimits(request: string, response: Response): Promise<void> {
+  /**
+   * Pauses the token, or every request, on every replica when GitLab refused
+   * for its limits (then throws), or is about to.
+   */
+  async function obeyRateLimits(request: string, response: Response, caller: string): Promise<void> {
     const now = new Date();
     const rate = readRateLimit(response.status, response.headers, now);
+    const scope = throttleScope(response.status, response.headers);
     if (response.status === 429 || (response.status === 503 && rate.retryAt)) {
       const retryAt = capPause(rate.retryAt ?? new Date(now.getTime() + DEFAULT_RETRY_MS), now);
-      await pauseBudget(retryAt, `GitLab answered ${response.status} to ${request}`);
+      const paused = await pauseBudget(scope, caller, retryAt, `GitLab answered ${response.status} to ${request}`);
       report('rate_limited');
-      throw new GitLabRateLimitedError(retryAt);
+      throw new GitLabRateLimitedError(retryAt, paused);
     }
     const { remaining, limit, resetAt } = rate;
     if (remaining !== null && limit && remaining <= limit * LOW_REMAINING_SHARE && resetAt && resetAt > now) {
-      await pauseBudget(capPause(resetAt, now), `GitLab has ${remaining} of ${limit} requests left`);
+      await pauseBudget(scope, caller, capPause(resetAt, now), `GitLab has ${remaining} of ${limit} requests left`);
     }
   }
 
-  async function pauseBudget(until: Date, reason: string): Promise<void> {
-    log.warn({ until: until.toISOString(), reason }, 'pausing GitLab polling on every replica');
+  /** Records the pause for every replica; says whom it ended up pausing. */
+  async function pauseBudget(scope: PauseScope, caller: string, until: Date, reason: string): Promise<PauseScope> {
     try {
-      await budget.pause(until, reason);
+      const paused = scope === 'caller' ? await budget.pauseCaller(caller, until, reason) : (await budget.pause(until, reason), scope);
+      // The key's first characters tell one token's pauses apart in the log; the token itself is never logged.
+      if (paused === 'caller') log.warn({ until: until.toISOString(), reason, caller: caller.slice(0, 15) }, "pausing one GitLab user's requests on every replica");
+      else log.warn({ until: until.toISOString(), reason }, 'pausing GitLab polling on every replica');
+      return paused;
     } catch (error) {
-      // This replica still stops (the caller sees the refusal); the others learn it from GitLab themselves.
+      // This replica still stops this request (the caller sees the refusal); the others learn it from GitLab themselves.
       log.error({ err: error }, 'could not record the GitLab rate-limit pause');
+      return scope;
     }
   }
 
@@ -208,6 +229,11 @@ export function createPollClient(options: PollClientOptions): PollClient {
       return { body: answer.body as T, headers: answer.headers };
     },
   };
+}
+
+/** What the budget knows a token by: its SHA-256, so the token itself is never stored. */
+export function callerKey(token: string): string {
+  return `sha256:${createHash('sha256').update(token).digest('hex')}`;
 }
 
 function queryString(query: Record<string, QueryValue>): string {

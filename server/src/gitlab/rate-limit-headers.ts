@@ -37,6 +37,22 @@ export function readRateLimit(status: number, headers: Headers, now: Date): Rate
   };
 }
 
+/**
+ * Whom a refusal or a warning concerns. GitLab counts authenticated API
+ * requests per user and unauthenticated ones per IP (RateLimit-Name says which
+ * throttle: `throttle_authenticated_api`, `throttle_unauthenticated_api`, …;
+ * doc/administration/settings/user_and_ip_rate_limits.md, "Response headers").
+ * The bridge always sends a token, so a per-IP throttle means our IP: everyone.
+ * A 503 is GitLab (or its proxy) unavailable to all. Anything else, a 429
+ * without a name (an endpoint limit, a proxy) included, concerns the token;
+ * several tokens refused at once still pause everyone (request-budget.ts).
+ */
+export function throttleScope(status: number, headers: Headers): 'caller' | 'everyone' {
+  if (status === 503) return 'everyone';
+  const name = headers.get('ratelimit-name')?.trim().toLowerCase() ?? '';
+  return name.startsWith('throttle_unauthenticated') ? 'everyone' : 'caller';
+}
+
 /** `Retry-After`: delay-seconds or an HTTP date. */
 export function readRetryAfter(value: string | null, now: Date): Date | null {
   const seconds = readCount(value);

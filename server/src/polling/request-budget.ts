@@ -1,20 +1,38 @@
 /**
- * The GitLab request budget every replica shares (migration 0010): at most
- * `perMinute` requests in any sliding 60 seconds, counted in per-second buckets,
- * plus the pause GitLab itself asked for. A poller that is refused waits, so
- * polling cycles stretch instead of GitLab being flooded.
+ * The GitLab request budget every replica shares (migrations 0010 and 0018):
+ * at most `perMinute` requests in any sliding 60 seconds, counted in
+ * per-second buckets, plus the pauses GitLab itself asked for. GitLab's API
+ * limits are per user, so a refusal pauses the token it was given to (the
+ * caller); a pause for everyone is kept for what concerns the whole instance,
+ * and for several tokens refused at once (a limit on the bridge's IP looks
+ * like that). A poller that is refused waits, so polling cycles stretch
+ * instead of GitLab being flooded.
  */
 import type pg from 'pg';
 
-export type BudgetAnswer = { granted: true } | { granted: false; retryInMs: number };
+/** `callerPausedUntil`: refused for the caller's own pause; waiting for it would only hold up everyone else's work. */
+export type BudgetAnswer = { granted: true } | { granted: false; retryInMs: number; callerPausedUntil?: Date };
+
+export type PauseScope = 'caller' | 'everyone';
 
 export interface RequestBudget {
-  /** Takes `count` requests from the budget, or says how long until that many are free (or the pause ends). */
-  take(count?: number): Promise<BudgetAnswer>;
+  /**
+   * Takes `count` requests from the budget for `caller` (a key for the token
+   * used, see callerKey), or says how long until that many are free, or until
+   * the pause in force ends.
+   */
+  take(count?: number, caller?: string): Promise<BudgetAnswer>;
   /** Nobody takes anything until `until` (a later pause already recorded wins). */
   pause(until: Date, reason: string): Promise<void>;
-  /** The end of the pause in force, or null. */
+  /**
+   * Only `caller` takes nothing until `until`; when this makes several callers
+   * refused within a minute, everyone pauses (briefly) too. Says which it was.
+   */
+  pauseCaller(caller: string, until: Date, reason: string): Promise<PauseScope>;
+  /** The end of the pause for everyone in force, or null. */
   pausedUntil(): Promise<Date | null>;
+  /** The end of the caller's own pause in force, or null. */
+  callerPausedUntil(caller: string): Promise<Date | null>;
 }
 
 export interface RequestBudgetOptions {
@@ -31,8 +49,23 @@ export interface RequestBudgetOptions {
 const WINDOW_SECONDS = 61;
 /** Arbitrary, fixed: the advisory lock that makes taking from the budget single-file across replicas. */
 const BUDGET_LOCK = 0x67627062;
-/** How often one replica sweeps buckets that have left the window. */
+/** How often one replica sweeps buckets that have left the window, and caller pauses that no longer count. */
 const SWEEP_EVERY_MS = 60_000;
+/**
+ * This many different tokens refused within ESCALATE_WITHIN_MS is read as a
+ * limit on the whole bridge (its IP, a proxy in front of GitLab), not as
+ * three users each spending their own limit. Below it, at most two requests
+ * are wasted on a limit everyone shares.
+ */
+const ESCALATE_AFTER_CALLERS = 3;
+const ESCALATE_WITHIN_MS = 60_000;
+/**
+ * The pause for everyone that several refused tokens bring is at most this
+ * long: heavy users each at their own (self-managed: hourly) limit must not
+ * stop everyone for long. If the limit really is shared, the next refusals
+ * bring it back within seconds; the refused tokens keep their own full pause.
+ */
+const ESCALATED_PAUSE_MAX_MS = 60_000;
 
 export function createRequestBudget(pool: pg.Pool, options: RequestBudgetOptions): RequestBudget {
   const { perMinute } = options;
@@ -46,67 +79,110 @@ export function createRequestBudget(pool: pg.Pool, options: RequestBudgetOptions
     return until && until.getTime() > now() ? until : null;
   }
 
+  async function readCallerPause(db: Pick<pg.PoolClient, 'query'>, caller: string): Promise<Date | null> {
+    const result = await db.query<{ until: Date }>('SELECT until FROM gitlab_caller_rate_pause WHERE caller = $1', [caller]);
+    const until = result.rows[0]?.until;
+    return until && until.getTime() > now() ? until : null;
+  }
+
+  /** Runs `work` in a transaction holding the budget's lock: every replica's takes and pauses go single-file. */
+  async function underLock<T>(work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+    const client = await pool.connect();
+    try {
+      await client.query('BEGIN');
+      try {
+        // Every statement after the lock sees what the previous holder committed.
+        await client.query('SELECT pg_advisory_xact_lock($1)', [BUDGET_LOCK]);
+        const result = await work(client);
+        await client.query('COMMIT');
+        return result;
+      } catch (error) {
+        await client.query('ROLLBACK').catch(() => undefined);
+        throw error;
+      }
+    } finally {
+      client.release();
+    }
+  }
+
+  async function pauseEveryone(db: Pick<pg.PoolClient, 'query'>, until: Date, reason: string): Promise<void> {
+    await db.query(
+      `INSERT INTO gitlab_rate_pause (id, until, reason) VALUES (true, $1, $2)
+       ON CONFLICT (id) DO UPDATE SET
+         reason = CASE WHEN EXCLUDED.until >= gitlab_rate_pause.until THEN EXCLUDED.reason ELSE gitlab_rate_pause.reason END,
+         until = GREATEST(gitlab_rate_pause.until, EXCLUDED.until),
+         updated_at = now()`,
+      [until, reason],
+    );
+  }
+
   return {
-    async take(count = 1) {
+    async take(count = 1, caller) {
       if (!Number.isInteger(count) || count < 1 || count > perMinute) {
         throw new RangeError(`cannot take ${count} requests from a budget of ${perMinute} a minute`);
       }
       const at = now();
       const second = Math.floor(at / 1000);
       const windowStart = second - WINDOW_SECONDS + 1;
-      const client = await pool.connect();
-      try {
-        await client.query('BEGIN');
-        try {
-          // Every statement after the lock sees what the previous holder committed.
-          await client.query('SELECT pg_advisory_xact_lock($1)', [BUDGET_LOCK]);
-          const paused = await readPause(client);
-          if (paused) {
-            await client.query('COMMIT');
-            return { granted: false, retryInMs: paused.getTime() - at };
-          }
-          const { rows } = await client.query<{ second: Date; used: number }>(
-            'SELECT second, used FROM gitlab_request_budget WHERE second >= to_timestamp($1) ORDER BY second',
-            [windowStart],
-          );
-          const used = rows.reduce((sum, row) => sum + row.used, 0);
-          if (used + count > perMinute) {
-            await client.query('COMMIT');
-            return { granted: false, retryInMs: whenFree(rows, used + count - perMinute) - at };
-          }
-          await client.query(
-            `INSERT INTO gitlab_request_budget (second, used) VALUES (to_timestamp($1), $2)
-             ON CONFLICT (second) DO UPDATE SET used = gitlab_request_budget.used + $2`,
-            [second, count],
-          );
-          if (at - lastSweep >= SWEEP_EVERY_MS) {
-            await client.query('DELETE FROM gitlab_request_budget WHERE second < to_timestamp($1)', [windowStart]);
-            lastSweep = at;
-          }
-          await client.query('COMMIT');
-          return { granted: true };
-        } catch (error) {
-          await client.query('ROLLBACK').catch(() => undefined);
-          throw error;
+      return underLock(async (client): Promise<BudgetAnswer> => {
+        const paused = await readPause(client);
+        if (paused) return { granted: false, retryInMs: paused.getTime() - at };
+        const callerPaused = caller === undefined ? null : await readCallerPause(client, caller);
+        if (callerPaused) return { granted: false, retryInMs: callerPaused.getTime() - at, callerPausedUntil: callerPaused };
+        const { rows } = await client.query<{ second: Date; used: number }>(
+          'SELECT second, used FROM gitlab_request_budget WHERE second >= to_timestamp($1) ORDER BY second',
+          [windowStart],
+        );
+        const used = rows.reduce((sum, row) => sum + row.used, 0);
+        if (used + count > perMinute) return { granted: false, retryInMs: whenFree(rows, used + count - perMinute) - at };
+        await client.query(
+          `INSERT INTO gitlab_request_budget (second, used) VALUES (to_timestamp($1), $2)
+           ON CONFLICT (second) DO UPDATE SET used = gitlab_request_budget.used + $2`,
+          [second, count],
+        );
+        if (at - lastSweep >= SWEEP_EVERY_MS) {
+          await client.query('DELETE FROM gitlab_request_budget WHERE second < to_timestamp($1)', [windowStart]);
+          await client.query('DELETE FROM gitlab_caller_rate_pause WHERE until < $1 AND throttled_at < $2', [new Date(at), new Date(at - ESCALATE_WITHIN_MS)]);
+          lastSweep = at;
         }
-      } finally {
-        client.release();
-      }
+        return { granted: true };
+      });
     },
 
     async pause(until, reason) {
-      await pool.query(
-        `INSERT INTO gitlab_rate_pause (id, until, reason) VALUES (true, $1, $2)
-         ON CONFLICT (id) DO UPDATE SET
-           reason = CASE WHEN EXCLUDED.until >= gitlab_rate_pause.until THEN EXCLUDED.reason ELSE gitlab_rate_pause.reason END,
-           until = GREATEST(gitlab_rate_pause.until, EXCLUDED.until),
-           updated_at = now()`,
-        [until, reason],
-      );
+      await pauseEveryone(pool, until, reason);
+    },
+
+    pauseCaller(caller, until, reason) {
+      const at = new Date(now());
+      return underLock(async (client) => {
+        await client.query(
+          `INSERT INTO gitlab_caller_rate_pause (caller, until, reason, throttled_at) VALUES ($1, $2, $3, $4)
+           ON CONFLICT (caller) DO UPDATE SET
+             reason = CASE WHEN EXCLUDED.until >= gitlab_caller_rate_pause.until THEN EXCLUDED.reason ELSE gitlab_caller_rate_pause.reason END,
+             until = GREATEST(gitlab_caller_rate_pause.until, EXCLUDED.until),
+             throttled_at = EXCLUDED.throttled_at`,
+          [caller, until, reason, at],
+        );
+        const { rows } = await client.query<{ callers: number }>('SELECT count(*)::int AS callers FROM gitlab_caller_rate_pause WHERE throttled_at > $1', [
+          new Date(at.getTime() - ESCALATE_WITHIN_MS),
+        ]);
+        const callers = rows[0]?.callers ?? 0;
+        if (!pauseEveryoneAfter(callers)) return 'caller';
+        const everyoneUntil = new Date(Math.min(until.getTime(), at.getTime() + ESCALATED_PAUSE_MAX_MS));
+        await pauseEveryone(client, everyoneUntil, `${callers} GitLab users refused within a minute, the last: ${reason}`);
+        return 'everyone';
+      });
     },
 
     pausedUntil: () => readPause(pool),
+    callerPausedUntil: (caller) => readCallerPause(pool, caller),
   };
+}
+
+/** Several tokens refused at about the same time: a limit they share, the bridge's IP or the instance (pure). */
+export function pauseEveryoneAfter(callersRefusedWithinAMinute: number): boolean {
+  return callersRefusedWithinAMinute >= ESCALATE_AFTER_CALLERS;
 }
 
 /**

@@ -1,7 +1,7 @@
 /**
  * The polling client against a GitLab stand-in on loopback and the real shared
  * budget in PostgreSQL: what each kind of answer turns into, and how GitLab's
- * rate limits stop every replica.
+ * rate limits stop one user's token, or everyone, on every replica.
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -9,6 +9,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import type pg from 'pg';
 import {
   BudgetExhaustedError,
+  callerKey,
   createPollClient,
   GitLabHttpError,
   GitLabRateLimitedError,
@@ -24,6 +25,7 @@ import { createTestDatabase, openPool, testServers, type TestDatabase } from '..
 import { silentLog } from '../../helpers/silent-log.js';
 
 const TOKEN = 'glpat-secret-token-0123456789';
+const OTHER_TOKEN = 'glpat-another-users-token-9876';
 
 interface SeenRequest {
   method: string;
@@ -49,6 +51,10 @@ function answer(req: http.IncomingMessage, body: string, res: http.ServerRespons
       return json(200, [{ id: 1, action_name: 'pushed to' }], { 'X-Next-Page': '2' });
     case '/api/v4/limited':
       return json(429, { message: `Retry later, ${token}` }, { 'Retry-After': '30' });
+    case '/api/v4/limited-ip':
+      return json(429, { message: 'Retry later' }, { 'Retry-After': '30', 'RateLimit-Name': 'throttle_unauthenticated_api' });
+    case '/api/v4/maintenance':
+      return void res.writeHead(503, { 'Content-Type': 'text/html', 'Retry-After': '20' }).end('<html><body>down</body></html>');
     case '/api/v4/quota': {
       const reset = Math.floor(Date.now() / 1000) + 40;
       return json(200, { ok: true }, { 'RateLimit-Limit': '2000', 'RateLimit-Remaining': url.searchParams.get('remaining')!, 'RateLimit-Reset': String(reset) });
@@ -156,33 +162,69 @@ describe('polling client', () => {
     expect(seen).toHaveLength(2);
   });
 
-  it('on a 429 pauses every replica until Retry-After and throws', async () => {
+  it("on a 429 pauses that token on every replica until Retry-After and throws; other tokens go on", async () => {
     const before = Date.now();
     const error = await client.get(TOKEN, '/limited').catch((e: unknown) => e);
     const after = Date.now();
 
     expect(error).toBeInstanceOf(GitLabRateLimitedError);
-    const { retryAt } = error as GitLabRateLimitedError;
+    const { retryAt, scope } = error as GitLabRateLimitedError;
+    expect(scope).toBe('caller');
     expect(retryAt.getTime()).toBeGreaterThanOrEqual(before + 30_000);
     expect(retryAt.getTime()).toBeLessThanOrEqual(after + 30_000);
-    expect(await otherReplica.pausedUntil()).toEqual(retryAt);
-    expect((await otherReplica.take()).granted).toBe(false);
+    expect(await otherReplica.callerPausedUntil(callerKey(TOKEN))).toEqual(retryAt);
+    expect(await otherReplica.pausedUntil()).toBeNull();
     expect(outcomes).toEqual(['rate_limited']);
+    // Only a hash of the token is stored.
+    const { rows } = await pool.query<{ caller: string }>('SELECT caller FROM gitlab_caller_rate_pause');
+    expect(rows).toEqual([{ caller: callerKey(TOKEN) }]);
+    expect(JSON.stringify(rows)).not.toContain(TOKEN);
 
-    // The next poll does not reach GitLab: the cycle stretches instead.
-    const next = await clientWith({ maxWaitMs: 5000 }).get(TOKEN, '/projects/7/events').catch((e: unknown) => e);
-    expect(next).toBeInstanceOf(BudgetExhaustedError);
+    // That token's next request does not reach GitLab, and fails at once rather than holding up a poller...
+    const started = Date.now();
+    const next = await clientWith({ maxWaitMs: 60_000 }).get(TOKEN, '/projects/7/events').catch((e: unknown) => e);
+    expect(next).toBeInstanceOf(GitLabRateLimitedError);
+    expect((next as GitLabRateLimitedError).retryAt).toEqual(retryAt);
+    expect(Date.now() - started).toBeLessThan(5_000);
     expect(seen).toHaveLength(1);
+    // ...while another user's token is served.
+    expect((await clientWith().get(OTHER_TOKEN, '/projects/7/events')).body).toHaveLength(1);
+    expect(seen).toHaveLength(2);
   });
 
-  it('pauses every replica until the reset when GitLab is about to refuse, but still returns the answer', async () => {
-    expect((await client.get(TOKEN, '/quota', { remaining: 101 })).body).toEqual({ ok: true });
+  it('pauses everyone on a throttle of the bridge\'s IP, and on a 503 with Retry-After', async () => {
+    const error = await client.get(TOKEN, '/limited-ip').catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(GitLabRateLimitedError);
+    expect((error as GitLabRateLimitedError).scope).toBe('everyone');
+    expect(await otherReplica.pausedUntil()).toEqual((error as GitLabRateLimitedError).retryAt);
+    const next = await clientWith({ maxWaitMs: 5000 }).get(OTHER_TOKEN, '/projects/7/events').catch((e: unknown) => e);
+    expect(next).toBeInstanceOf(BudgetExhaustedError);
+
+    await pool.query('DELETE FROM gitlab_rate_pause');
+    const unavailable = await client.get(OTHER_TOKEN, '/maintenance').catch((e: unknown) => e);
+    expect((unavailable as GitLabRateLimitedError).scope).toBe('everyone');
+    expect(await otherReplica.pausedUntil()).toEqual((unavailable as GitLabRateLimitedError).retryAt);
+    expect(await otherReplica.callerPausedUntil(callerKey(OTHER_TOKEN))).toBeNull();
+  });
+
+  it('pauses everyone when three tokens are refused within a minute', async () => {
+    for (const token of ['token-a', 'token-b']) expect(((await client.get(token, '/limited').catch((e: unknown) => e)) as GitLabRateLimitedError).scope).toBe('caller');
     expect(await otherReplica.pausedUntil()).toBeNull();
+    const third = (await client.get('token-c', '/limited').catch((e: unknown) => e)) as GitLabRateLimitedError;
+    expect(third.scope).toBe('everyone');
+    expect(await otherReplica.pausedUntil()).toEqual(third.retryAt);
+    expect(logLines.some((line) => line.includes('pausing GitLab polling on every replica'))).toBe(true);
+  });
+
+  it("pauses the token until the reset when GitLab is about to refuse it, but still returns the answer", async () => {
+    expect((await client.get(TOKEN, '/quota', { remaining: 101 })).body).toEqual({ ok: true });
+    expect(await otherReplica.callerPausedUntil(callerKey(TOKEN))).toBeNull();
 
     const answer = await client.get(TOKEN, '/quota', { remaining: 100 });
     expect(answer.body).toEqual({ ok: true });
     const reset = new Date(Number(answer.headers.get('ratelimit-reset')) * 1000);
-    expect(await otherReplica.pausedUntil()).toEqual(reset);
+    expect(await otherReplica.callerPausedUntil(callerKey(TOKEN))).toEqual(reset);
+    expect(await otherReplica.pausedUntil()).toBeNull();
     expect(outcomes).toEqual(['ok', 'ok']);
   });
 

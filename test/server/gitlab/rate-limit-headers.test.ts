@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { readRateLimit } from '../../../server/src/gitlab/rate-limit-headers.js';
+import { readRateLimit, throttleScope } from '../../../server/src/gitlab/rate-limit-headers.js';
 
 const now = new Date('2025-03-08T14:05:00Z');
 const read = (status: number, headers: Record<string, string>) => readRateLimit(status, new Headers(headers), now);
@@ -64,5 +64,21 @@ describe("reading GitLab's rate-limit headers", () => {
 
   it('says nothing when there are no headers', () => {
     expect(read(200, {})).toEqual({ retryAt: null, limit: null, remaining: null, resetAt: null });
+  });
+});
+
+describe('throttleScope', () => {
+  const scope = (status: number, headers: Record<string, string>) => throttleScope(status, new Headers(headers));
+
+  it("pauses only the token for GitLab's per-user throttles, endpoint limits and unnamed 429s", () => {
+    expect(scope(429, { 'RateLimit-Name': 'throttle_authenticated_api', 'Retry-After': '30' })).toBe('caller');
+    expect(scope(429, { 'Retry-After': '30' })).toBe('caller');
+    expect(scope(200, { 'RateLimit-Remaining': '3', 'RateLimit-Limit': '2000' })).toBe('caller');
+  });
+
+  it("pauses everyone for a throttle of the bridge's IP and for a 503", () => {
+    expect(scope(429, { 'RateLimit-Name': 'throttle_unauthenticated_api' })).toBe('everyone');
+    expect(scope(200, { 'RateLimit-Name': 'Throttle_Unauthenticated_Web', 'RateLimit-Remaining': '0' })).toBe('everyone');
+    expect(scope(503, { 'Retry-After': '120' })).toBe('everyone');
   });
 });

@@ -1,7 +1,8 @@
 /**
  * Polling end to end: a running bridge polls the fake GitLab for connected
  * users (one GraphQL request per cycle) and for a project subscription without
- * a webhook, and obeys GitLab's 429. Cycles are one second here.
+ * a webhook, and obeys GitLab's 429: one user's pauses that user, several
+ * users' at once pause everyone. Cycles are one second here.
  */
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
@@ -15,23 +16,26 @@ const PROJECT = 'team/app';
 let bridge: CommandBridge;
 let alice: string;
 let bob: string;
+let carol: string;
 let projectId: number;
 
 beforeAll(async () => {
   bridge = await startCommandBridge({
-    users: ['alice', 'bob'],
+    users: ['alice', 'bob', 'carol'],
     oauth: true,
     env: () => ({ POLL_INTERVAL_SECONDS: '1', POLL_ACTIVE_INTERVAL_SECONDS: '1', GITLAB_MAX_REQUESTS_PER_MINUTE: '1000' }),
   });
-  ({ alice, bob } = bridge.users as { alice: string; bob: string });
+  ({ alice, bob, carol } = bridge.users as { alice: string; bob: string; carol: string });
   projectId = bridge.gitlab.addProject(PROJECT, { visibility: 'public' }).id;
   // Timezones as people set them in Mattermost: one automatic, one manual.
   bridge.mattermost.users.get(alice)!.timezone = { useAutomaticTimezone: 'true', automaticTimezone: 'Europe/Berlin', manualTimezone: '' };
   bridge.mattermost.users.get(bob)!.timezone = { useAutomaticTimezone: 'false', automaticTimezone: 'Europe/Paris', manualTimezone: 'America/Los_Angeles' };
   await bridge.connectGitLab(alice, { id: 6, username: 'user1', name: 'User One' });
   await bridge.connectGitLab(bob, { id: 51, username: 'author', name: 'The Author' });
+  await bridge.connectGitLab(carol, { id: 52, username: 'carol', name: 'Carol' });
   await polledOnce(alice);
   await polledOnce(bob);
+  await polledOnce(carol);
 }, 120_000);
 
 afterAll(async () => {
@@ -143,20 +147,54 @@ describe('a subscription without a webhook', () => {
 });
 
 describe('GitLab rate limits', () => {
-  it('a 429 with Retry-After pauses every poll until then, and /metrics shows it', async () => {
-    const graphql = () => bridge.gitlab.requests.filter((request) => request.path === '/api/graphql');
-    bridge.gitlab.failNextRequests(1, { status: 429, retryAfterSeconds: 5 });
-    await waitFor(() => graphql().some((request) => request.status === 429), 'a refused request', 20_000);
-    await waitFor(async () => (await bridge.pool.query("SELECT 1 FROM gitlab_rate_pause WHERE until > now()")).rows.length === 1, 'the pause recorded');
-    // Another user's request may have been let through just before the pause was recorded: let it land first.
-    await new Promise((resolve) => setTimeout(resolve, 500));
-    const refusedAt = graphql().length;
-    await new Promise((resolve) => setTimeout(resolve, 2500));
-    expect(graphql().length).toBe(refusedAt);
-    await waitFor(() => graphql().length > refusedAt, 'polling again after the pause', 20_000);
+  /** Every request made with one GitLab user's tokens: their polls, and project polls and checks made as them. */
+  const requestsOf = (gitlabUserId: number) => {
+    const tokens = new Set(bridge.gitlab.tokensOf(gitlabUserId));
+    return bridge.gitlab.requests.filter((request) => request.token !== undefined && tokens.has(request.token));
+  };
+  const pauseForEveryone = async () => (await bridge.pool.query<{ until: Date; reason: string }>('SELECT until, reason FROM gitlab_rate_pause WHERE until > now()')).rows[0];
+  const settle = () => new Promise((resolve) => setTimeout(resolve, 500));
+
+  it("a 429 on one user's token pauses that user's polls only: the others go on within the pause, and /metrics shows it", async () => {
+    bridge.gitlab.failNextRequests(1, { status: 429, retryAfterSeconds: 6, userId: 6 });
+    await waitFor(() => requestsOf(6).some((request) => request.status === 429), "a refusal of alice's request", 20_000);
+    // GitLab said 6 s; a second of it is left for the bridge to record the pause and for the test's own pace.
+    const withinPause = Date.now() + 5000;
+    // A request of hers let through just before the pause was recorded may still land.
+    await settle();
+    const aliceAt = requestsOf(6).length;
+    const bobAt = requestsOf(51).length;
+    const carolAt = requestsOf(52).length;
+    await waitFor(() => requestsOf(51).length > bobAt && requestsOf(52).length > carolAt, 'bob and carol polled meanwhile', 20_000);
+    expect(Date.now()).toBeLessThan(withinPause);
+    expect(requestsOf(6).length).toBe(aliceAt);
+    expect(await pauseForEveryone()).toBeUndefined();
+    // Recorded in the database, so every replica pauses her, under a hash of her token.
+    const { rows } = await bridge.pool.query<{ caller: string }>('SELECT caller FROM gitlab_caller_rate_pause WHERE until > now()');
+    expect(rows).toHaveLength(1);
+    expect(bridge.gitlab.tokensOf(6).some((token) => rows[0]!.caller.includes(token))).toBe(false);
+    await waitFor(() => requestsOf(6).length > aliceAt, 'alice polled again after her pause', 20_000);
     const { internalPort } = await bridge.bridge.ready();
     const metrics = await (await fetch(`http://127.0.0.1:${internalPort}/metrics`)).text();
     expect(metrics).toMatch(/gitlab_bridge_gitlab_requests_total\{outcome="rate_limited"\} [1-9]/);
+  });
+
+  it("429s on several users' tokens at once (GitLab refusing everybody) pause every poll until then", async () => {
+    const before = bridge.gitlab.requests.length;
+    // Enough refusals for every user, as a limit on the bridge's IP would give them.
+    bridge.gitlab.failNextRequests(20, { status: 429, retryAfterSeconds: 5 });
+    await waitFor(async () => (await pauseForEveryone()) !== undefined, 'the pause for everyone recorded', 20_000);
+    bridge.gitlab.failNextRequests(0, { status: 429 });
+    expect((await pauseForEveryone())!.reason).toMatch(/3 GitLab users refused within a minute/);
+    const refused = new Set(bridge.gitlab.requests.slice(before).filter((request) => request.status === 429).map((request) => request.token));
+    const refusedUsers = [6, 51, 52].filter((id) => bridge.gitlab.tokensOf(id).some((token) => refused.has(token)));
+    expect(refusedUsers).toHaveLength(3);
+    // Another user's request may have been let through just before the pause was recorded: let it land first.
+    await settle();
+    const refusedAt = bridge.gitlab.requests.length;
+    await new Promise((resolve) => setTimeout(resolve, 2500));
+    expect(bridge.gitlab.requests.length).toBe(refusedAt);
+    await waitFor(() => bridge.gitlab.requests.slice(refusedAt).some((request) => request.path === '/api/graphql' && request.status === 200), 'polling again after the pause', 20_000);
   });
 });
 

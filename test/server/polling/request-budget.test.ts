@@ -93,7 +93,7 @@ describe.each(testServers())('GitLab request budget on $label', (server) => {
     await expect(a.take(6)).rejects.toThrow(/cannot take 6 requests from a budget of 5/);
   });
 
-  it("stops every replica while GitLab's pause lasts", async () => {
+  it("stops every replica while GitLab's pause for everyone lasts", async () => {
     const [a, b] = replicas(100);
     await a.pause(new Date(T + 30_000), 'GitLab answered 429');
 
@@ -109,6 +109,68 @@ describe.each(testServers())('GitLab request budget on $label', (server) => {
     clock = T + 30_000;
     expect(await a.pausedUntil()).toBeNull();
     expect(await b.take()).toEqual({ granted: true });
+  });
+
+  it("pauses one caller on every replica while the others, and callers not named, go on", async () => {
+    const [a, b] = replicas(100);
+    expect(await a.pauseCaller('sha256:x', new Date(T + 30_000), 'GitLab answered 429')).toBe('caller');
+
+    expect(await b.take(1, 'sha256:x')).toEqual({ granted: false, retryInMs: 30_000, callerPausedUntil: new Date(T + 30_000) });
+    expect(await b.take(1, 'sha256:y')).toEqual({ granted: true });
+    expect(await b.take()).toEqual({ granted: true });
+    expect(await b.pausedUntil()).toBeNull();
+    expect(await b.callerPausedUntil('sha256:x')).toEqual(new Date(T + 30_000));
+
+    // A shorter pause told later does not cut the longer one short.
+    await b.pauseCaller('sha256:x', new Date(T + 5_000), 'GitLab has 3 of 2000 requests left');
+    expect(await a.callerPausedUntil('sha256:x')).toEqual(new Date(T + 30_000));
+
+    clock = T + 30_000;
+    expect(await a.take(1, 'sha256:x')).toEqual({ granted: true });
+  });
+
+  it('pauses everyone, for at most a minute, when three callers are refused within a minute', async () => {
+    const [a, b] = replicas(100);
+    const long = new Date(T + 10 * 60_000);
+    expect(await a.pauseCaller('sha256:x', long, 'GitLab answered 429 to GET /a')).toBe('caller');
+    clock = T + 20_000;
+    expect(await b.pauseCaller('sha256:y', long, 'GitLab answered 429 to GET /b')).toBe('caller');
+    expect(await a.pausedUntil()).toBeNull();
+    clock = T + 40_000;
+    expect(await a.pauseCaller('sha256:z', long, 'GitLab answered 429 to GET /c')).toBe('everyone');
+
+    expect(await b.pausedUntil()).toEqual(new Date(T + 40_000 + 60_000));
+    expect((await b.take(1, 'sha256:other')).granted).toBe(false);
+    const { rows } = await pool.query<{ reason: string }>('SELECT reason FROM gitlab_rate_pause');
+    expect(rows[0]!.reason).toMatch(/3 GitLab users refused within a minute/);
+    // The refused callers keep their own, longer pause.
+    clock = T + 40_000 + 60_000;
+    expect(await a.take(1, 'sha256:other')).toEqual({ granted: true });
+    expect((await a.take(1, 'sha256:x')).granted).toBe(false);
+  });
+
+  it('does not pause everyone for callers refused more than a minute apart, nor for one caller refused again and again', async () => {
+    const [a] = replicas(100);
+    const until = () => new Date(clock + 5_000);
+    for (let i = 0; i < 5; i += 1) {
+      expect(await a.pauseCaller('sha256:x', until(), 'GitLab answered 429')).toBe('caller');
+      clock += 1_000;
+    }
+    clock = T + 61_000;
+    expect(await a.pauseCaller('sha256:y', until(), 'GitLab answered 429')).toBe('caller');
+    clock = T + 125_000;
+    expect(await a.pauseCaller('sha256:z', until(), 'GitLab answered 429')).toBe('caller');
+    expect(await a.pausedUntil()).toBeNull();
+  });
+
+  it('forgets caller pauses that are over and no longer count', async () => {
+    const [a] = replicas(100);
+    await a.pauseCaller('sha256:x', new Date(T + 5_000), 'GitLab answered 429');
+    clock = T + 2 * 60_000;
+    await a.pauseCaller('sha256:y', new Date(clock + 5_000), 'GitLab answered 429');
+    await a.take(1, 'sha256:z');
+    const { rows } = await pool.query<{ caller: string }>('SELECT caller FROM gitlab_caller_rate_pause');
+    expect(rows.map((row) => row.caller)).toEqual(['sha256:y']);
   });
 
   it('forgets requests that have left the window', async () => {
