@@ -22,6 +22,7 @@ import { startLiveEvents, type LiveEvents } from './webapp-api/live-events.js';
 import { createChannelMembership } from './webapp-api/channel-membership.js';
 import { ApiError } from './webapp-api/errors.js';
 import type { SessionUser } from './webapp-api/context.js';
+import { cacheSessions } from './webapp-api/session-cache.js';
 import { runCommandLine, type Subcommand } from './commands/command-router.js';
 import { connectCommand, disconnectCommand, meCommand, type AccountDeps } from './commands/account.js';
 import { createGitLabConnections } from './accounts/gitlab-connections.js';
@@ -102,8 +103,9 @@ export async function startBridge(config: Config, log: Logger): Promise<Bridge> 
     const mattermostUrl = config.mattermost.url;
     const deliveries = createDeliveryBatcher(database.pool);
     const live = (liveEvents = await startLiveEvents({ pool: database.pool, log: log.child({ component: 'live-events' }) }));
-    // The webapp's session: who the MMAUTHTOKEN cookie belongs to, asked of Mattermost with that token.
-    const resolveSession = async (token: string): Promise<SessionUser | null> => {
+    // The webapp's session: who the MMAUTHTOKEN cookie belongs to, asked of Mattermost with that token;
+    // answers are remembered, and new tokens checked at a bounded rate, for the webapp API and /oauth alike.
+    const resolveSession = cacheSessions(async (token: string): Promise<SessionUser | null> => {
       if (!mattermostUrl) throw new ApiError(503, 'not_configured', 'The bridge cannot check Mattermost sessions: MATTERMOST_URL is not set.');
       try {
         const me = await createMattermostClient(mattermostUrl, token).getMe();
@@ -112,7 +114,7 @@ export async function startBridge(config: Config, log: Logger): Promise<Bridge> 
         if (error instanceof MattermostHttpError && error.status === 401) return null;
         throw error;
       }
-    };
+    }, { newTokensPerSecond: config.webapp.sessionChecksPerSecond });
     // Polling, access checks and the webapp API share one client, so all count against GITLAB_MAX_REQUESTS_PER_MINUTE.
     const gitlabClient = createPollClient({
       gitlabUrl: config.gitlab.url,

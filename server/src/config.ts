@@ -55,6 +55,15 @@ export interface Config {
     /** Every GitLab request the pollers make, across all replicas. */
     maxRequestsPerMinute: number;
   };
+  /** Limits on what the webapp's callers can make this replica hold or ask (webapp-api/). */
+  webapp: {
+    /** Live-update streams (GET /api/v1/events) one user may have open on this replica. */
+    liveStreamsPerUser: number;
+    /** Live-update streams this replica holds open in all. */
+    liveStreamsMax: number;
+    /** Checks with Mattermost of session tokens not accepted lately, per second. */
+    sessionChecksPerSecond: number;
+  };
   /** Settings the bridge needs to be useful and does not have yet, by variable name. */
   missing: string[];
 }
@@ -138,6 +147,13 @@ const seconds = (least: number) =>
     .transform(Number)
     .refine((value) => value >= least, `must be a whole number of seconds, at least ${least}`);
 
+const count = (least: number, most: number, what: string) =>
+  z
+    .string()
+    .regex(/^\d{1,7}$/, `must be a whole number of ${what} from ${least} to ${most}`)
+    .transform(Number)
+    .refine((value) => value >= least && value <= most, `must be a whole number of ${what} from ${least} to ${most}`);
+
 const perMinute = z
   .string()
   .regex(/^\d{1,7}$/, 'must be a whole number of requests, at least 1')
@@ -174,6 +190,9 @@ const schema = z.object({
   POLL_ACTIVE_INTERVAL_SECONDS: seconds(1).optional(),
   POLL_IDLE_INTERVAL_SECONDS: seconds(1).optional(),
   GITLAB_MAX_REQUESTS_PER_MINUTE: perMinute.default(1800),
+  LIVE_STREAMS_PER_USER: count(1, 1000, 'streams').default(8),
+  LIVE_STREAMS_MAX: count(1, 100_000, 'streams').default(1000),
+  SESSION_CHECKS_PER_SECOND: count(1, 10_000, 'checks').default(50),
 });
 
 /**
@@ -245,6 +264,11 @@ export function parseConfig(env: Environment, cwd: string): Config {
       activeIntervalSeconds: values.POLL_ACTIVE_INTERVAL_SECONDS ?? Math.max(1, Math.round(values.POLL_INTERVAL_SECONDS / 2)),
       idleIntervalSeconds: values.POLL_IDLE_INTERVAL_SECONDS ?? values.POLL_INTERVAL_SECONDS * 5,
       maxRequestsPerMinute: values.GITLAB_MAX_REQUESTS_PER_MINUTE,
+    },
+    webapp: {
+      liveStreamsPerUser: values.LIVE_STREAMS_PER_USER,
+      liveStreamsMax: values.LIVE_STREAMS_MAX,
+      sessionChecksPerSecond: values.SESSION_CHECKS_PER_SECOND,
     },
     missing: REQUIRED_FOR_READY.filter((name) => !present[name]),
   };

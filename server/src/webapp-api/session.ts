@@ -1,8 +1,10 @@
 /**
  * Who is calling the webapp API, and whether a state-changing call really
  * comes from the Mattermost page (ARCHITECTURE.md §7). The session is the
- * `MMAUTHTOKEN` cookie, checked with Mattermost (`users/me`) and cached for a
- * minute under a hash of the token, never the token itself. Writes also need
+ * `MMAUTHTOKEN` cookie, checked with Mattermost (`users/me`) through the
+ * resolver bridge.ts assembles, which remembers answers (session-cache.ts:
+ * good ones for a minute, refusals briefly, under a hash of the token, never
+ * the token itself) and bounds checks of new tokens. Writes also need
  * `X-Requested-With: XMLHttpRequest`, `X-CSRF-Token` equal to the `MMCSRF`
  * cookie, and a same-origin `Origin`. No CORS: a cross-origin caller is refused.
  */
@@ -13,44 +15,19 @@ import type { SessionUser } from './context.js';
 import type { Logger } from '../log.js';
 import { ApiError, sendError } from './errors.js';
 
-const CACHE_MS = 60_000;
-const CACHE_MAX = 10_000;
 const SAFE_METHODS = new Set(['GET', 'HEAD']);
 
 export interface SessionDeps {
-  /** The Mattermost user behind a session token; null when Mattermost refuses it; throws when Mattermost cannot be asked (an ApiError is answered as it is). */
+  /**
+   * The Mattermost user behind a session token; null when Mattermost refuses it; throws when Mattermost
+   * cannot be asked (an ApiError is answered as it is). Remembers answers itself (session-cache.ts).
+   */
   resolveSession(token: string): Promise<SessionUser | null>;
   /** Origins the page may have besides the request's own (MATTERMOST_SITE_URL, PUBLIC_URL). */
   trustedOrigins: readonly string[];
-  now?(): number;
 }
 
 export function sessionMiddleware(deps: SessionDeps): RequestHandler {
-  const now = deps.now ?? Date.now;
-  const cache = new Map<string, { user: SessionUser; expires: number }>();
-
-  // A page load fires several calls at once: they share one question to Mattermost.
-  const asking = new Map<string, Promise<SessionUser | null>>();
-
-  const lookUp = async (token: string): Promise<SessionUser | null> => {
-    const key = createHash('sha256').update(token).digest('hex');
-    const hit = cache.get(key);
-    if (hit && hit.expires > now()) return hit.user;
-    cache.delete(key);
-    let answer = asking.get(key);
-    if (!answer) {
-      answer = deps.resolveSession(token).finally(() => asking.delete(key));
-      asking.set(key, answer);
-    }
-    const user = await answer;
-    if (user) {
-      // Map keeps insertion order: the first key is the oldest.
-      if (cache.size >= CACHE_MAX) cache.delete(cache.keys().next().value!);
-      cache.set(key, { user, expires: now() + CACHE_MS });
-    }
-    return user;
-  };
-
   return async (request: Request, response: Response, next: NextFunction) => {
     response.set({ 'Cache-Control': 'no-store', 'X-Content-Type-Options': 'nosniff' });
     const origin = request.get('origin');
@@ -66,9 +43,12 @@ export function sessionMiddleware(deps: SessionDeps): RequestHandler {
     if (!token) return sendError(response, 401, 'not_logged_in', 'Not logged in to Mattermost.');
     let user: SessionUser | null;
     try {
-      user = await lookUp(token);
+      user = await deps.resolveSession(token);
     } catch (error) {
-      if (error instanceof ApiError) return sendError(response, error.status, error.code, error.message);
+      if (error instanceof ApiError) {
+        if (error.retryAfterSeconds !== undefined) response.set('Retry-After', String(error.retryAfterSeconds));
+        return sendError(response, error.status, error.code, error.message);
+      }
       // The message only: nothing that could carry the token.
       (request as { log?: Logger }).log?.warn({ reason: (error as Error).message }, 'Mattermost could not confirm a webapp session');
       return sendError(response, 502, 'mattermost_unavailable', 'Mattermost could not confirm the session; try again shortly.');

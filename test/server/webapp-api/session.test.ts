@@ -4,6 +4,7 @@
  * double submit and same-origin rules for changes, no CORS, JSON errors, and
  * nothing of the session in the bridge's logs.
  */
+import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { startCommandBridge, type CommandBridge } from '../../helpers/command-bridge.js';
 import { CSRF_TOKEN, webappClient } from '../../helpers/webapp-client.js';
@@ -12,7 +13,8 @@ let bridge: CommandBridge;
 let alice: ReturnType<typeof webappClient>;
 
 beforeAll(async () => {
-  bridge = await startCommandBridge({ users: ['alice', 'bob', 'carol', 'dave'], oauth: true, env: () => ({ LOG_LEVEL: 'debug' }) });
+  // Two checks of new session tokens a second (bursts of 20), so a flood shows within a few hundred requests.
+  bridge = await startCommandBridge({ users: ['alice', 'bob', 'carol', 'dave'], oauth: true, env: () => ({ LOG_LEVEL: 'debug', SESSION_CHECKS_PER_SECOND: '2' }) });
   alice = webappClient(bridge, 'alice');
 }, 120_000);
 
@@ -138,6 +140,38 @@ describe('cross-origin and CSRF', () => {
     });
     expect(response.status).toBe(400);
     expect(await response.json()).toMatchObject({ code: 'bad_request' });
+  });
+});
+
+describe('a flood of bogus session cookies', () => {
+  const refusedChecks = () => bridge.mattermost.requests.filter((request) => request.path === '/api/v4/users/me' && request.userId === undefined);
+
+  it('asks Mattermost once about a bogus cookie sent again and again', async () => {
+    const bogus = `bogus-${randomUUID()}`;
+    const before = refusedChecks().length;
+    for (let i = 0; i < 20; i += 1) {
+      const answer = await alice('GET', '/me', { session: bogus });
+      expect(answer.status).toBe(401);
+      expect(answer.body).toMatchObject({ code: 'not_logged_in' });
+    }
+    expect(refusedChecks().length - before).toBe(1);
+  });
+
+  it('checks distinct bogus cookies at a bounded rate, refusing the rest with 429 too_many_session_checks, while known sessions go on', async () => {
+    const before = refusedChecks().length;
+    const started = Date.now();
+    const answers = await Promise.all(Array.from({ length: 100 }, () => alice('GET', '/me', { session: `bogus-${randomUUID()}` })));
+    const seconds = (Date.now() - started) / 1000;
+    const asked = refusedChecks().length - before;
+    // At most the burst (20) and two a second since.
+    expect(asked).toBeLessThanOrEqual(20 + Math.ceil(seconds * 2));
+    expect(answers.filter((answer) => answer.status === 401)).toHaveLength(asked);
+    const throttled = answers.filter((answer) => answer.status === 429);
+    expect(throttled).toHaveLength(100 - asked);
+    expect(throttled[0]!.body).toMatchObject({ code: 'too_many_session_checks' });
+    expect(throttled[0]!.headers.get('retry-after')).toBe('1');
+    // Alice's session was accepted a moment ago: the flood does not lock her out.
+    expect((await alice('GET', '/me')).status).toBe(200);
   });
 });
 
