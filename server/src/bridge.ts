@@ -31,6 +31,7 @@ import { createDirectChannels } from './mattermost/direct-channels.js';
 import { createDirectDelivery } from './delivery/deliver-direct-messages.js';
 import { createAccessChecker } from './accounts/gitlab-access.js';
 import { createPollClient } from './gitlab/poll-client.js';
+import { createFeatureLevelSource } from './gitlab/project-features.js';
 import { createRequestBudget } from './polling/request-budget.js';
 import { startPollers } from './polling/run-pollers.js';
 import { markActive } from './polling/poll-users.js';
@@ -259,6 +260,7 @@ export async function startBridge(config: Config, log: Logger): Promise<Bridge> 
       countPost: (outcome) => metrics.channelPosts.inc({ outcome }),
       doorBusy: () => deliveries.busy(),
       direct,
+      featureLevels: connections ? createFeatureLevelSource({ pool: database.pool, client: gitlabClient, callerFor: (userId) => connections.callerFor(userId), log: log.child({ component: 'gitlab' }) }) : null,
     });
 
     log.info(

@@ -20,6 +20,13 @@ export interface FakeGitLabGroup {
   parent: FakeGitLabGroup | undefined;
 }
 
+/**
+ * A project feature's `<feature>_access_level` (GET /projects/:id; ProjectFeature#string_access_level):
+ * `enabled` is everyone who can see the project, `private` project members only.
+ */
+export type FakeGitLabFeatureLevel = 'disabled' | 'private' | 'enabled';
+export type FakeGitLabFeature = 'repository' | 'merge_requests' | 'builds' | 'wiki' | 'issues' | 'environments' | 'releases' | 'feature_flags' | 'snippets';
+
 export interface FakeGitLabProject {
   id: number;
   name: string;
@@ -29,6 +36,10 @@ export interface FakeGitLabProject {
   default_branch: string;
   /** Always a group: the fake has no personal namespaces. */
   namespace: FakeGitLabGroup;
+  /** Every feature `enabled` unless addProject() said otherwise. */
+  features: Record<FakeGitLabFeature, FakeGitLabFeatureLevel>;
+  /** `public_jobs` ("Public pipelines"), true as GitLab's default. */
+  publicJobs: boolean;
 }
 
 export interface FakeGitLabUser {
@@ -338,7 +349,10 @@ export interface FakeGitLab {
    */
   addGroup(fullPath: string, options: { visibility: Visibility; id?: number }): FakeGitLabGroup;
   /** A project in a group (made as addGroup would when missing); default branch 'main' unless given. */
-  addProject(pathWithNamespace: string, options: { visibility: Visibility; id?: number; defaultBranch?: string }): FakeGitLabProject;
+  addProject(
+    pathWithNamespace: string,
+    options: { visibility: Visibility; id?: number; defaultBranch?: string; features?: Partial<Record<FakeGitLabFeature, FakeGitLabFeatureLevel>>; publicJobs?: boolean },
+  ): FakeGitLabProject;
   /**
    * A user and a personal access token that acts as them; again with the same id, another token for the
    * same user. OAuth access tokens issued to the user act as them too, with the same memberships.
@@ -572,6 +586,18 @@ interface Paging {
   perPage: number;
 }
 
+const ALL_FEATURES_ENABLED: Record<FakeGitLabFeature, FakeGitLabFeatureLevel> = {
+  repository: 'enabled',
+  merge_requests: 'enabled',
+  builds: 'enabled',
+  wiki: 'enabled',
+  issues: 'enabled',
+  environments: 'enabled',
+  releases: 'enabled',
+  feature_flags: 'enabled',
+  snippets: 'enabled',
+};
+
 const UNAUTHORIZED: Answer = [401, { message: '401 Unauthorized' }];
 const FORBIDDEN: Answer = [403, { message: '403 Forbidden' }];
 const PROJECT_NOT_FOUND: Answer = [404, { message: '404 Project Not Found' }];
@@ -781,6 +807,10 @@ export async function startFakeGitLab(): Promise<FakeGitLab> {
       web_url: `${base}/${project.path_with_namespace}`,
       visibility: project.visibility,
       default_branch: project.default_branch,
+      // Entities::Project exposes every `*_access_level` to any caller who sees the project (anonymous
+      // ones too since GitLab 17.1, MR 152231), and `public_builds` as `public_jobs`.
+      ...Object.fromEntries(Object.entries(project.features).map(([feature, level]) => [`${feature}_access_level`, level])),
+      public_jobs: project.publicJobs,
       namespace: {
         id: project.namespace.id,
         name: project.namespace.name,
@@ -1096,6 +1126,16 @@ export async function startFakeGitLab(): Promise<FakeGitLab> {
 
   /** The caller's role in the project: 0 for anonymous callers and non-members. */
   const roleIn = (project: FakeGitLabProject, userId: number | undefined) => (userId === undefined ? 0 : projectAccess(userId, project));
+  /**
+   * ProjectFeature#feature_available?: a `private` feature is for members with at least the feature's
+   * minimum role (PRIVATE_FEATURES_MIN_ACCESS_LEVEL: Reporter for merge requests and environments,
+   * else Guest); `disabled` is for nobody.
+   */
+  const featureOpen = (project: FakeGitLabProject, feature: FakeGitLabFeature, userId: number | undefined) => {
+    const level = project.features[feature];
+    if (level === 'disabled') return false;
+    return level === 'enabled' || roleIn(project, userId) >= (feature === 'merge_requests' || feature === 'environments' ? 20 : 10);
+  };
   const isAuthorOrAssignee = (issuable: { authorId: number; assigneeIds: number[] }, userId: number | undefined) =>
     userId !== undefined && (issuable.authorId === userId || issuable.assigneeIds.includes(userId));
   /**
@@ -1104,7 +1144,7 @@ export async function startFakeGitLab(): Promise<FakeGitLab> {
    */
   const canReadIssue = (issue: FakeGitLabIssue, userId: number | undefined) => {
     const project = projects.get(issue.projectId)!;
-    return canSeeProject(project, userId) && (!issue.confidential || isAuthorOrAssignee(issue, userId) || roleIn(project, userId) >= 15);
+    return canSeeProject(project, userId) && featureOpen(project, 'issues', userId) && (!issue.confidential || isAuthorOrAssignee(issue, userId) || roleIn(project, userId) >= 15);
   };
   /** update_issue: Planners and above (ProjectPolicy), and the author and assignees (IssuablePolicy). */
   const canUpdateIssue = (issue: StoredIssue, userId: number) =>
@@ -1112,13 +1152,14 @@ export async function startFakeGitLab(): Promise<FakeGitLab> {
   /** read_merge_request: whoever sees a public or internal project; in a private one, Planners and above (not guests). */
   const canReadMergeRequest = (mergeRequest: FakeGitLabMergeRequest, userId: number | undefined) => {
     const project = projects.get(mergeRequest.projectId)!;
-    return canSeeProject(project, userId) && (project.visibility !== 'private' || roleIn(project, userId) >= 15);
+    return canSeeProject(project, userId) && featureOpen(project, 'merge_requests', userId) && (project.visibility !== 'private' || roleIn(project, userId) >= 15);
   };
   /**
    * download_code and read_pipeline, one rule here: whoever sees a public or internal project; in a
    * private one, Reporters and above (not Guests or Planners).
    */
-  const canReadCode = (project: FakeGitLabProject, userId: number | undefined) => canSeeProject(project, userId) && (project.visibility !== 'private' || roleIn(project, userId) >= 20);
+  const canReadCode = (project: FakeGitLabProject, userId: number | undefined) =>
+    canSeeProject(project, userId) && featureOpen(project, 'repository', userId) && (project.visibility !== 'private' || roleIn(project, userId) >= 20);
   /** The project :id names, if the caller may see it: GitLab's user_project, which answers 404 otherwise. */
   const userProject = (segment: string, userId: number | undefined) => {
     const project = find(segment, projects, projectAt);
@@ -2633,12 +2674,22 @@ export async function startFakeGitLab(): Promise<FakeGitLab> {
     addGroup(fullPath, { visibility, id }) {
       return ensureGroup(fullPath, visibility, id ?? nextId(groups));
     },
-    addProject(pathWithNamespace, { visibility, id, defaultBranch }) {
+    addProject(pathWithNamespace, { visibility, id, defaultBranch, features, publicJobs }) {
       const slash = pathWithNamespace.lastIndexOf('/');
       if (slash < 0) throw new Error(`fake GitLab: ${pathWithNamespace} needs a group`);
       const namespace = ensureGroup(pathWithNamespace.slice(0, slash), visibility);
       const name = pathWithNamespace.slice(slash + 1);
-      const project: FakeGitLabProject = { id: id ?? nextId(projects), name, path: name, path_with_namespace: pathWithNamespace, visibility, default_branch: defaultBranch ?? 'main', namespace };
+      const project: FakeGitLabProject = {
+        id: id ?? nextId(projects),
+        name,
+        path: name,
+        path_with_namespace: pathWithNamespace,
+        visibility,
+        default_branch: defaultBranch ?? 'main',
+        namespace,
+        features: { ...ALL_FEATURES_ENABLED, ...features },
+        publicJobs: publicJobs ?? true,
+      };
       claim(pathWithNamespace, project.id, projects);
       checkVisibility(visibility, namespace, `project ${pathWithNamespace}`);
       projects.set(project.id, project);

@@ -9,6 +9,7 @@
 import type { GitLabEvent } from '../gitlab/events/event.js';
 import { renderDirectMessage } from '../render/direct-message.js';
 import { peopleOf, personalNotices, threadKeyOf, type Recipient } from '../rules/personal-notifications.js';
+import type { EventAudience } from '../rules/match-subscription.js';
 import type { QueuedDirectMessage } from '../store/direct-outbox.js';
 import type { Queryable } from '../store/queryable.js';
 import { findRecipients } from '../store/recipients.js';
@@ -41,6 +42,7 @@ export async function planDirectMessages(
   lookups: DirectMessageLookups,
   event: GitLabEvent,
   gitlabUrl: string,
+  audience: EventAudience,
 ): Promise<{ messages: QueuedDirectMessage[]; participations: Participation[]; changedWork: People }> {
   const threadKey = threadKeyOf(event);
   const participants = await lookups.participantsOf(threadKey);
@@ -48,7 +50,7 @@ export async function planDirectMessages(
   const people = peopleOf(event, context);
   const recipients = people.ids.length + people.usernames.length > 0 ? await lookups.recipientsOf(people) : [];
   const notices = recipients.length > 0 ? personalNotices(event, { ...context, recipients }) : [];
-  const probe = accessProbe(event);
+  const probe = accessProbe(event, audience);
   const messages = notices.map((notice) => ({
     mattermostUserId: notice.recipient.mattermostUserId,
     key: notice.key,
@@ -61,18 +63,26 @@ export async function planDirectMessages(
   return { messages, participations: participationsOf(event, threadKey), changedWork: peopleWithChangedWork(event, context) };
 }
 
+/** Kinds whose content is the MR or issue itself (a pipeline of an MR is CI/CD's, not the MR's). */
+const ABOUT_TARGET = new Set<GitLabEvent['kind']>(['merge_request', 'issue', 'note', 'emoji']);
+
 /**
  * What the recipient must be able to open for the message to be theirs to see:
- * nothing for a public project's ordinary events; the item for a confidential
- * issue (its author and assignees may see it without a role); Reporter access
- * for internal notes; else the project.
+ * nothing for what everyone may see (a public project's public features); the
+ * item for a confidential issue (its author and assignees may see it without a
+ * role); Reporter access for internal notes. In a public project that keeps the
+ * event's feature to members (or whose levels are unknown), the MR or issue
+ * itself, GitLab deciding with the recipient's token; without one, Reporter
+ * (enough for every members-only feature, ProjectFeature's
+ * PRIVATE_FEATURES_MIN_ACCESS_LEVEL). Else (private, internal) the project.
  */
-export function accessProbe(event: GitLabEvent): string | null {
+export function accessProbe(event: GitLabEvent, audience: EventAudience): string | null {
   const project = event.project?.id ?? (event.project?.path ? encodeURIComponent(event.project.path) : null);
   if (project === null) return null;
   if (event.internal) return `reporter:${project}`;
   if (event.confidential && event.target) return `${event.target.type}:${project}:${event.target.iid}`;
-  if (event.project?.visibility === 'public') return null;
+  if (audience.openToAll) return null;
+  if (event.project?.visibility === 'public') return event.target && ABOUT_TARGET.has(event.kind) ? `${event.target.type}:${project}:${event.target.iid}` : `reporter:${project}`;
   return `project:${project}`;
 }
 

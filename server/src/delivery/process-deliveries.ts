@@ -3,14 +3,22 @@
  * time (a transaction-scoped advisory lock) so posts are queued in the order
  * GitLab's deliveries were stored; each delivery is handled in its own
  * savepoint so one bad payload never holds up the others.
+ *
+ * Whether a public project's event is public depends on its feature levels,
+ * which only GitLab knows: before the transaction, the pending deliveries are
+ * read and the levels of the public projects they name are made ready
+ * (gitlab/project-features.ts), with no connection held while GitLab answers.
+ * The transaction then takes only deliveries looked at that way.
  */
 import type pg from 'pg';
-import type { GitLabEvent } from '../gitlab/events/event.js';
+import type { GitLabEvent, ParseResult } from '../gitlab/events/event.js';
 import { isIgnored } from '../gitlab/events/event.js';
+import type { FeatureLevelSource } from '../gitlab/project-features.js';
+import { isOpenToAll, needsFeatureLevels, type FeatureLevels } from '../rules/feature-visibility.js';
 import { parseEvent } from '../gitlab/events/parse-event.js';
 import type { Logger } from '../log.js';
 import { renderPost } from '../render/render-post.js';
-import { coveringPaths, eventPath, matchSubscription } from '../rules/match-subscription.js';
+import { coveringPaths, eventPath, matchSubscription, type EventAudience } from '../rules/match-subscription.js';
 import type { Subscription } from '../rules/subscription.js';
 import { enqueuePosts } from '../store/channel-outbox.js';
 import { enqueueDirectMessages, type QueuedDirectMessage } from '../store/direct-outbox.js';
@@ -34,10 +42,22 @@ const FINISHED_PIPELINE = new Set(['success', 'failed', 'canceled', 'skipped']);
 interface DeliveryRow {
   id: string;
   event: string;
+  /** Null when the look-ahead already parsed it (Prepared.parsed). */
   payload: unknown;
   attempts: number;
   idempotency_key: string | null;
   event_uuid: string | null;
+}
+
+/** What the look-ahead before the transaction found: the deliveries it parsed, and the feature levels of their public projects. */
+interface Prepared {
+  parsed: Map<string, ParseResult | Error>;
+  /** Projects whose levels were made ready (null: unknown, so members-only). */
+  levels: Map<number, FeatureLevels | null>;
+  /** The newest delivery looked at; the transaction takes none after it. */
+  upTo: string | null;
+  /** False without a source of levels: then nothing is looked up, and every public project's feature counts as unknown. */
+  lookedAhead: boolean;
 }
 
 /**
@@ -46,7 +66,9 @@ interface DeliveryRow {
  * one write of each kind; if anything in it fails, it is redone one delivery
  * at a time so the failing one is isolated and the rest go through.
  */
-export async function processDeliveries(pool: pg.Pool, log: Logger, gitlabUrl: string): Promise<number> {
+export async function processDeliveries(pool: pg.Pool, log: Logger, gitlabUrl: string, features: FeatureLevelSource | null = null): Promise<number> {
+  const prepared = await prepare(pool, log, features);
+  if (prepared.lookedAhead && prepared.upTo === null) return 0;
   const client = await pool.connect();
   let broken: Error | undefined;
   try {
@@ -56,21 +78,23 @@ export async function processDeliveries(pool: pg.Pool, log: Logger, gitlabUrl: s
       await client.query('ROLLBACK');
       return 0;
     }
-    const { rows } = await client.query<DeliveryRow>(
-      `SELECT id, event, payload, attempts, idempotency_key, event_uuid FROM webhook_deliveries
-       WHERE processed_at IS NULL ORDER BY id LIMIT $1 FOR UPDATE`,
-      [BATCH],
+    const { rows: taken } = await client.query<DeliveryRow>(
+      `SELECT id, event, CASE WHEN id = ANY($2::bigint[]) THEN NULL ELSE payload END AS payload, attempts, idempotency_key, event_uuid
+         FROM webhook_deliveries
+        WHERE processed_at IS NULL AND ($3::bigint IS NULL OR id <= $3) ORDER BY id LIMIT $1 FOR UPDATE`,
+      [BATCH, [...prepared.parsed.keys()], prepared.upTo],
     );
+    const rows = readyRows(taken, prepared);
     const logFor = (row: DeliveryRow) => log.child({ delivery: row.id, event: row.event, correlationId: row.idempotency_key ?? row.event_uuid ?? undefined });
     await client.query('SAVEPOINT batch');
     try {
-      const batch = new Batch(client);
+      const batch = new Batch(client, prepared);
       for (const row of rows) await planDelivery(batch, row, logFor(row), gitlabUrl);
       await batch.write(rows.map((row) => row.id));
       await client.query('RELEASE SAVEPOINT batch');
     } catch {
       await client.query('ROLLBACK TO SAVEPOINT batch');
-      for (const row of rows) await processAlone(client, row, logFor(row), gitlabUrl);
+      for (const row of rows) await processAlone(client, row, logFor(row), gitlabUrl, prepared);
     }
     await client.query('COMMIT');
     return rows.length;
@@ -83,10 +107,64 @@ export async function processDeliveries(pool: pg.Pool, log: Logger, gitlabUrl: s
   }
 }
 
-async function processAlone(client: pg.PoolClient, row: DeliveryRow, log: Logger, gitlabUrl: string): Promise<void> {
+/**
+ * Reads the pending deliveries (no lock: the transaction takes them) and makes the feature levels of
+ * the public projects they name ready, asking GitLab for those not known lately. No connection is
+ * held meanwhile.
+ */
+async function prepare(pool: pg.Pool, log: Logger, features: FeatureLevelSource | null): Promise<Prepared> {
+  const prepared: Prepared = { parsed: new Map(), levels: new Map(), upTo: null, lookedAhead: features !== null };
+  if (!features) return prepared;
+  const { rows } = await pool.query<{ id: string; event: string; payload: unknown }>(
+    'SELECT id, event, payload FROM webhook_deliveries WHERE processed_at IS NULL ORDER BY id LIMIT $1',
+    [BATCH],
+  );
+  const projects = new Map<number, string>();
+  for (const row of rows) {
+    const parsed = parseSafely(row.event, row.payload);
+    prepared.parsed.set(row.id, parsed);
+    if (!(parsed instanceof Error) && !isIgnored(parsed) && needsFeatureLevels(parsed)) projects.set(parsed.project!.id!, parsed.project!.path);
+    prepared.upTo = row.id;
+  }
+  if (projects.size > 0) {
+    try {
+      prepared.levels = await features.levelsFor(projects);
+    } catch (error) {
+      // The cache itself failed: the levels stay unknown (members-only) rather than holding up delivery.
+      log.warn({ err: error }, 'could not make the feature levels of public projects ready; their events count as members-only');
+      for (const id of projects.keys()) prepared.levels.set(id, null);
+    }
+  }
+  return prepared;
+}
+
+/**
+ * The deliveries the look-ahead saw, in order. One it did not see (stored by a transaction that
+ * committed late, with a lower id) and that needs levels ends the batch: the next pass prepares it.
+ */
+function readyRows(rows: DeliveryRow[], prepared: Prepared): DeliveryRow[] {
+  if (!prepared.lookedAhead) return rows;
+  const unseen = rows.findIndex((row) => {
+    if (prepared.parsed.has(row.id)) return false;
+    const parsed = parseSafely(row.event, row.payload);
+    prepared.parsed.set(row.id, parsed);
+    return !(parsed instanceof Error) && !isIgnored(parsed) && needsFeatureLevels(parsed) && !prepared.levels.has(parsed.project!.id!);
+  });
+  return unseen < 0 ? rows : rows.slice(0, unseen);
+}
+
+function parseSafely(event: string, payload: unknown): ParseResult | Error {
+  try {
+    return parseEvent(event, payload);
+  } catch (error) {
+    return error instanceof Error ? error : new Error(String(error));
+  }
+}
+
+async function processAlone(client: pg.PoolClient, row: DeliveryRow, log: Logger, gitlabUrl: string, prepared: Prepared): Promise<void> {
   await client.query('SAVEPOINT delivery');
   try {
-    const batch = new Batch(client);
+    const batch = new Batch(client, prepared);
     await planDelivery(batch, row, log, gitlabUrl);
     await batch.write([row.id]);
     await client.query('RELEASE SAVEPOINT delivery');
@@ -113,8 +191,24 @@ class Batch {
   /** Subscriptions covering a delivery's project: their webhooks are arriving. */
   readonly reached = new Set<string>();
 
-  constructor(readonly db: Queryable) {
+  constructor(
+    readonly db: Queryable,
+    private readonly prepared: Prepared,
+  ) {
     this.directLookups = new DirectMessageLookups(db);
+  }
+
+  /** The delivery's event, parsed by the look-ahead when it saw it. */
+  parse(row: DeliveryRow): ParseResult {
+    const parsed = this.prepared.parsed.get(row.id) ?? parseEvent(row.event, row.payload);
+    if (parsed instanceof Error) throw parsed;
+    return parsed;
+  }
+
+  /** Who may see the event: everyone only when its project and the feature it belongs to are public. */
+  audienceOf(event: GitLabEvent): EventAudience {
+    const levels = event.project?.id != null ? (this.prepared.levels.get(event.project.id) ?? null) : null;
+    return { openToAll: isOpenToAll(event, levels) };
   }
 
   findCandidates(paths: string[], projectId: number | null): Promise<Subscription[]> {
@@ -158,19 +252,20 @@ class Batch {
 }
 
 async function planDelivery(batch: Batch, row: DeliveryRow, log: Logger, gitlabUrl: string): Promise<void> {
-  const parsed = parseEvent(row.event, row.payload);
+  const parsed = batch.parse(row);
   if (isIgnored(parsed)) {
     if (parsed.ignored.startsWith('unknown event kind')) log.info({ reason: parsed.ignored }, 'webhook of an unknown kind acknowledged and ignored');
     else log.debug({ reason: parsed.ignored }, 'webhook needs no post');
     return;
   }
   const event = await detectFixedPipeline(batch.db, parsed);
+  const audience = batch.audienceOf(event);
 
   const path = eventPath(event);
   const candidates = path ? await batch.findCandidates(coveringPaths(path), event.project?.id ?? null) : [];
   for (const subscription of candidates) batch.reached.add(subscription.id);
   const wanted = candidates.filter((subscription) => {
-    const verdict = matchSubscription(subscription, event);
+    const verdict = matchSubscription(subscription, event, audience);
     if (!verdict.wanted) log.debug({ subscription: subscription.id, reason: verdict.reason }, 'subscription skips event');
     return verdict.wanted;
   });
@@ -184,7 +279,7 @@ async function planDelivery(batch: Batch, row: DeliveryRow, log: Logger, gitlabU
   }
   const posts = planPosts(event, wanted, (wantedEvent, style) => renderPost(wantedEvent, style, { gitlabUrl }), thread);
   batch.queue(row.id, posts);
-  const direct = await planDirectMessages(batch.directLookups, event, gitlabUrl);
+  const direct = await planDirectMessages(batch.directLookups, event, gitlabUrl, audience);
   batch.queueDirect(direct.messages, direct.participations);
   batch.refreshWork(direct.changedWork);
   // A line per post-making webhook; hooks nobody subscribed to would only add noise.

@@ -6,6 +6,7 @@
  * timer as a safety net.
  */
 import type pg from 'pg';
+import type { FeatureLevelSource } from '../gitlab/project-features.js';
 import type { Logger } from '../log.js';
 import type { ChannelGateway } from '../mattermost/channel-gateway.js';
 import { dueChannels } from '../store/channel-outbox.js';
@@ -44,6 +45,8 @@ export interface WorkerDeps {
   doorBusy?(): boolean;
   /** Sends personal direct messages; null while Mattermost or the GitLab application is not configured. */
   direct?: ReturnType<typeof createDirectDelivery> | null;
+  /** Public projects' feature levels; null without the GitLab application (nobody can be connected): members-only. */
+  featureLevels?: FeatureLevelSource | null;
 }
 
 export interface Workers {
@@ -57,7 +60,7 @@ export function startWorkers(deps: WorkerDeps): Workers {
 
   const processingInterval = () => (deps.doorBusy?.() ? BURST_PROCESSING_INTERVAL_MS : MIN_PROCESSING_INTERVAL_MS);
   const processing = loop('processing', processingInterval, async () => {
-    const taken = await processDeliveries(deps.pool, log, deps.gitlabUrl);
+    const taken = await processDeliveries(deps.pool, log, deps.gitlabUrl, deps.featureLevels ?? null);
     return { again: taken > 0, wakeAt: null };
   });
   /** One pass over the queues (channels, users) that are due: a few at a time, each drained under its lock. */

@@ -15,13 +15,22 @@ const refuse = (reason: string): Verdict => ({ wanted: false, reason });
 /** Kinds whose `ref` is a branch the `branches` filter applies to. */
 const BRANCH_KINDS = new Set(['push', 'pipeline', 'job', 'deployment']);
 
-export function matchSubscription(subscription: Subscription, event: GitLabEvent): Verdict {
+/**
+ * What processing found out about who may see the event: `openToAll` when its project is public and
+ * so is the feature it belongs to (rules/feature-visibility.ts isOpenToAll). Group-level and system
+ * events, private and internal projects, and features kept to members are not.
+ */
+export interface EventAudience {
+  openToAll: boolean;
+}
+
+export function matchSubscription(subscription: Subscription, event: GitLabEvent, audience: EventAudience): Verdict {
   const path = eventPath(event);
   if (!path || !covers(subscription, path)) return refuse('outside the subscribed project or group');
   const { filters } = subscription;
   if (filters.exclude?.length && pathOrAncestorMatches(path, filters.exclude)) return refuse('excluded path');
 
-  if (!isPublic(event) && !subscription.privateAccess) return refuse('not public, and the subscriber was not shown to have access');
+  if (!audience.openToAll && !subscription.privateAccess) return refuse('not open to everyone (a private project, or a feature kept to members), and the subscriber was not shown to have access');
   if ((event.confidential || event.internal) && !subscription.confidential) return refuse('confidential or internal, not opted in');
 
   const readyTransition = draftChange(event) === 'to_ready';
@@ -85,11 +94,6 @@ export function coveringPaths(path: string): string[] {
 
 function wantsKind(events: readonly string[], kind: string, action: string): boolean {
   return events.some((entry) => entry === kind || entry === `${kind}:${action}`);
-}
-
-function isPublic(event: GitLabEvent): boolean {
-  // Group-level and system events carry no visibility: treat them as private.
-  return event.project?.visibility === 'public';
 }
 
 function onDefaultBranchOrMergeRequest(event: GitLabEvent): boolean {

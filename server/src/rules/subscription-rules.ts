@@ -54,5 +54,17 @@ export function refuseAccess(
   return null;
 }
 
+/**
+ * Whether the channel may get what only members see: a private or internal target's events (its
+ * subscriber was shown to have Reporter by refuseAccess), and the features a public project keeps to
+ * members (merge requests, repository, CI/CD…, rules/feature-visibility.ts). For a public target
+ * that takes a subscriber with Reporter (enough for every members-only feature) and a channel that
+ * is not public: everyone on the server can read a public channel.
+ */
+export function grantsPrivateAccess(target: Pick<GitLabTarget, 'visibility' | 'accessLevel'>, channelType: ChannelType): boolean {
+  if (target.visibility !== 'public') return true;
+  return (target.accessLevel ?? 0) >= REPORTER && !isPublicChannel(channelType);
+}
+
 /** A private target put into a public channel by a system admin: audited as such. */
 export const isForced = (target: GitLabTarget, channelType: ChannelType): boolean => target.visibility !== 'public' && isPublicChannel(channelType);

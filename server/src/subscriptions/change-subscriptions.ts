@@ -10,7 +10,7 @@ import type { OptionNamer, SubscriptionSettings } from '../commands/subscription
 import { findTarget, type GitLabTarget } from '../gitlab/find-target.js';
 import type { ChannelGateway } from '../mattermost/channel-gateway.js';
 import { MattermostHttpError, type MattermostClient } from '../mattermost/client.js';
-import { isForced, refuseAccess, refuseConfidential, refuseForKind, type SubscriptionRefusal } from '../rules/subscription-rules.js';
+import { grantsPrivateAccess, isForced, refuseAccess, refuseConfidential, refuseForKind, type SubscriptionRefusal } from '../rules/subscription-rules.js';
 import { DEFAULT_EVENTS, DEFAULT_PIPELINE_STATUSES, type SubscriptionFilters } from '../rules/subscription.js';
 import { audit } from '../store/audit-log.js';
 import { createSubscription, deleteSubscription, listChannelSubscriptions, updateSubscriptionSettings, type ListedSubscription } from '../store/subscriptions.js';
@@ -73,7 +73,7 @@ export async function addSubscription(deps: ChangeDeps, actor: ChangeActor, requ
       targetPath: target.path,
       targetId: target.id,
       ...request.settings,
-      privateAccess: target.visibility !== 'public',
+      privateAccess: grantsPrivateAccess(target, access.type),
       creatorId: actor.userId,
     });
   } catch (error) {

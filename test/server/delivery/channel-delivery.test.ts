@@ -23,6 +23,9 @@ function inMrProject(payload: Json): void {
   payload.project.web_url = `http://example.com/${MR_PROJECT}`;
 }
 
+// This bridge has no GitLab to read public projects' feature levels from, so their events count as
+// members-only: subscriptions that are not about visibility say the subscriber has access
+// (public features reaching other subscriptions: feature-visibility-delivery.test.ts).
 describe('channel notifications', () => {
   let bridge: ChannelBridge;
   beforeAll(async () => {
@@ -32,7 +35,7 @@ describe('channel notifications', () => {
 
   it('threads an MR’s later events under its first post, edits the root to show the state, and joins the public channel', async () => {
     const channel = bridge.mattermost.addChannel('dev', { type: 'O' });
-    await bridge.subscribe({ channelId: channel.id, targetKind: 'project', targetPath: MR_PROJECT, filters: { events: ['merge_request', 'pipeline'] } });
+    await bridge.subscribe({ channelId: channel.id, targetKind: 'project', targetPath: MR_PROJECT, filters: { events: ['merge_request', 'pipeline'] }, privateAccess: true });
 
     const sequence = [
       fixture('merge_request.open.json'),
@@ -68,7 +71,7 @@ describe('channel notifications', () => {
 
   it('posts everything top-level when the subscription turns threads off', async () => {
     const channel = bridge.mattermost.addChannel('flat', { type: 'O', members: [bridge.bot.id] });
-    await bridge.subscribe({ channelId: channel.id, targetKind: 'project', targetPath: MR_PROJECT, threads: false, filters: { events: ['merge_request'] } });
+    await bridge.subscribe({ channelId: channel.id, targetKind: 'project', targetPath: MR_PROJECT, threads: false, filters: { events: ['merge_request'] }, privateAccess: true });
     for (const name of ['merge_request.reopen.json', 'merge_request.close.json']) {
       const { event, payload } = fixture(name);
       await bridge.send(event, payload);
@@ -81,7 +84,7 @@ describe('channel notifications', () => {
 
   it('pings nobody with a title full of @channel, @all, @here and @someone', async () => {
     const channel = bridge.mattermost.addChannel('pings', { type: 'O', members: [bridge.bot.id] });
-    await bridge.subscribe({ channelId: channel.id, targetKind: 'project', targetPath: MR_PROJECT, filters: { events: ['issue'] } });
+    await bridge.subscribe({ channelId: channel.id, targetKind: 'project', targetPath: MR_PROJECT, filters: { events: ['issue'] }, privateAccess: true });
     const { event, payload } = fixture('issue.open.json', (issue) => {
       issue.project.path_with_namespace = MR_PROJECT;
       issue.object_attributes.title = '@channel @all please look @here, cc @someone';
@@ -136,7 +139,7 @@ describe('channel notifications', () => {
 
   it('gives a group subscription the events of a project in a sub-subgroup, except excluded paths', async () => {
     const channel = bridge.mattermost.addChannel('acme', { type: 'O', members: [bridge.bot.id] });
-    await bridge.subscribe({ channelId: channel.id, targetKind: 'group', targetPath: 'Acme', filters: { events: ['issue'], exclude: ['acme/legacy/*'] } });
+    await bridge.subscribe({ channelId: channel.id, targetKind: 'group', targetPath: 'Acme', filters: { events: ['issue'], exclude: ['acme/legacy/*'] }, privateAccess: true });
     const deep = fixture('issue.open.json', (issue) => {
       issue.project.path_with_namespace = 'acme/platform/backend/api';
       issue.project.web_url = 'http://example.com/acme/platform/backend/api';
@@ -160,8 +163,8 @@ describe('channel notifications', () => {
 
   it('posts the same event once per channel, whether redelivered or sent by a project hook and a group hook', async () => {
     const channel = bridge.mattermost.addChannel('dedupe', { type: 'O', members: [bridge.bot.id] });
-    await bridge.subscribe({ channelId: channel.id, targetKind: 'project', targetPath: 'gitlabhq/gitlab-test', filters: { events: ['tag_push', 'issue'] } });
-    await bridge.subscribe({ channelId: channel.id, targetKind: 'group', targetPath: 'gitlabhq', filters: { events: ['tag_push', 'issue'] } });
+    await bridge.subscribe({ channelId: channel.id, targetKind: 'project', targetPath: 'gitlabhq/gitlab-test', filters: { events: ['tag_push', 'issue'] }, privateAccess: true });
+    await bridge.subscribe({ channelId: channel.id, targetKind: 'group', targetPath: 'gitlabhq', filters: { events: ['tag_push', 'issue'] }, privateAccess: true });
     const { event, payload } = fixture('issue.reopen.json');
     expect((await bridge.send(event, payload, { idempotencyKey: 'retry-1' })).status).toBe(202);
     expect((await bridge.send(event, payload, { idempotencyKey: 'retry-1' })).status).toBe(200);

@@ -29,7 +29,8 @@ function numbersIn(posts: FakePost[]): number[] {
 
 async function channelWithSubscription(bridge: ChannelBridge, name: string) {
   const channel = bridge.mattermost.addChannel(name, { type: 'O', members: [bridge.bot.id] });
-  await bridge.subscribe({ channelId: channel.id, targetKind: 'project', targetPath: PROJECT, filters: { events: ['issue'] } });
+  // privateAccess: without a GitLab to read feature levels from, a public project's issues count as members-only.
+  await bridge.subscribe({ channelId: channel.id, targetKind: 'project', targetPath: PROJECT, filters: { events: ['issue'] }, privateAccess: true });
   return channel;
 }
 

@@ -26,6 +26,8 @@ beforeAll(async () => {
   await bridge.connectGitLab(bob, { id: 51, username: 'author', name: 'The Author' });
   await bridge.connectGitLab(carol, { id: 77, username: 'carol', name: 'Carol' });
   bridge.gitlab.addProject(PRIVATE_PROJECT.path, { visibility: 'private', id: PRIVATE_PROJECT.id });
+  // The fixtures' public project: the bridge reads its feature levels before skipping access checks.
+  bridge.gitlab.addProject('gitlabhq/gitlab-test', { visibility: 'public', id: 1 });
   const aliceToken = bridge.gitlab.addUser({ id: 6, username: 'user1', name: 'User1' }).token;
   bridge.gitlab.grant(aliceToken, PRIVATE_PROJECT.path, 30);
 }, 120_000);

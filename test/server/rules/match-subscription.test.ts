@@ -39,7 +39,8 @@ function subscription(overrides: Partial<Subscription> = {}): Subscription {
   };
 }
 
-const wanted = (s: Subscription, e: GitLabEvent) => matchSubscription(s, e).wanted;
+// Feature levels aside (feature-visibility.test.ts): a public project's events are open to all here.
+const wanted = (s: Subscription, e: GitLabEvent) => matchSubscription(s, e, { openToAll: e.project?.visibility === 'public' }).wanted;
 
 describe('which subscriptions want an event', () => {
   it('covers every subgroup below a group, and nothing beside it', () => {
