@@ -132,7 +132,9 @@ export async function startBridge(config: Config, log: Logger): Promise<Bridge> 
         keys,
         app: oauthApp,
         connections,
-        sessionUser: (token) => resolveSession(token).then((user) => user?.id ?? null, () => null),
+        sessionUser: async (token) => (await resolveSession(token))?.id ?? null,
+        siteUrl: config.mattermost.siteUrl,
+        publicUrl: config.publicUrl,
       },
       api: webappApi(
         {

@@ -191,6 +191,8 @@ export interface FakeMattermost {
    * this token works even while EnableUserAccessTokens is off (think of it as a login session).
    */
   addUser(username: string, options?: { bot?: boolean; roles?: string }): { user: FakeUser; token: string };
+  /** Another session of an existing user, as a login in a second browser makes: a token of its own. */
+  addSession(userId: string): string;
   /** Admins are made members too; without a teamId, the channel is in 'team0000000000000000000000'. */
   addChannel(name: string, options?: { type?: 'O' | 'P'; members?: string[]; admins?: string[]; teamId?: string }): FakeChannel;
   /** An invite-only team: visible to its members and system admins. Admins are made members too. */
@@ -785,6 +787,12 @@ export async function startFakeMattermost(): Promise<FakeMattermost> {
       const token = mattermostId();
       tokens.set(token, user.id);
       return { user, token };
+    },
+    addSession(userId) {
+      if (!users.has(userId)) throw new Error(`fake Mattermost: addSession() needs a user from addUser(), not ${userId}`);
+      const token = mattermostId();
+      tokens.set(token, userId);
+      return token;
     },
     addTeam(name, options = {}) {
       const admins = options.admins ?? [];

@@ -122,7 +122,8 @@ export async function startCommandBridge(options: {
       const answer = await running.command(userId, 'connect');
       const link = /\((http[^)]+\/oauth\/connect\?link=[^)]+)\)/.exec(answer)?.[1];
       if (!link) throw new Error(`connect gave no link: ${answer}`);
-      const page = await browse(link);
+      // In the browser of that user: signed in to Mattermost as them (the link works in no other).
+      const page = await browse(link, { cookie: `MMAUTHTOKEN=${sessions[mattermost.users.get(userId)!.username]}` });
       if (page.status !== 200) throw new Error(`connecting ended with ${page.status}: ${page.body}`);
       gitlab.signOut();
       return { token };
@@ -151,11 +152,17 @@ function oauthApplication(gitlab: FakeGitLab, publicUrl: string): Record<string,
   };
 }
 
-/** A browser's part: follows redirects by hand, through the bridge and the fake GitLab. */
-export async function browse(url: string): Promise<{ status: number; url: string; body: string; hops: string[] }> {
+/**
+ * A browser's part: follows redirects by hand, through the bridge and the fake GitLab. `cookie` (a
+ * Cookie header, e.g. Mattermost's session) goes only to the first URL's origin, as a browser keeps
+ * Mattermost's cookies to Mattermost's site.
+ */
+export async function browse(url: string, options: { cookie?: string } = {}): Promise<{ status: number; url: string; body: string; hops: string[] }> {
   const hops: string[] = [];
+  const site = new URL(url).origin;
   for (let hop = 0; hop < 10; hop += 1) {
-    const response = await fetch(url, { redirect: 'manual' });
+    const headers: Record<string, string> = options.cookie && new URL(url).origin === site ? { Cookie: options.cookie } : {};
+    const response = await fetch(url, { redirect: 'manual', headers });
     if (response.status !== 302) return { status: response.status, url, body: await response.text(), hops };
     url = new URL(response.headers.get('location')!, url).toString();
     hops.push(url);

@@ -25,14 +25,14 @@ const NOT_SET_UP = 'GitLab accounts cannot be connected yet: the bridge needs GI
 
 export const connectCommand: Subcommand<AccountDeps> = {
   name: 'connect',
-  summary: 'connect your GitLab account (a link, valid 10 minutes, works once)',
+  summary: 'connect your GitLab account (a link for your own browser, signed in to Mattermost as you: valid 10 minutes, works once)',
   usage: 'connect',
   async run(call, _args, deps) {
     if (!deps.connections || !deps.publicUrl) return NOT_SET_UP;
     const account = await readAccount(deps.pool, call.userId, deps.keys);
     if (account?.tokens) return `You are connected to GitLab as **${account.gitlabUsername}**. To use another account, \`/${call.trigger} disconnect\` first.`;
     const link = await createConnectLink(deps.pool, call.userId);
-    return `[Connect your GitLab account](${deps.publicUrl.replace(/\/+$/, '')}/oauth/connect?link=${link}). The link is only for you, works once and expires in 10 minutes.`;
+    return `[Connect your GitLab account](${deps.publicUrl.replace(/\/+$/, '')}/oauth/connect?link=${link}). It works only in a browser signed in to Mattermost as you (it asks you to sign in otherwise), once, within 10 minutes.`;
   },
 };
 

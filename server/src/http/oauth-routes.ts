@@ -1,18 +1,24 @@
 /**
  * GET /oauth/connect and GET /oauth/complete on the public listener: a user's
- * browser goes to GitLab and comes back. Who the user is comes from the
- * single-use link `/gitlab connect` gave them, or from their Mattermost session
- * cookie (the webapp's popup). `state` is single-use and carries the PKCE verifier.
+ * browser goes to GitLab and comes back. A GitLab account is only ever linked
+ * to the Mattermost user whose session (the MMAUTHTOKEN cookie, checked with
+ * Mattermost) is in that browser, and only when that user is the one the
+ * single-use link from `/gitlab connect`, and then the single-use `state`, was
+ * made for. Else a user who opened someone else's link, signing in to GitLab as
+ * themselves, would hand their GitLab account to the link's owner.
  */
 import { randomBytes } from 'node:crypto';
-import express, { type Response } from 'express';
+import express, { type Request, type Response } from 'express';
 import type { GitLabConnections } from '../accounts/gitlab-connections.js';
 import type { EncryptionKey } from '../crypto/secret-box.js';
 import { authorizeUrl, pkcePair, type OAuthApp } from '../gitlab/oauth.js';
 import type { Logger } from '../log.js';
+import { audit } from '../store/audit-log.js';
+import { ApiError } from '../webapp-api/errors.js';
 import type { Queryable } from '../store/queryable.js';
 import { cookie } from './cookies.js';
-import { consumeConnectLink, consumeOAuthState, createOAuthState } from '../store/gitlab-accounts.js';
+import { mattermostLoginUrl } from './mattermost-login.js';
+import { connectLinkOwner, consumeConnectLink, consumeOAuthState, createOAuthState } from '../store/gitlab-accounts.js';
 
 export interface OAuthRoutesDeps {
   db: Queryable;
@@ -21,36 +27,98 @@ export interface OAuthRoutesDeps {
   /** Null until GITLAB_OAUTH_CLIENT_ID, GITLAB_OAUTH_CLIENT_SECRET and a public URL are configured. */
   app: OAuthApp | null;
   connections: GitLabConnections | null;
-  /** The Mattermost user a session token belongs to, or null. */
+  /** The Mattermost user a session token belongs to; null when Mattermost refuses it; throws when Mattermost cannot be asked. */
   sessionUser(token: string): Promise<string | null>;
+  /** MATTERMOST_SITE_URL and PUBLIC_URL: where a browser without a session signs in, and the way back. */
+  siteUrl: string | undefined;
+  publicUrl: string | undefined;
   log: Logger;
 }
+
+/** Who is signed in to Mattermost in this browser: a user id, nobody, or why that could not be learnt. */
+type Session = { userId: string | null } | { failed: unknown };
+
+const NOT_SET_UP = 'This bridge has no GitLab OAuth application configured yet (GITLAB_OAUTH_CLIENT_ID and GITLAB_OAUTH_CLIENT_SECRET). Ask your admin.';
+const LINK_EXPIRED = 'This link was used already or is more than 10 minutes old. Run <code>/gitlab connect</code> in Mattermost for a new one.';
 
 export function oauthRoutes(deps: OAuthRoutesDeps): express.Router {
   const router = express.Router();
 
-  router.get('/oauth/connect', async (request, response) => {
-    if (!deps.app || !deps.connections) return page(response, 503, 'Not set up yet', 'This bridge has no GitLab OAuth application configured yet (GITLAB_OAUTH_CLIENT_ID and GITLAB_OAUTH_CLIENT_SECRET). Ask your admin.');
-    const link = typeof request.query.link === 'string' ? request.query.link : undefined;
-    const session = cookie(request, 'MMAUTHTOKEN');
-    const userId = link ? await consumeConnectLink(deps.db, link) : session ? await deps.sessionUser(session) : null;
-    if (!userId) {
-      return link
-        ? page(response, 400, 'Link expired', 'This link was used already or is more than 10 minutes old. Run <code>/gitlab connect</code> in Mattermost for a new one.')
-        : page(response, 401, 'Not signed in', 'Sign in to Mattermost first, then run <code>/gitlab connect</code>.');
+  const sessionOf = async (request: Request): Promise<Session> => {
+    const token = cookie(request, 'MMAUTHTOKEN');
+    if (!token) return { userId: null };
+    try {
+      return { userId: await deps.sessionUser(token) };
+    } catch (error) {
+      // The message only: nothing that could carry the token.
+      (request as { log?: Logger }).log?.warn({ reason: (error as Error).message }, 'Mattermost could not confirm a session for the GitLab sign-in');
+      return { failed: error };
     }
+  };
+
+  const refused = (actor: string, owner: string, step: 'link' | 'complete', reason: string) =>
+    audit(deps.db, { actor, action: 'account.connect_refused', target: `mattermost_user:${owner}`, details: { step, reason } });
+
+  router.get('/oauth/connect', async (request, response) => {
+    if (!deps.app || !deps.connections) return page(response, 503, 'Not set up yet', NOT_SET_UP);
+    const link = typeof request.query.link === 'string' ? request.query.link : undefined;
+    // A link that cannot work is said so before anyone is asked to sign in for it.
+    const owner = link ? await connectLinkOwner(deps.db, link) : null;
+    if (link && !owner) return page(response, 400, 'Link expired', LINK_EXPIRED);
+    const session = await sessionOf(request);
+    if ('failed' in session) return unconfirmed(response, session.failed, 'Open the link again shortly; it works until it expires.');
+    if (!session.userId) {
+      if (!link) return page(response, 401, 'Not signed in', 'This browser is not signed in to Mattermost. Sign in to Mattermost first, then run <code>/gitlab connect</code>.');
+      // Through Mattermost's login and back here; the link is left unused, so it still works then.
+      const login = mattermostLoginUrl(deps.siteUrl, deps.publicUrl, `/oauth/connect?link=${encodeURIComponent(link)}`);
+      if (login) return void response.set('Cache-Control', 'no-store').redirect(302, login);
+      return page(response, 401, 'Not signed in', 'This browser is not signed in to Mattermost. Sign in to Mattermost in this browser, then open the link again.');
+    }
+    if (owner && owner !== session.userId) {
+      await refused(session.userId, owner, 'link', 'the connect link was made for another Mattermost user');
+      return page(
+        response,
+        403,
+        'Wrong Mattermost account',
+        'This link was made for another Mattermost account, not the one signed in to Mattermost in this browser. Sign in to Mattermost as that account, or run <code>/gitlab connect</code> yourself for a link of your own.',
+      );
+    }
+    if (link && !(await consumeConnectLink(deps.db, link, session.userId))) return page(response, 400, 'Link expired', LINK_EXPIRED);
     const { verifier, challenge } = pkcePair();
-    const state = await createOAuthState(deps.db, userId, verifier, deps.key);
+    const state = await createOAuthState(deps.db, session.userId, verifier, deps.key);
     response.set('Cache-Control', 'no-store').redirect(302, authorizeUrl(deps.app, state, challenge));
   });
 
   router.get('/oauth/complete', async (request, response) => {
-    if (!deps.app || !deps.connections) return page(response, 503, 'Not set up yet', 'This bridge has no GitLab OAuth application configured yet.');
+    if (!deps.app || !deps.connections) return page(response, 503, 'Not set up yet', NOT_SET_UP);
+    // Asked before the state is used up: when Mattermost is down, reloading this page later still works.
+    const session = await sessionOf(request);
+    if ('failed' in session) return unconfirmed(response, session.failed, 'Reload this page shortly.');
     const state = typeof request.query.state === 'string' ? request.query.state : '';
     const pending = state ? await consumeOAuthState(deps.db, state, deps.keys) : null;
     if (!pending) return page(response, 400, 'Sign-in expired', 'This sign-in was finished already or took more than 10 minutes. Run <code>/gitlab connect</code> again.');
     if (typeof request.query.error === 'string') {
       return page(response, 400, 'Not connected', `GitLab did not connect your account (${escapeHtml(request.query.error)}). Run <code>/gitlab connect</code> to try again.`);
+    }
+    // The state is used up either way: a code GitLab gave this browser must not be finished elsewhere.
+    // No bounce through the login here: it would carry GitLab's code through Mattermost's login page.
+    if (!session.userId) {
+      await refused('nobody', pending.userId, 'complete', 'no Mattermost session in the browser that came back from GitLab');
+      return page(
+        response,
+        401,
+        'Not signed in',
+        'This browser is not signed in to Mattermost, so the GitLab account was not connected to anyone. Sign in to Mattermost in this browser, then run <code>/gitlab connect</code> again.',
+      );
+    }
+    if (session.userId !== pending.userId) {
+      await refused(session.userId, pending.userId, 'complete', 'the GitLab sign-in was started by another Mattermost user');
+      return page(
+        response,
+        403,
+        'Wrong Mattermost account',
+        'This GitLab sign-in was started for another Mattermost account, not the one signed in to Mattermost in this browser, so nothing was connected. Run <code>/gitlab connect</code> yourself to connect your own GitLab account.',
+      );
     }
     const code = typeof request.query.code === 'string' ? request.query.code : '';
     try {
@@ -64,6 +132,20 @@ export function oauthRoutes(deps: OAuthRoutesDeps): express.Router {
   });
 
   return router;
+}
+
+/**
+ * Who is signed in could not be learnt: nothing was used up, so trying again later works. The session
+ * check's own refusals (not configured, too many checks at once) say what they are; anything else is
+ * Mattermost failing to answer.
+ */
+function unconfirmed(response: Response, error: unknown, retry: string): void {
+  if (error instanceof ApiError) {
+    if (error.retryAfterSeconds) response.set('Retry-After', String(error.retryAfterSeconds));
+    const title = error.code === 'not_configured' ? 'Not set up yet' : 'Try again shortly';
+    return page(response, error.status, title, `${escapeHtml(error.message)} ${error.code === 'not_configured' ? 'Ask your admin.' : retry}`);
+  }
+  page(response, 502, 'Mattermost did not answer', `Mattermost could not confirm who is signed in, so nothing was connected. ${retry}`);
 }
 
 function page(response: Response, status: number, title: string, html: string, options: { close?: boolean } = {}): void {

@@ -120,10 +120,22 @@ export async function createConnectLink(db: Queryable, userId: string): Promise<
   return link;
 }
 
-/** The user the link was made for, once: a second use, or after 10 minutes, gives null. */
-export async function consumeConnectLink(db: Queryable, link: string): Promise<string | null> {
-  const { rows } = await db.query<{ id: string; live: boolean }>('DELETE FROM connect_links WHERE link_hash = $1 RETURNING mattermost_user_id AS id, expires_at > now() AS live', [hash(link)]);
-  return rows[0]?.live ? rows[0].id : null;
+/**
+ * The user a live link was made for, without using it up: a visit that only sends the browser to
+ * Mattermost's login, or one by another user, must leave it working for its owner.
+ */
+export async function connectLinkOwner(db: Queryable, link: string): Promise<string | null> {
+  const { rows } = await db.query<{ id: string }>('SELECT mattermost_user_id AS id FROM connect_links WHERE link_hash = $1 AND expires_at > now()', [hash(link)]);
+  return rows[0]?.id ?? null;
+}
+
+/** Uses the link up for the user it was made for, once: false when it is gone, stale or someone else's. */
+export async function consumeConnectLink(db: Queryable, link: string, userId: string): Promise<boolean> {
+  const { rows } = await db.query<{ live: boolean }>('DELETE FROM connect_links WHERE link_hash = $1 AND mattermost_user_id = $2 RETURNING expires_at > now() AS live', [
+    hash(link),
+    userId,
+  ]);
+  return rows[0]?.live === true;
 }
 
 export async function createOAuthState(db: Queryable, userId: string, codeVerifier: string, key: EncryptionKey): Promise<string> {
@@ -137,7 +149,7 @@ export async function createOAuthState(db: Queryable, userId: string, codeVerifi
   return state;
 }
 
-/** The sign-in a `state` belongs to, once (a replayed or stale state gives null). */
+/** The sign-in a `state` belongs to (the Mattermost user who started it), once: a replayed or stale state gives null. */
 export async function consumeOAuthState(db: Queryable, state: string, keys: readonly EncryptionKey[]): Promise<{ userId: string; codeVerifier: string } | null> {
   const { rows } = await db.query<{ id: string; key_id: string; code_verifier: Buffer; live: boolean }>(
     'DELETE FROM oauth_states WHERE state_hash = $1 RETURNING mattermost_user_id AS id, key_id, code_verifier, expires_at > now() AS live',

@@ -1,8 +1,11 @@
 /**
  * Connecting a GitLab account, as a user does it: `/gitlab connect` in
- * Mattermost, the link in a browser, GitLab's consent (a fake OAuth provider
- * that checks PKCE), back to the bridge; then tokens in use, refreshed,
- * revoked. Real bridge process, real PostgreSQL, both fakes on loopback.
+ * Mattermost, the link in a browser signed in to Mattermost, GitLab's consent
+ * (a fake OAuth provider that checks PKCE), back to the bridge; then tokens in
+ * use, refreshed, revoked. And what another user's browser gets with that link.
+ * Real bridge process behind a stand-in for Mattermost's site and reverse proxy
+ * (PUBLIC_URL under MATTERMOST_SITE_URL, as deployed), real PostgreSQL, both
+ * fakes on loopback.
  */
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import { randomBytes } from 'node:crypto';
@@ -13,8 +16,10 @@ import type { FakeMattermost, FakeTeam } from '../../fakes/fake-mattermost.js';
 import { browse, startCommandBridge, type CommandBridge } from '../../helpers/command-bridge.js';
 import { webhookFixture } from '../../helpers/fixtures.js';
 import { waitFor } from '../../helpers/wait-for.js';
+import { startMattermostOrigin, type MattermostOrigin } from '../../e2e/mattermost-origin.js';
 
 const aliceOnGitLab = 4242;
+const bobOnGitLab = 4343;
 
 let running: CommandBridge;
 let mattermost: FakeMattermost;
@@ -23,30 +28,58 @@ let pool: pg.Pool;
 let team: FakeTeam;
 let publicUrl: string;
 let alice: string;
+let bob: string;
 let aliceGitLabToken: string;
+/** Mattermost's site: its pages, and the bridge under /plugins/gitlab-bridge/ through the proxy. */
+let site: MattermostOrigin;
 
 beforeEach(async () => {
+  site = await startMattermostOrigin({ hostScript: Buffer.alloc(0), bundle: Buffer.alloc(0), assetsDir: '/nonexistent' });
   running = await startCommandBridge({
-    users: ['alice'],
+    users: ['alice', 'bob'],
     oauth: true,
+    publicUrl: `${site.url}/plugins/gitlab-bridge`,
     env: ({ gitlab: fake }) => {
       aliceGitLabToken = fake.addUser({ id: aliceOnGitLab, username: 'alice.gl', name: 'Alice' }).token;
-      return {};
+      fake.addUser({ id: bobOnGitLab, username: 'bob.gl', name: 'Bob' });
+      return { MATTERMOST_SITE_URL: site.url };
     },
   });
   ({ mattermost, gitlab, pool, team, publicUrl } = running);
+  site.route({ bridge: running.listenerUrl, mattermost: mattermost.url });
+  mattermost.config.ServiceSettings.SiteURL = site.url;
   alice = running.users.alice!;
+  bob = running.users.bob!;
 });
-afterEach(() => running.close());
+afterEach(async () => {
+  await running.close();
+  await site.close();
+});
 
 const gitlabCommand = (userId: string, text: string, channelId?: string) => running.command(userId, text, channelId);
+/** The Cookie header of a browser signed in to Mattermost as this user. */
+const signedInAs = (name: 'alice' | 'bob') => ({ cookie: `MMAUTHTOKEN=${running.sessions[name]}` });
+
+async function connectLink(userId: string): Promise<string> {
+  const answer = await gitlabCommand(userId, 'connect');
+  return /\((http[^)]+\/oauth\/connect\?link=[^)]+)\)/.exec(answer)![1]!;
+}
 
 async function connectAlice() {
   gitlab.signIn(aliceOnGitLab);
-  const answer = await gitlabCommand(alice, 'connect');
-  const link = /\((http[^)]+\/oauth\/connect\?link=[^)]+)\)/.exec(answer)![1]!;
-  return { link, result: await browse(link) };
+  const link = await connectLink(alice);
+  return { link, result: await browse(link, signedInAs('alice')) };
 }
+
+/** The bridge's one-line answer to a browser, without following it. */
+async function visit(url: string, cookie?: string) {
+  const response = await fetch(url, { redirect: 'manual', headers: cookie ? { Cookie: cookie } : {} });
+  return { status: response.status, location: response.headers.get('location'), body: await response.text() };
+}
+
+const auditRows = async (action: string) => (await pool.query('SELECT actor, target, details FROM audit_log WHERE action = $1 ORDER BY id', [action])).rows;
+const accounts = async () => (await pool.query('SELECT mattermost_user_id, gitlab_username FROM gitlab_accounts')).rows;
+const codeExchanges = () => gitlab.oauthRequests.filter((request) => request.grantType === 'authorization_code').length;
 
 describe('connecting a GitLab account', () => {
   it('goes through GitLab with PKCE and a single-use state, stores the tokens sealed, and welcomes the user', async () => {
@@ -80,13 +113,25 @@ describe('connecting a GitLab account', () => {
     const complete = result.hops.find((hop) => hop.includes('/oauth/complete'))!;
     const exchanges = gitlab.oauthRequests.filter((request) => request.grantType === 'authorization_code').length;
 
-    const replayed = await browse(complete);
+    const replayed = await browse(complete, signedInAs('alice'));
     expect(replayed.status).toBe(400);
     expect(replayed.body).toContain('finished already');
-    const reused = await browse(link);
+    const reused = await browse(link, signedInAs('alice'));
     expect(reused.status).toBe(400);
     expect(reused.body).toContain('used already');
     expect(gitlab.oauthRequests.filter((request) => request.grantType === 'authorization_code')).toHaveLength(exchanges);
+  });
+
+  it("connects the signed-in user from the webapp's popup, which has no link", async () => {
+    gitlab.signIn(aliceOnGitLab);
+    const popup = await browse(`${publicUrl}/oauth/connect`, signedInAs('alice'));
+    expect(popup.status).toBe(200);
+    expect(popup.body).toContain('connected to GitLab as <b>alice.gl</b>');
+    expect(await accounts()).toEqual([{ mattermost_user_id: alice, gitlab_username: 'alice.gl' }]);
+    // Not signed in: nothing starts.
+    const anonymous = await visit(`${publicUrl}/oauth/connect`);
+    expect(anonymous.status).toBe(401);
+    expect(anonymous.body).toContain('not signed in to Mattermost');
   });
 
   it('refreshes an expired token once even when two commands need it at the same moment', async () => {
@@ -195,3 +240,118 @@ describe('connecting a GitLab account', () => {
   });
 });
 
+describe("a connect link works only in the browser of the Mattermost user it was made for", () => {
+  it("refuses Alice's link in Bob's browser: nothing is connected to Alice, the link still works for her, and the attempt is audited", async () => {
+    const link = await connectLink(alice);
+    // Bob, signed in to Mattermost and to GitLab as himself, opens the link Alice sent him.
+    gitlab.signIn(bobOnGitLab);
+    const inBobsBrowser = await browse(link, signedInAs('bob'));
+    expect(inBobsBrowser.status).toBe(403);
+    expect(inBobsBrowser.body).toContain('This link was made for another Mattermost account');
+    expect(inBobsBrowser.body).toContain('run <code>/gitlab connect</code> yourself');
+    expect(inBobsBrowser.hops).toEqual([]); // never sent to GitLab
+    expect(await accounts()).toEqual([]);
+    expect(codeExchanges()).toBe(0);
+    const [refusal, ...more] = await auditRows('account.connect_refused');
+    expect(more).toEqual([]);
+    expect(refusal).toEqual({ actor: bob, target: `mattermost_user:${alice}`, details: { step: 'link', reason: 'the connect link was made for another Mattermost user' } });
+    const logged = JSON.stringify(await auditRows('account.connect_refused')) + JSON.stringify(running.bridge.logs);
+    for (const secret of [running.sessions.alice!, running.sessions.bob!, new URL(link).searchParams.get('link')!]) expect(logged).not.toContain(secret);
+
+    // Alice herself still can, once.
+    gitlab.signIn(aliceOnGitLab);
+    const inAlicesBrowser = await browse(link, signedInAs('alice'));
+    expect(inAlicesBrowser.status).toBe(200);
+    expect(inAlicesBrowser.body).toContain('connected to GitLab as <b>alice.gl</b>');
+    expect(await accounts()).toEqual([{ mattermost_user_id: alice, gitlab_username: 'alice.gl' }]);
+    expect((await browse(link, signedInAs('alice'))).status).toBe(400);
+    // What `/gitlab connect` says matches.
+    expect(await gitlabCommand(bob, 'connect')).toContain('It works only in a browser signed in to Mattermost as you');
+  });
+
+  it("sends a browser without a Mattermost session through Mattermost's login and back to the same link, which then works", async () => {
+    const link = await connectLink(alice);
+    for (const cookie of [undefined, 'MMAUTHTOKEN=not-a-session']) {
+      const bounced = await visit(link, cookie);
+      expect(bounced.status).toBe(302);
+      const login = new URL(bounced.location!);
+      expect(`${login.origin}${login.pathname}`).toBe(`${site.url}/login`);
+      // A path on Mattermost's own site, as its login page requires, that is this very link.
+      const back = login.searchParams.get('redirect_to')!;
+      expect(back).toMatch(/^\/plugins\/gitlab-bridge\/oauth\/connect\?link=/);
+      expect(new URL(back, site.url).toString()).toBe(link);
+    }
+    expect(await accounts()).toEqual([]);
+
+    // Signed in now: Mattermost sends the browser to redirect_to on its site.
+    gitlab.signIn(aliceOnGitLab);
+    const back = new URL(new URL((await visit(link)).location!).searchParams.get('redirect_to')!, site.url).toString();
+    const afterLogin = await browse(back, signedInAs('alice'));
+    expect(afterLogin.status).toBe(200);
+    expect(afterLogin.body).toContain('connected to GitLab as <b>alice.gl</b>');
+    expect(await accounts()).toEqual([{ mattermost_user_id: alice, gitlab_username: 'alice.gl' }]);
+    // Still single-use: gone now, with or without a session; an unknown link is never bounced anywhere.
+    expect((await visit(link)).status).toBe(400);
+    const made = await visit(`${publicUrl}/oauth/connect?link=${encodeURIComponent('//evil.example/')}`);
+    expect(made).toMatchObject({ status: 400, location: null });
+  });
+
+  it('expires a link that only ever bounced to the login', async () => {
+    const link = await connectLink(alice);
+    expect((await visit(link)).status).toBe(302);
+    await pool.query("UPDATE connect_links SET expires_at = now() - interval '1 second'");
+    const late = await browse(link, signedInAs('alice'));
+    expect(late.status).toBe(400);
+    expect(late.body).toContain('more than 10 minutes old');
+  });
+
+  it("refuses to finish Alice's GitLab sign-in in Bob's browser, or in a browser signed in to no one, and burns it", async () => {
+    gitlab.signIn(bobOnGitLab);
+    // Alice starts in her browser and sends Bob GitLab's consent page; Bob consents as himself.
+    const toGitLab = await visit(await connectLink(alice), signedInAs('alice').cookie);
+    expect(toGitLab.location).toContain('/oauth/authorize');
+    const complete = (await visit(toGitLab.location!)).location!;
+    expect(complete).toContain(`${publicUrl}/oauth/complete?`);
+
+    const inBobsBrowser = await visit(complete, signedInAs('bob').cookie);
+    expect(inBobsBrowser.status).toBe(403);
+    expect(inBobsBrowser.body).toContain('started for another Mattermost account');
+    // The state is used up: Alice cannot finish it with the code Bob's browser got.
+    const inAlicesBrowser = await visit(complete, signedInAs('alice').cookie);
+    expect(inAlicesBrowser.status).toBe(400);
+    expect(await accounts()).toEqual([]);
+    expect(codeExchanges()).toBe(0);
+
+    // The same with no Mattermost session where GitLab sends the browser back.
+    const again = (await visit((await visit(await connectLink(alice), signedInAs('alice').cookie)).location!)).location!;
+    const anonymous = await visit(again);
+    expect(anonymous.status).toBe(401);
+    expect(anonymous.body).toContain('not signed in to Mattermost');
+    expect((await visit(again, signedInAs('alice').cookie)).status).toBe(400);
+    expect(await accounts()).toEqual([]);
+    expect(codeExchanges()).toBe(0);
+    expect(await auditRows('account.connect_refused')).toEqual([
+      { actor: bob, target: `mattermost_user:${alice}`, details: { step: 'complete', reason: 'the GitLab sign-in was started by another Mattermost user' } },
+      { actor: 'nobody', target: `mattermost_user:${alice}`, details: { step: 'complete', reason: 'no Mattermost session in the browser that came back from GitLab' } },
+    ]);
+  });
+
+  it('answers 502 when Mattermost cannot confirm the session, and uses nothing up', async () => {
+    gitlab.signIn(aliceOnGitLab);
+    const link = await connectLink(alice);
+    mattermost.inject('GetUser', { status: 500 });
+    const down = await visit(link, signedInAs('alice').cookie);
+    expect(down.status).toBe(502);
+    expect(down.body).toContain('Mattermost could not confirm who is signed in');
+    const toGitLab = await visit(link, signedInAs('alice').cookie);
+    expect(toGitLab.status).toBe(302);
+    const complete = (await visit(toGitLab.location!)).location!;
+    // Back from GitLab with a session the bridge has not seen yet (the one above it remembers for a while).
+    const cookie = `MMAUTHTOKEN=${mattermost.addSession(alice)}`;
+    mattermost.inject('GetUser', { status: 500 });
+    expect((await visit(complete, cookie)).status).toBe(502);
+    const done = await visit(complete, cookie);
+    expect(done.status).toBe(200);
+    expect(await accounts()).toEqual([{ mattermost_user_id: alice, gitlab_username: 'alice.gl' }]);
+  });
+});
