@@ -100,9 +100,10 @@ export async function startBridge(config: Config, log: Logger): Promise<Bridge> 
         ? { gitlabUrl: config.gitlab.url, clientId: oauthClientId, clientSecret: oauthClientSecret, redirectUri: `${config.publicUrl.replace(/\/+$/, '')}/oauth/complete` }
         : null;
     const notify = bot ? createDirectMessenger(bot, (userId, outcome) => recordDirectMessage(database.pool, userId, outcome)) : () => Promise.reject(new Error('no MATTERMOST_BOT_TOKEN to send direct messages with'));
-    const connections = oauthApp ? createGitLabConnections({ pool: database.pool, key: encryptionKey, keys, app: oauthApp, notify, log }) : null;
+    const connections = oauthApp ? createGitLabConnections({ pool: database.pool, locks: database.locks, key: encryptionKey, keys, app: oauthApp, notify, log }) : null;
     const mattermostUrl = config.mattermost.url;
-    const deliveries = createDeliveryBatcher(database.pool);
+    // Storing webhooks has connections of its own: the door never waits behind delivery or polling.
+    const deliveries = createDeliveryBatcher(database.inbox);
     const live = (liveEvents = await startLiveEvents({ pool: database.pool, log: log.child({ component: 'live-events' }) }));
     // The webapp's session: who the MMAUTHTOKEN cookie belongs to, asked of Mattermost with that token;
     // answers are remembered, and new tokens checked at a bounded rate, for the webapp API and /oauth alike.
@@ -221,13 +222,14 @@ export async function startBridge(config: Config, log: Logger): Promise<Bridge> 
     // With the admin token, teams created since setup get /gitlab too (a minute after start, then every 10).
     const reconciler =
       config.mattermost.url && config.mattermost.adminToken
-        ? startTeamReconciler(database.pool, createMattermostClient(config.mattermost.url, config.mattermost.adminToken), await provisionOptions(config, database.pool), log)
+        ? startTeamReconciler(database.locks, createMattermostClient(config.mattermost.url, config.mattermost.adminToken), await provisionOptions(config, database.pool), log)
         : null;
     const canSee = connections ? createAccessChecker({ db: database.pool, client: gitlabClient, callerFor: (userId) => connections.callerFor(userId) }) : null;
     const direct =
       gateway && bot && canSee
         ? createDirectDelivery({
             pool: database.pool,
+            locks: database.locks,
             gateway,
             directChannel: createDirectChannels(bot),
             canSee,
@@ -256,6 +258,7 @@ export async function startBridge(config: Config, log: Logger): Promise<Bridge> 
         : null;
     const workers = startWorkers({
       pool: database.pool,
+      locks: database.locks,
       gateway,
       log,
       gitlabUrl: config.gitlab.url,

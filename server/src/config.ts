@@ -36,6 +36,8 @@ export interface Config {
   /** Loopback when INTERNAL_URL names a loopback host, else every interface. */
   internalHost: string;
   databaseUrl: string | undefined;
+  /** Connections of the main pool; storing webhooks and locks use a few more of their own (store/database.ts). */
+  databasePoolSize: number;
   dataDir: string;
   /** Exactly 32 bytes; undefined means "generate one into DATA_DIR". */
   encryptionKey: Buffer | undefined;
@@ -154,6 +156,12 @@ const count = (least: number, most: number, what: string) =>
     .transform(Number)
     .refine((value) => value >= least && value <= most, `must be a whole number of ${what} from ${least} to ${most}`);
 
+const poolSize = z
+  .string()
+  .regex(/^\d{1,3}$/, 'must be a whole number of connections from 4 to 500')
+  .transform(Number)
+  .refine((value) => value >= 4 && value <= 500, 'must be a whole number of connections from 4 to 500');
+
 const perMinute = z
   .string()
   .regex(/^\d{1,7}$/, 'must be a whole number of requests, at least 1')
@@ -177,6 +185,7 @@ const schema = z.object({
   PUBLIC_URL: httpUrl.optional(),
   INTERNAL_URL: httpUrl.optional(),
   DATABASE_URL: postgresUrl.optional(),
+  DATABASE_POOL_SIZE: poolSize.default(10),
   DATA_DIR: z.string().default('./data'),
   ENCRYPTION_KEY: encryptionKey.optional(),
   ENCRYPTION_KEY_PREVIOUS: previousKeys.optional(),
@@ -252,6 +261,7 @@ export function parseConfig(env: Environment, cwd: string): Config {
     internalUrl,
     internalHost: isLoopbackHost(new URL(internalUrl).hostname) ? '127.0.0.1' : '0.0.0.0',
     databaseUrl: values.DATABASE_URL,
+    databasePoolSize: values.DATABASE_POOL_SIZE,
     dataDir: path.resolve(cwd, values.DATA_DIR),
     encryptionKey: values.ENCRYPTION_KEY,
     previousEncryptionKeys: values.ENCRYPTION_KEY_PREVIOUS ?? [],

@@ -187,6 +187,11 @@ export interface FakeMattermost {
   /** What GetConfig answers and the fake obeys (EnableCommands, EnableBotAccountCreation, EnableUserAccessTokens). */
   config: FakeConfig;
   /**
+   * How far the fake's clock is from this machine's, in ms (negative: behind). Posts are stamped with it
+   * and `since` compares against it: Mattermost uses its own server's clock for both (model.GetMillis()).
+   */
+  clock: { offsetMs: number };
+  /**
    * A user with a token; bots are users with is_bot (and `bot`). Unlike tokens made through the API,
    * this token works even while EnableUserAccessTokens is off (think of it as a login session).
    */
@@ -224,6 +229,7 @@ export async function startFakeMattermost(): Promise<FakeMattermost> {
   const channels = new Map<string, FakeChannel>();
   const posts: FakePost[] = [];
   const faults: { operationId: string; fault: Fault; left: number }[] = [];
+  const clock = { offsetMs: 0 };
   // Command response hooks by id, with the uses left (Mattermost's MaxCommandResponseHookUses is 5).
   const responseHooks = new Map<string, number>();
   const commandResponses: { hookId: string; body: unknown }[] = [];
@@ -392,7 +398,7 @@ export async function startFakeMattermost(): Promise<FakeMattermost> {
         const root = posts.find((post) => post.id === input.root_id);
         if (!root || root.channel_id !== channel.id || root.root_id !== '') return appError(400, 'api.post.create_post.root_id.app_error', 'Invalid RootId parameter.');
       }
-      const now = Date.now();
+      const now = Date.now() + clock.offsetMs;
       const post: FakePost = {
         id: mattermostId(),
         channel_id: channel.id,
@@ -415,7 +421,7 @@ export async function startFakeMattermost(): Promise<FakeMattermost> {
       if (post.user_id !== user.id) return appError(403, 'api.context.permissions.app_error', 'You do not have the appropriate permissions.');
       const patch = body as { message?: string };
       if (patch.message !== undefined) post.message = patch.message;
-      post.update_at = Date.now();
+      post.update_at = Date.now() + clock.offsetMs;
       post.edits++;
       return { status: 200, body: postJson(post) };
     },
@@ -738,6 +744,7 @@ export async function startFakeMattermost(): Promise<FakeMattermost> {
     commands,
     accessTokens,
     config,
+    clock,
     addChannel(name, options = {}) {
       const admins = options.admins ?? [];
       const channel: FakeChannel = {

@@ -2,9 +2,12 @@
  * Users' GitLab connections: finishing the OAuth flow, handing out a fresh
  * access token, and disconnecting. GitLab rotates both tokens on every
  * refresh, so two refreshes at once would log the user out: refreshes are
- * serialised per user across replicas (a transaction-scoped advisory lock,
- * then the row is read again, as another replica may have refreshed it).
+ * serialised per user across replicas (an advisory lock on the lock session,
+ * then the row is read again, as another replica may have refreshed it). No
+ * connection or transaction is held while GitLab answers: a slow GitLab must
+ * not take the database's connections with it.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import type pg from 'pg';
 import type { EncryptionKey } from '../crypto/secret-box.js';
 import { exchangeCode, fetchCurrentUser, OAuthGrantError, refreshTokens, revokeToken, type OAuthApp } from '../gitlab/oauth.js';
@@ -12,15 +15,21 @@ import type { Logger } from '../log.js';
 import { audit } from '../store/audit-log.js';
 import { publishLiveEvent } from '../store/live-events.js';
 import type { Queryable } from '../store/queryable.js';
-import { connectedUserOf, deleteAccount, markDisconnected, readAccount, saveAccount, saveRefreshedTokens } from '../store/gitlab-accounts.js';
+import { connectedUserOf, deleteAccount, markDisconnected, readAccount, saveAccount, saveRefreshedTokens, type GitLabAccount } from '../store/gitlab-accounts.js';
+import type { SessionLocks } from '../store/session-locks.js';
 
 /** Refresh this long before GitLab's expiry, so a token handed out still works for the call it is for. */
 const REFRESH_MARGIN_MS = 2 * 60_000;
 /** Arbitrary, fixed: the advisory lock class for per-user refreshes. */
 const REFRESH_LOCK = 0x67627034;
+/** A refresh someone else is making is waited for this long (GitLab's token call has its own timeout). */
+const REFRESH_WAIT_MS = 30_000;
+const REFRESH_POLL_MS = 100;
 
 export interface ConnectionDeps {
   pool: pg.Pool;
+  /** Where the per-user refresh locks are held (a session outside the pool). */
+  locks: SessionLocks;
   /** Seals new tokens; `keys` open old ones (during a key rotation there are two). */
   key: EncryptionKey;
   keys: readonly EncryptionKey[];
@@ -97,41 +106,68 @@ export function createGitLabConnections(deps: ConnectionDeps): GitLabConnections
     return token ? { token, gitlabUserId: account.gitlabUserId, gitlabUsername: account.gitlabUsername } : null;
   }
 
+  /** One refresh per user at a time, across replicas; whoever finds one running waits for it and uses its tokens. */
   async function refresh(userId: string): Promise<string | null> {
-    const client = await deps.pool.connect();
-    let revoked = false;
-    try {
-      await client.query('BEGIN');
-      await client.query('SELECT pg_advisory_xact_lock($1, hashtext($2))', [REFRESH_LOCK, userId]);
-      const account = await readAccount(client, userId, deps.keys, { forUpdate: true });
-      let token: string | null = null;
-      if (account?.tokens && account.tokens.expiresAt.getTime() - Date.now() > REFRESH_MARGIN_MS) {
-        token = account.tokens.accessToken; // refreshed meanwhile by someone else
-      } else if (account?.tokens) {
+    const deadline = Date.now() + REFRESH_WAIT_MS;
+    for (;;) {
+      const lock = await deps.locks.tryLock(REFRESH_LOCK, userId);
+      if (lock) {
         try {
-          const fresh = await refreshTokens(deps.app, account.tokens.refreshToken);
-          await saveRefreshedTokens(client, userId, fresh, deps.key);
-          token = fresh.accessToken;
-        } catch (error) {
-          if (!(error instanceof OAuthGrantError && error.error === 'invalid_grant')) throw error;
-          revoked = await markDisconnected(client, userId, 'GitLab refused the connection: it was revoked or has expired');
-          await audit(client, { actor: 'gitlab', action: 'account.revoked', target: `gitlab_user:${account.gitlabUserId}`, details: { user: userId } });
-          if (revoked) await announceConnection(client, userId, false);
+          return await refreshLocked(userId);
+        } finally {
+          await lock.release();
         }
       }
-      await client.query('COMMIT');
-      if (revoked) {
-        await deps
-          .notify(userId, 'Your GitLab connection stopped working: GitLab no longer accepts it (it was revoked or has expired). Run `/gitlab connect` to connect again.')
-          .catch((error: unknown) => deps.log.warn({ err: error, user: userId }, 'could not tell the user their GitLab connection ended'));
+      if (Date.now() > deadline) throw new Error('a refresh of this GitLab connection by another request did not finish in time');
+      await sleep(REFRESH_POLL_MS);
+    }
+  }
+
+  async function refreshLocked(userId: string): Promise<string | null> {
+    // Read again under the lock: whoever held it before may have refreshed already.
+    const account = await readAccount(deps.pool, userId, deps.keys);
+    if (!account?.tokens) return null;
+    if (account.tokens.expiresAt.getTime() - Date.now() > REFRESH_MARGIN_MS) return account.tokens.accessToken;
+    let fresh;
+    try {
+      fresh = await refreshTokens(deps.app, account.tokens.refreshToken);
+    } catch (error) {
+      if (!(error instanceof OAuthGrantError && error.error === 'invalid_grant')) throw error;
+      return revoked(userId, account);
+    }
+    // Only over the connection just refreshed: a user who connected again meanwhile keeps the new one.
+    if (await saveRefreshedTokens(deps.pool, userId, fresh, deps.key, { connectedAt: account.connectedAt })) return fresh.accessToken;
+    return (await readAccount(deps.pool, userId, deps.keys))?.tokens?.accessToken ?? null;
+  }
+
+  /** GitLab refused the refresh token: forget the connection (unless it changed meanwhile), and tell the user once. */
+  async function revoked(userId: string, used: GitLabAccount): Promise<string | null> {
+    const client = await deps.pool.connect();
+    let told = false;
+    let token: string | null = null;
+    try {
+      await client.query('BEGIN');
+      const account = await readAccount(client, userId, deps.keys, { forUpdate: true });
+      if (account?.tokens && account.tokens.refreshToken !== used.tokens?.refreshToken) {
+        token = account.tokens.accessToken; // refreshed or connected again meanwhile: that one stands
+      } else if (account) {
+        told = await markDisconnected(client, userId, 'GitLab refused the connection: it was revoked or has expired');
+        await audit(client, { actor: 'gitlab', action: 'account.revoked', target: `gitlab_user:${account.gitlabUserId}`, details: { user: userId } });
+        if (told) await announceConnection(client, userId, false);
       }
-      return token;
+      await client.query('COMMIT');
     } catch (error) {
       await client.query('ROLLBACK').catch(() => undefined);
       throw error;
     } finally {
       client.release();
     }
+    if (told) {
+      await deps
+        .notify(userId, 'Your GitLab connection stopped working: GitLab no longer accepts it (it was revoked or has expired). Run `/gitlab connect` to connect again.')
+        .catch((error: unknown) => deps.log.warn({ err: error, user: userId }, 'could not tell the user their GitLab connection ended'));
+    }
+    return token;
   }
 }
 

@@ -1,11 +1,11 @@
 /**
  * Posts a channel's queued posts, oldest first, while holding the channel's
- * advisory lock (session-scoped: a replica that dies releases it with its
- * connection). Exactly once: the attempt is recorded before each CreatePost,
+ * advisory lock (on the lock session, drain-under-lock.ts: a replica that dies
+ * releases it). Exactly once: the attempt is recorded before each CreatePost,
  * and a row whose last attempt has no known outcome is first looked for in the
- * channel (our posts carry the outbox id in their props) before posting again.
+ * channel (the bot's posts carry the outbox id in their props) before posting
+ * again. No database connection is held while Mattermost is called.
  */
-import type pg from 'pg';
 import type { Logger } from '../log.js';
 import { MattermostHttpError } from '../mattermost/client.js';
 import type { ChannelAccess, ChannelGateway } from '../mattermost/channel-gateway.js';
@@ -21,20 +21,22 @@ import {
   type OutboxRow,
 } from '../store/channel-outbox.js';
 import { recordSubscriptionFailure } from '../store/subscriptions.js';
+import type { Queryable } from '../store/queryable.js';
+import type { SessionLocks } from '../store/session-locks.js';
 import { drainUnderLock } from './drain-under-lock.js';
 import { classifyFailure, GIVE_UP_AFTER_MS } from './retry-policy.js';
 
 const CHANNEL_LOCK = 0x67627032;
 /** Posts per channel before the lock is handed back, so one busy channel cannot starve the rest. */
 const POSTS_PER_TURN = 50;
-/** How far before a lost attempt to look for its post (clocks of bridge and Mattermost may differ). */
-const RECONCILE_MARGIN_MS = 5 * 60_000;
 const ACCESS_TTL_MS = 5 * 60_000;
 
 export type PostOutcome = 'sent' | 'retry' | 'failed';
 
 export interface ChannelDeliveryDeps {
-  pool: pg.Pool;
+  pool: Queryable;
+  /** Where the per-queue locks are held (a session outside the pool). */
+  locks: SessionLocks;
   gateway: ChannelGateway;
   log: Logger;
   count?(outcome: PostOutcome): void;
@@ -54,10 +56,10 @@ export function createChannelDelivery(deps: ChannelDeliveryDeps) {
 
   /** Delivers what is due in one channel; returns how many posts it attempted (0 also when another replica holds it). */
   function drainChannel(channelId: string): Promise<number> {
-    return drainUnderLock<OutboxRow & { due: boolean }>(deps.pool, { kind: CHANNEL_LOCK, key: channelId, perTurn: POSTS_PER_TURN }, (db) => oldestPending(db, channelId), deliver);
+    return drainUnderLock<OutboxRow & { due: boolean }>(deps.pool, deps.locks, { kind: CHANNEL_LOCK, key: channelId, perTurn: POSTS_PER_TURN }, (db) => oldestPending(db, channelId), deliver);
   }
 
-  async function deliver(db: pg.PoolClient, row: OutboxRow): Promise<PostOutcome> {
+  async function deliver(db: Queryable, row: OutboxRow): Promise<PostOutcome> {
     const log = deps.log.child({ outbox: row.id, channel: row.channel_id });
     try {
       const permission = await canPost(row.channel_id);
@@ -67,7 +69,7 @@ export function createChannelDelivery(deps: ChannelDeliveryDeps) {
       }
 
       if (row.attempt_started_at) {
-        const found = await deps.gateway.findPost(row.channel_id, row.id, row.attempt_started_at.getTime() - RECONCILE_MARGIN_MS);
+        const found = await deps.gateway.findPost(row.channel_id, row.id, row.attempt_started_at.getTime());
         if (found) {
           log.info({ post: found }, 'post from an attempt with a lost answer found; not posting again');
           await finish(db, row, found, log);
@@ -103,7 +105,7 @@ export function createChannelDelivery(deps: ChannelDeliveryDeps) {
     }
   }
 
-  async function finish(db: pg.PoolClient, row: OutboxRow, postId: string, log: Logger, knownRoot?: { postId: string; message: string } | null): Promise<void> {
+  async function finish(db: Queryable, row: OutboxRow, postId: string, log: Logger, knownRoot?: { postId: string; message: string } | null): Promise<void> {
     if (row.thread_key) await placeInThread(db, row, postId, log, knownRoot);
     // Marked sent only once the root shows this event's state, so a finished
     // outbox means the channel looks final (a crash before this re-edits: harmless).
@@ -111,7 +113,7 @@ export function createChannelDelivery(deps: ChannelDeliveryDeps) {
     deps.count?.('sent');
   }
 
-  async function placeInThread(db: pg.PoolClient, row: OutboxRow, postId: string, log: Logger, knownRoot?: { postId: string; message: string } | null): Promise<void> {
+  async function placeInThread(db: Queryable, row: OutboxRow, postId: string, log: Logger, knownRoot?: { postId: string; message: string } | null): Promise<void> {
     const root = knownRoot === undefined ? await findThreadRoot(db, row.channel_id, row.thread_key!) : knownRoot;
     if (!root) {
       await saveThreadRoot(db, row.channel_id, row.thread_key!, postId, row.message);
@@ -124,7 +126,7 @@ export function createChannelDelivery(deps: ChannelDeliveryDeps) {
       .catch((error: unknown) => log.warn({ err: error, root: root.postId }, 'could not update the thread root'));
   }
 
-  async function fail(db: pg.PoolClient, row: OutboxRow, reason: string, log: Logger): Promise<PostOutcome> {
+  async function fail(db: Queryable, row: OutboxRow, reason: string, log: Logger): Promise<PostOutcome> {
     log.error({ reason }, 'post given up');
     await markFailed(db, row.id, reason);
     if (row.subscription_id) await recordSubscriptionFailure(db, row.subscription_id, reason);

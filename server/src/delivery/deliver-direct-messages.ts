@@ -3,9 +3,10 @@
  * under a per-user advisory lock (so the first DM about an MR is the thread
  * root the next ones reply to); the recipient's access to a non-public project
  * is checked with GitLab first. Posts carry their outbox id, so an attempt
- * whose answer was lost is found instead of sent twice.
+ * whose answer was lost is found (with the same look-back as channel posts)
+ * instead of sent twice. No database connection is held while Mattermost or
+ * GitLab is called.
  */
-import type pg from 'pg';
 import type { AccessAnswer } from '../accounts/gitlab-access.js';
 import type { Logger } from '../log.js';
 import type { ChannelGateway } from '../mattermost/channel-gateway.js';
@@ -23,19 +24,22 @@ import {
   saveDirectThreadRoot,
   type DirectOutboxRow,
 } from '../store/direct-outbox.js';
+import type { Queryable } from '../store/queryable.js';
+import type { SessionLocks } from '../store/session-locks.js';
 import { drainUnderLock } from './drain-under-lock.js';
 import { classifyFailure, GIVE_UP_AFTER_MS } from './retry-policy.js';
 
 /** Arbitrary, fixed: with the user id, the lock that keeps one user's DMs in order. */
 const DIRECT_LOCK = 0x67626433;
 const MESSAGES_PER_TURN = 20;
-const RECONCILE_MARGIN_MS = 5000;
 const ACCESS_RETRY_MS = 60_000;
 
 export type DirectOutcome = 'sent' | 'retry' | 'skipped' | 'failed';
 
 export interface DirectDeliveryDeps {
-  pool: pg.Pool;
+  pool: Queryable;
+  /** Where the per-queue locks are held (a session outside the pool). */
+  locks: SessionLocks;
   gateway: ChannelGateway;
   /** The bot's DM channel with the user (created when missing). */
   directChannel(userId: string): Promise<string>;
@@ -47,10 +51,10 @@ export interface DirectDeliveryDeps {
 export function createDirectDelivery(deps: DirectDeliveryDeps) {
   /** Delivers what is due for one user; returns how many messages it attempted (0 also when another replica holds them). */
   function drainUser(userId: string): Promise<number> {
-    return drainUnderLock<DirectOutboxRow & { due: boolean }>(deps.pool, { kind: DIRECT_LOCK, key: userId, perTurn: MESSAGES_PER_TURN }, (db) => oldestPendingDirect(db, userId), deliver);
+    return drainUnderLock<DirectOutboxRow & { due: boolean }>(deps.pool, deps.locks, { kind: DIRECT_LOCK, key: userId, perTurn: MESSAGES_PER_TURN }, (db) => oldestPendingDirect(db, userId), deliver);
   }
 
-  async function deliver(db: pg.PoolClient, row: DirectOutboxRow): Promise<DirectOutcome> {
+  async function deliver(db: Queryable, row: DirectOutboxRow): Promise<DirectOutcome> {
     const log = deps.log.child({ directMessage: row.id, user: row.mattermost_user_id, kind: row.kind });
     const outboxId = `dm-${row.id}`;
     if (row.access_probe) {
@@ -73,7 +77,7 @@ export function createDirectDelivery(deps: DirectDeliveryDeps) {
     try {
       const channelId = await deps.directChannel(row.mattermost_user_id);
       if (row.attempt_started_at) {
-        const found = await deps.gateway.findPost(channelId, outboxId, row.attempt_started_at.getTime() - RECONCILE_MARGIN_MS);
+        const found = await deps.gateway.findPost(channelId, outboxId, row.attempt_started_at.getTime());
         if (found) {
           log.info({ post: found }, 'direct message from an attempt with a lost answer found; not sending again');
           return await finish(db, row, found);
@@ -112,7 +116,7 @@ export function createDirectDelivery(deps: DirectDeliveryDeps) {
     }
   }
 
-  async function finish(db: pg.PoolClient, row: DirectOutboxRow, postId: string): Promise<DirectOutcome> {
+  async function finish(db: Queryable, row: DirectOutboxRow, postId: string): Promise<DirectOutcome> {
     await markDirectSent(db, row.id, postId);
     await recordDirectMessage(db, row.mattermost_user_id, { sent: truncate(oneLine(row.message.split('\n')[0]!), 120) });
     deps.count?.('sent');

@@ -1,38 +1,38 @@
 /**
  * Works off one queue (a channel's posts, a user's direct messages) in order
- * while holding its advisory lock. The lock is session-scoped, so a replica
- * that dies releases it with its connection; another replica holding it makes
- * this a no-op. A `retry` outcome ends the turn: the rest waits its turn.
+ * while holding its advisory lock, so one replica at a time sends them.
+ *
+ * The lock lives on the lock session (store/session-locks.ts), not on a pooled
+ * connection: each step reads and writes through the pool one short statement
+ * at a time, and no connection is held while Mattermost or GitLab is called.
+ * A replica that dies releases the lock with its session; another replica
+ * holding it makes this a no-op. A `retry` outcome ends the turn (the rest waits
+ * its turn), and so does losing the lock: the step in flight finishes (its
+ * attempt was recorded first, so whoever takes over looks for its post before
+ * posting again), and no further step starts.
  */
-import type pg from 'pg';
+import type { Queryable } from '../store/queryable.js';
+import type { SessionLocks } from '../store/session-locks.js';
 
 export async function drainUnderLock<Row extends { due: boolean }>(
-  pool: pg.Pool,
+  db: Queryable,
+  locks: SessionLocks,
   lock: { kind: number; key: string; perTurn: number },
-  oldest: (db: pg.PoolClient) => Promise<Row | null>,
-  deliver: (db: pg.PoolClient, row: Row) => Promise<string>,
+  oldest: (db: Queryable) => Promise<Row | null>,
+  deliver: (db: Queryable, row: Row) => Promise<string>,
 ): Promise<number> {
-  const client = await pool.connect();
-  let broken: Error | undefined;
+  const held = await locks.tryLock(lock.kind, lock.key);
+  if (!held) return 0;
+  let attempted = 0;
   try {
-    const taken = await client.query<{ locked: boolean }>('SELECT pg_try_advisory_lock($1, hashtext($2)) AS locked', [lock.kind, lock.key]);
-    if (!taken.rows[0]?.locked) return 0;
-    let attempted = 0;
-    try {
-      while (attempted < lock.perTurn) {
-        const row = await oldest(client);
-        if (!row?.due) break;
-        attempted++;
-        if ((await deliver(client, row)) === 'retry') break;
-      }
-    } finally {
-      await client.query('SELECT pg_advisory_unlock($1, hashtext($2))', [lock.kind, lock.key]);
+    while (attempted < lock.perTurn && held.held()) {
+      const row = await oldest(db);
+      if (!row?.due || !held.held()) break;
+      attempted++;
+      if ((await deliver(db, row)) === 'retry') break;
     }
-    return attempted;
-  } catch (error) {
-    broken = error as Error;
-    throw error;
   } finally {
-    client.release(broken);
+    await held.release();
   }
+  return attempted;
 }

@@ -4,10 +4,17 @@
  * Each wakes on PostgreSQL notifications (triggers in migrations 0004 and
  * 0011, so every replica hears about work any replica stored) and on a slow
  * timer as a safety net.
+ *
+ * Connections: the notification listener holds one pooled connection, a
+ * processing pass one for its transaction, and each queue being drained at
+ * most one at a time, for a single statement (never across a call to
+ * Mattermost or GitLab). Channel and DM drains share one limit that keeps the
+ * sum within the pool. Storing webhooks uses a pool of its own (store/database.ts).
  */
 import type pg from 'pg';
 import type { FeatureLevelSource } from '../gitlab/project-features.js';
 import type { Logger } from '../log.js';
+import type { SessionLocks } from '../store/session-locks.js';
 import type { ChannelGateway } from '../mattermost/channel-gateway.js';
 import { dueChannels } from '../store/channel-outbox.js';
 import { dueRecipients } from '../store/direct-outbox.js';
@@ -30,11 +37,16 @@ const MIN_PROCESSING_INTERVAL_MS = 20;
  */
 const BURST_PROCESSING_INTERVAL_MS = 250;
 const CHANNELS_PER_PASS = 100;
-const CONCURRENT_CHANNELS = 8;
+/** Most queues drained at once (channels and users together), however large the pool. */
+const MAX_CONCURRENT_DRAINS = 16;
+/** Pooled connections delivery keeps for itself besides the drains: the listener and a processing pass. */
+const RESERVED_CONNECTIONS = 2;
 const RELISTEN_DELAY_MS = 1000;
 
 export interface WorkerDeps {
   pool: pg.Pool;
+  /** Where the per-channel and per-user locks are held (a session outside the pool). */
+  locks: SessionLocks;
   /** Null while Mattermost is not configured: webhooks are processed and posts wait. */
   gateway: ChannelGateway | null;
   log: Logger;
@@ -56,29 +68,27 @@ export interface Workers {
 export function startWorkers(deps: WorkerDeps): Workers {
   const log = deps.log.child({ component: 'delivery' });
   let stopped = false;
-  const delivery = deps.gateway ? createChannelDelivery({ pool: deps.pool, gateway: deps.gateway, log, count: deps.countPost }) : null;
+  const delivery = deps.gateway ? createChannelDelivery({ pool: deps.pool, locks: deps.locks, gateway: deps.gateway, log, count: deps.countPost }) : null;
+  const drainSlots = shareSlots(drainLimit(deps.pool.options.max ?? 10));
 
   const processingInterval = () => (deps.doorBusy?.() ? BURST_PROCESSING_INTERVAL_MS : MIN_PROCESSING_INTERVAL_MS);
   const processing = loop('processing', processingInterval, async () => {
     const taken = await processDeliveries(deps.pool, log, deps.gitlabUrl, deps.featureLevels ?? null);
     return { again: taken > 0, wakeAt: null };
   });
-  /** One pass over the queues (channels, users) that are due: a few at a time, each drained under its lock. */
-  const drainDue = async (due: { due: string[]; nextAt: Date | null }, drain: (key: string) => Promise<number>) => {
-    let attempted = 0;
-    for (let start = 0; start < due.due.length && !stopped; start += CONCURRENT_CHANNELS) {
-      const counts = await Promise.all(due.due.slice(start, start + CONCURRENT_CHANNELS).map(drain));
-      attempted += counts.reduce((sum, count) => sum + count, 0);
-    }
+  /** One pass over the queues (channels, users) that are due: as many at a time as the shared limit lets, each under its lock. */
+  const drainDue = async (lane: 'channels' | 'users', due: { due: string[]; nextAt: Date | null }, drain: (key: string) => Promise<number>) => {
+    const counts = await Promise.all(due.due.map((key) => drainSlots(lane, () => (stopped ? Promise.resolve(0) : drain(key)))));
+    const attempted = counts.reduce((sum, count) => sum + count, 0);
     return { again: attempted > 0, wakeAt: due.nextAt };
   };
   const posting = loop('posting', () => 0, async () =>
-    delivery ? drainDue(await dueChannels(deps.pool, CHANNELS_PER_PASS), (channel) => delivery.drainChannel(channel)) : { again: false, wakeAt: null },
+    delivery ? drainDue('channels', await dueChannels(deps.pool, CHANNELS_PER_PASS), (channel) => delivery.drainChannel(channel)) : { again: false, wakeAt: null },
   );
 
   const direct = deps.direct;
   const directing = loop('direct messages', () => 0, async () =>
-    direct ? drainDue(await dueRecipients(deps.pool, CHANNELS_PER_PASS), (userId) => direct.drainUser(userId)) : { again: false, wakeAt: null },
+    direct ? drainDue('users', await dueRecipients(deps.pool, CHANNELS_PER_PASS), (userId) => direct.drainUser(userId)) : { again: false, wakeAt: null },
   );
 
   let listener: pg.PoolClient | undefined;
@@ -167,5 +177,45 @@ export function startWorkers(deps: WorkerDeps): Workers {
       listener?.release();
       listener = undefined;
     },
+  };
+}
+
+/** How many queues may be drained at once with a pool of `poolSize`: each holds at most one connection at a time. */
+export function drainLimit(poolSize: number): number {
+  return Math.max(1, Math.min(MAX_CONCURRENT_DRAINS, poolSize - RESERVED_CONNECTIONS));
+}
+
+/**
+ * Runs at most `limit` tasks at once, shared fairly between lanes: a free slot goes to the waiting lane
+ * with the fewest running, so channel posts and direct messages each get half when both are busy, and
+ * all of it when only one is. Within a lane, tasks start in the order they came.
+ */
+function shareSlots(limit: number): <T>(lane: string, task: () => Promise<T>) => Promise<T> {
+  let total = 0;
+  const running = new Map<string, number>();
+  const waiting = new Map<string, (() => void)[]>();
+  const start = (lane: string) => {
+    total += 1;
+    running.set(lane, (running.get(lane) ?? 0) + 1);
+  };
+  const next = () => {
+    let chosen: string | undefined;
+    for (const [lane, queue] of waiting) {
+      if (queue.length > 0 && (chosen === undefined || (running.get(lane) ?? 0) < (running.get(chosen) ?? 0))) chosen = lane;
+    }
+    if (chosen === undefined) return;
+    start(chosen);
+    waiting.get(chosen)!.shift()!();
+  };
+  return async (lane, task) => {
+    if (total < limit) start(lane);
+    else await new Promise<void>((resolve) => (waiting.get(lane) ?? waiting.set(lane, []).get(lane)!).push(resolve));
+    try {
+      return await task();
+    } finally {
+      total -= 1;
+      running.set(lane, running.get(lane)! - 1);
+      next();
+    }
   };
 }

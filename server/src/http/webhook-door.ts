@@ -17,6 +17,9 @@ import { requestIdFor } from './request-logging.js';
 
 /** GitLab's own maximum webhook payload. */
 export const WEBHOOK_MAX_BYTES = 25 * 1024 * 1024;
+/** GitLab does not retry a failed delivery (only a person resends it), so the answer must not promise that. */
+export const NOT_STORED_MESSAGE =
+  'the bridge could not store this delivery, so it is lost unless it is sent again: GitLab does not retry on its own; resend it from the webhook\'s "Recent events" once the bridge is healthy';
 
 export interface WebhookDoorDeps {
   /** Accepted X-Gitlab-Token values; more than one while a secret is rotated. */
@@ -97,7 +100,8 @@ export function webhookDoor(deps: WebhookDoorDeps): (request: IncomingMessage, r
       accept(body, event, signature).catch((failure: unknown) => {
         deps.count('not_stored', event);
         log.error({ ...context, err: failure }, 'webhook not stored');
-        if (!response.headersSent) answer(response, 503, { error: 'the delivery could not be stored; GitLab will retry it', code: 'not_stored' });
+        // GitLab does not send a failed delivery again on its own: say so, so whoever reads it resends it.
+        if (!response.headersSent) answer(response, 503, { error: NOT_STORED_MESSAGE, code: 'not_stored' });
       });
     });
 
@@ -120,7 +124,7 @@ export function webhookDoor(deps: WebhookDoorDeps): (request: IncomingMessage, r
       const idempotencyKey = header(request, 'idempotency-key');
       const eventUuid = header(request, 'x-gitlab-event-uuid');
       const outcome = await deps.store({
-        dedupeKey: dedupeKeyOf(idempotencyKey, eventUuid, body),
+        dedupeKey: dedupeKeyOf(idempotencyKey, event, body),
         event,
         idempotencyKey,
         eventUuid,
@@ -172,11 +176,14 @@ function drain(request: IncomingMessage, then: () => void): void {
   request.resume();
 }
 
-/** Same Idempotency-Key, else same event UUID, else same body: the same delivery. */
-export function dedupeKeyOf(idempotencyKey: string | undefined, eventUuid: string | undefined, body: Buffer): string {
+/**
+ * Same Idempotency-Key (GitLab 17.4+ keeps it across retries and resends), else the same event header and
+ * body: the same delivery. Never X-Gitlab-Event-UUID: GitLab gives every hook that one request fires the same
+ * one (recursion detection), so a merge request update and its note can share it.
+ */
+export function dedupeKeyOf(idempotencyKey: string | undefined, event: string, body: Buffer): string {
   if (idempotencyKey) return `idempotency:${idempotencyKey}`;
-  if (eventUuid) return `event:${eventUuid}`;
-  return `sha256:${createHash('sha256').update(body).digest('hex')}`;
+  return `sha256:${createHash('sha256').update(event).update('\0').update(body).digest('hex')}`;
 }
 
 /** U+0000 cannot go into PostgreSQL text (our posts) nor Mattermost's: drop it from strings rather than fail the delivery forever. */

@@ -7,6 +7,11 @@ import { MattermostHttpError, type MattermostClient } from './client.js';
 
 /** Marks our posts so an attempt whose answer was lost can be found again. */
 export const OUTBOX_PROP = 'gitlab_bridge_outbox_id';
+/**
+ * How far before a lost attempt to look for its post. Mattermost stamps posts with its own clock, which
+ * may be behind ours (the attempt time comes from PostgreSQL's): minutes of margin, for channels and DMs alike.
+ */
+export const RECONCILE_LOOKBACK_MS = 5 * 60_000;
 
 export type ChannelAccess = { ok: true; type: string } | { ok: false; reason: string };
 
@@ -20,8 +25,11 @@ export interface NewPost {
 export interface ChannelGateway {
   ensureCanPost(channelId: string): Promise<ChannelAccess>;
   createPost(post: NewPost): Promise<string>;
-  /** The id of a post we made for this outbox row since `sinceMs`, if any. */
-  findPost(channelId: string, outboxId: string, sinceMs: number): Promise<string | null>;
+  /**
+   * The id of a post the bot made for this outbox row in an attempt started at `attemptStartedMs`, if any.
+   * Only the bot's own posts count: anyone in the channel can post a message carrying our marker.
+   */
+  findPost(channelId: string, outboxId: string, attemptStartedMs: number): Promise<string | null>;
   editMessage(postId: string, message: string): Promise<void>;
 }
 
@@ -54,20 +62,27 @@ export function createChannelGateway(client: MattermostClient): ChannelGateway {
 
     async createPost({ channelId, message, rootId, outboxId }) {
       const userId = await me();
-      const post = await client.createPost({
-        channel_id: channelId,
-        message,
-        root_id: rootId ?? '',
-        // Mattermost drops a second post with the same pending id for a while: a quick retry is harmless.
-        pending_post_id: `${userId}:gitlab-bridge-${outboxId}`,
-        props: { [OUTBOX_PROP]: outboxId, from_bot: 'true' },
-      } as Parameters<MattermostClient['createPost']>[0]);
-      return post.id;
+      const post = (pendingPostId: string) =>
+        client.createPost({
+          channel_id: channelId,
+          message,
+          root_id: rootId ?? '',
+          pending_post_id: pendingPostId,
+          props: { [OUTBOX_PROP]: outboxId, from_bot: 'true' },
+        } as Parameters<MattermostClient['createPost']>[0]);
+      // Mattermost drops a second post with the same pending id for 30 s, answering with the first: a quick
+      // retry is harmless. The id is global, not per user, so someone may have used ours first: then the
+      // answer is their post, and ours is made under an id of its own.
+      const made = await post(`${userId}:gitlab-bridge-${outboxId}`);
+      if (made.user_id === userId) return made.id;
+      return (await post(`${userId}:gitlab-bridge-${outboxId}-${Date.now()}`)).id;
     },
 
-    async findPost(channelId, outboxId, sinceMs) {
-      const list = await client.getPostsSince(channelId, Math.max(1, Math.floor(sinceMs)));
+    async findPost(channelId, outboxId, attemptStartedMs) {
+      const userId = await me();
+      const list = await client.getPostsSince(channelId, Math.max(1, Math.floor(attemptStartedMs - RECONCILE_LOOKBACK_MS)));
       for (const post of Object.values(list.posts ?? {})) {
+        if (post.user_id !== userId) continue;
         if (String((post.props as Record<string, unknown> | undefined)?.[OUTBOX_PROP] ?? '') === outboxId) return post.id;
       }
       return null;

@@ -1,11 +1,12 @@
 /**
  * With MATTERMOST_ADMIN_TOKEN configured, the running bridge repeats setup's
  * provisioning now and then, so that teams created since get /gitlab without
- * anyone running setup again. One replica at a time (an advisory lock); a run
+ * anyone running setup again. One replica at a time (an advisory lock on the
+ * lock session, so no pooled connection waits on Mattermost meanwhile); a run
  * that finds everything in place changes nothing in Mattermost.
  */
-import type pg from 'pg';
 import type { Logger } from '../log.js';
+import type { SessionLocks } from '../store/session-locks.js';
 import { provision, type ProvisionOptions } from './provision.js';
 import type { MattermostClient } from './client.js';
 
@@ -22,7 +23,7 @@ export interface TeamReconciler {
 }
 
 export function startTeamReconciler(
-  pool: pg.Pool,
+  locks: SessionLocks,
   admin: MattermostClient,
   options: ProvisionOptions,
   log: Logger,
@@ -31,10 +32,9 @@ export function startTeamReconciler(
   let running: Promise<void> | undefined;
   const runOnce = (): Promise<void> =>
     (running ??= (async () => {
-      const client = await pool.connect();
       try {
-        const locked = await client.query<{ locked: boolean }>('SELECT pg_try_advisory_lock($1) AS locked', [RECONCILE_LOCK]);
-        if (!locked.rows[0]?.locked) return;
+        const lock = await locks.tryLock(RECONCILE_LOCK, 'teams');
+        if (!lock) return;
         try {
           const { steps } = await provision(admin, options);
           for (const step of steps) {
@@ -42,12 +42,11 @@ export function startTeamReconciler(
             else if (step.status !== 'ok') log.warn({ fix: step.fix }, `provisioning: ${step.message}`);
           }
         } finally {
-          await client.query('SELECT pg_advisory_unlock($1)', [RECONCILE_LOCK]);
+          await lock.release();
         }
       } catch (error) {
         log.warn({ err: error }, 'provisioning check failed; trying again later');
       } finally {
-        client.release();
         running = undefined;
       }
     })());

@@ -9,9 +9,19 @@ import type { Config } from '../config.js';
 import { BridgeError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { runningEmbeddedUrl, startEmbeddedPostgres } from './embedded-postgres.js';
+import { DEFAULT_MAX_CONCURRENT } from './delivery-batcher.js';
+import { createSessionLocks, type SessionLocks } from './session-locks.js';
 
 export interface Database {
+  /** Everything but storing webhooks. Nothing holds one of its connections across a call to GitLab or Mattermost. */
   pool: pg.Pool;
+  /**
+   * Only for storing webhooks (the delivery batcher), so that the webhook door never waits for a
+   * connection behind delivery, polling or the webapp API. As many connections as the batcher's writes.
+   */
+  inbox: pg.Pool;
+  /** Advisory locks for work that spans remote calls, on a session of their own (store/session-locks.ts). */
+  locks: SessionLocks;
   kind: 'embedded' | 'external';
   /** host:port/database, for logs and status pages: never the password. */
   label: string;
@@ -20,32 +30,37 @@ export interface Database {
   close(): Promise<void>;
 }
 
+/** The default size of the main pool (DATABASE_POOL_SIZE). */
+export const DEFAULT_POOL_SIZE = 10;
+/** The inbox pool: as many connections as the delivery batcher writes batches at once. */
+export const INBOX_CONNECTIONS = DEFAULT_MAX_CONCURRENT;
+
 /** Errors worth waiting out at start (server still booting, network not up yet). */
 const TRANSIENT = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EAI_AGAIN', 'ENOTFOUND', '57P03']);
 
 export async function openDatabase(
-  config: Pick<Config, 'databaseUrl' | 'dataDir'>,
+  config: Pick<Config, 'databaseUrl' | 'dataDir'> & { databasePoolSize?: number },
   log: Logger,
   options: { connectTimeoutMs?: number; /** Use the embedded server a running bridge serves, when there is one. */ shareRunning?: boolean } = {},
 ): Promise<Database> {
   const running = !config.databaseUrl && options.shareRunning ? await runningEmbeddedUrl(config.dataDir) : null;
   if (running) {
-    const pool = createPool(running, log);
+    const pool = createPool(running, log, config.databasePoolSize);
     const open = trackClients(pool);
     await waitUntilReachable(pool, describeUrl(running), log, options.connectTimeoutMs ?? 20_000);
     // The server is the running bridge's: only our connections are closed.
-    return wrap(pool, 'embedded', running, () => endPool(pool, open));
+    return wrap(pool, 'embedded', running, log, () => endPool(pool, open));
   }
   if (config.databaseUrl) {
-    const pool = createPool(config.databaseUrl, log);
+    const pool = createPool(config.databaseUrl, log, config.databasePoolSize);
     const open = trackClients(pool);
     await waitUntilReachable(pool, describeUrl(config.databaseUrl), log, options.connectTimeoutMs ?? 20_000);
-    return wrap(pool, 'external', config.databaseUrl, () => endPool(pool, open));
+    return wrap(pool, 'external', config.databaseUrl, log, () => endPool(pool, open));
   }
   const embedded = await startEmbeddedPostgres(config.dataDir, log);
-  const pool = createPool(embedded.url, log);
+  const pool = createPool(embedded.url, log, config.databasePoolSize);
   const open = trackClients(pool);
-  return wrap(pool, 'embedded', embedded.url, async () => {
+  return wrap(pool, 'embedded', embedded.url, log, async () => {
     await endPool(pool, open);
     await embedded.stop();
   });
@@ -56,13 +71,13 @@ export function describeUrl(url: string): string {
   return `${parsed.hostname}:${parsed.port || '5432'}${parsed.pathname}`;
 }
 
-function createPool(url: string, log: Logger): pg.Pool {
+function createPool(url: string, log: Logger, max = DEFAULT_POOL_SIZE, name = 'gitlab-bridge'): pg.Pool {
   const pool = new pg.Pool({
     connectionString: url,
-    max: 10,
+    max,
     connectionTimeoutMillis: 5000,
     idleTimeoutMillis: 30_000,
-    application_name: 'gitlab-bridge',
+    application_name: name,
   });
   // An idle client losing its connection must not crash the process; the pool replaces it.
   pool.on('error', (error) => log.warn({ err: { message: error.message } }, 'database connection lost'));
@@ -88,16 +103,27 @@ function trackClients(pool: pg.Pool): Set<pg.Client> {
   return open;
 }
 
-function wrap(pool: pg.Pool, kind: Database['kind'], url: string, close: () => Promise<void>): Database {
+/** Adds the inbox pool and the lock session (both connect only when first used) and closes them first. */
+function wrap(pool: pg.Pool, kind: Database['kind'], url: string, log: Logger, close: () => Promise<void>): Database {
+  const inbox = createPool(url, log, INBOX_CONNECTIONS, 'gitlab-bridge-inbox');
+  const inboxClients = trackClients(inbox);
+  const locks = createSessionLocks(url, log);
   let closing: Promise<void> | undefined;
   return {
     pool,
+    inbox,
+    locks,
     kind,
     label: describeUrl(url),
     async ping() {
       await pool.query('SELECT 1');
     },
-    close: () => (closing ??= close()),
+    close: () =>
+      (closing ??= (async () => {
+        await locks.close();
+        await endPool(inbox, inboxClients);
+        await close();
+      })()),
   };
 }
 

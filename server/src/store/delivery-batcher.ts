@@ -11,6 +11,10 @@
  * Duplicates get the id of the row that holds their dedupe key, whether that row
  * is older or was written by an earlier call in the same batch (the first call
  * with a key wins; later ones are duplicates of it).
+ *
+ * The bridge gives it a pool of its own with `maxConcurrent` connections
+ * (store/database.ts `inbox`), so that storing a webhook never waits for a
+ * connection behind delivery, polling or the webapp API.
  */
 import type { Queryable } from './queryable.js';
 import type { IncomingDelivery, StoreOutcome } from './webhook-inbox.js';

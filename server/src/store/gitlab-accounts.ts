@@ -93,11 +93,17 @@ export async function saveAccount(db: Queryable, account: { mattermostUserId: st
   );
 }
 
-export async function saveRefreshedTokens(db: Queryable, userId: string, tokens: GitLabTokens, key: EncryptionKey): Promise<void> {
-  await db.query(
-    `UPDATE gitlab_accounts SET key_id = $2, access_token = $3, refresh_token = $4, expires_at = $5, scopes = $6, refreshed_at = now() WHERE mattermost_user_id = $1`,
-    [userId, key.id, seal(tokens.accessToken, key, context(userId, 'access_token')).payload, seal(tokens.refreshToken, key, context(userId, 'refresh_token')).payload, tokens.expiresAt, tokens.scopes],
+/**
+ * Stores refreshed tokens; with `connectedAt`, only while the row is still that connection (not one made
+ * again meanwhile, nor a disconnected one). Reports whether it stored them.
+ */
+export async function saveRefreshedTokens(db: Queryable, userId: string, tokens: GitLabTokens, key: EncryptionKey, only: { connectedAt?: Date } = {}): Promise<boolean> {
+  const { rowCount } = await db.query(
+    `UPDATE gitlab_accounts SET key_id = $2, access_token = $3, refresh_token = $4, expires_at = $5, scopes = $6, refreshed_at = now()
+     WHERE mattermost_user_id = $1 AND ($7::timestamptz IS NULL OR (date_trunc('milliseconds', connected_at) = $7 AND disconnected_at IS NULL))`,
+    [userId, key.id, seal(tokens.accessToken, key, context(userId, 'access_token')).payload, seal(tokens.refreshToken, key, context(userId, 'refresh_token')).payload, tokens.expiresAt, tokens.scopes, only.connectedAt ?? null],
   );
+  return (rowCount ?? 0) > 0;
 }
 
 /** Forgets the tokens but keeps why, for `/gitlab me`. Reports whether this call did it (so the user is told once). */

@@ -42,7 +42,8 @@ async function send(name: string, edit: (payload: Json) => void = () => undefine
   edit(payload);
   const response = await fetch(`${bridge.publicUrl}/webhook`, {
     method: 'POST',
-    headers: { 'Content-Type': 'application/json', 'X-Gitlab-Token': 'hook-secret', 'X-Gitlab-Event': fixture.event, 'X-Gitlab-Event-UUID': uuid },
+    // Each delivery its own Idempotency-Key, as GitLab 17.4+ sends them (a project hook's and a group hook's differ).
+    headers: { 'Content-Type': 'application/json', 'X-Gitlab-Token': 'hook-secret', 'X-Gitlab-Event': fixture.event, 'X-Gitlab-Event-UUID': uuid, 'Idempotency-Key': randomUUID() },
     body: JSON.stringify(payload),
   });
   expect(response.status).toBe(202);
@@ -80,7 +81,7 @@ describe('personal direct messages from webhooks', () => {
       payload.assignees = [];
     };
     await send('merge_request.update.reviewers.json', mr);
-    await send('merge_request.update.reviewers.json', mr); // the group hook's delivery: another UUID
+    await send('merge_request.update.reviewers.json', mr); // the group hook's delivery: another key
     await settled();
     const received = dms(alice, /requested your review/);
     expect(received).toHaveLength(1);

@@ -74,13 +74,20 @@ describe('POST /webhook', () => {
     expect((await rows(running.pool)).filter((r) => r.idempotency_key === key)).toHaveLength(1);
   });
 
-  it('falls back to X-Gitlab-Event-UUID, then to the body, to recognise a duplicate', async () => {
+  it('without an Idempotency-Key, recognises a duplicate by event header and body, never by X-Gitlab-Event-UUID alone', async () => {
+    // One GitLab request fires every hook with the same Event-UUID: different events must all be kept.
     const uuid = randomUUID();
-    expect((await deliver(running.url, { headers: { 'X-Gitlab-Event-UUID': uuid } })).status).toBe(202);
-    expect((await deliver(running.url, { headers: { 'X-Gitlab-Event-UUID': uuid } })).status).toBe(200);
     const body = JSON.stringify({ ...JSON.parse(push.body), checkout_sha: randomBytes(20).toString('hex') });
-    expect((await deliver(running.url, { body })).status).toBe(202);
-    expect((await deliver(running.url, { body })).status).toBe(200);
+    const note = webhookFixture('note.merge_request.json');
+    expect((await deliver(running.url, { body, headers: { 'X-Gitlab-Event-UUID': uuid } })).status).toBe(202);
+    expect((await deliver(running.url, { body: note.body, event: note.event, headers: { 'X-Gitlab-Event-UUID': uuid } })).status).toBe(202);
+    // The same body under another event header is another delivery too.
+    expect((await deliver(running.url, { body, event: 'Tag Push Hook', headers: { 'X-Gitlab-Event-UUID': uuid } })).status).toBe(202);
+    // The same event header and body again (an older GitLab's retry, whatever its Event-UUID): a duplicate.
+    const again = await deliver(running.url, { body, headers: { 'X-Gitlab-Event-UUID': randomUUID() } });
+    expect(again.status).toBe(200);
+    expect(await again.json()).toMatchObject({ status: 'duplicate' });
+    expect((await rows(running.pool)).filter((r) => r.event_uuid === uuid)).toHaveLength(3);
   });
 
   it('keeps the same event sent by two hooks (project and group): each delivery has its own key', async () => {
@@ -147,14 +154,18 @@ describe('POST /webhook', () => {
     expect(response.status).toBe(202);
   });
 
-  it('answers 503 when PostgreSQL cannot take a delivery, so that GitLab sends it again, and stores the retry', async () => {
+  it('answers 503 when PostgreSQL cannot take a delivery, without promising that GitLab retries, and stores a resend', async () => {
     const key = randomUUID();
     // A constraint that refuses this one delivery stands in for a database that fails the write.
     await running.pool.query(`ALTER TABLE webhook_deliveries ADD CONSTRAINT refuse_for_test CHECK (idempotency_key <> '${key}')`);
     try {
       const refused = await deliver(running.url, { headers: { 'Idempotency-Key': key } });
       expect(refused.status).toBe(503);
-      expect(await refused.json()).toMatchObject({ code: 'not_stored' });
+      const answer = (await refused.json()) as { code: string; error: string };
+      expect(answer.code).toBe('not_stored');
+      // GitLab does not redeliver a failed webhook by itself: whoever reads this must resend it.
+      expect(answer.error).not.toMatch(/GitLab will retry|GitLab retries/i);
+      expect(answer.error).toMatch(/resend/i);
     } finally {
       await running.pool.query('ALTER TABLE webhook_deliveries DROP CONSTRAINT refuse_for_test');
     }

@@ -10,6 +10,7 @@ import { createMattermostClient } from '../../../server/src/mattermost/client.js
 import { provisionOptions } from '../../../server/src/mattermost/provision-options.js';
 import { startTeamReconciler } from '../../../server/src/mattermost/reconcile-teams.js';
 import { migrate } from '../../../server/src/store/migrate.js';
+import { createSessionLocks } from '../../../server/src/store/session-locks.js';
 import { startFakeMattermost, type FakeMattermost } from '../../fakes/fake-mattermost.js';
 import { createTestDatabase, openPool, testServers, type TestDatabase } from '../../helpers/databases.js';
 
@@ -37,7 +38,9 @@ it('registers /gitlab on teams created since, once, with two replicas checking a
   const options = await provisionOptions(config, pool);
   const log = createLogger('silent');
   const never = { firstRunMs: 3_600_000, intervalMs: 3_600_000 };
-  const replicas = [0, 1].map(() => startTeamReconciler(pool, createMattermostClient(mattermost.url, adminToken), options, log, never));
+  // Each replica holds its locks on a session of its own.
+  const sessions = [0, 1].map(() => createSessionLocks(database.url, log));
+  const replicas = sessions.map((locks) => startTeamReconciler(locks, createMattermostClient(mattermost.url, adminToken), options, log, never));
   await replicas[0]!.runOnce();
   mattermost.addTeam('beta');
 
@@ -47,4 +50,5 @@ it('registers /gitlab on teams created since, once, with two replicas checking a
   expect(mattermost.requests.filter((request) => request.operationId === 'CreateCommand')).toHaveLength(2);
   expect((await pool.query('SELECT team_name FROM slash_commands ORDER BY team_name')).rows.map((row) => row.team_name)).toEqual(['alpha', 'beta']);
   await Promise.all(replicas.map((replica) => replica.stop()));
+  await Promise.all(sessions.map((locks) => locks.close()));
 });
