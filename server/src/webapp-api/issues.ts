@@ -11,7 +11,8 @@ import { z } from 'zod';
 import { parseObjectRef } from '../commands/gitlab-references.js';
 import { parseTarget } from '../commands/subscription-options.js';
 import { createMattermostClient, MattermostHttpError } from '../mattermost/client.js';
-import { postPermalink, quotePost, threadReply, type IssueRef, type PostSource } from '../render/issue-from-post.js';
+import { readLevels } from '../gitlab/project-features.js';
+import { postPermalink, quotePost, threadReply, titleFitsChannel, type IssueRef, type PostSource } from '../render/issue-from-post.js';
 import { audit } from '../store/audit-log.js';
 import { connectedCaller, sessionOf } from './context.js';
 import type { WebappDeps } from './deps.js';
@@ -35,11 +36,14 @@ interface ReadPost extends PostSource {
   channelId: string;
   /** The thread the bot replies in: the post's root, or the post itself. */
   rootId: string;
+  /** Mattermost's channel type: O public, P private, D and G direct and group messages. */
+  channelType: string;
 }
 
 interface IssueJson {
   iid: number;
   title: string;
+  confidential?: boolean;
   web_url: string;
   references?: { full?: string };
 }
@@ -61,7 +65,7 @@ export function issueRoutes(deps: WebappDeps): express.Router {
       ...(body.milestoneId !== undefined ? { milestone_id: body.milestoneId } : {}),
       ...(body.assigneeIds?.length ? { assignee_ids: body.assigneeIds } : {}),
     });
-    const ref = issueRef(issue, project.path);
+    const ref = issueRef(issue, project.path, await titleFits(deps, gitlab.token, project.path, issue, post.channelType));
     const { user } = sessionOf(response);
     await audit(deps.pool, { actor: user.id, action: 'issue.created', target: `project:${project.path}`, details: { issue: ref.reference, post: post.id } });
     const notice = await replyInThread(deps, post, threadReply('created', user.username, ref));
@@ -78,7 +82,7 @@ export function issueRoutes(deps: WebappDeps): express.Router {
     // Read first: a missing or hidden issue is 404 before anything is written.
     const { body: issue } = await deps.gitlab.get<IssueJson>(gitlab.token, issuePath);
     const { body: note } = await deps.gitlab.post<{ id: number }>(gitlab.token, `${issuePath}/notes`, { body: quotePost(post, body.comment) });
-    const ref = issueRef(issue, named.project);
+    const ref = issueRef(issue, named.project, await titleFits(deps, gitlab.token, named.project, issue, post.channelType));
     const url = `${ref.url}#note_${note.id}`;
     const notice = await replyInThread(deps, post, threadReply('attached', sessionOf(response).user.username, ref, url));
     response.status(201).json({ url, reference: ref.reference, ...(notice ? { notice } : {}) });
@@ -87,7 +91,27 @@ export function issueRoutes(deps: WebappDeps): express.Router {
   return router;
 }
 
-const issueRef = (issue: IssueJson, project: string): IssueRef => ({ reference: issue.references?.full ?? `${project}#${issue.iid}`, title: issue.title, url: issue.web_url });
+const issueRef = (issue: IssueJson, project: string, withTitle: boolean): IssueRef => ({
+  reference: issue.references?.full ?? `${project}#${issue.iid}`,
+  title: withTitle ? issue.title : null,
+  url: issue.web_url,
+});
+
+/**
+ * Whether the thread reply may name the issue's title (titleFitsChannel): asks GitLab, as the user, who may
+ * read the project's issues. A project that cannot be read counts as keeping them to members.
+ */
+async function titleFits(deps: WebappDeps, token: string, project: string, issue: IssueJson, channelType: string): Promise<boolean> {
+  if (issue.confidential !== false) return false;
+  let openToAll = false;
+  try {
+    const levels = readLevels((await deps.gitlab.get<unknown>(token, `/projects/${encodeURIComponent(project)}`)).body);
+    openToAll = levels.visibility === 'public' && (levels.levels.issues === 'enabled' || levels.levels.issues === 'public');
+  } catch (error) {
+    deps.log.warn({ err: error, project }, 'could not read who may see the project’s issues; the thread reply names the issue without its title');
+  }
+  return titleFitsChannel(issue, openToAll, channelType);
+}
 
 /** The post, its author and its permalink, all asked of Mattermost as the user: what they cannot read is not found. */
 async function readPost(deps: WebappDeps, response: Response, id: string): Promise<ReadPost> {
@@ -101,6 +125,7 @@ async function readPost(deps: WebappDeps, response: Response, id: string): Promi
     id: post.id,
     channelId: post.channel_id,
     rootId: post.root_id || post.id,
+    channelType: channel.type,
     message: post.message,
     authorUsername: author.username,
     permalink: postPermalink(siteUrl, team?.name ?? null, post.id),

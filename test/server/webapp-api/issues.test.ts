@@ -87,6 +87,33 @@ describe('issues from posts', () => {
     expect(botReplies(quiet)).toEqual([]);
   });
 
+  it('names a confidential issue by its reference only in the thread reply, whatever the channel', async () => {
+    const { iid } = running.gitlab.addIssue('platform/web', { title: 'Token leak in logs', confidential: true, authorId: ALICE });
+    const team = channel('web-team', ['alice', botId], 'P');
+    for (const where of [town, team]) {
+      const root = await post('alice', where, 'More on this');
+      expect((await alice('POST', `/issues/${encodeURIComponent(`platform/web#${iid}`)}/notes`, { body: { postId: root } })).status).toBe(201);
+      const said = botReplies(where).at(-1)!;
+      expect(said.message).toContain(`[platform/web#${iid}](`);
+      expect(said.message).not.toContain('Token leak');
+    }
+  });
+
+  it('shows the title of an issue not everyone may read only outside public channels', async () => {
+    running.gitlab.addProject('platform/secret', { visibility: 'private' });
+    running.gitlab.addProject('platform/tools', { visibility: 'public', features: { issues: 'private' } });
+    const team = channel('secret-team', ['alice', botId], 'P');
+    for (const project of ['platform/secret', 'platform/tools']) {
+      const inTown = await post('alice', town, `About ${project}`);
+      expect((await alice('POST', '/issues', { body: { postId: inTown, project, title: `Hidden plans for ${project}` } })).status).toBe(201);
+      expect(botReplies(town).at(-1)!.message).toMatch(new RegExp(`created GitLab issue \\[${project}#\\d+\\]\\(`));
+      expect(botReplies(town).at(-1)!.message).not.toContain('Hidden plans');
+      const inTeam = await post('alice', team, `About ${project}, privately`);
+      expect((await alice('POST', '/issues', { body: { postId: inTeam, project, title: `Team plans for ${project}` } })).status).toBe(201);
+      expect(botReplies(team).at(-1)!.message).toContain(`Team plans for ${project}`);
+    }
+  });
+
   it('refuses a post the user cannot read, bad input, and users without GitLab', async () => {
     const backroom = channel('backroom', ['bob'], 'P');
     const hidden = await post('bob', backroom, 'Not for alice');
