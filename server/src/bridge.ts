@@ -104,7 +104,12 @@ export async function startBridge(config: Config, log: Logger): Promise<Bridge> 
     const mattermostUrl = config.mattermost.url;
     // Storing webhooks has connections of its own: the door never waits behind delivery or polling.
     const deliveries = createDeliveryBatcher(database.inbox);
-    const live = (liveEvents = await startLiveEvents({ pool: database.pool, log: log.child({ component: 'live-events' }) }));
+    const live = (liveEvents = await startLiveEvents({
+      pool: database.pool,
+      log: log.child({ component: 'live-events' }),
+      streamsPerUser: config.webapp.liveStreamsPerUser,
+      streamsMax: config.webapp.liveStreamsMax,
+    }));
     // The webapp's session: who the MMAUTHTOKEN cookie belongs to, asked of Mattermost with that token;
     // answers are remembered, and new tokens checked at a bounded rate, for the webapp API and /oauth alike.
     const resolveSession = cacheSessions(async (token: string): Promise<SessionUser | null> => {

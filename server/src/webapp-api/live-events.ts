@@ -3,7 +3,9 @@
  * connection for `live_events` rows (store/live-events.ts) and hands them to
  * the SSE streams of this replica. A lost connection is opened again, and
  * what was announced meanwhile is read from the table, so streams miss
- * nothing. Now and then old rows are pruned.
+ * nothing. Now and then old rows are pruned. Streams are capped per user and
+ * in all (LIVE_STREAMS_PER_USER, LIVE_STREAMS_MAX): each holds a socket and
+ * a little memory on this replica, and a user's tabs share one session.
  */
 import pg from 'pg';
 import type { Logger } from '../log.js';
@@ -16,9 +18,15 @@ export interface LiveSubscriber {
   end(): void;
 }
 
+/** Refused: the user, or this replica, already has as many streams open as allowed (`limit`). */
+export interface StreamRefusal {
+  refused: 'user' | 'total';
+  limit: number;
+}
+
 export interface LiveEvents {
-  /** Calls the subscriber until the returned function is called. */
-  subscribe(subscriber: LiveSubscriber): () => void;
+  /** Calls the subscriber, a stream of `userId`'s, until `unsubscribe` is called; or refuses it beyond the caps. */
+  subscribe(userId: string, subscriber: LiveSubscriber): { unsubscribe: () => void } | StreamRefusal;
   /** The newest id this replica has handed out (or knew of at start); streams resume from it. */
   latestId(): string;
   /** Ends every subscriber's stream and stops listening. */
@@ -31,16 +39,25 @@ export interface LiveEventsOptions {
   /** First wait before listening again after the connection is lost; doubles up to 30 s. */
   retryMs?: number;
   pruneEveryMs?: number;
+  /** Streams one user may have open on this replica (LIVE_STREAMS_PER_USER). */
+  streamsPerUser?: number;
+  /** Streams this replica holds open in all (LIVE_STREAMS_MAX). */
+  streamsMax?: number;
 }
 
 const MAX_RETRY_MS = 30_000;
 const PRUNE_EVERY_MS = 60_000;
 /** Ids already handed out, so an event read again after a reconnect is not handed out twice. */
 const REMEMBERED_IDS = 2000;
+const STREAMS_PER_USER = 8;
+const STREAMS_MAX = 1000;
 
 export async function startLiveEvents(options: LiveEventsOptions): Promise<LiveEvents> {
   const { pool, log } = options;
   const subscribers = new Set<LiveSubscriber>();
+  const streamsOf = new Map<string, number>();
+  const perUser = options.streamsPerUser ?? STREAMS_PER_USER;
+  const max = options.streamsMax ?? STREAMS_MAX;
   const seen = new Set<string>();
   let latest = (await liveEventRange(pool).catch(() => ({ newest: null }))).newest ?? '0';
   let client: pg.Client | undefined;
@@ -134,14 +151,28 @@ export async function startLiveEvents(options: LiveEventsOptions): Promise<LiveE
   pruner.unref();
 
   return {
-    subscribe(subscriber) {
+    subscribe(userId, subscriber) {
       // A stream opened while the bridge stops ends at once, or it would hold the listener open.
       if (stopped) {
         subscriber.end();
-        return () => undefined;
+        return { unsubscribe: () => undefined };
       }
+      const own = streamsOf.get(userId) ?? 0;
+      if (own >= perUser) return { refused: 'user', limit: perUser };
+      if (subscribers.size >= max) return { refused: 'total', limit: max };
       subscribers.add(subscriber);
-      return () => void subscribers.delete(subscriber);
+      streamsOf.set(userId, own + 1);
+      let subscribed = true;
+      return {
+        unsubscribe: () => {
+          if (!subscribed) return;
+          subscribed = false;
+          subscribers.delete(subscriber);
+          const left = (streamsOf.get(userId) ?? 1) - 1;
+          if (left > 0) streamsOf.set(userId, left);
+          else streamsOf.delete(userId);
+        },
+      };
     },
     latestId: () => latest,
     async close() {
@@ -150,6 +181,7 @@ export async function startLiveEvents(options: LiveEventsOptions): Promise<LiveE
       clearInterval(pruner);
       for (const subscriber of [...subscribers]) subscriber.end();
       subscribers.clear();
+      streamsOf.clear();
       const connection = client;
       client = undefined;
       await connection?.end().catch(() => undefined);

@@ -8,6 +8,7 @@
  * poll forward.
  */
 import { randomUUID } from 'node:crypto';
+import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { publishLiveEvent } from '../../../server/src/store/live-events.js';
 import { startCommandBridge, type CommandBridge } from '../../helpers/command-bridge.js';
@@ -52,7 +53,7 @@ async function polledOnce(userId: string): Promise<void> {
 }
 
 beforeAll(async () => {
-  bridge = await startCommandBridge({ users: ['alice', 'bob', 'carol'], oauth: true, env: () => ({ POLL_INTERVAL_SECONDS: '3600' }) });
+  bridge = await startCommandBridge({ users: ['alice', 'bob', 'carol', 'erin', 'frank'], oauth: true, env: () => ({ POLL_INTERVAL_SECONDS: '3600' }) });
   ({ alice, bob, carol } = bridge.users as { alice: string; bob: string; carol: string });
   bridge.gitlab.addUser(AUTHOR);
   projectId = bridge.gitlab.addProject(APP, { visibility: 'public' }).id;
@@ -205,6 +206,55 @@ describe('a counter changes live after a webhook', () => {
     const work = await alices.next((event) => event.event === 'work' && (event.data as Json).counts?.reviews === 1, 20_000);
     expect((work.data as Json).counts).toMatchObject({ reviews: 1, todos: 1 });
     expect((await webappClient(bridge, 'alice')<Json>('GET', '/sidebar')).body.counts.reviews).toBe(1);
+  });
+});
+
+describe('limits', () => {
+  /** GET /events as a browser would; a stream that opens is kept for afterAll to close. */
+  async function tryStream(username: string): Promise<{ status: number; body: unknown; retryAfter: string | null }> {
+    const controller = new AbortController();
+    const response = await fetch(`${bridge.publicUrl}/api/v1/events`, {
+      headers: { accept: 'text/event-stream', cookie: `MMAUTHTOKEN=${bridge.sessions[username]}` },
+      signal: controller.signal,
+    });
+    if (response.status === 200) {
+      streams.push({ close: () => controller.abort() } as EventStream);
+      return { status: 200, body: null, retryAfter: null };
+    }
+    return { status: response.status, body: await response.json(), retryAfter: response.headers.get('retry-after') };
+  }
+
+  it("refuses a user's ninth stream with 429 too_many_streams, leaves other users alone, and takes one again once a stream closes", async () => {
+    const erins: EventStream[] = [];
+    for (let i = 0; i < 8; i += 1) erins.push(await stream('erin'));
+    const refused = await tryStream('erin');
+    expect(refused).toEqual({ status: 429, body: { code: 'too_many_streams', error: expect.stringMatching(/already have 8 live-update streams open/) }, retryAfter: '30' });
+    expect((await tryStream('bob')).status).toBe(200);
+    erins[0]!.close();
+    await waitFor(async () => (await tryStream('erin')).status === 200, 'a stream again once one closed');
+  });
+
+  it('a client that stops reading is not sent a backlog: it gets a resync when it reads again', async () => {
+    const { port } = new URL(bridge.publicUrl);
+    const socket = net.connect(Number(port), '127.0.0.1');
+    let received = '';
+    socket.setEncoding('utf8');
+    socket.on('data', (chunk: string) => (received += chunk));
+    socket.write(`GET /api/v1/events HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nAccept: text/event-stream\r\nCookie: MMAUTHTOKEN=${bridge.sessions.frank}\r\n\r\n`);
+    try {
+      await waitFor(() => /retry: \d+/.test(received), 'the stream to open');
+      socket.pause();
+      // 20 MB of updates for frank: more than the sockets' buffers hold.
+      const pad = 'x'.repeat(200_000);
+      for (let i = 0; i < 100; i += 1) await publishLiveEvent(bridge.pool, { kind: 'work', userId: bridge.users.frank!, data: { counts: { pad, i } } });
+      await waitFor(() => bridge.bridge.logs.some((line) => line.msg?.startsWith('a live update stream fell behind its client')), 'the stream to fall behind', 20_000);
+      socket.resume();
+      await waitFor(() => received.includes('event: resync'), 'the resync', 20_000);
+      const delivered = received.split('event: work').length - 1;
+      expect(delivered).toBeLessThan(100);
+    } finally {
+      socket.destroy();
+    }
   });
 });
 
