@@ -352,6 +352,21 @@ export async function startFakeMattermost(): Promise<FakeMattermost> {
       const channel = channelFor(params.channel_id, user);
       return channel ? { status: 200, body: channelJson(channel) } : appError(404, 'app.channel.get.existing.app_error', 'Unable to find the existing channel.');
     },
+    // PUT /channels/{id}/privacy. Mattermost's api4 updateChannelPrivacy: privacy 'O' or 'P', else 400; needs
+    // convert_private_channel_to_public (or the reverse), by default team and system admins'
+    // (docs: convert-public-channels.rst); Town Square stays public. Answers the updated channel.
+    UpdateChannelPrivacy: ({ params, body, user }) => {
+      if (!user) return unauthorised();
+      const privacy = (body as { privacy?: unknown }).privacy;
+      if (privacy !== 'O' && privacy !== 'P') return appError(400, 'api.context.invalid_body_param.app_error', 'Invalid or missing privacy in request body.');
+      // A system admin reaches every channel (manage_system); others only the ones they can see.
+      const channel = isAdmin(user) ? channels.get(params.channel_id ?? '') : channelFor(params.channel_id, user);
+      if (!channel || channel.type === 'D') return appError(404, 'app.channel.get.existing.app_error', 'Unable to find the existing channel.');
+      if (!isAdmin(user) && !teams.get(channel.team_id)?.admins.has(user.id)) return forbidden();
+      if (privacy === 'P' && channel.name === 'town-square') return appError(400, 'api.channel.update_channel_privacy.default_channel_error', 'The default channel cannot be made private.');
+      channel.type = privacy;
+      return { status: 200, body: channelJson(channel) };
+    },
     GetChannelMember: ({ params, user }) => {
       if (!user) return unauthorised();
       const channel = channelFor(params.channel_id, user);

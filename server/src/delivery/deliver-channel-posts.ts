@@ -64,8 +64,9 @@ export function createChannelDelivery(deps: ChannelDeliveryDeps) {
     try {
       const permission = await canPost(row.channel_id);
       if (!permission.ok) return await fail(db, row, permission.reason, log);
-      if (row.confidential && permission.type === 'O') {
-        return await fail(db, row, 'confidential content is never posted in a public channel', log);
+      // The type as of seconds ago, not as cached above: a channel made public must stop getting it at once.
+      if (row.confidential && [null, 'O'].includes(await deps.gateway.currentType(row.channel_id))) {
+        return await fail(db, row, 'confidential content is never posted in a public channel (or one the bot cannot read)', log);
       }
 
       if (row.attempt_started_at) {

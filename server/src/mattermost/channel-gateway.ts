@@ -31,9 +31,19 @@ export interface ChannelGateway {
    */
   findPost(channelId: string, outboxId: string, attemptStartedMs: number): Promise<string | null>;
   editMessage(postId: string, message: string): Promise<void>;
+  /**
+   * The channel's type now (O public, P private…; null when the bot cannot read it), at most
+   * CHANNEL_TYPE_FRESH_MS old: asked before posting confidential content, so a private channel
+   * converted to public stops getting it within seconds. Cached per channel, so a burst of such
+   * posts costs Mattermost one request every few seconds.
+   */
+  currentType(channelId: string): Promise<string | null>;
 }
 
+export const CHANNEL_TYPE_FRESH_MS = 2000;
+
 export function createChannelGateway(client: MattermostClient): ChannelGateway {
+  const types = new Map<string, { type: string | null; at: number }>();
   let botId: Promise<string> | undefined;
   const me = () => (botId ??= client.getMe().then((user) => user.id, (error: unknown) => {
     botId = undefined;
@@ -86,6 +96,20 @@ export function createChannelGateway(client: MattermostClient): ChannelGateway {
         if (String((post.props as Record<string, unknown> | undefined)?.[OUTBOX_PROP] ?? '') === outboxId) return post.id;
       }
       return null;
+    },
+
+    async currentType(channelId) {
+      const known = types.get(channelId);
+      if (known && Date.now() - known.at < CHANNEL_TYPE_FRESH_MS) return known.type;
+      const channel = await client.getChannel(channelId).catch((error: unknown) => {
+        if (isStatus(error, 404) || isStatus(error, 403)) return null;
+        throw error;
+      });
+      const type = channel && channel.delete_at === 0 ? channel.type : null;
+      // Entries live seconds: starting over when many channels pile up costs one request each.
+      if (types.size >= 10_000) types.clear();
+      types.set(channelId, { type, at: Date.now() });
+      return type;
     },
 
     async editMessage(postId, message) {

@@ -32,6 +32,7 @@ export function matchSubscription(subscription: Subscription, event: GitLabEvent
 
   if (!audience.openToAll && !subscription.privateAccess) return refuse('not open to everyone (a private project, or a feature kept to members), and the subscriber was not shown to have access');
   if ((event.confidential || event.internal) && !subscription.confidential) return refuse('confidential or internal, not opted in');
+  if ((event.confidential || event.internal) && !subscription.confidentialBy) return refuse('confidential or internal, and nobody connected with access vouches for the opt-in');
 
   const readyTransition = draftChange(event) === 'to_ready';
   const events = filters.events?.length ? filters.events : DEFAULT_EVENTS;
