@@ -21,6 +21,10 @@ export interface ChannelBridge {
   /** Starts one more bridge process on the same database (replicas). */
   startReplica(): Promise<BridgeProcess>;
   webhookUrl(replica?: number): string;
+  /**
+   * Stores a subscription. With `confidential`, whoever vouches for it (`confidentialBy`, else the
+   * creator) is recorded as a connected GitLab user, as the slash command would have required.
+   */
   subscribe(input: Omit<NewSubscription, 'creatorId'> & { creatorId?: string }): Promise<string>;
   send(event: string, body: string | object, options?: { idempotencyKey?: string; replica?: number }): Promise<Response>;
   /** Waits until every stored delivery is processed and no queued post is pending. */
@@ -65,7 +69,16 @@ export async function startChannelBridge(env: Record<string, string> = {}): Prom
     startReplica,
     webhookUrl: (replica = 0) => `http://127.0.0.1:${ports[replica]}/webhook`,
     async subscribe(input) {
-      const subscription = await createSubscription(pool, { creatorId: 'creator00000000000000000000', ...input });
+      const creatorId = input.creatorId ?? 'creator00000000000000000000';
+      const confidentialBy = input.confidential ? (input.confidentialBy === undefined ? creatorId : input.confidentialBy) : null;
+      if (confidentialBy) {
+        await pool.query(
+          `INSERT INTO gitlab_accounts (mattermost_user_id, gitlab_user_id, gitlab_username) VALUES ($1, (SELECT coalesce(max(gitlab_user_id), 0) + 1 FROM gitlab_accounts), $1)
+           ON CONFLICT (mattermost_user_id) DO NOTHING`,
+          [confidentialBy],
+        );
+      }
+      const subscription = await createSubscription(pool, { ...input, creatorId, confidentialBy });
       return subscription.id;
     },
     send(event, body, options = {}) {

@@ -17,6 +17,7 @@ import { publishLiveEvent } from '../store/live-events.js';
 import type { Queryable } from '../store/queryable.js';
 import { connectedUserOf, deleteAccount, markDisconnected, readAccount, saveAccount, saveRefreshedTokens, type GitLabAccount } from '../store/gitlab-accounts.js';
 import type { SessionLocks } from '../store/session-locks.js';
+import { STOP_REASONS, stopConfidentialDelivery } from '../subscriptions/stop-confidential.js';
 
 /** Refresh this long before GitLab's expiry, so a token handed out still works for the call it is for. */
 const REFRESH_MARGIN_MS = 2 * 60_000;
@@ -93,6 +94,8 @@ export function createGitLabConnections(deps: ConnectionDeps): GitLabConnections
         await revokeToken(deps.app, account.tokens.refreshToken).catch((error: unknown) => deps.log.warn({ err: error, user: userId }, 'could not revoke the GitLab token'));
       }
       await deleteAccount(deps.pool, userId);
+      // Confidential content this user vouched for stops with the connection.
+      await stopConfidentialDelivery(deps.pool, { confidentialBy: userId }, STOP_REASONS.disconnected, userId);
       await audit(deps.pool, { actor: userId, action: 'account.disconnected', target: `gitlab_user:${account.gitlabUserId}`, details: { gitlabUsername: account.gitlabUsername } });
       await announceConnection(deps.pool, userId, false);
       return account.gitlabUsername;
@@ -154,6 +157,7 @@ export function createGitLabConnections(deps: ConnectionDeps): GitLabConnections
         told = await markDisconnected(client, userId, 'GitLab refused the connection: it was revoked or has expired');
         await audit(client, { actor: 'gitlab', action: 'account.revoked', target: `gitlab_user:${account.gitlabUserId}`, details: { user: userId } });
         if (told) await announceConnection(client, userId, false);
+        if (told) await stopConfidentialDelivery(client, { confidentialBy: userId }, STOP_REASONS.disconnected, 'gitlab');
       }
       await client.query('COMMIT');
     } catch (error) {

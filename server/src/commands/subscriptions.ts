@@ -1,7 +1,7 @@
 /**
- * `/gitlab subscriptions add | list | delete`: a channel's subscriptions. Any
- * member may add; removing someone else's takes a channel, team or system
- * admin. The rules and the changes are subscriptions/change-subscriptions.ts,
+ * `/gitlab subscriptions add | list | edit | delete`: a channel's subscriptions.
+ * Any member may add; changing or removing someone else's takes a channel, team
+ * or system admin; confidential content takes a connected Reporter. The rules and the changes are subscriptions/change-subscriptions.ts,
  * shared with the webapp; this module reads the words and writes the answers.
  */
 import type pg from 'pg';
@@ -96,9 +96,10 @@ async function list(call: CommandCall, deps: SubscriptionDeps): Promise<string> 
     '#### GitLab subscriptions of this channel',
     ...subscriptions.map((subscription) => {
       const failure = subscription.lastFailure ? `\n  - **Posting failed:** ${subscription.lastFailure}` : '';
+      const stopped = subscription.confidentialStopped && !subscription.confidential ? `\n  - **Confidential issues and notes stopped** on ${subscription.confidentialStopped.at.toISOString().slice(0, 10)}: ${subscription.confidentialStopped.reason}` : '';
       const health = webhookHealth(subscription, reports.get(subscription.id) ?? { unknown: true }, call.trigger, now);
       const polled = pollingLine(subscription, polling.get(String(subscription.targetId)), now);
-      return `- **${subscription.id}** · ${subscription.targetKind} \`${subscription.targetPath}\` · ${describeSettings(subscription)} · added by ${names.get(subscription.creatorId) ?? 'a deleted user'} on ${subscription.createdAt.toISOString().slice(0, 10)}\n  - ${health}${polled ? `\n  - ${polled}` : ''}${failure}`;
+      return `- **${subscription.id}** · ${subscription.targetKind} \`${subscription.targetPath}\` · ${describeSettings(subscription)} · added by ${names.get(subscription.creatorId) ?? 'a deleted user'} on ${subscription.createdAt.toISOString().slice(0, 10)}\n  - ${health}${polled ? `\n  - ${polled}` : ''}${failure}${stopped}`;
     }),
   ].join('\n');
 }
@@ -119,8 +120,8 @@ async function editOne(call: CommandCall, which: string, values: Record<string, 
   const { force: _force, ...changes } = values;
   const edited = editSubscriptionSettings(found, changes);
   if (!edited.ok) return `${edited.error}.`;
-  const outcome = await editSubscription(changeDeps(deps), actorOf(call), found, edited.settings);
-  if (!outcome.ok) return outcome.refusal.message;
+  const outcome = await editSubscription(changeDeps(deps), actorOf(call), found, edited.settings, () => (deps.connections ? deps.connections.callerFor(call.userId) : Promise.resolve(null)));
+  if (!outcome.ok) return outcome.refusal.code === 'not_connected' ? `${outcome.refusal.message}: \`/${call.trigger} connect\`.` : outcome.refusal.message;
   return `Changed subscription ${found.id} (\`${found.targetPath}\`): ${describeSettings(edited.settings)}.`;
 }
 

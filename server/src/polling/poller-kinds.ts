@@ -1,5 +1,9 @@
-/** What is polled: connected users (and, with them, their reminders) and project subscriptions without webhooks. */
+/**
+ * What is polled: connected users (and, with them, their reminders), project subscriptions without
+ * webhooks, and (daily) whether confidential opt-ins still have their GitLab access.
+ */
 import type { JobState, PollJob } from '../store/poll-jobs.js';
+import { checkConfidentialAccess, CONFIDENTIAL_JOB, syncConfidentialJobs } from './check-confidential-access.js';
 import { pollProject, PROJECT_JOB, syncProjectJobs, type ProjectJobState, type ProjectPollDeps } from './poll-projects.js';
 import { pollUser, syncUserJobs, USER_JOB, type PollOutcome, type UserJobState, type UserPollDeps } from './poll-users.js';
 import type { PollerKind } from './run-pollers.js';
@@ -15,6 +19,11 @@ export function pollerKinds(deps: UserPollDeps & ProjectPollDeps): PollerKind[] 
       kind: PROJECT_JOB,
       sync: () => syncProjectJobs(deps.pool),
       run: (job) => pollProject(deps, job as PollJob<ProjectJobState>) as Promise<PollOutcome<JobState>>,
+    },
+    {
+      kind: CONFIDENTIAL_JOB,
+      sync: () => syncConfidentialJobs(deps.pool),
+      run: (job) => checkConfidentialAccess(deps, job),
     },
   ];
 }

@@ -19,6 +19,22 @@ export function refuseConfidential(settings: Pick<SubscriptionSettings, 'confide
   return settings.confidential && isPublicChannel(channelType) ? { code: 'bad_request', message: 'Confidential issues and notes can only go to a private channel; this one is public.' } : null;
 }
 
+/**
+ * Confidential issues and notes, and internal notes, go to a channel only when the person turning
+ * them on is someone GitLab shows them to: connected, with Reporter or more on the project (or on
+ * the group, for a group subscription). Public targets included: confidential is about the item.
+ */
+export function refuseConfidentialOptIn(connected: boolean, target: Pick<GitLabTarget, 'path' | 'accessLevel'> | null): SubscriptionRefusal | null {
+  if (!connected) return { code: 'not_connected', message: 'Confidential issues and notes go only where a subscriber GitLab shows them to vouches for them. Connect your GitLab account first' };
+  if (!target || (target.accessLevel ?? 0) < REPORTER) {
+    return {
+      code: 'forbidden',
+      message: `You need at least Reporter access to \`${target?.path ?? 'the target'}\` to turn on confidential issues and notes: GitLab shows them only to Reporters and above.`,
+    };
+  }
+  return null;
+}
+
 /** Settings that make no sense for the kind of target. */
 export function refuseForKind(settings: SubscriptionSettings, kind: GitLabTarget['kind'], name: OptionNamer): SubscriptionRefusal | null {
   if (settings.filters.exclude && kind !== 'group') return { code: 'bad_request', message: `\`${name('exclude')}\` leaves projects out of a group subscription; this is a project.` };

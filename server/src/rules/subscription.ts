@@ -31,6 +31,8 @@ export interface Subscription {
   style: RenderStyle;
   threads: boolean;
   confidential: boolean;
+  /** Who vouches for `confidential`: a connected user GitLab showed Reporter access (null: nobody, so none). */
+  confidentialBy: string | null;
   privateAccess: boolean;
   creatorId: string;
 }

@@ -106,3 +106,15 @@ export async function saveThreadRoot(db: Queryable, channelId: string, threadKey
 export async function forgetThreadRoot(db: Queryable, channelId: string, threadKey: string): Promise<void> {
   await db.query('DELETE FROM channel_threads WHERE channel_id = $1 AND thread_key = $2', [channelId, threadKey]);
 }
+
+/**
+ * Queues a post of the bridge's own (not about a GitLab event) for a channel, delivered like
+ * any other; `key` makes it once-only (a second call with the same key queues nothing).
+ */
+export async function enqueueNotice(db: Queryable, notice: { key: string; channelId: string; subscriptionId: string | null; message: string }): Promise<boolean> {
+  const result = await db.query(
+    'INSERT INTO channel_outbox (event_key, channel_id, subscription_id, message) VALUES ($1, $2, $3, $4) ON CONFLICT (event_key, channel_id) DO NOTHING',
+    [notice.key, notice.channelId, notice.subscriptionId, notice.message],
+  );
+  return result.rowCount === 1;
+}

@@ -17,6 +17,8 @@ export interface NewSubscription {
   style?: RenderStyle;
   threads?: boolean;
   confidential?: boolean;
+  /** Who vouches for `confidential` (a connected user with Reporter access); required with it. */
+  confidentialBy?: string | null;
   privateAccess?: boolean;
   /** Poll the project even when a webhook reaches the bridge. */
   poll?: boolean;
@@ -33,16 +35,26 @@ interface Row {
   style: RenderStyle;
   threads: boolean;
   confidential: boolean;
+  confidential_by: string | null;
   private_access: boolean;
   creator_id: string;
 }
 
-const COLUMNS = 'id, channel_id, target_kind, target_path, target_id, filters, style, threads, confidential, private_access, creator_id';
+const COLUMNS = 'id, channel_id, target_kind, target_path, target_id, filters, style, threads, confidential, confidential_by, private_access, creator_id';
+/**
+ * For delivery: the opt-in counts only while its user is connected (a disconnect
+ * also turns it off, see stopConfidential; this holds even if that step was missed).
+ */
+const LIVE_COLUMNS = COLUMNS.replace(
+  'confidential_by',
+  `CASE WHEN EXISTS (SELECT 1 FROM gitlab_accounts a WHERE a.mattermost_user_id = confidential_by AND a.disconnected_at IS NULL) THEN confidential_by END AS confidential_by`,
+);
 
 export async function createSubscription(db: Queryable, input: NewSubscription): Promise<Subscription> {
   const result = await db.query<Row>(
-    `INSERT INTO subscriptions (channel_id, team_id, target_kind, target_path, target_id, filters, style, threads, confidential, private_access, creator_id, poll)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+    `INSERT INTO subscriptions (channel_id, team_id, target_kind, target_path, target_id, filters, style, threads, confidential, private_access, creator_id, poll,
+                                confidential_by, confidential_checked_at)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, CASE WHEN $13::text IS NULL THEN NULL ELSE now() END)
      RETURNING ${COLUMNS}`,
     [
       input.channelId,
@@ -57,6 +69,7 @@ export async function createSubscription(db: Queryable, input: NewSubscription):
       input.privateAccess ?? false,
       input.creatorId,
       input.poll ?? false,
+      input.confidential ? (input.confidentialBy ?? null) : null,
     ],
   );
   await publishLiveEvent(db, { kind: 'subscriptions', channelId: input.channelId });
@@ -70,9 +83,9 @@ export async function createSubscription(db: Queryable, input: NewSubscription):
  */
 export async function findCandidates(db: Queryable, paths: readonly string[], projectId: number | null): Promise<Subscription[]> {
   const result = await db.query<Row>(
-    `SELECT ${COLUMNS} FROM subscriptions WHERE target_path = ANY($1::text[])
+    `SELECT ${LIVE_COLUMNS} FROM subscriptions WHERE target_path = ANY($1::text[])
      UNION
-     SELECT ${COLUMNS} FROM subscriptions WHERE target_kind = 'project' AND target_id = $2
+     SELECT ${LIVE_COLUMNS} FROM subscriptions WHERE target_kind = 'project' AND target_id = $2
      ORDER BY id`,
     [paths.map(normalisePath), projectId],
   );
@@ -86,15 +99,27 @@ export interface ListedSubscription extends Subscription {
   lastEventAt: Date | null;
   /** Added with `--poll`. */
   poll: boolean;
+  /** Why the bridge last turned `confidential` off by itself (the opt-in's access ended), and when. */
+  confidentialStopped: { at: Date; reason: string } | null;
 }
 
 /** A channel's own subscriptions, for the commands that list, edit and remove them. */
 export async function listChannelSubscriptions(db: Queryable, channelId: string): Promise<ListedSubscription[]> {
-  const result = await db.query<Row & { last_failure: string | null; created_at: Date; last_event_at: Date | null; poll: boolean }>(
-    `SELECT ${COLUMNS}, last_failure, created_at, last_event_at, poll FROM subscriptions WHERE channel_id = $1 ORDER BY target_path, id`,
+  const result = await db.query<
+    Row & { last_failure: string | null; created_at: Date; last_event_at: Date | null; poll: boolean; confidential_stopped_at: Date | null; confidential_stopped_reason: string | null }
+  >(
+    `SELECT ${COLUMNS}, last_failure, created_at, last_event_at, poll, confidential_stopped_at, confidential_stopped_reason
+       FROM subscriptions WHERE channel_id = $1 ORDER BY target_path, id`,
     [channelId],
   );
-  return result.rows.map((row) => ({ ...toSubscription(row), lastFailure: row.last_failure, createdAt: row.created_at, lastEventAt: row.last_event_at, poll: row.poll }));
+  return result.rows.map((row) => ({
+    ...toSubscription(row),
+    lastFailure: row.last_failure,
+    createdAt: row.created_at,
+    lastEventAt: row.last_event_at,
+    poll: row.poll,
+    confidentialStopped: row.confidential_stopped_at && row.confidential_stopped_reason ? { at: row.confidential_stopped_at, reason: row.confidential_stopped_reason } : null,
+  }));
 }
 
 /** Notes that webhooks reach these subscriptions; at most once a minute each, to keep processing's writes few. */
@@ -106,16 +131,78 @@ export async function markEventsArrived(db: Queryable, ids: string[]): Promise<v
   );
 }
 
+/**
+ * `optIn`: the user who just turned `confidential` on (checked by the caller). Without one,
+ * `confidential: true` only keeps it on if it still is (the re-check may have stopped it
+ * since the subscription was read); `false` turns it off and forgets who vouched.
+ */
 export async function updateSubscriptionSettings(
   db: Queryable,
   id: string,
   settings: Pick<Subscription, 'filters' | 'style' | 'threads' | 'confidential'> & { poll: boolean },
+  optIn: string | null = null,
 ): Promise<void> {
   const { rows } = await db.query<{ channel_id: string }>(
-    'UPDATE subscriptions SET filters = $2, style = $3, threads = $4, confidential = $5, poll = $6, updated_at = now() WHERE id = $1 RETURNING channel_id',
-    [id, JSON.stringify(settings.filters), settings.style, settings.threads, settings.confidential, settings.poll],
+    `UPDATE subscriptions SET filters = $2, style = $3, threads = $4, poll = $6, updated_at = now(),
+       confidential = CASE WHEN $7::text IS NOT NULL THEN true WHEN $5 THEN confidential ELSE false END,
+       confidential_by = CASE WHEN $7::text IS NOT NULL THEN $7 WHEN $5 THEN confidential_by END,
+       confidential_checked_at = CASE WHEN $7::text IS NOT NULL THEN now() WHEN $5 THEN confidential_checked_at END,
+       confidential_stopped_at = CASE WHEN $7::text IS NOT NULL THEN NULL ELSE confidential_stopped_at END,
+       confidential_stopped_reason = CASE WHEN $7::text IS NOT NULL THEN NULL ELSE confidential_stopped_reason END
+     WHERE id = $1 RETURNING channel_id`,
+    [id, JSON.stringify(settings.filters), settings.style, settings.threads, settings.confidential, settings.poll, settings.confidential ? optIn : null],
   );
   if (rows[0]) await publishLiveEvent(db, { kind: 'subscriptions', channelId: rows[0].channel_id });
+}
+
+/** A subscription that gets confidential content, with who vouches for it; for the daily re-check. */
+export interface ConfidentialOptIn {
+  id: string;
+  channelId: string;
+  targetKind: 'project' | 'group';
+  targetPath: string;
+  targetId: number | null;
+  confidentialBy: string | null;
+}
+
+export async function readConfidentialOptIn(db: Queryable, id: string): Promise<ConfidentialOptIn | null> {
+  const { rows } = await db.query<{ id: string; channel_id: string; target_kind: 'project' | 'group'; target_path: string; target_id: string | null; confidential_by: string | null }>(
+    'SELECT id, channel_id, target_kind, target_path, target_id, confidential_by FROM subscriptions WHERE id = $1 AND confidential',
+    [id],
+  );
+  const row = rows[0];
+  return row
+    ? { id: row.id, channelId: row.channel_id, targetKind: row.target_kind, targetPath: row.target_path, targetId: row.target_id === null ? null : Number(row.target_id), confidentialBy: row.confidential_by }
+    : null;
+}
+
+/** GitLab confirmed the opt-in's access; false when it changed meanwhile (turned off, or someone else opted in). */
+export async function markConfidentialChecked(db: Queryable, id: string, confidentialBy: string): Promise<boolean> {
+  const { rowCount } = await db.query('UPDATE subscriptions SET confidential_checked_at = now() WHERE id = $1 AND confidential AND confidential_by = $2', [id, confidentialBy]);
+  return (rowCount ?? 0) > 0;
+}
+
+/**
+ * Turns `confidential` off, keeping why: for one subscription (as long as `confidentialBy` still
+ * vouches for it; null matches a subscription nobody vouches for), or every one a user vouches
+ * for. Only the rows this call changed come back, so whoever changes a row tells its channel, once.
+ */
+export async function stopConfidential(
+  db: Queryable,
+  which: { subscriptionId: string; confidentialBy: string | null } | { confidentialBy: string },
+  reason: string,
+): Promise<{ id: string; channelId: string; targetKind: 'project' | 'group'; targetPath: string }[]> {
+  const [where, params] =
+    'subscriptionId' in which ? ['id = $2 AND confidential_by IS NOT DISTINCT FROM $3', [which.subscriptionId, which.confidentialBy]] : ['confidential_by = $2', [which.confidentialBy]];
+  const { rows } = await db.query<{ id: string; channel_id: string; target_kind: 'project' | 'group'; target_path: string }>(
+    `UPDATE subscriptions SET confidential = false, confidential_by = NULL, confidential_checked_at = NULL,
+       confidential_stopped_at = now(), confidential_stopped_reason = $1, updated_at = now()
+     WHERE confidential AND ${where}
+     RETURNING id, channel_id, target_kind, target_path`,
+    [reason, ...params],
+  );
+  for (const channelId of new Set(rows.map((row) => row.channel_id))) await publishLiveEvent(db, { kind: 'subscriptions', channelId });
+  return rows.map((row) => ({ id: row.id, channelId: row.channel_id, targetKind: row.target_kind, targetPath: row.target_path }));
 }
 
 export async function deleteSubscription(db: Queryable, id: string): Promise<boolean> {
@@ -143,6 +230,7 @@ function toSubscription(row: Row): Subscription {
     style: row.style,
     threads: row.threads,
     confidential: row.confidential,
+    confidentialBy: row.confidential_by,
     privateAccess: row.private_access,
     creatorId: row.creator_id,
   };

@@ -10,7 +10,7 @@ import type { OptionNamer, SubscriptionSettings } from '../commands/subscription
 import { findTarget, type GitLabTarget } from '../gitlab/find-target.js';
 import type { ChannelGateway } from '../mattermost/channel-gateway.js';
 import { MattermostHttpError, type MattermostClient } from '../mattermost/client.js';
-import { grantsPrivateAccess, isForced, refuseAccess, refuseConfidential, refuseForKind, type SubscriptionRefusal } from '../rules/subscription-rules.js';
+import { grantsPrivateAccess, isForced, refuseAccess, refuseConfidential, refuseConfidentialOptIn, refuseForKind, type SubscriptionRefusal } from '../rules/subscription-rules.js';
 import { DEFAULT_EVENTS, DEFAULT_PIPELINE_STATUSES, type SubscriptionFilters } from '../rules/subscription.js';
 import { audit } from '../store/audit-log.js';
 import { createSubscription, deleteSubscription, listChannelSubscriptions, updateSubscriptionSettings, type ListedSubscription } from '../store/subscriptions.js';
@@ -49,7 +49,7 @@ export interface AddRequest {
 export async function addSubscription(deps: ChangeDeps, actor: ChangeActor, request: AddRequest): Promise<ChangeOutcome<{ subscription: ListedSubscription; target: GitLabTarget }>> {
   const access = await deps.gateway.ensureCanPost(actor.channelId);
   if (!access.ok) return refused('bot_cannot_post', `I cannot post in this channel (${access.reason}). In a private channel: \`/invite @gitlab\`, then try again.`);
-  const confidential = refuseConfidential(request.settings, access.type);
+  const confidential = refuseConfidential(request.settings, access.type) ?? (request.settings.confidential && !request.caller ? refuseConfidentialOptIn(false, null) : null);
   if (confidential) return { ok: false, refusal: confidential };
 
   // With the user's own token: what they may see is what the channel may get.
@@ -61,6 +61,7 @@ export async function addSubscription(deps: ChangeDeps, actor: ChangeActor, requ
   }
   const refusal =
     refuseForKind(request.settings, target.kind, request.name) ??
+    (request.settings.confidential ? refuseConfidentialOptIn(true, target) : null) ??
     refuseAccess(target, access.type, { force: request.force, systemAdmin: request.force && (await request.isSystemAdmin()) }, request.name);
   if (refusal) return { ok: false, refusal };
 
@@ -75,6 +76,8 @@ export async function addSubscription(deps: ChangeDeps, actor: ChangeActor, requ
       ...request.settings,
       privateAccess: grantsPrivateAccess(target, access.type),
       creatorId: actor.userId,
+      // The subscriber vouches for confidential content (checked above; re-checked daily).
+      confidentialBy: request.settings.confidential ? actor.userId : null,
     });
   } catch (error) {
     if ((error as { code?: string }).code === '23505') return refused('conflict', `This channel already follows \`${target.path}\`.`);
@@ -91,17 +94,45 @@ export async function addSubscription(deps: ChangeDeps, actor: ChangeActor, requ
   return { ok: true, subscription, target };
 }
 
-/** `settings` are the subscription's new ones in full (changeSettings). */
-export async function editSubscription(deps: ChangeDeps, actor: ChangeActor, subscription: ListedSubscription, settings: SubscriptionSettings): Promise<ChangeOutcome<{ settings: SubscriptionSettings }>> {
-  if (settings.confidential && !subscription.confidential) {
+/**
+ * `settings` are the subscription's new ones in full (changeSettings). Who may change a subscription
+ * is who may delete it; turning confidential on needs what adding with it needs, and makes the
+ * editor the one who vouches for it. `caller` is asked only then.
+ */
+export async function editSubscription(
+  deps: ChangeDeps,
+  actor: ChangeActor,
+  subscription: ListedSubscription,
+  settings: SubscriptionSettings,
+  caller: () => Promise<GitLabCaller | null>,
+): Promise<ChangeOutcome<{ settings: SubscriptionSettings }>> {
+  if (subscription.creatorId !== actor.userId && !(await managesChannel(deps.bot, actor))) {
+    return refused('forbidden', 'Only whoever added this subscription, or a channel, team or system admin, can change it.');
+  }
+  const optingIn = settings.confidential && !subscription.confidential;
+  if (optingIn) {
     const access = await deps.gateway.ensureCanPost(actor.channelId);
     const confidential = access.ok ? refuseConfidential(settings, access.type) : null;
     if (confidential) return { ok: false, refusal: confidential };
+    const refusal = await refuseOptIn(deps, subscription, await caller());
+    if (refusal) return { ok: false, refusal };
   }
-  await updateSubscriptionSettings(deps.pool, subscription.id, settings);
-  await audit(deps.pool, { actor: actor.userId, action: 'subscription.edited', target: `subscription:${subscription.id}`, details: { channel: actor.channelId, path: subscription.targetPath, settings } });
+  await updateSubscriptionSettings(deps.pool, subscription.id, settings, optingIn ? actor.userId : null);
+  await audit(deps.pool, {
+    actor: actor.userId,
+    action: 'subscription.edited',
+    target: `subscription:${subscription.id}`,
+    details: { channel: actor.channelId, path: subscription.targetPath, settings, ...(optingIn ? { confidentialBy: actor.userId } : {}) },
+  });
   await announce(deps, actor.channelId, `${actor.userName} changed this channel's subscription to \`${subscription.targetPath}\`: ${describeSettings(settings)}.`);
   return { ok: true, settings };
+}
+
+/** The editor's own access to the subscribed project or group, asked of GitLab with their token. */
+async function refuseOptIn(deps: ChangeDeps, subscription: ListedSubscription, caller: GitLabCaller | null): Promise<SubscriptionRefusal | null> {
+  if (!caller) return refuseConfidentialOptIn(false, null);
+  const target = await findTarget(deps.gitlabUrl, subscription.targetPath, caller);
+  return refuseConfidentialOptIn(true, target && target.kind === subscription.targetKind ? target : { path: subscription.targetPath, accessLevel: null });
 }
 
 /** Whoever added it may remove it; anyone else needs to be a channel, team or system admin. */

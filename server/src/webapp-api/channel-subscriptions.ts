@@ -172,7 +172,7 @@ export function channelSubscriptionRoutes(deps: WebappDeps): express.Router {
     // A cleared filter is named with no value: changeSettings puts it back to the default.
     const edited = changeSettings(found, changes, fieldName);
     if (!edited.ok) throw new ApiError(400, 'bad_request', `${edited.error}.`);
-    const outcome = await editSubscription(changeDeps(), actorOf(response, channel), found, edited.settings);
+    const outcome = await editSubscription(changeDeps(), actorOf(response, channel), found, edited.settings, () => requireConnections(deps)(sessionOf(response).user.id));
     if (!outcome.ok) throw refusalError(outcome.refusal);
     const [subscription] = (await describe(response, [await subscriptionIn(channel.id, found.id)])).subscriptions;
     response.json({ subscription });
@@ -246,6 +246,8 @@ export function subscriptionJson(subscription: ListedSubscription, context: Desc
     style: subscription.style,
     threads: subscription.threads,
     confidential: subscription.confidential,
+    // Why the bridge turned confidential off by itself (the opt-in's GitLab access ended), when it did.
+    confidentialStopped: subscription.confidentialStopped && !subscription.confidential ? { at: subscription.confidentialStopped.at.toISOString(), reason: subscription.confidentialStopped.reason } : null,
     poll: subscription.poll,
     createdBy: { id: subscription.creatorId, username: context.creatorName },
     createdAt: subscription.createdAt.toISOString(),

@@ -21,6 +21,7 @@ afterEach(() => running.close());
 
 const gitlabCommand = (channel: FakeChannel, userId: string, text: string) => running.command(userId, text, channel.id);
 const botPosts = (channel: FakeChannel) => running.mattermost.posts.filter((post) => post.channel_id === channel.id);
+const botId = () => [...running.mattermost.users.values()].find((user) => user.username === 'gitlab')!.id;
 
 describe('/gitlab subscriptions', () => {
   it('adds a public project with filters, announces it in the channel, lists it, and audits it', async () => {
@@ -36,11 +37,14 @@ describe('/gitlab subscriptions', () => {
     expect(botPosts(channel).map((post) => post.message)).toEqual([expect.stringMatching(/^alice subscribed this channel to the GitLab project \[platform\/web\]/)]);
     expect((await running.pool.query("SELECT actor, action FROM audit_log WHERE action LIKE 'subscription.%'")).rows).toEqual([{ actor: users.alice, action: 'subscription.created' }]);
 
-    const edited = await gitlabCommand(channel, users.carol, `subscriptions edit ${row.id} --labels bug --threads --style=full`);
+    // Changing it takes what deleting it takes: its creator, or a channel, team or system admin.
+    expect(await gitlabCommand(channel, users.carol, `subscriptions edit ${row.id} --labels bug`)).toBe('Only whoever added this subscription, or a channel, team or system admin, can change it.');
+    const edited = await gitlabCommand(channel, users.alice, `subscriptions edit ${row.id} --labels bug --threads --style=full`);
     expect(edited).toBe(`Changed subscription ${row.id} (\`platform/web\`): events: merge_request:merged, issue · labels (any): bug · pipelines: failed, fixed (default) · style full.`);
-    expect(await gitlabCommand(channel, users.carol, 'subscriptions edit platform/web --confidential')).toContain('only go to a private channel');
-    expect(await gitlabCommand(channel, users.carol, 'subscriptions edit platform/web')).toContain('Say what to change');
-    expect(botPosts(channel).at(-1)!.message).toMatch(/^carol changed this channel's subscription to `platform\/web`/);
+    expect(await gitlabCommand(channel, users.alice, 'subscriptions edit platform/web --confidential')).toContain('only go to a private channel');
+    expect(await gitlabCommand(channel, users.alice, 'subscriptions edit platform/web')).toContain('Say what to change');
+    expect(botPosts(channel).at(-1)!.message).toMatch(/^alice changed this channel's subscription to `platform\/web`/);
+    expect((await running.pool.query("SELECT actor FROM audit_log WHERE action = 'subscription.edited'")).rows).toEqual([{ actor: users.alice }]);
     await gitlabCommand(channel, users.alice, `subscriptions edit ${row.id} --no-threads --style compact --labels=`);
 
     const listed = await gitlabCommand(channel, users.carol, 'subscriptions list');
@@ -56,6 +60,11 @@ describe('/gitlab subscriptions', () => {
     expect(await gitlabCommand(open, users.alice, 'subscriptions add platform/web --events builds')).toContain('`builds` is not an event kind');
     expect(await gitlabCommand(open, users.alice, 'subscriptions add platform/web --colour red')).toMatch(/^Unknown option '--colour'\. Usage: `\/gitlab subscriptions add/);
     expect(await gitlabCommand(open, users.alice, 'subscriptions add platform/web --confidential')).toContain('only go to a private channel');
+    // Confidential issues go only where someone GitLab shows them to vouches for them: not without an account.
+    const secure = running.mattermost.addChannel('secure', { type: 'P', members: [users.alice, botId()], teamId: running.team.id });
+    expect(await gitlabCommand(secure, users.alice, 'subscriptions add platform/web --confidential')).toBe(
+      'Confidential issues and notes go only where a subscriber GitLab shows them to vouches for them. Connect your GitLab account first: `/gitlab connect`.',
+    );
     expect(await gitlabCommand(open, users.alice, 'subscriptions add platform/web --exclude "legacy/*"')).toContain('this is a project');
     expect(await gitlabCommand(hidden, users.alice, 'subscriptions add platform/web')).toContain('/invite @gitlab');
     expect(await gitlabCommand(open, users.alice, 'subscriptions add')).toContain('Name one project or group');
@@ -65,13 +74,15 @@ describe('/gitlab subscriptions', () => {
     expect(await gitlabCommand(open, users.alice, 'subscriptions add platform/infra')).toContain('already follows `platform/infra`');
   });
 
-  it('lets the creator or a channel admin delete a subscription, but not another member', async () => {
+  it('lets the creator or a channel admin change or delete a subscription, but not another member', async () => {
     const channel = running.mattermost.addChannel('dev', { type: 'O', members: [users.alice, users.carol, users.dana], admins: [users.dana], teamId: running.team.id });
     await gitlabCommand(channel, users.alice, 'subscriptions add platform/web');
     await gitlabCommand(channel, users.alice, 'subscriptions add platform/infra');
     const [web, infra] = (await running.pool.query('SELECT id FROM subscriptions ORDER BY target_path DESC')).rows.map((row) => String(row.id));
 
     expect(await gitlabCommand(channel, users.carol, `subscriptions delete ${web}`)).toBe('Only whoever added this subscription, or a channel, team or system admin, can delete it.');
+    expect(await gitlabCommand(channel, users.carol, `subscriptions edit ${web} --style compact`)).toBe('Only whoever added this subscription, or a channel, team or system admin, can change it.');
+    expect(await gitlabCommand(channel, users.dana, `subscriptions edit ${web} --style compact`)).toMatch(/^Changed subscription/);
     expect(await gitlabCommand(channel, users.dana, `subscriptions delete #${web}`)).toBe(`Deleted subscription ${web} (\`platform/web\`).`);
     expect(await gitlabCommand(channel, users.alice, 'subscriptions delete platform/INFRA')).toBe(`Deleted subscription ${infra} (\`platform/infra\`).`);
     expect(await gitlabCommand(channel, users.alice, 'subscriptions delete platform/web')).toContain('has no subscription');

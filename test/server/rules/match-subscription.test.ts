@@ -33,6 +33,7 @@ function subscription(overrides: Partial<Subscription> = {}): Subscription {
     style: 'full',
     threads: true,
     confidential: false,
+    confidentialBy: null,
     privateAccess: false,
     creatorId: 'u',
     ...overrides,
@@ -67,8 +68,15 @@ describe('which subscriptions want an event', () => {
   it('sends confidential and internal content only to subscriptions that opted in', () => {
     for (const secret of [event({ confidential: true }), event({ internal: true })]) {
       expect(wanted(subscription({ privateAccess: true }), secret)).toBe(false);
-      expect(wanted(subscription({ privateAccess: true, confidential: true }), secret)).toBe(true);
+      expect(wanted(subscription({ privateAccess: true, confidential: true, confidentialBy: 'u' }), secret)).toBe(true);
     }
+  });
+
+  it('sends confidential and internal content only while someone connected vouches for the opt-in', () => {
+    for (const secret of [event({ confidential: true }), event({ internal: true })]) {
+      expect(wanted(subscription({ privateAccess: true, confidential: true, confidentialBy: null }), secret)).toBe(false);
+    }
+    expect(wanted(subscription({ privateAccess: true, confidential: true, confidentialBy: null }), event())).toBe(true);
   });
 
   it('filters on kinds and actions, with sensible defaults', () => {

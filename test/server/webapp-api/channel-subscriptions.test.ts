@@ -111,6 +111,37 @@ describe('channel subscriptions through the webapp API', () => {
     expect(await alice('POST', `/channels/${core.id}/subscriptions`, { body: { target: 'secret/vault', confidential: true } })).toMatchObject({ status: 201 });
   });
 
+  it('turns confidential on only for a connected Reporter, public projects included, and records who did', async () => {
+    const vault = channel('vault-room', ['alice', 'carol', 'dana', botId], 'P');
+    const path = `/channels/${vault.id}/subscriptions`;
+    expect(await carol('POST', path, { body: { target: 'platform/web', confidential: true } })).toMatchObject({ status: 403, body: { code: 'not_connected' } });
+    // Dana is connected (and a system admin) but not a member of the project on GitLab.
+    expect(await dana('POST', path, { body: { target: 'platform/web', confidential: true } })).toMatchObject({
+      status: 403,
+      body: { code: 'forbidden', error: expect.stringContaining('You need at least Reporter access to `platform/web` to turn on confidential issues and notes') },
+    });
+    expect((await running.pool.query('SELECT count(*)::int AS n FROM subscriptions WHERE channel_id = $1', [vault.id])).rows[0].n).toBe(0);
+    running.gitlab.grant(tokens.alice!, 'platform/web', 20);
+    expect(await alice('POST', path, { body: { target: 'platform/web', confidential: true } })).toMatchObject({ status: 201, body: { subscription: { confidential: true } } });
+    const [row] = (await running.pool.query('SELECT confidential, confidential_by FROM subscriptions WHERE channel_id = $1', [vault.id])).rows;
+    expect(row).toEqual({ confidential: true, confidential_by: running.users.alice });
+  });
+
+  it('lets only the creator or an admin edit, and turning confidential on needs Reporter access', async () => {
+    const den = channel('den', ['alice', 'carol', 'dana', botId], 'P');
+    const path = `/channels/${den.id}/subscriptions`;
+    const { subscription } = (await alice<{ subscription: Subscription }>('POST', path, { body: { target: 'platform/deep/down/api' } })).body;
+    expect(await carol('PATCH', `${path}/${subscription.id}`, { body: { style: 'title' } })).toMatchObject({
+      status: 403,
+      body: { code: 'forbidden', error: 'Only whoever added this subscription, or a channel, team or system admin, can change it.' },
+    });
+    expect(await carol('PATCH', `${path}/${subscription.id}`, { body: { confidential: true } })).toMatchObject({ status: 403, body: { code: 'forbidden' } });
+    // A system admin may change it, but GitLab does not show her the project's confidential issues.
+    expect(await dana('PATCH', `${path}/${subscription.id}`, { body: { confidential: true } })).toMatchObject({ status: 403, body: { error: expect.stringContaining('Reporter access') } });
+    expect(await dana('PATCH', `${path}/${subscription.id}`, { body: { style: 'title' } })).toMatchObject({ status: 200, body: { subscription: { style: 'title' } } });
+    expect((await running.pool.query('SELECT style, confidential FROM subscriptions WHERE id = $1', [subscription.id])).rows[0]).toEqual({ style: 'title', confidential: false });
+  });
+
   it('refuses a target the user cannot see, and settings that do not fit it', async () => {
     const lab = channel('lab', ['alice']);
     const path = `/channels/${lab.id}/subscriptions`;
