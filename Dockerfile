@@ -28,6 +28,13 @@ RUN npm ci --no-audit --no-fund \
 # ---- runtime: Node, production dependencies, the compiled server ----
 FROM node:20-bookworm-slim
 ENV NODE_ENV=production DATA_DIR=/data
+# tini, from Debian, runs as PID 1: it forwards signals to the bridge and reaps what it adopts, so
+# the bridge is an ordinary process and `docker exec … gitlab-bridge backup` sits beside it. The
+# embedded database's owner is found by a flock on DATA_DIR/postgres.lock, taken with util-linux's
+# `flock`, which Debian always installs (util-linux is Essential).
+RUN apt-get update \
+ && apt-get install --yes --no-install-recommends tini \
+ && rm -rf /var/lib/apt/lists/*
 # The internal listener (INTERNAL_PORT: /mattermost/command, /healthz, /readyz, /metrics) binds to
 # loopback when INTERNAL_URL names a loopback host, which is the default (http://127.0.0.1:3501).
 # Inside a container loopback is the container's own, so Mattermost could never reach it, not even
@@ -58,5 +65,6 @@ EXPOSE 3500 3501
 # inside the container. Node's fetch: slim images have no curl.
 HEALTHCHECK --interval=30s --timeout=5s --start-period=60s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:' + (process.env.INTERNAL_PORT || 3501) + '/healthz', { signal: AbortSignal.timeout(4000) }).then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
-ENTRYPOINT ["node", "server/bin/gitlab-bridge.js"]
+# tini without -g: a SIGTERM reaches the bridge only, which drains and then stops its PostgreSQL.
+ENTRYPOINT ["/usr/bin/tini", "--", "node", "server/bin/gitlab-bridge.js"]
 CMD ["start"]

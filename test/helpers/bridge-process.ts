@@ -39,8 +39,10 @@ export function tempWorkDir(): string {
   return dir;
 }
 
-export function runBridge(args: string[], env: Record<string, string> = {}, cwd: string = tempWorkDir()): BridgeProcess {
-  const child = spawn(process.execPath, [BIN, ...args], {
+/** `wrapper` runs the command through another, e.g. `['unshare', '--pid', '--fork']` for a PID namespace of its own. */
+export function runBridge(args: string[], env: Record<string, string> = {}, cwd: string = tempWorkDir(), wrapper: string[] = []): BridgeProcess {
+  const [command, ...prefix] = [...wrapper, process.execPath];
+  const child = spawn(command!, [...prefix, BIN, ...args], {
     cwd,
     // Only what a fresh machine has, plus the test's settings: nothing leaks in from the developer's shell.
     env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/root', PORT: '0', INTERNAL_PORT: '0', ...env },
@@ -124,8 +126,8 @@ export function runBridge(args: string[], env: Record<string, string> = {}, cwd:
 }
 
 /** Runs a short command to completion: exit code, stdout and stderr. */
-export async function runCommand(args: string[], env: Record<string, string> = {}, cwd?: string) {
-  const run = runBridge(args, env, cwd);
+export async function runCommand(args: string[], env: Record<string, string> = {}, cwd?: string, wrapper: string[] = []) {
+  const run = runBridge(args, env, cwd, wrapper);
   const code = await run.exited;
   let stdout = '';
   for (const line of run.logs) stdout += line.level === 'text' ? `${line.msg}\n` : `${JSON.stringify(line)}\n`;

@@ -49,9 +49,9 @@ export async function checkDatabase(config: Config, log: Logger): Promise<Databa
 }
 
 function unusable(error: unknown): Check {
-  // The embedded PostgreSQL serves one process: a running bridge holds it, which is no fault.
+  // The embedded PostgreSQL has one owner; one doctor cannot reach (another container) is no fault.
   if (error instanceof BridgeError && error.code === 'embedded_postgres_in_use') {
-    return skipped('database', `${error.message}, presumably the running bridge`, 'run doctor while the bridge is stopped, or give the bridge an external PostgreSQL (DATABASE_URL) that both can reach');
+    return skipped('database', error.message, error.hint ?? 'run doctor where the bridge runs, or while it is stopped');
   }
   const hint = error instanceof BridgeError ? error.hint : undefined;
   return fail('database', error instanceof BridgeError ? error.message : describeError(error), hint ?? 'check DATABASE_URL, or DATA_DIR for the embedded database');

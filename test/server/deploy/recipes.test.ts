@@ -112,8 +112,20 @@ describe('the Dockerfile', () => {
     expect(last('EXPOSE')?.split(/\s+/).sort()).toEqual(['3500', '3501']);
     expect(dockerEnv.DATA_DIR).toBeDefined();
     expect(last('VOLUME')).toContain(dockerEnv.DATA_DIR);
-    expect(JSON.parse(last('ENTRYPOINT')!)).toEqual(['node', 'server/bin/gitlab-bridge.js']);
+    expect(JSON.parse(last('ENTRYPOINT')!)).toEqual(['/usr/bin/tini', '--', 'node', 'server/bin/gitlab-bridge.js']);
     expect(JSON.parse(last('CMD')!)).toEqual(['start']);
+  });
+
+  it('runs the bridge under an init (tini from Debian), so that the bridge is not PID 1 and `docker exec` commands sit beside it', () => {
+    const [init] = JSON.parse(last('ENTRYPOINT')!) as string[];
+    expect(init).toBe('/usr/bin/tini');
+    // Installed in the final stage, from Debian's repositories, with apt's lists removed again.
+    const installs = dockerStage.filter((instruction) => instruction.keyword === 'RUN' && /apt-get install\b.*\btini\b/.test(instruction.args));
+    expect(installs).toHaveLength(1);
+    expect(installs[0]!.args).toMatch(/apt-get update/);
+    expect(installs[0]!.args).toMatch(/rm -rf \/var\/lib\/apt\/lists/);
+    // Installed before USER drops root.
+    expect(dockerStage.indexOf(installs[0]!)).toBeLessThan(dockerStage.findIndex((instruction) => instruction.keyword === 'USER'));
   });
 
   it('sets only settings the bridge knows, and an INTERNAL_URL that makes the internal listener reachable from outside the container', () => {
@@ -152,6 +164,10 @@ function volumeMounts(service: Doc): { source: string; target: string }[] {
 }
 
 describe('deploy/compose.yaml', () => {
+  it('adds no second init in front of the image’s own (tini)', () => {
+    expect(bridge.init).not.toBe(true);
+  });
+
   it('starts the bridge only once PostgreSQL reports healthy', () => {
     expect(asDoc(asDoc(bridge.depends_on).postgres).condition).toBe('service_healthy');
     expect(asList(asDoc(postgres.healthcheck).test).join(' ')).toMatch(/pg_isready/);

@@ -1,57 +1,69 @@
+import { spawn } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
 import { describe, expect, it } from '@jest/globals';
-import { judgeLock, type ProcessProbe } from '../../../server/src/store/postmaster-lock.js';
+import { parsePostmasterPid, planEmbedded, runsInDirectory, type Situation } from '../../../server/src/store/postmaster-lock.js';
+import { tempWorkDir } from '../../helpers/bridge-process.js';
 
-function probe(processes: Record<number, { command: string; parent: number }>, proc = true): ProcessProbe {
-  return {
-    isAlive: (pid) => pid in processes,
-    commandLine: (pid) => (proc ? processes[pid]?.command : undefined),
-    parentPid: (pid) => processes[pid]?.parent,
-  };
-}
-const lockFor = (pid: number) => `${pid}\n/data/postgres\n1700000000\n5432\n\n127.0.0.1\n`;
+const plan = (situation: Partial<Situation>) =>
+  planEmbedded({ purpose: 'own', ownership: 'acquired', server: 'none', visibleHere: false, ...situation });
 
-describe('what a leftover postmaster.pid means', () => {
-  it('is nothing when there is no file', () => {
-    expect(judgeLock(undefined, probe({}))).toEqual({ kind: 'none' });
+describe('reading postmaster.pid', () => {
+  it('takes the PID from line 1 and the port from line 4', () => {
+    expect(parsePostmasterPid('4242\n/data/postgres\n1700000000\n40123\n\n127.0.0.1\n  1234  5\nready   \n')).toEqual({ pid: 4242, port: 40123 });
   });
 
-  it('is stale when its process is gone', () => {
-    expect(judgeLock(lockFor(4242), probe({}))).toEqual({ kind: 'stale', pid: 4242 });
+  it('has no port while the server is still writing the file, and nothing for garbage', () => {
+    expect(parsePostmasterPid('4242\n/data/postgres\n1700000000\n')).toEqual({ pid: 4242, port: undefined });
+    expect(parsePostmasterPid('not a pid')).toBeUndefined();
+    expect(parsePostmasterPid(undefined)).toBeUndefined();
+  });
+});
+
+describe('what to do before opening the embedded database', () => {
+  it('refuses a second owner while a live process holds the DATA_DIR lock, whatever its PID looks like from here', () => {
+    for (const server of ['none', 'silent', 'answers'] as const) {
+      expect(plan({ ownership: 'held', server, visibleHere: true })).toEqual({ kind: 'refuse', why: 'owned' });
+    }
   });
 
-  it('is stale when the PID was reused by something that is not PostgreSQL (container restarts)', () => {
-    expect(judgeLock(lockFor(1), probe({ 1: { command: 'node server/bin/gitlab-bridge.js', parent: 0 } }))).toEqual({
-      kind: 'stale',
-      pid: 1,
-    });
+  it('shares the owner’s server with an admin command, and waits while it is not answering yet', () => {
+    expect(plan({ purpose: 'share', ownership: 'held', server: 'answers' })).toEqual({ kind: 'share' });
+    expect(plan({ purpose: 'share', ownership: 'held', server: 'silent' })).toEqual({ kind: 'wait' });
+    expect(plan({ purpose: 'share', ownership: 'held', server: 'none' })).toEqual({ kind: 'wait' });
   });
 
-  it('is stale when the file is garbage', () => {
-    expect(judgeLock('not a pid', probe({})).kind).toBe('stale');
+  it('starts its own server when nobody owns the data, leaving any postmaster.pid to PostgreSQL', () => {
+    expect(plan({ server: 'none' })).toEqual({ kind: 'start' });
+    expect(plan({ server: 'silent' })).toEqual({ kind: 'start' });
+    expect(plan({ purpose: 'share', server: 'silent' })).toEqual({ kind: 'start' });
   });
 
-  it('is an orphan when PostgreSQL outlived the bridge that started it', () => {
-    const processes = { 300: { command: 'postgres -D /data/postgres', parent: 1 } };
-    expect(judgeLock(lockFor(300), probe(processes))).toEqual({ kind: 'orphan', pid: 300 });
+  it('stops a server that outlived its owner only when it is seen running on this data here', () => {
+    expect(plan({ server: 'answers', visibleHere: true })).toEqual({ kind: 'stop-orphan' });
+    expect(plan({ server: 'answers', visibleHere: false })).toEqual({ kind: 'refuse', why: 'unowned-elsewhere' });
   });
 
-  it('is an orphan when a subreaper (tini, systemd) adopted it', () => {
-    const processes = {
-      300: { command: 'postgres -D /data/postgres', parent: 7 },
-      7: { command: '/sbin/tini -- something', parent: 1 },
-    };
-    expect(judgeLock(lockFor(300), probe(processes)).kind).toBe('orphan');
+  it('without flock, uses a server that answers and never stops one', () => {
+    expect(plan({ purpose: 'share', ownership: 'unavailable', server: 'answers' })).toEqual({ kind: 'share' });
+    expect(plan({ ownership: 'unavailable', server: 'answers', visibleHere: true })).toEqual({ kind: 'refuse', why: 'unknown-owner' });
+    expect(plan({ ownership: 'unavailable', server: 'silent' })).toEqual({ kind: 'start' });
   });
+});
 
-  it('is in use when a live bridge (a node process) owns the server', () => {
-    const processes = {
-      300: { command: 'postgres -D /data/postgres', parent: 200 },
-      200: { command: 'node server/bin/gitlab-bridge.js start', parent: 1 },
-    };
-    expect(judgeLock(lockFor(300), probe(processes))).toEqual({ kind: 'in-use', pid: 300, ownerPid: 200 });
-  });
-
-  it('assumes in use when it cannot look (no /proc)', () => {
-    expect(judgeLock(lockFor(300), probe({ 300: { command: 'postgres', parent: 1 } }, false)).kind).toBe('in-use');
+describe('whether a PID runs on a data directory here', () => {
+  it('is true for a process working in that directory, false for any other directory or a PID that is gone', async () => {
+    const dir = path.join(tempWorkDir(), 'postgres');
+    mkdirSync(dir);
+    const child = spawn('sleep', ['30'], { cwd: dir, stdio: 'ignore' });
+    try {
+      expect(runsInDirectory(child.pid!, dir)).toBe(true);
+      expect(runsInDirectory(child.pid!, tempWorkDir())).toBe(false);
+      expect(runsInDirectory(process.pid, dir)).toBe(false);
+    } finally {
+      child.kill();
+    }
+    await new Promise((resolve) => child.once('exit', resolve));
+    expect(runsInDirectory(child.pid!, dir)).toBe(false);
   });
 });
