@@ -5,6 +5,7 @@
  */
 import { describeSettings, type Config } from './config.js';
 import { startWorkers } from './delivery/run-workers.js';
+import { startPruning } from './jobs/run-pruning.js';
 import { checkKeyMatchesDatabase, resolveEncryptionKey } from './crypto/encryption-key.js';
 import { toEncryptionKey } from './crypto/secret-box.js';
 import { createInternalApp } from './http/internal-app.js';
@@ -261,6 +262,8 @@ export async function startBridge(config: Config, log: Logger): Promise<Bridge> 
             }),
           })
         : null;
+    // Retention: finished work is forgotten in small batches, one replica at a time.
+    const pruning = startPruning({ db: database.pool, locks: database.locks, retention: config.retention, log: log.child({ component: 'pruning' }), count: (table, rows) => metrics.prunedRows.inc({ table }, rows) });
     const workers = startWorkers({
       pool: database.pool,
       locks: database.locks,
@@ -270,7 +273,8 @@ export async function startBridge(config: Config, log: Logger): Promise<Bridge> 
       countPost: (outcome) => metrics.channelPosts.inc({ outcome }),
       doorBusy: () => deliveries.busy(),
       direct,
-      featureLevels: connections ? createFeatureLevelSource({ pool: database.pool, client: gitlabClient, callerFor: (userId) => connections.callerFor(userId), log: log.child({ component: 'gitlab' }) }) : null,
+      // Without OAuth nobody is connected: GitLab is then asked without a token.
+      featureLevels: createFeatureLevelSource({ pool: database.pool, client: gitlabClient, callerFor: async (userId) => (connections ? connections.callerFor(userId) : null), log: log.child({ component: 'gitlab' }) }),
     });
 
     log.info(
@@ -295,6 +299,7 @@ export async function startBridge(config: Config, log: Logger): Promise<Bridge> 
           await live.close();
           await Promise.all(listeners.map((listener) => listener.close(deadlineMs)));
           await reconciler?.stop();
+          await pruning.stop();
           await pollers?.stop();
           await workers.stop();
           await deliveries.close();

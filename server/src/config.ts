@@ -57,6 +57,8 @@ export interface Config {
     /** Every GitLab request the pollers make, across all replicas. */
     maxRequestsPerMinute: number;
   };
+  /** How long finished work is kept (store/prune.ts), in seconds, and how often it is pruned. */
+  retention: RetentionSettings;
   /** Limits on what the webapp's callers can make this replica hold or ask (webapp-api/). */
   webapp: {
     /** Live-update streams (GET /api/v1/events) one user may have open on this replica. */
@@ -68,6 +70,17 @@ export interface Config {
   };
   /** Settings the bridge needs to be useful and does not have yet, by variable name. */
   missing: string[];
+}
+
+export interface RetentionSettings {
+  /** Processed webhook deliveries: a resend within this window is recognised as a duplicate. */
+  webhookDedupeSeconds: number;
+  /** Sent, failed and skipped posts and DMs; and MRs/issues closed this long ago (thread roots, status, participants). */
+  deliverySeconds: number;
+  /** MRs and issues with no event for this long, even if still open. */
+  idleThreadSeconds: number;
+  auditSeconds: number;
+  pruneIntervalSeconds: number;
 }
 
 /** Settings without which the bridge runs but cannot do its job; listed by /readyz. */
@@ -149,6 +162,12 @@ const seconds = (least: number) =>
     .transform(Number)
     .refine((value) => value >= least, `must be a whole number of seconds, at least ${least}`);
 
+const poolSize = z
+  .string()
+  .regex(/^\d{1,3}$/, 'must be a whole number of connections from 4 to 500')
+  .transform(Number)
+  .refine((value) => value >= 4 && value <= 500, 'must be a whole number of connections from 4 to 500');
+
 const count = (least: number, most: number, what: string) =>
   z
     .string()
@@ -156,17 +175,19 @@ const count = (least: number, most: number, what: string) =>
     .transform(Number)
     .refine((value) => value >= least && value <= most, `must be a whole number of ${what} from ${least} to ${most}`);
 
-const poolSize = z
-  .string()
-  .regex(/^\d{1,3}$/, 'must be a whole number of connections from 4 to 500')
-  .transform(Number)
-  .refine((value) => value >= 4 && value <= 500, 'must be a whole number of connections from 4 to 500');
-
 const perMinute = z
   .string()
   .regex(/^\d{1,7}$/, 'must be a whole number of requests, at least 1')
   .transform(Number)
   .refine((value) => value >= 1, 'must be a whole number of requests, at least 1');
+
+const DURATION_UNITS: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86_400 };
+/** A whole number and a unit: `7d`, `12h`, `30m`, `90s` (seconds are there for tests and benchmarks). */
+const duration = z
+  .string()
+  .regex(/^\d{1,9}[smhd]$/, 'must be a duration: a whole number and a unit, for example 7d, 12h, 30m or 90s')
+  .transform((value) => Number(value.slice(0, -1)) * DURATION_UNITS[value.slice(-1)]!)
+  .refine((value) => value >= 1 && value <= 3650 * 86_400, 'must be a duration from 1s to 3650d');
 
 const signingKey = z
   .string()
@@ -199,6 +220,11 @@ const schema = z.object({
   POLL_ACTIVE_INTERVAL_SECONDS: seconds(1).optional(),
   POLL_IDLE_INTERVAL_SECONDS: seconds(1).optional(),
   GITLAB_MAX_REQUESTS_PER_MINUTE: perMinute.default(1800),
+  WEBHOOK_DEDUPE_WINDOW: duration.default(7 * 86_400),
+  DELIVERY_RETENTION: duration.default(30 * 86_400),
+  IDLE_THREAD_RETENTION: duration.default(365 * 86_400),
+  AUDIT_RETENTION: duration.default(365 * 86_400),
+  PRUNE_INTERVAL: duration.default(3600),
   LIVE_STREAMS_PER_USER: count(1, 1000, 'streams').default(8),
   LIVE_STREAMS_MAX: count(1, 100_000, 'streams').default(1000),
   SESSION_CHECKS_PER_SECOND: count(1, 10_000, 'checks').default(50),
@@ -274,6 +300,13 @@ export function parseConfig(env: Environment, cwd: string): Config {
       activeIntervalSeconds: values.POLL_ACTIVE_INTERVAL_SECONDS ?? Math.max(1, Math.round(values.POLL_INTERVAL_SECONDS / 2)),
       idleIntervalSeconds: values.POLL_IDLE_INTERVAL_SECONDS ?? values.POLL_INTERVAL_SECONDS * 5,
       maxRequestsPerMinute: values.GITLAB_MAX_REQUESTS_PER_MINUTE,
+    },
+    retention: {
+      webhookDedupeSeconds: values.WEBHOOK_DEDUPE_WINDOW,
+      deliverySeconds: values.DELIVERY_RETENTION,
+      idleThreadSeconds: values.IDLE_THREAD_RETENTION,
+      auditSeconds: values.AUDIT_RETENTION,
+      pruneIntervalSeconds: values.PRUNE_INTERVAL,
     },
     webapp: {
       liveStreamsPerUser: values.LIVE_STREAMS_PER_USER,

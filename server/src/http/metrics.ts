@@ -14,6 +14,8 @@ export interface Metrics {
   gitlabRequests: Counter<'outcome'>;
   /** How late each poll started after it was due: grows when the request budget stretches cycles. */
   pollLag: Histogram<'kind' | 'outcome'>;
+  /** Rows deleted by retention (jobs/run-pruning.ts), by table. */
+  prunedRows: Counter<'table'>;
   /** Records one answered request (for handlers that are not express middleware). */
   observeRequest(labels: { listener: string; method: string; route: string; status: number }, seconds: number): void;
   /** Express middleware that times every request on one listener. */
@@ -90,6 +92,13 @@ export function createMetrics(version: string, probes: MetricProbes = {}): Metri
     registers: [registry],
   });
 
+  const prunedRows = new Counter({
+    name: 'gitlab_bridge_pruned_rows_total',
+    help: 'Rows deleted by retention, by table (WEBHOOK_DEDUPE_WINDOW, DELIVERY_RETENTION, IDLE_THREAD_RETENTION, AUDIT_RETENTION)',
+    labelNames: ['table'],
+    registers: [registry],
+  });
+
   return {
     registry,
     webhooks,
@@ -97,6 +106,7 @@ export function createMetrics(version: string, probes: MetricProbes = {}): Metri
     directMessages,
     gitlabRequests,
     pollLag,
+    prunedRows,
     observeRequest({ listener, method, route, status }, seconds) {
       duration.observe({ listener, method, route, status: String(status) }, seconds);
     },

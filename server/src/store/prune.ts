@@ -1,0 +1,135 @@
+/**
+ * What the bridge forgets, and when: one step per kind of finished state, each
+ * deleting at most `limit` rows per call, so that the runner (jobs/run-pruning.ts)
+ * can pause between batches and no statement holds locks for long. Rows are
+ * chosen by an index on their age (migration 0015) and deleted by ctid; a row
+ * changed since it was chosen is left for the next run.
+ *
+ * Never pruned: anything still to be done (unprocessed deliveries, pending posts
+ * and DMs) and the thread roots of MRs and issues still open and active. Tables
+ * not here are bounded by what they describe (one row per user, team,
+ * subscription, poll subject) or pruned where they are written (live_events,
+ * gitlab_request_budget, gitlab_caller_rate_pause).
+ */
+import type { RetentionSettings } from '../config.js';
+import type { Queryable } from './queryable.js';
+
+/** Most rows gitlab_access_cache keeps, whatever their age: the newest answers win. */
+export const ACCESS_CACHE_MAX_ROWS = 100_000;
+/**
+ * Access answers older than this are of no use: the longest one is trusted for
+ * 15 minutes (accounts/gitlab-access.ts).
+ */
+const ACCESS_CACHE_KEEP_SECONDS = 3600;
+
+export interface PruneRules extends Omit<RetentionSettings, 'pruneIntervalSeconds'> {
+  /** The clock the ages are measured against; null means the database's now() (tests pass a later one). */
+  now: Date | null;
+  accessCacheMaxRows?: number;
+}
+
+export interface PruneStep {
+  /** The table the step is named for (it may delete from others too: see `tables`). */
+  name: string;
+  /** Tables this step deletes from, in the order `run` reports them. */
+  tables: readonly string[];
+  /** One batch: how many rows it deleted from each table. */
+  run(db: Queryable, rules: PruneRules, limit: number): Promise<Record<string, number>>;
+}
+
+/** The cutoff "this many seconds before now" as SQL over parameters $1 (now or null) and the given one. */
+const before = (seconds: string) => `coalesce($1::timestamptz, now()) - ${seconds}::double precision * interval '1 second'`;
+
+/**
+ * A step that deletes rows of one table chosen by `where` (over $1 = now, $2 = seconds), oldest first by
+ * `order` when an index has them in that order, else in whatever order they are found.
+ */
+function deleteOld(table: string, where: string, order: string | null, seconds: (rules: PruneRules) => number): PruneStep {
+  const sql = `DELETE FROM ${table} WHERE ctid = ANY(ARRAY(
+      SELECT ctid FROM ${table} WHERE ${where} ${order ? `ORDER BY ${order} ` : ''}LIMIT $3))`;
+  return {
+    name: table,
+    tables: [table],
+    async run(db, rules, limit) {
+      const result = await db.query(sql, [rules.now, seconds(rules), limit]);
+      return { [table]: result.rowCount ?? 0 };
+    },
+  };
+}
+
+/**
+ * MRs and issues closed or merged longer ago than DELIVERY_RETENTION, or with no
+ * event at all for IDLE_THREAD_RETENTION: their status, their thread roots in
+ * channels and DMs, and who took part. A later event about one starts afresh
+ * (a new thread). The object row is taken first: an event being processed holds
+ * it FOR UPDATE, so the two never cross.
+ */
+const forgetObjects: PruneStep = {
+  name: 'tracked_objects',
+  tables: ['tracked_objects', 'channel_threads', 'direct_threads', 'thread_participants'],
+  async run(db, rules, limit) {
+    const { rows } = await db.query<Record<string, string>>(
+      `WITH gone AS (
+         DELETE FROM tracked_objects WHERE ctid = ANY(ARRAY(
+           SELECT ctid FROM tracked_objects
+            WHERE updated_at < ${before('$3')}
+              AND (state->>'state' IN ('closed', 'merged') OR updated_at < ${before('$2')})
+            ORDER BY updated_at LIMIT $4))
+         RETURNING object_key),
+       roots AS (DELETE FROM channel_threads WHERE thread_key IN (SELECT object_key FROM gone) RETURNING 1),
+       direct AS (DELETE FROM direct_threads WHERE thread_key IN (SELECT object_key FROM gone) RETURNING 1),
+       people AS (DELETE FROM thread_participants WHERE thread_key IN (SELECT object_key FROM gone) RETURNING 1)
+       SELECT (SELECT count(*) FROM gone) AS tracked_objects, (SELECT count(*) FROM roots) AS channel_threads,
+              (SELECT count(*) FROM direct) AS direct_threads, (SELECT count(*) FROM people) AS thread_participants`,
+      [rules.now, rules.idleThreadSeconds, Math.min(rules.deliverySeconds, rules.idleThreadSeconds), limit],
+    );
+    const row = rows[0] ?? {};
+    return Object.fromEntries(this.tables.map((table) => [table, Number(row[table] ?? 0)]));
+  },
+};
+
+/** Not tracked (no channel follows the project, so only DMs know of it): forgotten once idle. */
+const untracked = (table: string, at: string, indexed: boolean): PruneStep =>
+  deleteOld(
+    table,
+    `${at} < ${before('$2')} AND NOT EXISTS (SELECT 1 FROM tracked_objects o WHERE o.object_key = ${table}.thread_key)`,
+    indexed ? at : null,
+    (rules) => rules.idleThreadSeconds,
+  );
+
+/** Rows of gitlab_access_cache beyond the newest `accessCacheMaxRows`. */
+const capAccessCache: PruneStep = {
+  name: 'gitlab_access_cache_cap',
+  tables: ['gitlab_access_cache'],
+  async run(db, rules, limit) {
+    const result = await db.query(
+      `DELETE FROM gitlab_access_cache WHERE ctid = ANY(ARRAY(
+         SELECT ctid FROM gitlab_access_cache ORDER BY checked_at DESC OFFSET $1 LIMIT $2))`,
+      [rules.accessCacheMaxRows ?? ACCESS_CACHE_MAX_ROWS, limit],
+    );
+    return { gitlab_access_cache: result.rowCount ?? 0 };
+  },
+};
+
+/** In the order they run: what frees the most space first. */
+export const PRUNE_STEPS: readonly PruneStep[] = [
+  // The dedupe window is exactly the retention of processed deliveries: a resend within it still finds its row.
+  deleteOld('webhook_deliveries', `received_at < ${before('$2')} AND processed_at IS NOT NULL`, 'received_at', (rules) => rules.webhookDedupeSeconds),
+  deleteOld('channel_outbox', `created_at < ${before('$2')} AND state <> 'pending'`, 'created_at', (rules) => rules.deliverySeconds),
+  deleteOld('direct_outbox', `created_at < ${before('$2')} AND state <> 'pending'`, 'created_at', (rules) => rules.deliverySeconds),
+  forgetObjects,
+  untracked('channel_threads', 'updated_at', false),
+  untracked('direct_threads', 'created_at', false),
+  untracked('thread_participants', 'seen_at', true),
+  // The last pipeline of a branch: "fixed" needs the one before, however long ago; deleted branches go once idle.
+  deleteOld('ref_pipelines', `updated_at < ${before('$2')}`, 'updated_at', (rules) => rules.idleThreadSeconds),
+  deleteOld('gitlab_access_cache', `checked_at < ${before('$2')}`, 'checked_at', () => ACCESS_CACHE_KEEP_SECONDS),
+  capAccessCache,
+  deleteOld('audit_log', `at < ${before('$2')}`, 'at', (rules) => rules.auditSeconds),
+  // Sign-ins and connect links nobody finished: gone once expired (0 seconds ago).
+  deleteOld('oauth_states', `expires_at < ${before('$2')}`, null, () => 0),
+  deleteOld('connect_links', `expires_at < ${before('$2')}`, null, () => 0),
+];
+
+/** Every table some step deletes from, once each. */
+export const PRUNED_TABLES: readonly string[] = [...new Set(PRUNE_STEPS.flatMap((step) => step.tables))];
