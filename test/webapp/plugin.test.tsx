@@ -46,6 +46,7 @@ function fakeRegistry({ withAppBar = true } = {}) {
     registerPostDropdownMenuAction: record('postMenu'),
     registerRootComponent: record('root'),
     registerPopoverUserAttributesComponent: record('popover'),
+    registerCustomRoute: record('customRoute'),
     ...(withAppBar ? { registerAppBarComponent: record('appBar') } : {}),
   } as unknown as PluginRegistry;
   return { registry, calls, rhs };
@@ -60,11 +61,11 @@ function fakeEventSource() {
   return { open, opened };
 }
 
-async function initialized(options: { withAppBar?: boolean } = {}) {
+async function initialized(options: { withAppBar?: boolean; navigate?: (url: string) => void } = {}) {
   const { Plugin } = await loadPlugin();
   const bridge = fakeBridge({ 'GET /me': { body: me() }, 'GET /sidebar': { body: { counts: COUNTS, updatedAt: '' } } });
   const events = fakeEventSource();
-  const plugin = new Plugin({ fetch: bridge.fetch, openEventSource: events.open } satisfies PluginOptions);
+  const plugin = new Plugin({ fetch: bridge.fetch, openEventSource: events.open, navigate: options.navigate } satisfies PluginOptions);
   const host = fakeHost({ teams: { currentTeamId: 't1', teams: { t1: { id: 't1', name: 'one' } } } });
   const { registry, calls, rhs } = fakeRegistry(options);
   plugin.initialize(registry, host);
@@ -81,11 +82,13 @@ describe('the gitlab-bridge webapp plugin', () => {
     expect(id).toBe('gitlab-bridge');
   });
 
-  it('registers the sidebar, App Bar icon, panel, link tooltips, post menu items, root and user popover', async () => {
+  it('registers the sidebar, App Bar icon, panel, link tooltips, post menu items, root, user popover and connect route', async () => {
     const { calls } = await initialized();
     expect(Object.keys(calls).sort()).toEqual(
-      ['appBar', 'bottomTeamSidebar', 'leftSidebarHeader', 'linkTooltip', 'popover', 'postMenu', 'rhs', 'root'].sort(),
+      ['appBar', 'bottomTeamSidebar', 'customRoute', 'leftSidebarHeader', 'linkTooltip', 'popover', 'postMenu', 'rhs', 'root'].sort(),
     );
+    // Mattermost shows it at /plug/gitlab-bridge/connect.
+    expect(calls.customRoute!.map((args) => args[0])).toEqual(['connect']);
     expect(calls.postMenu!.map((args) => args[0])).toEqual(['Create GitLab issue', 'Attach to GitLab issue']);
     expect(calls.rhs![0]![1]).toBe('GitLab');
     const appBar = calls.appBar![0]![0] as { iconUrl: string; tooltipText: string };
@@ -135,6 +138,39 @@ describe('the gitlab-bridge webapp plugin', () => {
     const [, action] = calls.postMenu![0]! as [string, (postId: string) => void];
     act(() => action('post-1'));
     expect(screen.getByRole('dialog', { name: 'Create GitLab issue' })).toBeTruthy();
+  });
+
+  describe('its route at /plug/gitlab-bridge/connect, where Mattermost\'s login comes back to a connect link', () => {
+    const LINK = 'AbC_-1'.repeat(7) + 'x'; // 43 characters, as `/gitlab connect` makes them
+
+    async function openRoute(search: string) {
+      const navigated: string[] = [];
+      const { calls } = await initialized({ navigate: (url) => navigated.push(url) });
+      window.history.pushState({}, '', `/plug/gitlab-bridge/connect${search}`);
+      const Route = calls.customRoute![0]![1] as React.ComponentType;
+      render(<Route />);
+      return navigated;
+    }
+    afterEach(() => window.history.pushState({}, '', '/'));
+
+    it("sends the browser on to the bridge's connect page under the site URL, with the link and nothing else", async () => {
+      const navigated = await openRoute(`?link=${LINK}&next=${encodeURIComponent('https://evil.example/')}`);
+      expect(navigated).toEqual([`${SITE}/plugins/gitlab-bridge/oauth/connect?link=${LINK}`]);
+      expect(screen.getByRole('status').textContent).toContain('Connecting your GitLab account');
+    });
+
+    it.each([
+      ['no link', ''],
+      ['an empty link', '?link='],
+      ['an address', `?link=${encodeURIComponent('https://evil.example/')}`],
+      ['a path', `?link=${encodeURIComponent('//evil.example')}`],
+      ['a link with other characters', `?link=${LINK.slice(0, 40)}%2F..`],
+      ['two links', `?link=${LINK}&link=${LINK}`],
+    ])('goes nowhere with %s, and says the link is not valid', async (_, search) => {
+      const navigated = await openRoute(search);
+      expect(navigated).toEqual([]);
+      expect(screen.getByRole('alert').textContent).toContain('no valid connect link');
+    });
   });
 
   it('shows only the bottom team sidebar counters when there are several teams', async () => {

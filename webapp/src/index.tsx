@@ -4,6 +4,7 @@
  */
 import React from 'react';
 import { apiBase, createApiClient } from './api/client';
+import { ConnectRoute } from './components/connect-route';
 import { PluginRoot } from './components/issue-modals';
 import { LinkTooltip } from './components/link-tooltip';
 import { RhsPanel } from './components/rhs-panel';
@@ -25,6 +26,8 @@ export interface PluginOptions {
   openEventSource?: EventSourceFactory;
   openWindow?: (url: string, name: string, features: string) => { closed: boolean } | null;
   debounceMs?: number;
+  /** Leaves Mattermost's app for another page of the site (a full page load). */
+  navigate?: (url: string) => void;
 }
 
 export class Plugin implements MattermostPlugin {
@@ -73,6 +76,10 @@ export class Plugin implements MattermostPlugin {
     registry.registerLinkTooltipComponent?.(wrap(LinkTooltip));
     registry.registerRootComponent?.(wrap(PluginRoot));
     registry.registerPopoverUserAttributesComponent?.(wrap(UserAttribute));
+    // Where Mattermost's login brings a browser back to a connect link: /plug/gitlab-bridge/connect?link=…
+    const navigate = this.options.navigate ?? ((url: string) => window.location.assign(url));
+    const Connect = (): React.ReactElement => <ConnectRoute navigate={navigate} />;
+    registry.registerCustomRoute?.('connect', wrap(Connect));
     registry.registerPostDropdownMenuAction?.('Create GitLab issue', (postId) => store.set({ modal: { kind: 'create', postId } }), () => true);
     registry.registerPostDropdownMenuAction?.('Attach to GitLab issue', (postId) => store.set({ modal: { kind: 'attach', postId } }), () => true);
 

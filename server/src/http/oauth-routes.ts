@@ -17,7 +17,8 @@ import { audit } from '../store/audit-log.js';
 import { ApiError } from '../webapp-api/errors.js';
 import type { Queryable } from '../store/queryable.js';
 import { cookie } from './cookies.js';
-import { mattermostLoginUrl } from './mattermost-login.js';
+import { connectLoginUrl } from './mattermost-login.js';
+import { originsOf, startedFromSite } from './started-from-site.js';
 import { connectLinkOwner, consumeConnectLink, consumeOAuthState, createOAuthState } from '../store/gitlab-accounts.js';
 
 export interface OAuthRoutesDeps {
@@ -43,6 +44,7 @@ const LINK_EXPIRED = 'This link was used already or is more than 10 minutes old.
 
 export function oauthRoutes(deps: OAuthRoutesDeps): express.Router {
   const router = express.Router();
+  const siteOrigins = originsOf([deps.siteUrl, deps.publicUrl]);
 
   const sessionOf = async (request: Request): Promise<Session> => {
     const token = cookie(request, 'MMAUTHTOKEN');
@@ -61,16 +63,29 @@ export function oauthRoutes(deps: OAuthRoutesDeps): express.Router {
 
   router.get('/oauth/connect', async (request, response) => {
     if (!deps.app || !deps.connections) return page(response, 503, 'Not set up yet', NOT_SET_UP);
-    const link = typeof request.query.link === 'string' ? request.query.link : undefined;
+    // Any `link` parameter makes this a link's request; an empty or repeated one is a link that cannot work.
+    const hasLink = request.query.link !== undefined;
+    const link = typeof request.query.link === 'string' ? request.query.link : '';
+    // The webapp's popup has only the session cookie to go on: it must come from Mattermost's own pages.
+    // A link needs no such check: only its owner ever sees it, and only the owner's session can use it.
+    if (!hasLink && !startedFromSite({ fetchSite: request.get('sec-fetch-site'), referer: request.get('referer') }, siteOrigins)) {
+      (request as { log?: Logger }).log?.warn({ fetchSite: request.get('sec-fetch-site') ?? null }, 'refused a GitLab sign-in started from another website');
+      return page(
+        response,
+        403,
+        'Started from another website',
+        'Connecting a GitLab account starts only from Mattermost itself, so nothing was started. Use the <b>Connect GitLab</b> button in Mattermost, or run <code>/gitlab connect</code> there.',
+      );
+    }
     // A link that cannot work is said so before anyone is asked to sign in for it.
     const owner = link ? await connectLinkOwner(deps.db, link) : null;
-    if (link && !owner) return page(response, 400, 'Link expired', LINK_EXPIRED);
+    if (hasLink && !owner) return page(response, 400, 'Link expired', LINK_EXPIRED);
     const session = await sessionOf(request);
     if ('failed' in session) return unconfirmed(response, session.failed, 'Open the link again shortly; it works until it expires.');
     if (!session.userId) {
       if (!link) return page(response, 401, 'Not signed in', 'This browser is not signed in to Mattermost. Sign in to Mattermost first, then run <code>/gitlab connect</code>.');
       // Through Mattermost's login and back here; the link is left unused, so it still works then.
-      const login = mattermostLoginUrl(deps.siteUrl, deps.publicUrl, `/oauth/connect?link=${encodeURIComponent(link)}`);
+      const login = connectLoginUrl(deps.siteUrl, deps.publicUrl, link);
       if (login) return void response.set('Cache-Control', 'no-store').redirect(302, login);
       return page(response, 401, 'Not signed in', 'This browser is not signed in to Mattermost. Sign in to Mattermost in this browser, then open the link again.');
     }

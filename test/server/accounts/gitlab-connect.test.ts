@@ -72,9 +72,20 @@ async function connectAlice() {
 }
 
 /** The bridge's one-line answer to a browser, without following it. */
-async function visit(url: string, cookie?: string) {
-  const response = await fetch(url, { redirect: 'manual', headers: cookie ? { Cookie: cookie } : {} });
+async function visit(url: string, cookie?: string, headers: Record<string, string> = {}) {
+  const response = await fetch(url, { redirect: 'manual', headers: { ...headers, ...(cookie ? { Cookie: cookie } : {}) } });
   return { status: response.status, location: response.headers.get('location'), body: await response.text() };
+}
+
+/**
+ * What the webapp plugin's route at /plug/gitlab-bridge/connect does with the address Mattermost's login
+ * brings the browser back to: only the link goes on, to the bridge under the site (its own test:
+ * test/webapp/plugin.test.tsx).
+ */
+function throughPluginRoute(back: string): string {
+  const url = new URL(back, site.url);
+  expect(url.pathname).toBe('/plug/gitlab-bridge/connect');
+  return `${site.url}/plugins/gitlab-bridge/oauth/connect?link=${url.searchParams.get('link')}`;
 }
 
 const auditRows = async (action: string) => (await pool.query('SELECT actor, target, details FROM audit_log WHERE action = $1 ORDER BY id', [action])).rows;
@@ -132,6 +143,46 @@ describe('connecting a GitLab account', () => {
     const anonymous = await visit(`${publicUrl}/oauth/connect`);
     expect(anonymous.status).toBe(401);
     expect(anonymous.body).toContain('not signed in to Mattermost');
+  });
+
+  it("refuses the popup's sign-in when another website starts it, and starts nothing; Mattermost's own pages and a typed address still work", async () => {
+    // A page elsewhere signed the victim's browser in to GitLab as its author, then sends it here: the
+    // author's GitLab account would end up on the victim's Mattermost account (login CSRF).
+    gitlab.signIn(bobOnGitLab);
+    const popup = `${publicUrl}/oauth/connect`;
+    const fromElsewhere: Record<string, string>[] = [
+      { 'Sec-Fetch-Site': 'cross-site' },
+      // A sibling host, such as GitLab itself next to Mattermost, carries anyone's links.
+      { 'Sec-Fetch-Site': 'same-site' },
+      // A browser without Fetch Metadata says where it came from in Referer.
+      { Referer: 'https://evil.example/page' },
+    ];
+    for (const headers of fromElsewhere) {
+      const refused = await visit(popup, signedInAs('alice').cookie, headers);
+      expect(refused).toMatchObject({ status: 403, location: null });
+      expect(refused.body).toContain('Started from another website');
+      expect(refused.body).toContain('nothing was started');
+    }
+    expect((await pool.query('SELECT count(*)::int AS n FROM oauth_states')).rows[0].n).toBe(0);
+    expect(await accounts()).toEqual([]);
+
+    gitlab.signIn(aliceOnGitLab);
+    const fromMattermost: Record<string, string>[] = [
+      { 'Sec-Fetch-Site': 'same-origin' }, // the webapp's popup
+      { 'Sec-Fetch-Site': 'none' }, // typed, or handed to a browser by the desktop app
+      { Referer: `${site.url}/team-one/channels/town-square` },
+      {}, // neither header: an old browser with its referrer hidden, or not a browser
+    ];
+    for (const headers of fromMattermost) {
+      const started = await visit(popup, signedInAs('alice').cookie, headers);
+      expect(started.status).toBe(302);
+      expect(started.location).toContain('/oauth/authorize');
+    }
+    // A link is not the popup: only its owner ever sees it, so it may come from anywhere (a mail, another chat).
+    const link = await connectLink(alice);
+    const fromMail = await visit(link, signedInAs('alice').cookie, { 'Sec-Fetch-Site': 'cross-site' });
+    expect(fromMail.status).toBe(302);
+    expect(fromMail.location).toContain('/oauth/authorize');
   });
 
   it('refreshes an expired token once even when two commands need it at the same moment', async () => {
@@ -276,16 +327,17 @@ describe("a connect link works only in the browser of the Mattermost user it was
       expect(bounced.status).toBe(302);
       const login = new URL(bounced.location!);
       expect(`${login.origin}${login.pathname}`).toBe(`${site.url}/login`);
-      // A path on Mattermost's own site, as its login page requires, that is this very link.
+      // A path on Mattermost's own site, as its login page requires: the webapp plugin's route, which
+      // Mattermost's app renders after a password login too (it follows redirect_to in-app), with this link.
       const back = login.searchParams.get('redirect_to')!;
-      expect(back).toMatch(/^\/plugins\/gitlab-bridge\/oauth\/connect\?link=/);
-      expect(new URL(back, site.url).toString()).toBe(link);
+      expect(back).toBe(`/plug/gitlab-bridge/connect?link=${new URL(link).searchParams.get('link')}`);
+      expect(throughPluginRoute(back)).toBe(link);
     }
     expect(await accounts()).toEqual([]);
 
-    // Signed in now: Mattermost sends the browser to redirect_to on its site.
+    // Signed in now: Mattermost shows the plugin's route, which sends the browser on to the bridge.
     gitlab.signIn(aliceOnGitLab);
-    const back = new URL(new URL((await visit(link)).location!).searchParams.get('redirect_to')!, site.url).toString();
+    const back = throughPluginRoute(new URL((await visit(link)).location!).searchParams.get('redirect_to')!);
     const afterLogin = await browse(back, signedInAs('alice'));
     expect(afterLogin.status).toBe(200);
     expect(afterLogin.body).toContain('connected to GitLab as <b>alice.gl</b>');
@@ -294,6 +346,10 @@ describe("a connect link works only in the browser of the Mattermost user it was
     expect((await visit(link)).status).toBe(400);
     const made = await visit(`${publicUrl}/oauth/connect?link=${encodeURIComponent('//evil.example/')}`);
     expect(made).toMatchObject({ status: 400, location: null });
+    // An empty or repeated link is a link that cannot work, not the popup's request without one.
+    for (const query of ['link=', 'link=a&link=b']) {
+      expect(await visit(`${publicUrl}/oauth/connect?${query}`, signedInAs('alice').cookie)).toMatchObject({ status: 400, location: null });
+    }
   });
 
   it('expires a link that only ever bounced to the login', async () => {

@@ -33,6 +33,8 @@ export interface PluginRegistry {
   registerPostDropdownMenuAction?(text: React.ReactNode, action: (postId: string) => void, filter?: (postId: string) => boolean): string;
   registerRootComponent?(component: React.ComponentType): string;
   registerPopoverUserAttributesComponent?(component: React.ComponentType<{ user?: { id?: string }; hide?: () => void; status?: string }>): string;
+  /** A page of its own at `/plug/<plugin id>/<route>`, rendered by Mattermost's app whether or not anyone is signed in. */
+  registerCustomRoute?(route: string, component: React.ComponentType): string;
 }
 
 export interface MattermostPlugin {
