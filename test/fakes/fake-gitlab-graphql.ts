@@ -5,7 +5,7 @@
  * projects, and what the bridge reads of each.
  */
 import { buildSchema, executeSync, GraphQLError, parse, validate, type DocumentNode, type GraphQLSchema } from 'graphql';
-import type { FakeGitLabIssue, FakeGitLabMergeRequest, FakeGitLabPipeline, FakeGitLabProject, FakeGitLabTodo, FakeGitLabUser } from './fake-gitlab.js';
+import type { FakeGitLabFeature, FakeGitLabIssue, FakeGitLabMergeRequest, FakeGitLabPipeline, FakeGitLabProject, FakeGitLabTodo, FakeGitLabUser } from './fake-gitlab.js';
 
 /** A comment with its times, as the fake keeps it. */
 export interface FakeGitLabGraphQLNote {
@@ -40,6 +40,10 @@ export interface FakeGitLabGraphQLWorld {
   canSeeProject(project: FakeGitLabProject, userId: number | undefined): boolean;
   canReadIssue(issue: FakeGitLabIssue, userId: number | undefined): boolean;
   canReadMergeRequest(mergeRequest: FakeGitLabMergeRequest, userId: number | undefined): boolean;
+  /** Project#feature_available?(feature, user). */
+  featureOpen(project: FakeGitLabProject, feature: FakeGitLabFeature, userId: number | undefined): boolean;
+  /** read_code (download_code). */
+  canReadCode(project: FakeGitLabProject, userId: number | undefined): boolean;
 }
 
 /** The fields of a GraphQL request (a JSON body, or the query string of a GET). */
@@ -199,6 +203,19 @@ type Project {
   visibility: String
   webUrl: String
   archived: Boolean
+  issuesEnabled: Boolean
+  mergeRequestsEnabled: Boolean
+  wikiEnabled: Boolean
+  snippetsEnabled: Boolean
+  jobsEnabled: Boolean
+  publicJobs: Boolean
+  repository: Repository
+}
+
+type Repository {
+  exists: Boolean!
+  empty: Boolean!
+  rootRef: String
 }
 
 type Label {
@@ -541,6 +558,15 @@ function rootOf(world: FakeGitLabGraphQLWorld, viewer: number | undefined) {
     visibility: found.visibility,
     webUrl: `${world.base}/${found.path_with_namespace}`,
     archived: false,
+    // ProjectType: `<feature>Enabled` is feature_available?(feature, current_user), for anonymous callers too;
+    // `repository` is null to whoever may not read the code (RepositoryType authorizes :read_code).
+    issuesEnabled: world.featureOpen(found, 'issues', viewer),
+    mergeRequestsEnabled: world.featureOpen(found, 'merge_requests', viewer),
+    wikiEnabled: world.featureOpen(found, 'wiki', viewer),
+    snippetsEnabled: world.featureOpen(found, 'snippets', viewer),
+    jobsEnabled: world.featureOpen(found, 'builds', viewer),
+    publicJobs: found.publicJobs,
+    repository: world.canReadCode(found, viewer) ? { exists: true, empty: false, rootRef: found.default_branch } : null,
   });
   const labelsConnection = (labels: string[]) => (args: Paging) =>
     connection([...labels].sort(), args, (title) => ({ __typename: 'Label', title, description: null, ...labelColor(title) }));

@@ -61,6 +61,21 @@ describe('the fake GitLab', () => {
     expect(await get('/user')).toEqual({ status: 401, body: { message: '401 Unauthorized' } });
   });
 
+  it('tells anonymous callers what a public project shows them through GraphQL only, not the REST feature levels', async () => {
+    gitlab.addProject('acme/docs', { visibility: 'public', features: { merge_requests: 'private', wiki: 'disabled' } });
+    const rest = await get(`/projects/${encodeURIComponent('acme/docs')}`);
+    expect(rest.status).toBe(200);
+    expect(Object.keys(rest.body).filter((key) => key.endsWith('_access_level') || key === 'public_jobs')).toEqual([]);
+    const response = await fetch(`${gitlab.url}/api/graphql`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ query: '{ project(fullPath: "acme/docs") { issuesEnabled mergeRequestsEnabled wikiEnabled jobsEnabled publicJobs repository { exists } } }' }),
+    });
+    expect(await response.json()).toEqual({
+      data: { project: { issuesEnabled: true, mergeRequestsEnabled: false, wikiEnabled: false, jobsEnabled: true, publicJobs: true, repository: { exists: true } } },
+    });
+  });
+
   it('refuses an unknown token, even where no token is needed', async () => {
     expect(await get('/projects/100', 'glpat-nope')).toEqual({ status: 401, body: { message: '401 Unauthorized' } });
     expect(await get('/user', 'glpat-nope', 'private')).toEqual({ status: 401, body: { message: '401 Unauthorized' } });

@@ -807,10 +807,12 @@ export async function startFakeGitLab(): Promise<FakeGitLab> {
       web_url: `${base}/${project.path_with_namespace}`,
       visibility: project.visibility,
       default_branch: project.default_branch,
-      // Entities::Project exposes every `*_access_level` to any caller who sees the project (anonymous
-      // ones too since GitLab 17.1, MR 152231), and `public_builds` as `public_jobs`.
-      ...Object.fromEntries(Object.entries(project.features).map(([feature, level]) => [`${feature}_access_level`, level])),
-      public_jobs: project.publicJobs,
+      // Entities::Project exposes every `*_access_level`, and `public_builds` as `public_jobs`, to any
+      // signed-in caller who sees the project; anonymous ones get ProjectDetails, without them
+      // (lib/api/projects.rb; MR 152231, which would have shown them, was closed for MR 154289).
+      ...(userId === undefined
+        ? {}
+        : { ...Object.fromEntries(Object.entries(project.features).map(([feature, level]) => [`${feature}_access_level`, level])), public_jobs: project.publicJobs }),
       namespace: {
         id: project.namespace.id,
         name: project.namespace.name,
@@ -2556,6 +2558,8 @@ export async function startFakeGitLab(): Promise<FakeGitLab> {
     canSeeProject,
     canReadIssue,
     canReadMergeRequest,
+    featureOpen,
+    canReadCode,
   };
 
   const server = http.createServer((req, res) => {

@@ -1,9 +1,10 @@
 /**
  * The HTTP client the pollers call GitLab with, as one user (their OAuth
- * token). Every request is first taken from the request budget all replicas
- * share. GitLab's own rate limits pause the token they were given to (its
- * limits are per user), or everyone when they concern the whole instance or
- * several tokens at once. It never retries: a failed poll simply runs again
+ * token), or, for the one read that needs nobody, without a token. Every
+ * request is first taken from the request budget all replicas share. GitLab's
+ * own rate limits pause the token they were given to (its limits are per
+ * user), or everyone when they concern the whole instance or several tokens
+ * at once. It never retries: a failed poll simply runs again
  * next cycle.
  */
 import { createHash } from 'node:crypto';
@@ -21,6 +22,12 @@ export type QueryValue = string | number | boolean | readonly (string | number)[
 export interface PollClient {
   /** POST /api/graphql; resolves to the answer's `data`. */
   graphql<T>(token: string, query: string, variables?: Record<string, unknown>): Promise<T>;
+  /**
+   * POST /api/graphql without a token: what GitLab shows anyone on the network, for when no connected
+   * user can ask. GitLab counts such requests per IP, apart from every user's: their own rate-limit
+   * pause (ANONYMOUS_CALLER) stops only them, while a pause of everyone stops them too.
+   */
+  anonymousGraphql<T>(query: string, variables?: Record<string, unknown>): Promise<T>;
   /** GET /api/v4<path>; the headers carry pagination (`X-Next-Page`) and the like. */
   get<T>(token: string, path: string, query?: Record<string, QueryValue>): Promise<{ body: T; headers: Headers }>;
   /** POST /api/v4<path> with a JSON body (none when omitted): the few writes made as a user, e.g. marking a to-do done. */
@@ -84,6 +91,9 @@ export class GitLabHttpError extends Error {
   }
 }
 
+/** What the budget knows requests without a token by: GitLab throttles them per IP, all of ours together. */
+export const ANONYMOUS_CALLER = 'anonymous';
+
 /** No answer at all: network error or timeout. */
 export class GitLabUnreachableError extends Error {
   constructor(message: string, cause: unknown) {
@@ -124,13 +134,14 @@ export function createPollClient(options: PollClientOptions): PollClient {
     }
   }
 
-  /** Sends one request and returns its parsed JSON body, or throws what GitLab's answer means. */
-  async function send(token: string, request: string, url: string, init: RequestInit): Promise<{ body: unknown; headers: Headers }> {
-    const caller = callerKey(token);
+  /** Sends one request (null: without a token) and returns its parsed JSON body, or throws what GitLab's answer means. */
+  async function send(token: string | null, request: string, url: string, init: RequestInit): Promise<{ body: unknown; headers: Headers }> {
+    const caller = token === null ? ANONYMOUS_CALLER : callerKey(token);
     await waitForBudget(caller);
     const timeout = AbortSignal.timeout(timeoutMs);
     const requestSignal = signal ? AbortSignal.any([signal, timeout]) : timeout;
-    const headers = { ...(init.headers as Record<string, string>), Accept: 'application/json', 'User-Agent': `gitlab-bridge/${VERSION}`, Authorization: `Bearer ${token}` };
+    const headers: Record<string, string> = { ...(init.headers as Record<string, string>), Accept: 'application/json', 'User-Agent': `gitlab-bridge/${VERSION}` };
+    if (token !== null) headers.Authorization = `Bearer ${token}`;
     let response: Response;
     let text: string;
     try {
@@ -142,7 +153,7 @@ export function createPollClient(options: PollClientOptions): PollClient {
       if (timeout.aborted) throw new GitLabUnreachableError(`GitLab did not answer ${request} within ${timeoutMs} ms`, error);
       throw new GitLabUnreachableError(`GitLab could not be reached for ${request}: ${networkReason(error)}`, error);
     }
-    await obeyRateLimits(request, response, caller);
+    await obeyRateLimits(request, response, caller, token === null);
     if (response.status === 401) {
       report('error');
       throw new GitLabUnauthorizedError(request);
@@ -150,7 +161,7 @@ export function createPollClient(options: PollClientOptions): PollClient {
     const body = parseJson(text);
     if (response.status < 200 || response.status >= 300) {
       report('error');
-      throw new GitLabHttpError(response.status, redact(refusalMessage(body, response), token), request);
+      throw new GitLabHttpError(response.status, redact(refusalMessage(body, response), token ?? ''), request);
     }
     if (body === undefined) {
       report('error');
@@ -163,10 +174,11 @@ export function createPollClient(options: PollClientOptions): PollClient {
    * Pauses the token, or every request, on every replica when GitLab refused
    * for its limits (then throws), or is about to.
    */
-  async function obeyRateLimits(request: string, response: Response, caller: string): Promise<void> {
+  async function obeyRateLimits(request: string, response: Response, caller: string, anonymous: boolean): Promise<void> {
     const now = new Date();
     const rate = readRateLimit(response.status, response.headers, now);
-    const scope = throttleScope(response.status, response.headers);
+    // GitLab's throttle of unauthenticated requests counts them apart from every user's: it stops only them.
+    const scope = anonymous && response.status !== 503 ? 'caller' : throttleScope(response.status, response.headers);
     if (response.status === 429 || (response.status === 503 && rate.retryAt)) {
       const retryAt = capPause(rate.retryAt ?? new Date(now.getTime() + DEFAULT_RETRY_MS), now);
       const paused = await pauseBudget(scope, caller, retryAt, `GitLab answered ${response.status} to ${request}`);
@@ -194,23 +206,27 @@ export function createPollClient(options: PollClientOptions): PollClient {
     }
   }
 
+  async function graphql<T>(token: string | null, query: string, variables: Record<string, unknown>): Promise<T> {
+    const request = 'POST /api/graphql';
+    const { body } = await send(token, request, `${base}/api/graphql`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ query, variables }),
+    });
+    const answer = body as { data?: T; errors?: { message?: unknown }[] };
+    const firstError = Array.isArray(answer.errors) ? answer.errors[0] : undefined;
+    if (firstError) {
+      report('error');
+      throw new GitLabHttpError(200, redact(clip(String(firstError.message ?? 'GraphQL error')), token ?? ''), request);
+    }
+    report('ok');
+    return answer.data as T;
+  }
+
   return {
-    async graphql<T>(token: string, query: string, variables: Record<string, unknown> = {}): Promise<T> {
-      const request = 'POST /api/graphql';
-      const { body } = await send(token, request, `${base}/api/graphql`, {
-        method: 'POST',
-        headers: { 'Content-Type': 'application/json' },
-        body: JSON.stringify({ query, variables }),
-      });
-      const answer = body as { data?: T; errors?: { message?: unknown }[] };
-      const firstError = Array.isArray(answer.errors) ? answer.errors[0] : undefined;
-      if (firstError) {
-        report('error');
-        throw new GitLabHttpError(200, redact(clip(String(firstError.message ?? 'GraphQL error')), token), request);
-      }
-      report('ok');
-      return answer.data as T;
-    },
+    graphql: <T>(token: string, query: string, variables: Record<string, unknown> = {}) => graphql<T>(token, query, variables),
+
+    anonymousGraphql: <T>(query: string, variables: Record<string, unknown> = {}) => graphql<T>(null, query, variables),
 
     async get<T>(token: string, path: string, query: Record<string, QueryValue> = {}): Promise<{ body: T; headers: Headers }> {
       if (!path.startsWith('/')) throw new Error(`GitLab API path must start with "/": ${path}`);

@@ -8,6 +8,7 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import type pg from 'pg';
 import {
+  ANONYMOUS_CALLER,
   BudgetExhaustedError,
   callerKey,
   createPollClient,
@@ -45,6 +46,7 @@ function answer(req: http.IncomingMessage, body: string, res: http.ServerRespons
       const { query, variables } = JSON.parse(body) as { query: string; variables: { username?: string } };
       if (query.includes('nope')) return json(200, { data: null, errors: [{ message: "Field 'nope' doesn't exist on type 'User'" }, { message: 'second' }] });
       if (query.includes('leak')) return json(200, { data: null, errors: [{ message: `token ${token} is revoked` }] });
+      if (query.includes('throttled')) return json(429, { message: 'Retry later' }, { 'Retry-After': '30', 'RateLimit-Name': 'throttle_unauthenticated_api' });
       return json(200, { data: { user: { username: variables.username } } });
     }
     case '/api/v4/projects/7/events':
@@ -141,6 +143,34 @@ describe('polling client', () => {
     expect(seen[0]).toMatchObject({ method: 'POST', url: '/api/graphql', authorization: `Bearer ${TOKEN}` });
     expect(JSON.parse(seen[0]!.body)).toMatchObject({ variables: { username: 'alice' } });
     expect(outcomes).toEqual(['ok']);
+  });
+
+  it('sends anonymous GraphQL without any token, counted in the shared budget and stopped by a pause of everyone', async () => {
+    expect(await client.anonymousGraphql('query($username: String!) { user(username: $username) { username } }', { username: 'bob' })).toEqual({ user: { username: 'bob' } });
+    expect(seen[0]).toMatchObject({ method: 'POST', url: '/api/graphql', authorization: undefined });
+    expect(outcomes).toEqual(['ok']);
+
+    // One request of two is already taken, by the call above.
+    const small = createRequestBudget(pool, { perMinute: 2 });
+    const limited = createPollClient({ gitlabUrl, budget: small, log: silentLog, maxWaitMs: 1000 });
+    await limited.anonymousGraphql('query { user { username } }');
+    await expect(limited.anonymousGraphql('query { user { username } }')).rejects.toBeInstanceOf(BudgetExhaustedError);
+
+    await otherReplica.pause(new Date(Date.now() + 30_000), 'GitLab answered 429');
+    await expect(clientWith({ maxWaitMs: 1000 }).anonymousGraphql('query { user { username } }')).rejects.toBeInstanceOf(BudgetExhaustedError);
+    expect(seen).toHaveLength(2);
+  });
+
+  it("on GitLab's throttle of unauthenticated requests pauses only the requests without a token", async () => {
+    const error = await client.anonymousGraphql('query { throttled }').catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(GitLabRateLimitedError);
+    expect((error as GitLabRateLimitedError).scope).toBe('caller');
+    expect(await otherReplica.callerPausedUntil(ANONYMOUS_CALLER)).toEqual((error as GitLabRateLimitedError).retryAt);
+    expect(await otherReplica.pausedUntil()).toBeNull();
+    // The next anonymous request waits out the pause without reaching GitLab; a user's goes on.
+    await expect(client.anonymousGraphql('query { user { username } }')).rejects.toBeInstanceOf(GitLabRateLimitedError);
+    expect(await client.graphql(TOKEN, 'query($username: String!) { user(username: $username) { username } }', { username: 'alice' })).toEqual({ user: { username: 'alice' } });
+    expect(seen.map((request) => request.authorization)).toEqual([undefined, `Bearer ${TOKEN}`]);
   });
 
   it('GETs REST paths with their query and hands back the headers', async () => {
