@@ -61,8 +61,9 @@ function deleteOld(table: string, where: string, order: string | null, seconds: 
  * MRs and issues closed or merged longer ago than DELIVERY_RETENTION, or with no
  * event at all for IDLE_THREAD_RETENTION: their status, their thread roots in
  * channels and DMs, and who took part. A later event about one starts afresh
- * (a new thread). The object row is taken first: an event being processed holds
- * it FOR UPDATE, so the two never cross.
+ * (a new thread). Never while a post or DM about it is still pending. The object
+ * row is taken first: an event being processed holds it FOR UPDATE, so the two
+ * never cross.
  */
 const forgetObjects: PruneStep = {
   name: 'tracked_objects',
@@ -74,6 +75,9 @@ const forgetObjects: PruneStep = {
            SELECT ctid FROM tracked_objects
             WHERE updated_at < ${before('$3')}
               AND (state->>'state' IN ('closed', 'merged') OR updated_at < ${before('$2')})
+              -- Posts and DMs still to be sent about it thread under its roots.
+              AND object_key NOT IN (SELECT thread_key FROM channel_outbox WHERE state = 'pending' AND thread_key IS NOT NULL)
+              AND object_key NOT IN (SELECT thread_key FROM direct_outbox WHERE state = 'pending' AND thread_key IS NOT NULL)
             ORDER BY updated_at LIMIT $4))
          RETURNING object_key),
        roots AS (DELETE FROM channel_threads WHERE thread_key IN (SELECT object_key FROM gone) RETURNING 1),

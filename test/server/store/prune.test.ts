@@ -96,6 +96,11 @@ describe.each(testServers())('retention on $label', (server) => {
     await mergeRequest('1:merge_request:2', 31, 'opened');
     await mergeRequest('1:merge_request:3', 29, 'closed');
     await mergeRequest('1:merge_request:4', 366, 'opened');
+    // Merged long ago, but a post about it still waits (Mattermost was down): it must land in its thread.
+    await mergeRequest('1:merge_request:5', 31, 'merged');
+    await pool.query(`INSERT INTO channel_outbox (event_key, channel_id, message, thread_key, created_at) VALUES ('late', 'c1', 'm', '1:merge_request:5', now() - interval '29 days')`);
+    await mergeRequest('1:merge_request:6', 31, 'merged');
+    await pool.query(`INSERT INTO direct_outbox (mattermost_user_id, notification_key, kind, message, thread_key) VALUES ('u1', 'late', 'review', 'm', '1:merge_request:6')`);
     // DMs only (no channel follows project 2): forgotten once idle for a year.
     await pool.query(`INSERT INTO thread_participants (thread_key, gitlab_user_id, role, seen_at) VALUES ('2:issue:1', 7, 'commenter', now() - interval '366 days'), ('2:issue:2', 7, 'commenter', now() - interval '31 days')`);
     await pool.query(`INSERT INTO ref_pipelines (project_key, ref, pipeline_id, status, updated_at) VALUES ('1', 'gone', 1, 'success', now() - interval '366 days'), ('1', 'main', 2, 'failed', now() - interval '31 days')`);
@@ -111,9 +116,9 @@ describe.each(testServers())('retention on $label', (server) => {
     const run = await pruner({ count: (table, rows) => (counted[table] = (counted[table] ?? 0) + rows), options: { batchRows: 1 } }).runOnce();
 
     expect(await keys('webhook_deliveries', 'dedupe_key')).toEqual(['old-waiting', 'recent-processed']);
-    expect(await keys('channel_outbox', 'event_key')).toEqual(['old-pending', 'recent-sent']);
-    expect(await keys('direct_outbox', 'notification_key')).toEqual(['old-pending', 'recent-sent']);
-    const kept = ['1:merge_request:2', '1:merge_request:3'];
+    expect(await keys('channel_outbox', 'event_key')).toEqual(['late', 'old-pending', 'recent-sent']);
+    expect(await keys('direct_outbox', 'notification_key')).toEqual(['late', 'old-pending', 'recent-sent']);
+    const kept = ['1:merge_request:2', '1:merge_request:3', '1:merge_request:5', '1:merge_request:6'];
     expect(await keys('tracked_objects', 'object_key')).toEqual(kept);
     expect(await keys('channel_threads', 'thread_key')).toEqual(kept);
     expect(await keys('direct_threads', 'thread_key')).toEqual(kept);
