@@ -78,7 +78,9 @@ export async function startChannelBridge(env: Record<string, string> = {}): Prom
           [confidentialBy],
         );
       }
-      const subscription = await createSubscription(pool, { ...input, creatorId, confidentialBy });
+      // Members-only content in a public channel: only a system admin's --force makes such a subscription.
+      const forced = input.forced ?? (input.privateAccess === true && mattermost.channels.get(input.channelId)?.type === 'O');
+      const subscription = await createSubscription(pool, { ...input, creatorId, confidentialBy, forced });
       return subscription.id;
     },
     send(event, body, options = {}) {

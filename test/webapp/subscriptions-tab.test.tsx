@@ -65,6 +65,27 @@ describe('the Subscriptions tab', () => {
     expect(screen.queryByRole('button', { name: 'Create webhook' })).toBeNull();
   });
 
+  it('says why posts stopped: confidential delivery turned off, or a post given up', async () => {
+    setup({
+      [`GET ${path}`]: {
+        body: {
+          subscriptions: [
+            { ...subscription(1, 'platform/api', { state: 'ok', text: 'Webhook OK' }), confidentialStopped: { at: '2026-01-02T03:04:05.000Z', reason: 'Dave no longer has Reporter access' }, lastFailure: null },
+            { ...subscription(2, 'platform/vault', { state: 'ok', text: 'Webhook OK' }), confidentialStopped: null, lastFailure: 'this channel is public now' },
+            subscription(3, 'platform/web', { state: 'ok', text: 'Webhook OK' }),
+          ],
+          canCreateWebhooks: false,
+        },
+      },
+    });
+    const items = await screen.findAllByRole('listitem');
+    expect(within(items[0]!).getByText('Confidential delivery stopped: Dave no longer has Reporter access')).toBeTruthy();
+    expect(items[0]!.textContent).not.toContain('Posting failed');
+    expect(within(items[1]!).getByText('Posting failed: this channel is public now')).toBeTruthy();
+    expect(items[1]!.textContent).not.toContain('Confidential delivery stopped');
+    expect(items[2]!.textContent).not.toMatch(/stopped|failed/);
+  });
+
   it('adds a subscription picked from projects and groups, with events, filters and style', async () => {
     const list: Subscription[] = [];
     const { bridge } = setup({

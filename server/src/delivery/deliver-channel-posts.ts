@@ -30,6 +30,11 @@ const CHANNEL_LOCK = 0x67627032;
 /** Posts per channel before the lock is handed back, so one busy channel cannot starve the rest. */
 const POSTS_PER_TURN = 50;
 const ACCESS_TTL_MS = 5 * 60_000;
+/** Why a post that needs a channel that is not public was not made; kept on its subscription, shown by `/gitlab subscriptions list`. */
+const CONFIDENTIAL_REFUSED = 'confidential content is never posted in a public channel (or one the bot cannot read)';
+const MEMBERS_ONLY_REFUSED =
+  'this channel is public now (or the bot cannot read it): events of private and internal projects, and of features a public project keeps to members, are not posted here. ' +
+  'Make the channel private again, or a system admin can remove the subscription and add it again with `--force`';
 
 export type PostOutcome = 'sent' | 'retry' | 'failed';
 
@@ -65,8 +70,10 @@ export function createChannelDelivery(deps: ChannelDeliveryDeps) {
       const permission = await canPost(row.channel_id);
       if (!permission.ok) return await fail(db, row, permission.reason, log);
       // The type as of seconds ago, not as cached above: a channel made public must stop getting it at once.
-      if (row.confidential && [null, 'O'].includes(await deps.gateway.currentType(row.channel_id))) {
-        return await fail(db, row, 'confidential content is never posted in a public channel (or one the bot cannot read)', log);
+      if (row.confidential || row.needs_private_channel) {
+        const type = await deps.gateway.currentType(row.channel_id);
+        if (type === null) access.delete(row.channel_id);
+        if (type === null || type === 'O') return await fail(db, row, row.confidential ? CONFIDENTIAL_REFUSED : MEMBERS_ONLY_REFUSED, log);
       }
 
       if (row.attempt_started_at) {

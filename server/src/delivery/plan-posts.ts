@@ -4,6 +4,7 @@
  * event once, rendered as the most specific subscription says). Pure.
  */
 import type { GitLabEvent } from '../gitlab/events/event.js';
+import type { EventAudience } from '../rules/match-subscription.js';
 import type { RenderStyle, Subscription } from '../rules/subscription.js';
 
 export interface PlannedPost {
@@ -14,6 +15,13 @@ export interface PlannedPost {
   threadKey: string | null;
   threadStatus: string | null;
   confidential: boolean;
+  /**
+   * Not for a public channel: confidential or internal content, or an event not open to all (a
+   * private project's, or of a feature kept to members) that no system admin forced into a public
+   * channel. Delivery checks the channel's type, seconds old, before posting it: a private channel
+   * made public after subscribing stops getting it.
+   */
+  needsPrivateChannel: boolean;
 }
 
 export type Render = (event: GitLabEvent, style: RenderStyle) => { message: string };
@@ -23,6 +31,7 @@ export function planPosts(
   wanted: readonly Subscription[],
   render: Render,
   thread: { key: string; status: string | null } | null,
+  audience: EventAudience,
 ): PlannedPost[] {
   const byChannel = new Map<string, Subscription>();
   for (const subscription of wanted) {
@@ -37,6 +46,7 @@ export function planPosts(
       rendered.set(subscription.style, message);
     }
     const threaded = subscription.threads && thread !== null;
+    const confidential = event.confidential || event.internal;
     return {
       eventKey: event.key,
       channelId: subscription.channelId,
@@ -44,7 +54,8 @@ export function planPosts(
       message,
       threadKey: threaded ? thread.key : null,
       threadStatus: threaded ? thread.status : null,
-      confidential: event.confidential || event.internal,
+      confidential,
+      needsPrivateChannel: confidential || (!audience.openToAll && !subscription.forced),
     };
   });
 }

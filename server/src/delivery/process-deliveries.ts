@@ -277,7 +277,7 @@ async function planDelivery(batch: Batch, row: DeliveryRow, log: Logger, gitlabU
     const status = await batch.advanceStatus(key, event);
     thread = { key, status: status ? renderStatusLine(status) : null };
   }
-  const posts = planPosts(event, wanted, (wantedEvent, style) => renderPost(wantedEvent, style, { gitlabUrl }), thread);
+  const posts = planPosts(event, wanted, (wantedEvent, style) => renderPost(wantedEvent, style, { gitlabUrl }), thread, audience);
   batch.queue(row.id, posts);
   const direct = await planDirectMessages(batch.directLookups, event, gitlabUrl, audience);
   batch.queueDirect(direct.messages, direct.participations);

@@ -33,9 +33,9 @@ export interface ChannelGateway {
   editMessage(postId: string, message: string): Promise<void>;
   /**
    * The channel's type now (O public, P private…; null when the bot cannot read it), at most
-   * CHANNEL_TYPE_FRESH_MS old: asked before posting confidential content, so a private channel
-   * converted to public stops getting it within seconds. Cached per channel, so a burst of such
-   * posts costs Mattermost one request every few seconds.
+   * CHANNEL_TYPE_FRESH_MS old: asked before posting confidential or members-only content, so a
+   * private channel converted to public stops getting it within seconds. Cached per channel, so a
+   * burst of such posts costs Mattermost one request every few seconds.
    */
   currentType(channelId: string): Promise<string | null>;
 }

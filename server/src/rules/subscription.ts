@@ -34,6 +34,11 @@ export interface Subscription {
   /** Who vouches for `confidential`: a connected user GitLab showed Reporter access (null: nobody, so none). */
   confidentialBy: string | null;
   privateAccess: boolean;
+  /**
+   * A system admin put this private or internal target into a public channel on purpose (`--force`):
+   * its posts may go to a public channel. Otherwise what not everyone may read never does.
+   */
+  forced: boolean;
   creatorId: string;
 }
 

@@ -1,4 +1,4 @@
-/** The channel outbox and its thread roots (migration 0004). */
+/** The channel outbox and its thread roots (migrations 0004, 0019). */
 import type { PlannedPost } from '../delivery/plan-posts.js';
 import type { Queryable } from './queryable.js';
 
@@ -10,6 +10,8 @@ export interface OutboxRow {
   thread_key: string | null;
   thread_status: string | null;
   confidential: boolean;
+  /** Never posted while the channel is public (PlannedPost.needsPrivateChannel; migration 0019). */
+  needs_private_channel: boolean;
   attempts: number;
   attempt_started_at: Date | null;
   created_at: Date;
@@ -20,10 +22,10 @@ export async function enqueuePosts(db: Queryable, queued: readonly { deliveryId:
   if (queued.length === 0) return 0;
   const posts = queued.map(({ post }) => post);
   const result = await db.query(
-    `INSERT INTO channel_outbox (event_key, channel_id, subscription_id, delivery_id, message, thread_key, thread_status, confidential)
-     SELECT event_key, channel_id, subscription_id, delivery_id, message, thread_key, thread_status, confidential
-     FROM unnest($1::text[], $2::text[], $3::bigint[], $4::bigint[], $5::text[], $6::text[], $7::text[], $8::boolean[])
-          WITH ORDINALITY AS queued (event_key, channel_id, subscription_id, delivery_id, message, thread_key, thread_status, confidential, position)
+    `INSERT INTO channel_outbox (event_key, channel_id, subscription_id, delivery_id, message, thread_key, thread_status, confidential, needs_private_channel)
+     SELECT event_key, channel_id, subscription_id, delivery_id, message, thread_key, thread_status, confidential, needs_private_channel
+     FROM unnest($1::text[], $2::text[], $3::bigint[], $4::bigint[], $5::text[], $6::text[], $7::text[], $8::boolean[], $9::boolean[])
+          WITH ORDINALITY AS queued (event_key, channel_id, subscription_id, delivery_id, message, thread_key, thread_status, confidential, needs_private_channel, position)
      ORDER BY position
      ON CONFLICT (event_key, channel_id) DO NOTHING`,
     [
@@ -35,6 +37,7 @@ export async function enqueuePosts(db: Queryable, queued: readonly { deliveryId:
       posts.map((post) => post.threadKey),
       posts.map((post) => post.threadStatus),
       posts.map((post) => post.confidential),
+      posts.map((post) => post.needsPrivateChannel),
     ],
   );
   return result.rowCount ?? 0;
@@ -56,7 +59,7 @@ export async function dueChannels(db: Queryable, limit: number): Promise<{ due: 
 
 export async function oldestPending(db: Queryable, channelId: string): Promise<(OutboxRow & { due: boolean }) | null> {
   const result = await db.query<OutboxRow & { due: boolean }>(
-    `SELECT id, channel_id, subscription_id, message, thread_key, thread_status, confidential, attempts,
+    `SELECT id, channel_id, subscription_id, message, thread_key, thread_status, confidential, needs_private_channel, attempts,
             attempt_started_at, created_at, next_attempt_at <= now() AS due
      FROM channel_outbox WHERE channel_id = $1 AND state = 'pending' ORDER BY id LIMIT 1`,
     [channelId],

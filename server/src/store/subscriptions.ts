@@ -20,6 +20,8 @@ export interface NewSubscription {
   /** Who vouches for `confidential` (a connected user with Reporter access); required with it. */
   confidentialBy?: string | null;
   privateAccess?: boolean;
+  /** A system admin put a private or internal target into a public channel (`--force`, rules/subscription-rules.ts isForced). */
+  forced?: boolean;
   /** Poll the project even when a webhook reaches the bridge. */
   poll?: boolean;
   creatorId: string;
@@ -37,10 +39,11 @@ interface Row {
   confidential: boolean;
   confidential_by: string | null;
   private_access: boolean;
+  forced: boolean;
   creator_id: string;
 }
 
-const COLUMNS = 'id, channel_id, target_kind, target_path, target_id, filters, style, threads, confidential, confidential_by, private_access, creator_id';
+const COLUMNS = 'id, channel_id, target_kind, target_path, target_id, filters, style, threads, confidential, confidential_by, private_access, forced, creator_id';
 /**
  * For delivery: the opt-in counts only while its user is connected (a disconnect
  * also turns it off, see stopConfidential; this holds even if that step was missed).
@@ -53,8 +56,8 @@ const LIVE_COLUMNS = COLUMNS.replace(
 export async function createSubscription(db: Queryable, input: NewSubscription): Promise<Subscription> {
   const result = await db.query<Row>(
     `INSERT INTO subscriptions (channel_id, team_id, target_kind, target_path, target_id, filters, style, threads, confidential, private_access, creator_id, poll,
-                                confidential_by, confidential_checked_at)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, CASE WHEN $13::text IS NULL THEN NULL ELSE now() END)
+                                confidential_by, confidential_checked_at, forced)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, CASE WHEN $13::text IS NULL THEN NULL ELSE now() END, $14)
      RETURNING ${COLUMNS}`,
     [
       input.channelId,
@@ -70,6 +73,7 @@ export async function createSubscription(db: Queryable, input: NewSubscription):
       input.creatorId,
       input.poll ?? false,
       input.confidential ? (input.confidentialBy ?? null) : null,
+      input.forced ?? false,
     ],
   );
   await publishLiveEvent(db, { kind: 'subscriptions', channelId: input.channelId });
@@ -232,6 +236,7 @@ function toSubscription(row: Row): Subscription {
     confidential: row.confidential,
     confidentialBy: row.confidential_by,
     privateAccess: row.private_access,
+    forced: row.forced,
     creatorId: row.creator_id,
   };
 }

@@ -75,6 +75,8 @@ export async function addSubscription(deps: ChangeDeps, actor: ChangeActor, requ
       targetId: target.id,
       ...request.settings,
       privateAccess: grantsPrivateAccess(target, access.type),
+      // Kept so that its posts still go to this public channel (refuseAccess let only a system admin do it).
+      forced: isForced(target, access.type),
       creatorId: actor.userId,
       // The subscriber vouches for confidential content (checked above; re-checked daily).
       confidentialBy: request.settings.confidential ? actor.userId : null,

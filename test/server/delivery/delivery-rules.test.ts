@@ -43,7 +43,7 @@ describe('a thread root’s status line', () => {
 
 describe('planning posts', () => {
   const sub = (id: string, channelId: string, targetKind: 'project' | 'group', targetPath: string, style: Subscription['style'] = 'full', threads = true): Subscription => ({
-    id, channelId, targetKind, targetPath, targetId: null, filters: {}, style, threads, confidential: false, confidentialBy: null, privateAccess: false, creatorId: 'u',
+    id, channelId, targetKind, targetPath, targetId: null, filters: {}, style, threads, confidential: false, confidentialBy: null, privateAccess: false, forced: false, creatorId: 'u',
   });
 
   it('posts once per channel, as its most specific subscription says', () => {
@@ -56,12 +56,24 @@ describe('planning posts', () => {
         return { message: `as ${style}` };
       },
       { key: 'thread', status: 'Status: **Open**' },
+      { openToAll: true },
     );
     expect(posts).toEqual([
       expect.objectContaining({ channelId: 'c1', subscriptionId: '2', message: 'as compact', threadKey: null }),
       expect.objectContaining({ channelId: 'c2', subscriptionId: '3', message: 'as full', threadKey: 'thread', threadStatus: 'Status: **Open**' }),
     ]);
     expect(rendered.sort()).toEqual(['compact', 'full']);
+  });
+
+  it('marks what must never reach a public channel: confidential content, and members-only events unless a system admin forced the subscription', () => {
+    const render = () => ({ message: 'm' });
+    const forced = { ...sub('2', 'c2', 'project', 'a/b'), forced: true };
+    const plan = (event: GitLabEvent, openToAll: boolean) =>
+      planPosts(event, [sub('1', 'c1', 'project', 'a/b'), forced], render, null, { openToAll }).map((post) => [post.channelId, post.needsPrivateChannel]);
+    expect(plan(mr('opened'), true)).toEqual([['c1', false], ['c2', false]]);
+    expect(plan(mr('opened'), false)).toEqual([['c1', true], ['c2', false]]);
+    expect(plan({ ...mr('opened'), confidential: true } as GitLabEvent, true)).toEqual([['c1', true], ['c2', true]]);
+    expect(plan({ ...mr('opened'), internal: true } as GitLabEvent, false)).toEqual([['c1', true], ['c2', true]]);
   });
 });
 

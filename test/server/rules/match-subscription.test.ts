@@ -35,6 +35,7 @@ function subscription(overrides: Partial<Subscription> = {}): Subscription {
     confidential: false,
     confidentialBy: null,
     privateAccess: false,
+    forced: false,
     creatorId: 'u',
     ...overrides,
   };

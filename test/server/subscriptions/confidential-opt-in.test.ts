@@ -2,7 +2,8 @@
  * Confidential issues and notes reach a channel only while a connected user
  * GitLab lets read them (Reporter or more, public projects included) vouches
  * for it: at subscribe time, every day after, and when that user disconnects.
- * A channel made public stops getting them within seconds. Real bridge
+ * A channel made public stops getting them within seconds, and a private
+ * project's events too, unless a system admin forced it there. Real bridge
  * process, real PostgreSQL, fake GitLab and Mattermost on loopback; webhooks
  * arrive over HTTP as GitLab sends them.
  */
@@ -19,23 +20,29 @@ type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-ex
 let running: CommandBridge;
 let botId: string;
 let projectId: number;
+let vaultId: number;
 const tokens: Record<string, string> = {};
 const user = (name: string) => running.users[name]!;
 
 beforeAll(async () => {
-  running = await startCommandBridge({ users: ['alice', 'bob', 'carol', 'dave', 'erin'], oauth: true });
+  running = await startCommandBridge({ users: ['alice', 'bob', 'carol', 'dave', 'erin', 'frank'], oauth: true });
   botId = [...running.mattermost.users.values()].find((candidate) => candidate.username === 'gitlab')!.id;
   projectId = running.gitlab.addProject('platform/web', { visibility: 'public' }).id;
   running.gitlab.addProject('platform/api', { visibility: 'public' });
+  vaultId = running.gitlab.addProject('platform/vault', { visibility: 'private' }).id;
   tokens.alice = (await running.connectGitLab(user('alice'), { id: 201, username: 'alice.gl', name: 'Alice' })).token;
   tokens.bob = (await running.connectGitLab(user('bob'), { id: 202, username: 'bob.gl', name: 'Bob' })).token;
   tokens.dave = (await running.connectGitLab(user('dave'), { id: 204, username: 'dave.gl', name: 'Dave' })).token;
   tokens.erin = (await running.connectGitLab(user('erin'), { id: 205, username: 'erin.gl', name: 'Erin' })).token;
+  tokens.frank = (await running.connectGitLab(user('frank'), { id: 206, username: 'frank.gl', name: 'Frank' })).token;
   // Alice reports in the whole group; Bob is a Guest of the project only; Carol has no GitLab account here.
   running.gitlab.grant(tokens.alice, 'platform', 20);
   running.gitlab.grant(tokens.bob, 'platform/web', 10);
   running.gitlab.grant(tokens.dave, 'platform/web', 20);
   running.gitlab.grant(tokens.erin, 'platform/web', 30);
+  // Frank is a system admin in Mattermost and reports in the private platform/vault.
+  running.mattermost.users.get(user('frank'))!.roles = 'system_user system_admin';
+  running.gitlab.grant(tokens.frank, 'platform/vault', 20);
 }, 90_000);
 afterAll(() => running.close());
 
@@ -45,18 +52,19 @@ const botPosts = (channel: FakeChannel, pattern: RegExp = /./) => running.matter
 const subscriptionRow = async (channel: FakeChannel) =>
   (await running.pool.query('SELECT * FROM subscriptions WHERE channel_id = $1', [channel.id])).rows[0] as Json | undefined;
 
-/** An issue of platform/web opened on GitLab, as its webhook; `confidential` as GitLab sends those. */
-async function sendIssue(title: string, confidential: boolean): Promise<void> {
+/** An issue of platform/web (or `project`) opened on GitLab, as its webhook; `confidential` as GitLab sends those. */
+async function sendIssue(title: string, confidential: boolean, project: { id: number; path: string; visibilityLevel: number } = { id: projectId, path: 'platform/web', visibilityLevel: 20 }): Promise<void> {
   const payload = JSON.parse(webhookFixture('issue.open.json').body) as Json;
-  payload.project.id = projectId;
-  payload.project.path_with_namespace = 'platform/web';
-  payload.project.web_url = `${running.gitlab.url}/platform/web`;
-  payload.object_attributes.project_id = projectId;
+  payload.project.id = project.id;
+  payload.project.path_with_namespace = project.path;
+  payload.project.web_url = `${running.gitlab.url}/${project.path}`;
+  payload.project.visibility_level = project.visibilityLevel;
+  payload.object_attributes.project_id = project.id;
   payload.object_attributes.iid = Math.floor(Math.random() * 1e6);
   payload.object_attributes.id = payload.object_attributes.iid;
   payload.object_attributes.title = title;
   payload.object_attributes.confidential = confidential;
-  payload.object_attributes.url = `${running.gitlab.url}/platform/web/-/issues/${payload.object_attributes.iid}`;
+  payload.object_attributes.url = `${running.gitlab.url}/${project.path}/-/issues/${payload.object_attributes.iid}`;
   if (confidential) payload.event_type = 'confidential_issue';
   const response = await fetch(`${running.listenerUrl}/webhook`, {
     method: 'POST',
@@ -65,6 +73,26 @@ async function sendIssue(title: string, confidential: boolean): Promise<void> {
   });
   expect(response.status).toBeLessThan(300);
 }
+
+const VAULT = () => ({ id: vaultId, path: 'platform/vault', visibilityLevel: 0 });
+
+/** A system admin converts the channel, through Mattermost's API as the webapp does. */
+async function setPrivacy(channel: FakeChannel, privacy: 'O' | 'P'): Promise<void> {
+  const { token } = running.mattermost.addUser(`sysadmin-${randomUUID().slice(0, 8)}`, { roles: 'system_user system_admin' });
+  const converted = await fetch(`${running.mattermost.url}/api/v4/channels/${channel.id}/privacy`, {
+    method: 'PUT',
+    headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' },
+    body: JSON.stringify({ privacy }),
+  });
+  expect(converted.status).toBe(200);
+}
+
+/** Made public; then as long as the bridge may take to notice ("within seconds": the channel's type it checks is at most this old). */
+async function makePublic(channel: FakeChannel): Promise<void> {
+  await setPrivacy(channel, 'O');
+  await new Promise((resolve) => setTimeout(resolve, CHANNEL_TYPE_FRESH_MS + 200));
+}
+const makePrivate = (channel: FakeChannel) => setPrivacy(channel, 'P');
 
 /** A confidential issue, then an ordinary one: a channel's posts go out in order, so once the second is there the first was decided. */
 async function confidentialThenOrdinary(channel: FakeChannel, tag: string): Promise<void> {
@@ -158,19 +186,47 @@ describe('confidential opt-in', () => {
     await confidentialThenOrdinary(team, 'five');
     expect(botPosts(team, /Secret five/)).toHaveLength(1);
 
-    // A system admin converts it, through Mattermost's API as the webapp does.
-    const { token } = running.mattermost.addUser('sysadmin', { roles: 'system_user system_admin' });
-    const converted = await fetch(`${running.mattermost.url}/api/v4/channels/${team.id}/privacy`, {
-      method: 'PUT',
-      headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' },
-      body: JSON.stringify({ privacy: 'O' }),
-    });
-    expect(converted.status).toBe(200);
-    // "Within seconds": the channel's type is at most this old when confidential content is posted.
-    await new Promise((resolve) => setTimeout(resolve, CHANNEL_TYPE_FRESH_MS + 200));
-
+    await makePublic(team);
     await confidentialThenOrdinary(team, 'six');
     expect(botPosts(team, /Secret six/)).toEqual([]);
     expect((await subscriptionRow(team))!.last_failure).toMatch(/public channel/);
+  });
+
+  it("stops posting a private project's events within seconds of the channel being made public", async () => {
+    const vault = privateChannel('vault-room', ['alice']);
+    expect(await running.command(user('alice'), 'subscriptions add platform/vault --events issue', vault.id)).toMatch(/^Subscribed/);
+    // Public issues of platform/web come after each vault issue: posts go out in order, so once one is there the vault issue was decided.
+    expect(await running.command(user('alice'), 'subscriptions add platform/web --events issue', vault.id)).toMatch(/^Subscribed/);
+    const vaultThenPublic = async (tag: string) => {
+      await sendIssue(`Vault ${tag}`, false, VAULT());
+      await sendIssue(`Public ${tag}`, false);
+      await waitFor(() => botPosts(vault, new RegExp(`Public ${tag}`)).length === 1, `the public issue ${tag}`, 20_000);
+    };
+    await vaultThenPublic('seven');
+    expect(botPosts(vault, /Vault seven/)).toHaveLength(1);
+
+    await makePublic(vault);
+    await vaultThenPublic('eight');
+    expect(botPosts(vault, /Vault eight/)).toEqual([]);
+    const list = await running.command(user('alice'), 'subscriptions list', vault.id);
+    expect(list).toMatch(/platform\/vault[^]*\*\*Posting failed:\*\* this channel is public now/);
+    expect(list.split('platform/web')[1]).not.toContain('Posting failed');
+  });
+
+  it('keeps posting a private project a system admin forced into a public channel', async () => {
+    const lobby = running.mattermost.addChannel('lobby', { type: 'O', members: [user('alice'), user('frank')], teamId: running.team.id });
+    expect(await running.command(user('alice'), 'subscriptions add platform/vault --events issue --force', lobby.id)).toBe('Only a system admin can use `--force`.');
+    expect(await running.command(user('frank'), 'subscriptions add platform/vault --events issue', lobby.id)).toContain('is private: its events would show to everyone who can read this public channel');
+    expect(await running.command(user('frank'), 'subscriptions add platform/vault --events issue --force', lobby.id)).toMatch(/^Subscribed/);
+    expect(await subscriptionRow(lobby)).toMatchObject({ private_access: true, forced: true });
+
+    await sendIssue('Vault nine', false, VAULT());
+    await waitFor(() => botPosts(lobby, /Vault nine/).length === 1, 'the vault issue in the public channel', 20_000);
+    // Made private and public again: still what the system admin chose.
+    await makePrivate(lobby);
+    await makePublic(lobby);
+    await sendIssue('Vault ten', false, VAULT());
+    await waitFor(() => botPosts(lobby, /Vault ten/).length === 1, 'the next vault issue', 20_000);
+    expect((await subscriptionRow(lobby))!.last_failure).toBeNull();
   });
 });

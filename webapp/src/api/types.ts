@@ -74,6 +74,10 @@ export interface Subscription {
   pipelines: string[];
   style: string;
   webhook: Webhook;
+  /** Why the bridge turned confidential issues and notes off by itself (the opt-in's GitLab access ended). */
+  confidentialStopped?: { at: string; reason: string } | null;
+  /** The last post given up, e.g. members-only content after the channel was made public. */
+  lastFailure?: string | null;
 }
 
 /** What the form sends: the settings the panel edits. */

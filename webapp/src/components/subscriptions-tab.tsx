@@ -1,6 +1,7 @@
 /**
- * The current channel's subscriptions: each with its webhook's health, edit, delete (confirmed), and
- * "Create webhook" when GitLab has none and the user may make one. Refreshes on the live
+ * The current channel's subscriptions: each with its webhook's health, why posts stopped (confidential
+ * turned off, a post given up), edit, delete (confirmed), and "Create webhook" when GitLab has none and
+ * the user may make one. Refreshes on the live
  * `subscriptions` event for this channel.
  */
 import React, { useCallback, useEffect, useState } from 'react';
@@ -182,6 +183,10 @@ function SubscriptionRow({
           </button>
         ) : null}
       </div>
+      {subscription.confidentialStopped ? (
+        <div className="glb-error">{`Confidential delivery stopped: ${subscription.confidentialStopped.reason}`}</div>
+      ) : null}
+      {subscription.lastFailure ? <div className="glb-error">{`Posting failed: ${subscription.lastFailure}`}</div> : null}
       {confirming ? (
         <div role="group" aria-label={`Confirm deleting ${path}`} className="glb-meta">
           <span>{`Stop posting ${path} events here?`}</span>
