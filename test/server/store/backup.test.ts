@@ -75,6 +75,10 @@ async function populate(pool: pg.Pool): Promise<{ oauthState: string }> {
   await insert("INSERT INTO poll_jobs (kind, subject, next_run_at, last_success_at, state) VALUES ('user', $1, now(), now(), $2)", [ANN, JSON.stringify({ lastTodoId: 4242, reminder: { dueAt: '2026-11-26T08:00:00.000Z', for: '09:00|Europe/Berlin' } })]);
   await insert("INSERT INTO gitlab_request_budget (second, used) VALUES (date_trunc('second', now()), 3)");
   await insert("INSERT INTO gitlab_rate_pause (until, reason) VALUES (now() + interval '1 minute', 'Retry-After «60»')");
+  await insert("INSERT INTO gitlab_caller_rate_pause (caller, until, reason, throttled_at) VALUES ('sha256:' || repeat('cd', 32), now() + interval '1 minute', '429 «throttle_authenticated_api»', now())");
+  await insert("INSERT INTO project_features (project_id, levels) VALUES (9007199254740993, $1), (10, NULL)", [
+    JSON.stringify({ visibility: 'public', levels: { merge_requests: 'private', issues: 'enabled' }, publicJobs: true }),
+  ]);
   await insert(
     `INSERT INTO direct_outbox (mattermost_user_id, notification_key, family, kind, thread_key, access_probe, message, state, attempts, attempt_started_at, post_id, sent_at)
      VALUES ($1, 'review:9:merge_request:1:6', NULL, 'reviews', '9:merge_request:1', 'project:9', ':eyes: Ünïcode review', 'sent', 1, now(), 'post-2', now())`,
@@ -202,7 +206,6 @@ describe.each(testServers())('backup and restore on $label', (server) => {
     // Parents before the tables that point at them.
     const order = header.tables.map((table) => table.name);
     expect(order.indexOf('subscriptions')).toBeLessThan(order.indexOf('channel_outbox'));
-    expect(order.indexOf('webhook_deliveries')).toBeLessThan(order.indexOf('channel_outbox'));
 
     await migrate(targetPool, silentLog);
     const summary = await restore(targetPool, text, { chunkBytes: 7 });
