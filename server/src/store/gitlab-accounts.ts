@@ -166,12 +166,6 @@ export async function consumeOAuthState(db: Queryable, state: string, keys: read
   return { userId: row.id, codeVerifier: open({ keyId: row.key_id, payload: row.code_verifier }, keys, `oauth_states:${hash(state)}`) };
 }
 
-/** Clears sign-ins and links nobody finished. */
-export async function pruneConnectRecords(db: Queryable): Promise<void> {
-  await db.query('DELETE FROM oauth_states WHERE expires_at < now()');
-  await db.query('DELETE FROM connect_links WHERE expires_at < now()');
-}
-
 /** Why `rotate-key` had to drop an account's tokens (shown by `/gitlab me`). */
 export const KEY_LOST_REASON = 'its tokens were sealed with an encryption key this bridge no longer has';
 
