@@ -51,7 +51,8 @@ export async function planDirectMessages(
   const recipients = people.ids.length + people.usernames.length > 0 ? await lookups.recipientsOf(people) : [];
   const notices = recipients.length > 0 ? personalNotices(event, { ...context, recipients }) : [];
   const probe = accessProbe(event, audience);
-  const messages = notices.map((notice) => ({
+  // Nothing to check access against (a malformed or forged payload): send nothing rather than unchecked.
+  const messages = probe === WITHHELD ? [] : notices.map((notice) => ({
     mattermostUserId: notice.recipient.mattermostUserId,
     key: notice.key,
     family: notice.family,
@@ -62,6 +63,9 @@ export async function planDirectMessages(
   }));
   return { messages, participations: participationsOf(event, threadKey), changedWork: peopleWithChangedWork(event, context) };
 }
+
+/** accessProbe's answer for a message that must not be sent at all. */
+export const WITHHELD = Symbol('withheld');
 
 /** Kinds whose content is the MR or issue itself (a pipeline of an MR is CI/CD's, not the MR's). */
 const ABOUT_TARGET = new Set<GitLabEvent['kind']>(['merge_request', 'issue', 'note', 'emoji']);
@@ -75,10 +79,12 @@ const ABOUT_TARGET = new Set<GitLabEvent['kind']>(['merge_request', 'issue', 'no
  * itself, GitLab deciding with the recipient's token; without one, Reporter
  * (enough for every members-only feature, ProjectFeature's
  * PRIVATE_FEATURES_MIN_ACCESS_LEVEL). Else (private, internal) the project.
+ * WITHHELD when the event names no project and is not open to all: there is
+ * nothing to ask GitLab about, so the message must not be sent.
  */
-export function accessProbe(event: GitLabEvent, audience: EventAudience): string | null {
+export function accessProbe(event: GitLabEvent, audience: EventAudience): string | null | typeof WITHHELD {
   const project = event.project?.id ?? (event.project?.path ? encodeURIComponent(event.project.path) : null);
-  if (project === null) return null;
+  if (project === null) return audience.openToAll && !event.internal && !event.confidential ? null : WITHHELD;
   if (event.internal) return `reporter:${project}`;
   if (event.confidential && event.target) return `${event.target.type}:${project}:${event.target.iid}`;
   if (audience.openToAll) return null;
