@@ -188,6 +188,8 @@ const duration = z
   .regex(/^\d{1,9}[smhd]$/, 'must be a duration: a whole number and a unit, for example 7d, 12h, 30m or 90s')
   .transform((value) => Number(value.slice(0, -1)) * DURATION_UNITS[value.slice(-1)]!)
   .refine((value) => value >= 1 && value <= 3650 * 86_400, 'must be a duration from 1s to 3650d');
+/** Pruning less often than monthly would let the database grow well past its retention. */
+const pruneInterval = duration.refine((value) => value <= 30 * 86_400, 'must be at most 30d');
 
 const signingKey = z
   .string()
@@ -224,7 +226,7 @@ const schema = z.object({
   DELIVERY_RETENTION: duration.default(30 * 86_400),
   IDLE_THREAD_RETENTION: duration.default(365 * 86_400),
   AUDIT_RETENTION: duration.default(365 * 86_400),
-  PRUNE_INTERVAL: duration.default(3600),
+  PRUNE_INTERVAL: pruneInterval.default(3600),
   LIVE_STREAMS_PER_USER: count(1, 1000, 'streams').default(8),
   LIVE_STREAMS_MAX: count(1, 100_000, 'streams').default(1000),
   SESSION_CHECKS_PER_SECOND: count(1, 10_000, 'checks').default(50),

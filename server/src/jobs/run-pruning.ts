@@ -17,6 +17,8 @@ import type { SessionLocks } from '../store/session-locks.js';
 const PRUNE_LOCK = 0x67627035;
 /** Start-up has enough to do, and a crash-looping bridge should not prune on every start. */
 const FIRST_RUN_MAX_MS = 5 * 60_000;
+/** Node runs a timer of more than 2^31-1 ms (24.8 days) after 1 ms instead: a 30d interval would prune back to back. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
 export const BATCH_ROWS = 1000;
 export const PAUSE_MS = 200;
 
@@ -95,16 +97,24 @@ export function startPruning(deps: PruningDeps): Pruning {
       }));
 
   const intervalMs = retention.pruneIntervalSeconds * 1000;
-  const first = setTimeout(() => void runOnce(), options.firstRunMs ?? Math.min(intervalMs, FIRST_RUN_MAX_MS));
-  const timer = setInterval(() => void runOnce(), intervalMs);
-  first.unref();
-  timer.unref();
+  let timer: NodeJS.Timeout | undefined;
+  /** Runs a turn after `ms`, then every interval; long waits are chained (see MAX_TIMER_MS). */
+  const schedule = (ms: number): void => {
+    const step = Math.min(ms, MAX_TIMER_MS);
+    timer = setTimeout(() => {
+      if (stopping.signal.aborted) return;
+      if (ms > step) return schedule(ms - step);
+      void runOnce();
+      schedule(intervalMs);
+    }, step);
+    timer.unref();
+  };
+  schedule(options.firstRunMs ?? Math.min(intervalMs, FIRST_RUN_MAX_MS));
   return {
     runOnce,
     async stop() {
       stopping.abort();
-      clearTimeout(first);
-      clearInterval(timer);
+      clearTimeout(timer);
       await running;
     },
   };

@@ -12,7 +12,7 @@
  * The descriptor is close-on-exec, so PostgreSQL does not inherit it.
  */
 import { spawn } from 'node:child_process';
-import { closeSync, ftruncateSync, openSync, readFileSync, writeSync, constants } from 'node:fs';
+import { closeSync, fstatSync, ftruncateSync, openSync, readFileSync, writeSync, constants } from 'node:fs';
 import { hostname } from 'node:os';
 import path from 'node:path';
 import { BridgeError } from '../errors.js';
@@ -40,12 +40,20 @@ export async function tryLockDataDir(dataDir: string): Promise<LockAttempt> {
   const file = lockFilePath(dataDir);
   let fd: number;
   try {
-    fd = openSync(file, constants.O_RDWR | constants.O_CREAT, 0o600);
+    // No symlink (ELOOP) and no blocking on a FIFO: whoever can write DATA_DIR must not aim our writes elsewhere.
+    fd = openSync(file, constants.O_RDWR | constants.O_CREAT | constants.O_NOFOLLOW | constants.O_NONBLOCK, 0o600);
   } catch (error) {
-    throw new BridgeError('data_dir_unusable', `cannot open ${file}: ${(error as Error).message}`, {
-      hint: 'the bridge and its admin commands must run as a user that can write DATA_DIR',
+    const symlink = (error as NodeJS.ErrnoException).code === 'ELOOP';
+    throw new BridgeError('data_dir_unusable', symlink ? `refusing ${file}: it is a symbolic link` : `cannot open ${file}: ${(error as Error).message}`, {
+      hint: symlink ? `remove ${file} and make DATA_DIR writable only by the bridge's user` : 'the bridge and its admin commands must run as a user that can write DATA_DIR',
       cause: error,
     });
+  }
+  try {
+    checkLockFile(fd, file);
+  } catch (error) {
+    closeSync(fd);
+    throw error;
   }
   const outcome = await runFlock(fd).catch((error: unknown) => {
     closeSync(fd);
@@ -56,8 +64,9 @@ export async function tryLockDataDir(dataDir: string): Promise<LockAttempt> {
     return { kind: 'unavailable', reason: 'the flock command (util-linux) is not installed' };
   }
   if (outcome === 'held') {
+    const owner = readOwner(fd);
     closeSync(fd);
-    return { kind: 'held', owner: readOwner(file) };
+    return { kind: 'held', owner };
   }
   describeOwner(fd);
   let released = false;
@@ -99,9 +108,30 @@ function describeOwner(fd: number): void {
   }
 }
 
-function readOwner(file: string): string | undefined {
+/**
+ * Only a regular file of our own with no other name is ours to truncate and write: a hard link or
+ * someone else's file at the lock path would let another local user aim our writes at it.
+ */
+function checkLockFile(fd: number, file: string): void {
+  const stat = fstatSync(fd);
+  const uid = process.getuid?.();
+  const problem = !stat.isFile()
+    ? 'it is not a regular file'
+    : uid !== undefined && stat.uid !== uid
+      ? `it belongs to uid ${stat.uid}, not to this process's uid ${uid}`
+      : stat.nlink !== 1
+        ? 'it has other names (hard links)'
+        : undefined;
+  if (problem) {
+    throw new BridgeError('data_dir_unusable', `refusing ${file}: ${problem}`, {
+      hint: `remove ${file} and make DATA_DIR writable only by the bridge's user`,
+    });
+  }
+}
+
+function readOwner(fd: number): string | undefined {
   try {
-    return readFileSync(file, 'utf8').split('\n')[0]?.trim() || undefined;
+    return readFileSync(fd, 'utf8').split('\n')[0]?.trim() || undefined;
   } catch {
     return undefined;
   }
