@@ -10,6 +10,7 @@ import type { OptionNamer, SubscriptionSettings } from '../commands/subscription
 import { findTarget, type GitLabTarget } from '../gitlab/find-target.js';
 import type { ChannelGateway } from '../mattermost/channel-gateway.js';
 import { MattermostHttpError, type MattermostClient } from '../mattermost/client.js';
+import { code, neutraliseMentions } from '../render/text.js';
 import { grantsPrivateAccess, isForced, refuseAccess, refuseConfidential, refuseConfidentialOptIn, refuseForKind, type SubscriptionRefusal } from '../rules/subscription-rules.js';
 import { DEFAULT_EVENTS, DEFAULT_PIPELINE_STATUSES, type SubscriptionFilters } from '../rules/subscription.js';
 import { audit } from '../store/audit-log.js';
@@ -148,16 +149,19 @@ export async function removeSubscription(deps: ChangeDeps, actor: ChangeActor, s
   return { ok: true };
 }
 
+/** Free text a subscriber typed (labels, branches, authors), as inline code: no markup, no mentions. */
+const values = (list: string[]): string => list.map((value) => code(value)).join(', ');
+
 /** One line a person can read: what arrives and how. */
 export function describeSettings(subscription: { filters: SubscriptionFilters; style: string; threads: boolean; confidential: boolean; poll?: boolean }): string {
   const { filters } = subscription;
   const parts = [`events: ${(filters.events ?? DEFAULT_EVENTS).join(', ')}${filters.events ? '' : ' (default)'}`];
-  if (filters.labels) parts.push(`labels (${filters.labelsMatch ?? 'any'}): ${filters.labels.join(', ')}`);
-  if (filters.branches) parts.push(`branches: ${filters.branches.join(', ')}`);
+  if (filters.labels) parts.push(`labels (${filters.labelsMatch ?? 'any'}): ${values(filters.labels)}`);
+  if (filters.branches) parts.push(`branches: ${values(filters.branches)}`);
   parts.push(`pipelines: ${(filters.pipelines ?? DEFAULT_PIPELINE_STATUSES).join(', ')}${filters.pipelines ? '' : ' (default)'}`);
   if (filters.drafts) parts.push(`drafts: ${filters.drafts}`);
-  if (filters.exclude) parts.push(`excluding ${filters.exclude.join(', ')}`);
-  if (filters.excludeAuthors) parts.push(`ignoring ${filters.excludeAuthors.join(', ')}`);
+  if (filters.exclude) parts.push(`excluding ${values(filters.exclude)}`);
+  if (filters.excludeAuthors) parts.push(`ignoring ${values(filters.excludeAuthors)}`);
   parts.push(`style ${subscription.style}`);
   if (!subscription.threads) parts.push('no threads');
   if (subscription.confidential) parts.push('confidential included');
@@ -182,7 +186,10 @@ async function managesChannel(bot: MattermostClient, actor: ChangeActor): Promis
   return channel.includes('channel_admin') || team.includes('team_admin') || user.includes('system_admin');
 }
 
-/** Tells the channel; a failure here must not undo the change the user asked for. */
+/**
+ * Tells the channel; a failure here must not undo the change the user asked for. The bot
+ * names no one on purpose: whatever a user typed must not ping the channel through it.
+ */
 async function announce(deps: ChangeDeps, channelId: string, message: string): Promise<void> {
-  await deps.bot.createPost({ channel_id: channelId, message } as Parameters<MattermostClient['createPost']>[0]).catch(() => undefined);
+  await deps.bot.createPost({ channel_id: channelId, message: neutraliseMentions(message) } as Parameters<MattermostClient['createPost']>[0]).catch(() => undefined);
 }

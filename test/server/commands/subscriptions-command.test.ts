@@ -40,7 +40,7 @@ describe('/gitlab subscriptions', () => {
     // Changing it takes what deleting it takes: its creator, or a channel, team or system admin.
     expect(await gitlabCommand(channel, users.carol, `subscriptions edit ${row.id} --labels bug`)).toBe('Only whoever added this subscription, or a channel, team or system admin, can change it.');
     const edited = await gitlabCommand(channel, users.alice, `subscriptions edit ${row.id} --labels bug --threads --style=full`);
-    expect(edited).toBe(`Changed subscription ${row.id} (\`platform/web\`): events: merge_request:merged, issue · labels (any): bug · pipelines: failed, fixed (default) · style full.`);
+    expect(edited).toBe(`Changed subscription ${row.id} (\`platform/web\`): events: merge_request:merged, issue · labels (any): \`bug\` · pipelines: failed, fixed (default) · style full.`);
     expect(await gitlabCommand(channel, users.alice, 'subscriptions edit platform/web --confidential')).toContain('only go to a private channel');
     expect(await gitlabCommand(channel, users.alice, 'subscriptions edit platform/web')).toContain('Say what to change');
     expect(botPosts(channel).at(-1)!.message).toMatch(/^alice changed this channel's subscription to `platform\/web`/);
@@ -89,5 +89,23 @@ describe('/gitlab subscriptions', () => {
     expect((await running.pool.query('SELECT count(*)::int AS n FROM subscriptions')).rows[0].n).toBe(0);
     expect(botPosts(channel).at(-1)!.message).toBe('alice unsubscribed this channel from the GitLab group `platform/infra`.');
     expect((await running.pool.query("SELECT actor FROM audit_log WHERE action = 'subscription.deleted' ORDER BY id")).rows.map((row) => row.actor)).toEqual([users.dana, users.alice]);
+  });
+
+  it("cannot ping the channel through the bot's announcement with a filter value", async () => {
+    const channel = running.mattermost.addChannel('town', { type: 'O', members: [users.alice], teamId: running.team.id });
+    const live = /@(channel|all|here|dana)\b/;
+    expect(await gitlabCommand(channel, users.alice, 'subscriptions add platform/infra --labels "@channel, bug" --branches @all --exclude @here --exclude-authors @@dana')).toMatch(/^Subscribed/);
+    const [added] = botPosts(channel);
+    expect(added!.user_id).toBe(botId());
+    expect(added!.message).not.toMatch(live);
+    // Still readable, as inline code.
+    expect(added!.message).toContain('labels (any): `@\u200Bchannel`, `bug` · branches: `@\u200Ball`');
+    expect(added!.message).toContain('excluding `@\u200Bhere`');
+    expect(added!.message).toContain('ignoring `@\u200Bdana`');
+
+    const { id } = (await running.pool.query('SELECT id FROM subscriptions WHERE channel_id = $1', [channel.id])).rows[0];
+    expect(await gitlabCommand(channel, users.alice, `subscriptions edit ${id} --labels @here`)).toMatch(/^Changed/);
+    expect(botPosts(channel)).toHaveLength(2);
+    expect(botPosts(channel).at(-1)!.message).not.toMatch(live);
   });
 });
