@@ -7,7 +7,7 @@
 import type pg from 'pg';
 import type { GitLabCaller } from '../accounts/gitlab-connections.js';
 import type { OptionNamer, SubscriptionSettings } from '../commands/subscription-options.js';
-import { findTarget, type GitLabTarget } from '../gitlab/find-target.js';
+import { findTarget, findTargetOfKind, type GitLabTarget } from '../gitlab/find-target.js';
 import type { ChannelGateway } from '../mattermost/channel-gateway.js';
 import { MattermostHttpError, type MattermostClient } from '../mattermost/client.js';
 import { code, neutraliseMentions } from '../render/text.js';
@@ -131,11 +131,16 @@ export async function editSubscription(
   return { ok: true, settings };
 }
 
-/** The editor's own access to the subscribed project or group, asked of GitLab with their token. */
+/**
+ * The editor's own access to the subscribed project or group, asked of GitLab with their token.
+ * Looked up by its id (the path only for subscriptions stored without one): after a rename, whoever
+ * owns a new project at the old path must not vouch for the original.
+ */
 async function refuseOptIn(deps: ChangeDeps, subscription: ListedSubscription, caller: GitLabCaller | null): Promise<SubscriptionRefusal | null> {
   if (!caller) return refuseConfidentialOptIn(false, null);
-  const target = await findTarget(deps.gitlabUrl, subscription.targetPath, caller);
-  return refuseConfidentialOptIn(true, target && target.kind === subscription.targetKind ? target : { path: subscription.targetPath, accessLevel: null });
+  const target = await findTargetOfKind(deps.gitlabUrl, subscription.targetKind, subscription.targetId ?? subscription.targetPath, caller);
+  const same = target !== null && (subscription.targetId === null || target.id === subscription.targetId);
+  return refuseConfidentialOptIn(true, same ? target : { path: subscription.targetPath, accessLevel: null });
 }
 
 /** Whoever added it may remove it; anyone else needs to be a channel, team or system admin. */

@@ -138,6 +138,25 @@ describe('confidential opt-in', () => {
     expect(await subscriptionRow(ops)).toMatchObject({ style: 'compact', confidential: false, confidential_by: null });
   });
 
+  it("checks the subscribed project itself, not whatever took its path after a rename", async () => {
+    const original = running.gitlab.addProject('labs/tools', { visibility: 'public' });
+    const lab = privateChannel('lab', ['bob']);
+    expect(await running.command(user('bob'), 'subscriptions add labs/tools --events issue', lab.id)).toMatch(/^Subscribed/);
+    const { id } = (await subscriptionRow(lab))!;
+    // Renamed on GitLab; Bob, no member of it, creates a project of his own at the old path.
+    Object.assign(original, { path: 'tools-archive', name: 'tools-archive', path_with_namespace: 'labs/tools-archive' });
+    running.gitlab.addProject('labs/tools', { visibility: 'public' });
+    running.gitlab.grant(tokens.bob!, 'labs/tools', 50);
+
+    expect(await running.command(user('bob'), `subscriptions edit ${id} --confidential`, lab.id)).toContain('You need at least Reporter access to `labs/tools-archive`');
+    expect(await subscriptionRow(lab)).toMatchObject({ confidential: false, confidential_by: null });
+
+    // Made a Reporter of the original (at its new path): now he may.
+    running.gitlab.grant(tokens.bob!, 'labs/tools-archive', 20);
+    expect(await running.command(user('bob'), `subscriptions edit ${id} --confidential`, lab.id)).toMatch(/^Changed subscription/);
+    expect(await subscriptionRow(lab)).toMatchObject({ confidential: true, confidential_by: user('bob') });
+  });
+
   it('stops confidential delivery when the daily re-check finds the access gone, and tells the channel once', async () => {
     const audit = privateChannel('audit', ['dave']);
     expect(await running.command(user('dave'), 'subscriptions add platform/web --confidential --events issue', audit.id)).toMatch(/^Subscribed/);
