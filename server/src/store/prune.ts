@@ -6,7 +6,8 @@
  * changed since it was chosen is left for the next run.
  *
  * Never pruned: anything still to be done (unprocessed deliveries, pending posts
- * and DMs) and the thread roots of MRs and issues still open and active. Tables
+ * and DMs), the thread roots those pending posts and DMs reply under, and the
+ * thread roots of MRs and issues still open and active. Tables
  * not here are bounded by what they describe (one row per user, team,
  * subscription, poll subject) or pruned where they are written (live_events,
  * gitlab_request_budget, gitlab_caller_rate_pause).
@@ -92,11 +93,18 @@ const forgetObjects: PruneStep = {
   },
 };
 
-/** Not tracked (no channel follows the project, so only DMs know of it): forgotten once idle. */
-const untracked = (table: string, at: string, indexed: boolean): PruneStep =>
+/**
+ * Not tracked (no channel follows the project, so only DMs know of it): forgotten once idle. A thread
+ * root stays while a post or DM still to be sent to its channel or person threads under it, as in
+ * forgetObjects (`pending` names that outbox and the column it shares with `table`).
+ */
+const untracked = (table: string, at: string, indexed: boolean, pending?: { outbox: string; owner: string }): PruneStep =>
   deleteOld(
     table,
-    `${at} < ${before('$2')} AND NOT EXISTS (SELECT 1 FROM tracked_objects o WHERE o.object_key = ${table}.thread_key)`,
+    `${at} < ${before('$2')} AND NOT EXISTS (SELECT 1 FROM tracked_objects o WHERE o.object_key = ${table}.thread_key)` +
+      (pending
+        ? ` AND NOT EXISTS (SELECT 1 FROM ${pending.outbox} p WHERE p.state = 'pending' AND p.thread_key = ${table}.thread_key AND p.${pending.owner} = ${table}.${pending.owner})`
+        : ''),
     indexed ? at : null,
     (rules) => rules.idleThreadSeconds,
   );
@@ -122,8 +130,8 @@ export const PRUNE_STEPS: readonly PruneStep[] = [
   deleteOld('channel_outbox', `created_at < ${before('$2')} AND state <> 'pending'`, 'created_at', (rules) => rules.deliverySeconds),
   deleteOld('direct_outbox', `created_at < ${before('$2')} AND state <> 'pending'`, 'created_at', (rules) => rules.deliverySeconds),
   forgetObjects,
-  untracked('channel_threads', 'updated_at', false),
-  untracked('direct_threads', 'created_at', false),
+  untracked('channel_threads', 'updated_at', false, { outbox: 'channel_outbox', owner: 'channel_id' }),
+  untracked('direct_threads', 'created_at', false, { outbox: 'direct_outbox', owner: 'mattermost_user_id' }),
   untracked('thread_participants', 'seen_at', true),
   // The last pipeline of a branch: "fixed" needs the one before, however long ago; deleted branches go once idle.
   deleteOld('ref_pipelines', `updated_at < ${before('$2')}`, 'updated_at', (rules) => rules.idleThreadSeconds),

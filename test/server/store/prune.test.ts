@@ -147,6 +147,26 @@ describe.each(testServers())('retention on $label', (server) => {
     expect(counted).toEqual(expected);
   });
 
+  it("keeps an untracked thread's root while a post or DM still to be sent threads under it", async () => {
+    // Project 2 is followed by DMs only (no tracked_objects rows); every thread idle for over a year.
+    for (const [key, user] of [['2:issue:1', 'u1'], ['2:issue:2', 'u1'], ['2:issue:3', 'u2']]) {
+      await pool.query(`INSERT INTO direct_threads (mattermost_user_id, thread_key, root_post_id, created_at) VALUES ($1, $2, 'p', now() - interval '366 days')`, [user, key]);
+      await pool.query(`INSERT INTO channel_threads (channel_id, thread_key, root_post_id, root_message, updated_at) VALUES ('c1', $1, 'p', 'root', now() - interval '366 days')`, [key]);
+    }
+    // Queued while Mattermost was down: the DM to u1 about issue 1, a post in c1 about issue 2.
+    await pool.query(`INSERT INTO direct_outbox (mattermost_user_id, notification_key, kind, message, thread_key) VALUES ('u1', 'late-dm', 'review', 'm', '2:issue:1')`);
+    await pool.query(`INSERT INTO channel_outbox (event_key, channel_id, message, thread_key) VALUES ('late-post', 'c1', 'm', '2:issue:2')`);
+    // Pending elsewhere (another person, another channel), or finished: no reason to keep these roots.
+    await pool.query(`INSERT INTO direct_outbox (mattermost_user_id, notification_key, kind, message, thread_key) VALUES ('u3', 'other-dm', 'review', 'm', '2:issue:3')`);
+    await pool.query(`INSERT INTO channel_outbox (event_key, channel_id, message, thread_key) VALUES ('other-post', 'c2', 'm', '2:issue:3')`);
+    await pool.query(`INSERT INTO direct_outbox (mattermost_user_id, notification_key, kind, message, thread_key, state) VALUES ('u1', 'sent-dm', 'review', 'm', '2:issue:2', 'sent')`);
+
+    await pruner({ options: { batchRows: 1 } }).runOnce();
+
+    expect(await keys('direct_threads', 'thread_key')).toEqual(['2:issue:1']);
+    expect(await keys('channel_threads', 'thread_key')).toEqual(['2:issue:2']);
+  });
+
   it('measures retention as configured, down to seconds, and caps the access cache at its newest rows', async () => {
     await delivery('two-minutes-old', 120 / DAY, true);
     await delivery('just-now', 0, true);
