@@ -68,6 +68,11 @@ export interface Config {
     /** Checks with Mattermost of session tokens not accepted lately, per second. */
     sessionChecksPerSecond: number;
   };
+  /**
+   * How long `start` waits for the embedded database's owner (a `backup` run by cron with no bridge
+   * running) to finish before refusing: 60; tests shorten it with GITLAB_BRIDGE_TEST_OWNER_WAIT.
+   */
+  embeddedOwnerWaitSeconds: number;
   /** Settings the bridge needs to be useful and does not have yet, by variable name. */
   missing: string[];
 }
@@ -230,6 +235,8 @@ const schema = z.object({
   LIVE_STREAMS_PER_USER: count(1, 1000, 'streams').default(8),
   LIVE_STREAMS_MAX: count(1, 100_000, 'streams').default(1000),
   SESSION_CHECKS_PER_SECOND: count(1, 10_000, 'checks').default(50),
+  /** For tests only, undocumented: a bridge refused after a minute's wait would make them slow. */
+  GITLAB_BRIDGE_TEST_OWNER_WAIT: duration.default(60),
 });
 
 /**
@@ -315,6 +322,7 @@ export function parseConfig(env: Environment, cwd: string): Config {
       liveStreamsMax: values.LIVE_STREAMS_MAX,
       sessionChecksPerSecond: values.SESSION_CHECKS_PER_SECOND,
     },
+    embeddedOwnerWaitSeconds: values.GITLAB_BRIDGE_TEST_OWNER_WAIT,
     missing: REQUIRED_FOR_READY.filter((name) => !present[name]),
   };
 }

@@ -157,7 +157,8 @@ describe('gitlab-bridge start with no environment at all', () => {
     const cwd = tempWorkDir();
     const first = start({}, cwd);
     await first.ready();
-    const second = start({}, cwd);
+    // A bridge is waited for before the refusal (a minute by default): a short wait here.
+    const second = start({ GITLAB_BRIDGE_TEST_OWNER_WAIT: '1s' }, cwd);
     expect(await second.exited).toBe(1);
     expect(second.stderr()).toMatch(/in use by another process/);
     const { internalPort } = await first.ready();

@@ -58,7 +58,8 @@ export async function runRestore({ values, positionals, io }: Invocation): Promi
     // The header is checked before the database is touched: a wrong file changes nothing.
     backup = await openBackup(input, { source: file === '-' ? 'stdin' : file, newestSchemaVersion: loadMigrations().at(-1)?.version ?? 0 });
     const { header } = backup;
-    const database = await openDatabase(config, log);
+    // A running bridge is not waited for: it will not stop by itself, and restore must not race it.
+    const database = await openDatabase(config, log, { waitForOwner: false });
     try {
       const migrated = await migrate(database.pool, log);
       if (migrated.applied.length > 0) io.out(`migrated ${database.label} to schema version ${migrated.version}`);

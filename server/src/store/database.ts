@@ -39,9 +39,15 @@ export const INBOX_CONNECTIONS = DEFAULT_MAX_CONCURRENT;
 const TRANSIENT = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EAI_AGAIN', 'ENOTFOUND', '57P03']);
 
 export async function openDatabase(
-  config: Pick<Config, 'databaseUrl' | 'dataDir'> & { databasePoolSize?: number },
+  config: Pick<Config, 'databaseUrl' | 'dataDir'> & Partial<Pick<Config, 'databasePoolSize' | 'embeddedOwnerWaitSeconds'>>,
   log: Logger,
-  options: { connectTimeoutMs?: number; /** Use the embedded server a running bridge serves, when there is one. */ shareRunning?: boolean } = {},
+  options: {
+    connectTimeoutMs?: number;
+    /** Use the embedded server a running bridge serves, when there is one. */
+    shareRunning?: boolean;
+    /** False: refuse at once when another process owns the embedded database, without waiting for it to finish. */
+    waitForOwner?: boolean;
+  } = {},
 ): Promise<Database> {
   const running = !config.databaseUrl && options.shareRunning ? await runningEmbeddedUrl(config.dataDir, { waitMs: options.connectTimeoutMs }) : null;
   if (running) {
@@ -57,7 +63,8 @@ export async function openDatabase(
     await waitUntilReachable(pool, describeUrl(config.databaseUrl), log, options.connectTimeoutMs ?? 20_000);
     return wrap(pool, 'external', config.databaseUrl, log, () => endPool(pool, open));
   }
-  const embedded = await startEmbeddedPostgres(config.dataDir, log);
+  const ownerWaitMs = options.waitForOwner === false ? 0 : config.embeddedOwnerWaitSeconds === undefined ? undefined : config.embeddedOwnerWaitSeconds * 1000;
+  const embedded = await startEmbeddedPostgres(config.dataDir, log, { ownerWaitMs });
   const pool = createPool(embedded.url, log, config.databasePoolSize);
   const open = trackClients(pool);
   return wrap(pool, 'embedded', embedded.url, log, async () => {

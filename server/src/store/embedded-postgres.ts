@@ -75,9 +75,13 @@ export function bundledMajorVersion(): number {
   return Number.parseInt(manifest.version, 10);
 }
 
-export async function startEmbeddedPostgres(dataDir: string, log: Logger): Promise<EmbeddedPostgres> {
+/** How long an owner of the embedded database is waited for by default (see waitForOwner). */
+export const OWNER_WAIT_MS = 60_000;
+
+/** `ownerWaitMs`: how long to wait for another process that owns the data to finish (0: refuse at once). */
+export async function startEmbeddedPostgres(dataDir: string, log: Logger, options: { ownerWaitMs?: number } = {}): Promise<EmbeddedPostgres> {
   await mkdir(dataDir, { recursive: true });
-  const attempt = await tryLockDataDir(dataDir);
+  const attempt = await waitForOwner(dataDir, await tryLockDataDir(dataDir), log, options.ownerWaitMs ?? OWNER_WAIT_MS);
   if (attempt.kind === 'unavailable') {
     log.warn({ reason: attempt.reason }, 'cannot lock DATA_DIR: a gitlab-bridge in another container on the same data would not be noticed');
   }
@@ -88,6 +92,23 @@ export async function startEmbeddedPostgres(dataDir: string, log: Logger): Promi
     lock?.release();
     throw error;
   }
+}
+
+/**
+ * An admin command run with no bridge (a cron `backup`) starts the embedded server itself and owns it
+ * for a while: a bridge started meanwhile waits for it, rather than exiting and crash-looping under a
+ * restart policy. A second bridge never lets go, so it is still refused, after the wait.
+ */
+async function waitForOwner(dataDir: string, first: LockAttempt, log: Logger, waitMs: number): Promise<LockAttempt> {
+  if (first.kind !== 'held' || waitMs <= 0) return first;
+  log.info({ owner: first.owner ?? 'another process', seconds: Math.round(waitMs / 1000) }, 'waiting for the owner of the embedded database to finish');
+  const deadline = Date.now() + waitMs;
+  let attempt: LockAttempt = first;
+  while (attempt.kind === 'held' && Date.now() < deadline) {
+    await sleep(Math.min(500, Math.max(0, deadline - Date.now())));
+    attempt = await tryLockDataDir(dataDir);
+  }
+  return attempt;
 }
 
 async function startOwned(dataDir: string, attempt: LockAttempt, log: Logger, lock: DataDirLock | undefined): Promise<EmbeddedPostgres> {

@@ -54,6 +54,7 @@ export type Plan =
 export function planEmbedded({ purpose, ownership, server, visibleHere }: Situation): Plan {
   if (ownership === 'held') {
     // A live bridge (or admin command) runs this database, in any container: never a second server.
+    // An owner is asked only after waiting for it (embedded-postgres.ts waitForOwner): it is staying.
     if (purpose === 'own') return { kind: 'refuse', why: 'owned' };
     return server === 'answers' ? { kind: 'share' } : { kind: 'wait' };
   }

@@ -6,10 +6,11 @@
  * bridge is killed. Other PID namespaces come from `unshare --pid --fork`, as root.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from '@jest/globals';
 import pg from 'pg';
+import { tryLockDataDir, type DataDirLock } from '../../../server/src/store/data-dir-lock.js';
 import { runBridge, runCommand, tempWorkDir, type BridgeProcess } from '../../helpers/bridge-process.js';
 import { waitFor } from '../../helpers/wait-for.js';
 
@@ -23,6 +24,8 @@ const describeWithNamespaces = unshareWorks && flockWorks ? describe : describe.
 const why = unshareWorks && flockWorks ? '' : ' (skipped: `unshare --pid --fork --mount-proc` or flock is not available or not permitted here)';
 
 const running: { bridge: BridgeProcess; pid: () => number }[] = [];
+const held: DataDirLock[] = [];
+const WAITING = 'waiting for the owner of the embedded database to finish';
 /** DATA_DIR spelled out: a command entering another mount namespace may start elsewhere than `cwd`. */
 const dataDirIn = (cwd: string): Record<string, string> => ({ DATA_DIR: path.join(cwd, 'data') });
 
@@ -47,6 +50,7 @@ function startContainedBridge(cwd: string): { bridge: BridgeProcess; pid: () => 
 }
 
 afterEach(async () => {
+  for (const lock of held.splice(0)) lock.release();
   await Promise.all(
     running.splice(0).map(async ({ bridge, pid }) => {
       // SIGTERM to the bridge itself, not to a wrapping unshare: it stops its database in order.
@@ -140,8 +144,10 @@ describeWithNamespaces(`the embedded database beside a running bridge${why}`, ()
     const { internalPort } = await first.ready(60_000);
     const before = readFileSync(pidFile(cwd), 'utf8');
 
-    const second = await runCommand(['start'], dataDirIn(cwd), cwd, CONTAINER);
+    // Refused after waiting for the owner to finish (a minute by default): a short wait here.
+    const second = await runCommand(['start'], { ...dataDirIn(cwd), GITLAB_BRIDGE_TEST_OWNER_WAIT: '1s' }, cwd, CONTAINER);
     expect(second.code).toBe(1);
+    expect(second.logs.filter((line) => line.msg === WAITING)).toEqual([expect.objectContaining({ owner: expect.stringMatching(/^gitlab-bridge start \(pid /) })]);
     expect(second.stderr).toContain(`gitlab-bridge: the embedded database in ${path.join(cwd, 'data', 'postgres')} is in use by another process: gitlab-bridge start (pid ${first.child.pid} on host `);
     expect(second.stderr).toMatch(/stop the other gitlab-bridge, give this one its own DATA_DIR, or share an external server with DATABASE_URL/);
 
@@ -175,5 +181,41 @@ describeWithNamespaces(`the embedded database beside a running bridge${why}`, ()
     expect(await readyz(internalPort)).toContain('"errors":[]');
     const newPort = (await again.bridge.waitForLog((line) => line.msg === 'embedded PostgreSQL running')).port as number;
     expect(await query(cwd, newPort, `SELECT value FROM settings WHERE key = 'test_marker'`)).toEqual([{ value: 'kept' }]);
+  });
+});
+
+const describeWithFlock = flockWorks ? describe : describe.skip;
+
+describeWithFlock(`a bridge started while an admin command owns the embedded database${flockWorks ? '' : ' (skipped: no flock command)'}`, () => {
+  /** What `gitlab-bridge backup` does with no bridge running: it takes DATA_DIR's lock to run the server itself. */
+  async function holdAsACommand(cwd: string): Promise<{ lock: DataDirLock; owner: string }> {
+    mkdirSync(path.join(cwd, 'data'), { recursive: true });
+    const attempt = await tryLockDataDir(path.join(cwd, 'data'));
+    if (attempt.kind !== 'acquired') throw new Error(`could not take the lock: ${attempt.kind}`);
+    held.push(attempt.lock);
+    return { lock: attempt.lock, owner: readFileSync(lockFile(cwd), 'utf8').split('\n')[0]! };
+  }
+
+  it('waits for the command to finish, saying once for whom, then starts normally instead of exiting', async () => {
+    const cwd = tempWorkDir();
+    const { lock, owner } = await holdAsACommand(cwd);
+    const bridge = startBridge(cwd);
+    const waiting = await bridge.waitForLog((line) => line.msg === WAITING, 30_000);
+    expect(waiting).toMatchObject({ owner, seconds: 60 });
+
+    lock.release();
+    const { internalPort } = await bridge.ready(60_000);
+    expect(await readyz(internalPort)).toContain('"errors":[]');
+    expect(bridge.logs.filter((line) => line.msg === WAITING)).toHaveLength(1);
+  });
+
+  it('is refused with the owner named when the owner does not finish within the wait', async () => {
+    const cwd = tempWorkDir();
+    const { owner } = await holdAsACommand(cwd);
+    const run = await runCommand(['start'], { ...dataDirIn(cwd), GITLAB_BRIDGE_TEST_OWNER_WAIT: '2s' }, cwd);
+    expect(run.code).toBe(1);
+    expect(run.logs.filter((line) => line.msg === WAITING)).toEqual([expect.objectContaining({ owner, seconds: 2 })]);
+    expect(run.stderr).toContain(`the embedded database in ${path.join(cwd, 'data', 'postgres')} is in use by another process: ${owner}`);
+    expect(existsSync(pidFile(cwd))).toBe(false);
   });
 });
