@@ -27,14 +27,16 @@ export interface ApiAnswer<T = unknown> {
 export const CSRF_TOKEN = 'csrf-token-of-this-session';
 
 /** A caller acting as one Mattermost user of the bridge's fake Mattermost. */
-export function webappClient(bridge: Pick<CommandBridge, 'publicUrl' | 'sessions'>, username: string) {
+export function webappClient(bridge: Pick<CommandBridge, 'publicUrl' | 'sessions'> & Partial<Pick<CommandBridge, 'users'>>, username: string) {
   const session = bridge.sessions[username];
+  // Mattermost sets MMUSERID to the session's user beside MMAUTHTOKEN; the bridge refuses one naming someone else.
+  const userId = bridge.users?.[username];
   if (!session) throw new Error(`no session for ${username}`);
   return async function call<T = Record<string, unknown>>(method: string, path: string, options: ApiCallOptions = {}): Promise<ApiAnswer<T>> {
     const writes = method !== 'GET' && method !== 'HEAD';
     const token = options.session === undefined ? session : options.session;
     const headers: Record<string, string> = {};
-    const cookies = [token === null ? undefined : `MMAUTHTOKEN=${token}`, `MMCSRF=${CSRF_TOKEN}`, 'MMUSERID=x'].filter(Boolean);
+    const cookies = [token === null ? undefined : `MMAUTHTOKEN=${token}`, `MMCSRF=${CSRF_TOKEN}`, userId && `MMUSERID=${userId}`].filter(Boolean);
     headers.cookie = cookies.join('; ');
     const origin = options.origin === undefined ? (writes ? new URL(bridge.publicUrl).origin : null) : options.origin;
     if (origin !== null) headers.origin = origin;

@@ -5,7 +5,10 @@
  * Mattermost) is in that browser, and only when that user is the one the
  * single-use link from `/gitlab connect`, and then the single-use `state`, was
  * made for. Else a user who opened someone else's link, signing in to GitLab as
- * themselves, would hand their GitLab account to the link's owner.
+ * themselves, would hand their GitLab account to the link's owner. A browser
+ * that sends two session cookies (one planted by a neighbouring host, see
+ * cookies.ts) or an MMUSERID naming someone else is refused: it could be
+ * carrying someone else's session into this user's GitLab sign-in.
  */
 import { randomBytes } from 'node:crypto';
 import express, { type Request, type Response } from 'express';
@@ -16,7 +19,8 @@ import type { Logger } from '../log.js';
 import { audit } from '../store/audit-log.js';
 import { ApiError } from '../webapp-api/errors.js';
 import type { Queryable } from '../store/queryable.js';
-import { cookie } from './cookies.js';
+import { clientAddress } from './client-address.js';
+import { AMBIGUOUS_SESSION, otherUserCookie, sessionCookie } from './cookies.js';
 import { connectLoginUrl } from './mattermost-login.js';
 import { originsOf, startedFromSite } from './started-from-site.js';
 import { connectLinkOwner, consumeConnectLink, consumeOAuthState, createOAuthState } from '../store/gitlab-accounts.js';
@@ -28,16 +32,19 @@ export interface OAuthRoutesDeps {
   /** Null until GITLAB_OAUTH_CLIENT_ID, GITLAB_OAUTH_CLIENT_SECRET and a public URL are configured. */
   app: OAuthApp | null;
   connections: GitLabConnections | null;
-  /** The Mattermost user a session token belongs to; null when Mattermost refuses it; throws when Mattermost cannot be asked. */
-  sessionUser(token: string): Promise<string | null>;
+  /**
+   * The Mattermost user a session token belongs to; null when Mattermost refuses it; throws when Mattermost
+   * cannot be asked. `client` (the caller's address) is what checks of new tokens are limited by.
+   */
+  sessionUser(token: string, client?: string): Promise<string | null>;
   /** MATTERMOST_SITE_URL and PUBLIC_URL: where a browser without a session signs in, and the way back. */
   siteUrl: string | undefined;
   publicUrl: string | undefined;
   log: Logger;
 }
 
-/** Who is signed in to Mattermost in this browser: a user id, nobody, or why that could not be learnt. */
-type Session = { userId: string | null } | { failed: unknown };
+/** Who is signed in to Mattermost in this browser: a user id, nobody, two sessions, or why that could not be learnt. */
+type Session = { userId: string | null } | { ambiguous: string } | { failed: unknown };
 
 const NOT_SET_UP = 'This bridge has no GitLab OAuth application configured yet (GITLAB_OAUTH_CLIENT_ID and GITLAB_OAUTH_CLIENT_SECRET). Ask your admin.';
 const LINK_EXPIRED = 'This link was used already or is more than 10 minutes old. Run <code>/gitlab connect</code> in Mattermost for a new one.';
@@ -47,10 +54,13 @@ export function oauthRoutes(deps: OAuthRoutesDeps): express.Router {
   const siteOrigins = originsOf([deps.siteUrl, deps.publicUrl]);
 
   const sessionOf = async (request: Request): Promise<Session> => {
-    const token = cookie(request, 'MMAUTHTOKEN');
-    if (!token) return { userId: null };
+    const cookie = sessionCookie(request);
+    if ('ambiguous' in cookie) return cookie;
+    if (!cookie.token) return { userId: null };
     try {
-      return { userId: await deps.sessionUser(token) };
+      const userId = await deps.sessionUser(cookie.token, clientAddress(request));
+      const otherUser = userId ? otherUserCookie(request, userId) : null;
+      return otherUser ? { ambiguous: otherUser } : { userId };
     } catch (error) {
       // The message only: nothing that could carry the token.
       (request as { log?: Logger }).log?.warn({ reason: (error as Error).message }, 'Mattermost could not confirm a session for the GitLab sign-in');
@@ -60,6 +70,13 @@ export function oauthRoutes(deps: OAuthRoutesDeps): express.Router {
 
   const refused = (actor: string, owner: string, step: 'link' | 'complete', reason: string) =>
     audit(deps.db, { actor, action: 'account.connect_refused', target: `mattermost_user:${owner}`, details: { step, reason } });
+
+  /** Which cookie came twice goes to the log (never a value); to the audit log when we know whose sign-in it was. */
+  const twoSessions = async (request: Request, response: Response, session: { ambiguous: string }, owner: string | null, step: 'link' | 'complete') => {
+    (request as { log?: Logger }).log?.warn({ reason: session.ambiguous, step }, 'refused a GitLab sign-in from a browser that sends two Mattermost sessions');
+    if (owner) await refused('unknown', owner, step, `the browser sent two Mattermost sessions (${session.ambiguous})`);
+    page(response, 400, 'Two Mattermost sessions', `${AMBIGUOUS_SESSION} Nothing was connected.`);
+  };
 
   router.get('/oauth/connect', async (request, response) => {
     if (!deps.app || !deps.connections) return page(response, 503, 'Not set up yet', NOT_SET_UP);
@@ -81,6 +98,8 @@ export function oauthRoutes(deps: OAuthRoutesDeps): express.Router {
     const owner = link ? await connectLinkOwner(deps.db, link) : null;
     if (hasLink && !owner) return page(response, 400, 'Link expired', LINK_EXPIRED);
     const session = await sessionOf(request);
+    // The link is left unused: once the browser is cleaned up, its owner can still use it.
+    if ('ambiguous' in session) return twoSessions(request, response, session, owner, 'link');
     if ('failed' in session) return unconfirmed(response, session.failed, 'Open the link again shortly; it works until it expires.');
     if (!session.userId) {
       if (!link) return page(response, 401, 'Not signed in', 'This browser is not signed in to Mattermost. Sign in to Mattermost first, then run <code>/gitlab connect</code>.');
@@ -112,6 +131,10 @@ export function oauthRoutes(deps: OAuthRoutesDeps): express.Router {
     const state = typeof request.query.state === 'string' ? request.query.state : '';
     const pending = state ? await consumeOAuthState(deps.db, state, deps.keys) : null;
     if (!pending) return page(response, 400, 'Sign-in expired', 'This sign-in was finished already or took more than 10 minutes. Run <code>/gitlab connect</code> again.');
+    // Used up too: whoever this browser is, GitLab's code for it is not finished anywhere.
+    if ('ambiguous' in session) return twoSessions(request, response, session, pending.userId, 'complete');
+    // Only after the session checks: another browser sending `?error=` burns the state too, and is a refusal
+    // on record like any other. Its owner declining at GitLab (`access_denied`) is no security event.
     if (typeof request.query.error === 'string') {
       return page(response, 400, 'Not connected', `GitLab did not connect your account (${escapeHtml(request.query.error)}). Run <code>/gitlab connect</code> to try again.`);
     }

@@ -392,6 +392,72 @@ describe("a connect link works only in the browser of the Mattermost user it was
     ]);
   });
 
+  it('refuses a browser that carries a second, planted Mattermost session, on the link and back from GitLab: nothing is connected, and it is audited', async () => {
+    // Bob (the attacker) controls a host next to Mattermost's and planted his own session in Alice's browser
+    // (`MMAUTHTOKEN=<Bob's>; Domain=<parent>; Path=/plugins/gitlab-bridge/oauth`), which sends it first.
+    // He sends her his own link: were his session taken, her GitLab account would be tied to his Mattermost one.
+    gitlab.signIn(aliceOnGitLab);
+    const link = await connectLink(bob);
+    const tossed = `MMAUTHTOKEN=${running.sessions.bob}; MMAUTHTOKEN=${running.sessions.alice}; MMUSERID=${alice}`;
+    const onLink = await browse(link, { cookie: tossed });
+    expect(onLink.status).toBe(400);
+    expect(onLink.body).toContain('Your browser sends two Mattermost sessions');
+    expect(onLink.body).toContain('Sign out of Mattermost and sign in again');
+    expect(onLink.hops).toEqual([]); // never sent to GitLab
+    // With only Bob's session planted and Alice's MMUSERID beside it: the same.
+    const mixed = await browse(link, { cookie: `MMAUTHTOKEN=${running.sessions.bob}; MMUSERID=${alice}` });
+    expect(mixed.status).toBe(400);
+    expect(mixed.body).toContain('Your browser sends two Mattermost sessions');
+
+    // Bob starts in his own browser and gets Alice to consent at GitLab: the way back is refused too, and burnt.
+    const toGitLab = await visit(link, signedInAs('bob').cookie);
+    expect(toGitLab.location).toContain('/oauth/authorize');
+    const complete = (await visit(toGitLab.location!)).location!;
+    const back = await visit(complete, tossed);
+    expect(back.status).toBe(400);
+    expect(back.body).toContain('Your browser sends two Mattermost sessions');
+    expect((await visit(complete, signedInAs('bob').cookie)).status).toBe(400);
+    expect(await accounts()).toEqual([]);
+    expect(codeExchanges()).toBe(0);
+    expect(await auditRows('account.connect_refused')).toEqual([
+      { actor: 'unknown', target: `mattermost_user:${bob}`, details: { step: 'link', reason: 'the browser sent two Mattermost sessions (2 MMAUTHTOKEN cookies)' } },
+      { actor: 'unknown', target: `mattermost_user:${bob}`, details: { step: 'link', reason: 'the browser sent two Mattermost sessions (MMUSERID names another user than the session)' } },
+      { actor: 'unknown', target: `mattermost_user:${bob}`, details: { step: 'complete', reason: 'the browser sent two Mattermost sessions (2 MMAUTHTOKEN cookies)' } },
+    ]);
+    await running.bridge.waitForLog((line) => line.msg === 'refused a GitLab sign-in from a browser that sends two Mattermost sessions' && line.step === 'complete');
+    const logged = JSON.stringify(running.bridge.logs);
+    for (const secret of [running.sessions.alice!, running.sessions.bob!]) expect(logged).not.toContain(secret);
+  });
+
+  it("audits another browser that burns a sign-in with GitLab's `?error=`, but not the user declining at GitLab", async () => {
+    /** Where GitLab sends the browser back with an error instead of a code (RFC 6749 §4.1.2.1, as GitLab's Doorkeeper does). */
+    const errorReturn = async (error: string) => {
+      const authorize = new URL((await visit(await connectLink(alice), signedInAs('alice').cookie)).location!);
+      return `${publicUrl}/oauth/complete?error=${error}&error_description=denied&state=${authorize.searchParams.get('state')}`;
+    };
+
+    // Bob's browser comes back with Alice's state and an error: refused as another user's, on record, and used up.
+    const burnt = await errorReturn('access_denied');
+    const inBobsBrowser = await visit(burnt, signedInAs('bob').cookie);
+    expect(inBobsBrowser.status).toBe(403);
+    expect(inBobsBrowser.body).toContain('started for another Mattermost account');
+    expect((await visit(burnt, signedInAs('alice').cookie)).status).toBe(400);
+    // And a browser signed in to nobody.
+    const anonymous = await visit(await errorReturn('server_error'));
+    expect(anonymous.status).toBe(401);
+
+    // Alice clicks Deny at GitLab: she is told so, and that is nobody's security event.
+    const declined = await visit(await errorReturn('access_denied'), signedInAs('alice').cookie);
+    expect(declined.status).toBe(400);
+    expect(declined.body).toContain('GitLab did not connect your account (access_denied)');
+    expect(await accounts()).toEqual([]);
+    expect(codeExchanges()).toBe(0);
+    expect(await auditRows('account.connect_refused')).toEqual([
+      { actor: bob, target: `mattermost_user:${alice}`, details: { step: 'complete', reason: 'the GitLab sign-in was started by another Mattermost user' } },
+      { actor: 'nobody', target: `mattermost_user:${alice}`, details: { step: 'complete', reason: 'no Mattermost session in the browser that came back from GitLab' } },
+    ]);
+  });
+
   it('answers 502 when Mattermost cannot confirm the session, and uses nothing up', async () => {
     gitlab.signIn(aliceOnGitLab);
     const link = await connectLink(alice);

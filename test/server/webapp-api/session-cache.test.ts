@@ -128,3 +128,40 @@ describe('checks of new tokens', () => {
     expect(asked.filter((token) => token === 'good-1')).toHaveLength(2);
   });
 });
+
+describe('checks of new tokens per client', () => {
+  it('refuses one client flooding new tokens beyond its own allowance, while another client\'s new session is still checked', async () => {
+    // The default share: a tenth of 50 a second, at least 5, bursts of four seconds' worth (20).
+    const { resolve, asked } = setup({ newTokensPerSecond: 50 });
+    const flood = await Promise.all(Array.from({ length: 100 }, (_, i) => resolve(`bogus-${i}`, '203.0.113.7').catch((error: unknown) => error)));
+    expect(asked).toHaveLength(20);
+    expect(flood.filter((answer) => answer instanceof ApiError && answer.code === 'too_many_session_checks')).toHaveLength(80);
+    expect(await resolve('good-bob', '198.51.100.9')).toEqual(ALICE);
+    await expect(resolve('good-carol', '203.0.113.7')).rejects.toMatchObject({ status: 429, code: 'too_many_session_checks' });
+  });
+
+  it('keeps the total as a ceiling over many clients', async () => {
+    const { resolve, asked } = setup({ newTokensPerSecond: 2, newTokenBurst: 5 });
+    const answers = await Promise.all(Array.from({ length: 10 }, (_, i) => resolve(`bogus-${i}`, `client-${i}`).catch((error: unknown) => error)));
+    expect(asked).toHaveLength(5);
+    expect(answers.filter((answer) => answer instanceof ApiError)).toHaveLength(5);
+  });
+
+  it('lets callers that name no client share one allowance', async () => {
+    const { resolve, asked } = setup({ newTokensPerSecond: 50 });
+    await Promise.all(Array.from({ length: 30 }, (_, i) => resolve(`bogus-${i}`).catch(() => undefined)));
+    expect(asked).toHaveLength(20);
+    expect(await resolve('good-1', '198.51.100.9')).toEqual(ALICE);
+  });
+
+  it('remembers a bounded number of clients, least recently seen forgotten first', async () => {
+    const { resolve, asked } = setup({ newTokensPerSecond: 50, maxEntries: 2 });
+    await Promise.all(Array.from({ length: 25 }, (_, i) => resolve(`bogus-a${i}`, 'a').catch(() => undefined)));
+    expect(asked).toHaveLength(20);
+    await resolve('bogus-b', 'b');
+    await resolve('bogus-c', 'c');
+    // `a` was forgotten: as if idle, it has a full allowance again (the total still bounds it).
+    await resolve('bogus-a-again', 'a');
+    expect(asked.at(-1)).toBe('bogus-a-again');
+  });
+});

@@ -13,7 +13,8 @@ let bridge: CommandBridge;
 let alice: ReturnType<typeof webappClient>;
 
 beforeAll(async () => {
-  // Two checks of new session tokens a second (bursts of 20), so a flood shows within a few hundred requests.
+  // Two checks of new session tokens a second (bursts of 20), so a flood shows within a few hundred requests;
+  // each client (address) gets all of that rate but bursts of 8 (four seconds' worth) of it.
   bridge = await startCommandBridge({ users: ['alice', 'bob', 'carol', 'dave'], oauth: true, env: () => ({ LOG_LEVEL: 'debug', SESSION_CHECKS_PER_SECOND: '2' }) });
   alice = webappClient(bridge, 'alice');
 }, 120_000);
@@ -143,6 +144,59 @@ describe('cross-origin and CSRF', () => {
   });
 });
 
+describe('a browser carrying two Mattermost sessions', () => {
+  // As a neighbouring host under the same parent domain can plant one: `MMAUTHTOKEN=<its own session>;
+  // Domain=<parent>; Path=/plugins/…` comes first, and Mattermost's own cookie after it.
+  const withCookies = (cookie: string, init: { method?: string; headers?: Record<string, string> } = {}) =>
+    fetch(`${bridge.publicUrl}/api/v1/me`, { method: init.method ?? 'GET', headers: { cookie, ...init.headers } }).then(async (response) => ({ status: response.status, body: (await response.json()) as { code: string; error: string } }));
+
+  it('refuses two MMAUTHTOKEN cookies with 400 ambiguous_session, whichever comes first, without asking Mattermost', async () => {
+    const before = bridge.mattermost.requests.length;
+    for (const cookie of [
+      `MMAUTHTOKEN=${bridge.sessions.bob}; MMAUTHTOKEN=${bridge.sessions.alice}; MMUSERID=${bridge.users.alice}`,
+      `MMAUTHTOKEN=${bridge.sessions.alice}; MMUSERID=${bridge.users.alice}; MMAUTHTOKEN=${bridge.sessions.bob}`,
+      `MMAUTHTOKEN=${bridge.sessions.alice}; MMAUTHTOKEN=${bridge.sessions.alice}`,
+    ]) {
+      const answer = await withCookies(cookie);
+      expect(answer).toEqual({ status: 400, body: { code: 'ambiguous_session', error: expect.stringContaining('Sign out of Mattermost and sign in again') } });
+    }
+    expect(bridge.mattermost.requests.length).toBe(before);
+  });
+
+  it('refuses a session whose MMUSERID cookie names another user', async () => {
+    const answer = await withCookies(`MMAUTHTOKEN=${bridge.sessions.bob}; MMUSERID=${bridge.users.alice}`);
+    expect(answer).toMatchObject({ status: 400, body: { code: 'ambiguous_session' } });
+    // Bob's own browser, and one without MMUSERID (Mattermost sets it, but it is only a second signal), go on.
+    expect((await withCookies(`MMAUTHTOKEN=${bridge.sessions.bob}; MMUSERID=${bridge.users.bob}`)).status).toBe(200);
+    expect((await withCookies(`MMAUTHTOKEN=${bridge.sessions.bob}`)).status).toBe(200);
+  });
+
+  it('refuses a change with two MMCSRF cookies, doing nothing', async () => {
+    const answer = await alice('POST', '/todos/1/done', { headers: { cookie: `MMAUTHTOKEN=${bridge.sessions.alice}; MMCSRF=planted; MMCSRF=${CSRF_TOKEN}; MMUSERID=${bridge.users.alice}`, 'x-csrf-token': 'planted' } });
+    expect(answer.status).toBe(400);
+    expect(answer.body).toMatchObject({ code: 'ambiguous_session' });
+    expect(markDoneRequests()).toHaveLength(0);
+    // Which cookie came twice, never its values (the last test checks no session or CSRF token is logged).
+    await bridge.bridge.waitForLog((line) => line.msg === 'refused a webapp call whose browser sends two Mattermost sessions' && line.reason === '2 MMCSRF cookies');
+  });
+});
+
+describe('one client flooding bogus session cookies', () => {
+  it("gets 429 too_many_session_checks beyond its own allowance, while another client's new session still gets through", async () => {
+    const flooder = { 'x-forwarded-for': '203.0.113.7' };
+    const answers = await Promise.all(Array.from({ length: 60 }, () => alice('GET', '/me', { session: `bogus-${randomUUID()}`, headers: flooder })));
+    expect(answers.filter((answer) => answer.status === 429).length).toBeGreaterThan(40);
+    // Behind our proxy: what the client claimed comes first, the address the proxy saw last.
+    const spoofing = await alice('GET', '/me', { session: `bogus-${randomUUID()}`, headers: { 'x-forwarded-for': '198.51.100.9, 203.0.113.7' } });
+    expect(spoofing.status).toBe(429);
+    // Someone else, signing in just now (a session the bridge has never seen).
+    const fresh = bridge.mattermost.addSession(bridge.users.alice!);
+    const other = await alice<{ user: { id: string } }>('GET', '/me', { session: fresh, headers: { 'x-forwarded-for': '198.51.100.9' } });
+    expect(other.status).toBe(200);
+    expect(other.body.user.id).toBe(bridge.users.alice);
+  });
+});
+
 describe('a flood of bogus session cookies', () => {
   const refusedChecks = () => bridge.mattermost.requests.filter((request) => request.path === '/api/v4/users/me' && request.userId === undefined);
 
@@ -163,8 +217,8 @@ describe('a flood of bogus session cookies', () => {
     const answers = await Promise.all(Array.from({ length: 100 }, () => alice('GET', '/me', { session: `bogus-${randomUUID()}` })));
     const seconds = (Date.now() - started) / 1000;
     const asked = refusedChecks().length - before;
-    // At most the burst (20) and two a second since.
-    expect(asked).toBeLessThanOrEqual(20 + Math.ceil(seconds * 2));
+    // At most this client's burst (8) and two a second since.
+    expect(asked).toBeLessThanOrEqual(8 + Math.ceil(seconds * 2));
     expect(answers.filter((answer) => answer.status === 401)).toHaveLength(asked);
     const throttled = answers.filter((answer) => answer.status === 429);
     expect(throttled).toHaveLength(100 - asked);
