@@ -133,11 +133,6 @@ export function oauthRoutes(deps: OAuthRoutesDeps): express.Router {
     if (!pending) return page(response, 400, 'Sign-in expired', 'This sign-in was finished already or took more than 10 minutes. Run <code>/gitlab connect</code> again.');
     // Used up too: whoever this browser is, GitLab's code for it is not finished anywhere.
     if ('ambiguous' in session) return twoSessions(request, response, session, pending.userId, 'complete');
-    // Only after the session checks: another browser sending `?error=` burns the state too, and is a refusal
-    // on record like any other. Its owner declining at GitLab (`access_denied`) is no security event.
-    if (typeof request.query.error === 'string') {
-      return page(response, 400, 'Not connected', `GitLab did not connect your account (${escapeHtml(request.query.error)}). Run <code>/gitlab connect</code> to try again.`);
-    }
     // The state is used up either way: a code GitLab gave this browser must not be finished elsewhere.
     // No bounce through the login here: it would carry GitLab's code through Mattermost's login page.
     if (!session.userId) {
@@ -157,6 +152,11 @@ export function oauthRoutes(deps: OAuthRoutesDeps): express.Router {
         'Wrong Mattermost account',
         'This GitLab sign-in was started for another Mattermost account, not the one signed in to Mattermost in this browser, so nothing was connected. Run <code>/gitlab connect</code> yourself to connect your own GitLab account.',
       );
+    }
+    // Only after the session checks: another browser sending `?error=` burns the state too, and is a refusal
+    // on record like any other. Its owner declining at GitLab (`access_denied`) is no security event.
+    if (typeof request.query.error === 'string') {
+      return page(response, 400, 'Not connected', `GitLab did not connect your account (${escapeHtml(request.query.error)}). Run <code>/gitlab connect</code> to try again.`);
     }
     const code = typeof request.query.code === 'string' ? request.query.code : '';
     try {
