@@ -9,7 +9,7 @@ import { z } from 'zod';
 import { changeSettings, readSettings, type OptionNamer, type SettingsInput } from '../commands/subscription-options.js';
 import { parseTarget } from '../commands/subscription-options.js';
 import { webhookState, type HookReport } from '../commands/webhook-health.js';
-import { findTarget } from '../gitlab/find-target.js';
+import { findTargetOfKind } from '../gitlab/find-target.js';
 import { GitLabApiError } from '../gitlab/hooks-api.js';
 import { createMattermostClient, MattermostHttpError } from '../mattermost/client.js';
 import { PROJECT_JOB, type ProjectJobState } from '../polling/poll-projects.js';
@@ -191,7 +191,8 @@ export function channelSubscriptionRoutes(deps: WebappDeps): express.Router {
     const found = await subscriptionIn(channel.id, String(request.params.id));
     if (!deps.publicUrl || !deps.webhookSecret) throw new ApiError(503, 'not_configured', 'The bridge has no PUBLIC_URL or GITLAB_WEBHOOK_SECRET, so it cannot tell GitLab where to send webhooks.');
     const caller = await connectedCaller(requireConnections(deps), response);
-    const target = await findTarget(deps.gitlabUrl, found.targetPath, caller);
+    // By id: after a rename the stored path may name another project.
+    const target = await findTargetOfKind(deps.gitlabUrl, found.targetKind, found.targetId ?? found.targetPath, caller);
     if (!target) throw new ApiError(404, 'not_found', `\`${found.targetPath}\` does not exist on GitLab, or your GitLab account cannot see it.`);
     try {
       const added = await addBridgeHook(deps.pool, { gitlabUrl: deps.gitlabUrl, publicUrl: deps.publicUrl, webhookSecret: deps.webhookSecret }, { userId: sessionOf(response).user.id, token: caller.token }, target);
