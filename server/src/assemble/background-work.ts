@@ -1,0 +1,100 @@
+/**
+ * The work that runs besides the listeners: delivery workers (channel posts,
+ * and direct messages when there is a bot and the OAuth application), pollers
+ * (with both), pruning, and with MATTERMOST_ADMIN_TOKEN the team reconciler.
+ */
+import type { Config } from '../config.js';
+import { createDirectDelivery } from '../delivery/deliver-direct-messages.js';
+import { startWorkers } from '../delivery/run-workers.js';
+import type { Metrics } from '../http/metrics.js';
+import { startPruning } from '../jobs/run-pruning.js';
+import type { Logger } from '../log.js';
+import { createMattermostClient } from '../mattermost/client.js';
+import { createDirectChannels } from '../mattermost/direct-channels.js';
+import { provisionOptions } from '../mattermost/provision-options.js';
+import { startTeamReconciler } from '../mattermost/reconcile-teams.js';
+import { pollerKinds } from '../polling/poller-kinds.js';
+import { startPollers } from '../polling/run-pollers.js';
+import { reminderTimeZone } from '../rules/reminder-schedule.js';
+import type { Database } from '../store/database.js';
+import type { DeliveryBatcher } from '../store/delivery-batcher.js';
+import type { GitLabSide } from './gitlab.js';
+import type { MattermostSide } from './mattermost.js';
+
+export interface BackgroundWorkDeps {
+  config: Config;
+  log: Logger;
+  metrics: Metrics;
+  database: Pick<Database, 'pool' | 'locks'>;
+  mattermost: Pick<MattermostSide, 'bot' | 'gateway'>;
+  gitlab: GitLabSide;
+  /** Pollers store what they find as webhooks; workers step back while the door takes a burst. */
+  deliveries: DeliveryBatcher;
+}
+
+export interface BackgroundWork {
+  /** Team reconciler, pruning, pollers, then the workers. */
+  stop(): Promise<void>;
+}
+
+export async function startBackgroundWork({ config, log, metrics, database, mattermost, gitlab, deliveries }: BackgroundWorkDeps): Promise<BackgroundWork> {
+  const { bot, gateway } = mattermost;
+  const { connections, canSee } = gitlab;
+  // With the admin token, teams created since setup get /gitlab too (a minute after start, then every 10).
+  const reconciler =
+    config.mattermost.url && config.mattermost.adminToken
+      ? startTeamReconciler(database.locks, createMattermostClient(config.mattermost.url, config.mattermost.adminToken), await provisionOptions(config, database.pool), log)
+      : null;
+  const direct =
+    gateway && bot && canSee
+      ? createDirectDelivery({
+          pool: database.pool,
+          locks: database.locks,
+          gateway,
+          directChannel: createDirectChannels(bot),
+          canSee,
+          log: log.child({ component: 'direct-messages' }),
+          count: (outcome) => metrics.directMessages.inc({ outcome }),
+        })
+      : null;
+  const pollers =
+    connections && bot
+      ? startPollers({
+          pool: database.pool,
+          log: log.child({ component: 'polling' }),
+          observe: (kind, lagSeconds, outcome) => metrics.pollLag.observe({ kind, outcome }, lagSeconds),
+          kinds: pollerKinds({
+            pool: database.pool,
+            client: gitlab.client,
+            callerFor: (userId) => connections.callerFor(userId),
+            timeZoneOf: async (userId) => reminderTimeZone((await bot.getUser(userId)).timezone),
+            gitlabUrl: config.gitlab.url,
+            polling: config.polling,
+            store: (delivery) => deliveries.store(delivery),
+            publicUrl: config.publicUrl,
+            log: log.child({ component: 'polling' }),
+          }),
+        })
+      : null;
+  // Retention: finished work is forgotten in small batches, one replica at a time.
+  const pruning = startPruning({ db: database.pool, locks: database.locks, retention: config.retention, log: log.child({ component: 'pruning' }), count: (table, rows) => metrics.prunedRows.inc({ table }, rows) });
+  const workers = startWorkers({
+    pool: database.pool,
+    locks: database.locks,
+    gateway,
+    log,
+    gitlabUrl: config.gitlab.url,
+    countPost: (outcome) => metrics.channelPosts.inc({ outcome }),
+    doorBusy: () => deliveries.busy(),
+    direct,
+    featureLevels: gitlab.featureLevels,
+  });
+  return {
+    async stop() {
+      await reconciler?.stop();
+      await pruning.stop();
+      await pollers?.stop();
+      await workers.stop();
+    },
+  };
+}
