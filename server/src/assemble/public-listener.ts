@@ -51,7 +51,7 @@ export async function startPublicListener(deps: PublicListenerDeps): Promise<Lis
       keys: deps.keys,
       app: gitlab.oauthApp,
       connections: gitlab.connections,
-      sessionUser: async (token) => (await deps.resolveSession(token))?.id ?? null,
+      sessionUser: async (token, client) => (await deps.resolveSession(token, client))?.id ?? null,
       siteUrl: config.mattermost.siteUrl,
       publicUrl: config.publicUrl,
     },
