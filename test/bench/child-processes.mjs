@@ -2,8 +2,9 @@
 // ingest.mjs and startup.mjs (output to a file, never a pipe a busy bench might not drain; readiness
 // from GET /healthz; SIGTERM, then SIGKILL by pid for whatever did not stop).
 import { spawn } from 'node:child_process';
-import { closeSync, openSync, readFileSync, readdirSync } from 'node:fs';
+import { chmodSync, closeSync, existsSync, mkdtempSync, openSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import net from 'node:net';
+import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 
@@ -113,3 +114,26 @@ export async function waitUntilHealthy(running, port, timeoutMs = 60_000) {
     await sleep(50);
   }
 }
+
+/**
+ * A bench script's scratch folder and children: refuses to run without server/dist (the npm script
+ * builds it), and removes the folder and stops every child however the script ends.
+ */
+export function benchWorkspace(root, name) {
+  if (!existsSync(path.join(root, 'server/dist/cli/main.js'))) {
+    console.error(`server/dist is missing: run \`npm run bench:${name}\`, which builds it first`);
+    process.exit(1);
+  }
+  const work = mkdtempSync(path.join(os.tmpdir(), `bench-${name}-`));
+  chmodSync(work, 0o755); // the embedded server runs as 'postgres' when this runs as root
+  const children = childProcesses(work);
+  process.once('exit', () => {
+    children.killAll();
+    rmSync(work, { recursive: true, force: true });
+  });
+  for (const signal of ['SIGINT', 'SIGTERM']) process.once(signal, () => process.exit(130));
+  return { work, children };
+}
+
+/** A log line with the time of day, for a bench's progress. */
+export const log = (message) => console.log(`[${new Date().toISOString().slice(11, 19)}] ${message}`);

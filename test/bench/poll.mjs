@@ -7,13 +7,13 @@
 // requests per user per cycle, p95 detection within one cycle.
 // Each child process is started by this script and stopped by its pid; nothing is left behind.
 import { randomBytes } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import os, { cpus } from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import pg from 'pg';
-import { childProcesses, cpuSeconds, freePort, machineBusySeconds, memoryKb, processTree, waitUntilHealthy } from './child-processes.mjs';
+import { benchWorkspace, log, cpuSeconds, freePort, machineBusySeconds, memoryKb, processTree, waitUntilHealthy } from './child-processes.mjs';
 import { countRequests, judge, pollSpread, renderSection, summariseDetection } from './poll-results.mjs';
 import { writeSection } from './benchmarks-file.mjs';
 import { startFakes } from './start-fakes.mjs';
@@ -38,24 +38,11 @@ for (const [name, value] of Object.entries({ BENCH_USERS: USERS, BENCH_INTERVAL_
   if (!Number.isInteger(value) || value < 1) throw new Error(`${name} must be a whole number of at least 1`);
 }
 if (USERS <= PROJECTS) throw new Error(`BENCH_USERS must be more than ${PROJECTS}: every user gets a review request from a colleague`);
-if (!existsSync(path.join(root, 'server/dist/cli/main.js'))) {
-  console.error('server/dist is missing: run `npm run bench:poll`, which builds it first');
-  process.exit(1);
-}
+const { work, children } = benchWorkspace(root, 'poll');
 // The bridge's own code seals the tokens, so that they open exactly as a real connection's do.
 const { saveAccount } = await import(pathToFileURL(path.join(root, 'server/dist/store/gitlab-accounts.js')).href);
 const { toEncryptionKey } = await import(pathToFileURL(path.join(root, 'server/dist/crypto/secret-box.js')).href);
 
-const work = mkdtempSync(path.join(os.tmpdir(), 'bench-poll-'));
-chmodSync(work, 0o755); // the embedded server runs as 'postgres' when this runs as root
-const children = childProcesses(work);
-process.once('exit', () => {
-  children.killAll();
-  rmSync(work, { recursive: true, force: true });
-});
-for (const signal of ['SIGINT', 'SIGTERM']) process.once(signal, () => process.exit(130));
-
-const log = (message) => console.log(`[${new Date().toISOString().slice(11, 19)}] ${message}`);
 const pick = (items) => items[Math.floor(Math.random() * items.length)];
 
 /** GitLab and Mattermost users, projects, and each user's work before the bridge ever looks. */

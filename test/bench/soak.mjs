@@ -6,13 +6,13 @@
 // size and memory levelled off. Writes its section of docs/benchmarks.md and exits non-zero when a check
 // fails. The fakes and the bridge listen on loopback only; every child is stopped by its pid at the end.
 import { randomBytes, randomUUID } from 'node:crypto';
-import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import os, { cpus } from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import pg from 'pg';
-import { childProcesses, freePort, memoryKb, processTree, waitUntilHealthy } from './child-processes.mjs';
+import { benchWorkspace, log, freePort, memoryKb, processTree, waitUntilHealthy } from './child-processes.mjs';
 import { writeSection } from './benchmarks-file.mjs';
 import { startFakes } from './start-fakes.mjs';
 
@@ -54,23 +54,10 @@ for (const [name, value] of Object.entries({ BENCH_MINUTES: MINUTES, BENCH_RATE:
   if (!(value > 0)) throw new Error(`${name} must be a positive number`);
 }
 if (USERS < 2) throw new Error('BENCH_USERS must be at least 2: issues are assigned to one user and commented on by another');
-if (!existsSync(path.join(root, 'server/dist/cli/main.js'))) {
-  console.error('server/dist is missing: run `npm run bench:soak`, which builds it first');
-  process.exit(1);
-}
+const { work, children } = benchWorkspace(root, 'soak');
 const { saveAccount } = await import(pathToFileURL(path.join(root, 'server/dist/store/gitlab-accounts.js')).href);
 const { toEncryptionKey } = await import(pathToFileURL(path.join(root, 'server/dist/crypto/secret-box.js')).href);
 
-const work = mkdtempSync(path.join(os.tmpdir(), 'bench-soak-'));
-chmodSync(work, 0o755); // the embedded server runs as 'postgres' when this runs as root
-const children = childProcesses(work);
-process.once('exit', () => {
-  children.killAll();
-  rmSync(work, { recursive: true, force: true });
-});
-for (const signal of ['SIGINT', 'SIGTERM']) process.once(signal, () => process.exit(130));
-
-const log = (message) => console.log(`[${new Date().toISOString().slice(11, 19)}] ${message}`);
 const fixture = (name) => JSON.parse(readFileSync(path.join(root, 'test/fixtures/gitlab/webhooks', name), 'utf8'));
 const FIXTURES = { open: fixture('issue.open.json'), close: fixture('issue.close.json'), note: fixture('note.issue.json') };
 
