@@ -10,3 +10,16 @@ export function webhookFixture(name: string): { body: string; event: string } {
   if (!event) throw new Error(`INDEX.md names no X-Gitlab-Event for ${name}`);
   return { body, event };
 }
+
+type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+
+/** An edit that moves a fixture's event into another project, which the payload calls public. */
+export function intoPublicProject(project: { id: number; path: string }): (payload: Json) => void {
+  return (payload) => {
+    payload.project.id = project.id;
+    payload.project.path_with_namespace = project.path;
+    payload.project.web_url = `http://example.com/${project.path}`;
+    payload.project.visibility_level = 20;
+    if (payload.object_attributes?.target_project_id !== undefined) payload.object_attributes.target_project_id = project.id;
+  };
+}

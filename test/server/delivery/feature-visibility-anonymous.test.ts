@@ -9,21 +9,10 @@ import { readAnonymousLevels } from '../../../server/src/gitlab/project-features
 import { createSubscription } from '../../../server/src/store/subscriptions.js';
 import type { FakeGitLabFeature } from '../../fakes/fake-gitlab.js';
 import { startCommandBridge, type CommandBridge } from '../../helpers/command-bridge.js';
-import { webhookFixture } from '../../helpers/fixtures.js';
+import { intoPublicProject as into, webhookFixture } from '../../helpers/fixtures.js';
 import { waitFor } from '../../helpers/wait-for.js';
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
-
-/** Moves a fixture's event into another project, which the payload calls public. */
-function into(project: { id: number; path: string }) {
-  return (payload: Json) => {
-    payload.project.id = project.id;
-    payload.project.path_with_namespace = project.path;
-    payload.project.web_url = `http://example.com/${project.path}`;
-    payload.project.visibility_level = 20;
-    if (payload.object_attributes?.target_project_id !== undefined) payload.object_attributes.target_project_id = project.id;
-  };
-}
 
 const titled = (title: string) => (payload: Json) => (payload.object_attributes.title = title);
 

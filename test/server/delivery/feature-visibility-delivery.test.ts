@@ -11,21 +11,10 @@ import { saveAccount } from '../../../server/src/store/gitlab-accounts.js';
 import { createSubscription } from '../../../server/src/store/subscriptions.js';
 import { startChannelBridge, type ChannelBridge } from '../../helpers/channel-bridge.js';
 import { startCommandBridge, type CommandBridge } from '../../helpers/command-bridge.js';
-import { webhookFixture } from '../../helpers/fixtures.js';
+import { intoPublicProject as into, webhookFixture } from '../../helpers/fixtures.js';
 import { waitFor } from '../../helpers/wait-for.js';
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
-
-/** Moves a fixture's event into another project, public as the fixtures are. */
-function into(project: { id: number; path: string }) {
-  return (payload: Json) => {
-    payload.project.id = project.id;
-    payload.project.path_with_namespace = project.path;
-    payload.project.web_url = `http://example.com/${project.path}`;
-    payload.project.visibility_level = 20;
-    if (payload.object_attributes?.target_project_id !== undefined) payload.object_attributes.target_project_id = project.id;
-  };
-}
 
 describe('events of features a public project keeps to members', () => {
   const MEMBERS_ONLY_MRS = { id: 301, path: 'open/tools' };
