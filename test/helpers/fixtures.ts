@@ -1,5 +1,7 @@
 /** GitLab webhook payloads copied from the shared fixtures (test/fixtures/gitlab/webhooks/INDEX.md says where each comes from). */
 import { readFileSync } from 'node:fs';
+import { isIgnored, type GitLabEvent } from '../../server/src/gitlab/events/event.js';
+import { parseEvent } from '../../server/src/gitlab/events/parse-event.js';
 
 const DIR = new URL('../fixtures/gitlab/webhooks/', import.meta.url);
 
@@ -22,4 +24,14 @@ export function intoPublicProject(project: { id: number; path: string }): (paylo
     payload.project.visibility_level = 20;
     if (payload.object_attributes?.target_project_id !== undefined) payload.object_attributes.target_project_id = project.id;
   };
+}
+
+/** A fixture's payload, changed by `edit`, parsed as the bridge does (optionally with another action). */
+export function fixtureEvent(name: string, edit: (payload: Json) => void = () => undefined, action?: GitLabEvent['action']): GitLabEvent {
+  const fixture = webhookFixture(name);
+  const payload = JSON.parse(fixture.body) as Json;
+  edit(payload);
+  const parsed = parseEvent(fixture.event, payload);
+  if (isIgnored(parsed)) throw new Error(`${name} parsed as ignored: ${parsed.ignored}`);
+  return action ? { ...parsed, action } : parsed;
 }

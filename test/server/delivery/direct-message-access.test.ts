@@ -5,23 +5,11 @@
  */
 import { describe, expect, it } from '@jest/globals';
 import { DirectMessageLookups, WITHHELD, accessProbe, planDirectMessages } from '../../../server/src/delivery/plan-direct-messages.js';
-import type { GitLabEvent } from '../../../server/src/gitlab/events/event.js';
-import { isIgnored } from '../../../server/src/gitlab/events/event.js';
-import { parseEvent } from '../../../server/src/gitlab/events/parse-event.js';
 import type { Recipient } from '../../../server/src/rules/personal-notifications.js';
 import { DEFAULT_SETTINGS } from '../../../server/src/store/notification-settings.js';
-import { webhookFixture } from '../../helpers/fixtures.js';
+import { fixtureEvent } from '../../helpers/fixtures.js';
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
-
-function fixtureEvent(name: string, edit: (payload: Json) => void = () => undefined): GitLabEvent {
-  const fixture = webhookFixture(name);
-  const payload = JSON.parse(fixture.body) as Json;
-  edit(payload);
-  const parsed = parseEvent(fixture.event, payload);
-  if (isIgnored(parsed)) throw new Error(`${name} parsed as ignored: ${parsed.ignored}`);
-  return parsed;
-}
 
 /** The fixture's reviewer (user1, id 6) is connected; nobody has commented. */
 class Lookups extends DirectMessageLookups {

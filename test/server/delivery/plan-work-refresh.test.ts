@@ -1,21 +1,7 @@
 /** Whose polls a webhook brings forward: the people whose work lists it may have changed. */
 import { describe, expect, it } from '@jest/globals';
-import type { GitLabEvent } from '../../../server/src/gitlab/events/event.js';
-import { isIgnored } from '../../../server/src/gitlab/events/event.js';
-import { parseEvent } from '../../../server/src/gitlab/events/parse-event.js';
 import { peopleWithChangedWork } from '../../../server/src/delivery/plan-work-refresh.js';
-import { webhookFixture } from '../../helpers/fixtures.js';
-
-type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
-
-function fixtureEvent(name: string, edit: (payload: Json) => void = () => undefined): GitLabEvent {
-  const fixture = webhookFixture(name);
-  const payload = JSON.parse(fixture.body) as Json;
-  edit(payload);
-  const parsed = parseEvent(fixture.event, payload);
-  if (isIgnored(parsed)) throw new Error(`${name} parsed as ignored: ${parsed.ignored}`);
-  return parsed;
-}
+import { fixtureEvent } from '../../helpers/fixtures.js';
 
 const NO_CONTEXT = { participants: [], mergeRequestAuthorId: null };
 const sorted = (people: { ids: number[]; usernames: string[] }) => ({ ids: [...people.ids].sort((a, b) => a - b), usernames: [...people.usernames].sort() });

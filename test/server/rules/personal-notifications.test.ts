@@ -1,22 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
-import type { GitLabEvent } from '../../../server/src/gitlab/events/event.js';
-import { isIgnored } from '../../../server/src/gitlab/events/event.js';
-import { parseEvent } from '../../../server/src/gitlab/events/parse-event.js';
 import { personalNotices, type PersonalContext, type Recipient } from '../../../server/src/rules/personal-notifications.js';
 import { DEFAULT_SETTINGS, type NotificationSettings } from '../../../server/src/store/notification-settings.js';
-import { webhookFixture } from '../../helpers/fixtures.js';
-
-type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
-
-/** A fixture's payload, changed by `edit`, parsed as the bridge does. */
-function fixtureEvent(name: string, edit: (payload: Json) => void = () => undefined, event?: GitLabEvent['action']): GitLabEvent {
-  const fixture = webhookFixture(name);
-  const payload = JSON.parse(fixture.body) as Json;
-  edit(payload);
-  const parsed = parseEvent(fixture.event, payload);
-  if (isIgnored(parsed)) throw new Error(`${name} parsed as ignored: ${parsed.ignored}`);
-  return event ? { ...parsed, action: event } : parsed;
-}
+import { fixtureEvent } from '../../helpers/fixtures.js';
 
 const ROOT = { id: 1, name: 'Administrator', username: 'root' };
 const USER1 = { id: 6, name: 'User1', username: 'user1' };
