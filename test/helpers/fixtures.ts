@@ -1,4 +1,5 @@
 /** GitLab webhook payloads copied from the shared fixtures (test/fixtures/gitlab/webhooks/INDEX.md says where each comes from). */
+import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { isIgnored, type GitLabEvent } from '../../server/src/gitlab/events/event.js';
 import { parseEvent } from '../../server/src/gitlab/events/parse-event.js';
@@ -34,4 +35,17 @@ export function fixtureEvent(name: string, edit: (payload: Json) => void = () =>
   const parsed = parseEvent(fixture.event, payload);
   if (isIgnored(parsed)) throw new Error(`${name} parsed as ignored: ${parsed.ignored}`);
   return action ? { ...parsed, action } : parsed;
+}
+
+/** Posts a fixture, changed by `edits`, to a bridge's webhook door as GitLab 17.4+ would (its own Idempotency-Key); returns the status. */
+export async function sendFixture(publicUrl: string, secret: string, name: string, ...edits: ((payload: Json) => void)[]): Promise<number> {
+  const fixture = webhookFixture(name);
+  const payload = JSON.parse(fixture.body) as Json;
+  for (const edit of edits) edit(payload);
+  const response = await fetch(`${publicUrl}/webhook`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json', 'X-Gitlab-Token': secret, 'X-Gitlab-Event': fixture.event, 'Idempotency-Key': randomUUID() },
+    body: JSON.stringify(payload),
+  });
+  return response.status;
 }

@@ -3,13 +3,12 @@
  * then asked, without a token, what a public project shows someone not signed in. A feature it shows
  * them is posted to a public channel; one it keeps to members, or one it does not say, is not.
  */
-import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { readAnonymousLevels } from '../../../server/src/gitlab/project-features.js';
 import { createSubscription } from '../../../server/src/store/subscriptions.js';
 import type { FakeGitLabFeature } from '../../fakes/fake-gitlab.js';
 import { startCommandBridge, type CommandBridge } from '../../helpers/command-bridge.js';
-import { intoPublicProject as into, webhookFixture } from '../../helpers/fixtures.js';
+import { intoPublicProject as into, sendFixture } from '../../helpers/fixtures.js';
 import { waitFor } from '../../helpers/wait-for.js';
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -39,15 +38,7 @@ async function startWithProjects(options: { oauth: boolean }, projects: { id: nu
 }
 
 async function send(bridge: CommandBridge, name: string, ...edits: ((payload: Json) => void)[]): Promise<void> {
-  const fixture = webhookFixture(name);
-  const payload = JSON.parse(fixture.body) as Json;
-  for (const edit of edits) edit(payload);
-  const response = await fetch(`${bridge.publicUrl}/webhook`, {
-    method: 'POST',
-    headers: { 'Content-Type': 'application/json', 'X-Gitlab-Token': 'hook-secret', 'X-Gitlab-Event': fixture.event, 'Idempotency-Key': randomUUID() },
-    body: JSON.stringify(payload),
-  });
-  expect(response.status).toBe(202);
+  expect(await sendFixture(bridge.publicUrl, 'hook-secret', name, ...edits)).toBe(202);
 }
 
 async function settled(bridge: CommandBridge): Promise<void> {

@@ -4,14 +4,13 @@
  * sent as DMs to non-members; with every feature public nothing changes; and
  * when GitLab cannot say, the event is treated as members-only.
  */
-import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { toEncryptionKey } from '../../../server/src/crypto/secret-box.js';
 import { saveAccount } from '../../../server/src/store/gitlab-accounts.js';
 import { createSubscription } from '../../../server/src/store/subscriptions.js';
 import { startChannelBridge, type ChannelBridge } from '../../helpers/channel-bridge.js';
 import { startCommandBridge, type CommandBridge } from '../../helpers/command-bridge.js';
-import { intoPublicProject as into, webhookFixture } from '../../helpers/fixtures.js';
+import { intoPublicProject as into, sendFixture, webhookFixture } from '../../helpers/fixtures.js';
 import { waitFor } from '../../helpers/wait-for.js';
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -41,15 +40,7 @@ describe('events of features a public project keeps to members', () => {
   });
 
   async function send(name: string, ...edits: ((payload: Json) => void)[]): Promise<void> {
-    const fixture = webhookFixture(name);
-    const payload = JSON.parse(fixture.body) as Json;
-    for (const edit of edits) edit(payload);
-    const response = await fetch(`${bridge.publicUrl}/webhook`, {
-      method: 'POST',
-      headers: { 'Content-Type': 'application/json', 'X-Gitlab-Token': 'hook-secret', 'X-Gitlab-Event': fixture.event, 'Idempotency-Key': randomUUID() },
-      body: JSON.stringify(payload),
-    });
-    expect(response.status).toBe(202);
+    expect(await sendFixture(bridge.publicUrl, 'hook-secret', name, ...edits)).toBe(202);
   }
 
   async function settled(): Promise<void> {

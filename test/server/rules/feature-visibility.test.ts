@@ -1,25 +1,18 @@
 import { describe, expect, it } from '@jest/globals';
+import { makeEvent } from '../../../server/src/gitlab/events/envelope.js';
 import type { GitLabEvent } from '../../../server/src/gitlab/events/event.js';
 import { readLevels } from '../../../server/src/gitlab/project-features.js';
 import { isOpenToAll, needsFeatureLevels, type FeatureLevels } from '../../../server/src/rules/feature-visibility.js';
 
 const event = (kind: GitLabEvent['kind'], overrides: Partial<GitLabEvent> = {}): GitLabEvent =>
-  ({
+  makeEvent({
     kind,
     action: 'opened',
     key: 'k',
     project: { id: 7, path: 'a/b', name: 'b', url: 'u', visibility: 'public', defaultBranch: 'main' },
-    group: null,
-    actor: null,
-    target: null,
-    ref: null,
-    labels: [],
-    confidential: false,
-    internal: false,
-    occurredAt: null,
-    details: { kind },
+    details: { kind } as GitLabEvent['details'],
     ...overrides,
-  }) as unknown as GitLabEvent;
+  });
 
 const everythingPublic: FeatureLevels = readLevels({
   visibility: 'public',
