@@ -2,6 +2,7 @@
 // ingest.mjs and startup.mjs (output to a file, never a pipe a busy bench might not drain; readiness
 // from GET /healthz; SIGTERM, then SIGKILL by pid for whatever did not stop).
 import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { chmodSync, closeSync, existsSync, mkdtempSync, openSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
@@ -137,3 +138,41 @@ export function benchWorkspace(root, name) {
 
 /** A log line with the time of day, for a bench's progress. */
 export const log = (message) => console.log(`[${new Date().toISOString().slice(11, 19)}] ${message}`);
+
+/**
+ * `gitlab-bridge start` (the bin at `bin`) against the fake GitLab and Mattermost, with a fresh DATA_DIR in
+ * `work` and a new encryption key, its OAuth application registered at the fake GitLab; resolves once it
+ * is healthy. `env` adds settings; `nodeArgs` go before the script (e.g. --cpu-prof).
+ */
+export async function startBenchBridge(children, { bin, work, gitlab, mattermost, botToken, oauth, env = {}, nodeArgs = [] }) {
+  const [publicPort, internalPort] = [await freePort(), await freePort()];
+  const publicUrl = `http://127.0.0.1:${publicPort}`;
+  gitlab.registerApplication({ ...oauth, redirectUri: `${publicUrl}/oauth/complete` });
+  const encryptionKey = randomBytes(32);
+  const dataDir = path.join(work, 'data');
+  const bridge = children.start('bridge', [...nodeArgs, bin, 'start'], {
+    PATH: process.env.PATH,
+    HOME: process.env.HOME,
+    DATA_DIR: dataDir,
+    PORT: String(publicPort),
+    INTERNAL_PORT: String(internalPort),
+    PUBLIC_URL: publicUrl,
+    MATTERMOST_URL: mattermost.url,
+    MATTERMOST_BOT_TOKEN: botToken,
+    GITLAB_URL: gitlab.url,
+    GITLAB_OAUTH_CLIENT_ID: oauth.clientId,
+    GITLAB_OAUTH_CLIENT_SECRET: oauth.clientSecret,
+    ENCRYPTION_KEY: encryptionKey.toString('hex'),
+    ...env,
+  });
+  return { bridge, publicUrl, internalPort, encryptionKey, dataDir, ready: waitUntilHealthy(bridge, internalPort) };
+}
+
+/** A client of the bridge's embedded PostgreSQL: its port is in postmaster.pid (4th line), its password beside it. */
+export async function connectToEmbedded(pg, dataDir) {
+  const port = Number(readFileSync(path.join(dataDir, 'postgres/postmaster.pid'), 'utf8').split('\n')[3]);
+  const password = readFileSync(path.join(dataDir, 'postgres.password'), 'utf8').trim();
+  const db = new pg.Client({ host: '127.0.0.1', port, user: 'postgres', password, database: 'gitlab_bridge' });
+  await db.connect();
+  return db;
+}

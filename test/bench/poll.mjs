@@ -6,14 +6,13 @@
 // Writes its section of docs/benchmarks.md and exits non-zero when a target is missed: ≤ 1.2 GitLab
 // requests per user per cycle, p95 detection within one cycle.
 // Each child process is started by this script and stopped by its pid; nothing is left behind.
-import { randomBytes } from 'node:crypto';
-import { mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import os, { cpus } from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import pg from 'pg';
-import { benchWorkspace, log, cpuSeconds, freePort, machineBusySeconds, memoryKb, processTree, waitUntilHealthy } from './child-processes.mjs';
+import { benchWorkspace, connectToEmbedded, cpuSeconds, log, machineBusySeconds, memoryKb, processTree, startBenchBridge } from './child-processes.mjs';
 import { countRequests, judge, pollSpread, renderSection, summariseDetection } from './poll-results.mjs';
 import { writeSection } from './benchmarks-file.mjs';
 import { startFakes } from './start-fakes.mjs';
@@ -173,38 +172,27 @@ try {
   };
   log(`fakes ready: ${users.length} GitLab and Mattermost users, ${PROJECTS} projects, ${users.length} baseline review requests`);
 
-  const [publicPort, internalPort] = [await freePort(), await freePort()];
-  const publicUrl = `http://127.0.0.1:${publicPort}`;
-  gitlab.registerApplication({ ...OAUTH, redirectUri: `${publicUrl}/oauth/complete` });
-  const encryptionKey = randomBytes(32);
-  const dataDir = path.join(work, 'data');
   if (CPU_PROFILE_DIR) mkdirSync(CPU_PROFILE_DIR, { recursive: true });
-  bridge = children.start('bridge', [...(CPU_PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(CPU_PROFILE_DIR)}`] : []), BIN, 'start'], {
-    PATH: process.env.PATH,
-    HOME: process.env.HOME,
-    DATA_DIR: dataDir,
-    PORT: String(publicPort),
-    INTERNAL_PORT: String(internalPort),
-    PUBLIC_URL: publicUrl,
-    MATTERMOST_URL: mattermost.url,
-    MATTERMOST_BOT_TOKEN: botToken,
-    GITLAB_URL: gitlab.url,
-    GITLAB_OAUTH_CLIENT_ID: OAUTH.clientId,
-    GITLAB_OAUTH_CLIENT_SECRET: OAUTH.clientSecret,
-    ENCRYPTION_KEY: encryptionKey.toString('hex'),
-    POLL_INTERVAL_SECONDS: String(INTERVAL_SECONDS),
-    POLL_ACTIVE_INTERVAL_SECONDS: String(INTERVAL_SECONDS),
-    GITLAB_MAX_REQUESTS_PER_MINUTE: String(MAX_PER_MINUTE),
-    LOG_LEVEL,
+  const launched = await startBenchBridge(children, {
+    bin: BIN,
+    work,
+    gitlab,
+    mattermost,
+    botToken,
+    oauth: OAUTH,
+    nodeArgs: CPU_PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(CPU_PROFILE_DIR)}`] : [],
+    env: {
+      POLL_INTERVAL_SECONDS: String(INTERVAL_SECONDS),
+      POLL_ACTIVE_INTERVAL_SECONDS: String(INTERVAL_SECONDS),
+      GITLAB_MAX_REQUESTS_PER_MINUTE: String(MAX_PER_MINUTE),
+      LOG_LEVEL,
+    },
   });
-  await waitUntilHealthy(bridge, internalPort);
+  bridge = launched.bridge;
+  await launched.ready;
+  const { internalPort, encryptionKey } = launched;
   const bridgePid = bridge.child.pid;
-
-  // The embedded server's port is in its postmaster.pid (4th line), its password beside it.
-  const port = Number(readFileSync(path.join(dataDir, 'postgres/postmaster.pid'), 'utf8').split('\n')[3]);
-  const password = readFileSync(path.join(dataDir, 'postgres.password'), 'utf8').trim();
-  db = new pg.Client({ host: '127.0.0.1', port, user: 'postgres', password, database: 'gitlab_bridge' });
-  await db.connect();
+  db = await connectToEmbedded(pg, launched.dataDir);
   await connectAll(db, users, toEncryptionKey(encryptionKey));
   const connectedAt = Date.now();
   log(`bridge up (pid ${bridgePid}); ${users.length} accounts connected; warming up`);

@@ -5,14 +5,14 @@
 // the bridge's memory. At the end it checks that every webhook was posted exactly once, and that database
 // size and memory levelled off. Writes its section of docs/benchmarks.md and exits non-zero when a check
 // fails. The fakes and the bridge listen on loopback only; every child is stopped by its pid at the end.
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import os, { cpus } from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import pg from 'pg';
-import { benchWorkspace, log, freePort, memoryKb, processTree, waitUntilHealthy } from './child-processes.mjs';
+import { benchWorkspace, connectToEmbedded, log, memoryKb, processTree, startBenchBridge } from './child-processes.mjs';
 import { writeSection } from './benchmarks-file.mjs';
 import { startFakes } from './start-fakes.mjs';
 
@@ -175,39 +175,27 @@ try {
   const channels = projects.map((project, index) => mattermost.addChannel(`soak-${index}`, { type: 'P', members: [bot.id] }));
   const channelIds = new Set(channels.map((channel) => channel.id));
 
-  const [publicPort, internalPort] = [await freePort(), await freePort()];
-  const publicUrl = `http://127.0.0.1:${publicPort}`;
-  gitlab.registerApplication({ ...OAUTH, redirectUri: `${publicUrl}/oauth/complete` });
-  const encryptionKey = randomBytes(32);
-  const dataDir = path.join(work, 'data');
-  bridge = children.start('bridge', [BIN, 'start'], {
-    PATH: process.env.PATH,
-    HOME: process.env.HOME,
-    DATA_DIR: dataDir,
-    PORT: String(publicPort),
-    INTERNAL_PORT: String(internalPort),
-    PUBLIC_URL: publicUrl,
-    MATTERMOST_URL: mattermost.url,
-    MATTERMOST_BOT_TOKEN: botToken,
-    GITLAB_URL: gitlab.url,
-    GITLAB_OAUTH_CLIENT_ID: OAUTH.clientId,
-    GITLAB_OAUTH_CLIENT_SECRET: OAUTH.clientSecret,
-    GITLAB_WEBHOOK_SECRET: SECRET,
-    ENCRYPTION_KEY: encryptionKey.toString('hex'),
-    POLL_INTERVAL_SECONDS: String(POLL_INTERVAL_SECONDS),
-    POLL_ACTIVE_INTERVAL_SECONDS: String(POLL_INTERVAL_SECONDS),
-    GITLAB_MAX_REQUESTS_PER_MINUTE: '100000',
-    LOG_LEVEL,
-    ...RETENTION,
+  const launched = await startBenchBridge(children, {
+    bin: BIN,
+    work,
+    gitlab,
+    mattermost,
+    botToken,
+    oauth: OAUTH,
+    env: {
+      GITLAB_WEBHOOK_SECRET: SECRET,
+      POLL_INTERVAL_SECONDS: String(POLL_INTERVAL_SECONDS),
+      POLL_ACTIVE_INTERVAL_SECONDS: String(POLL_INTERVAL_SECONDS),
+      GITLAB_MAX_REQUESTS_PER_MINUTE: '100000',
+      LOG_LEVEL,
+      ...RETENTION,
+    },
   });
-  await waitUntilHealthy(bridge, internalPort);
+  bridge = launched.bridge;
+  await launched.ready;
+  const { publicUrl, internalPort, encryptionKey } = launched;
   const bridgePid = bridge.child.pid;
-
-  // The embedded server's port is in its postmaster.pid (4th line), its password beside it.
-  const port = Number(readFileSync(path.join(dataDir, 'postgres/postmaster.pid'), 'utf8').split('\n')[3]);
-  const password = readFileSync(path.join(dataDir, 'postgres.password'), 'utf8').trim();
-  db = new pg.Client({ host: '127.0.0.1', port, user: 'postgres', password, database: 'gitlab_bridge' });
-  await db.connect();
+  db = await connectToEmbedded(pg, launched.dataDir);
   const key = toEncryptionKey(encryptionKey);
   const expiresAt = new Date(Date.now() + 365 * 24 * 3600_000);
   for (const user of users) {
