@@ -4,6 +4,7 @@
  * closes the doors first, then drains the work behind them and releases the
  * database.
  */
+import { assembleActions } from './assemble/actions.js';
 import { assembleGitLab } from './assemble/gitlab.js';
 import { startBackgroundWork } from './assemble/background-work.js';
 import { startInternalListener } from './assemble/internal-listener.js';
@@ -63,9 +64,10 @@ export async function startBridge(config: Config, log: Logger): Promise<Bridge> 
     const resolveSession = assembleSessionResolver(config);
     const publicListener = await startPublicListener({ config, log, metrics, database, key, keys, mattermost, gitlab, live, resolveSession, deliveries, readiness, settings });
     listeners.push(publicListener);
-    const internalListener = await startInternalListener({ config, log, metrics, database, keys, mattermost, connections: gitlab.connections, readiness });
+    const actions = assembleActions(config, database.pool, keys, mattermost, gitlab.connections);
+    const internalListener = await startInternalListener({ config, log, metrics, database, keys, mattermost, connections: gitlab.connections, readiness, actions });
     listeners.push(internalListener);
-    const background = await startBackgroundWork({ config, log, metrics, database, mattermost, gitlab, deliveries });
+    const background = await startBackgroundWork({ config, log, metrics, database, mattermost, gitlab, deliveries, buttons: actions.buttons });
 
     log.info(
       {

@@ -72,6 +72,8 @@ export interface Config {
    * How long `start` waits for the embedded database's owner (a `backup` run by cron with no bridge
    * running) to finish before refusing: 60; tests shorten it with GITLAB_BRIDGE_TEST_OWNER_WAIT.
    */
+  /** Buttons on posts and direct messages (ACTION_BUTTONS=on, the default). */
+  actionButtons: boolean;
   embeddedOwnerWaitSeconds: number;
   /** Settings the bridge needs to be useful and does not have yet, by variable name. */
   missing: string[];
@@ -235,6 +237,7 @@ const schema = z.object({
   LIVE_STREAMS_PER_USER: count(1, 1000, 'streams').default(8),
   LIVE_STREAMS_MAX: count(1, 100_000, 'streams').default(1000),
   SESSION_CHECKS_PER_SECOND: count(1, 10_000, 'checks').default(50),
+  ACTION_BUTTONS: z.enum(['on', 'off'], { message: 'must be on or off' }).default('on'),
   /** For tests only, undocumented: a bridge refused after a minute's wait would make them slow. */
   GITLAB_BRIDGE_TEST_OWNER_WAIT: duration.default(60),
 });
@@ -322,6 +325,7 @@ export function parseConfig(env: Environment, cwd: string): Config {
       liveStreamsMax: values.LIVE_STREAMS_MAX,
       sessionChecksPerSecond: values.SESSION_CHECKS_PER_SECOND,
     },
+    actionButtons: values.ACTION_BUTTONS === 'on',
     embeddedOwnerWaitSeconds: values.GITLAB_BRIDGE_TEST_OWNER_WAIT,
     missing: REQUIRED_FOR_READY.filter((name) => !present[name]),
   };

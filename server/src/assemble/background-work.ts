@@ -3,6 +3,7 @@
  * and direct messages when there is a bot and the OAuth application), pollers
  * (with both), pruning, and with MATTERMOST_ADMIN_TOKEN the team reconciler.
  */
+import type { ButtonSigner } from '../actions/render-buttons.js';
 import type { Config } from '../config.js';
 import { createDirectDelivery } from '../delivery/deliver-direct-messages.js';
 import { startWorkers } from '../delivery/run-workers.js';
@@ -30,6 +31,8 @@ export interface BackgroundWorkDeps {
   gitlab: GitLabSide;
   /** Pollers store what they find as webhooks; workers step back while the door takes a burst. */
   deliveries: DeliveryBatcher;
+  /** Signs the buttons of posts and direct messages as they are made; null when buttons are off. */
+  buttons: ButtonSigner | null;
 }
 
 export interface BackgroundWork {
@@ -37,7 +40,7 @@ export interface BackgroundWork {
   stop(): Promise<void>;
 }
 
-export async function startBackgroundWork({ config, log, metrics, database, mattermost, gitlab, deliveries }: BackgroundWorkDeps): Promise<BackgroundWork> {
+export async function startBackgroundWork({ config, log, metrics, database, mattermost, gitlab, deliveries, buttons }: BackgroundWorkDeps): Promise<BackgroundWork> {
   const { bot, gateway } = mattermost;
   const { connections, canSee } = gitlab;
   // With the admin token, teams created since setup get /gitlab too (a minute after start, then every 10).
@@ -53,6 +56,7 @@ export async function startBackgroundWork({ config, log, metrics, database, matt
           gateway,
           directChannel: createDirectChannels(bot),
           canSee,
+          buttons,
           log: log.child({ component: 'direct-messages' }),
           count: (outcome) => metrics.directMessages.inc({ outcome }),
         })
@@ -88,6 +92,7 @@ export async function startBackgroundWork({ config, log, metrics, database, matt
     doorBusy: () => deliveries.busy(),
     direct,
     featureLevels: gitlab.featureLevels,
+    buttons,
   });
   return {
     async stop() {

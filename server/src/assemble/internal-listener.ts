@@ -4,7 +4,10 @@
  */
 import { connectCommand, disconnectCommand, meCommand, type AccountDeps } from '../commands/account.js';
 import { runCommandLine, type Subcommand } from '../commands/command-router.js';
+import { deploymentCommand } from '../commands/deployment.js';
 import { issueCommand } from '../commands/issue.js';
+import { jobCommand } from '../commands/job.js';
+import { mrCommand } from '../commands/mr.js';
 import { muteCommand } from '../commands/mute.js';
 import { pipelineCommand } from '../commands/pipeline.js';
 import { settingsCommand } from '../commands/settings.js';
@@ -24,6 +27,7 @@ import type { Readiness } from '../readiness.js';
 import type { Database } from '../store/database.js';
 import { verifyCommandToken } from '../store/slash-commands.js';
 import { VERSION } from '../version.js';
+import type { ActionSide } from './actions.js';
 import type { MattermostSide } from './mattermost.js';
 
 // Every subcommand's deps are a slice of the command deps below.
@@ -35,7 +39,10 @@ const SUBCOMMANDS: Subcommand<StatusDeps & SubscriptionDeps & AccountDeps & Webh
   webhookCommand,
   todoCommand,
   issueCommand,
+  mrCommand,
   pipelineCommand,
+  jobCommand,
+  deploymentCommand,
   settingsCommand,
   muteCommand,
   statusCommand,
@@ -50,9 +57,10 @@ export interface InternalListenerDeps {
   mattermost: Pick<MattermostSide, 'bot' | 'gateway'>;
   connections: GitLabConnections | null;
   readiness(): Promise<Readiness>;
+  actions: ActionSide;
 }
 
-export async function startInternalListener({ config, log, metrics, database, keys, mattermost, connections, readiness }: InternalListenerDeps): Promise<Listener> {
+export async function startInternalListener({ config, log, metrics, database, keys, mattermost, connections, readiness, actions }: InternalListenerDeps): Promise<Listener> {
   const commandDeps = {
     pool: database.pool,
     bot: mattermost.bot,
@@ -79,6 +87,7 @@ export async function startInternalListener({ config, log, metrics, database, ke
       },
       mattermostOrigins: [config.mattermost.url, config.mattermost.siteUrl].flatMap((url) => (url ? [new URL(url).origin] : [])),
     },
+    actions: actions.routes,
   });
   return listen('internal', app, config.internalPort, config.internalHost);
 }

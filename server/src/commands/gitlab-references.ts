@@ -3,15 +3,21 @@ import { parseTarget } from './subscription-options.js';
 
 export type ObjectRef = { ok: true; project: string; number: number } | { ok: false; error: string };
 
-const ROUTES = { issue: { sigil: '#', route: 'issues', example: 'group/project#12' }, pipeline: { sigil: '', route: 'pipelines', example: 'group/project 1234' } } as const;
+const ROUTES = {
+  issue: { sigil: '#', route: 'issues', example: 'group/project#12', noun: 'an issue' },
+  merge_request: { sigil: '!', route: 'merge_requests', example: 'group/project!12', noun: 'a merge request' },
+  pipeline: { sigil: '', route: 'pipelines', example: 'group/project 1234', noun: 'a pipeline' },
+  job: { sigil: '', route: 'jobs', example: 'group/project 5678', noun: 'a job' },
+} as const;
 
 /**
- * `group/project#12` or `<GitLab>/group/project/-/issues/12` (issues);
- * `<GitLab>/group/project/-/pipelines/1234` (pipelines, whose id is otherwise a separate word).
+ * `group/project#12` or `<GitLab>/group/project/-/issues/12` (issues); `group/project!12` or its URL
+ * (merge requests); `<GitLab>/group/project/-/pipelines/1234` and `…/-/jobs/5678` (pipelines and
+ * jobs, whose id is otherwise a separate word).
  */
 export function parseObjectRef(input: string, gitlabUrl: string, kind: keyof typeof ROUTES): ObjectRef {
-  const { sigil, route, example } = ROUTES[kind];
-  const wrong: ObjectRef = { ok: false, error: `\`${input}\` does not name ${kind === 'issue' ? 'an' : 'a'} ${kind}: give it as \`${example}\` or its GitLab URL` };
+  const { sigil, route, example, noun } = ROUTES[kind];
+  const wrong: ObjectRef = { ok: false, error: `\`${input}\` does not name ${noun}: give it as \`${example}\` or its GitLab URL` };
   if (/^https?:\/\//i.test(input)) {
     const number = new RegExp(`/-/${route}/(\\d+)(?:[/?#]|$)`).exec(input)?.[1];
     const project = parseTarget(input, gitlabUrl);

@@ -6,6 +6,7 @@
  * channel (the bot's posts carry the outbox id in their props) before posting
  * again. No database connection is held while Mattermost is called.
  */
+import type { ButtonSigner } from '../actions/render-buttons.js';
 import type { Logger } from '../log.js';
 import { MattermostHttpError } from '../mattermost/client.js';
 import type { ChannelAccess, ChannelGateway } from '../mattermost/channel-gateway.js';
@@ -40,6 +41,8 @@ export type PostOutcome = 'sent' | 'retry' | 'failed';
 
 export interface ChannelDeliveryDeps {
   pool: Queryable;
+  /** Signs queued button specs into attachments; null when buttons are off for the whole bridge. */
+  buttons?: ButtonSigner | null;
   /** Where the per-queue locks are held (a session outside the pool). */
   locks: SessionLocks;
   gateway: ChannelGateway;
@@ -89,7 +92,10 @@ export function createChannelDelivery(deps: ChannelDeliveryDeps) {
       await markAttemptStarted(db, row.id);
       let postId: string;
       try {
-        postId = await deps.gateway.createPost({ channelId: row.channel_id, message: row.message, rootId: root?.postId ?? null, outboxId: row.id });
+        // A reply carries its own buttons; a thread's first post (or one outside threads), also the MR's or issue's.
+        const spec = row.buttons ?? (root ? null : row.thread_buttons);
+        const attachments = spec && deps.buttons ? deps.buttons(spec, 'channel', row.channel_id) : null;
+        postId = await deps.gateway.createPost({ channelId: row.channel_id, message: row.message, rootId: root?.postId ?? null, outboxId: row.id, attachments });
       } catch (error) {
         // The root was deleted in Mattermost: start a new thread with this post.
         if (root && error instanceof MattermostHttpError && error.status === 400 && /root/i.test(`${error.serverErrorId} ${error.message}`)) {
@@ -128,9 +134,10 @@ export function createChannelDelivery(deps: ChannelDeliveryDeps) {
       return;
     }
     if (root.postId === postId || !row.thread_status) return;
-    // The root shows the object's current state; failing to edit it loses no post.
+    // The root shows the object's current state and the buttons for it; failing to edit it loses no post.
+    const attachments = row.thread_buttons && deps.buttons ? deps.buttons(row.thread_buttons, 'channel', row.channel_id) : undefined;
     await deps.gateway
-      .editMessage(root.postId, `${root.message}\n\n${row.thread_status}`)
+      .editMessage(root.postId, `${root.message}\n\n${row.thread_status}`, attachments)
       .catch((error: unknown) => log.warn({ err: error, root: root.postId }, 'could not update the thread root'));
   }
 

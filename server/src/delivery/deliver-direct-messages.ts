@@ -8,6 +8,7 @@
  * GitLab is called.
  */
 import type { AccessAnswer } from '../accounts/gitlab-access.js';
+import type { ButtonSigner } from '../actions/render-buttons.js';
 import type { Logger } from '../log.js';
 import type { ChannelGateway } from '../mattermost/channel-gateway.js';
 import { MattermostHttpError } from '../mattermost/client.js';
@@ -44,6 +45,8 @@ export interface DirectDeliveryDeps {
   /** The bot's DM channel with the user (created when missing). */
   directChannel(userId: string): Promise<string>;
   canSee(userId: string, probe: string): Promise<AccessAnswer>;
+  /** Signs queued button specs into attachments; null when buttons are off for the whole bridge. */
+  buttons?: ButtonSigner | null;
   log: Logger;
   count?(outcome: DirectOutcome): void;
 }
@@ -87,7 +90,8 @@ export function createDirectDelivery(deps: DirectDeliveryDeps) {
       await markDirectAttemptStarted(db, row.id);
       let postId: string;
       try {
-        postId = await deps.gateway.createPost({ channelId, message: row.message, rootId: root, outboxId });
+        const attachments = row.buttons && deps.buttons ? deps.buttons(row.buttons, 'direct', channelId) : null;
+        postId = await deps.gateway.createPost({ channelId, message: row.message, rootId: root, outboxId, attachments });
       } catch (error) {
         // The user deleted the thread's first message: this one starts a new thread.
         if (root && error instanceof MattermostHttpError && error.status === 400 && /root/i.test(`${error.serverErrorId} ${error.message}`)) {

@@ -15,6 +15,8 @@ export interface ObjectStatus {
   /** All required approvals given. */
   approved: boolean;
   pipeline: { status: string; url: string | null } | null;
+  /** The last detailed_merge_status a merge request event carried (for the Merge button). */
+  mergeStatus?: string | null;
 }
 
 /** One key per MR or issue across hooks and channels. */
@@ -33,6 +35,7 @@ export function advanceStatus(previous: ObjectStatus | null, event: GitLabEvent)
     if (target.state !== 'unknown') next.state = target.state;
     next.draft = target.draft;
   }
+  if (event.details.kind === 'merge_request' && event.details.mergeStatus) next.mergeStatus = event.details.mergeStatus;
   if (event.kind === 'merge_request') {
     const who = event.actor?.name ?? event.actor?.username ?? 'someone';
     if (event.action === 'approval' && !next.approvedBy.includes(who)) next.approvedBy.push(who);

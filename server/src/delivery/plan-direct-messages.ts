@@ -8,6 +8,7 @@
  */
 import type { GitLabEvent } from '../gitlab/events/event.js';
 import { renderDirectMessage } from '../render/direct-message.js';
+import type { EventButtons } from './plan-posts.js';
 import { peopleOf, personalNotices, threadKeyOf, type Recipient } from '../rules/personal-notifications.js';
 import type { EventAudience } from '../rules/match-subscription.js';
 import type { QueuedDirectMessage } from '../store/direct-outbox.js';
@@ -43,6 +44,7 @@ export async function planDirectMessages(
   event: GitLabEvent,
   gitlabUrl: string,
   audience: EventAudience,
+  buttons: EventButtons = { own: null, thread: null },
 ): Promise<{ messages: QueuedDirectMessage[]; participations: Participation[]; changedWork: People }> {
   const threadKey = threadKeyOf(event);
   const participants = await lookups.participantsOf(threadKey);
@@ -60,6 +62,8 @@ export async function planDirectMessages(
     threadKey: notice.threadKey,
     accessProbe: probe,
     message: renderDirectMessage(event, notice.reason, { gitlabUrl }),
+    // A message about a failed pipeline acts on the pipeline; one about an MR or issue, on it.
+    buttons: notice.recipient.settings.buttons ? (buttons.own ?? buttons.thread) : null,
   }));
   return { messages, participations: participationsOf(event, threadKey), changedWork: peopleWithChangedWork(event, context) };
 }

@@ -3,6 +3,7 @@
  * one per channel (a channel subscribed to a project and to its group gets the
  * event once, rendered as the most specific subscription says). Pure.
  */
+import type { ButtonSpec } from '../actions/button-spec.js';
 import type { GitLabEvent } from '../gitlab/events/event.js';
 import type { EventAudience } from '../rules/match-subscription.js';
 import type { RenderStyle, Subscription } from '../rules/subscription.js';
@@ -22,7 +23,19 @@ export interface PlannedPost {
    * made public after subscribing stops getting it.
    */
   needsPrivateChannel: boolean;
+  /** The post's own buttons (actions/button-spec.ts); null when the subscription has buttons off. */
+  buttons: ButtonSpec | null;
+  /** The merge request's or issue's buttons, for the thread's first post. */
+  threadButtons: ButtonSpec | null;
 }
+
+/** The buttons an event's posts may carry; both null when the admin turned buttons off. */
+export interface EventButtons {
+  own: ButtonSpec | null;
+  thread: ButtonSpec | null;
+}
+
+const NO_BUTTONS: EventButtons = { own: null, thread: null };
 
 export type Render = (event: GitLabEvent, style: RenderStyle) => { message: string };
 
@@ -32,6 +45,7 @@ export function planPosts(
   render: Render,
   thread: { key: string; status: string | null } | null,
   audience: EventAudience,
+  buttons: EventButtons = NO_BUTTONS,
 ): PlannedPost[] {
   const byChannel = new Map<string, Subscription>();
   for (const subscription of wanted) {
@@ -56,6 +70,8 @@ export function planPosts(
       threadStatus: threaded ? thread.status : null,
       confidential,
       needsPrivateChannel: confidential || (!audience.openToAll && !subscription.forced),
+      buttons: subscription.buttons ? buttons.own : null,
+      threadButtons: subscription.buttons ? buttons.thread : null,
     };
   });
 }

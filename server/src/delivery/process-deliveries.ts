@@ -27,6 +27,7 @@ import { findCandidates, markEventsArrived } from '../store/subscriptions.js';
 import { recordParticipants, type Participation } from '../store/thread-participants.js';
 import { readObjectStatus, recordRefPipeline, writeObjectStatus } from '../store/tracked-objects.js';
 import { pollUsersSoon } from '../store/user-polls-soon.js';
+import { buttonSpecsOf } from '../actions/button-spec.js';
 import { advanceStatus, objectKey, renderStatusLine, type ObjectStatus } from './object-status.js';
 import { DirectMessageLookups, planDirectMessages } from './plan-direct-messages.js';
 import type { People } from './plan-work-refresh.js';
@@ -66,7 +67,13 @@ interface Prepared {
  * one write of each kind; if anything in it fails, it is redone one delivery
  * at a time so the failing one is isolated and the rest go through.
  */
-export async function processDeliveries(pool: pg.Pool, log: Logger, gitlabUrl: string, features: FeatureLevelSource | null = null): Promise<number> {
+/** What planning needs besides the database: GitLab's address, and whether posts may carry buttons (ACTION_BUTTONS). */
+export interface PlanSettings {
+  gitlabUrl: string;
+  buttons: boolean;
+}
+
+export async function processDeliveries(pool: pg.Pool, log: Logger, settings: PlanSettings, features: FeatureLevelSource | null = null): Promise<number> {
   const prepared = await prepare(pool, log, features);
   if (prepared.lookedAhead && prepared.upTo === null) return 0;
   const client = await pool.connect();
@@ -89,12 +96,12 @@ export async function processDeliveries(pool: pg.Pool, log: Logger, gitlabUrl: s
     await client.query('SAVEPOINT batch');
     try {
       const batch = new Batch(client, prepared);
-      for (const row of rows) await planDelivery(batch, row, logFor(row), gitlabUrl);
+      for (const row of rows) await planDelivery(batch, row, logFor(row), settings);
       await batch.write(rows.map((row) => row.id));
       await client.query('RELEASE SAVEPOINT batch');
     } catch {
       await client.query('ROLLBACK TO SAVEPOINT batch');
-      for (const row of rows) await processAlone(client, row, logFor(row), gitlabUrl, prepared);
+      for (const row of rows) await processAlone(client, row, logFor(row), settings, prepared);
     }
     await client.query('COMMIT');
     return rows.length;
@@ -161,11 +168,11 @@ function parseSafely(event: string, payload: unknown): ParseResult | Error {
   }
 }
 
-async function processAlone(client: pg.PoolClient, row: DeliveryRow, log: Logger, gitlabUrl: string, prepared: Prepared): Promise<void> {
+async function processAlone(client: pg.PoolClient, row: DeliveryRow, log: Logger, settings: PlanSettings, prepared: Prepared): Promise<void> {
   await client.query('SAVEPOINT delivery');
   try {
     const batch = new Batch(client, prepared);
-    await planDelivery(batch, row, log, gitlabUrl);
+    await planDelivery(batch, row, log, settings);
     await batch.write([row.id]);
     await client.query('RELEASE SAVEPOINT delivery');
   } catch (error) {
@@ -251,7 +258,8 @@ class Batch {
   }
 }
 
-async function planDelivery(batch: Batch, row: DeliveryRow, log: Logger, gitlabUrl: string): Promise<void> {
+async function planDelivery(batch: Batch, row: DeliveryRow, log: Logger, settings: PlanSettings): Promise<void> {
+  const { gitlabUrl } = settings;
   const parsed = batch.parse(row);
   if (isIgnored(parsed)) {
     if (parsed.ignored.startsWith('unknown event kind')) log.info({ reason: parsed.ignored }, 'webhook of an unknown kind acknowledged and ignored');
@@ -271,15 +279,17 @@ async function planDelivery(batch: Batch, row: DeliveryRow, log: Logger, gitlabU
   });
 
   let thread: { key: string; status: string | null } | null = null;
+  let status: ObjectStatus | null = null;
   const key = objectKey(event);
   // Objects are tracked only in projects some channel follows: that is where threads are.
   if (key && candidates.length > 0) {
-    const status = await batch.advanceStatus(key, event);
+    status = await batch.advanceStatus(key, event);
     thread = { key, status: status ? renderStatusLine(status) : null };
   }
-  const posts = planPosts(event, wanted, (wantedEvent, style) => renderPost(wantedEvent, style, { gitlabUrl }), thread, audience);
+  const buttons = settings.buttons ? buttonSpecsOf(event, status) : { own: null, thread: null };
+  const posts = planPosts(event, wanted, (wantedEvent, style) => renderPost(wantedEvent, style, { gitlabUrl }), thread, audience, buttons);
   batch.queue(row.id, posts);
-  const direct = await planDirectMessages(batch.directLookups, event, gitlabUrl, audience);
+  const direct = await planDirectMessages(batch.directLookups, event, gitlabUrl, audience, buttons);
   batch.queueDirect(direct.messages, direct.participations);
   batch.refreshWork(direct.changedWork);
   // A line per post-making webhook; hooks nobody subscribed to would only add noise.

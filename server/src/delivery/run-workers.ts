@@ -12,6 +12,7 @@
  * sum within the pool. Storing webhooks uses a pool of its own (store/database.ts).
  */
 import type pg from 'pg';
+import type { ButtonSigner } from '../actions/render-buttons.js';
 import type { FeatureLevelSource } from '../gitlab/project-features.js';
 import type { Logger } from '../log.js';
 import type { SessionLocks } from '../store/session-locks.js';
@@ -57,6 +58,8 @@ export interface WorkerDeps {
   doorBusy?(): boolean;
   /** Sends personal direct messages; null while Mattermost or the GitLab application is not configured. */
   direct?: ReturnType<typeof createDirectDelivery> | null;
+  /** Whether posts and direct messages get buttons (ACTION_BUTTONS), and what signs them. */
+  buttons?: ButtonSigner | null;
   /** Public projects' feature levels; null without the GitLab application (nobody can be connected): members-only. */
   featureLevels?: FeatureLevelSource | null;
 }
@@ -68,12 +71,12 @@ export interface Workers {
 export function startWorkers(deps: WorkerDeps): Workers {
   const log = deps.log.child({ component: 'delivery' });
   let stopped = false;
-  const delivery = deps.gateway ? createChannelDelivery({ pool: deps.pool, locks: deps.locks, gateway: deps.gateway, log, count: deps.countPost }) : null;
+  const delivery = deps.gateway ? createChannelDelivery({ pool: deps.pool, locks: deps.locks, gateway: deps.gateway, log, count: deps.countPost, buttons: deps.buttons ?? null }) : null;
   const drainSlots = shareSlots(drainLimit(deps.pool.options.max ?? 10));
 
   const processingInterval = () => (deps.doorBusy?.() ? BURST_PROCESSING_INTERVAL_MS : MIN_PROCESSING_INTERVAL_MS);
   const processing = loop('processing', processingInterval, async () => {
-    const taken = await processDeliveries(deps.pool, log, deps.gitlabUrl, deps.featureLevels ?? null);
+    const taken = await processDeliveries(deps.pool, log, { gitlabUrl: deps.gitlabUrl, buttons: Boolean(deps.buttons) }, deps.featureLevels ?? null);
     return { again: taken > 0, wakeAt: null };
   });
   /** One pass over the queues (channels, users) that are due: as many at a time as the shared limit lets, each under its lock. */

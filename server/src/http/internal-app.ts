@@ -1,8 +1,10 @@
-/** The internal listener: probes, metrics and Mattermost's callbacks (the slash command). */
+/** The internal listener: probes, metrics and Mattermost's callbacks (the slash command, buttons and dialogs). */
 import express from 'express';
 import type { Logger } from '../log.js';
 import type { Readiness } from '../readiness.js';
 import type { Metrics } from './metrics.js';
+import type { ActionDeps } from '../actions/handle-press.js';
+import { actionEndpoints } from './action-endpoints.js';
 import { commandEndpoint, type CommandEndpointDeps } from './command-endpoint.js';
 import { requestLogging } from './request-logging.js';
 import { finishApp } from './finish-app.js';
@@ -12,6 +14,8 @@ export interface InternalAppDeps {
   metrics: Metrics;
   readiness(): Promise<Readiness>;
   command: Omit<CommandEndpointDeps, 'log'>;
+  /** Buttons and dialogs; null without a bot (nothing has buttons then). */
+  actions: Omit<ActionDeps, 'log'> | null;
 }
 
 export function createInternalApp(deps: InternalAppDeps): express.Express {
@@ -34,6 +38,7 @@ export function createInternalApp(deps: InternalAppDeps): express.Express {
   });
 
   app.use(commandEndpoint({ ...deps.command, log: deps.log }));
+  if (deps.actions) app.use(actionEndpoints({ ...deps.actions, log: deps.log }));
 
   return finishApp(app, deps.log);
 }

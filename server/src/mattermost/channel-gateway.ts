@@ -20,6 +20,8 @@ export interface NewPost {
   message: string;
   rootId: string | null;
   outboxId: string;
+  /** Message attachments (the post's buttons). */
+  attachments?: readonly object[] | null;
 }
 
 export interface ChannelGateway {
@@ -30,7 +32,8 @@ export interface ChannelGateway {
    * Only the bot's own posts count: anyone in the channel can post a message carrying our marker.
    */
   findPost(channelId: string, outboxId: string, attemptStartedMs: number): Promise<string | null>;
-  editMessage(postId: string, message: string): Promise<void>;
+  /** New text; with `attachments`, new buttons too (they replace the post's props: only the bot's own marker is kept). */
+  editMessage(postId: string, message: string, attachments?: readonly object[]): Promise<void>;
   /**
    * The channel's type now (O public, P private…; null when the bot cannot read it), at most
    * CHANNEL_TYPE_FRESH_MS old: asked before posting confidential or members-only content, so a
@@ -70,7 +73,7 @@ export function createChannelGateway(client: MattermostClient): ChannelGateway {
       return { ok: true, type: channel.type };
     },
 
-    async createPost({ channelId, message, rootId, outboxId }) {
+    async createPost({ channelId, message, rootId, outboxId, attachments }) {
       const userId = await me();
       const post = (pendingPostId: string) =>
         client.createPost({
@@ -78,7 +81,7 @@ export function createChannelGateway(client: MattermostClient): ChannelGateway {
           message,
           root_id: rootId ?? '',
           pending_post_id: pendingPostId,
-          props: { [OUTBOX_PROP]: outboxId, from_bot: 'true' },
+          props: { [OUTBOX_PROP]: outboxId, from_bot: 'true', ...(attachments && attachments.length > 0 ? { attachments } : {}) },
         } as Parameters<MattermostClient['createPost']>[0]);
       // Mattermost drops a second post with the same pending id for 30 s, answering with the first: a quick
       // retry is harmless. The id is global, not per user, so someone may have used ours first: then the
@@ -112,8 +115,9 @@ export function createChannelGateway(client: MattermostClient): ChannelGateway {
       return type;
     },
 
-    async editMessage(postId, message) {
-      await client.patchPost({ id: postId, message });
+    async editMessage(postId, message, attachments) {
+      // PatchPost replaces the whole props map when it carries one (app.PatchPost).
+      await client.patchPost({ id: postId, message, ...(attachments ? { props: { from_bot: 'true', attachments } } : {}) } as Parameters<MattermostClient['patchPost']>[0]);
     },
   };
 }

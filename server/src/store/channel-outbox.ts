@@ -1,5 +1,6 @@
 /** The channel outbox and its thread roots (migrations 0004, 0019). */
 import type { PlannedPost } from '../delivery/plan-posts.js';
+import type { ButtonSpec } from '../actions/button-spec.js';
 import type { Queryable } from './queryable.js';
 
 export interface OutboxRow {
@@ -12,6 +13,9 @@ export interface OutboxRow {
   confidential: boolean;
   /** Never posted while the channel is public (PlannedPost.needsPrivateChannel; migration 0019). */
   needs_private_channel: boolean;
+  /** The post's own buttons and its thread's (migration 0020): unsigned, signed when posted. */
+  buttons: ButtonSpec | null;
+  thread_buttons: ButtonSpec | null;
   attempts: number;
   attempt_started_at: Date | null;
   created_at: Date;
@@ -22,10 +26,13 @@ export async function enqueuePosts(db: Queryable, queued: readonly { deliveryId:
   if (queued.length === 0) return 0;
   const posts = queued.map(({ post }) => post);
   const result = await db.query(
-    `INSERT INTO channel_outbox (event_key, channel_id, subscription_id, delivery_id, message, thread_key, thread_status, confidential, needs_private_channel)
-     SELECT event_key, channel_id, subscription_id, delivery_id, message, thread_key, thread_status, confidential, needs_private_channel
-     FROM unnest($1::text[], $2::text[], $3::bigint[], $4::bigint[], $5::text[], $6::text[], $7::text[], $8::boolean[], $9::boolean[])
-          WITH ORDINALITY AS queued (event_key, channel_id, subscription_id, delivery_id, message, thread_key, thread_status, confidential, needs_private_channel, position)
+    `INSERT INTO channel_outbox (event_key, channel_id, subscription_id, delivery_id, message, thread_key, thread_status, confidential, needs_private_channel,
+                                 buttons, thread_buttons)
+     SELECT event_key, channel_id, subscription_id, delivery_id, message, thread_key, thread_status, confidential, needs_private_channel,
+            buttons::jsonb, thread_buttons::jsonb
+     FROM unnest($1::text[], $2::text[], $3::bigint[], $4::bigint[], $5::text[], $6::text[], $7::text[], $8::boolean[], $9::boolean[], $10::text[], $11::text[])
+          WITH ORDINALITY AS queued (event_key, channel_id, subscription_id, delivery_id, message, thread_key, thread_status, confidential, needs_private_channel,
+                                     buttons, thread_buttons, position)
      ORDER BY position
      ON CONFLICT (event_key, channel_id) DO NOTHING`,
     [
@@ -38,6 +45,8 @@ export async function enqueuePosts(db: Queryable, queued: readonly { deliveryId:
       posts.map((post) => post.threadStatus),
       posts.map((post) => post.confidential),
       posts.map((post) => post.needsPrivateChannel),
+      posts.map((post) => (post.buttons ? JSON.stringify(post.buttons) : null)),
+      posts.map((post) => (post.threadButtons ? JSON.stringify(post.threadButtons) : null)),
     ],
   );
   return result.rowCount ?? 0;
@@ -59,7 +68,7 @@ export async function dueChannels(db: Queryable, limit: number): Promise<{ due: 
 
 export async function oldestPending(db: Queryable, channelId: string): Promise<(OutboxRow & { due: boolean }) | null> {
   const result = await db.query<OutboxRow & { due: boolean }>(
-    `SELECT id, channel_id, subscription_id, message, thread_key, thread_status, confidential, needs_private_channel, attempts,
+    `SELECT id, channel_id, subscription_id, message, thread_key, thread_status, confidential, needs_private_channel, buttons, thread_buttons, attempts,
             attempt_started_at, created_at, next_attempt_at <= now() AS due
      FROM channel_outbox WHERE channel_id = $1 AND state = 'pending' ORDER BY id LIMIT 1`,
     [channelId],

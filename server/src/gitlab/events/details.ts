@@ -89,6 +89,8 @@ export interface MergeRequestDetails {
   reviewers: Actor[];
   mergeCommitSha: string | null;
   changes: MergeRequestChanges;
+  /** GitLab 15.6+'s `detailed_merge_status` (`mergeable`, `draft_status`, `conflict`, `not_approved`…); null when not sent. */
+  mergeStatus?: string | null;
 }
 
 /** action: `commented` (system notes and edits are ignored, never parsed into events). */

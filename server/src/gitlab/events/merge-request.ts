@@ -57,6 +57,7 @@ export function parseMergeRequest(payload: Fields): ParseResult {
       reviewers,
       mergeCommitSha: text(attributes.merge_commit_sha),
       changes: readMergeRequestChanges(changes, attributes, base),
+      mergeStatus: text(attributes.detailed_merge_status),
     },
   });
 }

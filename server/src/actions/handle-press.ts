@@ -1,0 +1,230 @@
+/**
+ * A button press, as Mattermost sends it to INTERNAL_URL/mattermost/action
+ * (PostActionIntegrationRequest; facts in docs/security.md "Buttons"):
+ *
+ * - Who can reach it: anyone who reaches the internal listener; Mattermost
+ *   sends no signature. What makes a press genuine is the button's context,
+ *   signed by the bridge and never shown to clients.
+ * - Who it acts as: the user Mattermost names, with their own GitLab token,
+ *   after checking that the signed context is for this channel, that the post
+ *   is the bot's own in that channel, and that the user is a member of it.
+ * - What the caller sees: an ephemeral answer only they see, and the post
+ *   redrawn for everyone in the channel (state and buttons, nothing more).
+ */
+import { randomBytes } from 'node:crypto';
+import type { GitLabConnections } from '../accounts/gitlab-connections.js';
+import type { Signer } from '../crypto/signed-claims.js';
+import type { Logger } from '../log.js';
+import type { ActionGateway, PressedPost } from '../mattermost/action-gateway.js';
+import { inline } from '../render/text.js';
+import { audit } from '../store/audit-log.js';
+import { createConnectLink } from '../store/gitlab-accounts.js';
+import type { Queryable } from '../store/queryable.js';
+import type { ActionTarget } from './button-spec.js';
+import { ACTION_NAMES, BUTTONS, type Audience } from './buttons.js';
+import { commentDialog, deploymentDialog, DIALOG_ACTIONS, DIALOG_LIFETIME_MS, mergeDialog, type Dialog, type DialogClaims } from './dialogs.js';
+import { gitlabAsUser } from './gitlab-as-user.js';
+import { readApprovers, readMergeRequest, readState, type DeploymentJson } from './live-state.js';
+import { describeTarget } from './perform-action.js';
+import { explainRefusal, mergeBlocker } from './explain-refusal.js';
+import { redrawPost, withoutButtons, type Redrawn } from './redraw-post.js';
+import type { ButtonClaims, ButtonSigner } from './render-buttons.js';
+import { runAction, targetName } from './run-action.js';
+import { GitLabHttpError, GitLabUnreachableError } from '../gitlab/poll-client.js';
+
+export interface ActionDeps {
+  pool: Queryable;
+  signer: Signer;
+  /** Null when the admin turned buttons off (ACTION_BUTTONS=off). */
+  buttons: ButtonSigner | null;
+  gateway: ActionGateway;
+  connections: GitLabConnections | null;
+  gitlabUrl: string;
+  /** PUBLIC_URL, for the connect link. */
+  publicUrl: string | undefined;
+  /** INTERNAL_URL/mattermost/dialog */
+  dialogUrl: string;
+  log: Logger;
+  now(): number;
+}
+
+/** What the press route answers Mattermost: 200 with this JSON (a non-200 shows the user a generic error). */
+export interface PressAnswer {
+  ephemeral_text?: string;
+  update?: Redrawn;
+}
+
+interface PressRequest {
+  userId: string;
+  channelId: string;
+  postId: string;
+  triggerId: string;
+  claims: unknown;
+}
+
+const MATTERMOST_ID = /^[a-z0-9]{26}$/;
+
+/** The fields we use from PostActionIntegrationRequest; null when it is not one. */
+export function readPressRequest(body: unknown): PressRequest | null {
+  if (typeof body !== 'object' || body === null) return null;
+  const fields = body as Record<string, unknown>;
+  const ids = [fields.user_id, fields.channel_id, fields.post_id];
+  if (!ids.every((id) => typeof id === 'string' && MATTERMOST_ID.test(id))) return null;
+  const context = typeof fields.context === 'object' && fields.context !== null ? (fields.context as Record<string, unknown>) : {};
+  return {
+    userId: fields.user_id as string,
+    channelId: fields.channel_id as string,
+    postId: fields.post_id as string,
+    triggerId: typeof fields.trigger_id === 'string' ? fields.trigger_id : '',
+    claims: context.claims,
+  };
+}
+
+export async function handlePress(deps: ActionDeps, request: PressRequest): Promise<PressAnswer> {
+  const log = deps.log.child({ user: request.userId, channel: request.channelId, post: request.postId });
+  const verified = deps.signer.verify<ButtonClaims>('button', request.claims, deps.now());
+  if (!verified.ok && verified.reason === 'forged') return refuse(deps, request, log, 'forged', 'This button was not made by the GitLab bridge (or was changed), so nothing was done.');
+  const claims = verified.ok ? verified.claims : null;
+  if (claims && (claims.channel !== request.channelId || !ACTION_NAMES.includes(claims.action))) {
+    return refuse(deps, request, log, 'wrong_channel', 'This button belongs to another post, so nothing was done.');
+  }
+
+  const post = await deps.gateway.readPost(request.postId);
+  if (!post || post.channelId !== request.channelId || post.userId !== (await deps.gateway.botUserId())) {
+    return refuse(deps, request, log, 'not_bot_post', 'This button is not on one of the GitLab bridge’s posts, so nothing was done.');
+  }
+  if (!(await deps.gateway.isMember(request.channelId, request.userId))) {
+    return refuse(deps, request, log, 'not_member', 'Only members of this channel can use its buttons.');
+  }
+  if (!deps.buttons) return { ephemeral_text: 'The admin turned the GitLab buttons off. The `/gitlab` commands still work.', update: withoutButtons(post) };
+
+  const caller = deps.connections ? await deps.connections.callerFor(request.userId) : null;
+  if (!caller) return { ephemeral_text: await notConnected(deps, request.userId) };
+
+  if (!claims) {
+    // Authentic but expired: the buttons are drawn again, fresh, from what GitLab says now.
+    const fresh = await freshPost(deps, post, verifiedTarget(deps, request), request, caller.token, caller.gitlabUserId);
+    return { ephemeral_text: 'These buttons had expired (they work for 30 days), so nothing was done. They are fresh again now: press once more.', ...(fresh ? { update: fresh } : {}) };
+  }
+
+  log.info({ action: claims.action, target: targetName(claims.target) }, 'button pressed');
+  if (DIALOG_ACTIONS.has(claims.action)) return openDialogFor(deps, claims, post, request, caller);
+
+  const result = await runAction(deps, { action: claims.action, target: claims.target, userId: request.userId, caller, via: 'button', postId: post.id });
+  if (!result.outcome) return { ephemeral_text: result.text };
+  const { outcome } = result;
+  if (!outcome.state) return { ephemeral_text: outcome.text };
+  return { ephemeral_text: outcome.text, update: redrawPost(post, { target: outcome.target, state: outcome.state, statusLine: outcome.statusLine }, { audience: claims.audience, channelId: post.channelId }, deps.buttons) };
+}
+
+/** The target of an expired context: the signature was good, only the time ran out. */
+function verifiedTarget(deps: ActionDeps, request: PressRequest): { target: ActionTarget; audience: Audience } | null {
+  const stale = deps.signer.verify<ButtonClaims>('button', request.claims, 0);
+  if (!stale.ok || stale.claims.channel !== request.channelId) return null;
+  return { target: stale.claims.target, audience: stale.claims.audience };
+}
+
+async function freshPost(
+  deps: ActionDeps,
+  post: PressedPost,
+  about: { target: ActionTarget; audience: Audience } | null,
+  request: PressRequest,
+  token: string,
+  gitlabUserId: number,
+): Promise<Redrawn | null> {
+  if (!about || !deps.buttons) return null;
+  try {
+    const state = await readState(gitlabAsUser(deps.gitlabUrl, token), about.target, gitlabUserId);
+    return redrawPost(post, { target: about.target, state, statusLine: null }, { audience: about.audience, channelId: request.channelId }, deps.buttons);
+  } catch {
+    return null;
+  }
+}
+
+async function openDialogFor(
+  deps: ActionDeps,
+  claims: ButtonClaims,
+  post: PressedPost,
+  request: PressRequest,
+  caller: { token: string; gitlabUserId: number },
+): Promise<PressAnswer> {
+  const api = gitlabAsUser(deps.gitlabUrl, caller.token);
+  const dialogClaims: DialogClaims = {
+    action: claims.action,
+    target: claims.target,
+    channel: request.channelId,
+    post: post.id,
+    user: request.userId,
+    audience: claims.audience,
+    nonce: randomBytes(12).toString('base64url'),
+  };
+  let dialog: Dialog;
+  try {
+    const built = await buildDialog(api, dialogClaims, caller.gitlabUserId, (state) => deps.signer.sign('dialog', state, deps.now() + DIALOG_LIFETIME_MS));
+    if (typeof built === 'string') return { ephemeral_text: built };
+    dialog = built;
+  } catch (error) {
+    if (error instanceof GitLabHttpError) return { ephemeral_text: explainRefusal(claims.action, describeTarget(claims.target), { status: error.status, message: error.gitlabMessage }) };
+    if (error instanceof GitLabUnreachableError) return { ephemeral_text: 'GitLab could not be reached. Try again in a moment.' };
+    throw error;
+  }
+  if (!request.triggerId) return { ephemeral_text: 'Mattermost did not say who pressed the button in a way a dialog can use. Try again.' };
+  try {
+    await deps.gateway.openDialog(request.triggerId, deps.dialogUrl, dialog);
+  } catch (error) {
+    deps.log.warn({ err: error }, 'Mattermost did not open a dialog');
+    return { ephemeral_text: 'Mattermost did not open the dialog (the press may have taken too long). Press the button again.' };
+  }
+  return {};
+}
+
+/** The dialog for the press, or, when there is nothing to ask, the answer instead. */
+async function buildDialog(
+  api: ReturnType<typeof gitlabAsUser>,
+  claims: DialogClaims,
+  gitlabUserId: number,
+  sign: (claims: DialogClaims) => string,
+): Promise<Dialog | string> {
+  const target = claims.target;
+  if (target.kind === 'merge_request' && (claims.action === 'merge' || claims.action === 'automerge')) {
+    const live = await readMergeRequest(api, target, gitlabUserId);
+    const name = `**${inline(live.json.references?.full ?? `!${target.iid}`)}**`;
+    if (live.json.state !== 'opened') return `${name} is ${live.json.state}: there is nothing to merge.`;
+    if (live.json.merge_when_pipeline_succeeds) return `${name} is already set to merge when its pipeline succeeds.`;
+    const blocker = mergeBlocker(live.json.detailed_merge_status);
+    if (blocker && live.json.detailed_merge_status !== 'ci_still_running') return `GitLab cannot merge ${name} now: ${blocker}.`;
+    const automatic = claims.action === 'automerge' || live.json.detailed_merge_status === 'ci_still_running';
+    const state = sign({ ...claims, action: automatic ? 'automerge' : 'merge', ...(live.json.sha ? { sha: live.json.sha } : {}) });
+    return mergeDialog(state, {
+      name,
+      squash: live.json.squash ?? false,
+      removeSourceBranch: live.json.force_remove_source_branch ?? live.json.should_remove_source_branch ?? false,
+      automatic,
+    });
+  }
+  if (claims.action === 'comment' && (target.kind === 'merge_request' || target.kind === 'issue')) {
+    const path = target.kind === 'merge_request' ? `/projects/${target.project}/merge_requests/${target.iid}` : `/projects/${target.project}/issues/${target.iid}`;
+    const item = await api.get<{ references?: { full?: string } }>(path);
+    return commentDialog(sign(claims), `**${inline(item.references?.full ?? describeTarget(target))}**`);
+  }
+  if (target.kind === 'deployment' && (claims.action === 'approvedeployment' || claims.action === 'rejectdeployment')) {
+    const deployment = await api.get<DeploymentJson>(`/projects/${target.project}/deployments/${target.id}`);
+    const environment = deployment.environment?.name ?? 'an environment';
+    if (deployment.status !== 'blocked') return `The deployment to **${inline(environment, 80)}** is ${inline(deployment.status, 40)}: it no longer waits for approval.`;
+    const approvers = await readApprovers(api, target.project, environment);
+    return deploymentDialog(sign(claims), { approve: claims.action === 'approvedeployment', environment: inline(environment, 80), approvers });
+  }
+  return `${BUTTONS[claims.action].label} does not apply to ${describeTarget(target)}.`;
+}
+
+export async function notConnected(deps: Pick<ActionDeps, 'pool' | 'publicUrl'>, userId: string): Promise<string> {
+  if (!deps.publicUrl) return 'GitLab actions run as your own GitLab account, and accounts cannot be connected on this bridge yet. Ask your admin.';
+  const link = await createConnectLink(deps.pool, userId);
+  return `GitLab actions run as your own GitLab account: [connect it](${deps.publicUrl.replace(/\/+$/, '')}/oauth/connect?link=${link}) (the link works once, within 10 minutes, in a browser signed in to Mattermost as you), then press again.`;
+}
+
+async function refuse(deps: ActionDeps, request: PressRequest, log: Logger, reason: string, text: string): Promise<PressAnswer> {
+  log.warn({ reason }, 'button press refused');
+  await audit(deps.pool, { actor: request.userId, action: 'gitlab.button_refused', target: `post:${request.postId}`, details: { reason, channel: request.channelId } });
+  return { ephemeral_text: text };
+}

@@ -1,0 +1,79 @@
+/**
+ * An action once its caller is known to be allowed to ask: claims the press
+ * (pressing twice does one thing), acts as the person through GitLab, and
+ * writes the audit entry. Buttons, dialogs and slash commands all end here.
+ */
+import { createHash } from 'node:crypto';
+import type { GitLabCaller } from '../accounts/gitlab-connections.js';
+import { audit } from '../store/audit-log.js';
+import { claimPress, recordPressAnswer, releasePress } from '../store/action-presses.js';
+import type { Queryable } from '../store/queryable.js';
+import type { ActionTarget } from './button-spec.js';
+import type { ActionName } from './buttons.js';
+import { gitlabAsUser } from './gitlab-as-user.js';
+import { performAction, type ActionOptions, type ActionOutcome } from './perform-action.js';
+
+/** Actions on the object itself: two people pressing them at once must not do them twice (a second retry, a second merge). */
+const ONCE_PER_OBJECT = new Set<ActionName>(['merge', 'automerge', 'close', 'reopen', 'retrypipeline', 'cancelpipeline', 'retryjob', 'canceljob']);
+
+export interface RunActionDeps {
+  pool: Queryable;
+  gitlabUrl: string;
+}
+
+export interface ActionCall {
+  action: ActionName;
+  target: ActionTarget;
+  /** The Mattermost user acting, and their GitLab connection. */
+  userId: string;
+  caller: GitLabCaller;
+  options?: ActionOptions;
+  /** `button`, `dialog` or `command`, for the audit log. */
+  via: 'button' | 'dialog' | 'command';
+  /** A dialog's own nonce: the same dialog submitted twice acts once, a new dialog acts again. */
+  nonce?: string;
+  /** Where it was pressed, for the audit log. */
+  postId?: string;
+}
+
+/** `null` outcome: a press just like it is at work or was just answered; `text` says so. */
+export type RunResult = { outcome: ActionOutcome } | { outcome: null; text: string };
+
+export async function runAction(deps: RunActionDeps, call: ActionCall): Promise<RunResult> {
+  const key = pressKey(call);
+  const claim = await claimPress(deps.pool, key);
+  if (!claim.first) {
+    if (claim.answer === null) return { outcome: null, text: 'That is already being done: someone pressed it a moment ago.' };
+    return { outcome: null, text: claim.by === call.userId ? claim.answer : `Someone else just did that. ${claim.answer.replace(/^You /, 'They ')}` };
+  }
+  let outcome: ActionOutcome;
+  try {
+    outcome = await performAction(gitlabAsUser(deps.gitlabUrl, call.caller.token), call.action, call.target, { gitlabUserId: call.caller.gitlabUserId }, call.options);
+  } catch (error) {
+    await releasePress(deps.pool, key);
+    throw error;
+  }
+  if (!outcome.changed) {
+    // Refused or already done: nothing to protect from a second try.
+    await releasePress(deps.pool, key);
+    return { outcome };
+  }
+  await recordPressAnswer(deps.pool, key, call.userId, outcome.text);
+  await audit(deps.pool, {
+    actor: call.userId,
+    action: `gitlab.${call.action}`,
+    target: targetName(call.target),
+    details: { via: call.via, gitlabUser: call.caller.gitlabUsername, ...(call.postId ? { post: call.postId } : {}), ...(outcome.details ?? {}) },
+  });
+  return { outcome };
+}
+
+export function targetName(target: ActionTarget): string {
+  return 'iid' in target ? `${target.kind}:${target.project}:${target.iid}` : `${target.kind}:${target.project}:${target.id}`;
+}
+
+function pressKey(call: ActionCall): string {
+  // Per object: whoever presses and from whichever dialog. Per person: one press, or one dialog's submission.
+  const who = ONCE_PER_OBJECT.has(call.action) ? ['*'] : [call.userId, call.nonce ?? ''];
+  return createHash('sha256').update([call.action, targetName(call.target), ...who].join('\n')).digest('hex');
+}

@@ -1,0 +1,42 @@
+/**
+ * Buttons and their dialogs: the signer for button contexts and dialog states
+ * (a key derived from the encryption key), what signs queued buttons as posts
+ * are made, and what the internal listener's action and dialog routes need.
+ */
+import type { GitLabConnections } from '../accounts/gitlab-connections.js';
+import type { ActionDeps } from '../actions/handle-press.js';
+import { createButtonSigner, type ButtonSigner } from '../actions/render-buttons.js';
+import type { Config } from '../config.js';
+import { createSigner } from '../crypto/signed-claims.js';
+import type { EncryptionKey } from '../crypto/secret-box.js';
+import { createActionGateway } from '../mattermost/action-gateway.js';
+import type { Queryable } from '../store/queryable.js';
+import type { MattermostSide } from './mattermost.js';
+
+export interface ActionSide {
+  /** Null when buttons are off (ACTION_BUTTONS=off) or there is no bot. */
+  buttons: ButtonSigner | null;
+  /** The action and dialog routes' needs; null without a bot. */
+  routes: Omit<ActionDeps, 'log'> | null;
+}
+
+export function assembleActions(config: Config, pool: Queryable, keys: readonly EncryptionKey[], mattermost: Pick<MattermostSide, 'bot'>, connections: GitLabConnections | null): ActionSide {
+  if (!mattermost.bot) return { buttons: null, routes: null };
+  const signer = createSigner(keys);
+  const internal = config.internalUrl.replace(/\/+$/, '');
+  const buttons = config.actionButtons ? createButtonSigner(signer, `${internal}/mattermost/action`) : null;
+  return {
+    buttons,
+    routes: {
+      pool,
+      signer,
+      buttons,
+      gateway: createActionGateway(mattermost.bot),
+      connections,
+      gitlabUrl: config.gitlab.url,
+      publicUrl: config.publicUrl,
+      dialogUrl: `${internal}/mattermost/dialog`,
+      now: Date.now,
+    },
+  };
+}

@@ -1,0 +1,36 @@
+/**
+ * Recent presses of buttons and submissions of dialogs (migration 0020), so
+ * pressing twice does one thing: the first press claims its key for a minute;
+ * a second one in that minute gets the first one's answer (or learns that it is
+ * still at work) instead of acting again. A press that died leaves its claim to
+ * expire. Rows older than a day are pruned (prune.ts).
+ */
+import type { Queryable } from './queryable.js';
+
+export const PRESS_WINDOW_SECONDS = 60;
+
+/** For a repeated press: the first one's answer (null while it is still at work) and whose it was. */
+export type PressClaim = { first: true } | { first: false; answer: string | null; by: string | null };
+
+export async function claimPress(db: Queryable, key: string): Promise<PressClaim> {
+  const claimed = await db.query(
+    `INSERT INTO action_presses (press_key) VALUES ($1)
+     ON CONFLICT (press_key) DO UPDATE SET answer = NULL, pressed_at = now()
+       WHERE action_presses.pressed_at < now() - $2::int * interval '1 second'
+     RETURNING press_key`,
+    [key, PRESS_WINDOW_SECONDS],
+  );
+  if ((claimed.rowCount ?? 0) > 0) return { first: true };
+  const { rows } = await db.query<{ answer: { by?: string; text?: string } | null }>('SELECT answer::jsonb AS answer FROM action_presses WHERE press_key = $1', [key]);
+  const answer = rows[0]?.answer ?? null;
+  return { first: false, answer: answer?.text ?? null, by: answer?.by ?? null };
+}
+
+export async function recordPressAnswer(db: Queryable, key: string, userId: string, text: string): Promise<void> {
+  await db.query('UPDATE action_presses SET answer = $2 WHERE press_key = $1', [key, JSON.stringify({ by: userId, text })]);
+}
+
+/** A press that changed nothing (refused, or already done) may be tried again at once. */
+export async function releasePress(db: Queryable, key: string): Promise<void> {
+  await db.query('DELETE FROM action_presses WHERE press_key = $1', [key]);
+}
