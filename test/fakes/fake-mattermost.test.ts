@@ -1,6 +1,8 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import { createMattermostClient, type MattermostClient } from '../../server/src/mattermost/client.js';
-import { startFakeMattermost, type FakeMattermost, type FakeUser } from './fake-mattermost.js';
+import { startFakeMattermost, type FakeChannel, type FakeMattermost, type FakeUser } from './fake-mattermost.js';
 
 describe('the fake Mattermost', () => {
   let fake: FakeMattermost;
@@ -277,5 +279,228 @@ describe('the fake Mattermost, provisioning through @mattermost/client', () => {
     });
     const someone = createMattermostClient(fake.url, fake.addUser('nosy').token);
     await expect(someone.getConfig()).rejects.toMatchObject({ status: 403, serverErrorId: 'api.context.permissions.app_error' });
+  });
+});
+
+type ApiPost = { id: string; props: Record<string, unknown> };
+
+describe('the fake Mattermost, buttons and dialogs', () => {
+  let fake: FakeMattermost;
+  let integration: http.Server;
+  let integrationUrl: string;
+  // What the integration received, and what it answers next.
+  let received: { headers: http.IncomingHttpHeaders; body: Record<string, unknown> }[];
+  let answer: { status: number; body: string };
+  let bot: { user: FakeUser; token: string };
+  let dana: { user: FakeUser; token: string };
+  let channel: FakeChannel;
+
+  beforeAll(async () => {
+    fake = await startFakeMattermost();
+    integration = http.createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (chunk: Buffer) => chunks.push(chunk));
+      req.on('end', () => {
+        received.push({ headers: req.headers, body: JSON.parse(Buffer.concat(chunks).toString('utf8')) as Record<string, unknown> });
+        res.writeHead(answer.status, { 'Content-Type': 'application/json' }).end(answer.body);
+      });
+    });
+    await new Promise<void>((resolve) => integration.listen(0, '127.0.0.1', resolve));
+    integrationUrl = `http://127.0.0.1:${(integration.address() as AddressInfo).port}/mattermost/action`;
+    // Mattermost will not call a loopback address unless told it may.
+    fake.config.ServiceSettings.AllowedUntrustedInternalConnections = '127.0.0.1';
+    bot = fake.addUser('gitlab-bot', { bot: true });
+    dana = fake.addUser('dana');
+    const team = fake.addTeam('engineering', { members: [bot.user.id, dana.user.id] });
+    channel = fake.addChannel('reviews', { members: [bot.user.id, dana.user.id], teamId: team.id });
+  });
+  beforeEach(() => {
+    received = [];
+    answer = { status: 200, body: '{}' };
+  });
+  afterEach(() => expect(fake.violations).toEqual([]));
+  afterAll(async () => {
+    await fake.close();
+    await new Promise((resolve) => integration.close(resolve));
+  });
+
+  const button = (name: string, context: Record<string, unknown>, id?: string) => ({ ...(id ? { id } : {}), type: 'button', name, style: 'primary', integration: { url: integrationUrl, context } });
+  const api = async (method: string, path: string, token: string, body?: unknown) => {
+    const response = await fetch(`${fake.url}/api/v4${path}`, {
+      method,
+      headers: { Authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'Content-Type': 'application/json' }) },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
+    return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+  };
+  const postButtons = async (message = 'Merge request !1') => {
+    const attachments = [{ text: 'Ready', actions: [button('Approve', { act: 'approve', sig: 'secret' }, 'approve'), button('Merge', { act: 'merge' })] }];
+    const created = await api('POST', '/posts', bot.token, { channel_id: channel.id, message, props: { attachments } });
+    expect(created.status).toBe(201);
+    return created.body as ApiPost;
+  };
+  const actionsIn = (post: unknown) => ((post as ApiPost).props.attachments as { actions: Record<string, unknown>[] }[]).flatMap((attachment) => attachment.actions);
+
+  it('gives actions without an id one, keeps their integration, and leaves it out of every answer', async () => {
+    const created = await postButtons();
+    expect(actionsIn(created)).toEqual([
+      { id: 'approve', type: 'button', name: 'Approve', style: 'primary' },
+      { id: expect.stringMatching(/^[a-z0-9]{26}$/), type: 'button', name: 'Merge', style: 'primary' },
+    ]);
+    expect(created.props.from_bot).toBe('true');
+    const stored = fake.posts.find((post) => post.id === created.id)!;
+    expect(actionsIn(stored)[0]).toMatchObject({ integration: { url: integrationUrl, context: { act: 'approve', sig: 'secret' } } });
+    expect(fake.buttonsOf(created.id)).toEqual(['Approve', 'Merge']);
+
+    const read = await api('GET', `/posts/${created.id}`, dana.token);
+    expect(actionsIn(read.body).map((action) => action.integration)).toEqual([undefined, undefined]);
+    const listed = await api('GET', `/channels/${channel.id}/posts`, dana.token);
+    expect(JSON.stringify(listed.body)).not.toContain('secret');
+
+    // PatchPost applies props, replacing them whole.
+    const patched = await api('PUT', `/posts/${created.id}/patch`, bot.token, { props: { attachments: [{ actions: [button('Close', { act: 'close' }, 'close')] }] } });
+    expect(patched.status).toBe(200);
+    expect(actionsIn(patched.body)).toEqual([{ id: 'close', type: 'button', name: 'Close', style: 'primary' }]);
+    expect(fake.buttonsOf(created.id)).toEqual(['Close']);
+    expect(stored.props.from_bot).toBeUndefined();
+  });
+
+  it('records actions Mattermost would log as invalid or could never reach', async () => {
+    const before = fake.violations.length;
+    const broken = [{ id: 'not-alnum', name: 'Nope', integration: { url: 'ftp://bridge/action' } }];
+    expect((await api('POST', '/posts', bot.token, { channel_id: channel.id, message: 'x', props: { attachments: [{ actions: broken }] } })).status).toBe(201);
+    expect(fake.violations.splice(before)).toEqual([
+      expect.stringContaining("invalid action type: must be 'button' or 'select'"),
+      expect.stringContaining('action must have a valid integration URL'),
+      expect.stringContaining('"not-alnum" can never be pressed'),
+    ]);
+  });
+
+  it("posts Mattermost's request to the integration when a button is pressed, and answers a trigger id", async () => {
+    const post = await postButtons();
+    const press = await fake.pressButton(post.id, 'Approve', dana.token);
+    expect(press).toEqual({ status: 200, body: { status: 'OK', trigger_id: expect.stringMatching(/^[a-z0-9]{26}$/) }, ephemeral: [] });
+
+    expect(received).toHaveLength(1);
+    const [{ headers, body }] = received as [(typeof received)[number]];
+    expect(Object.keys(body)).toEqual(['user_id', 'user_name', 'channel_id', 'channel_name', 'team_id', 'team_domain', 'post_id', 'trigger_id', 'type', 'data_source', 'context']);
+    expect(body).toMatchObject({
+      user_id: dana.user.id,
+      user_name: 'dana',
+      channel_id: channel.id,
+      channel_name: 'reviews',
+      team_id: channel.team_id,
+      team_domain: 'engineering',
+      post_id: post.id,
+      type: 'button',
+      data_source: '',
+      context: { act: 'approve', sig: 'secret' },
+    });
+    // The integration gets the signed trigger id; the client only its first part.
+    expect(Buffer.from(String(body.trigger_id), 'base64').toString('utf8')).toMatch(new RegExp(`^${(press.body as { trigger_id: string }).trigger_id}:${dana.user.id}:\\d+:`));
+    expect(headers).toMatchObject({ 'content-type': 'application/json', accept: 'application/json', 'user-agent': 'Mattermost-Bot/1.1' });
+    expect(headers.authorization).toBeUndefined();
+  });
+
+  it("applies the integration's update as Mattermost does, and records its ephemeral text for the presser", async () => {
+    const post = await postButtons();
+    const replaced = [{ text: 'Approved', actions: [button('Merge', { act: 'merge' }, 'merge')] }];
+    answer = { status: 200, body: JSON.stringify({ update: { props: { attachments: replaced } }, ephemeral_text: 'Approved, see <https://gitlab.example.com/mr/1|!1>' }) };
+    const press = await fake.pressButton(post.id, 'approve', dana.token);
+    expect(press.status).toBe(200);
+    expect(press.ephemeral).toEqual([{ userId: dana.user.id, channelId: channel.id, message: 'Approved, see [!1](https://gitlab.example.com/mr/1)', rootId: post.id, props: {} }]);
+    expect(fake.ephemeralPosts).toContainEqual(press.ephemeral[0]);
+
+    const stored = fake.posts.find((candidate) => candidate.id === post.id)!;
+    // An update without a message empties it; its props replace the post's, from_bot included.
+    expect(stored).toMatchObject({ message: '', edits: 1 });
+    expect(stored.props).toEqual({ attachments: replaced });
+    expect(fake.buttonsOf(post.id)).toEqual(['Merge']);
+
+    // Without props, the post keeps its own.
+    answer = { status: 200, body: JSON.stringify({ update: { message: 'Merged' } }) };
+    expect((await fake.pressButton(post.id, 'Merge', dana.token)).status).toBe(200);
+    expect(stored).toMatchObject({ message: 'Merged', props: { attachments: replaced } });
+  });
+
+  it('refuses presses by users who cannot read the channel, of unknown actions, and when the integration fails', async () => {
+    const post = await postButtons();
+    const eve = fake.addUser('eve');
+    expect(await fake.pressButton(post.id, 'Approve', eve.token)).toMatchObject({ status: 403, body: { id: 'api.context.permissions.app_error' } });
+    expect(await api('POST', `/posts/${post.id}/actions/nosuch`, dana.token)).toMatchObject({ status: 404, body: { id: 'api.post.do_action.action_id.app_error' } });
+    expect(received).toEqual([]);
+
+    answer = { status: 500, body: '{}' };
+    expect(await fake.pressButton(post.id, 'Approve', dana.token)).toMatchObject({ status: 400, body: { id: 'api.post.do_action.action_integration.app_error' } });
+    // Without permission to call an internal address, Mattermost never reaches the integration.
+    fake.config.ServiceSettings.AllowedUntrustedInternalConnections = '';
+    try {
+      expect(await fake.pressButton(post.id, 'Approve', dana.token)).toMatchObject({ status: 400, body: { detailed_error: expect.stringContaining('address forbidden') } });
+    } finally {
+      fake.config.ServiceSettings.AllowedUntrustedInternalConnections = '127.0.0.1';
+    }
+    expect(received).toHaveLength(1);
+  });
+
+  const dialog = { callback_id: 'approve', title: 'Approve !1', elements: [{ display_name: 'Comment', name: 'comment', type: 'textarea', optional: true }], state: 'signed-state' };
+  const openDialog = (triggerId: string, body: Record<string, unknown> = dialog) =>
+    fetch(`${fake.url}/api/v4/actions/dialogs/open`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ trigger_id: triggerId, url: integrationUrl, dialog: body }) });
+
+  it('opens a dialog for the user of a valid trigger id only', async () => {
+    const triggerId = fake.triggerIdFor(dana.user.id, channel.id);
+    const decoded = Buffer.from(triggerId, 'base64').toString('utf8').split(':');
+    const forged = Buffer.from([decoded[0], bot.user.id, decoded[2], decoded[3]].join(':')).toString('base64');
+    for (const [bad, id] of [
+      ['not base64!', 'interactive_message.decode_trigger_id.base64_decode_failed'],
+      [Buffer.from('a:b').toString('base64'), 'interactive_message.decode_trigger_id.missing_data'],
+      [forged, 'interactive_message.decode_trigger_id.verify_signature_failed'],
+    ]) {
+      const response = await openDialog(bad!);
+      expect(response.status).toBe(400);
+      expect(await response.json()).toMatchObject({ id });
+    }
+    expect(fake.openDialogs).toEqual([]);
+
+    expect((await openDialog(triggerId)).status).toBe(200);
+    expect(fake.openDialogs).toEqual([{ userId: dana.user.id, url: integrationUrl, dialog, triggerId, channelId: channel.id }]);
+
+    // A trigger id lives OutgoingIntegrationRequestsTimeout seconds.
+    fake.clock.offsetMs = 31_000;
+    try {
+      const response = await openDialog(triggerId);
+      expect(await response.json()).toMatchObject({ status_code: 400, id: 'interactive_message.decode_trigger_id.expired' });
+    } finally {
+      fake.clock.offsetMs = 0;
+    }
+  });
+
+  it('opens a dialog whose title is too long, as Mattermost does, but records it', async () => {
+    const before = fake.violations.length;
+    const response = await openDialog(fake.triggerIdFor(dana.user.id), { ...dialog, title: 'Approve merge request !12' });
+    expect(response.status).toBe(200);
+    expect(fake.violations.splice(before)).toEqual([expect.stringMatching(/^OpenInteractiveDialog: .*invalid dialog title "Approve merge request !12"/)]);
+  });
+
+  it("submits a dialog to its URL as the session's user, whatever the body says, and answers the integration's errors", async () => {
+    await openDialog(fake.triggerIdFor(dana.user.id, channel.id));
+    const opened = fake.openDialogs.at(-1)!;
+    answer = { status: 200, body: JSON.stringify({ errors: { comment: 'Too short' }, unknown: true }) };
+    const submitted = await fake.submitDialog(dana.token, opened, { comment: 'ok' });
+    expect(submitted).toEqual({ status: 200, body: { errors: { comment: 'Too short' } } });
+    expect(received.at(-1)!.body).toEqual({
+      type: 'dialog_submission',
+      callback_id: 'approve',
+      state: 'signed-state',
+      user_id: dana.user.id,
+      channel_id: channel.id,
+      team_id: channel.team_id,
+      submission: { comment: 'ok' },
+      cancelled: false,
+    });
+
+    answer = { status: 200, body: '' };
+    const claimed = await api('POST', '/actions/dialogs/submit', dana.token, { url: integrationUrl, channel_id: channel.id, team_id: channel.team_id, submission: {}, user_id: bot.user.id });
+    expect(claimed).toEqual({ status: 200, body: {} });
+    expect(received.at(-1)!.body.user_id).toBe(dana.user.id);
   });
 });
