@@ -11,7 +11,6 @@ import { startFakeMattermost, type FakeMattermost, type FakeTeam } from '../fake
 import { runBridge, runCommand, type BridgeProcess } from './bridge-process.js';
 import { createTestDatabase, openPool, testServers, type TestDatabase } from './databases.js';
 
-export const INTERNAL_URL = 'http://127.0.0.1:3501';
 
 export interface CommandBridge {
   mattermost: FakeMattermost;
@@ -28,6 +27,8 @@ export interface CommandBridge {
   publicUrl: string;
   /** The public listener itself, on a port chosen before start (what a reverse proxy forwards to). */
   listenerUrl: string;
+  /** INTERNAL_URL: the internal listener, on a port chosen before start, where Mattermost sends commands, presses and dialogs. */
+  internalUrl: string;
   /** The environment the bridge was started with (secrets included), e.g. to run other commands against it. */
   readonly env: Readonly<Record<string, string>>;
   /**
@@ -63,7 +64,10 @@ export async function startCommandBridge(options: {
   const users = Object.fromEntries(added.map(([name, { user }]) => [name, user.id]));
   const sessions = Object.fromEntries(added.map(([name, { token }]) => [name, token]));
   const team = mattermost.addTeam('alpha', { members: Object.values(users) });
-  const setup = await runCommand(['setup'], { DATABASE_URL: database.url, MATTERMOST_URL: mattermost.url, MATTERMOST_ADMIN_TOKEN: adminToken, INTERNAL_URL });
+  // Chosen before setup, which registers /gitlab calling it; buttons call it too.
+  const internalPort = await freePort();
+  const internalUrl = `http://127.0.0.1:${internalPort}`;
+  const setup = await runCommand(['setup'], { DATABASE_URL: database.url, MATTERMOST_URL: mattermost.url, MATTERMOST_ADMIN_TOKEN: adminToken, INTERNAL_URL: internalUrl });
   const botToken = /^MATTERMOST_BOT_TOKEN=(\S+)$/m.exec(setup.stdout)?.[1];
   if (!botToken) throw new Error(`setup printed no bot token:\n${setup.stdout}${setup.stderr}`);
 
@@ -74,7 +78,8 @@ export async function startCommandBridge(options: {
     DATABASE_URL: database.url,
     MATTERMOST_URL: mattermost.url,
     MATTERMOST_BOT_TOKEN: botToken,
-    INTERNAL_URL,
+    INTERNAL_URL: internalUrl,
+    INTERNAL_PORT: String(internalPort),
     PORT: String(port),
     PUBLIC_URL: publicUrl,
     GITLAB_URL: gitlab.url,
@@ -82,9 +87,8 @@ export async function startCommandBridge(options: {
     ...options.env?.({ publicUrl, gitlab }),
   };
   const bridge = runBridge(['start'], env);
-  let internalPort: number;
   try {
-    ({ internalPort } = await bridge.ready());
+    await bridge.ready();
   } catch (error) {
     // A bridge that never came up must not keep the test run alive, nor its database and fakes.
     await bridge.stop();
@@ -105,10 +109,11 @@ export async function startCommandBridge(options: {
     sessions,
     publicUrl,
     listenerUrl,
+    internalUrl,
     env,
     async command(userId, text, channelId = 'c1', { responseUrl = mattermost.responseUrl() } = {}) {
       const command = [...mattermost.commands.values()].find((candidate) => candidate.team_id === team.id && candidate.trigger === 'gitlab')!;
-      const response = await fetch(`http://127.0.0.1:${internalPort}/mattermost/command`, {
+      const response = await fetch(`${internalUrl}/mattermost/command`, {
         method: 'POST',
         headers: { 'Content-Type': 'application/x-www-form-urlencoded', Authorization: `Token ${command.token}` },
         body: new URLSearchParams({ team_id: team.id, channel_id: channelId, user_id: userId, user_name: mattermost.users.get(userId)!.username, command: '/gitlab', text, response_url: responseUrl }),

@@ -50,6 +50,7 @@ export async function handleDialog(deps: ActionDeps, request: DialogRequest): Pr
     if (verified.reason === 'expired') return { error: 'This dialog was open too long (30 minutes). Close it and press the button again.' };
     return refuse(deps, request, log, 'forged', 'This dialog was not opened by the GitLab bridge (or was changed), so nothing was done.');
   }
+  if (!deps.buttons) return { error: 'The admin turned the GitLab buttons off. The `/gitlab` commands still work.' };
   const claims = verified.claims;
   if (claims.user !== request.userId) return refuse(deps, request, log, 'other_user', 'This dialog was opened for someone else, so nothing was done.');
   if (!(await deps.gateway.isMember(claims.channel, request.userId))) return refuse(deps, request, log, 'not_member', 'Only members of the channel can use its buttons.');

@@ -1,7 +1,7 @@
 /**
  * A post redrawn after an action: its buttons for the object's state now, and
  * its status line (a thread root's `Status: …` paragraph is replaced; a post
- * without one gets it under its buttons). Pure apart from the button signer.
+ * without one gets one). Pure apart from the button signer.
  */
 import type { ActionTarget, ButtonState } from './button-spec.js';
 import type { Audience } from './buttons.js';
@@ -22,11 +22,8 @@ export function redrawPost(
 ): Redrawn {
   const attachments: PostAttachment[] = sign({ target: now.target, state: now.state }, place.audience, place.channelId);
   let message = post.message;
-  if (now.statusLine) {
-    if (STATUS_PARAGRAPH.test(message)) message = message.replace(STATUS_PARAGRAPH, `\n\n${now.statusLine}`);
-    else if (attachments[0]) attachments[0] = { ...attachments[0], text: attachments[0].text ? `${now.statusLine}\n${attachments[0].text}` : now.statusLine };
-    else attachments.push({ fallback: now.statusLine, text: now.statusLine, actions: [] });
-  }
+  // The same paragraph delivery puts on a thread root after a reply: replaced, or added once.
+  if (now.statusLine) message = STATUS_PARAGRAPH.test(message) ? message.replace(STATUS_PARAGRAPH, `\n\n${now.statusLine}`) : `${message}\n\n${now.statusLine}`;
   return { message, props: { ...post.props, attachments } };
 }
 

@@ -44,11 +44,14 @@ export async function runAction(deps: RunActionDeps, call: ActionCall): Promise<
   const claim = await claimPress(deps.pool, key);
   if (!claim.first) {
     if (claim.answer === null) return { outcome: null, text: 'That is already being done: someone pressed it a moment ago.' };
-    return { outcome: null, text: claim.by === call.userId ? claim.answer : `Someone else just did that. ${claim.answer.replace(/^You /, 'They ')}` };
+    // Their own answer again. Someone else's press is done: this one reads GitLab afresh (and gets its
+    // own answer, "nothing to retry" or "you cannot see it"); the first answer is never shown to another.
+    if (claim.by === call.userId) return { outcome: null, text: claim.answer };
+    return { outcome: await act(deps, call) };
   }
   let outcome: ActionOutcome;
   try {
-    outcome = await performAction(gitlabAsUser(deps.gitlabUrl, call.caller.token), call.action, call.target, { gitlabUserId: call.caller.gitlabUserId }, call.options);
+    outcome = await act(deps, call);
   } catch (error) {
     await releasePress(deps.pool, key);
     throw error;
@@ -59,13 +62,20 @@ export async function runAction(deps: RunActionDeps, call: ActionCall): Promise<
     return { outcome };
   }
   await recordPressAnswer(deps.pool, key, call.userId, outcome.text);
+  return { outcome };
+}
+
+/** The action at GitLab, and its audit entry when it changed something. */
+async function act(deps: RunActionDeps, call: ActionCall): Promise<ActionOutcome> {
+  const outcome = await performAction(gitlabAsUser(deps.gitlabUrl, call.caller.token), call.action, call.target, { gitlabUserId: call.caller.gitlabUserId }, call.options);
+  if (!outcome.changed) return outcome;
   await audit(deps.pool, {
     actor: call.userId,
     action: `gitlab.${call.action}`,
     target: targetName(call.target),
     details: { via: call.via, gitlabUser: call.caller.gitlabUsername, ...(call.postId ? { post: call.postId } : {}), ...(outcome.details ?? {}) },
   });
-  return { outcome };
+  return outcome;
 }
 
 export function targetName(target: ActionTarget): string {
