@@ -2,7 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { Gitlab } from '@gitbeaker/rest';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { readWork, WORK_QUERY } from '../../server/src/gitlab/work-query.js';
-import { startFakeGitLab, type FakeGitLab } from './fake-gitlab.js';
+import { startFakeGitLab, type FakeGitLab, type FakeGitLabMergeRequest } from './fake-gitlab.js';
 
 describe('the fake GitLab', () => {
   let gitlab: FakeGitLab;
@@ -689,6 +689,15 @@ describe("the fake GitLab's issues API", () => {
     expect(await call('PUT', path, undefined, { state_event: 'close' })).toMatchObject({ status: 401 });
   });
 
+  it('lets a Guest author close their own issue, dropping the assignees only Planners and above may set', async () => {
+    const issue = gitlab.addIssue('acme/secret/vault', { title: 'Mine', authorId: 10 });
+    const path = `${vault}/issues/${issue.iid}`;
+    expect(await call('PUT', path, dee, { state_event: 'close', assignee_ids: [7] })).toMatchObject({ status: 200, body: { state: 'closed', closed_by: { id: 10 }, assignees: [] } });
+    expect(await call('PUT', path, cy, { state_event: 'reopen', assignee_ids: [7] })).toMatchObject({ status: 200, body: { state: 'opened', assignees: [{ id: 7 }] } });
+    // 0 unassigns everyone.
+    expect(await call('PUT', path, cy, { assignee_ids: [0] })).toMatchObject({ status: 200, body: { assignees: [] } });
+  });
+
   it('takes a comment from whoever may read the issue, and from members only on a locked discussion', async () => {
     const issue = gitlab.addIssue('acme/site', { title: 'Question', authorId: 7 });
     const notes = `${site}/issues/${issue.iid}/notes`;
@@ -856,15 +865,28 @@ describe("the fake GitLab's lists: issues, merge requests and to-do items", () =
       draft: false,
       work_in_progress: false,
       milestone: null,
+      imported: false,
+      imported_from: 'none',
       merge_when_pipeline_succeeds: false,
       merge_status: 'can_be_merged',
       detailed_merge_status: 'mergeable',
-      has_conflicts: false,
+      merge_after: null,
       sha: expect.stringMatching(/^[0-9a-f]{40}$/),
       merge_commit_sha: null,
       squash_commit_sha: null,
-      web_url: `${gitlab.url}/acme/site/-/merge_requests/1`,
+      discussion_locked: null,
+      should_remove_source_branch: null,
+      force_remove_source_branch: false,
+      prepared_at: mergeRequest.created_at,
+      reference: '!1',
       references: { short: '!1', relative: '!1', full: 'acme/site!1' },
+      web_url: `${gitlab.url}/acme/site/-/merge_requests/1`,
+      time_stats: { time_estimate: 0, total_time_spent: 0, human_time_estimate: null, human_total_time_spent: null },
+      squash: false,
+      squash_on_merge: false,
+      task_completion_status: { count: 0, completed_count: 0 },
+      has_conflicts: false,
+      blocking_discussions_resolved: true,
     });
     expect(titles((await call('/merge_requests', ada)).body)).toEqual(['Shipped', 'Rotate', 'Fix link']);
     expect(titles((await call('/merge_requests?scope=reviews_for_me', ada)).body)).toEqual(['Faster search']);
@@ -1444,12 +1466,14 @@ describe("the fake GitLab's events, commits, merge requests and notes", () => {
       labels: ['perf'],
       merged_by: null,
       merge_status: 'cannot_be_merged',
-      detailed_merge_status: 'conflict',
+      // Premium checks approvals before anything else.
+      detailed_merge_status: 'not_approved',
       has_conflicts: true,
       source_branch: 'cache',
       head_pipeline: { id: pipeline.id, status: 'running', started_at: pipeline.startedAt, finished_at: null, detailed_status: { group: 'running' } },
       pipeline: { id: pipeline.id, status: 'running' },
-      user: { can_merge: true },
+      // A Developer may not merge into the protected default branch.
+      user: { can_merge: false },
       references: { full: 'acme/site!2' },
     });
     expect((await call(`${site}/merge_requests/2`, bob)).body).toMatchObject({ user: { can_merge: false } });
@@ -1616,5 +1640,464 @@ describe("the fake GitLab's rate limit and failures", () => {
     gitlab.failNextRequests(1, { status: 502 });
     expect((await fetch(`${gitlab.url}/api/graphql`, { method: 'POST' })).status).toBe(502);
     expect((await raw('/api/v4/user', ada)).status).toBe(200);
+  });
+});
+
+describe("the fake GitLab's merge request actions", () => {
+  let gitlab: FakeGitLab;
+  // ada: Maintainer of the acme group; bob: its Developer; cy: its Reporter; dee: no membership.
+  let ada: string;
+  let bob: string;
+  let cy: string;
+  let dee: string;
+  beforeAll(async () => {
+    gitlab = await startFakeGitLab();
+    gitlab.addProject('acme/app', { visibility: 'public' });
+    gitlab.addProject('acme/strict', { visibility: 'public', onlyAllowMergeIfPipelineSucceeds: true, onlyAllowMergeIfAllDiscussionsAreResolved: true });
+    gitlab.addProject('acme/team', { visibility: 'public', developersCanMerge: true });
+    gitlab.addBranch('acme/app', 'release');
+    ada = gitlab.addUser({ id: 7, username: 'ada', name: 'Ada' }).token;
+    bob = gitlab.addUser({ id: 8, username: 'bob', name: 'Bob' }).token;
+    cy = gitlab.addUser({ id: 9, username: 'cy', name: 'Cy' }).token;
+    dee = gitlab.addUser({ id: 10, username: 'dee', name: 'Dee' }).token;
+    gitlab.grant(ada, 'acme', 40);
+    gitlab.grant(bob, 'acme', 30);
+    gitlab.grant(cy, 'acme', 20);
+  });
+  afterAll(() => gitlab.close());
+
+  const call = (method: 'GET' | 'POST' | 'PUT', path: string, token?: string, body?: Record<string, unknown>) => apiCall(gitlab, method, path, token, body);
+  const mrPath = (project: string, iid: number) => `/projects/${encodeURIComponent(project)}/merge_requests/${iid}`;
+  const shaOf = async (path: string) => ((await call('GET', path, ada)).body as { sha: string }).sha;
+  const METHOD_NOT_ALLOWED = { status: 405, body: { message: '405 Method Not Allowed' } };
+
+  it('approves once per user, refusing authors on Premium with 401 and those who may not approve with 403', async () => {
+    const mr = gitlab.addMergeRequest('acme/app', { title: 'Retry', authorId: 8, approvalsRequired: 1 });
+    const path = mrPath('acme/app', mr.iid);
+    gitlab.requestReview('acme/app', mr.iid, 7, 8);
+    // Premium keeps authors from approving unless the project allows it: the same bare 401 as approving twice.
+    expect(await call('POST', `${path}/approve`, bob)).toMatchObject({ status: 401, body: { message: '401 Unauthorized' } });
+    for (const token of [cy, dee]) expect(await call('POST', `${path}/approve`, token)).toMatchObject({ status: 403, body: { message: '403 Forbidden' } });
+    const sha = await shaOf(path);
+    expect(await call('POST', `${path}/approve`, ada, { sha: 'f'.repeat(40) })).toMatchObject({ status: 409, body: { message: `SHA does not match HEAD of source branch: ${sha}` } });
+
+    const approved = await call('POST', `${path}/approve`, ada, { sha });
+    expect(approved).toMatchObject({ status: 201, body: { iid: mr.iid, approved: true, approvals_left: 0, approved_by: [{ user: { id: 7 } }], user_has_approved: true, user_can_approve: false } });
+    expect(gitlab.mergeRequest('acme/app', mr.iid).approvedBy).toEqual([7]);
+    expect(gitlab.eventsOf('acme/app').at(-1)).toMatchObject({ actionName: 'approved', authorId: 7, targetIid: mr.iid });
+    // Approving marks the approver's to-do items on it done.
+    expect((await call('GET', '/todos', ada)).body).toEqual([]);
+    expect(await call('POST', `${path}/approve`, ada)).toMatchObject({ status: 401, body: { message: '401 Unauthorized' } });
+
+    // Unapproving what one had not approved is a 404 of not_found!'s wording.
+    expect(await call('POST', `${path}/unapprove`, bob)).toMatchObject({ status: 404, body: { message: '404 Not Found' } });
+    expect(await call('POST', `${path}/unapprove`, cy)).toMatchObject({ status: 403, body: { message: '403 Forbidden' } });
+    expect(await call('POST', `${path}/unapprove`, ada)).toMatchObject({ status: 201, body: { approved: false, approvals_left: 1, approved_by: [], user_can_approve: true } });
+
+    expect(await call('POST', `${mrPath('acme/app', 99)}/approve`, ada)).toMatchObject({ status: 404, body: { message: '404 Not found' } });
+    expect(await call('POST', `${path}/approve`)).toMatchObject({ status: 401 });
+    // CE has no such setting: the author approves.
+    try {
+      gitlab.setEdition('ce');
+      expect(await call('POST', `${path}/approve`, bob)).toMatchObject({ status: 201, body: { approved_by: [{ user: { id: 8 } }] } });
+    } finally {
+      gitlab.setEdition('premium');
+    }
+  });
+
+  it('takes approvals on a merged merge request but gives none back', async () => {
+    const mr = gitlab.addMergeRequest('acme/app', { title: 'Shipped', authorId: 8, state: 'merged' });
+    const path = mrPath('acme/app', mr.iid);
+    expect(await call('POST', `${path}/approve`, ada)).toMatchObject({ status: 201, body: { state: 'merged', approved_by: [{ user: { id: 7 } }] } });
+    expect(await call('POST', `${path}/unapprove`, ada)).toMatchObject({ status: 404, body: { message: '404 Not Found' } });
+  });
+
+  it('merges for whoever may merge into the target branch, with GitLab’s fields afterwards', async () => {
+    const mr = gitlab.addMergeRequest('acme/app', { title: 'Docs', authorId: 8, forceRemoveSourceBranch: true });
+    const path = mrPath('acme/app', mr.iid);
+    expect((await call('GET', path, bob)).body).toMatchObject({ user: { can_merge: false }, force_remove_source_branch: true, detailed_merge_status: 'mergeable' });
+    expect((await call('GET', path, ada)).body).toMatchObject({ user: { can_merge: true } });
+    // The default branch is protected: Developers may not merge into it.
+    for (const token of [bob, cy, dee]) expect(await call('PUT', `${path}/merge`, token)).toMatchObject({ status: 401, body: { message: '401 Unauthorized' } });
+    const sha = await shaOf(path);
+    expect(await call('PUT', `${path}/merge`, ada, { sha: 'abc' })).toMatchObject({ status: 409, body: { message: `SHA does not match HEAD of source branch: ${sha}` } });
+
+    const merged = await call('PUT', `${path}/merge`, ada, { sha, squash: true });
+    expect(merged).toMatchObject({
+      status: 200,
+      body: { state: 'merged', merged_by: { id: 7 }, merge_user: { id: 7 }, merge_commit_sha: expect.stringMatching(/^[0-9a-f]{40}$/), squash: true, detailed_merge_status: 'not_open' },
+    });
+    expect(gitlab.mergeRequest('acme/app', mr.iid)).toMatchObject({ state: 'merged', mergedById: 7, squash: true });
+    expect(gitlab.eventsOf('acme/app').slice(-2).map((event) => event.actionName)).toEqual(['accepted', 'pushed to']);
+    // "Delete source branch" was chosen: the branch is gone.
+    const branches = (await call('GET', '/projects/acme%2Fapp/repository/branches', ada)).body as { name: string }[];
+    expect(branches.map((branch) => branch.name)).not.toContain(mr.sourceBranch);
+    expect(await call('PUT', `${path}/merge`, ada)).toMatchObject(METHOD_NOT_ALLOWED);
+
+    // Developers merge into unprotected branches, and into a default branch the project opened to them.
+    const toRelease = gitlab.addMergeRequest('acme/app', { title: 'Backport', authorId: 8, targetBranch: 'release' });
+    expect(await call('PUT', `${mrPath('acme/app', toRelease.iid)}/merge`, bob, { should_remove_source_branch: false })).toMatchObject({ status: 200, body: { state: 'merged', should_remove_source_branch: false } });
+    const team = gitlab.addMergeRequest('acme/team', { title: 'Together', authorId: 7 });
+    expect(await call('PUT', `${mrPath('acme/team', team.iid)}/merge`, bob)).toMatchObject({ status: 200, body: { state: 'merged', merged_by: { id: 8 } } });
+    expect(await call('PUT', `${mrPath('acme/app', 99)}/merge`, ada)).toMatchObject({ status: 404, body: { message: '404 Not found' } });
+    expect(await call('PUT', `${path}/merge`, undefined)).toMatchObject({ status: 401 });
+  });
+
+  it('says why a merge request cannot be merged in detailed_merge_status, and refuses to merge it with 405', async () => {
+    const strict = (title: string, options: Partial<Parameters<FakeGitLab['addMergeRequest']>[1]> = {}) => gitlab.addMergeRequest('acme/strict', { title, authorId: 8, ...options });
+    const withPipeline = (status: 'running' | 'failed' | 'success', options: Partial<Parameters<FakeGitLab['addMergeRequest']>[1]> = {}) => {
+      const mr = strict(`CI ${status}`, options);
+      gitlab.addPipeline('acme/strict', { mergeRequestIid: mr.iid, status, userId: 8 });
+      return mr;
+    };
+    const cases: [FakeGitLabMergeRequest, string][] = [
+      [withPipeline('success', { approvalsRequired: 1, draft: true }), 'not_approved'],
+      [withPipeline('success', { state: 'closed', draft: true }), 'not_open'],
+      [withPipeline('success', { title: 'Draft: later', unresolvedDiscussions: 1 }), 'draft_status'],
+      [withPipeline('success', { unresolvedDiscussions: 2, conflicts: true }), 'discussions_not_resolved'],
+      [strict('Clash', { conflicts: true }), 'conflict'],
+      [strict('No CI yet'), 'ci_must_pass'],
+      [withPipeline('failed'), 'ci_must_pass'],
+      [withPipeline('running'), 'ci_still_running'],
+    ];
+    for (const [mr, reason] of cases) {
+      const path = mrPath('acme/strict', mr.iid);
+      expect([mr.title, ((await call('GET', path, ada)).body as { detailed_merge_status: string }).detailed_merge_status]).toEqual([mr.title, reason]);
+      expect(await call('PUT', `${path}/merge`, ada)).toMatchObject(METHOD_NOT_ALLOWED);
+    }
+    expect((await call('GET', mrPath('acme/strict', cases[3]![0].iid), ada)).body).toMatchObject({ blocking_discussions_resolved: false, has_conflicts: true, merge_status: 'cannot_be_merged' });
+
+    const ready = withPipeline('success');
+    expect((await call('GET', mrPath('acme/strict', ready.iid), ada)).body).toMatchObject({ detailed_merge_status: 'mergeable', head_pipeline: { status: 'success' } });
+    expect(await call('PUT', `${mrPath('acme/strict', ready.iid)}/merge`, ada)).toMatchObject({ status: 200, body: { state: 'merged' } });
+
+    // Asked for auto-merge where nothing can be waited for and no pipeline stands in the way, GitLab tries an
+    // immediate merge, which conflicts refuse with 422.
+    const clash = gitlab.addMergeRequest('acme/app', { title: 'Clash', authorId: 8, conflicts: true });
+    expect(await call('PUT', `${mrPath('acme/app', clash.iid)}/merge`, ada, { auto_merge: true })).toMatchObject({ status: 422, body: { message: 'Branch cannot be merged' } });
+  });
+
+  it('sets auto-merge while there is something to wait for, and merges as its user once nothing blocks', async () => {
+    const running = gitlab.addMergeRequest('acme/strict', { title: 'Wait for CI', authorId: 8 });
+    const pipeline = gitlab.addPipeline('acme/strict', { mergeRequestIid: running.iid, status: 'running', userId: 8 });
+    const path = mrPath('acme/strict', running.iid);
+    const set = await call('PUT', `${path}/merge`, ada, { auto_merge: true, should_remove_source_branch: true });
+    expect(set).toMatchObject({ status: 200, body: { state: 'opened', merge_when_pipeline_succeeds: true, merge_user: { id: 7 }, merged_by: null, detailed_merge_status: 'ci_still_running' } });
+    expect(gitlab.mergeRequest('acme/strict', running.iid)).toMatchObject({ state: 'opened', autoMergeUserId: 7, shouldRemoveSourceBranch: true });
+    gitlab.setPipelineStatus(pipeline.id, 'success');
+    expect(gitlab.mergeRequest('acme/strict', running.iid)).toMatchObject({ state: 'merged', mergedById: 7, autoMergeUserId: 7 });
+
+    // The older name works too; an auto-merge waits for approvals.
+    const unapproved = gitlab.addMergeRequest('acme/app', { title: 'Wait for review', authorId: 7, approvalsRequired: 1 });
+    gitlab.addPipeline('acme/app', { mergeRequestIid: unapproved.iid, status: 'success', userId: 7 });
+    const waiting = await call('PUT', `${mrPath('acme/app', unapproved.iid)}/merge`, ada, { merge_when_pipeline_succeeds: true });
+    expect(waiting).toMatchObject({ status: 200, body: { state: 'opened', merge_when_pipeline_succeeds: true, detailed_merge_status: 'not_approved' } });
+    expect(await call('POST', `${mrPath('acme/app', unapproved.iid)}/approve`, bob)).toMatchObject({ status: 201 });
+    expect(gitlab.mergeRequest('acme/app', unapproved.iid)).toMatchObject({ state: 'merged', mergedById: 7 });
+
+    // Where the pipeline failed and nothing else blocks, there is nothing to wait for: 405.
+    const failed = gitlab.addMergeRequest('acme/app', { title: 'Broken', authorId: 8 });
+    gitlab.addPipeline('acme/app', { mergeRequestIid: failed.iid, status: 'failed', userId: 8 });
+    expect(await call('PUT', `${mrPath('acme/app', failed.iid)}/merge`, ada, { auto_merge: true })).toMatchObject(METHOD_NOT_ALLOWED);
+    // A conflict found later holds an auto-merge back until it is resolved.
+    const later = gitlab.addMergeRequest('acme/app', { title: 'Later', authorId: 8, draft: true });
+    expect(await call('PUT', `${mrPath('acme/app', later.iid)}/merge`, ada, { auto_merge: true })).toMatchObject({ status: 200, body: { detailed_merge_status: 'draft_status' } });
+    gitlab.updateMergeRequest('acme/app', later.iid, { draft: false, conflicts: true });
+    expect(gitlab.mergeRequest('acme/app', later.iid).state).toBe('opened');
+    gitlab.updateMergeRequest('acme/app', later.iid, { conflicts: false });
+    expect(gitlab.mergeRequest('acme/app', later.iid).state).toBe('merged');
+  });
+
+  it('lets Developers set assignees and reviewers, keeping a Reporter author’s other changes only', async () => {
+    const mr = gitlab.addMergeRequest('acme/app', { title: 'Review', authorId: 9 });
+    const path = mrPath('acme/app', mr.iid);
+    expect(await call('PUT', path, dee, { assignee_ids: [10] })).toMatchObject({ status: 403, body: { message: '403 Forbidden' } });
+    expect(await call('PUT', path, cy, { title: 'Review, please', assignee_ids: [9], reviewer_ids: [7] })).toMatchObject({ status: 200, body: { title: 'Review, please', assignees: [], reviewers: [] } });
+
+    const set = await call('PUT', path, bob, { assignee_ids: [8], reviewer_ids: [7, 8, 10] });
+    expect(set).toMatchObject({ status: 200, body: { assignees: [{ id: 8 }], reviewers: [{ id: 7 }, { id: 8 }, { id: 10 }] } });
+    expect(gitlab.mergeRequest('acme/app', mr.iid)).toMatchObject({ assigneeIds: [8], reviewerIds: [7, 8, 10] });
+    const todos = (await call('GET', '/todos', ada)).body as { action_name: string; author: { id: number }; target: { iid: number } }[];
+    expect(todos.map((todo) => [todo.action_name, todo.author.id, todo.target.iid])).toEqual([['review_requested', 8, mr.iid]]);
+    // Whole lists replace what was; 0 (or an empty list) clears.
+    expect(await call('PUT', path, bob, { assignee_ids: [0], reviewer_ids: [10] })).toMatchObject({ status: 200, body: { assignees: [], reviewers: [{ id: 10 }] } });
+    // Without Premium, one reviewer.
+    try {
+      gitlab.setEdition('ce');
+      expect(await call('PUT', path, bob, { reviewer_ids: '7,8' })).toMatchObject({ status: 200, body: { reviewers: [{ id: 7 }] } });
+    } finally {
+      gitlab.setEdition('premium');
+    }
+
+    expect(await call('PUT', path, bob, { state_event: 'close' })).toMatchObject({ status: 200, body: { state: 'closed', closed_by: { id: 8 } } });
+    expect(await call('PUT', path, bob, { state_event: 'reopen' })).toMatchObject({ status: 200, body: { state: 'opened', closed_by: null } });
+    expect(gitlab.eventsOf('acme/app').slice(-2).map((event) => [event.actionName, event.authorId])).toEqual([
+      ['closed', 8],
+      ['reopened', 8],
+    ]);
+    expect(await call('PUT', path, bob, {})).toMatchObject({ status: 400, body: { error: expect.stringMatching(/^assignee_id, assignee_ids, reviewer_ids, .* are missing, at least one parameter must be provided$/) } });
+    expect(await call('PUT', path, bob, { title: ' ' })).toMatchObject({ status: 400, body: { error: 'title is empty' } });
+    expect(await call('PUT', mrPath('acme/app', 99), bob, { title: 'x' })).toMatchObject({ status: 404, body: { message: '404 Not found' } });
+  });
+
+  it('keeps a locked merge request’s discussion to members', async () => {
+    const mr = gitlab.addMergeRequest('acme/app', { title: 'Heated', authorId: 7, discussionLocked: true });
+    const notes = `${mrPath('acme/app', mr.iid)}/notes`;
+    expect(await call('POST', notes, dee, { body: 'But…' })).toMatchObject({ status: 403, body: { message: '403 Forbidden' } });
+    expect(await call('POST', notes, cy, { body: 'Settled.' })).toMatchObject({ status: 201, body: { body: 'Settled.' } });
+    expect((await call('GET', mrPath('acme/app', mr.iid), dee)).body).toMatchObject({ discussion_locked: true });
+  });
+});
+
+describe("the fake GitLab's pipeline and job actions", () => {
+  let gitlab: FakeGitLab;
+  // ada: Developer of the project; bob: its Reporter; cy: no membership.
+  let ada: string;
+  let bob: string;
+  let cy: string;
+  beforeAll(async () => {
+    gitlab = await startFakeGitLab();
+    gitlab.addProject('acme/ci', { visibility: 'public' });
+    gitlab.addProject('acme/other', { visibility: 'public' });
+    ada = gitlab.addUser({ id: 7, username: 'ada', name: 'Ada' }).token;
+    bob = gitlab.addUser({ id: 8, username: 'bob', name: 'Bob' }).token;
+    cy = gitlab.addUser({ id: 9, username: 'cy', name: 'Cy' }).token;
+    gitlab.grant(ada, 'acme/ci', 30);
+    gitlab.grant(bob, 'acme/ci', 20);
+  });
+  afterAll(() => gitlab.close());
+
+  const call = (method: 'GET' | 'POST', path: string, token?: string) => apiCall(gitlab, method, path, token);
+  const ci = '/projects/acme%2Fci';
+  const statuses = (pipelineId: number) => gitlab.jobsOf('acme/ci').filter((job) => job.pipelineId === pipelineId).map((job) => `${job.name}:${job.status}${job.retried ? ' (retried)' : ''}`);
+
+  it('cancels what still runs, answering a pipeline with nothing to cancel as it is', async () => {
+    const pipeline = gitlab.addPipeline('acme/ci', { ref: 'main', status: 'running', userId: 7 });
+    for (const [name, status] of [['build', 'success'], ['test', 'running'], ['deploy', 'created']] as const) gitlab.addJob('acme/ci', { pipelineId: pipeline.id, name, status });
+    const path = `${ci}/pipelines/${pipeline.id}/cancel`;
+    for (const token of [bob, cy]) expect(await call('POST', path, token)).toMatchObject({ status: 403, body: { message: '403 Forbidden' } });
+    expect(await call('POST', `${ci}/pipelines/9999/cancel`, ada)).toMatchObject({ status: 404, body: { message: '404 Not found' } });
+    expect(await call('POST', path)).toMatchObject({ status: 401 });
+
+    const canceled = await call('POST', path, ada);
+    expect(canceled).toMatchObject({ status: 200, body: { id: pipeline.id, status: 'canceled', detailed_status: { group: 'canceled' } } });
+    expect(statuses(pipeline.id)).toEqual(['build:success', 'test:canceled', 'deploy:canceled']);
+    const { updated_at } = canceled.body as { updated_at: string };
+    expect(await call('POST', path, ada)).toMatchObject({ status: 200, body: { status: 'canceled', updated_at } });
+
+    // A pipeline without jobs in the fake goes by its own status.
+    const bare = gitlab.addPipeline('acme/ci', { ref: 'main', status: 'pending', userId: 7 });
+    expect(await call('POST', `${ci}/pipelines/${bare.id}/cancel`, ada)).toMatchObject({ status: 200, body: { status: 'canceled' } });
+    const done = gitlab.addPipeline('acme/ci', { ref: 'main', status: 'success', userId: 7 });
+    expect(await call('POST', `${ci}/pipelines/${done.id}/cancel`, ada)).toMatchObject({ status: 200, body: { status: 'success' } });
+  });
+
+  it('retries a pipeline’s failed jobs as new jobs run by the retrier', async () => {
+    const pipeline = gitlab.addPipeline('acme/ci', { ref: 'main', status: 'failed', userId: 8 });
+    gitlab.addJob('acme/ci', { pipelineId: pipeline.id, name: 'lint', status: 'success' });
+    const failed = gitlab.addJob('acme/ci', { pipelineId: pipeline.id, name: 'test', status: 'failed' });
+    expect(gitlab.pipelinesOf('acme/ci').find((candidate) => candidate.id === pipeline.id)!.status).toBe('failed');
+    expect(await call('POST', `${ci}/pipelines/${pipeline.id}/retry`, ada)).toMatchObject({ status: 201, body: { status: 'running', user: { id: 8 } } });
+    expect(statuses(pipeline.id)).toEqual(['lint:success', 'test:failed (retried)', 'test:pending']);
+    expect(gitlab.jobsOf('acme/ci').at(-1)).toMatchObject({ name: 'test', userId: 7, retryOfId: failed.id });
+    // The job's runner reports back: the pipeline follows its jobs.
+    gitlab.setJobStatus(gitlab.jobsOf('acme/ci').at(-1)!.id, 'success');
+    expect(gitlab.pipelinesOf('acme/ci').find((candidate) => candidate.id === pipeline.id)).toMatchObject({ status: 'success', retriedBy: [7] });
+  });
+
+  it('shows a job, retries a finished one as a new job, refuses one that is not retryable, and cancels', async () => {
+    const pipeline = gitlab.addPipeline('acme/ci', { ref: 'main', status: 'running', userId: 8 });
+    const failed = gitlab.addJob('acme/ci', { pipelineId: pipeline.id, name: 'unit', stage: 'test', status: 'failed', failureReason: 'script_failure' });
+    const running = gitlab.addJob('acme/ci', { pipelineId: pipeline.id, name: 'e2e', stage: 'test', status: 'running' });
+    const shown = await call('GET', `${ci}/jobs/${failed.id}`, bob);
+    expect(shown).toMatchObject({
+      status: 200,
+      body: {
+        id: failed.id,
+        name: 'unit',
+        stage: 'test',
+        status: 'failed',
+        failure_reason: 'script_failure',
+        ref: 'main',
+        allow_failure: false,
+        user: { id: 8 },
+        pipeline: { id: pipeline.id, status: 'running' },
+        web_url: `${gitlab.url}/acme/ci/-/jobs/${failed.id}`,
+      },
+    });
+    expect(await call('GET', `${ci}/jobs/${failed.id}`)).toMatchObject({ status: 401 });
+    expect(await call('GET', `${ci}/jobs/99999`, bob)).toMatchObject({ status: 404, body: { message: '404 Not found' } });
+
+    expect(await call('POST', `${ci}/jobs/${failed.id}/retry`, bob)).toMatchObject({ status: 403, body: { message: '403 Forbidden' } });
+    expect(await call('POST', `${ci}/jobs/${running.id}/retry`, ada)).toMatchObject({ status: 403, body: { message: '403 Forbidden - Job is not retryable' } });
+    const retried = await call('POST', `${ci}/jobs/${failed.id}/retry`, ada);
+    expect(retried).toMatchObject({ status: 201, body: { name: 'unit', status: 'pending', user: { id: 7 } } });
+    expect((retried.body as { id: number }).id).not.toBe(failed.id);
+    expect(gitlab.jobsOf('acme/ci').find((job) => job.id === failed.id)).toMatchObject({ retried: true });
+    // A retried job is not retryable again: its retry is.
+    expect(await call('POST', `${ci}/jobs/${failed.id}/retry`, ada)).toMatchObject({ status: 403, body: { message: '403 Forbidden - Job is not retryable' } });
+
+    expect(await call('POST', `${ci}/jobs/${running.id}/cancel`, bob)).toMatchObject({ status: 403 });
+    expect(await call('POST', `${ci}/jobs/${running.id}/cancel`, ada)).toMatchObject({ status: 201, body: { id: running.id, status: 'canceled' } });
+    const passed = gitlab.addJob('acme/ci', { pipelineId: pipeline.id, name: 'docs', status: 'success' });
+    expect(await call('POST', `${ci}/jobs/${passed.id}/cancel`, ada)).toMatchObject({ status: 201, body: { status: 'success' } });
+
+    const elsewhere = gitlab.addJob('acme/other', { pipelineId: gitlab.addPipeline('acme/other', { ref: 'main', status: 'failed', userId: 7 }).id, name: 'x', status: 'failed' });
+    expect(await call('POST', `${ci}/jobs/${elsewhere.id}/retry`, ada)).toMatchObject({ status: 404, body: { message: '404 Not found' } });
+  });
+});
+
+describe("the fake GitLab's deployments and protected environments", () => {
+  let gitlab: FakeGitLab;
+  // ada: Maintainer of the project; bob: its Developer; cy: its Reporter; dee: Reporter and a member of acme/qa; eve: Guest.
+  let ada: string;
+  let bob: string;
+  let cy: string;
+  let dee: string;
+  let eve: string;
+  let qaGroupId: number;
+  beforeAll(async () => {
+    gitlab = await startFakeGitLab();
+    gitlab.addProject('acme/deploy', { visibility: 'private' });
+    qaGroupId = gitlab.addGroup('qa', { visibility: 'private' }).id;
+    ada = gitlab.addUser({ id: 7, username: 'ada', name: 'Ada' }).token;
+    bob = gitlab.addUser({ id: 8, username: 'bob', name: 'Bob' }).token;
+    cy = gitlab.addUser({ id: 9, username: 'cy', name: 'Cy' }).token;
+    dee = gitlab.addUser({ id: 10, username: 'dee', name: 'Dee' }).token;
+    eve = gitlab.addUser({ id: 11, username: 'eve', name: 'Eve' }).token;
+    gitlab.grant(ada, 'acme/deploy', 40);
+    gitlab.grant(bob, 'acme/deploy', 30);
+    gitlab.grant(cy, 'acme/deploy', 20);
+    gitlab.grant(dee, 'acme/deploy', 20);
+    gitlab.grant(dee, 'qa', 30);
+    gitlab.grant(eve, 'acme/deploy', 10);
+    gitlab.addProtectedEnvironment('acme/deploy', { name: 'production', approvalRules: [{ groupId: qaGroupId }, { accessLevel: 40 }] });
+    gitlab.addProtectedEnvironment('acme/deploy', { name: 'staging', deployAccessLevels: [{ accessLevel: 30 }], requiredApprovalCount: 1 });
+    gitlab.addProtectedEnvironment('acme/deploy', { name: 'review' });
+  });
+  afterAll(() => gitlab.close());
+
+  const call = (method: 'GET' | 'POST', path: string, token?: string, body?: Record<string, unknown>) => apiCall(gitlab, method, path, token, body);
+  const project = '/projects/acme%2Fdeploy';
+  /** A blocked deployment by bob, with its manual deploy job. */
+  const blocked = (environment: string) => {
+    const pipeline = gitlab.addPipeline('acme/deploy', { ref: 'main', status: 'manual', userId: 8 });
+    const job = gitlab.addJob('acme/deploy', { pipelineId: pipeline.id, name: `deploy-${environment}`, stage: 'deploy', status: 'manual' });
+    return { deployment: gitlab.addDeployment('acme/deploy', { environment, status: 'blocked', userId: 8, jobId: job.id }), job };
+  };
+  const approve = (id: number, token: string, body: Record<string, unknown> = { status: 'approved' }) => call('POST', `${project}/deployments/${id}/approval`, token, body);
+  const refusal = (message: string) => ({ status: 400, body: { message } });
+
+  it('shows a blocked deployment with the approvals it waits for, to Reporters and above', async () => {
+    const { deployment, job } = blocked('production');
+    const shown = await call('GET', `${project}/deployments/${deployment.id}`, cy);
+    expect(shown).toMatchObject({
+      status: 200,
+      body: {
+        id: deployment.id,
+        iid: deployment.iid,
+        ref: 'main',
+        status: 'blocked',
+        user: { id: 8 },
+        environment: { name: 'production' },
+        deployable: { id: job.id, status: 'manual', name: 'deploy-production' },
+        pending_approval_count: 2,
+        approvals: [],
+        approval_summary: {
+          rules: [
+            { user_id: null, group_id: qaGroupId, access_level: null, access_level_description: 'qa', required_approvals: 1, deployment_approvals: [] },
+            { user_id: null, group_id: null, access_level: 40, access_level_description: 'Maintainers', required_approvals: 1, deployment_approvals: [] },
+          ],
+        },
+      },
+    });
+    expect(await call('GET', `${project}/deployments/${deployment.id}`, eve)).toMatchObject({ status: 403, body: { message: '403 Forbidden' } });
+    expect(await call('GET', `${project}/deployments/99999`, cy)).toMatchObject({ status: 404, body: { message: '404 Not found' } });
+    expect(await call('GET', `${project}/deployments/${deployment.id}`)).toMatchObject({ status: 401 });
+  });
+
+  it('shows protected environments to Maintainers only', async () => {
+    expect(await call('GET', `${project}/protected_environments/production`, ada)).toMatchObject({
+      status: 200,
+      body: {
+        name: 'production',
+        deploy_access_levels: [{ access_level: 40, access_level_description: 'Maintainers', user_id: null, group_id: null, group_inheritance_type: 0 }],
+        required_approval_count: 0,
+        approval_rules: [
+          { group_id: qaGroupId, access_level: null, access_level_description: 'qa', required_approvals: 1, group_inheritance_type: 0 },
+          { group_id: null, access_level: 40, access_level_description: 'Maintainers', required_approvals: 1 },
+        ],
+      },
+    });
+    expect(await call('GET', `${project}/protected_environments/production`, bob)).toMatchObject({ status: 403, body: { message: '403 Forbidden' } });
+    expect(await call('GET', `${project}/protected_environments/nowhere`, ada)).toMatchObject({ status: 404, body: { message: '404 Not found' } });
+    try {
+      gitlab.setEdition('ce');
+      expect(await call('GET', `${project}/protected_environments/production`, ada)).toMatchObject({ status: 404, body: { message: '404 Not Found' } });
+      gitlab.setEdition('ee-free');
+      expect(await call('GET', `${project}/protected_environments/production`, ada)).toMatchObject({ status: 403 });
+    } finally {
+      gitlab.setEdition('premium');
+    }
+  });
+
+  it('takes one approval per rule from those the rules admit, refusing with GitLab’s sentences', async () => {
+    const { deployment } = blocked('production');
+    expect(await approve(deployment.id, bob)).toMatchObject(
+      refusal('You cannot approve your own deployment. This configuration can be adjusted in the protected environment settings.'),
+    );
+    expect(await approve(deployment.id, cy)).toMatchObject(refusal("You don't have permission to approve this deployment. Contact the project or group owner for help."));
+    expect(await approve(deployment.id, eve)).toMatchObject({ status: 403, body: { message: '403 Forbidden' } });
+    expect(await approve(deployment.id, dee, { status: 'maybe' })).toMatchObject({ status: 400, body: { error: 'status does not have a valid value' } });
+
+    const first = await approve(deployment.id, dee, { status: 'approved', comment: 'QA passed' });
+    expect(first).toMatchObject({ status: 201, body: { user: { id: 10 }, status: 'approved', comment: 'QA passed', created_at: expect.any(String) } });
+    // The same answer again changes nothing.
+    expect(await approve(deployment.id, dee)).toMatchObject({ status: 201, body: { status: 'approved', comment: 'QA passed' } });
+    expect(gitlab.deploymentsOf('acme/deploy').find((candidate) => candidate.id === deployment.id)!.approvals).toHaveLength(1);
+    expect((await call('GET', `${project}/deployments/${deployment.id}`, cy)).body).toMatchObject({ pending_approval_count: 1, approvals: [{ user: { id: 10 } }] });
+
+    expect(await approve(deployment.id, ada, { status: 'approved', represented_as: 'Developers' })).toMatchObject(
+      refusal('There are no approval rules for the given `represent_as` parameter. Use a valid User/Group/Role name instead.'),
+    );
+    expect(await approve(deployment.id, ada, { status: 'approved', represented_as: 'Maintainers' })).toMatchObject({ status: 201, body: { user: { id: 7 } } });
+    // With approval rules the deployment stays blocked, its manual job waiting to be run, but waits for nobody.
+    expect((await call('GET', `${project}/deployments/${deployment.id}`, cy)).body).toMatchObject({ status: 'blocked', pending_approval_count: 0, deployable: { status: 'manual' } });
+    expect(await approve(deployment.id, ada)).toMatchObject(refusal('This deployment is not waiting for approvals.'));
+
+    const unprotected = gitlab.addDeployment('acme/deploy', { environment: 'sandbox', status: 'blocked', userId: 8 });
+    expect(await approve(unprotected.id, ada)).toMatchObject(refusal('This environment is not protected.'));
+    const unconfigured = gitlab.addDeployment('acme/deploy', { environment: 'review', status: 'blocked', userId: 8 });
+    expect(await approve(unconfigured.id, ada)).toMatchObject(refusal('Deployment approvals is not configured for this environment.'));
+    expect(await approve(99999, ada)).toMatchObject({ status: 404, body: { message: '404 Not found' } });
+  });
+
+  it('unblocks on the last approval of the deprecated count, and fails the deployment on a rejection', async () => {
+    const staging = blocked('staging');
+    // Without rules, whoever may deploy approves: here Developers and above.
+    expect(await approve(staging.deployment.id, cy)).toMatchObject(refusal("You don't have permission to approve this deployment. Contact the project or group owner for help."));
+    expect(await approve(staging.deployment.id, ada)).toMatchObject({ status: 201 });
+    expect(gitlab.deploymentsOf('acme/deploy').find((candidate) => candidate.id === staging.deployment.id)).toMatchObject({ status: 'created' });
+    expect(gitlab.jobsOf('acme/deploy').find((job) => job.id === staging.job.id)).toMatchObject({ status: 'pending' });
+
+    const production = blocked('production');
+    expect(await approve(production.deployment.id, dee, { status: 'rejected', comment: 'Not today' })).toMatchObject({ status: 201, body: { status: 'rejected', comment: 'Not today' } });
+    expect(gitlab.deploymentsOf('acme/deploy').find((candidate) => candidate.id === production.deployment.id)).toMatchObject({
+      status: 'failed',
+      approvals: [{ userId: 10, status: 'rejected', comment: 'Not today', ruleIndex: 0 }],
+    });
+    expect(gitlab.jobsOf('acme/deploy').find((job) => job.id === production.job.id)).toMatchObject({ status: 'failed', failureReason: 'deployment_rejected' });
+    // A rejected deployment's job is not retryable.
+    expect(await call('POST', `${project}/jobs/${production.job.id}/retry`, ada)).toMatchObject({ status: 403, body: { message: '403 Forbidden - Job is not retryable' } });
+
+    const later = blocked('production');
+    try {
+      gitlab.setEdition('ee-free');
+      expect(await approve(later.deployment.id, ada)).toMatchObject(refusal('This environment is not protected.'));
+      gitlab.setEdition('ce');
+      expect(await approve(later.deployment.id, ada)).toMatchObject({ status: 404, body: { message: '404 Not Found' } });
+    } finally {
+      gitlab.setEdition('premium');
+    }
   });
 });

@@ -40,6 +40,17 @@ export interface FakeGitLabProject {
   features: Record<FakeGitLabFeature, FakeGitLabFeatureLevel>;
   /** `public_jobs` ("Public pipelines"), true as GitLab's default. */
   publicJobs: boolean;
+  /** Settings > Merge requests > Merge checks: "Pipelines must succeed"; off unless addProject() said so. */
+  onlyAllowMergeIfPipelineSucceeds: boolean;
+  /** "All threads must be resolved"; off unless addProject() said so. */
+  onlyAllowMergeIfAllDiscussionsAreResolved: boolean;
+  /** merge_requests_author_approval: authors may approve their own (Premium); false, GitLab's default, unless given. */
+  mergeRequestsAuthorApproval: boolean;
+  /**
+   * The default branch is protected, as GitLab protects it, with merging for Maintainers unless this says
+   * "Developers + Maintainers". The fake protects no other branch.
+   */
+  developersCanMerge: boolean;
 }
 
 export interface FakeGitLabUser {
@@ -199,6 +210,18 @@ export interface FakeGitLabMergeRequest {
   approvedBy: number[];
   /** What GitLab found when it tried the merge; false unless given. */
   conflicts: boolean;
+  /** Threads still to resolve; they block the merge only where the project wants all threads resolved. 0 unless given. */
+  unresolvedDiscussions: number;
+  /** "Squash commits when merge request is accepted"; false unless given or set through the API. */
+  squash: boolean;
+  /** "Delete source branch when merge request is accepted" (merge_params force_remove_source_branch); false unless given. */
+  forceRemoveSourceBranch: boolean;
+  /** should_remove_source_branch as the merge (or auto-merge) was asked for; null until then. */
+  shouldRemoveSourceBranch: boolean | null;
+  /** null until locked or unlocked, as GitLab's column is. */
+  discussionLocked: boolean | null;
+  /** Who set auto-merge (merge_when_pipeline_succeeds, or auto_merge): the merge user; null while not set. */
+  autoMergeUserId: number | null;
   /** Oldest first. */
   notes: FakeGitLabNote[];
 }
@@ -280,6 +303,90 @@ export interface FakeGitLabPipeline {
   finishedAt: string | null;
 }
 
+export type FakeGitLabJobStatus = 'created' | 'pending' | 'running' | 'success' | 'failed' | 'canceled' | 'skipped' | 'manual';
+
+/** A CI job of a pipeline; addJob() and jobsOf() answer copies. */
+export interface FakeGitLabJob {
+  /** Global, a sequence of its own (GitLab's ci_builds). */
+  id: number;
+  projectId: number;
+  pipelineId: number;
+  name: string;
+  stage: string;
+  status: FakeGitLabJobStatus;
+  /** Who ran it: the pipeline's user, or whoever retried it. */
+  userId: number;
+  allowFailure: boolean;
+  /** Why it failed (`script_failure`, `deployment_rejected`…); null unless failed. */
+  failureReason: string | null;
+  /** A newer job of the same name replaced it (a retry); it is then no longer retryable. */
+  retried: boolean;
+  /** The job this one is a retry of; null for a first run. */
+  retryOfId: number | null;
+  createdAt: string;
+  startedAt: string | null;
+  finishedAt: string | null;
+}
+
+/** Who a protected environment rule lets in: one user, the direct members of one group, or a role and above. */
+export interface FakeGitLabAccessRule {
+  userId?: number;
+  groupId?: number;
+  /** 30 Developers + Maintainers, 40 Maintainers, 60 administrators (the fake has none). */
+  accessLevel?: 30 | 40 | 60;
+}
+
+/** An approval rule of a protected environment. */
+export interface FakeGitLabApprovalRule extends FakeGitLabAccessRule {
+  requiredApprovals: number;
+}
+
+/** A protected environment of a project (Premium); addProtectedEnvironment() answers a copy. */
+export interface FakeGitLabProtectedEnvironment {
+  projectId: number;
+  name: string;
+  /** Who may deploy; Maintainers unless given. */
+  deployAccessLevels: FakeGitLabAccessRule[];
+  /** Who may approve, and how many of each; none unless given. */
+  approvalRules: FakeGitLabApprovalRule[];
+  /** The deprecated single count (anyone who may deploy approves), read only when there are no approval rules. */
+  requiredApprovalCount: number;
+  /** allow_pipeline_trigger_approve_deployment: who triggered a deployment may approve it too. */
+  allowPipelineTriggerApproveDeployment: boolean;
+}
+
+export type FakeGitLabDeploymentStatus = 'created' | 'running' | 'success' | 'failed' | 'canceled' | 'skipped' | 'blocked';
+
+/** One user's answer to a blocked deployment. */
+export interface FakeGitLabDeploymentApproval {
+  userId: number;
+  status: 'approved' | 'rejected';
+  comment: string | null;
+  /** The environment's approval rule (an index into approvalRules) it counts for; null without rules. */
+  ruleIndex: number | null;
+  createdAt: string;
+}
+
+/** A deployment to an environment of a project; addDeployment() and deploymentsOf() answer copies. */
+export interface FakeGitLabDeployment {
+  /** Global. */
+  id: number;
+  /** Per project. */
+  iid: number;
+  projectId: number;
+  environment: string;
+  ref: string;
+  sha: string;
+  status: FakeGitLabDeploymentStatus;
+  /** Who triggered it. */
+  userId: number;
+  /** Its deploy job (the deployable); null for one made without a job. */
+  jobId: number | null;
+  approvals: FakeGitLabDeploymentApproval[];
+  createdAt: string;
+  updatedAt: string;
+}
+
 /** A commit made by push(); what GET …/repository/commits/:sha answers. */
 export interface FakeGitLabCommit {
   /** 40 hex digits, derived from the project, branch, parent and message: the same every run. */
@@ -348,10 +455,23 @@ export interface FakeGitLab {
    * more visible than its parent.
    */
   addGroup(fullPath: string, options: { visibility: Visibility; id?: number }): FakeGitLabGroup;
-  /** A project in a group (made as addGroup would when missing); default branch 'main' unless given. */
+  /**
+   * A project in a group (made as addGroup would when missing); default branch 'main' unless given. No merge
+   * checks, no author approvals, and the default branch merged by Maintainers only, unless given.
+   */
   addProject(
     pathWithNamespace: string,
-    options: { visibility: Visibility; id?: number; defaultBranch?: string; features?: Partial<Record<FakeGitLabFeature, FakeGitLabFeatureLevel>>; publicJobs?: boolean },
+    options: {
+      visibility: Visibility;
+      id?: number;
+      defaultBranch?: string;
+      features?: Partial<Record<FakeGitLabFeature, FakeGitLabFeatureLevel>>;
+      publicJobs?: boolean;
+      onlyAllowMergeIfPipelineSucceeds?: boolean;
+      onlyAllowMergeIfAllDiscussionsAreResolved?: boolean;
+      mergeRequestsAuthorApproval?: boolean;
+      developersCanMerge?: boolean;
+    },
   ): FakeGitLabProject;
   /**
    * A user and a personal access token that acts as them; again with the same id, another token for the
@@ -426,7 +546,8 @@ export interface FakeGitLab {
    * A merge request in the project at `projectPath`, its title as given. Without `draft`, the title
    * decides, as in GitLab, whose drafts' titles start with Draft: (give one so for a faithful draft). The
    * source branch defaults to 'feature-<iid>' and the target to the default branch; both are added to the
-   * project's branches. No labels, approvals or conflicts unless given.
+   * project's branches. No labels, approvals, conflicts or unresolved threads unless given; not squashed,
+   * the source branch kept, unlocked, no auto-merge.
    */
   addMergeRequest(
     projectPath: string,
@@ -445,10 +566,25 @@ export interface FakeGitLab {
       approvalsRequired?: number;
       approvedBy?: number[];
       conflicts?: boolean;
+      unresolvedDiscussions?: number;
+      squash?: boolean;
+      forceRemoveSourceBranch?: boolean;
+      discussionLocked?: boolean;
     },
   ): FakeGitLabMergeRequest;
   /** The project's merge requests with their notes, in the order made. */
   mergeRequestsOf(projectPath: string): FakeGitLabMergeRequest[];
+  /** One merge request as it is now, with its notes. */
+  mergeRequest(projectPath: string, iid: number): FakeGitLabMergeRequest;
+  /**
+   * What GitLab finds on its own changes: conflicts, unresolved threads, the draft flag, the approvals its
+   * rules want. An auto-merge then goes ahead if nothing blocks it any longer.
+   */
+  updateMergeRequest(
+    projectPath: string,
+    iid: number,
+    changes: Partial<Pick<FakeGitLabMergeRequest, 'conflicts' | 'unresolvedDiscussions' | 'draft' | 'approvalsRequired'>>,
+  ): FakeGitLabMergeRequest;
   /**
    * Merges an open merge request as `byUserId` would: an 'accepted' event, then the merge commit pushed
    * to the target branch by them ('pushed to'), as GitLab records both.
@@ -509,8 +645,41 @@ export interface FakeGitLab {
   ): FakeGitLabPipeline;
   /** The project's pipelines in the order made, those made through the API included. */
   pipelinesOf(projectPath: string): FakeGitLabPipeline[];
-  /** A pipeline's new status, as its jobs would leave it; touches it, and sets its start and finish times. */
+  /**
+   * A pipeline's new status, as its jobs would leave it; touches it, and sets its start and finish times. An
+   * auto-merge waiting on it goes ahead when it succeeds and nothing else blocks.
+   */
   setPipelineStatus(pipelineId: number, status: FakeGitLabPipelineStatus): FakeGitLabPipeline;
+  /**
+   * A job of a pipeline added before, run by the pipeline's user unless given; stage 'test' unless given.
+   * Once a pipeline has jobs, its status follows theirs whenever a job changes.
+   */
+  addJob(
+    projectPath: string,
+    job: { pipelineId: number; name: string; stage?: string; status: FakeGitLabJobStatus; userId?: number; allowFailure?: boolean; failureReason?: string },
+  ): FakeGitLabJob;
+  /** The project's jobs in the order made, retries included. */
+  jobsOf(projectPath: string): FakeGitLabJob[];
+  /** A job's new status, as a runner would leave it; its pipeline's status follows. */
+  setJobStatus(jobId: number, status: FakeGitLabJobStatus): FakeGitLabJob;
+  /**
+   * Protects an environment of the project (Premium). Deploying is for Maintainers unless `deployAccessLevels`
+   * says otherwise; each approval rule wants one approval unless it says how many.
+   */
+  addProtectedEnvironment(
+    projectPath: string,
+    environment: {
+      name: string;
+      deployAccessLevels?: FakeGitLabAccessRule[];
+      approvalRules?: (FakeGitLabAccessRule & { requiredApprovals?: number })[];
+      requiredApprovalCount?: number;
+      allowPipelineTriggerApproveDeployment?: boolean;
+    },
+  ): FakeGitLabProtectedEnvironment;
+  /** A deployment triggered by `userId`, on the default branch unless given; with `jobId`, that job deploys it. */
+  addDeployment(projectPath: string, deployment: { environment: string; status: FakeGitLabDeploymentStatus; userId: number; ref?: string; jobId?: number }): FakeGitLabDeployment;
+  /** The project's deployments in the order made, with their approvals. */
+  deploymentsOf(projectPath: string): FakeGitLabDeployment[];
   /**
    * Limits every caller (by user, anonymous ones by IP) to `limit` requests a window on /api/v4 and
    * /api/graphql, with GitLab's RateLimit headers on every answer and 429 beyond; null lifts it.
@@ -696,6 +865,11 @@ export async function startFakeGitLab(): Promise<FakeGitLab> {
   const mergeRequests: StoredMergeRequest[] = [];
   const todos: FakeGitLabTodo[] = [];
   const pipelines: FakeGitLabPipeline[] = [];
+  // Jobs, protected environments and deployments, in the order made; environment ids by project and name.
+  const jobs: FakeGitLabJob[] = [];
+  const protectedEnvironments: FakeGitLabProtectedEnvironment[] = [];
+  const deployments: FakeGitLabDeployment[] = [];
+  const environmentIds = new Map<string, number>();
   // By project id, the branches besides the default one.
   const branches = new Map<number, Set<string>>();
   let lastStamp = 0;
@@ -1249,6 +1423,87 @@ export async function startFakeGitLab(): Promise<FakeGitLab> {
     };
   };
   const approvalsLeft = (mergeRequest: StoredMergeRequest) => Math.max(0, mergeRequest.approvalsRequired - mergeRequest.approvedBy.length);
+
+  // Merge requests: who may do what (MergeRequestPolicy, IssuablePolicy), and GitLab's merge checks.
+  /**
+   * MergeRequest#can_be_merged_by? (Gitlab::UserAccess#can_update_branch?): push or merge access to the target
+   * branch. Developers push to unprotected branches; the default branch is protected, merging Maintainers only
+   * unless the project lets Developers. Other protected branches are not modelled.
+   */
+  const canMergeInto = (project: FakeGitLabProject, branch: string, userId: number | undefined) =>
+    roleIn(project, userId) >= (branch === project.default_branch && !project.developersCanMerge ? 40 : 30);
+  /** update_merge_request: Developers and above (ProjectPolicy), and the author and assignees who may read it (IssuablePolicy). */
+  const canUpdateMergeRequest = (mergeRequest: StoredMergeRequest, userId: number) =>
+    canReadMergeRequest(mergeRequest, userId) && (roleIn(projects.get(mergeRequest.projectId)!, userId) >= 30 || isAuthorOrAssignee(mergeRequest, userId));
+  /** approve_merge_request: update_merge_request, for members of the project only (MergeRequestPolicy#can_approve?). */
+  const canApproveMergeRequest = (mergeRequest: StoredMergeRequest, userId: number) =>
+    canUpdateMergeRequest(mergeRequest, userId) && roleIn(projects.get(mergeRequest.projectId)!, userId) > 0;
+  /**
+   * What ApprovalService checks beyond the policy: one approval per user, and with Premium's approval settings
+   * (ee ApprovalState#can_approve?) not the author unless the project allows it. The sources read check no state:
+   * a merged or closed merge request takes approvals.
+   */
+  const eligibleToApprove = (mergeRequest: StoredMergeRequest, userId: number) =>
+    canApproveMergeRequest(mergeRequest, userId) &&
+    !mergeRequest.approvedBy.includes(userId) &&
+    !(edition === 'premium' && mergeRequest.authorId === userId && !projects.get(mergeRequest.projectId)!.mergeRequestsAuthorApproval);
+  /** MergeRequest#diff_head_pipeline: the head pipeline, if it ran on the source branch as it is now. */
+  const diffHeadPipelineOf = (mergeRequest: StoredMergeRequest) => {
+    const head = headPipelineOf(mergeRequest);
+    return head && head.sha === headOf(projects.get(mergeRequest.projectId)!, mergeRequest.sourceBranch) ? head : undefined;
+  };
+  const COMPLETE_STATUSES: FakeGitLabPipelineStatus[] = ['success', 'failed', 'canceled', 'skipped'];
+  /**
+   * MergeRequest#diff_head_pipeline_considered_in_progress?: not complete where pipelines must succeed (a manual,
+   * blocked pipeline counts), else created or active.
+   */
+  const pipelineInProgress = (mergeRequest: StoredMergeRequest) => {
+    const pipeline = diffHeadPipelineOf(mergeRequest);
+    if (!pipeline) return false;
+    return projects.get(mergeRequest.projectId)!.onlyAllowMergeIfPipelineSucceeds ? !COMPLETE_STATUSES.includes(pipeline.status) : ['created', 'pending', 'running'].includes(pipeline.status);
+  };
+  /**
+   * Mergeability::CheckCiStatusService: a successful pipeline on the head is wanted where pipelines must succeed,
+   * and under auto-merge when the merge request has CI at all.
+   */
+  const ciCheckFails = (mergeRequest: StoredMergeRequest) => {
+    const mustSucceed = projects.get(mergeRequest.projectId)!.onlyAllowMergeIfPipelineSucceeds || (mergeRequest.autoMergeUserId !== null && headPipelineOf(mergeRequest) !== undefined);
+    return mustSucceed && diffHeadPipelineOf(mergeRequest)?.status !== 'success';
+  };
+  type MergeCheck = 'not_approved' | 'not_open' | 'draft_status' | 'discussions_not_resolved' | 'ci_must_pass' | 'conflict';
+  /**
+   * The merge checks that fail, in GitLab's order (MergeRequest.all_mergeability_checks: EE's, approvals among
+   * them, before CE's open, draft, threads and CI checks; the git checks, conflicts, last), less those skipped.
+   * Approvals are checked only where they are licensed (Premium).
+   */
+  const failingChecks = (mergeRequest: StoredMergeRequest, skip: readonly MergeCheck[] = []): MergeCheck[] => {
+    const project = projects.get(mergeRequest.projectId)!;
+    const checks: [MergeCheck, boolean][] = [
+      ['not_approved', edition === 'premium' && approvalsLeft(mergeRequest) > 0],
+      ['not_open', mergeRequest.state !== 'opened'],
+      ['draft_status', mergeRequest.draft],
+      ['discussions_not_resolved', project.onlyAllowMergeIfAllDiscussionsAreResolved && mergeRequest.unresolvedDiscussions > 0],
+      ['ci_must_pass', ciCheckFails(mergeRequest)],
+      ['conflict', mergeRequest.conflicts],
+    ];
+    return checks.flatMap(([check, fails]) => (fails && !skip.includes(check) ? [check] : []));
+  };
+  /** MergeRequest#mergeable?: every check passes. */
+  const mergeable = (mergeRequest: StoredMergeRequest) => failingChecks(mergeRequest).length === 0;
+  /**
+   * Mergeability::DetailedMergeStatusService: the first failing check but CI's; then CI's, told apart as
+   * ci_still_running while the pipeline is in progress. The fake is never preparing, checking or unchecked.
+   */
+  const detailedMergeStatus = (mergeRequest: StoredMergeRequest): string => {
+    const [first] = failingChecks(mergeRequest, ['ci_must_pass']);
+    if (first) return first;
+    if (!ciCheckFails(mergeRequest)) return 'mergeable';
+    return pipelineInProgress(mergeRequest) ? 'ci_still_running' : 'ci_must_pass';
+  };
+  /** MergeRequest#mergeable_discussions_state?: threads block only where the project wants them all resolved. */
+  const discussionsResolved = (mergeRequest: StoredMergeRequest) =>
+    !projects.get(mergeRequest.projectId)!.onlyAllowMergeIfAllDiscussionsAreResolved || mergeRequest.unresolvedDiscussions === 0;
+
   /** GitLab's Entities::MergeRequestBasic, what lists answer. */
   const mergeRequestJson = (mergeRequest: StoredMergeRequest) => {
     const project = projects.get(mergeRequest.projectId)!;
@@ -1263,7 +1518,8 @@ export async function startFakeGitLab(): Promise<FakeGitLab> {
       created_at: mergeRequest.createdAt,
       updated_at: mergeRequest.updatedAt,
       merged_by: mergeRequest.mergedById === null ? null : userJson(mergeRequest.mergedById),
-      merge_user: mergeRequest.mergedById === null ? null : userJson(mergeRequest.mergedById),
+      // Who merged it, else who set auto-merge (metrics.merged_by || merge_user).
+      merge_user: mergeRequest.mergedById !== null ? userJson(mergeRequest.mergedById) : mergeRequest.autoMergeUserId !== null ? userJson(mergeRequest.autoMergeUserId) : null,
       merged_at: mergeRequest.mergedAt,
       closed_by: mergeRequest.closedById === null ? null : userJson(mergeRequest.closedById),
       closed_at: mergeRequest.closedAt,
@@ -1282,25 +1538,31 @@ export async function startFakeGitLab(): Promise<FakeGitLab> {
       draft: mergeRequest.draft,
       work_in_progress: mergeRequest.draft,
       milestone: null,
-      merge_when_pipeline_succeeds: false,
+      imported: false,
+      imported_from: 'none',
+      // The column auto_merge_enabled is an alias of; REST has no auto_merge field (gitlab-org/gitlab#547634).
+      merge_when_pipeline_succeeds: mergeRequest.autoMergeUserId !== null,
       merge_status: mergeRequest.conflicts ? 'cannot_be_merged' : 'can_be_merged',
-      // What GitLab says of one that cannot be merged as it is, the first reason found.
-      detailed_merge_status:
-        mergeRequest.state !== 'opened'
-          ? 'not_open'
-          : mergeRequest.draft
-            ? 'draft_status'
-            : mergeRequest.conflicts
-              ? 'conflict'
-              : approvalsLeft(mergeRequest) > 0
-                ? 'not_approved'
-                : 'mergeable',
-      has_conflicts: mergeRequest.conflicts,
+      detailed_merge_status: detailedMergeStatus(mergeRequest),
+      merge_after: null,
       sha: headOf(project, mergeRequest.sourceBranch),
       merge_commit_sha: mergeRequest.mergeCommitSha,
+      // The fake makes no squash commit.
       squash_commit_sha: null,
-      web_url: `${base}/${path}/-/merge_requests/${mergeRequest.iid}`,
+      discussion_locked: mergeRequest.discussionLocked,
+      should_remove_source_branch: mergeRequest.shouldRemoveSourceBranch,
+      force_remove_source_branch: mergeRequest.forceRemoveSourceBranch,
+      prepared_at: mergeRequest.createdAt,
+      reference: `!${mergeRequest.iid}`,
       references: { short: `!${mergeRequest.iid}`, relative: `!${mergeRequest.iid}`, full: `${path}!${mergeRequest.iid}` },
+      web_url: `${base}/${path}/-/merge_requests/${mergeRequest.iid}`,
+      time_stats: { time_estimate: 0, total_time_spent: 0, human_time_estimate: null, human_total_time_spent: null },
+      squash: mergeRequest.squash,
+      // The project's squash option is GitLab's default ("Allow", off), so the merge request's own choice decides.
+      squash_on_merge: mergeRequest.squash,
+      task_completion_status: { count: 0, completed_count: 0 },
+      has_conflicts: mergeRequest.conflicts,
+      blocking_discussions_resolved: discussionsResolved(mergeRequest),
     };
   };
   /** GitLab's Entities::MergeRequest, what GET …/merge_requests/:iid answers. */
@@ -1320,8 +1582,8 @@ export async function startFakeGitLab(): Promise<FakeGitLab> {
       diff_refs: { base_sha: headOf(project, mergeRequest.targetBranch), head_sha: sha, start_sha: headOf(project, mergeRequest.targetBranch) },
       merge_error: null,
       first_contribution: false,
-      // merge_request's can_merge: Developers and above, on an open one.
-      user: { can_merge: userId !== undefined && roleIn(project, userId) >= 30 },
+      // Entities::MergeRequest: can_be_merged_by? for the caller, whatever the state.
+      user: { can_merge: canMergeInto(project, mergeRequest.targetBranch, userId) },
       approvals_before_merge: null,
     };
   };
@@ -1658,8 +1920,8 @@ export async function startFakeGitLab(): Promise<FakeGitLab> {
       if (!project) return PROJECT_NOT_FOUND;
       const on = readableNoteable(project, kind, iid!, call.userId);
       if (!on) return NOTEABLE_NOT_FOUND[kind];
-      // IssuablePolicy: on a locked discussion only members of the project (any role) may comment.
-      if (on.kind === 'Issue' && on.issue.discussionLocked === true && roleIn(project, call.userId) < 10) return FORBIDDEN;
+      // IssuablePolicy: on a locked discussion (an issue's or a merge request's) only members of the project (any role) may comment.
+      if (noteableOf(on).discussionLocked === true && roleIn(project, call.userId) < 10) return FORBIDDEN;
       // Grape takes an empty body; the Note model does not, and the API words that as bad_request!.
       if (body!.trim() === '') return [400, { message: `400 Bad request - Note {:note=>["can't be blank"]}` }];
       return [201, noteJson(addNoteTo(on, call.userId, body!), on)];
@@ -2051,24 +2313,54 @@ export async function startFakeGitLab(): Promise<FakeGitLab> {
     return [201, pipelineJson(pipeline)];
   };
 
-  const retryPipeline = (call: ApiCall, [segment, idSegment]: string[]): Answer => {
-    if (call.userId === undefined) return UNAUTHORIZED;
+  /**
+   * The pipeline :pipeline_id names in the project: user_project.all_pipelines.find first (another project's
+   * pipeline is not there: 404), then update_pipeline or cancel_pipeline, Developers and above (403). Pipelines
+   * of protected refs, which GitLab keeps to those who may push or merge there, are not modelled.
+   */
+  const writablePipeline = (call: ApiCall & { userId: number }, [segment, idSegment]: string[]): Answer | FakeGitLabPipeline => {
     const declared = new Declared({ ...call.params, pipeline_id: idSegment });
     const id = declared.integer('pipeline_id', { required: true });
     if (declared.refusal) return declared.refusal;
     const project = userProject(segment!, call.userId);
     if (!project) return PROJECT_NOT_FOUND;
-    // user_project.all_pipelines.find first (another project's pipeline is not there), then update_pipeline.
     const pipeline = pipelines.find((candidate) => candidate.projectId === project.id && candidate.id === id);
     if (!pipeline) return NOT_FOUND;
-    if (roleIn(project, call.userId) < 30) return FORBIDDEN;
-    // Ci::RetryPipelineService runs failed and canceled jobs again. With nothing to retry it still
-    // succeeds: 201 and the pipeline as it was.
-    if (pipeline.status === 'failed' || pipeline.status === 'canceled') {
-      setStatus(pipeline, 'running', stamp());
+    return roleIn(project, call.userId) < 30 ? FORBIDDEN : pipeline;
+  };
+
+  /**
+   * POST …/pipelines/:pipeline_id/retry: Ci::RetryPipelineService runs the latest failed and canceled jobs again,
+   * as the retrier. With nothing to retry it still succeeds: 201 and the pipeline as it was. A pipeline without
+   * jobs in the fake is retried by its own status.
+   */
+  const retryPipeline = (call: ApiCall, segments: string[]): Answer => {
+    if (call.userId === undefined) return UNAUTHORIZED;
+    const pipeline = writablePipeline({ ...call, userId: call.userId }, segments);
+    if (Array.isArray(pipeline)) return pipeline;
+    const own = jobs.filter((job) => job.pipelineId === pipeline.id);
+    const retryable = own.filter((job) => !job.retried && (job.status === 'failed' || job.status === 'canceled'));
+    if (own.length === 0 ? pipeline.status === 'failed' || pipeline.status === 'canceled' : retryable.length > 0) {
+      for (const job of retryable) retryJob(job, call.userId);
+      if (own.length === 0) setStatus(pipeline, 'running', stamp());
       pipeline.retriedBy.push(call.userId);
     }
     return [201, pipelineJson(pipeline)];
+  };
+
+  /**
+   * POST …/pipelines/:pipeline_id/cancel: Ci::CancelPipelineService cancels the cancelable jobs (created, pending,
+   * running). A pipeline with nothing to cancel is answered as it is, 200, not refused (the API's own TODO,
+   * gitlab-org/gitlab#519143).
+   */
+  const cancelPipeline = (call: ApiCall, segments: string[]): Answer => {
+    if (call.userId === undefined) return UNAUTHORIZED;
+    const pipeline = writablePipeline({ ...call, userId: call.userId }, segments);
+    if (Array.isArray(pipeline)) return pipeline;
+    const own = jobs.filter((job) => job.pipelineId === pipeline.id);
+    if (own.length === 0 && ACTIVE_STATUSES.includes(pipeline.status)) setPipelineStatusTo(pipeline, 'canceled');
+    for (const job of own) if (ACTIVE_STATUSES.includes(job.status)) setJobStatusTo(job, 'canceled');
+    return [200, pipelineJson(pipeline)];
   };
 
   const newIssue = (project: FakeGitLabProject, fields: Omit<StoredIssue, 'id' | 'iid' | 'projectId' | 'createdAt' | 'updatedAt' | 'closedAt' | 'closedById' | 'notes'> & { iid: number | undefined }) => {
@@ -2112,6 +2404,60 @@ export async function startFakeGitLab(): Promise<FakeGitLab> {
     if (status === 'created' || status === 'pending') pipeline.finishedAt = null;
     pipeline.status = status;
     pipeline.updatedAt = now;
+  };
+  /** Ci::HasStatus: what a job or pipeline may still be canceled in (Ci::Build#cancelable?: active or created). */
+  const ACTIVE_STATUSES: string[] = ['created', 'pending', 'running'];
+  /** A pipeline's status set by the fake, which then merges what waited for it to succeed. */
+  const setPipelineStatusTo = (pipeline: FakeGitLabPipeline, status: FakeGitLabPipelineStatus) => {
+    setStatus(pipeline, status, stamp());
+    for (const mergeRequest of mergeRequests) if (mergeRequest.projectId === pipeline.projectId) tryAutoMerge(mergeRequest);
+  };
+  /**
+   * Gitlab::Ci::Status::Composite, simplified: the latest jobs decide, a failure allowed to fail counting as a
+   * success; all created is created, all pending is pending, anything else still active is running; then
+   * failed, canceled, manual (blocked), all skipped, and success.
+   */
+  const compositeStatus = (own: FakeGitLabJob[]): FakeGitLabPipelineStatus => {
+    const statuses = own.filter((job) => !job.retried).map((job) => (job.status === 'failed' && job.allowFailure ? 'success' : job.status));
+    const active = statuses.filter((status) => ACTIVE_STATUSES.includes(status));
+    if (active.length > 0) return active.length === statuses.length && active.every((status) => status === active[0]) && active[0] !== 'running' ? (active[0] as FakeGitLabPipelineStatus) : 'running';
+    for (const status of ['failed', 'canceled', 'manual'] as const) if (statuses.includes(status)) return status;
+    return statuses.length > 0 && statuses.every((status) => status === 'skipped') ? 'skipped' : 'success';
+  };
+  /** A job's new status, with its times, and its pipeline's status following (Ci::ProcessPipelineService). */
+  const setJobStatusTo = (job: FakeGitLabJob, status: FakeGitLabJobStatus) => {
+    const now = stamp();
+    if (status === 'running') [job.startedAt, job.finishedAt] = [now, null];
+    if ((FINISHED as string[]).includes(status)) [job.startedAt, job.finishedAt] = [job.startedAt ?? now, now];
+    job.status = status;
+    if (status !== 'failed') job.failureReason = null;
+    const pipeline = pipelines.find((candidate) => candidate.id === job.pipelineId)!;
+    const next = compositeStatus(jobs.filter((candidate) => candidate.pipelineId === pipeline.id));
+    if (next !== pipeline.status) setPipelineStatusTo(pipeline, next);
+  };
+  const newJob = (pipeline: FakeGitLabPipeline, fields: Pick<FakeGitLabJob, 'name' | 'stage' | 'userId' | 'allowFailure' | 'retryOfId'>) => {
+    const job: FakeGitLabJob = {
+      ...fields,
+      id: nextOf(jobs),
+      projectId: pipeline.projectId,
+      pipelineId: pipeline.id,
+      status: 'created',
+      failureReason: null,
+      retried: false,
+      createdAt: stamp(),
+      startedAt: null,
+      finishedAt: null,
+    };
+    jobs.push(job);
+    return job;
+  };
+  /** Ci::RetryJobService#clone!: a new pending job of the same name, run by the retrier; the old one is retried. */
+  const retryJob = (job: FakeGitLabJob, userId: number) => {
+    job.retried = true;
+    const pipeline = pipelines.find((candidate) => candidate.id === job.pipelineId)!;
+    const retried = newJob(pipeline, { name: job.name, stage: job.stage, userId, allowFailure: job.allowFailure, retryOfId: job.id });
+    setJobStatusTo(retried, 'pending');
+    return retried;
   };
   const newPipeline = (
     project: FakeGitLabProject,
@@ -2250,6 +2596,48 @@ export async function startFakeGitLab(): Promise<FakeGitLab> {
       ref_count: null,
     });
     return { before, after: parent, commits: made };
+  };
+
+  /**
+   * MergeService: an 'accepted' event, then GitLab's default merge commit on the target branch, pushed by the
+   * merger. With `removeSourceBranch`, the source branch goes too (never the default branch), as
+   * PostMergeService deletes it. Auto-merge stays recorded, as GitLab leaves merge_when_pipeline_succeeds set.
+   */
+  const mergeNow = (mergeRequest: StoredMergeRequest, byUserId: number, removeSourceBranch = false) => {
+    const project = projects.get(mergeRequest.projectId)!;
+    const now = stamp();
+    Object.assign(mergeRequest, { state: 'merged', mergedAt: now, mergedById: byUserId, updatedAt: now });
+    recordEvent(project.id, 'accepted', byUserId, { kind: 'MergeRequest', mergeRequest }, now);
+    const message = `Merge branch '${mergeRequest.sourceBranch}' into '${mergeRequest.targetBranch}'\n\n${mergeRequest.title}\n\nSee merge request ${project.path_with_namespace}!${mergeRequest.iid}`;
+    const pushed = pushTo(project, mergeRequest.targetBranch, byUserId, [{ message }], headOf(project, mergeRequest.sourceBranch));
+    mergeRequest.mergeCommitSha = pushed.after;
+    if (removeSourceBranch && mergeRequest.sourceBranch !== project.default_branch) branches.get(project.id)?.delete(mergeRequest.sourceBranch);
+  };
+  /**
+   * AutoMerge::MergeWhenChecksPassService#process: with CI, wait for a successful pipeline on the head; then
+   * merge as the user who set it, once every check passes. Run when a pipeline, an approval or a check changes.
+   */
+  const tryAutoMerge = (mergeRequest: StoredMergeRequest) => {
+    if (mergeRequest.autoMergeUserId === null || mergeRequest.state !== 'opened') return;
+    if (headPipelineOf(mergeRequest) && diffHeadPipelineOf(mergeRequest)?.status !== 'success') return;
+    if (!mergeable(mergeRequest)) return;
+    mergeNow(mergeRequest, mergeRequest.autoMergeUserId, (mergeRequest.shouldRemoveSourceBranch ?? false) || mergeRequest.forceRemoveSourceBranch);
+  };
+  /**
+   * ApprovalService: the approval, an 'approved' event (EventService#approve_mr), the approver's pending to-do
+   * items on it done (resolve_todos_for_target), and an auto-merge that waited for it.
+   */
+  const addApproval = (mergeRequest: StoredMergeRequest, userId: number) => {
+    const now = stamp();
+    mergeRequest.approvedBy.push(userId);
+    mergeRequest.updatedAt = now;
+    recordEvent(mergeRequest.projectId, 'approved', userId, { kind: 'MergeRequest', mergeRequest }, now);
+    for (const todo of todosByUser.get(userId) ?? []) {
+      if (todo.state === 'pending' && todo.targetType === 'MergeRequest' && todo.projectId === mergeRequest.projectId && todo.targetIid === mergeRequest.iid) {
+        Object.assign(todo, { state: 'done', updatedAt: now });
+      }
+    }
+    tryAutoMerge(mergeRequest);
   };
 
   // Picker look-ups: projects, groups, labels, milestones, members, branches; and a merge request's approvals.
@@ -2394,7 +2782,7 @@ export async function startFakeGitLab(): Promise<FakeGitLab> {
           protected: name === project.default_branch,
           default: name === project.default_branch,
           developers_can_push: false,
-          developers_can_merge: false,
+          developers_can_merge: name === project.default_branch ? project.developersCanMerge : false,
           can_push: roleIn(project, call.userId) >= 30,
           web_url: `${base}/${project.path_with_namespace}/-/tree/${name}`,
           commit: commit ? commitJson(commit) : { id: sha, short_id: sha.slice(0, 8) },
@@ -2405,7 +2793,25 @@ export async function startFakeGitLab(): Promise<FakeGitLab> {
     );
   };
 
-  /** GET …/merge_requests/:iid/approvals: who approved, and how many approvals it needs. */
+  /** Entities::MergeRequestApprovals: who approved, how many approvals it needs, and what the caller may do. */
+  const approvalsJson = (mergeRequest: StoredMergeRequest, userId: number | undefined) => ({
+    id: mergeRequest.id,
+    iid: mergeRequest.iid,
+    project_id: mergeRequest.projectId,
+    title: mergeRequest.title,
+    state: mergeRequest.state,
+    approved: approvalsLeft(mergeRequest) === 0,
+    approvals_required: mergeRequest.approvalsRequired,
+    approvals_left: approvalsLeft(mergeRequest),
+    require_password_to_approve: false,
+    approved_by: mergeRequest.approvedBy.map((id) => ({ user: userJson(id) })),
+    user_has_approved: userId !== undefined && mergeRequest.approvedBy.includes(userId),
+    user_can_approve: userId !== undefined && eligibleToApprove(mergeRequest, userId),
+    has_approval_rules: mergeRequest.approvalsRequired > 0,
+    merge_request_approvers_available: edition === 'premium',
+    multiple_approval_rules_available: edition === 'premium',
+  });
+  /** GET …/merge_requests/:iid/approvals: find_merge_request_with_access, 404 then 403. */
   const showApprovals = (call: ApiCall, [segment, iidSegment]: string[]): Answer => {
     const declared = new Declared({ ...call.params, merge_request_iid: iidSegment });
     const iid = declared.integer('merge_request_iid', { required: true });
@@ -2415,30 +2821,521 @@ export async function startFakeGitLab(): Promise<FakeGitLab> {
     const mergeRequest = mergeRequestAt(project, iid!);
     if (!mergeRequest) return NOT_FOUND;
     if (!canReadMergeRequest(mergeRequest, call.userId)) return FORBIDDEN;
-    return [
-      200,
-      {
-        id: mergeRequest.id,
-        iid: mergeRequest.iid,
-        project_id: project.id,
-        title: mergeRequest.title,
-        state: mergeRequest.state,
-        approved: approvalsLeft(mergeRequest) === 0,
-        approvals_required: mergeRequest.approvalsRequired,
-        approvals_left: approvalsLeft(mergeRequest),
-        require_password_to_approve: false,
-        approved_by: mergeRequest.approvedBy.map((id) => ({ user: userJson(id) })),
-        user_has_approved: call.userId !== undefined && mergeRequest.approvedBy.includes(call.userId),
-        user_can_approve: call.userId !== undefined && roleIn(project, call.userId) >= 30 && !mergeRequest.approvedBy.includes(call.userId),
-        has_approval_rules: mergeRequest.approvalsRequired > 0,
-        merge_request_approvers_available: edition === 'premium',
-        multiple_approval_rules_available: edition === 'premium',
+    return [200, approvalsJson(mergeRequest, call.userId)];
+  };
+
+  /** The merge request :merge_request_iid names in a project the caller sees (user_project.merge_requests.find_by!). */
+  const mergeRequestIn = (call: ApiCall, segment: string, iid: number): Answer | { project: FakeGitLabProject; mergeRequest: StoredMergeRequest } => {
+    const project = userProject(segment, call.userId);
+    if (!project) return PROJECT_NOT_FOUND;
+    const mergeRequest = mergeRequestAt(project, iid);
+    return mergeRequest ? { project, mergeRequest } : NOT_FOUND;
+  };
+  /** check_sha_param!: a sha given must be the source branch's head. */
+  const shaMismatch = (project: FakeGitLabProject, mergeRequest: StoredMergeRequest, sha: string | undefined): Answer | undefined => {
+    const head = headOf(project, mergeRequest.sourceBranch);
+    return sha === undefined || sha === head ? undefined : [409, { message: `SHA does not match HEAD of source branch: ${head}` }];
+  };
+
+  /**
+   * POST …/merge_requests/:iid/approve (lib/api/merge_request_approvals.rb): find_merge_request_with_access with
+   * approve_merge_request (404, then 403), the sha (409), then ApprovalService, whose refusal (approved already,
+   * or an author where authors may not approve) is a bare 401 (gitlab-org/gitlab#526532). 201 and the approvals.
+   */
+  const approveMergeRequestApi = (call: ApiCall, [segment, iidSegment]: string[]): Answer => {
+    if (call.userId === undefined) return UNAUTHORIZED;
+    const declared = new Declared({ ...call.params, merge_request_iid: iidSegment });
+    const iid = declared.integer('merge_request_iid', { required: true });
+    const sha = declared.string('sha');
+    declared.string('approval_password');
+    if (declared.refusal) return declared.refusal;
+    const found = mergeRequestIn(call, segment!, iid!);
+    if (Array.isArray(found)) return found;
+    if (!canApproveMergeRequest(found.mergeRequest, call.userId)) return FORBIDDEN;
+    const mismatch = shaMismatch(found.project, found.mergeRequest, sha);
+    if (mismatch) return mismatch;
+    if (!eligibleToApprove(found.mergeRequest, call.userId)) return UNAUTHORIZED;
+    addApproval(found.mergeRequest, call.userId);
+    return [201, approvalsJson(found.mergeRequest, call.userId)];
+  };
+
+  /**
+   * POST …/merge_requests/:iid/unapprove: approve_merge_request as above (403), then RemoveApprovalService, which
+   * does nothing for one who had not approved, or on a merged merge request: not_found!, "404 Not Found".
+   */
+  const unapproveMergeRequestApi = (call: ApiCall, [segment, iidSegment]: string[]): Answer => {
+    if (call.userId === undefined) return UNAUTHORIZED;
+    const declared = new Declared({ ...call.params, merge_request_iid: iidSegment });
+    const iid = declared.integer('merge_request_iid', { required: true });
+    if (declared.refusal) return declared.refusal;
+    const found = mergeRequestIn(call, segment!, iid!);
+    if (Array.isArray(found)) return found;
+    const { mergeRequest } = found;
+    if (!canApproveMergeRequest(mergeRequest, call.userId)) return FORBIDDEN;
+    if (!mergeRequest.approvedBy.includes(call.userId) || mergeRequest.state === 'merged') return [404, { message: '404 Not Found' }];
+    mergeRequest.approvedBy = mergeRequest.approvedBy.filter((id) => id !== call.userId);
+    mergeRequest.updatedAt = stamp();
+    return [201, approvalsJson(mergeRequest, call.userId)];
+  };
+
+  /** The merge checks an auto-merge may wait for (MergeRequest#skipped_mergeable_checks for merge_when_checks_pass). */
+  const AUTO_MERGE_WAITS_FOR: MergeCheck[] = ['ci_must_pass', 'not_approved', 'draft_status', 'discussions_not_resolved'];
+  /**
+   * AutoMerge::MergeWhenChecksPassService#available_for? (the default strategy): the caller may merge, only
+   * checks it may wait for fail, and there is something to wait for (the merge request is not mergeable now,
+   * or its pipeline is in progress).
+   */
+  const autoMergeAvailable = (project: FakeGitLabProject, mergeRequest: StoredMergeRequest, userId: number) =>
+    canMergeInto(project, mergeRequest.targetBranch, userId) &&
+    failingChecks(mergeRequest, AUTO_MERGE_WAITS_FOR).length === 0 &&
+    !(mergeable(mergeRequest) && !pipelineInProgress(mergeRequest));
+  const METHOD_NOT_ALLOWED: Answer = [405, { message: '405 Method Not Allowed' }];
+  const CANNOT_BE_MERGED: Answer = [422, { message: 'Branch cannot be merged' }];
+
+  /**
+   * PUT …/merge_requests/:iid/merge (lib/api/merge_requests.rb, GitLab 18): the merge request as the caller
+   * finds it (404), can_be_merged_by? (401), the sha (409), then execute_merge. Without auto-merge: mergeable?
+   * or 405 (not open, draft, threads, CI, approvals and conflicts alike). With merge_when_pipeline_succeeds or
+   * its newer name auto_merge: auto-merge when available (200, still open); else an immediate merge where no
+   * pipeline stands in the way, else 405. An immediate merge that finds the merge request unmergeable is 422.
+   * Answers the merge request (Entities::MergeRequest), 200.
+   */
+  const mergeMergeRequestApi = (call: ApiCall, [segment, iidSegment]: string[]): Answer => {
+    if (call.userId === undefined) return UNAUTHORIZED;
+    const declared = new Declared({ ...call.params, merge_request_iid: iidSegment });
+    const iid = declared.integer('merge_request_iid', { required: true });
+    declared.string('merge_commit_message');
+    declared.string('squash_commit_message');
+    const shouldRemove = declared.boolean('should_remove_source_branch');
+    const whenPipelineSucceeds = declared.boolean('merge_when_pipeline_succeeds');
+    const sha = declared.string('sha');
+    const squash = declared.boolean('squash');
+    const autoMerge = declared.boolean('auto_merge');
+    if (declared.refusal) return declared.refusal;
+    const found = mergeRequestIn(call, segment!, iid!);
+    if (Array.isArray(found)) return found;
+    const { project, mergeRequest } = found;
+    // MergeRequestsFinder does not find what the caller may not read.
+    if (!canReadMergeRequest(mergeRequest, call.userId)) return NOT_FOUND;
+    if (!canMergeInto(project, mergeRequest.targetBranch, call.userId)) return UNAUTHORIZED;
+    const mismatch = shaMismatch(project, mergeRequest, sha);
+    if (mismatch) return mismatch;
+    // `merge_request.update(squash:) if params[:squash]`: only a true squash is kept.
+    if (squash) mergeRequest.squash = true;
+    if (whenPipelineSucceeds === true || autoMerge === true) {
+      if (autoMergeAvailable(project, mergeRequest, call.userId)) {
+        Object.assign(mergeRequest, { autoMergeUserId: call.userId, shouldRemoveSourceBranch: shouldRemove ?? null, updatedAt: stamp() });
+        return [200, mergeRequestDetailJson(mergeRequest, call.userId)];
+      }
+      // pipeline_allows_merge?: no pipeline at all, or a successful one on the head.
+      const head = diffHeadPipelineOf(mergeRequest);
+      if (headPipelineOf(mergeRequest) && head?.status !== 'success') return METHOD_NOT_ALLOWED;
+    } else if (!mergeable(mergeRequest)) {
+      return METHOD_NOT_ALLOWED;
+    }
+    if (!mergeable(mergeRequest)) return CANNOT_BE_MERGED;
+    mergeRequest.shouldRemoveSourceBranch = shouldRemove ?? null;
+    mergeNow(mergeRequest, call.userId, (shouldRemove ?? false) || mergeRequest.forceRemoveSourceBranch);
+    return [200, mergeRequestDetailJson(mergeRequest, call.userId)];
+  };
+
+  /** PUT …/merge_requests/:iid wants one of these (Grape's at_least_one_of, in GitLab's order). */
+  const MERGE_REQUEST_UPDATE_PARAMS = [
+    'assignee_id',
+    'assignee_ids',
+    'reviewer_ids',
+    'description',
+    'labels',
+    'add_labels',
+    'remove_labels',
+    'milestone_id',
+    'milestone',
+    'remove_source_branch',
+    'allow_collaboration',
+    'allow_maintainer_to_push',
+    'squash',
+    'target_branch',
+    'title',
+    'state_event',
+    'discussion_locked',
+    'merge_after',
+  ];
+  /**
+   * Who may be an assignee or reviewer (IssuableBaseService#filter_assignees and #filter_reviewers): users who may
+   * read the merge request, silently, and only the first unless Premium allows several.
+   */
+  const mergeRequestPeople = (mergeRequest: StoredMergeRequest, ids: number[]) => {
+    const kept = [...new Set(ids)].filter((id) => id !== 0 && users.has(id) && canReadMergeRequest(mergeRequest, id));
+    return edition === 'premium' ? kept : kept.slice(0, 1);
+  };
+  /** Sets assignees or reviewers; those new to it get a to-do item from the caller (TodoService). */
+  const setPeople = (mergeRequest: StoredMergeRequest, kind: 'assigneeIds' | 'reviewerIds', ids: number[], byUserId: number) => {
+    const added = ids.filter((id) => !mergeRequest[kind].includes(id));
+    mergeRequest[kind] = ids;
+    involve(mergeRequestsByUser, added, mergeRequest);
+    const actionName = kind === 'assigneeIds' ? 'assigned' : 'review_requested';
+    for (const id of added) newTodo(id, mergeRequest.projectId, { targetType: 'MergeRequest', targetIid: mergeRequest.iid, actionName, authorId: byUserId });
+  };
+
+  /**
+   * PUT …/merge_requests/:iid: find_merge_request_with_access with update_merge_request (404, then 403:
+   * Developers and above, the author and assignees), then MergeRequests::UpdateService. Assignees, reviewers,
+   * labels and locking are metadata (admin_merge_request, Developers and above): others' are dropped without a
+   * word. Reopening a locked merge request is ignored, as the policy prevents it. The bridge sends whole lists;
+   * GitLab has add_/remove_ variants for labels only.
+   */
+  const updateMergeRequestApi = (call: ApiCall, [segment, iidSegment]: string[]): Answer => {
+    if (call.userId === undefined) return UNAUTHORIZED;
+    const declared = new Declared({ ...call.params, merge_request_iid: iidSegment });
+    const iid = declared.integer('merge_request_iid', { required: true });
+    const title = declared.string('title');
+    declared.string('target_branch');
+    const stateEvent = declared.string('state_event', { values: ['close', 'reopen'] });
+    const discussionLocked = declared.boolean('discussion_locked');
+    const assigneeId = declared.integer('assignee_id');
+    const assigneeIds = declared.integers('assignee_ids');
+    const reviewerIds = declared.integers('reviewer_ids');
+    const description = declared.string('description');
+    const labels = declared.strings('labels');
+    const addLabels = declared.strings('add_labels');
+    const removeLabels = declared.strings('remove_labels');
+    const removeSourceBranch = declared.boolean('remove_source_branch');
+    const squash = declared.boolean('squash');
+    // Grape's allow_blank: false.
+    if (title !== undefined && title.trim() === '') declared.errors.push('title is empty');
+    declared.atLeastOneOf(MERGE_REQUEST_UPDATE_PARAMS);
+    if (declared.refusal) return declared.refusal;
+    const found = mergeRequestIn(call, segment!, iid!);
+    if (Array.isArray(found)) return found;
+    const { project, mergeRequest } = found;
+    if (!canUpdateMergeRequest(mergeRequest, call.userId)) return FORBIDDEN;
+    const before = JSON.stringify(mergeRequest);
+    const event = changeMergeRequestState(mergeRequest, stateEvent);
+    if (title !== undefined) Object.assign(mergeRequest, { title, draft: DRAFT_PREFIX.test(title) });
+    if (description !== undefined) mergeRequest.description = description;
+    if (squash !== undefined) mergeRequest.squash = squash;
+    if (removeSourceBranch !== undefined) mergeRequest.forceRemoveSourceBranch = removeSourceBranch;
+    if (roleIn(project, call.userId) >= 30) {
+      // convert_parameters_from_legacy_format: assignee_id becomes assignee_ids (0 for none).
+      const assignees = assigneeIds ?? (assigneeId === undefined ? undefined : [assigneeId]);
+      if (assignees !== undefined) setPeople(mergeRequest, 'assigneeIds', mergeRequestPeople(mergeRequest, assignees), call.userId);
+      if (reviewerIds !== undefined) setPeople(mergeRequest, 'reviewerIds', mergeRequestPeople(mergeRequest, reviewerIds), call.userId);
+      if (labels !== undefined) mergeRequest.labels = [...new Set(labels)];
+      if (addLabels !== undefined) mergeRequest.labels = [...new Set([...mergeRequest.labels, ...addLabels])];
+      if (removeLabels !== undefined) mergeRequest.labels = mergeRequest.labels.filter((label) => !removeLabels.includes(label));
+      if (discussionLocked !== undefined) mergeRequest.discussionLocked = discussionLocked;
+    }
+    if (JSON.stringify(mergeRequest) !== before) mergeRequest.updatedAt = stamp();
+    if (event) {
+      if (event === 'closed') Object.assign(mergeRequest, { closedAt: mergeRequest.updatedAt, closedById: call.userId });
+      recordEvent(project.id, event, call.userId, { kind: 'MergeRequest', mergeRequest }, mergeRequest.updatedAt);
+    }
+    return [200, mergeRequestDetailJson(mergeRequest, call.userId)];
+  };
+  /** CloseService and ReopenService: open to closed, closed to opened unless locked; a merged one stays merged. */
+  const changeMergeRequestState = (mergeRequest: StoredMergeRequest, stateEvent: string | undefined): 'closed' | 'reopened' | undefined => {
+    if (stateEvent === 'close' && mergeRequest.state === 'opened') {
+      mergeRequest.state = 'closed';
+      return 'closed';
+    }
+    if (stateEvent === 'reopen' && mergeRequest.state === 'closed' && mergeRequest.discussionLocked !== true) {
+      Object.assign(mergeRequest, { state: 'opened', closedAt: null, closedById: null });
+      return 'reopened';
+    }
+    return undefined;
+  };
+
+  /** read_build: whoever reads the code (the fake's read_pipeline rule), while the project's CI/CD is open to them. */
+  const canReadBuilds = (project: FakeGitLabProject, userId: number | undefined) => canReadCode(project, userId) && featureOpen(project, 'builds', userId);
+  /** Entities::Ci::Job. */
+  const jobJson = (job: FakeGitLabJob) => {
+    const pipeline = pipelines.find((candidate) => candidate.id === job.pipelineId)!;
+    const project = projects.get(job.projectId)!;
+    const duration = job.startedAt !== null && job.finishedAt !== null ? (Date.parse(job.finishedAt) - Date.parse(job.startedAt)) / 1000 : null;
+    const commit = commits.get(pipeline.sha);
+    return {
+      id: job.id,
+      status: job.status,
+      stage: job.stage,
+      name: job.name,
+      ref: pipeline.ref,
+      tag: false,
+      coverage: null,
+      allow_failure: job.allowFailure,
+      created_at: job.createdAt,
+      started_at: job.startedAt,
+      finished_at: job.finishedAt,
+      erased_at: null,
+      duration,
+      queued_duration: null,
+      user: userJson(job.userId),
+      commit: commit ? commitJson(commit) : { id: pipeline.sha, short_id: pipeline.sha.slice(0, 8) },
+      pipeline: pipelineBasicJson(pipeline),
+      // Only a failed job says why.
+      ...(job.status === 'failed' ? { failure_reason: job.failureReason ?? 'script_failure' } : {}),
+      web_url: `${base}/${project.path_with_namespace}/-/jobs/${job.id}`,
+      project: { ci_job_token_scope_enabled: false },
+      artifacts: [],
+      runner: null,
+      runner_manager: null,
+      artifacts_expire_at: null,
+      archived: false,
+      tag_list: [],
+    };
+  };
+  /**
+   * The job :job_id names (lib/api/ci/jobs.rb, where every route authenticates, GETs too): the project (404), the
+   * ability on the project first (read_build, or update_build and cancel_build for Developers and above: 403),
+   * then user_project.builds.find (404).
+   */
+  const jobIn = (call: ApiCall, [segment, idSegment]: string[], write: boolean): Answer | FakeGitLabJob => {
+    if (call.userId === undefined) return UNAUTHORIZED;
+    const declared = new Declared({ ...call.params, job_id: idSegment });
+    const id = declared.integer('job_id', { required: true });
+    if (declared.refusal) return declared.refusal;
+    const project = userProject(segment!, call.userId);
+    if (!project) return PROJECT_NOT_FOUND;
+    if (write ? roleIn(project, call.userId) < 30 : !canReadBuilds(project, call.userId)) return FORBIDDEN;
+    return jobs.find((job) => job.projectId === project.id && job.id === id) ?? NOT_FOUND;
+  };
+  /** GET …/jobs/:job_id. */
+  const showJob = (call: ApiCall, segments: string[]): Answer => {
+    const job = jobIn(call, segments, false);
+    return Array.isArray(job) ? job : [200, jobJson(job)];
+  };
+  /**
+   * POST …/jobs/:job_id/retry: RetryJobService, for a retryable job only (Ci::Processable#retryable?: finished,
+   * not retried already, not a rejected deployment), else forbidden!('Job is not retryable'). 201 and the new job.
+   */
+  const retryJobApi = (call: ApiCall, segments: string[]): Answer => {
+    const job = jobIn(call, segments, true);
+    if (Array.isArray(job)) return job;
+    const retryable = !job.retried && job.failureReason !== 'deployment_rejected' && ['success', 'failed', 'canceled'].includes(job.status);
+    if (!retryable) return [403, { message: '403 Forbidden - Job is not retryable' }];
+    return [201, jobJson(retryJob(job, call.userId!))];
+  };
+  /** POST …/jobs/:job_id/cancel: build.cancel, which leaves a job that is not cancelable as it is; 201 either way. */
+  const cancelJobApi = (call: ApiCall, segments: string[]): Answer => {
+    const job = jobIn(call, segments, true);
+    if (Array.isArray(job)) return job;
+    if (ACTIVE_STATUSES.includes(job.status)) setJobStatusTo(job, 'canceled');
+    return [201, jobJson(job)];
+  };
+
+  const protectedEnvironmentOf = (projectId: number, name: string) => protectedEnvironments.find((environment) => environment.projectId === projectId && environment.name === name);
+  const environmentIdOf = (projectId: number, name: string) => {
+    const key = `${projectId}:${name}`;
+    if (!environmentIds.has(key)) environmentIds.set(key, environmentIds.size + 1);
+    return environmentIds.get(key)!;
+  };
+  /** ProtectedEnvironments::Authorizable#check_access: the user, a direct member of the group, or the role and above. */
+  const ruleAdmits = (project: FakeGitLabProject, rule: FakeGitLabAccessRule, userId: number) =>
+    rule.userId !== undefined
+      ? rule.userId === userId
+      : rule.groupId !== undefined
+        ? directAccess(userId, groups.get(rule.groupId)!) !== undefined
+        : roleIn(project, userId) >= (rule.accessLevel ?? 40);
+  /** Authorizable#humanize: the user's or group's name, else the role. */
+  const ruleDescription = (rule: FakeGitLabAccessRule) =>
+    rule.userId !== undefined
+      ? users.get(rule.userId)!.name
+      : rule.groupId !== undefined
+        ? groups.get(rule.groupId)!.name
+        : { 30: 'Developers + Maintainers', 40: 'Maintainers', 60: 'Administrators' }[rule.accessLevel ?? 40];
+  const ruleJson = (rule: FakeGitLabAccessRule, id: number) => ({
+    id,
+    access_level: rule.accessLevel ?? null,
+    access_level_description: ruleDescription(rule),
+    user_id: rule.userId ?? null,
+    group_id: rule.groupId ?? null,
+    group_inheritance_type: 0,
+  });
+  /** Entities::ProtectedEnvironment. Rule ids are made up, stable for one environment. */
+  const protectedEnvironmentJson = (environment: FakeGitLabProtectedEnvironment) => ({
+    name: environment.name,
+    deploy_access_levels: environment.deployAccessLevels.map((rule, index) => ruleJson(rule, index + 1)),
+    required_approval_count: environment.requiredApprovalCount,
+    approval_rules: environment.approvalRules.map((rule, index) => {
+      const { group_inheritance_type, ...json } = ruleJson(rule, index + 1);
+      return { ...json, required_approvals: rule.requiredApprovals, group_inheritance_type };
+    }),
+  });
+  /**
+   * GET …/protected_environments/:name (ee/lib/api/protected_environments.rb): admin_protected_environments on
+   * the project, Maintainers and above with the licence (403 for Developers, and on an unlicensed EE), then
+   * find_by_name! (404). CE has no such route.
+   */
+  const showProtectedEnvironment = (call: ApiCall, [segment, nameSegment]: string[]): Answer => {
+    const project = userProject(segment!, call.userId);
+    if (!project) return PROJECT_NOT_FOUND;
+    if (edition !== 'premium' || roleIn(project, call.userId) < 40) return FORBIDDEN;
+    const environment = protectedEnvironmentOf(project.id, decodeURIComponent(nameSegment!));
+    return environment ? [200, protectedEnvironmentJson(environment)] : NOT_FOUND;
+  };
+
+  /** Environment#protected?: a protected environment of that name, with the licence. */
+  const protectionOf = (deployment: FakeGitLabDeployment) => (edition === 'premium' ? protectedEnvironmentOf(deployment.projectId, deployment.environment) : undefined);
+  /** Per approval rule, the approvals given for it (ApprovalSummary). */
+  const approvalsFor = (deployment: FakeGitLabDeployment, ruleIndex: number) => deployment.approvals.filter((approval) => approval.ruleIndex === ruleIndex && approval.status === 'approved');
+  /**
+   * Deployment#pending_approval_count: nothing while not blocked; else what each approval rule still wants, or
+   * with no rules what the deprecated count wants.
+   */
+  const pendingApprovals = (deployment: FakeGitLabDeployment) => {
+    const environment = protectionOf(deployment);
+    if (deployment.status !== 'blocked' || !environment) return 0;
+    if (environment.approvalRules.length === 0) return Math.max(0, environment.requiredApprovalCount - deployment.approvals.filter((approval) => approval.status === 'approved').length);
+    return environment.approvalRules.reduce((sum, rule, index) => sum + Math.max(0, rule.requiredApprovals - approvalsFor(deployment, index).length), 0);
+  };
+  /** Entities::Deployments::Approval. */
+  const deploymentApprovalJson = (approval: FakeGitLabDeploymentApproval) => ({
+    user: userJson(approval.userId),
+    status: approval.status,
+    created_at: approval.createdAt,
+    comment: approval.comment,
+  });
+  /** Entities::DeploymentExtended; on Premium with its approvals, and an approval_summary where approval rules are set. */
+  const deploymentJson = (deployment: FakeGitLabDeployment) => {
+    const project = projects.get(deployment.projectId)!;
+    const job = deployment.jobId === null ? undefined : jobs.find((candidate) => candidate.id === deployment.jobId);
+    const environment = protectionOf(deployment);
+    const environmentName = deployment.environment;
+    return {
+      id: deployment.id,
+      iid: deployment.iid,
+      ref: deployment.ref,
+      sha: deployment.sha,
+      created_at: deployment.createdAt,
+      updated_at: deployment.updatedAt,
+      status: deployment.status,
+      user: userJson(deployment.userId),
+      environment: {
+        id: environmentIdOf(project.id, environmentName),
+        name: environmentName,
+        slug: environmentName.toLowerCase().replace(/[^a-z0-9]+/g, '-'),
+        external_url: null,
+        created_at: deployment.createdAt,
+        updated_at: deployment.updatedAt,
       },
-    ];
+      deployable: job ? jobJson(job) : null,
+      ...(edition === 'premium' ? { pending_approval_count: pendingApprovals(deployment), approvals: deployment.approvals.map(deploymentApprovalJson) } : {}),
+      ...(environment && environment.approvalRules.length > 0
+        ? {
+            approval_summary: {
+              rules: environment.approvalRules.map((rule, index) => ({
+                user_id: rule.userId ?? null,
+                group_id: rule.groupId ?? null,
+                access_level: rule.accessLevel ?? null,
+                access_level_description: ruleDescription(rule),
+                required_approvals: rule.requiredApprovals,
+                deployment_approvals: deployment.approvals.filter((approval) => approval.ruleIndex === index).map(deploymentApprovalJson),
+              })),
+            },
+          }
+        : {}),
+    };
+  };
+  /** read_deployment: Reporters and above (ProjectPolicy), while the project's environments are open to them. */
+  const canReadDeployments = (project: FakeGitLabProject, userId: number | undefined) => roleIn(project, userId) >= 20 && featureOpen(project, 'environments', userId);
+  /** GET …/deployments/:deployment_id: signed-in callers, read_deployment (403), then the deployment (404). */
+  const showDeployment = (call: ApiCall, [segment, idSegment]: string[]): Answer => {
+    if (call.userId === undefined) return UNAUTHORIZED;
+    const declared = new Declared({ ...call.params, deployment_id: idSegment });
+    const id = declared.integer('deployment_id', { required: true });
+    if (declared.refusal) return declared.refusal;
+    const project = userProject(segment!, call.userId);
+    if (!project) return PROJECT_NOT_FOUND;
+    if (!canReadDeployments(project, call.userId)) return FORBIDDEN;
+    const deployment = deployments.find((candidate) => candidate.projectId === project.id && candidate.id === id);
+    return deployment ? [200, deploymentJson(deployment)] : NOT_FOUND;
+  };
+  /**
+   * Environment#find_approval_rule_for: the first rule that admits the user, or with `represented_as` the one so
+   * named (its user's, group's or role's name).
+   */
+  const approvalRuleFor = (project: FakeGitLabProject, environment: FakeGitLabProtectedEnvironment, userId: number, representedAs: string | undefined) =>
+    environment.approvalRules.findIndex((rule) => ruleAdmits(project, rule, userId) && (representedAs === undefined || ruleDescription(rule) === representedAs));
+  /**
+   * Deployments::ApprovalService#validate, in its order; each refusal is a 400 with its sentence.
+   * approve_deployment (ee DeploymentPolicy): with approval rules, one that admits the user; without, whoever may
+   * deploy (update_deployment: Developers and above whom the deploy access levels admit).
+   */
+  const deploymentApprovalRefusal = (project: FakeGitLabProject, deployment: FakeGitLabDeployment, userId: number, status: string, representedAs: string | undefined) => {
+    const environment = protectionOf(deployment);
+    if (!environment) return 'This environment is not protected.';
+    if (deployment.userId === userId && status === 'approved' && !environment.allowPipelineTriggerApproveDeployment) {
+      return 'You cannot approve your own deployment. This configuration can be adjusted in the protected environment settings.';
+    }
+    const rules = environment.approvalRules;
+    const required = rules.length > 0 ? rules.reduce((sum, rule) => sum + rule.requiredApprovals, 0) : environment.requiredApprovalCount;
+    if (required === 0) return 'Deployment approvals is not configured for this environment.';
+    if (pendingApprovals(deployment) === 0) return 'This deployment is not waiting for approvals.';
+    const allowed =
+      rules.length > 0
+        ? approvalRuleFor(project, environment, userId, undefined) >= 0
+        : roleIn(project, userId) >= 30 && environment.deployAccessLevels.some((rule) => ruleAdmits(project, rule, userId));
+    if (!allowed) return "You don't have permission to approve this deployment. Contact the project or group owner for help.";
+    if (rules.length > 0 && representedAs !== undefined && approvalRuleFor(project, environment, userId, representedAs) < 0) {
+      return 'There are no approval rules for the given `represent_as` parameter. Use a valid User/Group/Role name instead.';
+    }
+    return undefined;
+  };
+  /**
+   * POST …/deployments/:deployment_id/approval (EE): read_deployment (403), the deployment (404), then
+   * Deployments::ApprovalService: a refusal is 400 {message}. The same answer again changes nothing; another one
+   * replaces it. A rejection drops the deploy job (failure_reason deployment_rejected), failing the deployment.
+   * With approval rules the last approval leaves the deployment blocked, its manual job waiting to be run (no-op
+   * in process_build!); with the deprecated count it enqueues the job, and the deployment leaves blocked
+   * (created). 201 and the approval.
+   */
+  const approveDeployment = (call: ApiCall, [segment, idSegment]: string[]): Answer => {
+    if (call.userId === undefined) return UNAUTHORIZED;
+    const declared = new Declared({ ...call.params, deployment_id: idSegment });
+    const id = declared.integer('deployment_id', { required: true });
+    const status = declared.string('status', { required: true, values: ['approved', 'rejected'] }) as 'approved' | 'rejected' | undefined;
+    const comment = declared.string('comment');
+    const representedAs = declared.string('represented_as');
+    if (declared.refusal) return declared.refusal;
+    const project = userProject(segment!, call.userId);
+    if (!project) return PROJECT_NOT_FOUND;
+    if (!canReadDeployments(project, call.userId)) return FORBIDDEN;
+    const deployment = deployments.find((candidate) => candidate.projectId === project.id && candidate.id === id);
+    if (!deployment) return NOT_FOUND;
+    const refusal = deploymentApprovalRefusal(project, deployment, call.userId, status!, representedAs);
+    if (refusal) return [400, { message: refusal }];
+    const environment = protectionOf(deployment)!;
+    const ruleIndex = environment.approvalRules.length > 0 ? approvalRuleFor(project, environment, call.userId, representedAs) : null;
+    const approval = upsertDeploymentApproval(deployment, call.userId, ruleIndex, status!, comment ?? null);
+    settleDeployment(deployment, approval, environment);
+    return [201, deploymentApprovalJson(approval)];
+  };
+  const upsertDeploymentApproval = (deployment: FakeGitLabDeployment, userId: number, ruleIndex: number | null, status: 'approved' | 'rejected', comment: string | null) => {
+    const existing = deployment.approvals.find((approval) => approval.userId === userId && approval.ruleIndex === ruleIndex);
+    if (existing) {
+      if (existing.status !== status) Object.assign(existing, { status, comment });
+      return existing;
+    }
+    const approval: FakeGitLabDeploymentApproval = { userId, status, comment, ruleIndex, createdAt: stamp() };
+    deployment.approvals.push(approval);
+    return approval;
+  };
+  /** process_build!: only a deployment with a deploy job moves. */
+  const settleDeployment = (deployment: FakeGitLabDeployment, approval: FakeGitLabDeploymentApproval, environment: FakeGitLabProtectedEnvironment) => {
+    const job = deployment.jobId === null ? undefined : jobs.find((candidate) => candidate.id === deployment.jobId);
+    if (!job) return;
+    if (approval.status === 'rejected') {
+      setJobStatusTo(job, 'failed');
+      job.failureReason = 'deployment_rejected';
+      Object.assign(deployment, { status: 'failed', updatedAt: stamp() });
+    } else if (environment.approvalRules.length === 0 && pendingApprovals(deployment) === 0) {
+      setJobStatusTo(job, 'pending');
+      Object.assign(deployment, { status: 'created', updatedAt: stamp() });
+    }
   };
 
   /** `scopes`: those an OAuth token needs, any one of them; reads take read_api by default, writes want api. */
-  const apiRoutes: { method: string; pattern: RegExp; handle: (call: ApiCall, segments: string[]) => Answer; scopes?: string[] }[] = [
+  /** `editions`: where the route exists at all (elsewhere the catch-all answers 404); every edition unless given. */
+  const apiRoutes: { method: string; pattern: RegExp; handle: (call: ApiCall, segments: string[]) => Answer; scopes?: string[]; editions?: FakeGitLabEdition[] }[] = [
     { method: 'GET', pattern: /^\/api\/v4\/projects\/([^/]+)\/issues\/([^/]+)$/, handle: showIssue },
     { method: 'GET', pattern: /^\/api\/v4\/projects\/([^/]+)\/issues$/, handle: listIssues },
     { method: 'POST', pattern: /^\/api\/v4\/projects\/([^/]+)\/issues$/, handle: createIssue },
@@ -2468,6 +3365,18 @@ export async function startFakeGitLab(): Promise<FakeGitLab> {
     { method: 'GET', pattern: /^\/api\/v4\/projects\/([^/]+)\/members\/all$/, handle: listProjectMembers },
     { method: 'GET', pattern: /^\/api\/v4\/projects\/([^/]+)\/repository\/branches$/, handle: listBranches },
     { method: 'GET', pattern: /^\/api\/v4\/projects\/([^/]+)\/merge_requests\/([^/]+)\/approvals$/, handle: showApprovals },
+    { method: 'POST', pattern: /^\/api\/v4\/projects\/([^/]+)\/merge_requests\/([^/]+)\/approve$/, handle: approveMergeRequestApi },
+    { method: 'POST', pattern: /^\/api\/v4\/projects\/([^/]+)\/merge_requests\/([^/]+)\/unapprove$/, handle: unapproveMergeRequestApi },
+    { method: 'PUT', pattern: /^\/api\/v4\/projects\/([^/]+)\/merge_requests\/([^/]+)\/merge$/, handle: mergeMergeRequestApi },
+    { method: 'PUT', pattern: /^\/api\/v4\/projects\/([^/]+)\/merge_requests\/([^/]+)$/, handle: updateMergeRequestApi },
+    { method: 'POST', pattern: /^\/api\/v4\/projects\/([^/]+)\/pipelines\/([^/]+)\/cancel$/, handle: cancelPipeline },
+    { method: 'GET', pattern: /^\/api\/v4\/projects\/([^/]+)\/jobs\/([^/]+)$/, handle: showJob },
+    { method: 'POST', pattern: /^\/api\/v4\/projects\/([^/]+)\/jobs\/([^/]+)\/retry$/, handle: retryJobApi },
+    { method: 'POST', pattern: /^\/api\/v4\/projects\/([^/]+)\/jobs\/([^/]+)\/cancel$/, handle: cancelJobApi },
+    { method: 'GET', pattern: /^\/api\/v4\/projects\/([^/]+)\/deployments\/([^/]+)$/, handle: showDeployment },
+    // Deployment approvals and protected environments are EE's (ee/lib): CE has no such routes.
+    { method: 'POST', pattern: /^\/api\/v4\/projects\/([^/]+)\/deployments\/([^/]+)\/approval$/, handle: approveDeployment, editions: ['ee-free', 'premium'] },
+    { method: 'GET', pattern: /^\/api\/v4\/projects\/([^/]+)\/protected_environments\/([^/]+)$/, handle: showProtectedEnvironment, editions: ['ee-free', 'premium'] },
   ];
 
   const oauth = async (req: http.IncomingMessage, res: http.ServerResponse, url: URL, bearer: string | undefined) => {
@@ -2622,7 +3531,7 @@ export async function startFakeGitLab(): Promise<FakeGitLab> {
         });
     }
     for (const route of apiRoutes) {
-      const match = req.method === route.method ? route.pattern.exec(path) : null;
+      const match = req.method === route.method && (route.editions ?? [edition]).includes(edition) ? route.pattern.exec(path) : null;
       if (!match) continue;
       const caller = apiCaller(privateToken, bearer, route.scopes ?? (req.method === 'GET' ? ['api', 'read_api'] : ['api']));
       if ('reply' in caller) return refuse(caller);
@@ -2678,7 +3587,7 @@ export async function startFakeGitLab(): Promise<FakeGitLab> {
     addGroup(fullPath, { visibility, id }) {
       return ensureGroup(fullPath, visibility, id ?? nextId(groups));
     },
-    addProject(pathWithNamespace, { visibility, id, defaultBranch, features, publicJobs }) {
+    addProject(pathWithNamespace, { visibility, id, defaultBranch, features, publicJobs, ...mergeSettings }) {
       const slash = pathWithNamespace.lastIndexOf('/');
       if (slash < 0) throw new Error(`fake GitLab: ${pathWithNamespace} needs a group`);
       const namespace = ensureGroup(pathWithNamespace.slice(0, slash), visibility);
@@ -2693,6 +3602,10 @@ export async function startFakeGitLab(): Promise<FakeGitLab> {
         namespace,
         features: { ...ALL_FEATURES_ENABLED, ...features },
         publicJobs: publicJobs ?? true,
+        onlyAllowMergeIfPipelineSucceeds: mergeSettings.onlyAllowMergeIfPipelineSucceeds ?? false,
+        onlyAllowMergeIfAllDiscussionsAreResolved: mergeSettings.onlyAllowMergeIfAllDiscussionsAreResolved ?? false,
+        mergeRequestsAuthorApproval: mergeSettings.mergeRequestsAuthorApproval ?? false,
+        developersCanMerge: mergeSettings.developersCanMerge ?? false,
       };
       claim(pathWithNamespace, project.id, projects);
       checkVisibility(visibility, namespace, `project ${pathWithNamespace}`);
@@ -2820,7 +3733,7 @@ export async function startFakeGitLab(): Promise<FakeGitLab> {
       }
       return issueCopy(issue);
     },
-    addMergeRequest(projectPath, { iid, title, description, state, draft, authorId, assigneeIds, reviewerIds, sourceBranch, targetBranch, labels, approvalsRequired, approvedBy, conflicts }) {
+    addMergeRequest(projectPath, { iid, title, description, state, draft, authorId, assigneeIds, reviewerIds, sourceBranch, targetBranch, labels, approvalsRequired, approvedBy, conflicts, ...more }) {
       const project = projectNamed(projectPath);
       knownUser(authorId, 'author');
       for (const id of [...(assigneeIds ?? []), ...(reviewerIds ?? []), ...(approvedBy ?? [])]) knownUser(id, 'assignee, reviewer or approver');
@@ -2855,6 +3768,12 @@ export async function startFakeGitLab(): Promise<FakeGitLab> {
         approvalsRequired: approvalsRequired ?? 0,
         approvedBy: [...new Set(approvedBy ?? [])],
         conflicts: conflicts ?? false,
+        unresolvedDiscussions: more.unresolvedDiscussions ?? 0,
+        squash: more.squash ?? false,
+        forceRemoveSourceBranch: more.forceRemoveSourceBranch ?? false,
+        shouldRemoveSourceBranch: null,
+        discussionLocked: more.discussionLocked ?? null,
+        autoMergeUserId: null,
         notes: [],
       };
       addBranchTo(project, mergeRequest.sourceBranch);
@@ -2871,17 +3790,19 @@ export async function startFakeGitLab(): Promise<FakeGitLab> {
       const project = projectNamed(projectPath);
       return mergeRequests.filter((mergeRequest) => mergeRequest.projectId === project.id).map(mergeRequestCopy);
     },
+    mergeRequest(projectPath, iid) {
+      return mergeRequestCopy(mergeRequestNamed(projectPath, iid));
+    },
+    updateMergeRequest(projectPath, iid, changes) {
+      const mergeRequest = mergeRequestNamed(projectPath, iid);
+      Object.assign(mergeRequest, changes, { updatedAt: stamp() });
+      tryAutoMerge(mergeRequest);
+      return mergeRequestCopy(mergeRequest);
+    },
     mergeMergeRequest(projectPath, iid, byUserId) {
       const mergeRequest = openMergeRequestNamed(projectPath, iid, 'merge');
       knownUser(byUserId, 'user');
-      const project = projects.get(mergeRequest.projectId)!;
-      const now = stamp();
-      Object.assign(mergeRequest, { state: 'merged', mergedAt: now, mergedById: byUserId, updatedAt: now });
-      recordEvent(project.id, 'accepted', byUserId, { kind: 'MergeRequest', mergeRequest }, now);
-      // GitLab's default merge commit message, on the target branch, which then moves: a push by the merger.
-      const message = `Merge branch '${mergeRequest.sourceBranch}' into '${mergeRequest.targetBranch}'\n\n${mergeRequest.title}\n\nSee merge request ${project.path_with_namespace}!${mergeRequest.iid}`;
-      const pushed = pushTo(project, mergeRequest.targetBranch, byUserId, [{ message }], headOf(project, mergeRequest.sourceBranch));
-      mergeRequest.mergeCommitSha = pushed.after;
+      mergeNow(mergeRequest, byUserId);
       return mergeRequestCopy(mergeRequest);
     },
     closeMergeRequest(projectPath, iid, byUserId) {
@@ -2895,12 +3816,7 @@ export async function startFakeGitLab(): Promise<FakeGitLab> {
     approveMergeRequest(projectPath, iid, byUserId) {
       const mergeRequest = mergeRequestNamed(projectPath, iid);
       knownUser(byUserId, 'user');
-      if (!mergeRequest.approvedBy.includes(byUserId)) {
-        const now = stamp();
-        mergeRequest.approvedBy.push(byUserId);
-        mergeRequest.updatedAt = now;
-        recordEvent(mergeRequest.projectId, 'approved', byUserId, { kind: 'MergeRequest', mergeRequest }, now);
-      }
+      if (!mergeRequest.approvedBy.includes(byUserId)) addApproval(mergeRequest, byUserId);
       return mergeRequestCopy(mergeRequest);
     },
     requestReview(projectPath, iid, reviewerId, byUserId) {
@@ -2978,8 +3894,75 @@ export async function startFakeGitLab(): Promise<FakeGitLab> {
     setPipelineStatus(pipelineId, status) {
       const pipeline = pipelines.find((candidate) => candidate.id === pipelineId);
       if (!pipeline) throw new Error(`fake GitLab: no pipeline ${pipelineId}`);
-      setStatus(pipeline, status, stamp());
+      setPipelineStatusTo(pipeline, status);
       return pipelineCopy(pipeline);
+    },
+    addJob(projectPath, { pipelineId, name, stage, status, userId, allowFailure, failureReason }) {
+      const project = projectNamed(projectPath);
+      const pipeline = pipelines.find((candidate) => candidate.id === pipelineId && candidate.projectId === project.id);
+      if (!pipeline) throw new Error(`fake GitLab: ${projectPath} has no pipeline ${pipelineId}`);
+      if (userId !== undefined) knownUser(userId, 'user');
+      const job = newJob(pipeline, { name, stage: stage ?? 'test', userId: userId ?? pipeline.userId, allowFailure: allowFailure ?? false, retryOfId: null });
+      setJobStatusTo(job, status);
+      if (status === 'failed') job.failureReason = failureReason ?? 'script_failure';
+      return { ...job };
+    },
+    jobsOf(projectPath) {
+      const project = projectNamed(projectPath);
+      return jobs.filter((job) => job.projectId === project.id).map((job) => ({ ...job }));
+    },
+    setJobStatus(jobId, status) {
+      const job = jobs.find((candidate) => candidate.id === jobId);
+      if (!job) throw new Error(`fake GitLab: no job ${jobId}`);
+      setJobStatusTo(job, status);
+      return { ...job };
+    },
+    addProtectedEnvironment(projectPath, { name, deployAccessLevels, approvalRules, requiredApprovalCount, allowPipelineTriggerApproveDeployment }) {
+      const project = projectNamed(projectPath);
+      if (protectedEnvironmentOf(project.id, name)) throw new Error(`fake GitLab: ${name} of ${projectPath} is protected already`);
+      const rules = [...(deployAccessLevels ?? []), ...(approvalRules ?? [])];
+      for (const rule of rules) {
+        if (rule.userId !== undefined) knownUser(rule.userId, 'user of a rule');
+        if (rule.groupId !== undefined && !groups.has(rule.groupId)) throw new Error(`fake GitLab: no group ${rule.groupId}`);
+      }
+      const environment: FakeGitLabProtectedEnvironment = {
+        projectId: project.id,
+        name,
+        deployAccessLevels: (deployAccessLevels ?? [{ accessLevel: 40 }]).map((rule) => ({ ...rule })),
+        approvalRules: (approvalRules ?? []).map((rule) => ({ ...rule, requiredApprovals: rule.requiredApprovals ?? 1 })),
+        requiredApprovalCount: requiredApprovalCount ?? 0,
+        allowPipelineTriggerApproveDeployment: allowPipelineTriggerApproveDeployment ?? false,
+      };
+      protectedEnvironments.push(environment);
+      return structuredClone(environment);
+    },
+    addDeployment(projectPath, { environment, status, userId, ref, jobId }) {
+      const project = projectNamed(projectPath);
+      knownUser(userId, 'user');
+      if (jobId !== undefined && !jobs.some((job) => job.id === jobId && job.projectId === project.id)) throw new Error(`fake GitLab: ${projectPath} has no job ${jobId}`);
+      const branch = ref ?? project.default_branch;
+      const now = stamp();
+      const deployment: FakeGitLabDeployment = {
+        id: nextOf(deployments),
+        iid: deployments.filter((candidate) => candidate.projectId === project.id).length + 1,
+        projectId: project.id,
+        environment,
+        ref: branch,
+        sha: headOf(project, branch),
+        status,
+        userId,
+        jobId: jobId ?? null,
+        approvals: [],
+        createdAt: now,
+        updatedAt: now,
+      };
+      environmentIdOf(project.id, environment);
+      deployments.push(deployment);
+      return structuredClone(deployment);
+    },
+    deploymentsOf(projectPath) {
+      const project = projectNamed(projectPath);
+      return deployments.filter((deployment) => deployment.projectId === project.id).map((deployment) => structuredClone(deployment));
     },
     setRateLimit(next) {
       if (next && (!(next.limit >= 0) || !(next.windowSeconds > 0))) throw new Error('fake GitLab: a rate limit needs a limit of 0 or more and a window of more than 0 seconds');
