@@ -12,7 +12,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
-import type { FakeChannel } from '../fakes/fake-mattermost.js';
+import type { Store } from 'redux';
+import type { FakeChannel, FakeEphemeralPost } from '../fakes/fake-mattermost.js';
 import { startCommandBridge, type CommandBridge } from '../helpers/command-bridge.js';
 import { webhookFixture } from '../helpers/fixtures.js';
 import { waitFor } from '../helpers/wait-for.js';
@@ -140,10 +141,14 @@ describe('the webapp plugin in a browser, against the running bridge', () => {
     const { mattermost, users } = bridge;
     const names: Record<string, [string, string]> = { alice: ['Alice', 'Liddell'], bob: ['Bob', 'Builder'] };
     const teams = [...mattermost.teams.values()].filter((team) => team.members.has(users.alice!));
+    const bot = [...mattermost.users.values()].find((user) => user.is_bot)!;
     return {
       siteUrl,
       currentUserId: users.alice!,
-      users: Object.entries(users).map(([username, id]) => ({ id, username, first_name: names[username]![0], last_name: names[username]![1] })),
+      users: [
+        ...Object.entries(users).map(([username, id]) => ({ id, username, first_name: names[username]![0], last_name: names[username]![1] })),
+        { id: bot.id, username: bot.username, first_name: '', last_name: '', is_bot: true },
+      ],
       teams: teams.map((team) => ({ id: team.id, name: team.name, display_name: team.name === 'beta' ? 'Beta' : 'Alpha' })),
       currentTeamId: bridge.team.id,
       channels: [{ id: channel.id, team_id: bridge.team.id, name: channel.name, display_name: 'Web team', type: 'P' }],
@@ -174,6 +179,41 @@ describe('the webapp plugin in a browser, against the running bridge', () => {
     const response = await fetch(`${bridge.gitlab.url}/api/v4/todos`, { headers: { 'PRIVATE-TOKEN': aliceToken } });
     return (await response.json()) as { id: number; state: string; target: { title: string } }[];
   };
+
+  /** A merge request webhook about `mr` (by Bob, in the private project), through the proxy as GitLab sends it. */
+  async function sendMergeRequestHook(fixture: string, mr: { id: number; iid: number; title: string }, edit: (payload: Record<string, unknown>) => void = () => undefined) {
+    const { body, event } = webhookFixture(fixture);
+    const payload = JSON.parse(body) as Record<string, Record<string, unknown>>;
+    const webUrl = `${bridge.gitlab.url}/${PROJECT}`;
+    Object.assign(payload.project!, { id: projectId, name: 'web', path_with_namespace: PROJECT, web_url: webUrl, namespace: 'platform', visibility_level: 0 });
+    Object.assign(payload.object_attributes!, { id: mr.id, iid: mr.iid, title: mr.title, url: `${webUrl}/-/merge_requests/${mr.iid}`, source_project_id: projectId, target_project_id: projectId, author_id: BOB.id });
+    payload.user = { id: BOB.id, name: BOB.name, username: BOB.username, avatar_url: null } as never;
+    payload.assignees = [] as never;
+    payload.reviewers = [] as never;
+    edit(payload);
+    const response = await fetch(`${origin.url}/plugins/gitlab-bridge/webhook`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json', 'X-Gitlab-Event': event, 'X-Gitlab-Token': 'hook-secret' },
+      body: JSON.stringify(payload),
+    });
+    expect(response.ok).toBe(true);
+  }
+
+  /**
+   * What Mattermost's WebSocket would tell Alice's page (the fake has none): a post made or edited, as
+   * Mattermost sends it to her (read with her session: no action's integration in it), or an ephemeral post.
+   */
+  async function tellPage(event: 'posted' | 'post_edited', postId: string): Promise<void> {
+    const response = await fetch(`${origin.url}/api/v4/posts/${postId}`, { headers: { Authorization: `Bearer ${bridge.sessions.alice}` } });
+    expect(response.status).toBe(200);
+    await page.evaluate((message) => (window as unknown as { __host: { websocket(m: unknown): void } }).__host.websocket(message), { event, data: { post: await response.text() } });
+  }
+
+  async function tellPageEphemeral(shown: FakeEphemeralPost, id: string): Promise<void> {
+    // SendEphemeralPost: a post of the presser's own, never stored, typed system_ephemeral.
+    const post = { id, user_id: shown.userId, channel_id: shown.channelId, root_id: shown.rootId, message: shown.message, props: shown.props, type: 'system_ephemeral', create_at: Date.now(), update_at: Date.now(), delete_at: 0, edit_at: 0, metadata: {} };
+    await page.evaluate((message) => (window as unknown as { __host: { websocket(m: unknown): void } }).__host.websocket(message), { event: 'ephemeral_message', data: { post: JSON.stringify(post) } });
+  }
 
   it('connects a GitLab account from the "Connect GitLab" button, in a popup', async () => {
     const connect = sidebar().getByRole('button', { name: 'Connect GitLab' });
@@ -298,25 +338,57 @@ describe('the webapp plugin in a browser, against the running bridge', () => {
     const bump = bridge.gitlab.mergeRequestsOf(PROJECT).find((mr) => mr.title === 'Bump dependencies')!;
     bridge.gitlab.requestReview(PROJECT, bump.iid, ALICE.id, BOB.id);
 
-    const { body, event } = webhookFixture('merge_request.update.reviewers.json');
-    const payload = JSON.parse(body) as Record<string, Record<string, unknown>>;
     const reviewer = { id: ALICE.id, name: ALICE.name, username: ALICE.username, avatar_url: null };
-    const webUrl = `${bridge.gitlab.url}/${PROJECT}`;
-    Object.assign(payload.project!, { id: projectId, name: 'web', path_with_namespace: PROJECT, web_url: webUrl, namespace: 'platform', visibility_level: 0 });
-    Object.assign(payload.object_attributes!, { id: bump.id, iid: bump.iid, title: bump.title, url: `${webUrl}/-/merge_requests/${bump.iid}`, source_project_id: projectId, target_project_id: projectId, author_id: BOB.id });
-    payload.user = { id: BOB.id, name: BOB.name, username: BOB.username, avatar_url: null } as never;
-    payload.reviewers = [reviewer] as never;
-    payload.assignees = [] as never;
-    payload.changes = { reviewers: { previous: [], current: [reviewer] } };
-    const response = await fetch(`${origin.url}/plugins/gitlab-bridge/webhook`, {
-      method: 'POST',
-      headers: { 'Content-Type': 'application/json', 'X-Gitlab-Event': event, 'X-Gitlab-Token': 'hook-secret' },
-      body: JSON.stringify(payload),
+    await sendMergeRequestHook('merge_request.update.reviewers.json', bump, (payload) => {
+      payload.reviewers = [reviewer];
+      payload.changes = { reviewers: { previous: [], current: [reviewer] } };
     });
-    expect(response.ok).toBe(true);
 
     await counter('Reviews', 2).waitFor();
     await expect(page.evaluate(() => (window as unknown as { notReloaded?: boolean }).notReloaded)).resolves.toBe(true);
+  });
+
+  it('shows buttons on a merge request post, and approves from them as Alice', async () => {
+    const { mattermost, gitlab, users } = bridge;
+    await expect(bridge.command(users.alice!, `subscriptions add ${PROJECT}`, channel.id)).resolves.toContain(PROJECT);
+    const mr = gitlab.addMergeRequest(PROJECT, { title: 'Cache avatars in the browser', authorId: BOB.id });
+    await sendMergeRequestHook('merge_request.open.json', mr);
+    const posted = () => mattermost.posts.find((post) => post.channel_id === channel.id && post.message.includes(mr.title));
+    await waitFor(() => posted() !== undefined && mattermost.buttonsOf(posted()!.id).length > 0, 'the bot posts the merge request with buttons');
+    const postId = posted()!.id;
+    await tellPage('posted', postId);
+
+    const post = postNamed(mr.title);
+    const buttons = post.locator('.attachment-actions button');
+    await post.getByRole('button', { name: 'Approve', exact: true }).waitFor();
+    expect(await buttons.allTextContents()).toEqual(['Approve', 'Merge', 'Assign me', 'Review', 'Comment']);
+    // The page has the buttons as Mattermost gives them to clients: without where they call and with what.
+    const shownProps = await page.evaluate((id) => JSON.stringify((window as unknown as { __host: { store: Store } }).__host.store.getState().entities.posts.posts[id].props), postId);
+    expect(shownProps).toContain('"id":"approve"');
+    expect(shownProps).not.toMatch(/integration|claims/);
+    await page.mouse.move(5, 5);
+    await screenshots('buttons');
+
+    const before = mattermost.ephemeralPosts.length;
+    await post.getByRole('button', { name: 'Approve', exact: true }).click();
+    await waitFor(() => mattermost.ephemeralPosts.length > before, 'the press is answered');
+    // The page pressed it as Mattermost's client does: through Mattermost, with Alice's session.
+    expect(mattermost.requests.filter((request) => request.operationId === 'DoPostAction')).toEqual([
+      { operationId: 'DoPostAction', method: 'POST', path: `/api/v4/posts/${postId}/actions/approve`, body: { selected_option: '' }, userId: users.alice },
+    ]);
+    const answer = mattermost.ephemeralPosts[before]!;
+    expect(answer).toMatchObject({ userId: users.alice, channelId: channel.id, rootId: postId });
+    await tellPageEphemeral(answer, 'e'.repeat(26));
+    await tellPage('post_edited', postId);
+
+    const ephemeral = page.getByRole('listitem').filter({ hasText: '(Only visible to you)' });
+    await ephemeral.locator('.post-message', { hasText: new RegExp(`^You approved .*!${mr.iid}\\b`) }).waitFor();
+    await post.getByRole('button', { name: 'Revoke approval' }).waitFor();
+    // A channel post keeps Approve only while approvals are missing; this project needs none beyond Alice's.
+    expect(await buttons.allTextContents()).toEqual(['Revoke approval', 'Merge', 'Assign me', 'Review', 'Comment']);
+    expect(gitlab.mergeRequestsOf(PROJECT).find((each) => each.iid === mr.iid)!.approvedBy).toEqual([ALICE.id]);
+    await page.mouse.move(5, 5);
+    await screenshots('buttons-after-approve');
   });
 
   it("says that it can't reach the bridge, and how to fix it, when the proxy answers 502", async () => {

@@ -40,7 +40,22 @@ button{font:inherit;color:inherit}
 .username{background:none;border:none;padding:0;font-weight:600;cursor:pointer}
 .post-header time{font-size:12px;color:rgba(var(--center-channel-color-rgb),0.64)}
 .post-menu{margin-left:auto;position:relative}
-.post-message p{margin:4px 0;overflow-wrap:anywhere}
+.post-message p{margin:4px 0;line-height:20px;overflow-wrap:anywhere}
+.post-message p+p{margin-top:12px}
+.post-message code,.attachment__text code{padding:1px 4px;border-radius:4px;background:rgba(var(--center-channel-color-rgb),0.08);font-size:13px}
+.bot-tag{padding:0 4px;border-radius:4px;background:rgba(var(--center-channel-color-rgb),0.08);color:rgba(var(--center-channel-color-rgb),0.75);font-size:10px;font-weight:600;line-height:16px}
+.post-visibility{font-size:12px;color:rgba(var(--center-channel-color-rgb),0.56)}
+.attachment__content{max-width:700px;margin:6px 0;padding:12px 16px;border:1px solid rgba(var(--center-channel-color-rgb),0.16);border-left:4px solid rgba(var(--center-channel-color-rgb),0.24);border-radius:4px}
+.attachment__text p{margin:0 0 4px;overflow-wrap:anywhere}
+.attachment-actions{display:flex;flex-wrap:wrap;gap:8px}
+.attachment__text+.attachment-actions{margin-top:12px}
+.btn{display:inline-flex;align-items:center;justify-content:center;border:none;border-radius:4px;font-weight:600;cursor:pointer;background:rgba(var(--button-bg-rgb),0.08);color:var(--button-bg)}
+.btn:hover{background:rgba(var(--button-bg-rgb),0.12)}
+.btn:active{background:rgba(var(--button-bg-rgb),0.16)}
+.btn-sm{height:32px;padding:0 16px;font-size:12px}
+.btn.btn-tinted{background:var(--tint)}
+.btn.btn-tinted:hover{background:var(--tint-hover)}
+.btn.btn-tinted:active{background:var(--tint-active)}
 .menu{position:absolute;right:0;top:28px;z-index:20;list-style:none;margin:0;padding:8px 0;min-width:220px;background:var(--center-channel-bg);border:1px solid rgba(var(--center-channel-color-rgb),0.16);border-radius:4px;box-shadow:0 8px 24px rgba(0,0,0,0.12)}
 .menu button{display:block;width:100%;text-align:left;background:none;border:none;padding:6px 16px;cursor:pointer}
 .menu button:hover,.menu button:focus{background:rgba(var(--center-channel-color-rgb),0.08)}

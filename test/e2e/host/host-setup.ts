@@ -8,6 +8,7 @@ export interface HostUser {
   username: string;
   first_name: string;
   last_name: string;
+  is_bot?: boolean;
 }
 
 export interface HostTeam {
@@ -31,6 +32,10 @@ export interface HostPost {
   message: string;
   create_at: number;
   root_id: string;
+  /** As Mattermost sends them to clients: message attachments without their actions' `integration`. */
+  props?: Record<string, unknown>;
+  /** '' for a post, 'system_ephemeral' for what only the current user sees. */
+  type?: string;
 }
 
 export type HostThemeName = 'denim' | 'onyx';

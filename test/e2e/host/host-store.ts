@@ -64,10 +64,23 @@ export function createHostStore(setup: HostSetup): Store {
     update_at: now,
     delete_at: 0,
     auth_service: '',
-    is_bot: false,
+    is_bot: user.is_bot ?? false,
   }));
   const channels = setup.channels.map((channel) => ({ ...channel, header: '', purpose: '', delete_at: 0, create_at: now, update_at: now, creator_id: setup.currentUserId }));
-  const posts = setup.posts.map((post) => ({ ...post, update_at: post.create_at, edit_at: 0, delete_at: 0, is_pinned: false, type: '', props: {}, hashtags: '', original_id: '', pending_post_id: '', reply_count: 0, metadata: {} }));
+  const posts = setup.posts.map((post) => ({
+    update_at: post.create_at,
+    edit_at: 0,
+    delete_at: 0,
+    is_pinned: false,
+    type: '',
+    props: {},
+    hashtags: '',
+    original_id: '',
+    pending_post_id: '',
+    reply_count: 0,
+    metadata: {},
+    ...post,
+  }));
   const state = {
     entities: {
       general: { config: { SiteURL: setup.siteUrl, DefaultTheme: 'denim', Version: '11.0.0' }, license: {}, serverVersion: '11.0.0' },

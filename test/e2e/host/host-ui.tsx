@@ -1,16 +1,18 @@
 /**
  * The parts of Mattermost's screen a plugin plugs into: team sidebar (with its
  * bottom slot), channel sidebar (with its header slot), channel header and App
- * Bar, the center channel's posts (links with tooltips, the "…" menu, user
- * popovers), the right-hand sidebar, and root components.
+ * Bar, the center channel's posts (links with tooltips, message attachments
+ * with their buttons, the "…" menu, user popovers), the right-hand sidebar, and
+ * root components.
  */
 import React, { useEffect, useRef, useState } from 'react';
-import * as ReactDOM from 'react-dom';
 import * as ReactRedux from 'react-redux';
 import type { Theme } from 'mattermost-redux/selectors/entities/preferences';
 import { getTheme } from 'mattermost-redux/selectors/entities/preferences';
 import type { HostPost, HostUser } from './host-setup.js';
 import { UPDATE_RHS_STATE, type HostViews } from './host-store.js';
+import { MessageAttachments } from './message-attachments.js';
+import { PostText } from './post-text.js';
 import type { Slots } from './registry.js';
 
 interface State {
@@ -165,7 +167,9 @@ function Post({ post, slots, theme }: { post: HostPost; slots: Slots; theme: The
           <button type="button" className="username" onClick={() => setPopover(!popover)}>
             {author?.username}
           </button>
+          {author?.is_bot ? <span className="bot-tag">BOT</span> : null}
           <time dateTime={new Date(post.create_at).toISOString()}>{new Date(post.create_at).toLocaleTimeString('en-GB', { hour: '2-digit', minute: '2-digit' })}</time>
+          {post.type === 'system_ephemeral' ? <span className="post-visibility">(Only visible to you)</span> : null}
           <div className="post-menu">
             <button type="button" className="icon-button" aria-label="More" aria-haspopup="menu" aria-expanded={menu} onClick={() => setMenu(!menu)}>
               …
@@ -192,7 +196,8 @@ function Post({ post, slots, theme }: { post: HostPost; slots: Slots; theme: The
             ) : null}
           </div>
         </div>
-        <Message text={post.message} slots={slots} />
+        <PostText text={post.message} slots={slots} />
+        <MessageAttachments postId={post.id} props={post.props} slots={slots} theme={theme} />
         {popover && author ? <UserPopover user={author} slots={slots} theme={theme} hide={() => setPopover(false)} /> : null}
       </div>
     </article>
@@ -228,48 +233,5 @@ function UserPopover({ user, slots, theme, hide }: { user: HostUser; slots: Slot
         ))}
       </div>
     </Dismissable>
-  );
-}
-
-const URL_PATTERN = /(https?:\/\/[^\s<>()]+)/g;
-
-/** Plain text with its URLs as links; hovering a link shows the registered link tooltips. */
-function Message({ text, slots }: { text: string; slots: Slots }): React.ReactElement {
-  return (
-    <div className="post-message">
-      {text.split('\n').map((line, index) => (
-        <p key={index}>{line.split(URL_PATTERN).map((part, partIndex) => (partIndex % 2 === 1 ? <TooltipLink key={partIndex} href={part} slots={slots} /> : part))}</p>
-      ))}
-    </div>
-  );
-}
-
-/** Like Mattermost, the tooltip floats in a portal under the link, outside the post's text. */
-function TooltipLink({ href, slots }: { href: string; slots: Slots }): React.ReactElement {
-  const [overLink, setOverLink] = useState(false);
-  const [overTooltip, setOverTooltip] = useState(false);
-  const [anchor, setAnchor] = useState<{ left: number; top: number } | null>(null);
-  const show = overLink || overTooltip;
-  const enter = (event: React.MouseEvent<HTMLAnchorElement>) => {
-    const box = event.currentTarget.getBoundingClientRect();
-    setAnchor({ left: box.left, top: box.bottom + 4 });
-    setOverLink(true);
-  };
-  return (
-    <>
-      <a href={href} target="_blank" rel="noopener noreferrer" onMouseEnter={enter} onMouseLeave={() => setOverLink(false)}>
-        {href}
-      </a>
-      {show && anchor && slots.linkTooltips.length > 0
-        ? ReactDOM.createPortal(
-            <div className="link-tooltip" role="tooltip" style={anchor} onMouseEnter={() => setOverTooltip(true)} onMouseLeave={() => setOverTooltip(false)}>
-              {slots.linkTooltips.map(({ id, component: Component }) => (
-                <Component key={id} href={href} show={show} />
-              ))}
-            </div>,
-            document.body,
-          )
-        : null}
-    </>
   );
 }

@@ -18,6 +18,7 @@ import type { HostSetup, HostThemeName } from './host-setup.js';
 import { createHostStore, themePreference } from './host-store.js';
 import { Host } from './host-ui.js';
 import { createRegistry, emptySlots, type HostRegistry } from './registry.js';
+import { applyWebSocketEvent, type HostWebSocketEvent } from './websocket-events.js';
 
 declare global {
   interface Window {
@@ -60,12 +61,15 @@ Object.assign(window, {
     void plugin.initialize(createRegistry(id, slots, render), store);
     render();
   },
-  // For the tests: what registered, and switching themes as a user does in Settings > Display.
+  // For the tests: what registered, switching themes as a user does in Settings > Display, and the WebSocket's news.
   __host: {
     registered,
     store,
     setTheme(name: HostThemeName) {
       store.dispatch({ type: PreferenceTypes.RECEIVED_PREFERENCES, data: [themePreference(setup.currentUserId, name)] });
+    },
+    websocket(message: HostWebSocketEvent) {
+      applyWebSocketEvent(store, message);
     },
   },
 });
