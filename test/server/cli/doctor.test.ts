@@ -63,7 +63,7 @@ describe('gitlab-bridge doctor', () => {
       'public URL',
       'clock',
     ]);
-    expect(named(checks, 'slash command')[0]!.detail).toContain('/gitlab on 1 team (alpha), calling http://127.0.0.1:3501/mattermost/command');
+    expect(named(checks, 'slash command')[0]!.detail).toContain(`/gitlab on 1 team (alpha), calling ${running.internalUrl}/mattermost/command`);
     expect(named(checks, 'Mattermost bot token')[0]!.detail).toContain('@gitlab');
     expectNoSecrets(output);
   });

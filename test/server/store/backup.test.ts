@@ -87,6 +87,7 @@ async function populate(pool: pg.Pool): Promise<{ oauthState: string }> {
   await insert("INSERT INTO direct_threads (mattermost_user_id, thread_key, root_post_id) VALUES ($1, '9:merge_request:1', 'post-2')", [ANN]);
   await insert("INSERT INTO thread_participants (thread_key, gitlab_user_id, role) VALUES ('9:merge_request:1', 9007199254740993, 'author')");
   await insert("INSERT INTO gitlab_access_cache (gitlab_user_id, probe, visible) VALUES (6, 'project:9', true)");
+  await insert("INSERT INTO action_presses (press_key, answer) VALUES (repeat('ef', 32), $1), (repeat('01', 32), NULL)", [JSON.stringify({ by: ANN, text: 'You approved **acme/app!7** «ü»' })]);
   await insert("INSERT INTO work_snapshots (mattermost_user_id, snapshot, reminder_digest, reminded_at) VALUES ($1, $2, 'abc', now())", [ANN, JSON.stringify({ reviews: { total: 1, items: [] } })]);
   // Transient: never backed up (TRANSIENT_TABLES).
   await insert("INSERT INTO live_events (kind, user_id, data) VALUES ('work', $1, $2)", [ANN, JSON.stringify({ counts: { todos: 1 } })]);
