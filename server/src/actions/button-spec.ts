@@ -5,6 +5,7 @@
  */
 import type { ObjectStatus } from '../delivery/object-status.js';
 import type { GitLabEvent } from '../gitlab/events/event.js';
+import type { Approvers } from './live-state.js';
 
 /** The object a button acts on; `project` is GitLab's numeric project id. */
 export type ActionTarget =
@@ -34,7 +35,7 @@ export type ButtonState =
   | { kind: 'issue'; state: 'opened' | 'closed' | 'merged' | 'locked' | 'unknown' }
   | { kind: 'pipeline'; status: string }
   | { kind: 'job'; status: string }
-  | { kind: 'deployment'; status: string; environment: string; approvers?: string | null };
+  | { kind: 'deployment'; status: string; environment: string; approvers?: Approvers | null };
 
 export interface ButtonSpec {
   target: ActionTarget;

@@ -48,7 +48,9 @@ export async function handleDialog(deps: ActionDeps, request: DialogRequest): Pr
   const verified = deps.signer.verify<DialogClaims>('dialog', request.state, deps.now());
   if (!verified.ok) {
     if (verified.reason === 'expired') return { error: 'This dialog was open too long (30 minutes). Close it and press the button again.' };
-    return refuse(deps, request, log, 'forged', 'This dialog was not opened by the GitLab bridge (or was changed), so nothing was done.');
+    // Any Mattermost user can submit any state (the dialog's URL is shown to clients): logged, not audited.
+    log.warn({ reason: 'forged' }, 'dialog submission refused');
+    return { error: 'This dialog was not opened by the GitLab bridge (or was changed), so nothing was done.' };
   }
   if (!deps.buttons) return { error: 'The admin turned the GitLab buttons off. The `/gitlab` commands still work.' };
   const claims = verified.claims;
@@ -68,7 +70,8 @@ export async function handleDialog(deps: ActionDeps, request: DialogRequest): Pr
   if (outcome.state && deps.buttons) {
     const post = await deps.gateway.readPost(claims.post).catch(() => null);
     if (post && post.channelId === claims.channel) {
-      const redrawn = redrawPost(post, { target: outcome.target, state: outcome.state, statusLine: outcome.statusLine }, { audience: claims.audience, channelId: claims.channel }, deps.buttons);
+      const statusLine = claims.audience === 'channel' ? outcome.channelStatusLine : outcome.statusLine;
+      const redrawn = redrawPost(post, { target: outcome.target, state: outcome.state, statusLine }, { audience: claims.audience, channelId: claims.channel }, deps.buttons);
       // Done is done: a post that cannot be redrawn now is redrawn by the webhook that follows.
       await deps.gateway.updatePost(post.id, redrawn.message, redrawn.props).catch((error: unknown) => log.warn({ err: error }, 'could not redraw the post after a dialog'));
     }

@@ -8,8 +8,10 @@
  * - Who it acts as: the user Mattermost names, with their own GitLab token,
  *   after checking that the signed context is for this channel, that the post
  *   is the bot's own in that channel, and that the user is a member of it.
- * - What the caller sees: an ephemeral answer only they see, and the post
- *   redrawn for everyone in the channel (state and buttons, nothing more).
+ * - What the caller sees: an ephemeral answer only they see. The post is
+ *   redrawn by the bot through Mattermost's API, never in the answer, so no
+ *   signed context ever travels back to whoever called; in a channel it shows
+ *   only what the channel was cleared for (state, approvals, buttons).
  */
 import { randomBytes } from 'node:crypto';
 import type { GitLabConnections } from '../accounts/gitlab-connections.js';
@@ -48,11 +50,17 @@ export interface ActionDeps {
   now(): number;
 }
 
-/** What the press route answers Mattermost: 200 with this JSON (a non-200 shows the user a generic error). */
+/**
+ * What the press route answers Mattermost: 200 with this JSON (a non-200 shows the user a generic
+ * error). No `update`: the bot redraws the post itself. `skip_slack_parsing`: GitLab's words are not
+ * read as Slack's `<url|text>` links.
+ */
 export interface PressAnswer {
   ephemeral_text?: string;
-  update?: Redrawn;
+  skip_slack_parsing?: true;
 }
+
+const say = (text: string): PressAnswer => ({ ephemeral_text: text, skip_slack_parsing: true });
 
 interface PressRequest {
   userId: string;
@@ -83,9 +91,14 @@ export function readPressRequest(body: unknown): PressRequest | null {
 export async function handlePress(deps: ActionDeps, request: PressRequest): Promise<PressAnswer> {
   const log = deps.log.child({ user: request.userId, channel: request.channelId, post: request.postId });
   const verified = deps.signer.verify<ButtonClaims>('button', request.claims, deps.now());
-  if (!verified.ok && verified.reason === 'forged') return refuse(deps, request, log, 'forged', 'This button was not made by the GitLab bridge (or was changed), so nothing was done.');
-  const claims = verified.ok ? verified.claims : null;
-  if (claims && (claims.channel !== request.channelId || !ACTION_NAMES.includes(claims.action))) {
+  // Unsigned: anyone who reaches the listener can send these, so they are logged, not audited.
+  if (!verified.ok && verified.reason === 'forged') {
+    log.warn({ reason: 'forged' }, 'button press refused');
+    return say('This button was not made by the GitLab bridge (or was changed), so nothing was done.');
+  }
+  // Authentic: an expired one still names its action, object and channel.
+  const claims = verified.ok ? verified.claims : expiredClaims(deps, request);
+  if (!claims || claims.channel !== request.channelId || !ACTION_NAMES.includes(claims.action)) {
     return refuse(deps, request, log, 'wrong_channel', 'This button belongs to another post, so nothing was done.');
   }
 
@@ -96,49 +109,63 @@ export async function handlePress(deps: ActionDeps, request: PressRequest): Prom
   if (!(await deps.gateway.isMember(request.channelId, request.userId))) {
     return refuse(deps, request, log, 'not_member', 'Only members of this channel can use its buttons.');
   }
-  if (!deps.buttons) return { ephemeral_text: 'The admin turned the GitLab buttons off. The `/gitlab` commands still work.', update: withoutButtons(post) };
+  if (!deps.buttons) {
+    await redraw(deps, post, withoutButtons(post), log);
+    return say('The admin turned the GitLab buttons off. The `/gitlab` commands still work.');
+  }
 
   const caller = deps.connections ? await deps.connections.callerFor(request.userId) : null;
-  if (!caller) return { ephemeral_text: await notConnected(deps, request.userId) };
+  if (!caller) return say(await notConnected(deps, request.userId));
 
-  if (!claims) {
-    // Authentic but expired: the buttons are drawn again, fresh, from what GitLab says now.
-    const fresh = await freshPost(deps, post, verifiedTarget(deps, request), request, caller.token, caller.gitlabUserId);
-    return { ephemeral_text: 'These buttons had expired (they work for 30 days), so nothing was done. They are fresh again now: press once more.', ...(fresh ? { update: fresh } : {}) };
+  if (!verified.ok) {
+    // The buttons are drawn again, fresh, from what GitLab says now; nothing is done.
+    await redrawFresh(deps, post, claims, caller, log);
+    return say('These buttons had expired (they work for 30 days), so nothing was done. They are fresh again now: press once more.');
   }
 
   log.info({ action: claims.action, target: targetName(claims.target) }, 'button pressed');
   if (DIALOG_ACTIONS.has(claims.action)) return openDialogFor(deps, claims, post, request, caller);
 
   const result = await runAction(deps, { action: claims.action, target: claims.target, userId: request.userId, caller, via: 'button', postId: post.id });
-  if (!result.outcome) return { ephemeral_text: result.text };
+  if (!result.outcome) return say(result.text);
   const { outcome } = result;
-  if (!outcome.state) return { ephemeral_text: outcome.text };
-  return { ephemeral_text: outcome.text, update: redrawPost(post, { target: outcome.target, state: outcome.state, statusLine: outcome.statusLine }, { audience: claims.audience, channelId: post.channelId }, deps.buttons) };
-}
-
-/** The target of an expired context: the signature was good, only the time ran out. */
-function verifiedTarget(deps: ActionDeps, request: PressRequest): { target: ActionTarget; audience: Audience } | null {
-  const stale = deps.signer.verify<ButtonClaims>('button', request.claims, 0);
-  if (!stale.ok || stale.claims.channel !== request.channelId) return null;
-  return { target: stale.claims.target, audience: stale.claims.audience };
-}
-
-async function freshPost(
-  deps: ActionDeps,
-  post: PressedPost,
-  about: { target: ActionTarget; audience: Audience } | null,
-  request: PressRequest,
-  token: string,
-  gitlabUserId: number,
-): Promise<Redrawn | null> {
-  if (!about || !deps.buttons) return null;
-  try {
-    const state = await readState(gitlabAsUser(deps.gitlabUrl, token), about.target, gitlabUserId);
-    return redrawPost(post, { target: about.target, state, statusLine: null }, { audience: about.audience, channelId: request.channelId }, deps.buttons);
-  } catch {
-    return null;
+  if (outcome.state) {
+    const lines = { statusLine: claims.audience === 'channel' ? outcome.channelStatusLine : outcome.statusLine };
+    await redraw(deps, post, redrawPost(post, { target: outcome.target, state: outcome.state, ...lines }, { audience: claims.audience, channelId: post.channelId }, deps.buttons), log);
   }
+  return say(outcome.text);
+}
+
+/** The claims of an expired context: the signature was good, only the time ran out. */
+function expiredClaims(deps: ActionDeps, request: PressRequest): ButtonClaims | null {
+  const stale = deps.signer.verify<ButtonClaims>('button', request.claims, 0);
+  return stale.ok ? stale.claims : null;
+}
+
+/** The bot edits its own post; a failure leaves it as it was (the next webhook redraws it). */
+async function redraw(deps: ActionDeps, post: PressedPost, redrawn: Redrawn, log: Logger): Promise<void> {
+  await deps.gateway.updatePost(post.id, redrawn.message, redrawn.props).catch((error: unknown) => log.warn({ err: error }, 'could not redraw the post'));
+}
+
+async function redrawFresh(deps: ActionDeps, post: PressedPost, claims: ButtonClaims, caller: { token: string; gitlabUserId: number }, log: Logger): Promise<void> {
+  if (!deps.buttons) return;
+  try {
+    const state = await readState(gitlabAsUser(deps.gitlabUrl, caller.token), claims.target, caller.gitlabUserId);
+    await redraw(deps, post, redrawPost(post, { target: claims.target, state, statusLine: null }, { audience: claims.audience, channelId: post.channelId }, deps.buttons), log);
+  } catch (error) {
+    log.warn({ err: error }, 'could not read GitLab to draw fresh buttons');
+  }
+}
+
+/**
+ * The user a trigger id was issued to: Mattermost's model.GenerateTriggerId writes
+ * base64("<client id>:<user id>:<millis>:<signature>"), and checks the signature when the dialog
+ * opens. A press naming one user with another's trigger id would open a dialog signed for the
+ * first on the second's screen.
+ */
+export function triggerUser(triggerId: string): string | null {
+  const parts = Buffer.from(triggerId, 'base64').toString('utf8').split(':');
+  return parts.length >= 4 && MATTERMOST_ID.test(parts[1] ?? '') ? parts[1]! : null;
 }
 
 async function openDialogFor(
@@ -161,19 +188,21 @@ async function openDialogFor(
   let dialog: Dialog;
   try {
     const built = await buildDialog(api, dialogClaims, caller.gitlabUserId, (state) => deps.signer.sign('dialog', state, deps.now() + DIALOG_LIFETIME_MS));
-    if (typeof built === 'string') return { ephemeral_text: built };
+    if (typeof built === 'string') return say(built);
     dialog = built;
   } catch (error) {
-    if (error instanceof GitLabHttpError) return { ephemeral_text: explainRefusal(claims.action, describeTarget(claims.target), { status: error.status, message: error.gitlabMessage }) };
-    if (error instanceof GitLabUnreachableError) return { ephemeral_text: 'GitLab could not be reached. Try again in a moment.' };
+    if (error instanceof GitLabHttpError) return say(explainRefusal(claims.action, describeTarget(claims.target), { status: error.status, message: error.gitlabMessage }));
+    if (error instanceof GitLabUnreachableError) return say('GitLab could not be reached. Try again in a moment.');
     throw error;
   }
-  if (!request.triggerId) return { ephemeral_text: 'Mattermost did not say who pressed the button in a way a dialog can use. Try again.' };
+  if (!request.triggerId || triggerUser(request.triggerId) !== request.userId) {
+    return say('Mattermost did not say who pressed the button in a way a dialog can use. Try again.');
+  }
   try {
     await deps.gateway.openDialog(request.triggerId, deps.dialogUrl, dialog);
   } catch (error) {
     deps.log.warn({ err: error }, 'Mattermost did not open a dialog');
-    return { ephemeral_text: 'Mattermost did not open the dialog (the press may have taken too long). Press the button again.' };
+    return say('Mattermost did not open the dialog (the press may have taken too long). Press the button again.');
   }
   return {};
 }
@@ -211,8 +240,8 @@ async function buildDialog(
     const deployment = await api.get<DeploymentJson>(`/projects/${target.project}/deployments/${target.id}`);
     const environment = deployment.environment?.name ?? 'an environment';
     if (deployment.status !== 'blocked') return `The deployment to **${inline(environment, 80)}** is ${inline(deployment.status, 40)}: it no longer waits for approval.`;
-    const approvers = await readApprovers(api, target.project, environment);
-    return deploymentDialog(sign(claims), { approve: claims.action === 'approvedeployment', environment: inline(environment, 80), approvers });
+    const approvers = await readApprovers(api, target.project, deployment);
+    return deploymentDialog(sign(claims), { approve: claims.action === 'approvedeployment', environment: inline(environment, 80), approvers: approvers?.text ?? null });
   }
   return `${BUTTONS[claims.action].label} does not apply to ${describeTarget(target)}.`;
 }
@@ -223,8 +252,9 @@ export async function notConnected(deps: Pick<ActionDeps, 'pool' | 'publicUrl'>,
   return `GitLab actions run as your own GitLab account: [connect it](${deps.publicUrl.replace(/\/+$/, '')}/oauth/connect?link=${link}) (the link works once, within 10 minutes, in a browser signed in to Mattermost as you), then press again.`;
 }
 
+/** Refusals of a genuine context are audited: someone had one of the bridge's buttons in hand. */
 async function refuse(deps: ActionDeps, request: PressRequest, log: Logger, reason: string, text: string): Promise<PressAnswer> {
   log.warn({ reason }, 'button press refused');
   await audit(deps.pool, { actor: request.userId, action: 'gitlab.button_refused', target: `post:${request.postId}`, details: { reason, channel: request.channelId } });
-  return { ephemeral_text: text };
+  return say(text);
 }

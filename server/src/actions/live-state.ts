@@ -5,6 +5,7 @@
  */
 import { renderStatusLine } from '../delivery/object-status.js';
 import { GitLabHttpError } from '../gitlab/poll-client.js';
+import { inline } from '../render/text.js';
 import type { ActionTarget, ButtonState } from './button-spec.js';
 import type { GitLabAsUser } from './gitlab-as-user.js';
 
@@ -70,13 +71,20 @@ export interface DeploymentJson {
   environment?: { name?: string };
   user?: Person;
   approvals?: { user: Person; status: string }[];
+  /** Premium, where the environment has approval rules; Reporters may read it (ee Entities::Deployments::ApprovalSummary). */
+  approval_summary?: { rules?: ApprovalRuleJson[] } | null;
   deployable?: { web_url?: string } | null;
+}
+
+interface ApprovalRuleJson {
+  access_level_description?: string;
+  required_approvals?: number;
 }
 
 export interface ProtectedEnvironmentJson {
   name: string;
   required_approval_count?: number;
-  approval_rules?: { access_level_description?: string; required_approvals?: number }[];
+  approval_rules?: ApprovalRuleJson[];
 }
 
 /** A project (numeric id) in API paths. */
@@ -120,8 +128,11 @@ export function mergeRequestState(live: LiveMergeRequest): ButtonState {
   };
 }
 
-/** The thread root's status line (delivery/object-status.ts), as GitLab tells it now. */
-export function mergeRequestStatusLine(live: LiveMergeRequest): string {
+/**
+ * The thread root's status line (delivery/object-status.ts), as GitLab tells it now. Without the
+ * pipeline for a channel: the presser may see CI/CD that the channel was not cleared for.
+ */
+export function mergeRequestStatusLine(live: LiveMergeRequest, withPipeline = true): string {
   const state = mergeRequestState(live) as Extract<ButtonState, { kind: 'merge_request' }>;
   return renderStatusLine({
     type: 'merge_request',
@@ -129,7 +140,7 @@ export function mergeRequestStatusLine(live: LiveMergeRequest): string {
     draft: state.draft,
     approvedBy: (live.approvals.approved_by ?? []).map((entry) => entry.user.name || entry.user.username || 'someone'),
     approved: state.approved,
-    pipeline: live.json.head_pipeline ? { status: live.json.head_pipeline.status, url: live.json.head_pipeline.web_url ?? null } : null,
+    pipeline: withPipeline && live.json.head_pipeline ? { status: live.json.head_pipeline.status, url: live.json.head_pipeline.web_url ?? null } : null,
   });
 }
 
@@ -137,20 +148,35 @@ export function issueStatusLine(state: IssueJson['state']): string {
   return renderStatusLine({ type: 'issue', state, draft: false, approvedBy: [], approved: false, pipeline: null });
 }
 
-/** Who may approve deployments to the environment, in GitLab's words; null when GitLab does not tell this user. */
-export async function readApprovers(api: GitLabAsUser, project: number, environment: string): Promise<string | null> {
+/** Who may approve, and who may read that: those who may read the deployment, or Maintainers only. */
+export interface Approvers {
+  text: string;
+  readableBy: 'deployment' | 'maintainers';
+}
+
+/**
+ * Who may approve a deployment, in GitLab's words: from the deployment's approval summary (Reporters
+ * may read it), else from the environment's protection rules (Maintainers only); null when GitLab
+ * tells this user neither.
+ */
+export async function readApprovers(api: GitLabAsUser, project: number, deployment: DeploymentJson): Promise<Approvers | null> {
+  const summary = describeRules(deployment.approval_summary?.rules);
+  if (summary) return { text: summary, readableBy: 'deployment' };
+  const environment = deployment.environment?.name;
+  if (!environment) return null;
   try {
     const rules = await api.get<ProtectedEnvironmentJson>(`/projects/${project}/protected_environments/${encodeURIComponent(environment)}`);
-    const named = (rules.approval_rules ?? [])
-      .map((rule) => `${rule.access_level_description ?? 'someone'}${rule.required_approvals ? ` (${rule.required_approvals})` : ''}`)
-      .slice(0, 5);
-    if (named.length > 0) return named.join(', ');
-    return rules.required_approval_count ? `${rules.required_approval_count} approval(s) from those allowed to deploy` : null;
+    const text = describeRules(rules.approval_rules) ?? (rules.required_approval_count ? `${rules.required_approval_count} approval(s) from those allowed to deploy` : null);
+    return text ? { text, readableBy: 'maintainers' } : null;
   } catch (error) {
-    // Reading protection rules needs Maintainer: for others the post just says where it waits.
     if (error instanceof GitLabHttpError && [401, 403, 404].includes(error.status)) return null;
     throw error;
   }
+}
+
+function describeRules(rules: ApprovalRuleJson[] | undefined): string | null {
+  const named = (rules ?? []).slice(0, 5).map((rule) => `${inline(rule.access_level_description ?? 'someone', 80)}${rule.required_approvals ? ` (${rule.required_approvals})` : ''}`);
+  return named.length > 0 ? named.join(', ') : null;
 }
 
 /** The state the post's buttons should show now. */
@@ -173,7 +199,7 @@ export async function readState(api: GitLabAsUser, target: ActionTarget, me: num
     case 'deployment': {
       const deployment = await api.get<DeploymentJson>(`${projectPath(target)}/deployments/${target.id}`);
       const environment = deployment.environment?.name ?? 'an environment';
-      const approvers = deployment.status === 'blocked' ? await readApprovers(api, target.project, environment) : null;
+      const approvers = deployment.status === 'blocked' ? await readApprovers(api, target.project, deployment) : null;
       return { kind: 'deployment', status: deployment.status, environment, approvers };
     }
   }

@@ -24,6 +24,7 @@ import {
   type DeploymentJson,
   type IssueJson,
   type JobJson,
+  type LiveMergeRequest,
   type MergeRequestJson,
   type PipelineJson,
 } from './live-state.js';
@@ -48,6 +49,8 @@ export interface ActionOutcome {
   state: ButtonState | null;
   /** The object's status line now (`Status: **Open** · …`), when known. */
   statusLine: string | null;
+  /** The same for a channel post: nothing the presser may see that the channel was not cleared for (the pipeline). */
+  channelStatusLine: string | null;
   /** The object to redraw, when the action made a new one (a retried job). */
   target: ActionTarget;
   /** Facts for the audit entry. */
@@ -69,10 +72,10 @@ export async function performAction(api: GitLabAsUser, action: ActionName, targe
     });
   } catch (error) {
     if (error instanceof GitLabHttpError) {
-      return { changed: false, text: explainRefusal(action, object, { status: error.status, message: error.gitlabMessage }, detailedMergeStatus), state: null, statusLine: null, target };
+      return { changed: false, text: explainRefusal(action, object, { status: error.status, message: error.gitlabMessage }, detailedMergeStatus), state: null, statusLine: null, channelStatusLine: null, target };
     }
     if (error instanceof GitLabUnreachableError) {
-      return { changed: false, text: `GitLab could not be reached, so ${object} may not have changed. Try again in a moment.`, state: null, statusLine: null, target };
+      return { changed: false, text: `GitLab could not be reached, so ${object} may not have changed. Try again in a moment.`, state: null, statusLine: null, channelStatusLine: null, target };
     }
     throw error;
   }
@@ -109,6 +112,7 @@ const outcome = (target: ActionTarget, changed: boolean, text: string, state: Bu
   text,
   state,
   statusLine: state ? statusLineOf(state) : null,
+  channelStatusLine: state ? statusLineOf(state) : null,
   target,
   ...(details ? { details } : {}),
 });
@@ -127,6 +131,8 @@ function statusLineOf(state: ButtonState): string | null {
   }
 }
 
+const statusLines = (live: LiveMergeRequest) => ({ statusLine: mergeRequestStatusLine(live), channelStatusLine: mergeRequestStatusLine(live, false) });
+
 async function onMergeRequest(
   api: GitLabAsUser,
   action: ActionName,
@@ -139,13 +145,13 @@ async function onMergeRequest(
   const name = `**${inline(live.json.references?.full ?? `!${target.iid}`, 200)}**`;
   named(name, live.json.detailed_merge_status ?? null);
   const now = mergeRequestState(live);
-  const same = (text: string): ActionOutcome => ({ ...outcome(target, false, text, now), statusLine: mergeRequestStatusLine(live) });
+  const same = (text: string): ActionOutcome => ({ ...outcome(target, false, text, now), ...statusLines(live) });
   const me = actor.gitlabUserId;
   const path = mergeRequestPath(target);
   // Done is done: a failed read afterwards only leaves the post as it was.
   const after = async (text: string, details?: Record<string, unknown>): Promise<ActionOutcome> => {
     const later = await readMergeRequest(api, target, me).catch(() => null);
-    return { ...outcome(target, true, text, later ? mergeRequestState(later) : null, details), statusLine: later ? mergeRequestStatusLine(later) : null };
+    return { ...outcome(target, true, text, later ? mergeRequestState(later) : null, details), ...(later ? statusLines(later) : { statusLine: null, channelStatusLine: null }) };
   };
 
   if (action === 'comment') return comment(api, `${path}/notes`, name, target, options, now);

@@ -45,7 +45,7 @@ export interface ButtonRendering {
 /** The attachments to put on a post: none when nothing can be done. */
 export function renderButtons(spec: ButtonSpec, audience: Audience, channelId: string, rendering: ButtonRendering): PostAttachment[] {
   const names = buttonsFor(spec, audience);
-  const text = describeState(spec);
+  const text = describeState(spec, audience);
   if (names.length === 0) return [];
   const expiresAt = rendering.now + BUTTON_LIFETIME_MS;
   const actions = names.map((action): PostAction => {
@@ -61,11 +61,16 @@ export function renderButtons(spec: ButtonSpec, audience: Audience, channelId: s
   return [{ fallback: `GitLab actions: ${names.map((name) => BUTTONS[name].label).join(', ')}`, ...(text ? { text } : {}), actions }];
 }
 
-/** A line the post's message does not already carry: where a deployment waits, and who may approve it. */
-function describeState(spec: ButtonSpec): string | null {
+/**
+ * A line the post's message does not already carry: where a deployment waits, and who may approve
+ * it. In a channel only when anyone who may read the deployment may read that too: the protection
+ * rules GitLab shows Maintainers are for the presser's eyes (the dialog, their DMs).
+ */
+function describeState(spec: ButtonSpec, audience: Audience): string | null {
   const state = spec.state;
   if (state.kind !== 'deployment' || state.status !== 'blocked') return null;
-  const who = state.approvers ? ` · may approve: ${state.approvers}` : '';
+  const shown = state.approvers && (audience === 'direct' || state.approvers.readableBy === 'deployment');
+  const who = shown ? ` · may approve: ${state.approvers!.text}` : '';
   return `Waiting for approval to deploy to **${inline(state.environment, 80)}**${who}`;
 }
 

@@ -10,6 +10,7 @@ import { claimPress, recordPressAnswer, releasePress } from '../store/action-pre
 import type { Queryable } from '../store/queryable.js';
 import type { ActionTarget } from './button-spec.js';
 import type { ActionName } from './buttons.js';
+import { DIALOG_LIFETIME_MS } from './dialogs.js';
 import { gitlabAsUser } from './gitlab-as-user.js';
 import { performAction, type ActionOptions, type ActionOutcome } from './perform-action.js';
 
@@ -41,7 +42,8 @@ export type RunResult = { outcome: ActionOutcome } | { outcome: null; text: stri
 
 export async function runAction(deps: RunActionDeps, call: ActionCall): Promise<RunResult> {
   const key = pressKey(call);
-  const claim = await claimPress(deps.pool, key);
+  // A dialog's submission is claimed for as long as the dialog lives: submitting it again does nothing.
+  const claim = await claimPress(deps.pool, key, call.nonce ? Math.ceil(DIALOG_LIFETIME_MS / 1000) : undefined);
   if (!claim.first) {
     if (claim.answer === null) return { outcome: null, text: 'That is already being done: someone pressed it a moment ago.' };
     // Their own answer again. Someone else's press is done: this one reads GitLab afresh (and gets its
@@ -53,12 +55,12 @@ export async function runAction(deps: RunActionDeps, call: ActionCall): Promise<
   try {
     outcome = await act(deps, call);
   } catch (error) {
-    await releasePress(deps.pool, key);
+    await releasePress(deps.pool, key, claim.at);
     throw error;
   }
   if (!outcome.changed) {
     // Refused or already done: nothing to protect from a second try.
-    await releasePress(deps.pool, key);
+    await releasePress(deps.pool, key, claim.at);
     return { outcome };
   }
   await recordPressAnswer(deps.pool, key, call.userId, outcome.text);
@@ -85,5 +87,7 @@ export function targetName(target: ActionTarget): string {
 function pressKey(call: ActionCall): string {
   // Per object: whoever presses and from whichever dialog. Per person: one press, or one dialog's submission.
   const who = ONCE_PER_OBJECT.has(call.action) ? ['*'] : [call.userId, call.nonce ?? ''];
-  return createHash('sha256').update([call.action, targetName(call.target), ...who].join('\n')).digest('hex');
+  // Merging now and merging once the pipeline passes are one thing to claim.
+  const action = call.action === 'automerge' ? 'merge' : call.action;
+  return createHash('sha256').update([action, targetName(call.target), ...who].join('\n')).digest('hex');
 }

@@ -59,8 +59,9 @@ const STATE_WORDS: Record<ObjectStatus['state'], string> = {
 export function renderStatusLine(status: ObjectStatus): string {
   const parts = [`**${status.state === 'opened' && status.draft ? 'Draft' : STATE_WORDS[status.state]}**`];
   if (status.type === 'merge_request') {
-    if (status.approved) parts.push('approved');
+    // "approved by" says it when names are known; "approved" alone when GitLab only said all approvals are in.
     if (status.approvedBy.length) parts.push(`approved by ${status.approvedBy.map((name) => inline(name, 80)).join(', ')}`);
+    else if (status.approved) parts.push('approved');
   }
   if (status.pipeline) {
     parts.push(`pipeline ${link(inline(status.pipeline.status, 40), status.pipeline.url)}`);

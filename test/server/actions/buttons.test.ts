@@ -76,14 +76,16 @@ describe('buttons as a Mattermost attachment', () => {
   });
 
   it('a deployment says where it waits and who may approve, without letting the name ping anyone', () => {
-    const [attachment] = renderButtons(
-      { target: { kind: 'deployment', project: 1, id: 4 }, state: { kind: 'deployment', status: 'blocked', environment: '@channel prod', approvers: 'Maintainers (2)' } },
-      'channel',
-      'c',
-      rendering,
-    );
+    const blocked = (readableBy: 'deployment' | 'maintainers'): ButtonSpec => ({
+      target: { kind: 'deployment', project: 1, id: 4 },
+      state: { kind: 'deployment', status: 'blocked', environment: '@channel prod', approvers: { text: 'Maintainers (2)', readableBy } },
+    });
+    const [attachment] = renderButtons(blocked('deployment'), 'channel', 'c', rendering);
     expect(attachment!.text).toContain('may approve: Maintainers (2)');
     expect(attachment!.text).not.toMatch(/@channel/);
+    // Protection rules only Maintainers may read stay out of channels; a DM's one reader read them.
+    expect(renderButtons(blocked('maintainers'), 'channel', 'c', rendering)[0]!.text).not.toContain('may approve');
+    expect(renderButtons(blocked('maintainers'), 'direct', 'c', rendering)[0]!.text).toContain('may approve: Maintainers (2)');
   });
 
   it('redrawing replaces a thread root status paragraph, and keeps the other props', () => {
