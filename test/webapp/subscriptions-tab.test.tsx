@@ -20,6 +20,7 @@ function subscription(id: number, target: string, webhook: Subscription['webhook
     branches: ['main'],
     pipelines: ['failed', 'fixed'],
     style: 'full',
+    buttons: true,
     webhook,
   };
 }
@@ -129,6 +130,7 @@ describe('the Subscriptions tab', () => {
       branches: ['main', 'release/*'],
       pipelines: ['failed', 'fixed', 'running'],
       style: 'compact',
+      buttons: true,
     });
   });
 
@@ -158,6 +160,31 @@ describe('the Subscriptions tab', () => {
     fireEvent.click(screen.getByRole('button', { name: 'Save' }));
     await screen.findByRole('listitem');
     expect(bridge.calls('PATCH', `${path}/1`)[0]!.body).toMatchObject({ events: ['merge_request:merged'], branches: ['main'], pipelines: ['failed', 'fixed'] });
+  });
+
+  it('turns the buttons on a subscription’s posts off and on with the Buttons box', async () => {
+    const { bridge } = setup({
+      [`GET ${path}`]: {
+        body: { subscriptions: [subscription(1, 'platform/api', { state: 'ok', text: 'Webhook OK' }), { ...subscription(2, 'platform/web', { state: 'ok', text: 'Webhook OK' }), buttons: false }], canCreateWebhooks: false },
+      },
+      [`PATCH ${path}/1`]: { body: { subscription: subscription(1, 'platform/api', { state: 'ok', text: 'Webhook OK' }) } },
+      [`PATCH ${path}/2`]: { body: { subscription: subscription(2, 'platform/web', { state: 'ok', text: 'Webhook OK' }) } },
+    });
+    fireEvent.click(await screen.findByRole('button', { name: 'Edit subscription platform/api' }));
+    const on = screen.getByRole('checkbox', { name: 'Buttons' }) as HTMLInputElement;
+    expect(on.checked).toBe(true);
+    fireEvent.click(on);
+    fireEvent.click(screen.getByRole('button', { name: 'Save' }));
+    await screen.findAllByRole('listitem');
+    expect(bridge.calls('PATCH', `${path}/1`)[0]!.body).toMatchObject({ buttons: false });
+
+    fireEvent.click(screen.getByRole('button', { name: 'Edit subscription platform/web' }));
+    const off = screen.getByRole('checkbox', { name: 'Buttons' }) as HTMLInputElement;
+    expect(off.checked).toBe(false);
+    fireEvent.click(off);
+    fireEvent.click(screen.getByRole('button', { name: 'Save' }));
+    await screen.findAllByRole('listitem');
+    expect(bridge.calls('PATCH', `${path}/2`)[0]!.body).toMatchObject({ buttons: true });
   });
 
   it('deletes a subscription after confirmation', async () => {

@@ -1,4 +1,4 @@
-/** `/gitlab settings`: which personal direct messages a user gets, and their daily reminder. */
+/** `/gitlab settings`: which personal direct messages a user gets, their daily reminder, and buttons on them. */
 import type pg from 'pg';
 import { PERSONAL_KINDS, personalKind, type PersonalKind } from '../rules/personal-kinds.js';
 import { readNotificationSettings, saveNotificationSettings, type NotificationSettings } from '../store/notification-settings.js';
@@ -8,11 +8,11 @@ export interface SettingsDeps {
   pool: pg.Pool;
 }
 
-const USAGE = 'settings [notifications on|off | <kind> on|off | reminder on|off|HH:MM|only-when-changed|daily]';
+const USAGE = 'settings [notifications on|off | <kind> on|off | reminder on|off|HH:MM|only-when-changed|daily | buttons on|off]';
 
 export const settingsCommand: Subcommand<SettingsDeps> = {
   name: 'settings',
-  summary: `your personal notifications: all on or off, one kind (${Object.keys(PERSONAL_KINDS).join(', ')}) on or off, and the daily reminder`,
+  summary: `your personal notifications: all on or off, one kind (${Object.keys(PERSONAL_KINDS).join(', ')}) on or off, the daily reminder, and buttons on them`,
   usage: USAGE,
   async run(call, { positionals }, deps) {
     const current = await readNotificationSettings(deps.pool, call.userId);
@@ -46,6 +46,7 @@ export function applyChange(current: NotificationSettings, words: string[]): { s
   if (what === 'notifications' || what === 'all') {
     return { settings: { ...current, enabled: value === 'on' }, said: `Personal direct messages are **${value}**.` };
   }
+  if (what === 'buttons') return { settings: { ...current, buttons: value === 'on' }, said: `Buttons on your direct messages are **${value}**.` };
   const kind = personalKind(what);
   if (!kind) return `\`${what}\` is not a kind of notification (${Object.keys(PERSONAL_KINDS).join(', ')}).`;
   const disabledKinds: PersonalKind[] = value === 'on' ? current.disabledKinds.filter((off) => off !== kind) : [...new Set([...current.disabledKinds, kind])];
@@ -59,6 +60,7 @@ export function describeNotificationSettings(settings: NotificationSettings, tri
     `- Direct messages: **${settings.enabled ? 'on' : 'off'}**${settings.enabled ? '' : ' (nothing below is sent while this is off)'}`,
     ...Object.entries(PERSONAL_KINDS).map(([kind, when]) => `- \`${kind}\`: ${settings.disabledKinds.includes(kind as PersonalKind) ? 'off' : 'on'} · when ${when}`),
     `- Daily reminder: ${reminder.enabled ? `on, at ${reminder.time} in your Mattermost timezone, ${reminder.onlyWhenChanged ? 'only when something changed since the last one' : 'every day something is waiting'}` : 'off'}`,
+    `- Buttons (approve, merge, retry…) on direct messages: ${settings.buttons ? 'on' : 'off'}`,
     '',
     `Change one with \`/${trigger} settings reviews off\`, \`/${trigger} settings reminder 08:30\` or \`/${trigger} settings notifications off\`.`,
   ].join('\n');

@@ -16,6 +16,8 @@ export const SUBSCRIPTION_OPTIONS = {
   'exclude-authors': { type: 'string' },
   style: { type: 'string' },
   'no-threads': { type: 'boolean' },
+  /** `--buttons on|off`, on `add` and `edit` alike: a word, not a switch pair. */
+  buttons: { type: 'string' },
   confidential: { type: 'boolean' },
   poll: { type: 'boolean' },
 } as const;
@@ -31,6 +33,8 @@ export interface SubscriptionSettings {
   filters: SubscriptionFilters;
   style: RenderStyle;
   threads: boolean;
+  /** Buttons on the posts (approve, merge, retry…). */
+  buttons: boolean;
   confidential: boolean;
   /** Poll the project's events and pipelines even when a webhook reaches the bridge. */
   poll: boolean;
@@ -81,6 +85,7 @@ export interface SettingsInput {
   excludeAuthors?: string[];
   style?: string;
   threads?: boolean;
+  buttons?: boolean;
   confidential?: boolean;
   poll?: boolean;
 }
@@ -96,7 +101,7 @@ const cleanList = (items: readonly string[] | undefined): string[] => (items ?? 
 
 /**
  * The one reading of a subscription's settings, for adding: checks every value and fills in the
- * defaults (no filter, style full, threads on).
+ * defaults (no filter, style full, threads and buttons on).
  */
 export function readSettings(input: SettingsInput, name: OptionNamer = commandOptionName): { ok: true; settings: SubscriptionSettings } | { ok: false; error: string } {
   const filters: SubscriptionFilters = {};
@@ -134,7 +139,7 @@ export function readSettings(input: SettingsInput, name: OptionNamer = commandOp
 
   const style = (input.style ?? 'full') as RenderStyle;
   if (!STYLES.includes(style)) return { ok: false, error: `\`${name('style')}\` is \`full\`, \`compact\` (no descriptions) or \`title\` (one line)` };
-  return { ok: true, settings: { filters, style, threads: input.threads ?? true, confidential: input.confidential ?? false, poll: input.poll ?? false } };
+  return { ok: true, settings: { filters, style, threads: input.threads ?? true, buttons: input.buttons ?? true, confidential: input.confidential ?? false, poll: input.poll ?? false } };
 }
 
 const FILTER_KEYS = ['events', 'labels', 'labelsMatch', 'branches', 'pipelines', 'drafts', 'exclude', 'excludeAuthors'] as const satisfies readonly (keyof SettingsInput & keyof SubscriptionFilters)[];
@@ -161,10 +166,19 @@ export function changeSettings(current: SubscriptionSettings, changes: SettingsI
       filters,
       style: changes.style !== undefined ? parsed.settings.style : current.style,
       threads: changes.threads ?? current.threads,
+      buttons: changes.buttons ?? current.buttons,
       confidential: changes.confidential ?? current.confidential,
       poll: changes.poll ?? current.poll,
     },
   };
+}
+
+/** `--buttons on|off`: absent is undefined; any other word is a mistake to explain. */
+function readButtons(values: Record<string, unknown>): { ok: true; buttons: boolean | undefined } | { ok: false; error: string } {
+  if (!('buttons' in values)) return { ok: true, buttons: undefined };
+  const word = String(values.buttons).trim().toLowerCase();
+  if (word !== 'on' && word !== 'off') return { ok: false, error: '`--buttons` is `on` or `off`' };
+  return { ok: true, buttons: word === 'on' };
 }
 
 /** The command's words (`--events mr,issues`) as structured input: comma lists split. */
@@ -179,7 +193,9 @@ function wordsToInput(values: Record<string, unknown>): SettingsInput {
 }
 
 export function parseSubscriptionOptions(values: Record<string, unknown>): { ok: true; settings: SubscriptionSettings } | { ok: false; error: string } {
-  return readSettings({ ...wordsToInput(values), threads: values['no-threads'] !== true, confidential: values.confidential === true, poll: values.poll === true });
+  const buttons = readButtons(values);
+  if (!buttons.ok) return buttons;
+  return readSettings({ ...wordsToInput(values), threads: values['no-threads'] !== true, buttons: buttons.buttons, confidential: values.confidential === true, poll: values.poll === true });
 }
 
 /**
@@ -191,12 +207,15 @@ export function editSubscriptionSettings(current: SubscriptionSettings, values: 
   if (values.threads === true && values['no-threads'] === true) return { ok: false, error: '`--threads` and `--no-threads` contradict each other' };
   if (values.confidential === true && values['no-confidential'] === true) return { ok: false, error: '`--confidential` and `--no-confidential` contradict each other' };
   if (values.poll === true && values['no-poll'] === true) return { ok: false, error: '`--poll` and `--no-poll` contradict each other' };
+  const buttons = readButtons(values);
+  if (!buttons.ok) return buttons;
   const switched = (on: string, off: string): boolean | undefined => (values[on] === true ? true : values[off] === true ? false : undefined);
   const changes: SettingsInput = wordsToInput(values);
   const threads = switched('threads', 'no-threads');
   const confidential = switched('confidential', 'no-confidential');
   const poll = switched('poll', 'no-poll');
   if (threads !== undefined) changes.threads = threads;
+  if (buttons.buttons !== undefined) changes.buttons = buttons.buttons;
   if (confidential !== undefined) changes.confidential = confidential;
   if (poll !== undefined) changes.poll = poll;
   return changeSettings(current, changes);

@@ -30,6 +30,8 @@ export interface Subscription {
   filters: SubscriptionFilters;
   style: RenderStyle;
   threads: boolean;
+  /** Buttons on this subscription's posts (approve, merge, retry…); default on (`--buttons off`). */
+  buttons: boolean;
   confidential: boolean;
   /** Who vouches for `confidential`: a connected user GitLab showed Reporter access (null: nobody, so none). */
   confidentialBy: string | null;

@@ -7,9 +7,11 @@ export interface NotificationSettings {
   enabled: boolean;
   disabledKinds: PersonalKind[];
   reminder: { enabled: boolean; /** HH:MM, the user's Mattermost timezone. */ time: string; onlyWhenChanged: boolean };
+  /** Buttons (approve, merge, retry…) on their direct messages (migration 0020). */
+  buttons: boolean;
 }
 
-export const DEFAULT_SETTINGS: NotificationSettings = { enabled: true, disabledKinds: [], reminder: { enabled: true, time: '09:00', onlyWhenChanged: false } };
+export const DEFAULT_SETTINGS: NotificationSettings = { enabled: true, disabledKinds: [], reminder: { enabled: true, time: '09:00', onlyWhenChanged: false }, buttons: true };
 
 interface Row {
   enabled: boolean;
@@ -17,6 +19,7 @@ interface Row {
   reminder_enabled: boolean;
   reminder_time: string;
   reminder_only_when_changed: boolean;
+  buttons: boolean;
 }
 
 export async function readNotificationSettings(db: Queryable, userId: string): Promise<NotificationSettings> {
@@ -27,15 +30,16 @@ export async function readNotificationSettings(db: Queryable, userId: string): P
     enabled: row.enabled,
     disabledKinds: row.disabled_kinds as PersonalKind[],
     reminder: { enabled: row.reminder_enabled, time: row.reminder_time.slice(0, 5), onlyWhenChanged: row.reminder_only_when_changed },
+    buttons: row.buttons,
   };
 }
 
 export async function saveNotificationSettings(db: Queryable, userId: string, settings: NotificationSettings): Promise<void> {
   await db.query(
-    `INSERT INTO notification_settings (mattermost_user_id, enabled, disabled_kinds, reminder_enabled, reminder_time, reminder_only_when_changed)
-     VALUES ($1, $2, $3, $4, $5, $6)
+    `INSERT INTO notification_settings (mattermost_user_id, enabled, disabled_kinds, reminder_enabled, reminder_time, reminder_only_when_changed, buttons)
+     VALUES ($1, $2, $3, $4, $5, $6, $7)
      ON CONFLICT (mattermost_user_id) DO UPDATE SET enabled = $2, disabled_kinds = $3, reminder_enabled = $4, reminder_time = $5,
-       reminder_only_when_changed = $6, updated_at = now()`,
-    [userId, settings.enabled, [...new Set(settings.disabledKinds)].sort(), settings.reminder.enabled, settings.reminder.time, settings.reminder.onlyWhenChanged],
+       reminder_only_when_changed = $6, buttons = $7, updated_at = now()`,
+    [userId, settings.enabled, [...new Set(settings.disabledKinds)].sort(), settings.reminder.enabled, settings.reminder.time, settings.reminder.onlyWhenChanged, settings.buttons],
   );
 }

@@ -22,6 +22,8 @@ export const ACCESS_CACHE_MAX_ROWS = 100_000;
  * 15 minutes (accounts/gitlab-access.ts).
  */
 const ACCESS_CACHE_KEEP_SECONDS = 3600;
+/** How long a button press is remembered (actions: a second press of the same button within it does nothing). */
+const ACTION_PRESS_KEEP_SECONDS = 86_400;
 
 export interface PruneRules extends Omit<RetentionSettings, 'pruneIntervalSeconds'> {
   /** The clock the ages are measured against; null means the database's now() (tests pass a later one). */
@@ -141,6 +143,8 @@ export const PRUNE_STEPS: readonly PruneStep[] = [
   // Sign-ins and connect links nobody finished: gone once expired (0 seconds ago).
   deleteOld('oauth_states', `expires_at < ${before('$2')}`, null, () => 0),
   deleteOld('connect_links', `expires_at < ${before('$2')}`, null, () => 0),
+  // A button press is remembered so that pressing twice does one thing; a day later a press is a new one.
+  deleteOld('action_presses', `pressed_at < ${before('$2')}`, null, () => ACTION_PRESS_KEEP_SECONDS),
 ];
 
 /** Every table some step deletes from, once each. */

@@ -158,7 +158,7 @@ export async function removeSubscription(deps: ChangeDeps, actor: ChangeActor, s
 const values = (list: string[]): string => list.map((value) => code(value)).join(', ');
 
 /** One line a person can read: what arrives and how. */
-export function describeSettings(subscription: { filters: SubscriptionFilters; style: string; threads: boolean; confidential: boolean; poll?: boolean }): string {
+export function describeSettings(subscription: { filters: SubscriptionFilters; style: string; threads: boolean; buttons: boolean; confidential: boolean; poll?: boolean }): string {
   const { filters } = subscription;
   const parts = [`events: ${(filters.events ?? DEFAULT_EVENTS).join(', ')}${filters.events ? '' : ' (default)'}`];
   if (filters.labels) parts.push(`labels (${filters.labelsMatch ?? 'any'}): ${values(filters.labels)}`);
@@ -169,6 +169,7 @@ export function describeSettings(subscription: { filters: SubscriptionFilters; s
   if (filters.excludeAuthors) parts.push(`ignoring ${values(filters.excludeAuthors)}`);
   parts.push(`style ${subscription.style}`);
   if (!subscription.threads) parts.push('no threads');
+  if (!subscription.buttons) parts.push('no buttons');
   if (subscription.confidential) parts.push('confidential included');
   if (subscription.poll) parts.push('polled');
   return parts.join(' · ');

@@ -52,6 +52,7 @@ const settingsFields = {
   excludeAuthors: list,
   style: text,
   threads: z.boolean(),
+  buttons: z.boolean(),
   confidential: z.boolean(),
   poll: z.boolean(),
 };
@@ -246,6 +247,7 @@ export function subscriptionJson(subscription: ListedSubscription, context: Desc
     excludeAuthors: filters.excludeAuthors ?? [],
     style: subscription.style,
     threads: subscription.threads,
+    buttons: subscription.buttons,
     confidential: subscription.confidential,
     // Why the bridge turned confidential off by itself (the opt-in's GitLab access ended), when it did.
     confidentialStopped: subscription.confidentialStopped && !subscription.confidential ? { at: subscription.confidentialStopped.at.toISOString(), reason: subscription.confidentialStopped.reason } : null,

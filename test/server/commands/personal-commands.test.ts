@@ -23,6 +23,7 @@ describe('/gitlab settings', () => {
     expect(shown).toContain('- Direct messages: **on**');
     expect(shown).toContain('- `reviews`: on · when your review is requested');
     expect(shown).toContain('- Daily reminder: on, at 09:00 in your Mattermost timezone, every day something is waiting');
+    expect(shown).toContain('- Buttons (approve, merge, retry…) on direct messages: on');
 
     expect(await running.command(alice, 'settings review off')).toMatch(/^`reviews` notifications are \*\*off\*\*\.\n/);
     expect(await running.command(alice, 'settings reminder 7:30')).toContain('at 07:30 in your Mattermost timezone');
@@ -32,6 +33,20 @@ describe('/gitlab settings', () => {
 
     const { rows } = await running.pool.query('SELECT disabled_kinds, reminder_time, reminder_only_when_changed FROM notification_settings WHERE mattermost_user_id = $1', [alice]);
     expect(rows).toEqual([{ disabled_kinds: ['reviews'], reminder_time: '07:30:00', reminder_only_when_changed: true }]);
+  });
+
+  it('turns the buttons on direct messages off and on', async () => {
+    const off = await running.command(alice, 'settings buttons off');
+    expect(off).toMatch(/^Buttons on your direct messages are \*\*off\*\*\.\n/);
+    expect(off).toContain('- Buttons (approve, merge, retry…) on direct messages: off');
+    const stored = async () => (await running.pool.query('SELECT buttons, enabled FROM notification_settings WHERE mattermost_user_id = $1', [alice])).rows;
+    expect(await stored()).toEqual([{ buttons: false, enabled: true }]);
+    // Other changes keep it.
+    await running.command(alice, 'settings reviews off');
+    expect(await stored()).toEqual([{ buttons: false, enabled: true }]);
+    expect(await running.command(alice, 'settings buttons maybe')).toMatch(/^Switch `buttons` on or off\. Usage: `\/gitlab settings .*buttons on\|off\]`$/);
+    expect(await running.command(alice, 'settings buttons on')).toContain('- Buttons (approve, merge, retry…) on direct messages: on');
+    expect(await stored()).toEqual([{ buttons: true, enabled: true }]);
   });
 
   it('answers a mistake with one line and the usage, changing nothing', async () => {
@@ -70,6 +85,7 @@ describe('/gitlab me', () => {
     const me = await running.command(alice, 'me');
     expect(me).toContain('- Direct messages: on for every kind');
     expect(me).toContain('- Daily reminder: at 09:00');
+    expect(me).toContain('- Buttons on direct messages: on');
     expect(me).toContain('- Muted GitLab users: none');
     expect(me).toMatch(/- Last direct message: \d{4}-\d\d-\d\d \d\d:\d\d UTC, “You are connected to GitLab as \*\*alice\.gl\*\*\./);
 
@@ -77,6 +93,8 @@ describe('/gitlab me', () => {
     await running.command(alice, 'settings todos off');
     const off = await running.command(alice, 'me');
     expect(off).toContain('- Direct messages: **off**: `/gitlab settings notifications on` turns them back on');
+    await running.command(alice, 'settings buttons off');
+    expect(await running.command(alice, 'me')).toContain('- Buttons on direct messages: off: `/gitlab settings buttons on` turns them back on');
     await running.command(alice, 'settings notifications on');
     expect(await running.command(alice, 'me')).toContain('- Direct messages: on for reviews, assignments, mentions, comments, merge_requests, pipelines (off: todos)');
   });

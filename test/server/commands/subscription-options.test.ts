@@ -14,6 +14,7 @@ describe('parseSubscriptionOptions', () => {
       'exclude-authors': '@renovate-bot,dependabot',
       style: 'compact',
       'no-threads': true,
+      buttons: 'off',
     });
     expect(parsed).toEqual({
       ok: true,
@@ -30,6 +31,7 @@ describe('parseSubscriptionOptions', () => {
         },
         style: 'compact',
         threads: false,
+        buttons: false,
         confidential: false,
         poll: false,
       },
@@ -37,7 +39,7 @@ describe('parseSubscriptionOptions', () => {
   });
 
   it('leaves defaults to the subscription when nothing is given', () => {
-    expect(parseSubscriptionOptions({})).toEqual({ ok: true, settings: { filters: {}, style: 'full', threads: true, confidential: false, poll: false } });
+    expect(parseSubscriptionOptions({})).toEqual({ ok: true, settings: { filters: {}, style: 'full', threads: true, buttons: true, confidential: false, poll: false } });
   });
 
   it.each([
@@ -46,6 +48,8 @@ describe('parseSubscriptionOptions', () => {
     [{ style: 'short' }, /`--style` is `full`, `compact`/],
     [{ drafts: 'no' }, /`--drafts` is `include`, `exclude` or `ready`/],
     [{ 'labels-match': 'some' }, /`--labels-match` is `any` or `all`/],
+    [{ buttons: 'no' }, /^`--buttons` is `on` or `off`$/],
+    [{ buttons: '' }, /^`--buttons` is `on` or `off`$/],
   ])('explains a wrong value in one sentence: %j', (values, message) => {
     const parsed = parseSubscriptionOptions(values);
     expect(parsed.ok).toBe(false);
@@ -71,14 +75,21 @@ describe('parseTarget', () => {
 });
 
 describe('editSubscriptionSettings', () => {
-  const current = { filters: { events: ['merge_request'], labels: ['bug'], branches: ['main'] }, style: 'compact' as const, threads: false, confidential: false, poll: false };
+  const current = { filters: { events: ['merge_request'], labels: ['bug'], branches: ['main'] }, style: 'compact' as const, threads: false, buttons: true, confidential: false, poll: false };
 
   it('replaces what the options name, clears an empty one, and keeps the rest', () => {
     expect(editSubscriptionSettings(current, { events: 'issues,mr', labels: '', threads: true })).toEqual({
       ok: true,
-      settings: { filters: { events: ['issue', 'merge_request'], branches: ['main'] }, style: 'compact', threads: true, confidential: false, poll: false },
+      settings: { filters: { events: ['issue', 'merge_request'], branches: ['main'] }, style: 'compact', threads: true, buttons: true, confidential: false, poll: false },
     });
     expect(editSubscriptionSettings(current, { style: 'title' })).toMatchObject({ ok: true, settings: { style: 'title', filters: current.filters } });
+  });
+
+  it('switches buttons with `--buttons on|off`, keeping everything else, and refuses any other word', () => {
+    const off = editSubscriptionSettings(current, { buttons: 'off' });
+    expect(off).toEqual({ ok: true, settings: { ...current, buttons: false } });
+    expect(off.ok && editSubscriptionSettings(off.settings, { buttons: 'on' })).toEqual({ ok: true, settings: current });
+    expect(editSubscriptionSettings(current, { buttons: 'false' })).toEqual({ ok: false, error: '`--buttons` is `on` or `off`' });
   });
 
   it('asks for a change, and refuses contradictions and wrong values', () => {
@@ -91,13 +102,14 @@ describe('editSubscriptionSettings', () => {
 });
 
 describe('changeSettings (the webapp API)', () => {
-  const current = { filters: { events: ['merge_request'], labels: ['bug'] }, style: 'compact' as const, threads: true, confidential: false, poll: false };
+  const current = { filters: { events: ['merge_request'], labels: ['bug'] }, style: 'compact' as const, threads: true, buttons: true, confidential: false, poll: false };
 
   it('takes structured input, clears a filter named without a value, and words errors with the field names', () => {
     expect(changeSettings(current, { labels: undefined, branches: ['main'], threads: false }, (name) => name)).toEqual({
       ok: true,
-      settings: { filters: { events: ['merge_request'], branches: ['main'] }, style: 'compact', threads: false, confidential: false, poll: false },
+      settings: { filters: { events: ['merge_request'], branches: ['main'] }, style: 'compact', threads: false, buttons: true, confidential: false, poll: false },
     });
     expect(changeSettings(current, { labelsMatch: 'most' }, (name) => name)).toEqual({ ok: false, error: '`labelsMatch` is `any` or `all`' });
+    expect(changeSettings(current, { buttons: false }, (name) => name)).toEqual({ ok: true, settings: { ...current, buttons: false } });
   });
 });

@@ -53,6 +53,27 @@ describe('/gitlab subscriptions', () => {
     expect(listed).toContain('no threads');
   });
 
+  it('turns the buttons on posts off with `--buttons off` and back on with `edit --buttons on`, refusing any other word', async () => {
+    const channel = running.mattermost.addChannel('dev', { type: 'O', members: [users.alice], teamId: running.team.id });
+    const buttonsOf = async () => (await running.pool.query('SELECT buttons FROM subscriptions')).rows.map((row: { buttons: boolean }) => row.buttons);
+    expect(await gitlabCommand(channel, users.alice, 'subscriptions add platform/web --buttons maybe')).toBe('`--buttons` is `on` or `off`.');
+    expect(await buttonsOf()).toEqual([]);
+
+    expect(await gitlabCommand(channel, users.alice, 'subscriptions add platform/web --buttons off')).toMatch(/ · style full · no buttons\.$/);
+    expect(await buttonsOf()).toEqual([false]);
+    expect(await gitlabCommand(channel, users.alice, 'subscriptions list')).toContain('style full · no buttons ·');
+
+    expect(await gitlabCommand(channel, users.alice, 'subscriptions edit platform/web --buttons yes')).toBe('`--buttons` is `on` or `off`.');
+    expect(await buttonsOf()).toEqual([false]);
+    expect(await gitlabCommand(channel, users.alice, 'subscriptions edit platform/web --buttons on')).toMatch(/ · style full\.$/);
+    expect(await buttonsOf()).toEqual([true]);
+    expect(await gitlabCommand(channel, users.alice, 'subscriptions list')).not.toContain('no buttons');
+    // Other changes keep it as it is.
+    await gitlabCommand(channel, users.alice, 'subscriptions edit platform/web --buttons=off');
+    await gitlabCommand(channel, users.alice, 'subscriptions edit platform/web --style compact');
+    expect(await buttonsOf()).toEqual([false]);
+  });
+
   it('answers the likely mistakes with one clear line and stores nothing', async () => {
     const open = running.mattermost.addChannel('open', { type: 'O', members: [users.alice], teamId: running.team.id });
     const hidden = running.mattermost.addChannel('hidden', { type: 'P', members: [users.alice], teamId: running.team.id });

@@ -43,7 +43,7 @@ describe('a thread root’s status line', () => {
 
 describe('planning posts', () => {
   const sub = (id: string, channelId: string, targetKind: 'project' | 'group', targetPath: string, style: Subscription['style'] = 'full', threads = true): Subscription => ({
-    id, channelId, targetKind, targetPath, targetId: null, filters: {}, style, threads, confidential: false, confidentialBy: null, privateAccess: false, forced: false, creatorId: 'u',
+    id, channelId, targetKind, targetPath, targetId: null, filters: {}, style, threads, buttons: true, confidential: false, confidentialBy: null, privateAccess: false, forced: false, creatorId: 'u',
   });
 
   it('posts once per channel, as its most specific subscription says', () => {

@@ -32,6 +32,7 @@ function subscription(overrides: Partial<Subscription> = {}): Subscription {
     filters: {},
     style: 'full',
     threads: true,
+    buttons: true,
     confidential: false,
     confidentialBy: null,
     privateAccess: false,

@@ -111,6 +111,11 @@ describe.each(testServers())('retention on $label', (server) => {
       `INSERT INTO oauth_states (state_hash, mattermost_user_id, key_id, code_verifier, expires_at) VALUES ('expired', 'u1', 'k', '\\x00', now() - interval '1 second'), ('live', 'u1', 'k', '\\x00', now() + interval '10 minutes')`,
     );
 
+    // Button presses are remembered for a day (pressing twice does one thing), answered or still at work.
+    await pool.query(
+      `INSERT INTO action_presses (press_key, answer, pressed_at) VALUES ('old', 'Merged.', now() - interval '25 hours'), ('old-unanswered', NULL, now() - interval '25 hours'), ('recent', 'Approved.', now() - interval '23 hours')`,
+    );
+
     const counted: Record<string, number> = {};
     // Batches of 1: every step has to go round its loop.
     const run = await pruner({ count: (table, rows) => (counted[table] = (counted[table] ?? 0) + rows), options: { batchRows: 1 } }).runOnce();
@@ -128,6 +133,7 @@ describe.each(testServers())('retention on $label', (server) => {
     expect(await keys('audit_log', 'action')).toEqual(['recent']);
     expect(await keys('connect_links', 'link_hash')).toEqual(['live']);
     expect(await keys('oauth_states', 'state_hash')).toEqual(['live']);
+    expect(await keys('action_presses', 'press_key')).toEqual(['recent']);
 
     const expected = {
       webhook_deliveries: 1,
@@ -142,6 +148,7 @@ describe.each(testServers())('retention on $label', (server) => {
       audit_log: 1,
       connect_links: 1,
       oauth_states: 1,
+      action_presses: 2,
     };
     expect(run).toEqual({ ran: true, pruned: expected });
     expect(counted).toEqual(expected);

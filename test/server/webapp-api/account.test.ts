@@ -43,7 +43,7 @@ describe('GET /me', () => {
     expect(me.body).toMatchObject({
       connected: true,
       gitlab: { username: 'User1', userId: 6, webUrl: `${bridge.gitlab.url.replace(/\/+$/, '')}/User1` },
-      settings: { enabled: true, reminder: { enabled: true, time: '08:15' } },
+      settings: { enabled: true, reminder: { enabled: true, time: '08:15' }, buttons: true },
     });
   });
 

@@ -15,7 +15,7 @@ let carol: ReturnType<typeof webappClient>;
 const tokens: Record<string, string> = {};
 let botId: string;
 
-type Subscription = { id: string; target: { kind: string; path: string; url: string }; events: string[]; labels: string[]; style: string; threads: boolean; webhook: { state: string; text: string }; canCreateWebhook: boolean; createdBy: { username: string } };
+type Subscription = { id: string; target: { kind: string; path: string; url: string }; events: string[]; labels: string[]; style: string; threads: boolean; buttons: boolean; webhook: { state: string; text: string }; canCreateWebhook: boolean; createdBy: { username: string } };
 
 beforeAll(async () => {
   running = await startCommandBridge({ users: ['alice', 'carol', 'dana'], oauth: true });
@@ -57,6 +57,7 @@ describe('channel subscriptions through the webapp API', () => {
       events: ['merge_request:merged', 'issue'],
       style: 'compact',
       threads: true,
+      buttons: true,
       createdBy: { username: 'alice' },
       // Alice is no Maintainer: GitLab does not show her the project's hooks.
       webhook: { state: 'unknown' },
@@ -83,6 +84,25 @@ describe('channel subscriptions through the webapp API', () => {
     expect(await running.command(running.users.alice!, 'subscriptions add platform/web', town.id)).toMatch(/^Subscribed/);
     expect(await liveEvents(town.id)).toBe(4);
     expect(await alice('POST', path, { body: { target: 'platform/web' } })).toMatchObject({ status: 409, body: { code: 'conflict', error: 'This channel already follows `platform/web`.' } });
+  });
+
+  it('adds with the buttons off, shows it, and turns them back on', async () => {
+    const porch = channel('porch', ['alice']);
+    const path = `/channels/${porch.id}/subscriptions`;
+    const stored = async () => (await running.pool.query('SELECT buttons FROM subscriptions WHERE channel_id = $1', [porch.id])).rows.map((row: { buttons: boolean }) => row.buttons);
+    const added = await alice<{ subscription: Subscription }>('POST', path, { body: { target: 'platform/web', buttons: false } });
+    expect(added).toMatchObject({ status: 201, body: { subscription: { buttons: false, threads: true } } });
+    expect(await stored()).toEqual([false]);
+    expect((await alice<{ subscriptions: Subscription[] }>('GET', path)).body.subscriptions.map((item) => item.buttons)).toEqual([false]);
+    expect(botPosts(porch).at(-1)!.message).toContain('no buttons');
+
+    const { id } = added.body.subscription;
+    expect(await alice('PATCH', `${path}/${id}`, { body: { buttons: 'on' } })).toMatchObject({ status: 400, body: { code: 'bad_request', error: expect.stringMatching(/^`buttons`/) } });
+    expect(await alice('PATCH', `${path}/${id}`, { body: { buttons: true } })).toMatchObject({ status: 200, body: { subscription: { buttons: true } } });
+    expect(await stored()).toEqual([true]);
+    // A change that does not name it keeps it.
+    await alice('PATCH', `${path}/${id}`, { body: { buttons: false } });
+    expect(await alice('PATCH', `${path}/${id}`, { body: { style: 'title' } })).toMatchObject({ status: 200, body: { subscription: { buttons: false, style: 'title' } } });
   });
 
   it('answers only members of the channel', async () => {

@@ -73,6 +73,8 @@ export interface Subscription {
   branches: string[];
   pipelines: string[];
   style: string;
+  /** Buttons (approve, merge, retry…) on the subscription's posts. */
+  buttons: boolean;
   webhook: Webhook;
   /** Why the bridge turned confidential issues and notes off by itself (the opt-in's GitLab access ended). */
   confidentialStopped?: { at: string; reason: string } | null;
@@ -88,6 +90,7 @@ export interface SubscriptionInput {
   branches: string[];
   pipelines: string[];
   style: string;
+  buttons: boolean;
 }
 
 export interface ProjectOption {

@@ -59,6 +59,7 @@ export function SubscriptionForm({
   const [branches, setBranches] = useState(joinList(existing?.branches));
   const [pipelines, setPipelines] = useState<string[]>(existing ? asList(existing.pipelines) : DEFAULT_PIPELINES);
   const [style, setStyle] = useState(existing?.style ?? 'full');
+  const [buttons, setButtons] = useState(existing?.buttons ?? true);
   const { busy, error, setError, run } = useSubmission();
 
   const searchTargets = async (search: string): Promise<Option[]> => {
@@ -73,7 +74,7 @@ export function SubscriptionForm({
     event.preventDefault();
     if (!target) return setError('Pick a project or group.');
     if (!events.length) return setError('Pick at least one event.');
-    await run(() => onSubmit({ target: target.value, events, labels: splitList(labels), branches: splitList(branches), pipelines, style }));
+    await run(() => onSubmit({ target: target.value, events, labels: splitList(labels), branches: splitList(branches), pipelines, style, buttons }));
   };
 
   return (
@@ -137,6 +138,13 @@ export function SubscriptionForm({
             </option>
           ))}
         </select>
+      </div>
+      <div className="glb-field">
+        <label className="glb-check">
+          <input type="checkbox" checked={buttons} onChange={(change) => setButtons(change.target.checked)} />
+          Buttons
+        </label>
+        <span className="glb-muted">Approve, merge, retry and the like, on this subscription&apos;s posts.</span>
       </div>
       <FormFooter error={error} busy={busy} submitLabel={existing ? 'Save' : 'Subscribe'} onCancel={onCancel} />
     </form>
