@@ -594,3 +594,60 @@ describe('the same actions as commands', () => {
     expect(requestsTo('POST', new RegExp(`jobs/${job}/retry$`))).toHaveLength(1);
   });
 });
+
+describe('buttons on direct messages', () => {
+  const reviewRequested = (iid: number) => (payload: Json) => {
+    const alicePerson = { id: ALICE.id, name: ALICE.name, username: ALICE.username, avatar_url: null };
+    payload.object_attributes.iid = iid;
+    payload.object_attributes.id = 10_000 + iid;
+    payload.object_attributes.title = `MR ${iid}`;
+    payload.object_attributes.detailed_merge_status = 'mergeable';
+    payload.object_attributes.author_id = BOB.id;
+    payload.object_attributes.reviewer_ids = [ALICE.id];
+    payload.reviewers = [alicePerson];
+    payload.changes.reviewers = { previous: [], current: [alicePerson] };
+    payload.assignees = [];
+  };
+
+  it('a review request reaches the reviewer with buttons; in a DM, Approve turns into Revoke approval', async () => {
+    bridge.gitlab.addMergeRequest(PROJECT.path, { iid: 12, title: 'Review me', authorId: BOB.id, reviewerIds: [ALICE.id] });
+    await send('merge_request.update.reviewers.json', reviewRequested(12));
+    await settled();
+    const [message] = bridge.mattermost.directMessagesTo(alice).filter((post) => /MR 12/.test(post.message));
+    expect(message).toBeDefined();
+    expect(bridge.mattermost.buttonsOf(message!.id)).toEqual(['Approve', 'Merge', 'Assign me', 'Review', 'Comment']);
+    expect((await press(message!, 'Approve', alice)).text).toMatch(/You approved/);
+    expect(bridge.mattermost.buttonsOf(message!.id)).toEqual(['Revoke approval', 'Merge', 'Assign me', 'Review', 'Comment']);
+    expect(bridge.gitlab.mergeRequest(PROJECT.path, 12).approvedBy).toEqual([ALICE.id]);
+    // Bob is not in Alice's direct message channel with the bot.
+    const context = sign({ action: 'approve', target: { kind: 'merge_request', project: PROJECT.id, iid: 12 }, channel: message!.channel_id, audience: 'direct' });
+    const dm = bridge.mattermost.channels.get(message!.channel_id)!;
+    expect(await pressDirectly(bob, dm, message!.id, context)).toMatch(/Only members of this channel/);
+  });
+
+  it('/gitlab settings buttons off: the next direct messages come without buttons', async () => {
+    expect(await bridge.command(alice, 'settings buttons off', channel.id)).toMatch(/buttons/i);
+    bridge.gitlab.addMergeRequest(PROJECT.path, { iid: 13, title: 'Review me too', authorId: BOB.id, reviewerIds: [ALICE.id] });
+    await send('merge_request.update.reviewers.json', reviewRequested(13));
+    await settled();
+    const [message] = bridge.mattermost.directMessagesTo(alice).filter((post) => /MR 13/.test(post.message));
+    expect(message).toBeDefined();
+    expect(bridge.mattermost.buttonsOf(message!.id)).toEqual([]);
+    await bridge.command(alice, 'settings buttons on', channel.id);
+  });
+});
+
+describe('a subscription with --buttons off', () => {
+  it('posts without buttons in that channel only', async () => {
+    const quiet = bridge.mattermost.addChannel('quiet', { type: 'P', members: [alice, botId], teamId: bridge.team.id });
+    expect(await bridge.command(alice, `subscriptions add ${PROJECT.path} --events issues --buttons off`, quiet.id)).toMatch(/subscribed/i);
+    await send('issue.open.json', (payload) => {
+      payload.object_attributes.iid = 14;
+      payload.object_attributes.id = 20_014;
+      payload.object_attributes.title = 'Quiet issue';
+    });
+    await settled();
+    expect(bridge.mattermost.buttonsOf(rootPost(/Quiet issue/, quiet).id)).toEqual([]);
+    expect(bridge.mattermost.buttonsOf(rootPost(/Quiet issue/, otherChannel).id)).toEqual(['Assign me', 'Close', 'Comment']);
+  });
+});
