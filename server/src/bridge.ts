@@ -64,7 +64,7 @@ export async function startBridge(config: Config, log: Logger): Promise<Bridge> 
     const resolveSession = assembleSessionResolver(config);
     const publicListener = await startPublicListener({ config, log, metrics, database, key, keys, mattermost, gitlab, live, resolveSession, deliveries, readiness, settings });
     listeners.push(publicListener);
-    const actions = assembleActions(config, database.pool, keys, mattermost, gitlab.connections);
+    const actions = assembleActions(config, database.pool, keys, mattermost, gitlab.connections, metrics);
     const internalListener = await startInternalListener({ config, log, metrics, database, keys, mattermost, connections: gitlab.connections, readiness, actions });
     listeners.push(internalListener);
     const background = await startBackgroundWork({ config, log, metrics, database, mattermost, gitlab, deliveries, buttons: actions.buttons });

@@ -5,6 +5,7 @@
  * answers: 401 for a second approval (gitlab-org/gitlab#526532), 403 for missing
  * approvals on merge since GitLab 15.11 (gitlab-org/gitlab!115085).
  */
+import { inline } from '../render/text.js';
 import type { ActionName } from './buttons.js';
 
 /** detailed_merge_status in words (doc/api/merge_requests.md, "Merge status"). */
@@ -59,7 +60,8 @@ export interface Refusal {
 
 export function explainRefusal(action: ActionName, object: string, refusal: Refusal, detailedMergeStatus?: string | null): string {
   const verb = VERBS[action];
-  const theirs = refusal.message ? ` (GitLab said: ${refusal.message})` : '';
+  // GitLab's own words are GitLab text: escaped, and no @-mention in them pings anyone.
+  const theirs = refusal.message ? ` (GitLab said: ${inline(refusal.message, 300)})` : '';
   const merging = action === 'merge' || action === 'automerge';
   switch (refusal.status) {
     case 401:
@@ -70,7 +72,6 @@ export function explainRefusal(action: ActionName, object: string, refusal: Refu
       if (merging && (detailedMergeStatus === 'not_approved' || /approv/i.test(refusal.message))) return `GitLab cannot merge ${object} yet: it still needs approvals.`;
       return `GitLab did not let you ${verb} ${object}: your role in the project does not allow it${theirs}.`;
     case 404:
-      if (action === 'unapprove') return `You have not approved ${object}, so there is no approval to revoke.`;
       return `${capitalise(object)} does not exist on GitLab, or your GitLab account cannot see it.`;
     case 405:
       if (merging) return `GitLab cannot ${verb} ${object} now: ${mergeBlocker(detailedMergeStatus) ?? 'it is not mergeable (a draft, closed, or waiting for its pipeline)'}.`;

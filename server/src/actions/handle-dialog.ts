@@ -50,6 +50,7 @@ export async function handleDialog(deps: ActionDeps, request: DialogRequest): Pr
     if (verified.reason === 'expired') return { error: 'This dialog was open too long (30 minutes). Close it and press the button again.' };
     // Any Mattermost user can submit any state (the dialog's URL is shown to clients): logged, not audited.
     log.warn({ reason: 'forged' }, 'dialog submission refused');
+    deps.count?.('unknown', 'dialog', 'refused_forged');
     return { error: 'This dialog was not opened by the GitLab bridge (or was changed), so nothing was done.' };
   }
   if (!deps.buttons) return { error: 'The admin turned the GitLab buttons off. The `/gitlab` commands still work.' };
@@ -102,6 +103,7 @@ function readOptions(claims: DialogClaims, submission: Record<string, unknown>):
 
 async function refuse(deps: ActionDeps, request: DialogRequest, log: Logger, reason: string, text: string): Promise<DialogAnswer> {
   log.warn({ reason }, 'dialog submission refused');
+  deps.count?.('unknown', 'dialog', `refused_${reason}`);
   await audit(deps.pool, { actor: request.userId, action: 'gitlab.dialog_refused', target: 'dialog', details: { reason } });
   return { error: text };
 }

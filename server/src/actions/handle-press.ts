@@ -47,6 +47,8 @@ export interface ActionDeps {
   dialogUrl: string;
   log: Logger;
   now(): number;
+  /** For /metrics (gitlab_bridge_actions_total). */
+  count?(action: string, via: string, outcome: string): void;
 }
 
 /**
@@ -93,6 +95,7 @@ export async function handlePress(deps: ActionDeps, request: PressRequest): Prom
   // Unsigned: anyone who reaches the listener can send these, so they are logged, not audited.
   if (!verified.ok && verified.reason === 'forged') {
     log.warn({ reason: 'forged' }, 'button press refused');
+    deps.count?.('unknown', 'button', 'refused_forged');
     return say('This button was not made by the GitLab bridge (or was changed), so nothing was done.');
   }
   // Authentic: an expired one still names its action, object and channel.
@@ -254,6 +257,7 @@ export async function notConnected(deps: Pick<ActionDeps, 'pool' | 'publicUrl'>,
 /** Refusals of a genuine context are audited: someone had one of the bridge's buttons in hand. */
 async function refuse(deps: ActionDeps, request: PressRequest, log: Logger, reason: string, text: string): Promise<PressAnswer> {
   log.warn({ reason }, 'button press refused');
+  deps.count?.('unknown', 'button', `refused_${reason}`);
   await audit(deps.pool, { actor: request.userId, action: 'gitlab.button_refused', target: `post:${request.postId}`, details: { reason, channel: request.channelId } });
   return say(text);
 }

@@ -164,7 +164,8 @@ async function onMergeRequest(
       return after(`You approved ${name}.`);
     case 'unapprove':
       if (!live.approvedByMe) return same(`You have not approved ${name}, so there is no approval to revoke.`);
-      await api.post(`${path}/unapprove`);
+      // GitLab answers 404 when there is no approval of this user's (revoked meanwhile).
+      if (!(await api.post(`${path}/unapprove`).then(() => true, notFound))) return same(`You have not approved ${name}, so there is no approval to revoke.`);
       return after(`You revoked your approval of ${name}.`);
     case 'merge':
     case 'automerge':
@@ -340,6 +341,12 @@ async function onDeployment(
   await api.post(`${path}/approval`, { status, ...(comment ? { comment } : {}) });
   const later = await readState(api, target, actor.gitlabUserId).catch(() => null);
   return outcome(target, true, `You ${status} ${name}.`, later, { status, commented: Boolean(comment) });
+}
+
+/** False for GitLab's 404; anything else is thrown on. */
+function notFound(error: unknown): false {
+  if (error instanceof GitLabHttpError && error.status === 404) return false;
+  throw error;
 }
 
 function capital(text: string): string {

@@ -20,6 +20,8 @@ const ONCE_PER_OBJECT = new Set<ActionName>(['merge', 'automerge', 'close', 'reo
 export interface RunActionDeps {
   pool: Queryable;
   gitlabUrl: string;
+  /** For /metrics: each action asked for, how it came, and its outcome. */
+  count?(action: string, via: string, outcome: string): void;
 }
 
 export interface ActionCall {
@@ -70,6 +72,7 @@ export async function runAction(deps: RunActionDeps, call: ActionCall): Promise<
 /** The action at GitLab, and its audit entry when it changed something. */
 async function act(deps: RunActionDeps, call: ActionCall): Promise<ActionOutcome> {
   const outcome = await performAction(gitlabAsUser(deps.gitlabUrl, call.caller.token), call.action, call.target, { gitlabUserId: call.caller.gitlabUserId }, call.options);
+  deps.count?.(call.action, call.via, outcome.changed ? 'done' : 'not_done');
   if (!outcome.changed) return outcome;
   await audit(deps.pool, {
     actor: call.userId,

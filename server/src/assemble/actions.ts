@@ -10,6 +10,7 @@ import type { Config } from '../config.js';
 import { createSigner } from '../crypto/signed-claims.js';
 import type { EncryptionKey } from '../crypto/secret-box.js';
 import { createActionGateway } from '../mattermost/action-gateway.js';
+import type { Metrics } from '../http/metrics.js';
 import type { Queryable } from '../store/queryable.js';
 import type { MattermostSide } from './mattermost.js';
 
@@ -20,7 +21,14 @@ export interface ActionSide {
   routes: Omit<ActionDeps, 'log'> | null;
 }
 
-export function assembleActions(config: Config, pool: Queryable, keys: readonly EncryptionKey[], mattermost: Pick<MattermostSide, 'bot'>, connections: GitLabConnections | null): ActionSide {
+export function assembleActions(
+  config: Config,
+  pool: Queryable,
+  keys: readonly EncryptionKey[],
+  mattermost: Pick<MattermostSide, 'bot'>,
+  connections: GitLabConnections | null,
+  metrics: Pick<Metrics, 'actions'>,
+): ActionSide {
   if (!mattermost.bot) return { buttons: null, routes: null };
   const signer = createSigner(keys);
   const internal = config.internalUrl.replace(/\/+$/, '');
@@ -37,6 +45,12 @@ export function assembleActions(config: Config, pool: Queryable, keys: readonly 
       publicUrl: config.publicUrl,
       dialogUrl: `${internal}/mattermost/dialog`,
       now: Date.now,
+      count: countActions(metrics),
     },
   };
+}
+
+/** gitlab_bridge_actions_total, for buttons, dialogs and commands alike. */
+export function countActions(metrics: Pick<Metrics, 'actions'>): (action: string, via: string, outcome: string) => void {
+  return (action, via, outcome) => metrics.actions.inc({ action, via, outcome });
 }

@@ -27,7 +27,7 @@ import type { Readiness } from '../readiness.js';
 import type { Database } from '../store/database.js';
 import { verifyCommandToken } from '../store/slash-commands.js';
 import { VERSION } from '../version.js';
-import type { ActionSide } from './actions.js';
+import { countActions, type ActionSide } from './actions.js';
 import type { MattermostSide } from './mattermost.js';
 
 // Every subcommand's deps are a slice of the command deps below.
@@ -74,6 +74,7 @@ export async function startInternalListener({ config, log, metrics, database, ke
     version: VERSION,
     database: `${database.kind} (${database.label})`,
     readiness,
+    count: countActions(metrics),
   };
   const app = createInternalApp({
     log,

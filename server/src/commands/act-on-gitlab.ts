@@ -21,6 +21,8 @@ export interface ActionCommandDeps {
   connections: GitLabConnections | null;
   gitlabUrl: string;
   publicUrl: string | undefined;
+  /** For /metrics (gitlab_bridge_actions_total). */
+  count?(action: string, via: string, outcome: string): void;
 }
 
 type TargetWithoutProject =

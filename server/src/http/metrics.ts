@@ -16,6 +16,12 @@ export interface Metrics {
   pollLag: Histogram<'kind' | 'outcome'>;
   /** Rows deleted by retention (jobs/run-pruning.ts), by table. */
   prunedRows: Counter<'table'>;
+  /**
+   * Buttons, dialogs and the `/gitlab mr|deployment|job` commands, by action, how it came (button, dialog,
+   * command) and outcome: done, not_done (GitLab refused, or there was nothing to do), or refused_<reason>
+   * (the bridge refused the press: forged, wrong_channel, not_bot_post, not_member, other_user).
+   */
+  actions: Counter<'action' | 'via' | 'outcome'>;
   /** Records one answered request (for handlers that are not express middleware). */
   observeRequest(labels: { listener: string; method: string; route: string; status: number }, seconds: number): void;
   /** Express middleware that times every request on one listener. */
@@ -98,6 +104,12 @@ export function createMetrics(version: string, probes: MetricProbes = {}): Metri
     labelNames: ['table'],
     registers: [registry],
   });
+  const actions = new Counter({
+    name: 'gitlab_bridge_actions_total',
+    help: 'Actions asked for by buttons, dialogs and commands, by action, how they came and outcome',
+    labelNames: ['action', 'via', 'outcome'],
+    registers: [registry],
+  });
 
   return {
     registry,
@@ -107,6 +119,7 @@ export function createMetrics(version: string, probes: MetricProbes = {}): Metri
     gitlabRequests,
     pollLag,
     prunedRows,
+    actions,
     observeRequest({ listener, method, route, status }, seconds) {
       duration.observe({ listener, method, route, status: String(status) }, seconds);
     },

@@ -354,6 +354,9 @@ describe('merge request buttons, pressed in the channel', () => {
     expect(bridge.mattermost.buttonsOf(post.id)).toContain('Revoke approval');
     expect(bridge.mattermost.posts.find((candidate) => candidate.id === post.id)!.message).toMatch(/Status: \*\*Open\*\* · approved by Alice$/);
     expect(await auditRows('gitlab.approve', alice)).toEqual([{ target: `merge_request:${PROJECT.id}:7`, details: expect.objectContaining({ via: 'button', gitlabUser: ALICE.username, post: post.id }) }]);
+    const metrics = await (await fetch(`${bridge.internalUrl}/metrics`)).text();
+    expect(metrics).toContain('gitlab_bridge_actions_total{action="approve",via="button",outcome="done"} 1');
+    expect(metrics).toMatch(/gitlab_bridge_actions_total\{action="unknown",via="button",outcome="refused_forged"\} [1-9]/);
   });
 
   it('Revoke approval revokes it; pressed again it says there is nothing to revoke', async () => {
@@ -425,6 +428,12 @@ describe('merge request buttons, pressed in the channel', () => {
     expect(bridge.mattermost.buttonsOf(post.id)).toEqual([]);
     expect(bridge.mattermost.posts.find((candidate) => candidate.id === post.id)!.message).toMatch(/Status: \*\*Merged\*\*/);
     expect(await auditRows('gitlab.merge', bob)).toEqual([expect.objectContaining({ details: expect.objectContaining({ via: 'dialog', squash: true, removeSourceBranch: true }) })]);
+    // The same dialog sent again, and a stale Merge pressed again: merged once.
+    const again = await bridge.mattermost.submitDialog(sessionOf(bob), bridge.mattermost.openDialogs[dialogs]!, { squash: true, remove_source_branch: true }, { channelId: channel.id, teamId: bridge.team.id });
+    expect((again.body as Json).error).toMatch(/You merged|merged: there is nothing/);
+    const stale = sign({ action: 'merge', target: { kind: 'merge_request', project: PROJECT.id, iid: 7 }, channel: channel.id, audience: 'channel' });
+    expect(await pressDirectly(alice, channel, post.id, stale)).toMatch(/is merged: there is nothing to merge/);
+    expect(requestsTo('PUT', /merge_requests\/7\/merge$/)).toHaveLength(1);
   });
 
   it('Merge when pipeline succeeds sets auto-merge, once', async () => {
@@ -485,8 +494,14 @@ describe('issue buttons', () => {
     expect(closes.filter(({ text }) => /You closed/.test(text))).toHaveLength(1);
     expect(requestsTo('PUT', /issues\/5$/).length).toBe(2); // the assignment and one close
     expect(bridge.mattermost.buttonsOf(post.id)).toEqual(['Reopen', 'Comment']);
-    expect((await press(post, 'Reopen', alice)).text).toMatch(/You reopened/);
+    const reopenContext = sign({ action: 'reopen', target: { kind: 'issue', project: PROJECT.id, iid: 5 }, channel: channel.id, audience: 'channel' });
+    const reopens = await Promise.all([press(post, 'Reopen', alice), pressDirectly(bob, channel, post.id, reopenContext)]);
+    expect(reopens[0].text).toMatch(/You reopened|already being done|already open/);
+    expect(requestsTo('PUT', /issues\/5$/).length).toBe(3); // and one reopen
     expect(bridge.mattermost.buttonsOf(post.id)).toEqual(['Assign me', 'Close', 'Comment']);
+    const assignAgain = sign({ action: 'assignme', target: { kind: 'issue', project: PROJECT.id, iid: 5 }, channel: channel.id, audience: 'channel' });
+    expect(await pressDirectly(alice, channel, post.id, assignAgain)).toMatch(/You are now assigned|already assigned/);
+    expect(bridge.gitlab.issuesOf(PROJECT.path).find((issue) => issue.iid === 5)!.assigneeIds).toEqual([ALICE.id]);
     const { body } = await pressAndSubmit(post, 'Comment', alice, { comment: 'On it' });
     expect(body).toEqual({});
     expect(bridge.gitlab.issuesOf(PROJECT.path).find((issue) => issue.iid === 5)!.notes.map((note) => note.body)).toContain('On it');
@@ -527,6 +542,9 @@ describe('pipeline and job buttons', () => {
     expect((await press(post, 'Cancel', bob)).text).toMatch(/You canceled/);
     expect(bridge.gitlab.jobsOf(PROJECT.path).find((job) => job.id === jobRunning)!.status).toBe('canceled');
     expect(bridge.mattermost.buttonsOf(post.id)).toEqual([]);
+    const stale = sign({ action: 'canceljob', target: { kind: 'job', project: PROJECT.id, id: jobRunning }, channel: channel.id, audience: 'channel' });
+    expect(await pressDirectly(alice, channel, post.id, stale)).toMatch(/nothing to cancel/);
+    expect(requestsTo('POST', new RegExp(`jobs/${jobRunning}/cancel$`))).toHaveLength(1);
   });
 });
 
@@ -550,8 +568,11 @@ describe('deployment buttons', () => {
 
   it('Reject rejects as the presser, without a comment too', async () => {
     const post = deploymentPosts()[1]!;
+    const dialogs = bridge.mattermost.openDialogs.length;
     const rejected = await pressAndSubmit(post, 'Reject', alice, { comment: '' });
     expect(rejected.body).toEqual({});
+    const again = await bridge.mattermost.submitDialog(sessionOf(alice), bridge.mattermost.openDialogs[dialogs]!, { comment: '' }, { channelId: channel.id, teamId: bridge.team.id });
+    expect((again.body as Json).error).toMatch(/You rejected|no longer waits|already rejected/);
     expect(bridge.gitlab.deploymentsOf(PROJECT.path).flatMap((deployment) => deployment.approvals).filter((approval) => approval.status === 'rejected')).toEqual([
       expect.objectContaining({ userId: ALICE.id, comment: null }),
     ]);
@@ -559,6 +580,33 @@ describe('deployment buttons', () => {
 });
 
 describe('the same actions as commands', () => {
+  beforeAll(() => {
+    bridge.gitlab.addMergeRequest(PROJECT.path, { iid: 30, title: 'Typed at', authorId: BOB.id });
+  });
+
+  it.each([
+    ['mr approve', 'approve'],
+    ['mr unapprove', 'unapprove'],
+    ['mr merge', 'merge'],
+    ['mr assign', 'assign'],
+    ['mr review', 'review'],
+  ])('/gitlab %s: a connect link for the unconnected, GitLab’s refusal in words, nothing done', async (words) => {
+    const writes = writesToGitLab();
+    expect(await bridge.command(erin, `${words} ${PROJECT.path}!30`, channel.id)).toMatch(/\[connect it\]\(http[^)]+oauth\/connect\?link=/);
+    expect(await bridge.command(carol, `${words} ${PROJECT.path}!30`, channel.id)).toMatch(/does not exist on GitLab, or your GitLab account cannot see it|did not let you/);
+    expect(await bridge.command(dave, `${words} ${PROJECT.path}!404`, channel.id)).toMatch(/does not exist on GitLab, or your GitLab account cannot see it/);
+    expect(writesToGitLab()).toBe(writes);
+  });
+
+  it('/gitlab mr assign and review twice do it once', async () => {
+    bridge.gitlab.addMergeRequest(PROJECT.path, { iid: 31, title: 'Twice', authorId: BOB.id });
+    await Promise.all([bridge.command(dave, `mr assign ${PROJECT.path}!31`, channel.id), bridge.command(dave, `mr assign ${PROJECT.path}!31`, channel.id)]);
+    await bridge.command(dave, `mr review ${PROJECT.path}!31`, channel.id);
+    expect(await bridge.command(dave, `mr review ${PROJECT.path}!31`, channel.id)).toMatch(/You are now a reviewer|already a reviewer/);
+    expect(bridge.gitlab.mergeRequest(PROJECT.path, 31)).toMatchObject({ assigneeIds: [DAVE.id], reviewerIds: [DAVE.id] });
+    expect(requestsTo('PUT', /merge_requests\/31$/)).toHaveLength(2);
+  });
+
   it('/gitlab mr approve, unapprove, assign, review and merge, with the same answers', async () => {
     bridge.gitlab.addMergeRequest(PROJECT.path, { iid: 11, title: 'Typed', authorId: BOB.id });
     expect(await bridge.command(alice, `mr approve ${PROJECT.path}!11`, channel.id)).toMatch(/You approved/);
@@ -587,9 +635,16 @@ describe('the same actions as commands', () => {
     expect(bridge.gitlab.deploymentsOf(PROJECT.path).find((candidate) => candidate.id === deployment)!.approvals).toHaveLength(1);
     expect(await bridge.command(bob, `deployment approve ${PROJECT.path} ${deployment}`, channel.id)).toMatch(/You cannot approve your own deployment|no longer waits/);
     expect(await bridge.command(erin, `deployment reject ${PROJECT.path} ${deployment}`, channel.id)).toMatch(/connect it/);
+    expect(await bridge.command(carol, `deployment reject ${PROJECT.path} ${deployment}`, channel.id)).toMatch(/did not let you reject|cannot see it/);
+    const other = bridge.gitlab.addDeployment(PROJECT.path, { environment: 'production', status: 'blocked', userId: BOB.id }).id;
+    expect(await bridge.command(alice, `deployment reject ${PROJECT.path} ${other} --comment "not today"`, channel.id)).toMatch(/You rejected the deployment/);
+    expect(await bridge.command(alice, `deployment reject ${PROJECT.path} ${other}`, channel.id)).toMatch(/You rejected the deployment/);
+    expect(requestsTo('POST', new RegExp(`deployments/${other}/approval$`))).toHaveLength(1);
     const pipeline = bridge.gitlab.addPipeline(PROJECT.path, { status: 'failed', userId: BOB.id, ref: 'main' }).id;
     const job = bridge.gitlab.addJob(PROJECT.path, { pipelineId: pipeline, name: 'e2e', status: 'failed' }).id;
     expect(await bridge.command(alice, `job retry ${PROJECT.path} ${job}`, channel.id)).toMatch(/Retrying job .*e2e/);
+    expect(await bridge.command(alice, `job retry ${bridge.gitlab.url}/${PROJECT.path}/-/jobs/${job}`, channel.id)).toMatch(/Retrying job .*e2e/);
+    expect(await bridge.command(erin, `job retry ${PROJECT.path} ${job}`, channel.id)).toMatch(/connect it/);
     expect(await bridge.command(carol, `job retry ${PROJECT.path} ${job}`, channel.id)).toMatch(/cannot see it|did not let you/);
     expect(requestsTo('POST', new RegExp(`jobs/${job}/retry$`))).toHaveLength(1);
   });
