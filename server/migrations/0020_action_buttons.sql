@@ -15,9 +15,11 @@ ALTER TABLE channel_outbox ADD COLUMN buttons jsonb, ADD COLUMN thread_buttons j
 ALTER TABLE direct_outbox ADD COLUMN buttons jsonb;
 
 -- A press (or dialog submission) seen recently: pressing twice does one thing.
--- `answer` is null while the first press is still at work.
+-- `answer` is null while the first press is still at work; `answered_at` says
+-- since when a later press is told that answer instead of acting again.
 CREATE TABLE action_presses (
   press_key text PRIMARY KEY,
   answer text,
-  pressed_at timestamptz NOT NULL DEFAULT now()
+  pressed_at timestamptz NOT NULL DEFAULT now(),
+  answered_at timestamptz
 );

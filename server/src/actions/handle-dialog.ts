@@ -71,7 +71,7 @@ export async function handleDialog(deps: ActionDeps, request: DialogRequest): Pr
   if (outcome.state && deps.buttons) {
     const post = await deps.gateway.readPost(claims.post).catch(() => null);
     if (post && post.channelId === claims.channel) {
-      const statusLine = claims.audience === 'channel' ? outcome.channelStatusLine : outcome.statusLine;
+      const statusLine = claims.audience === 'direct' ? outcome.statusLine : outcome.channelStatusLine;
       const redrawn = redrawPost(post, { target: outcome.target, state: outcome.state, statusLine }, { audience: claims.audience, channelId: claims.channel }, deps.buttons);
       // Done is done: a post that cannot be redrawn now is redrawn by the webhook that follows.
       await deps.gateway.updatePost(post.id, redrawn.message, redrawn.props).catch((error: unknown) => log.warn({ err: error }, 'could not redraw the post after a dialog'));

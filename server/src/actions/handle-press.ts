@@ -13,12 +13,13 @@
  *   signed context ever travels back to whoever called; in a channel it shows
  *   only what the channel was cleared for (state, approvals, buttons).
  */
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import type { GitLabConnections } from '../accounts/gitlab-connections.js';
 import type { Signer } from '../crypto/signed-claims.js';
 import type { Logger } from '../log.js';
 import type { ActionGateway, PressedPost } from '../mattermost/action-gateway.js';
 import { inline } from '../render/text.js';
+import { claimPress } from '../store/action-presses.js';
 import { audit } from '../store/audit-log.js';
 import { createConnectLink } from '../store/gitlab-accounts.js';
 import type { Queryable } from '../store/queryable.js';
@@ -121,8 +122,8 @@ export async function handlePress(deps: ActionDeps, request: PressRequest): Prom
 
   if (!verified.ok) {
     // The buttons are drawn again, fresh, from what GitLab says now; nothing is done.
-    await redrawFresh(deps, post, claims, caller, log);
-    return say('These buttons had expired (they work for 30 days), so nothing was done. They are fresh again now: press once more.');
+    const fresh = await redrawFresh(deps, post, claims, caller, log);
+    return say(`These buttons had expired (they work for 30 days), so nothing was done. ${fresh ? 'They are fresh again now: press once more.' : 'Open it in GitLab, or use the `/gitlab` commands.'}`);
   }
 
   log.info({ action: claims.action, target: targetName(claims.target) }, 'button pressed');
@@ -132,7 +133,8 @@ export async function handlePress(deps: ActionDeps, request: PressRequest): Prom
   if (!result.outcome) return say(result.text);
   const { outcome } = result;
   if (outcome.state) {
-    const lines = { statusLine: claims.audience === 'channel' ? outcome.channelStatusLine : outcome.statusLine };
+    // Fails closed: only a direct message's one reader gets the presser's whole view.
+    const lines = { statusLine: claims.audience === 'direct' ? outcome.statusLine : outcome.channelStatusLine };
     await redraw(deps, post, redrawPost(post, { target: outcome.target, state: outcome.state, ...lines }, { audience: claims.audience, channelId: post.channelId }, deps.buttons), log);
   }
   return say(outcome.text);
@@ -144,18 +146,25 @@ function expiredClaims(deps: ActionDeps, request: PressRequest): ButtonClaims | 
   return stale.ok ? stale.claims : null;
 }
 
-/** The bot edits its own post; a failure leaves it as it was (the next webhook redraws it). */
-async function redraw(deps: ActionDeps, post: PressedPost, redrawn: Redrawn, log: Logger): Promise<void> {
-  await deps.gateway.updatePost(post.id, redrawn.message, redrawn.props).catch((error: unknown) => log.warn({ err: error }, 'could not redraw the post'));
+/** The bot edits its own post; a failure leaves it as it was (the next webhook redraws it). Whether it worked. */
+async function redraw(deps: ActionDeps, post: PressedPost, redrawn: Redrawn, log: Logger): Promise<boolean> {
+  return deps.gateway.updatePost(post.id, redrawn.message, redrawn.props).then(
+    () => true,
+    (error: unknown) => {
+      log.warn({ err: error }, 'could not redraw the post');
+      return false;
+    },
+  );
 }
 
-async function redrawFresh(deps: ActionDeps, post: PressedPost, claims: ButtonClaims, caller: { token: string; gitlabUserId: number }, log: Logger): Promise<void> {
-  if (!deps.buttons) return;
+async function redrawFresh(deps: ActionDeps, post: PressedPost, claims: ButtonClaims, caller: { token: string; gitlabUserId: number }, log: Logger): Promise<boolean> {
+  if (!deps.buttons) return false;
   try {
     const state = await readState(gitlabAsUser(deps.gitlabUrl, caller.token), claims.target, caller.gitlabUserId);
-    await redraw(deps, post, redrawPost(post, { target: claims.target, state, statusLine: null }, { audience: claims.audience, channelId: post.channelId }, deps.buttons), log);
+    return await redraw(deps, post, redrawPost(post, { target: claims.target, state, statusLine: null }, { audience: claims.audience, channelId: post.channelId }, deps.buttons), log);
   } catch (error) {
     log.warn({ err: error }, 'could not read GitLab to draw fresh buttons');
+    return false;
   }
 }
 
@@ -220,7 +229,7 @@ async function buildDialog(
   if (target.kind === 'merge_request' && (claims.action === 'merge' || claims.action === 'automerge')) {
     const live = await readMergeRequest(api, target, gitlabUserId);
     const name = `**${inline(live.json.references?.full ?? `!${target.iid}`)}**`;
-    if (live.json.state !== 'opened') return `${name} is ${live.json.state}: there is nothing to merge.`;
+    if (live.json.state !== 'opened') return `${name} is ${inline(live.json.state, 40)}: there is nothing to merge.`;
     if (live.json.merge_when_pipeline_succeeds) return `${name} is already set to merge when its pipeline succeeds.`;
     const blocker = mergeBlocker(live.json.detailed_merge_status);
     if (blocker && live.json.detailed_merge_status !== 'ci_still_running') return `GitLab cannot merge ${name} now: ${blocker}.`;
@@ -258,6 +267,10 @@ export async function notConnected(deps: Pick<ActionDeps, 'pool' | 'publicUrl'>,
 async function refuse(deps: ActionDeps, request: PressRequest, log: Logger, reason: string, text: string): Promise<PressAnswer> {
   log.warn({ reason }, 'button press refused');
   deps.count?.('unknown', 'button', `refused_${reason}`);
-  await audit(deps.pool, { actor: request.userId, action: 'gitlab.button_refused', target: `post:${request.postId}`, details: { reason, channel: request.channelId } });
+  // At most one row per person, post and reason every two minutes: pressing on and on adds nothing.
+  const key = createHash('sha256').update(['refused', request.userId, request.postId, reason].join('\n')).digest('hex');
+  if ((await claimPress(deps.pool, key, 60)).first) {
+    await audit(deps.pool, { actor: request.userId, action: 'gitlab.button_refused', target: `post:${request.postId}`, details: { reason, channel: request.channelId } });
+  }
   return say(text);
 }

@@ -7,6 +7,7 @@
  * looks like afterwards, for redrawing the post.
  */
 import { GitLabHttpError, GitLabUnreachableError } from '../gitlab/poll-client.js';
+import { link } from '../render/links.js';
 import { inline } from '../render/text.js';
 import { RUNNING_STATUSES, type ActionTarget, type ButtonState } from './button-spec.js';
 import type { ActionName } from './buttons.js';
@@ -43,6 +44,8 @@ export interface ActionOptions {
 export interface ActionOutcome {
   /** Something changed at GitLab (for the audit log). */
   changed: boolean;
+  /** GitLab stopped answering: something may have changed (a repeat must not do it twice). */
+  uncertain?: boolean;
   /** For the person: what happened, or why not. */
   text: string;
   /** What the object looks like now, when known; the post's buttons are redrawn from it. */
@@ -75,7 +78,15 @@ export async function performAction(api: GitLabAsUser, action: ActionName, targe
       return { changed: false, text: explainRefusal(action, object, { status: error.status, message: error.gitlabMessage }, detailedMergeStatus), state: null, statusLine: null, channelStatusLine: null, target };
     }
     if (error instanceof GitLabUnreachableError) {
-      return { changed: false, text: `GitLab could not be reached, so ${object} may not have changed. Try again in a moment.`, state: null, statusLine: null, channelStatusLine: null, target };
+      return {
+        changed: false,
+        uncertain: true,
+        text: `GitLab did not answer, so ${object} may or may not have changed. Look in GitLab before trying again.`,
+        state: null,
+        statusLine: null,
+        channelStatusLine: null,
+        target,
+      };
     }
     throw error;
   }
@@ -155,7 +166,7 @@ async function onMergeRequest(
   };
 
   if (action === 'comment') return comment(api, `${path}/notes`, name, target, options, now);
-  if (live.json.state !== 'opened') return same(`${name} is ${live.json.state}: there is nothing to do.`);
+  if (live.json.state !== 'opened') return same(`${name} is ${inline(live.json.state, 40)}: there is nothing to do.`);
 
   switch (action) {
     case 'approve':
@@ -275,7 +286,7 @@ async function onPipeline(
 ): Promise<ActionOutcome> {
   const path = `${projectPath(target)}/pipelines/${target.id}`;
   const pipeline = await api.get<PipelineJson>(path);
-  const name = `pipeline [#${target.id}](${pipeline.web_url})`;
+  const name = `pipeline ${link(`#${target.id}`, pipeline.web_url)}`;
   named(name);
   const now: ButtonState = { kind: 'pipeline', status: pipeline.status };
   if (action === 'retrypipeline') {
@@ -301,14 +312,14 @@ async function onJob(
 ): Promise<ActionOutcome> {
   const path = `${projectPath(target)}/jobs/${target.id}`;
   const job = await api.get<JobJson>(path);
-  const name = `job [${inline(job.name, 80)} #${target.id}](${job.web_url})`;
+  const name = `job ${link(`${inline(job.name, 80)} #${target.id}`, job.web_url)}`;
   named(name);
   const now: ButtonState = { kind: 'job', status: job.status };
   if (action === 'retryjob') {
     if (job.status !== 'failed') return outcome(target, false, `${capital(name)} is ${inline(job.status, 40)}: nothing to retry.`, now);
     const retried = await api.post<JobJson>(`${path}/retry`);
     // The post now follows the new attempt (its Cancel button), so the old one cannot be retried twice from it.
-    return outcome({ ...target, id: retried.id }, true, `Retrying ${name}: the new attempt is [#${retried.id}](${retried.web_url}).`, { kind: 'job', status: retried.status }, { newJob: retried.id });
+    return outcome({ ...target, id: retried.id }, true, `Retrying ${name}: the new attempt is ${link(`#${retried.id}`, retried.web_url)}.`, { kind: 'job', status: retried.status }, { newJob: retried.id });
   }
   if (action === 'canceljob') {
     if (!RUNNING_STATUSES.has(job.status)) return outcome(target, false, `${capital(name)} is ${inline(job.status, 40)}: nothing to cancel.`, now);

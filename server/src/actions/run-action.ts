@@ -6,7 +6,7 @@
 import { createHash } from 'node:crypto';
 import type { GitLabCaller } from '../accounts/gitlab-connections.js';
 import { audit } from '../store/audit-log.js';
-import { claimPress, recordPressAnswer, releasePress } from '../store/action-presses.js';
+import { claimPress, forgetPress, recordPressAnswer, releasePress } from '../store/action-presses.js';
 import type { Queryable } from '../store/queryable.js';
 import type { ActionTarget } from './button-spec.js';
 import type { ActionName } from './buttons.js';
@@ -43,15 +43,15 @@ export interface ActionCall {
 export type RunResult = { outcome: ActionOutcome } | { outcome: null; text: string };
 
 export async function runAction(deps: RunActionDeps, call: ActionCall): Promise<RunResult> {
-  const key = pressKey(call);
-  // A dialog's submission is claimed for as long as the dialog lives: submitting it again does nothing.
-  const claim = await claimPress(deps.pool, key, call.nonce ? Math.ceil(DIALOG_LIFETIME_MS / 1000) : undefined);
+  const key = pressKey(call, call.action);
+  // The same dialog submitted again is told its answer for as long as the dialog lives.
+  const replay = call.nonce && !ONCE_PER_OBJECT.has(call.action) ? Math.ceil(DIALOG_LIFETIME_MS / 1000) : undefined;
+  const claim = await claimPress(deps.pool, key, replay);
   if (!claim.first) {
     if (claim.answer === null) return { outcome: null, text: 'That is already being done: someone pressed it a moment ago.' };
-    // Their own answer again. Someone else's press is done: this one reads GitLab afresh (and gets its
-    // own answer, "nothing to retry" or "you cannot see it"); the first answer is never shown to another.
+    // Nobody is shown someone else's answer (it is in their words, and about what they may see).
     if (claim.by === call.userId) return { outcome: null, text: claim.answer };
-    return { outcome: await act(deps, call) };
+    return { outcome: null, text: 'Someone else did that a moment ago. If it still needs doing, press again in a few seconds.' };
   }
   let outcome: ActionOutcome;
   try {
@@ -60,14 +60,20 @@ export async function runAction(deps: RunActionDeps, call: ActionCall): Promise<
     await releasePress(deps.pool, key, claim.at);
     throw error;
   }
-  if (!outcome.changed) {
+  if (!outcome.changed && !outcome.uncertain) {
     // Refused or already done: nothing to protect from a second try.
     await releasePress(deps.pool, key, claim.at);
     return { outcome };
   }
-  await recordPressAnswer(deps.pool, key, call.userId, outcome.text);
+  // Done, or perhaps done (GitLab stopped answering after being asked): a repeat is told so, not done again.
+  await recordPressAnswer(deps.pool, key, claim.at, call.userId, outcome.text);
+  const opposite = OPPOSITES[call.action];
+  // Approving after revoking (or closing after reopening) is new: the earlier answer no longer stands.
+  if (outcome.changed && opposite) await forgetPress(deps.pool, pressKey(call, opposite));
   return { outcome };
 }
+
+const OPPOSITES: Partial<Record<ActionName, ActionName>> = { approve: 'unapprove', unapprove: 'approve', close: 'reopen', reopen: 'close' };
 
 /** The action at GitLab, and its audit entry when it changed something. */
 async function act(deps: RunActionDeps, call: ActionCall): Promise<ActionOutcome> {
@@ -87,10 +93,10 @@ export function targetName(target: ActionTarget): string {
   return 'iid' in target ? `${target.kind}:${target.project}:${target.iid}` : `${target.kind}:${target.project}:${target.id}`;
 }
 
-function pressKey(call: ActionCall): string {
+function pressKey(call: ActionCall, named: ActionName): string {
   // Per object: whoever presses and from whichever dialog. Per person: one press, or one dialog's submission.
-  const who = ONCE_PER_OBJECT.has(call.action) ? ['*'] : [call.userId, call.nonce ?? ''];
+  const who = ONCE_PER_OBJECT.has(named) ? ['*'] : [call.userId, call.nonce ?? ''];
   // Merging now and merging once the pipeline passes are one thing to claim.
-  const action = call.action === 'automerge' ? 'merge' : call.action;
+  const action = named === 'automerge' ? 'merge' : named;
   return createHash('sha256').update([action, targetName(call.target), ...who].join('\n')).digest('hex');
 }
