@@ -22,6 +22,8 @@ import { inline } from '../render/text.js';
 import { claimPress } from '../store/action-presses.js';
 import { audit } from '../store/audit-log.js';
 import { createConnectLink } from '../store/gitlab-accounts.js';
+import { readNotificationSettings } from '../store/notification-settings.js';
+import { channelWantsButtons } from '../store/subscriptions.js';
 import type { Queryable } from '../store/queryable.js';
 import { ACTION_NAMES, BUTTONS } from './buttons.js';
 import { commentDialog, deploymentDialog, DIALOG_ACTIONS, DIALOG_LIFETIME_MS, mergeDialog, type Dialog, type DialogClaims } from './dialogs.js';
@@ -115,6 +117,12 @@ export async function handlePress(deps: ActionDeps, request: PressRequest): Prom
   if (!deps.buttons) {
     await redraw(deps, post, withoutButtons(post), log);
     return say('The admin turned the GitLab buttons off. The `/gitlab` commands still work.');
+  }
+  // Turned off since the post was made: for the channel's subscriptions, or for this person's DMs.
+  const wanted = claims.audience === 'direct' ? (await readNotificationSettings(deps.pool, request.userId)).buttons : await channelWantsButtons(deps.pool, request.channelId);
+  if (!wanted) {
+    await redraw(deps, post, withoutButtons(post), log);
+    return say(`Buttons are turned off ${claims.audience === 'direct' ? 'on your direct messages' : 'for this channel’s subscriptions'}, so they are gone now. The \`/gitlab\` commands still work.`);
   }
 
   const caller = deps.connections ? await deps.connections.callerFor(request.userId) : null;

@@ -130,6 +130,12 @@ export async function listChannelSubscriptions(db: Queryable, channelId: string)
 }
 
 /** Notes that webhooks reach these subscriptions; at most once a minute each, to keep processing's writes few. */
+/** Whether some subscription of the channel still wants buttons (`--buttons off` on all of them: no). */
+export async function channelWantsButtons(db: Queryable, channelId: string): Promise<boolean> {
+  const { rows } = await db.query<{ wanted: boolean }>('SELECT EXISTS (SELECT 1 FROM subscriptions WHERE channel_id = $1 AND buttons) AS wanted', [channelId]);
+  return rows[0]?.wanted ?? false;
+}
+
 export async function markEventsArrived(db: Queryable, ids: string[]): Promise<void> {
   await db.query(
     `UPDATE subscriptions SET last_event_at = now()

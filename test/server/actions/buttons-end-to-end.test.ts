@@ -689,8 +689,12 @@ describe('buttons on direct messages', () => {
     expect(await pressDirectly(bob, dm, message!.id, context)).toMatch(/Only members of this channel/);
   });
 
-  it('/gitlab settings buttons off: the next direct messages come without buttons', async () => {
+  it('/gitlab settings buttons off: the next direct messages come without buttons, and older ones lose theirs when pressed', async () => {
     expect(await bridge.command(alice, 'settings buttons off', channel.id)).toMatch(/buttons/i);
+    const [older] = bridge.mattermost.directMessagesTo(alice).filter((post) => /MR 12/.test(post.message));
+    expect((await press(older!, 'Revoke approval', alice)).text).toMatch(/turned off on your direct messages/);
+    expect(bridge.mattermost.buttonsOf(older!.id)).toEqual([]);
+    expect(bridge.gitlab.mergeRequest(PROJECT.path, 12).approvedBy).toEqual([ALICE.id]);
     bridge.gitlab.addMergeRequest(PROJECT.path, { iid: 13, title: 'Review me too', authorId: BOB.id, reviewerIds: [ALICE.id] });
     await send('merge_request.update.reviewers.json', reviewRequested(13));
     await settled();
@@ -712,6 +716,13 @@ describe('a subscription with --buttons off', () => {
     });
     await settled();
     expect(bridge.mattermost.buttonsOf(rootPost(/Quiet issue/, quiet).id)).toEqual([]);
-    expect(bridge.mattermost.buttonsOf(rootPost(/Quiet issue/, otherChannel).id)).toEqual(['Assign me', 'Close', 'Comment']);
+    const loud = rootPost(/Quiet issue/, otherChannel);
+    expect(bridge.mattermost.buttonsOf(loud.id)).toEqual(['Assign me', 'Close', 'Comment']);
+    // Turned off later: the buttons already posted go at the next press, and nothing is done.
+    const [subscription] = (await bridge.pool.query<{ id: string }>('SELECT id FROM subscriptions WHERE channel_id = $1', [otherChannel.id])).rows;
+    expect(await bridge.command(alice, `subscriptions edit ${subscription!.id} --buttons off`, otherChannel.id)).toMatch(/no buttons/);
+    expect((await press(loud, 'Close', alice)).text).toMatch(/turned off for this channel’s subscriptions/);
+    expect(bridge.mattermost.buttonsOf(loud.id)).toEqual([]);
+    expect(bridge.gitlab.issuesOf(PROJECT.path).find((issue) => issue.iid === 14)?.state ?? 'opened').toBe('opened');
   });
 });
