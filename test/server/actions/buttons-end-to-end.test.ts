@@ -639,6 +639,9 @@ describe('the same actions as commands', () => {
 
   it('/gitlab deployment approve|reject and /gitlab job retry', async () => {
     const deployment = bridge.gitlab.addDeployment(PROJECT.path, { environment: 'production', status: 'blocked', userId: BOB.id }).id;
+    expect(await bridge.command(erin, `deployment approve ${PROJECT.path} ${deployment}`, channel.id)).toMatch(/connect it/);
+    expect(await bridge.command(carol, `deployment approve ${PROJECT.path} ${deployment}`, channel.id)).toMatch(/did not let you approve|cannot see it/);
+    expect(await bridge.command(alice, `deployment approve ${PROJECT.path} nine`, channel.id)).toMatch(/is not a deployment id/);
     expect(await bridge.command(alice, `deployment approve ${PROJECT.path} ${deployment} --comment "fine by me"`, channel.id)).toMatch(/You approved the deployment to \*\*production\*\*/);
     expect(await bridge.command(alice, `deployment approve ${PROJECT.path} ${deployment}`, channel.id)).toMatch(/You approved/);
     expect(bridge.gitlab.deploymentsOf(PROJECT.path).find((candidate) => candidate.id === deployment)!.approvals).toHaveLength(1);
