@@ -14,7 +14,7 @@ export interface GitLabAsUser {
   put<T>(path: string, body?: Record<string, unknown>): Promise<T>;
 }
 
-export function gitlabAsUser(gitlabUrl: string, token: string): GitLabAsUser {
+export function gitlabAsUser(gitlabUrl: string, token: string, timeoutMs = TIMEOUT_MS): GitLabAsUser {
   const base = `${gitlabUrl.replace(/\/+$/, '')}/api/v4`;
 
   async function call<T>(method: string, path: string, body?: Record<string, unknown>): Promise<T> {
@@ -24,7 +24,7 @@ export function gitlabAsUser(gitlabUrl: string, token: string): GitLabAsUser {
         method,
         headers: { authorization: `Bearer ${token}`, accept: 'application/json', ...(body ? { 'content-type': 'application/json' } : {}) },
         body: body ? JSON.stringify(body) : undefined,
-        signal: AbortSignal.timeout(TIMEOUT_MS),
+        signal: AbortSignal.timeout(timeoutMs),
         redirect: 'error',
       });
     } catch (error) {

@@ -160,8 +160,8 @@ export interface Approvers {
  * tells this user neither.
  */
 export async function readApprovers(api: GitLabAsUser, project: number, deployment: DeploymentJson): Promise<Approvers | null> {
-  const summary = describeRules(deployment.approval_summary?.rules);
-  if (summary) return { text: summary, readableBy: 'deployment' };
+  const summary = approversFromSummary(deployment);
+  if (summary) return summary;
   const environment = deployment.environment?.name;
   if (!environment) return null;
   try {
@@ -172,6 +172,12 @@ export async function readApprovers(api: GitLabAsUser, project: number, deployme
     if (error instanceof GitLabHttpError && [401, 403, 404].includes(error.status)) return null;
     throw error;
   }
+}
+
+/** From the deployment's approval summary: readable by everyone who may read the deployment. */
+export function approversFromSummary(deployment: DeploymentJson): Approvers | null {
+  const text = describeRules(deployment.approval_summary?.rules);
+  return text ? { text, readableBy: 'deployment' } : null;
 }
 
 function describeRules(rules: ApprovalRuleJson[] | undefined): string | null {

@@ -3,6 +3,7 @@
  * and direct messages when there is a bot and the OAuth application), pollers
  * (with both), pruning, and with MATTERMOST_ADMIN_TOKEN the team reconciler.
  */
+import { createApproverDescriber } from '../actions/describe-approvers.js';
 import type { ButtonSigner } from '../actions/render-buttons.js';
 import type { Config } from '../config.js';
 import { createDirectDelivery } from '../delivery/deliver-direct-messages.js';
@@ -43,6 +44,7 @@ export interface BackgroundWork {
 export async function startBackgroundWork({ config, log, metrics, database, mattermost, gitlab, deliveries, buttons }: BackgroundWorkDeps): Promise<BackgroundWork> {
   const { bot, gateway } = mattermost;
   const { connections, canSee } = gitlab;
+  const describeButtons = buttons && connections ? createApproverDescriber({ pool: database.pool, connections, gitlabUrl: config.gitlab.url, log }) : null;
   // With the admin token, teams created since setup get /gitlab too (a minute after start, then every 10).
   const reconciler =
     config.mattermost.url && config.mattermost.adminToken
@@ -57,6 +59,7 @@ export async function startBackgroundWork({ config, log, metrics, database, matt
           directChannel: createDirectChannels(bot),
           canSee,
           buttons,
+          describeButtons,
           log: log.child({ component: 'direct-messages' }),
           count: (outcome) => metrics.directMessages.inc({ outcome }),
         })
@@ -93,6 +96,7 @@ export async function startBackgroundWork({ config, log, metrics, database, matt
     direct,
     featureLevels: gitlab.featureLevels,
     buttons,
+    describeButtons,
   });
   return {
     async stop() {

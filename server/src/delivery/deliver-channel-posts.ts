@@ -6,6 +6,7 @@
  * channel (the bot's posts carry the outbox id in their props) before posting
  * again. No database connection is held while Mattermost is called.
  */
+import type { ButtonDescriber } from '../actions/describe-approvers.js';
 import type { ButtonSigner } from '../actions/render-buttons.js';
 import type { Logger } from '../log.js';
 import { MattermostHttpError } from '../mattermost/client.js';
@@ -43,6 +44,8 @@ export interface ChannelDeliveryDeps {
   pool: Queryable;
   /** Signs queued button specs into attachments; null when buttons are off for the whole bridge. */
   buttons?: ButtonSigner | null;
+  /** Adds what the post can say only after asking GitLab (who may approve a deployment). */
+  describeButtons?: ButtonDescriber | null;
   /** Where the per-queue locks are held (a session outside the pool). */
   locks: SessionLocks;
   gateway: ChannelGateway;
@@ -89,12 +92,13 @@ export function createChannelDelivery(deps: ChannelDeliveryDeps) {
       }
 
       const root = row.thread_key ? await findThreadRoot(db, row.channel_id, row.thread_key) : null;
+      // A reply carries its own buttons; a thread's first post (or one outside threads), also the MR's or issue's.
+      const queued = row.buttons ?? (root ? null : row.thread_buttons);
+      const spec = queued && deps.describeButtons ? await deps.describeButtons(queued, { subscriptionId: row.subscription_id }) : queued;
+      const attachments = spec && deps.buttons ? deps.buttons(spec, 'channel', row.channel_id) : null;
       await markAttemptStarted(db, row.id);
       let postId: string;
       try {
-        // A reply carries its own buttons; a thread's first post (or one outside threads), also the MR's or issue's.
-        const spec = row.buttons ?? (root ? null : row.thread_buttons);
-        const attachments = spec && deps.buttons ? deps.buttons(spec, 'channel', row.channel_id) : null;
         postId = await deps.gateway.createPost({ channelId: row.channel_id, message: row.message, rootId: root?.postId ?? null, outboxId: row.id, attachments });
       } catch (error) {
         // The root was deleted in Mattermost: start a new thread with this post.

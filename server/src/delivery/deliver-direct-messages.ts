@@ -8,6 +8,7 @@
  * GitLab is called.
  */
 import type { AccessAnswer } from '../accounts/gitlab-access.js';
+import type { ButtonDescriber } from '../actions/describe-approvers.js';
 import type { ButtonSigner } from '../actions/render-buttons.js';
 import type { Logger } from '../log.js';
 import type { ChannelGateway } from '../mattermost/channel-gateway.js';
@@ -47,6 +48,8 @@ export interface DirectDeliveryDeps {
   canSee(userId: string, probe: string): Promise<AccessAnswer>;
   /** Signs queued button specs into attachments; null when buttons are off for the whole bridge. */
   buttons?: ButtonSigner | null;
+  /** Adds what the message can say only after asking GitLab (who may approve a deployment), as its reader. */
+  describeButtons?: ButtonDescriber | null;
   log: Logger;
   count?(outcome: DirectOutcome): void;
 }
@@ -87,10 +90,11 @@ export function createDirectDelivery(deps: DirectDeliveryDeps) {
         }
       }
       const root = row.thread_key ? await findDirectThreadRoot(db, row.mattermost_user_id, row.thread_key) : null;
+      const spec = row.buttons && deps.describeButtons ? await deps.describeButtons(row.buttons, { userId: row.mattermost_user_id }) : row.buttons;
+      const attachments = spec && deps.buttons ? deps.buttons(spec, 'direct', channelId) : null;
       await markDirectAttemptStarted(db, row.id);
       let postId: string;
       try {
-        const attachments = row.buttons && deps.buttons ? deps.buttons(row.buttons, 'direct', channelId) : null;
         postId = await deps.gateway.createPost({ channelId, message: row.message, rootId: root, outboxId, attachments });
       } catch (error) {
         // The user deleted the thread's first message: this one starts a new thread.

@@ -12,6 +12,7 @@
  * sum within the pool. Storing webhooks uses a pool of its own (store/database.ts).
  */
 import type pg from 'pg';
+import type { ButtonDescriber } from '../actions/describe-approvers.js';
 import type { ButtonSigner } from '../actions/render-buttons.js';
 import type { FeatureLevelSource } from '../gitlab/project-features.js';
 import type { Logger } from '../log.js';
@@ -60,6 +61,8 @@ export interface WorkerDeps {
   direct?: ReturnType<typeof createDirectDelivery> | null;
   /** Whether posts and direct messages get buttons (ACTION_BUTTONS), and what signs them. */
   buttons?: ButtonSigner | null;
+  /** Adds to a post's buttons what only GitLab can say (who may approve a deployment). */
+  describeButtons?: ButtonDescriber | null;
   /** Public projects' feature levels; null without the GitLab application (nobody can be connected): members-only. */
   featureLevels?: FeatureLevelSource | null;
 }
@@ -71,7 +74,7 @@ export interface Workers {
 export function startWorkers(deps: WorkerDeps): Workers {
   const log = deps.log.child({ component: 'delivery' });
   let stopped = false;
-  const delivery = deps.gateway ? createChannelDelivery({ pool: deps.pool, locks: deps.locks, gateway: deps.gateway, log, count: deps.countPost, buttons: deps.buttons ?? null }) : null;
+  const delivery = deps.gateway ? createChannelDelivery({ pool: deps.pool, locks: deps.locks, gateway: deps.gateway, log, count: deps.countPost, buttons: deps.buttons ?? null, describeButtons: deps.describeButtons ?? null }) : null;
   const drainSlots = shareSlots(drainLimit(deps.pool.options.max ?? 10));
 
   const processingInterval = () => (deps.doorBusy?.() ? BURST_PROCESSING_INTERVAL_MS : MIN_PROCESSING_INTERVAL_MS);

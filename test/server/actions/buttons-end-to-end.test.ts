@@ -278,7 +278,8 @@ describe('posts get buttons for what can be done', () => {
     expect(deployments).toHaveLength(2);
     for (const post of deployments) expect(bridge.mattermost.buttonsOf(post.id)).toEqual(['Approve', 'Reject']);
     const attachment = (deployments[0]!.props.attachments as Json[])[0]!;
-    expect(attachment.text).toContain('Waiting for approval to deploy to **production**');
+    // Who may approve, from the deployment's approval summary, read as the subscriber (Alice).
+    expect(attachment.text).toBe('Waiting for approval to deploy to **production** · may approve: Developers + Maintainers (1)');
   });
 });
 
@@ -565,8 +566,8 @@ describe('deployment buttons', () => {
     const dialogs = bridge.mattermost.openDialogs.length;
     const refused = await pressAndSubmit(post!, 'Approve', bob, { comment: 'mine' });
     expect(bridge.mattermost.openDialogs[dialogs]!.dialog.introduction_text).toMatch(/deployment to \*\*production\*\* as you\. May approve: Developers \+ Maintainers \(1\)\./);
-    // The refused press redrew nothing; the post says where it waits.
-    expect((post!.props.attachments as Json[])[0]!.text).toMatch(/Waiting for approval to deploy to \*\*production\*\*/);
+    // The refused press redrew nothing; the post says where it waits, and who may approve.
+    expect((post!.props.attachments as Json[])[0]!.text).toMatch(/Waiting for approval to deploy to \*\*production\*\* · may approve: Developers \+ Maintainers/);
     expect(refused.body.error).toMatch(/GitLab refused to approve .*You cannot approve your own deployment/);
     const { body } = await pressAndSubmit(post!, 'Approve', alice, { comment: 'Ship it' });
     expect(body).toEqual({});
