@@ -202,11 +202,14 @@ export async function readState(api: GitLabAsUser, target: ActionTarget, me: num
       const job = await api.get<JobJson>(`${projectPath(target)}/jobs/${target.id}`);
       return { kind: 'job', status: job.status };
     }
-    case 'deployment': {
-      const deployment = await api.get<DeploymentJson>(`${projectPath(target)}/deployments/${target.id}`);
-      const environment = deployment.environment?.name ?? 'an environment';
-      const approvers = deployment.status === 'blocked' ? await readApprovers(api, target.project, deployment) : null;
-      return { kind: 'deployment', status: deployment.status, environment, approvers };
-    }
+    case 'deployment':
+      return deploymentState(api, target.project, await api.get<DeploymentJson>(`${projectPath(target)}/deployments/${target.id}`));
   }
+}
+
+/** A deployment already read, as buttons show it (who may approve while it waits). */
+export async function deploymentState(api: GitLabAsUser, project: number, deployment: DeploymentJson): Promise<ButtonState> {
+  const environment = deployment.environment?.name ?? 'an environment';
+  const approvers = deployment.status === 'blocked' ? await readApprovers(api, project, deployment) : null;
+  return { kind: 'deployment', status: deployment.status, environment, approvers };
 }

@@ -21,6 +21,7 @@ import {
   mergeRequestState,
   projectPath,
   readMergeRequest,
+  deploymentState,
   readState,
   type DeploymentJson,
   type IssueJson,
@@ -98,8 +99,8 @@ type Runner<T extends ActionTarget> = (api: GitLabAsUser, action: ActionName, ta
 const RUNNERS: { [K in ActionTarget['kind']]: Runner<Extract<ActionTarget, { kind: K }>> } = {
   merge_request: onMergeRequest,
   issue: onIssue,
-  pipeline: onPipeline,
-  job: onJob,
+  pipeline: onCi,
+  job: onCi,
   deployment: onDeployment,
 };
 
@@ -276,57 +277,48 @@ async function onIssue(
   }
 }
 
-async function onPipeline(
-  api: GitLabAsUser,
-  action: ActionName,
-  target: Extract<ActionTarget, { kind: 'pipeline' }>,
-  _actor: Actor,
-  _options: ActionOptions,
-  named: Named,
-): Promise<ActionOutcome> {
-  const path = `${projectPath(target)}/pipelines/${target.id}`;
-  const pipeline = await api.get<PipelineJson>(path);
-  const name = `pipeline ${link(`#${target.id}`, pipeline.web_url)}`;
-  named(name);
-  const now: ButtonState = { kind: 'pipeline', status: pipeline.status };
-  if (action === 'retrypipeline') {
-    if (pipeline.status !== 'failed') return outcome(target, false, `${capital(name)} is ${inline(pipeline.status, 40)} now: nothing to retry.`, now);
-    const retried = await api.post<PipelineJson>(`${path}/retry`);
-    return outcome(target, true, `Retrying the failed jobs of ${name}.`, { kind: 'pipeline', status: retried.status });
-  }
-  if (action === 'cancelpipeline') {
-    if (!RUNNING_STATUSES.has(pipeline.status)) return outcome(target, false, `${capital(name)} is ${inline(pipeline.status, 40)}: nothing to cancel.`, now);
-    const canceled = await api.post<PipelineJson>(`${path}/cancel`);
-    return outcome(target, true, `You canceled ${name}.`, { kind: 'pipeline', status: canceled.status });
-  }
-  return outcome(target, false, 'That button does not apply to a pipeline.', now);
-}
-
-async function onJob(
-  api: GitLabAsUser,
-  action: ActionName,
-  target: Extract<ActionTarget, { kind: 'job' }>,
-  _actor: Actor,
-  _options: ActionOptions,
-  named: Named,
-): Promise<ActionOutcome> {
-  const path = `${projectPath(target)}/jobs/${target.id}`;
-  const job = await api.get<JobJson>(path);
-  const name = `job ${link(`${inline(job.name, 80)} #${target.id}`, job.web_url)}`;
-  named(name);
-  const now: ButtonState = { kind: 'job', status: job.status };
-  if (action === 'retryjob') {
-    if (job.status !== 'failed') return outcome(target, false, `${capital(name)} is ${inline(job.status, 40)}: nothing to retry.`, now);
-    const retried = await api.post<JobJson>(`${path}/retry`);
+/** What differs between a pipeline and a job; the rest of retrying and canceling them is the same. */
+const CI = {
+  pipeline: {
+    route: 'pipelines',
+    retry: 'retrypipeline',
+    cancel: 'cancelpipeline',
+    name: (json: CiJson, id: number) => `pipeline ${link(`#${id}`, json.web_url)}`,
+    /** A pipeline is retried where it is; its post keeps following it. */
+    retried: (target: CiTarget, name: string, retried: CiJson) => outcome(target, true, `Retrying the failed jobs of ${name}.`, { kind: 'pipeline', status: retried.status }),
+  },
+  job: {
+    route: 'jobs',
+    retry: 'retryjob',
+    cancel: 'canceljob',
+    name: (json: CiJson, id: number) => `job ${link(`${inline(json.name ?? '', 80)} #${id}`, json.web_url)}`,
     // The post now follows the new attempt (its Cancel button), so the old one cannot be retried twice from it.
-    return outcome({ ...target, id: retried.id }, true, `Retrying ${name}: the new attempt is ${link(`#${retried.id}`, retried.web_url)}.`, { kind: 'job', status: retried.status }, { newJob: retried.id });
+    retried: (target: CiTarget, name: string, retried: CiJson) =>
+      outcome({ ...target, id: retried.id }, true, `Retrying ${name}: the new attempt is ${link(`#${retried.id}`, retried.web_url)}.`, { kind: 'job', status: retried.status }, { newJob: retried.id }),
+  },
+} as const;
+
+type CiTarget = Extract<ActionTarget, { kind: 'pipeline' | 'job' }>;
+type CiJson = PipelineJson & Partial<Pick<JobJson, 'name'>>;
+
+async function onCi(api: GitLabAsUser, action: ActionName, target: CiTarget, _actor: Actor, _options: ActionOptions, named: Named): Promise<ActionOutcome> {
+  const ci = CI[target.kind];
+  const path = `${projectPath(target)}/${ci.route}/${target.id}`;
+  const json = await api.get<CiJson>(path);
+  const name = ci.name(json, target.id);
+  named(name);
+  const now: ButtonState = { kind: target.kind, status: json.status };
+  const status = inline(json.status, 40);
+  if (action === ci.retry) {
+    if (json.status !== 'failed') return outcome(target, false, `${capital(name)} is ${status}${target.kind === 'pipeline' ? ' now' : ''}: nothing to retry.`, now);
+    return ci.retried(target, name, await api.post<CiJson>(`${path}/retry`));
   }
-  if (action === 'canceljob') {
-    if (!RUNNING_STATUSES.has(job.status)) return outcome(target, false, `${capital(name)} is ${inline(job.status, 40)}: nothing to cancel.`, now);
-    const canceled = await api.post<JobJson>(`${path}/cancel`);
-    return outcome(target, true, `You canceled ${name}.`, { kind: 'job', status: canceled.status });
+  if (action === ci.cancel) {
+    if (!RUNNING_STATUSES.has(json.status)) return outcome(target, false, `${capital(name)} is ${status}: nothing to cancel.`, now);
+    const canceled = await api.post<CiJson>(`${path}/cancel`);
+    return outcome(target, true, `You canceled ${name}.`, { kind: target.kind, status: canceled.status });
   }
-  return outcome(target, false, 'That button does not apply to a job.', now);
+  return outcome(target, false, `That button does not apply to a ${target.kind}.`, now);
 }
 
 async function onDeployment(
@@ -342,7 +334,7 @@ async function onDeployment(
   const environment = deployment.environment?.name ?? 'an environment';
   const name = `the deployment to **${inline(environment, 80)}** (#${target.id})`;
   named(name);
-  const now = await readState(api, target, actor.gitlabUserId);
+  const now = await deploymentState(api, target.project, deployment);
   if (action !== 'approvedeployment' && action !== 'rejectdeployment') return outcome(target, false, 'That button does not apply to a deployment.', now);
   if (deployment.status !== 'blocked') return outcome(target, false, `${capital(name)} is ${inline(deployment.status, 40)}: it no longer waits for approval.`, now);
   const mine = (deployment.approvals ?? []).find((approval) => approval.user.id === actor.gitlabUserId);

@@ -1,7 +1,7 @@
 /** `/gitlab deployment approve | reject <project> <deployment id> [--comment …]`: a blocked deployment's buttons, typed. */
 import { actOnGitLab, type ActionCommandDeps } from './act-on-gitlab.js';
 import type { Subcommand } from './command-router.js';
-import { parseTarget } from './subscription-options.js';
+import { parseProjectAndId } from './gitlab-references.js';
 
 const USAGE = 'deployment approve|reject <project> <deployment id> [--comment "…"]';
 
@@ -14,16 +14,14 @@ export const deploymentCommand: Subcommand<ActionCommandDeps> = {
     const [verb = '', project, id, ...extra] = positionals;
     const approve = verb.toLowerCase() === 'approve';
     if ((!approve && verb.toLowerCase() !== 'reject') || !project || !id || extra.length > 0) return `Usage: \`/${call.trigger} ${USAGE}\``;
-    const path = parseTarget(project, deps.gitlabUrl);
-    if (!path.ok) return `${path.error}.`;
-    const number = /^#?(\d+)$/.exec(id)?.[1];
-    if (!number) return `\`${id}\` is not a deployment id (a number).`;
+    const named = parseProjectAndId(project, id, deps.gitlabUrl, 'deployment');
+    if (!named.ok) return `${named.error}.`;
     const comment = typeof values.comment === 'string' ? values.comment.trim() : '';
     if (comment.length > 3000) return 'The comment may have at most 3000 characters.';
     return actOnGitLab(call, deps, {
       action: approve ? 'approvedeployment' : 'rejectdeployment',
-      projectPath: path.path,
-      object: { kind: 'deployment', id: Number(number) },
+      projectPath: named.project,
+      object: { kind: 'deployment', id: named.number },
       options: comment ? { comment } : {},
     });
   },

@@ -29,3 +29,11 @@ export function parseObjectRef(input: string, gitlabUrl: string, kind: keyof typ
   const project = parseTarget(input.slice(0, at), gitlabUrl);
   return project.ok ? { ok: true, project: project.path, number: Number(input.slice(at + 1)) } : project;
 }
+
+/** `<project> <id>` given as two words (`#` before the id allowed): pipelines, jobs, deployments. */
+export function parseProjectAndId(project: string, id: string, gitlabUrl: string, what: 'pipeline' | 'job' | 'deployment'): ObjectRef {
+  const path = parseTarget(project, gitlabUrl);
+  if (!path.ok) return path;
+  const number = /^#?(\d+)$/.exec(id)?.[1];
+  return number ? { ok: true, project: path.path, number: Number(number) } : { ok: false, error: `\`${id}\` is not a ${what} id (a number)` };
+}

@@ -6,7 +6,7 @@ import { link } from '../render/links.js';
 import { code, inline } from '../render/text.js';
 import { audit } from '../store/audit-log.js';
 import type { CommandCall, Subcommand } from './command-router.js';
-import { parseObjectRef } from './gitlab-references.js';
+import { parseObjectRef, parseProjectAndId } from './gitlab-references.js';
 import { parseTarget } from './subscription-options.js';
 
 export interface PipelineDeps {
@@ -78,18 +78,11 @@ async function run(call: CommandCall, words: string[], api: ReturnType<typeof gi
 async function retry(call: CommandCall, words: string[], api: ReturnType<typeof gitlabApi>, deps: PipelineDeps): Promise<string> {
   const [which, id, ...extra] = words;
   if (!which || extra.length > 0) return `Name the project and the pipeline. Usage: \`/${call.trigger} pipeline retry <project> <pipeline id>\``;
-  const named = id === undefined ? parseObjectRef(which, deps.gitlabUrl, 'pipeline') : parsePair(which, id, deps.gitlabUrl);
+  const named = id === undefined ? parseObjectRef(which, deps.gitlabUrl, 'pipeline') : parseProjectAndId(which, id, deps.gitlabUrl, 'pipeline');
   if (!named.ok) return `${named.error}.`;
   const pipeline = (await api.Pipelines.retry(named.project, named.number)) as unknown as PipelineJson;
   await audit(deps.pool, { actor: call.userId, action: 'pipeline.retried', target: `project:${named.project}`, details: { pipeline: pipeline.id } });
   return `Retried ${link(`pipeline #${pipeline.id}`, pipeline.web_url)} on ${code(pipeline.ref)} of \`${named.project}\`: ${inline(pipeline.status)}.`;
-}
-
-function parsePair(project: string, id: string, gitlabUrl: string): ReturnType<typeof parseObjectRef> {
-  const path = parseTarget(project, gitlabUrl);
-  if (!path.ok) return path;
-  const number = /^#?(\d+)$/.exec(id)?.[1];
-  return number ? { ok: true, project: path.path, number: Number(number) } : { ok: false, error: `\`${id}\` is not a pipeline id (a number)` };
 }
 
 /** `KEY=value` words → GitLab's variables; the key as GitLab allows it (letters, digits, `_`). */
