@@ -182,7 +182,7 @@ async function redrawFresh(deps: ActionDeps, post: PressedPost, claims: ButtonCl
  * opens. A press naming one user with another's trigger id would open a dialog signed for the
  * first on the second's screen.
  */
-export function triggerUser(triggerId: string): string | null {
+function triggerUser(triggerId: string): string | null {
   const parts = Buffer.from(triggerId, 'base64').toString('utf8').split(':');
   return parts.length >= 4 && MATTERMOST_ID.test(parts[1] ?? '') ? parts[1]! : null;
 }
