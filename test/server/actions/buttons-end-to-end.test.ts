@@ -408,6 +408,22 @@ describe('merge request buttons, pressed in the channel', () => {
     expect(notes[0]!.authorId).toBe(ALICE.id);
   });
 
+  it('a dialog state changed, made up or too old does nothing', async () => {
+    const post = rootPost(/MR 7/);
+    const before = bridge.mattermost.openDialogs.length;
+    await press(post, 'Comment', alice);
+    const dialog = bridge.mattermost.openDialogs[before]!;
+    const [body, signature] = dialog.dialog.state!.split('.');
+    const claims = JSON.parse(Buffer.from(body!, 'base64url').toString()) as { c: Json; exp: number };
+    const changed = `${Buffer.from(JSON.stringify({ ...claims, c: { ...claims.c, action: 'merge' } })).toString('base64url')}.${signature}`;
+    const submit = (state: string) =>
+      bridge.mattermost.submitDialog(sessionOf(alice), { ...dialog, dialog: { ...dialog.dialog, state } }, { comment: 'sneaky' }, { channelId: channel.id, teamId: bridge.team.id });
+    expect(((await submit(changed)).body as Json).error).toMatch(/not opened by the GitLab bridge/);
+    expect(((await submit(foreignSigner.sign('dialog', claims.c, Date.now() + 60_000))).body as Json).error).toMatch(/not opened by the GitLab bridge/);
+    expect(((await submit(signer.sign('dialog', claims.c, Date.now() - 1000))).body as Json).error).toMatch(/open too long/);
+    expect(bridge.gitlab.mergeRequest(PROJECT.path, 7).notes.filter((note) => note.body === 'sneaky')).toEqual([]);
+  });
+
   it('Merge: GitLab refuses a Developer on the default branch, and says so in the dialog', async () => {
     const post = rootPost(/MR 7/);
     const { status, body } = await pressAndSubmit(post, 'Merge', alice, { squash: false, remove_source_branch: false });
