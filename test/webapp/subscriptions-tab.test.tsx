@@ -21,13 +21,15 @@ function subscription(id: number, target: string, webhook: Subscription['webhook
     pipelines: ['failed', 'fixed'],
     style: 'full',
     buttons: true,
+    syncReplies: false,
     webhook,
   };
 }
 
-function setup(routes: Parameters<typeof fakeBridge>[0]) {
+/** `type`: Mattermost's channel type (O public, P private); unknown when left out. */
+function setup(routes: Parameters<typeof fakeBridge>[0], type?: 'O' | 'P') {
   const bridge = fakeBridge(routes);
-  const host = fakeHost({ channels: { currentChannelId: CHANNEL, channels: { [CHANNEL]: { id: CHANNEL, display_name: 'Town Square' } } } });
+  const host = fakeHost({ channels: { currentChannelId: CHANNEL, channels: { [CHANNEL]: { id: CHANNEL, display_name: 'Town Square', ...(type ? { type } : {}) } } } });
   const made = makeServices(bridge, { host, state: { me: me(), meStatus: 'ready' } });
   renderWith(made.services, <SubscriptionsTab />);
   return { bridge, ...made };
@@ -131,6 +133,8 @@ describe('the Subscriptions tab', () => {
       pipelines: ['failed', 'fixed', 'running'],
       style: 'compact',
       buttons: true,
+      // The channel's type is unknown here: nothing goes to GitLab unless ticked.
+      syncReplies: false,
     });
   });
 
@@ -185,6 +189,70 @@ describe('the Subscriptions tab', () => {
     fireEvent.click(screen.getByRole('button', { name: 'Save' }));
     await screen.findAllByRole('listitem');
     expect(bridge.calls('PATCH', `${path}/2`)[0]!.body).toMatchObject({ buttons: true });
+  });
+
+  it('sends thread replies to GitLab by default in a private channel only, as the box shows before subscribing', async () => {
+    const routes = (): Parameters<typeof fakeBridge>[0] => ({
+      [`GET ${path}`]: { body: { subscriptions: [], canCreateWebhooks: false } },
+      'GET /lookup/projects': { body: { items: [{ id: 1, path: 'platform/api', name: 'API' }] } },
+      'GET /lookup/groups': { body: { items: [] } },
+      [`POST ${path}`]: { status: 201, body: { subscription: subscription(1, 'platform/api', { state: 'ok', text: 'Webhook OK' }) } },
+    });
+    const subscribe = async (tick: boolean) => {
+      fireEvent.click(await screen.findByRole('button', { name: 'Add subscription' }));
+      fireEvent.focus(screen.getByRole('combobox', { name: 'Project or group' }));
+      fireEvent.click(await screen.findByRole('option', { name: /platform\/api/ }));
+      const box = screen.getByRole('checkbox', { name: 'Send thread replies to GitLab as comments' }) as HTMLInputElement;
+      const shown = box.checked;
+      if (tick) fireEvent.click(box);
+      fireEvent.click(screen.getByRole('button', { name: 'Subscribe' }));
+      await screen.findByRole('status');
+      return shown;
+    };
+
+    const secret = setup(routes(), 'P');
+    expect(await subscribe(false)).toBe(true);
+    expect(secret.bridge.calls('POST', path)[0]!.body).toMatchObject({ syncReplies: true });
+    cleanup();
+
+    const open = setup(routes(), 'O');
+    expect(await subscribe(false)).toBe(false);
+    expect(open.bridge.calls('POST', path)[0]!.body).toMatchObject({ syncReplies: false });
+    cleanup();
+
+    // Unticked in a private channel: the choice is sent, not the default.
+    const unticked = setup(routes(), 'P');
+    expect(await subscribe(true)).toBe(true);
+    expect(unticked.bridge.calls('POST', path)[0]!.body).toMatchObject({ syncReplies: false });
+  });
+
+  it('shows which subscriptions send thread replies to GitLab and switches that with the box', async () => {
+    const { bridge } = setup({
+      [`GET ${path}`]: {
+        body: { subscriptions: [{ ...subscription(1, 'platform/api', { state: 'ok', text: 'Webhook OK' }), syncReplies: true }, subscription(2, 'platform/web', { state: 'ok', text: 'Webhook OK' })], canCreateWebhooks: false },
+      },
+      [`PATCH ${path}/1`]: { body: { subscription: subscription(1, 'platform/api', { state: 'ok', text: 'Webhook OK' }) } },
+      [`PATCH ${path}/2`]: { body: { subscription: subscription(2, 'platform/web', { state: 'ok', text: 'Webhook OK' }) } },
+    }, 'P');
+    const items = await screen.findAllByRole('listitem');
+    expect(items.map((item) => item.textContent?.includes('replies → GitLab'))).toEqual([true, false]);
+
+    fireEvent.click(screen.getByRole('button', { name: 'Edit subscription platform/api' }));
+    const on = screen.getByRole('checkbox', { name: 'Send thread replies to GitLab as comments' }) as HTMLInputElement;
+    expect(on.checked).toBe(true);
+    fireEvent.click(on);
+    fireEvent.click(screen.getByRole('button', { name: 'Save' }));
+    await screen.findAllByRole('listitem');
+    expect(bridge.calls('PATCH', `${path}/1`)[0]!.body).toMatchObject({ syncReplies: false });
+
+    // An existing subscription shows what it has, whatever the channel's default for new ones.
+    fireEvent.click(screen.getByRole('button', { name: 'Edit subscription platform/web' }));
+    const off = screen.getByRole('checkbox', { name: 'Send thread replies to GitLab as comments' }) as HTMLInputElement;
+    expect(off.checked).toBe(false);
+    fireEvent.click(off);
+    fireEvent.click(screen.getByRole('button', { name: 'Save' }));
+    await screen.findAllByRole('listitem');
+    expect(bridge.calls('PATCH', `${path}/2`)[0]!.body).toMatchObject({ syncReplies: true });
   });
 
   it('deletes a subscription after confirmation', async () => {

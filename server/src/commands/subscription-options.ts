@@ -18,6 +18,8 @@ export const SUBSCRIPTION_OPTIONS = {
   'no-threads': { type: 'boolean' },
   /** `--buttons on|off`, on `add` and `edit` alike: a word, not a switch pair. */
   buttons: { type: 'string' },
+  /** `--sync-replies on|off`: replies in the subscription's threads become GitLab comments. */
+  'sync-replies': { type: 'string' },
   confidential: { type: 'boolean' },
   poll: { type: 'boolean' },
 } as const;
@@ -35,6 +37,12 @@ export interface SubscriptionSettings {
   threads: boolean;
   /** Buttons on the posts (approve, merge, retry…). */
   buttons: boolean;
+  /**
+   * Replies in the subscription's threads go to GitLab as comments (by people who connected their
+   * account). Absent when nobody said: adding, the channel's type decides (rules/subscription.ts
+   * defaultSyncReplies, which only the add path learns); changing, it stays as it was.
+   */
+  syncReplies?: boolean;
   confidential: boolean;
   /** Poll the project's events and pipelines even when a webhook reaches the bridge. */
   poll: boolean;
@@ -86,6 +94,7 @@ export interface SettingsInput {
   style?: string;
   threads?: boolean;
   buttons?: boolean;
+  syncReplies?: boolean;
   confidential?: boolean;
   poll?: boolean;
 }
@@ -93,7 +102,7 @@ export interface SettingsInput {
 /** How a front end names a setting in its messages: `--labels-match` for the command, `labelsMatch` for the API. */
 export type OptionNamer = (setting: keyof SettingsInput | 'force') => string;
 
-const KEBAB: Record<string, string> = { labelsMatch: 'labels-match', excludeAuthors: 'exclude-authors' };
+const KEBAB: Record<string, string> = { labelsMatch: 'labels-match', excludeAuthors: 'exclude-authors', syncReplies: 'sync-replies' };
 /** The slash command's names. */
 export const commandOptionName: OptionNamer = (setting) => `--${KEBAB[setting] ?? setting}`;
 
@@ -101,7 +110,7 @@ const cleanList = (items: readonly string[] | undefined): string[] => (items ?? 
 
 /**
  * The one reading of a subscription's settings, for adding: checks every value and fills in the
- * defaults (no filter, style full, threads and buttons on).
+ * defaults (no filter, style full, threads and buttons on; replies to GitLab as the channel's type says).
  */
 export function readSettings(input: SettingsInput, name: OptionNamer = commandOptionName): { ok: true; settings: SubscriptionSettings } | { ok: false; error: string } {
   const filters: SubscriptionFilters = {};
@@ -139,7 +148,9 @@ export function readSettings(input: SettingsInput, name: OptionNamer = commandOp
 
   const style = (input.style ?? 'full') as RenderStyle;
   if (!STYLES.includes(style)) return { ok: false, error: `\`${name('style')}\` is \`full\`, \`compact\` (no descriptions) or \`title\` (one line)` };
-  return { ok: true, settings: { filters, style, threads: input.threads ?? true, buttons: input.buttons ?? true, confidential: input.confidential ?? false, poll: input.poll ?? false } };
+  const settings: SubscriptionSettings = { filters, style, threads: input.threads ?? true, buttons: input.buttons ?? true, confidential: input.confidential ?? false, poll: input.poll ?? false };
+  if (input.syncReplies !== undefined) settings.syncReplies = input.syncReplies;
+  return { ok: true, settings };
 }
 
 const FILTER_KEYS = ['events', 'labels', 'labelsMatch', 'branches', 'pipelines', 'drafts', 'exclude', 'excludeAuthors'] as const satisfies readonly (keyof SettingsInput & keyof SubscriptionFilters)[];
@@ -167,18 +178,28 @@ export function changeSettings(current: SubscriptionSettings, changes: SettingsI
       style: changes.style !== undefined ? parsed.settings.style : current.style,
       threads: changes.threads ?? current.threads,
       buttons: changes.buttons ?? current.buttons,
+      syncReplies: changes.syncReplies ?? current.syncReplies,
       confidential: changes.confidential ?? current.confidential,
       poll: changes.poll ?? current.poll,
     },
   };
 }
 
-/** `--buttons on|off`: absent is undefined; any other word is a mistake to explain. */
-function readButtons(values: Record<string, unknown>): { ok: true; buttons: boolean | undefined } | { ok: false; error: string } {
-  if (!('buttons' in values)) return { ok: true, buttons: undefined };
-  const word = String(values.buttons).trim().toLowerCase();
-  if (word !== 'on' && word !== 'off') return { ok: false, error: '`--buttons` is `on` or `off`' };
-  return { ok: true, buttons: word === 'on' };
+/** `--buttons on|off`, `--sync-replies on|off`: absent is undefined; any other word is a mistake to explain. */
+function readSwitch(values: Record<string, unknown>, option: 'buttons' | 'sync-replies'): { ok: true; on: boolean | undefined } | { ok: false; error: string } {
+  if (!(option in values)) return { ok: true, on: undefined };
+  const word = String(values[option]).trim().toLowerCase();
+  if (word !== 'on' && word !== 'off') return { ok: false, error: `\`--${option}\` is \`on\` or \`off\`` };
+  return { ok: true, on: word === 'on' };
+}
+
+/** Both word switches, or the first mistake. */
+function readSwitches(values: Record<string, unknown>): { ok: true; buttons: boolean | undefined; syncReplies: boolean | undefined } | { ok: false; error: string } {
+  const buttons = readSwitch(values, 'buttons');
+  if (!buttons.ok) return buttons;
+  const syncReplies = readSwitch(values, 'sync-replies');
+  if (!syncReplies.ok) return syncReplies;
+  return { ok: true, buttons: buttons.on, syncReplies: syncReplies.on };
 }
 
 /** The command's words (`--events mr,issues`) as structured input: comma lists split. */
@@ -193,9 +214,11 @@ function wordsToInput(values: Record<string, unknown>): SettingsInput {
 }
 
 export function parseSubscriptionOptions(values: Record<string, unknown>): { ok: true; settings: SubscriptionSettings } | { ok: false; error: string } {
-  const buttons = readButtons(values);
-  if (!buttons.ok) return buttons;
-  return readSettings({ ...wordsToInput(values), threads: values['no-threads'] !== true, buttons: buttons.buttons, confidential: values.confidential === true, poll: values.poll === true });
+  const switches = readSwitches(values);
+  if (!switches.ok) return switches;
+  const input: SettingsInput = { ...wordsToInput(values), threads: values['no-threads'] !== true, buttons: switches.buttons, confidential: values.confidential === true, poll: values.poll === true };
+  if (switches.syncReplies !== undefined) input.syncReplies = switches.syncReplies;
+  return readSettings(input);
 }
 
 /**
@@ -207,15 +230,16 @@ export function editSubscriptionSettings(current: SubscriptionSettings, values: 
   if (values.threads === true && values['no-threads'] === true) return { ok: false, error: '`--threads` and `--no-threads` contradict each other' };
   if (values.confidential === true && values['no-confidential'] === true) return { ok: false, error: '`--confidential` and `--no-confidential` contradict each other' };
   if (values.poll === true && values['no-poll'] === true) return { ok: false, error: '`--poll` and `--no-poll` contradict each other' };
-  const buttons = readButtons(values);
-  if (!buttons.ok) return buttons;
+  const switches = readSwitches(values);
+  if (!switches.ok) return switches;
   const switched = (on: string, off: string): boolean | undefined => (values[on] === true ? true : values[off] === true ? false : undefined);
   const changes: SettingsInput = wordsToInput(values);
   const threads = switched('threads', 'no-threads');
   const confidential = switched('confidential', 'no-confidential');
   const poll = switched('poll', 'no-poll');
   if (threads !== undefined) changes.threads = threads;
-  if (buttons.buttons !== undefined) changes.buttons = buttons.buttons;
+  if (switches.buttons !== undefined) changes.buttons = switches.buttons;
+  if (switches.syncReplies !== undefined) changes.syncReplies = switches.syncReplies;
   if (confidential !== undefined) changes.confidential = confidential;
   if (poll !== undefined) changes.poll = poll;
   return changeSettings(current, changes);

@@ -34,7 +34,7 @@ const USAGE = 'subscriptions add <project|group path or URL> [options] | list | 
 export const subscriptionsCommand: Subcommand<SubscriptionDeps> = {
   name: 'subscriptions',
   summary:
-    'what this channel follows in GitLab. `add` takes --events, --labels, --labels-match any|all, --branches, --pipelines, --drafts include|exclude|ready, --exclude, --exclude-authors, --style full|compact|title, --no-threads, --buttons on|off, --confidential (private channels; you need Reporter access on GitLab), --force (system admins: a private project in a public channel)',
+    'what this channel follows in GitLab. `add` takes --events, --labels, --labels-match any|all, --branches, --pipelines, --drafts include|exclude|ready, --exclude, --exclude-authors, --style full|compact|title, --no-threads, --buttons on|off, --sync-replies on|off (replies in its threads become GitLab comments by people who connected their account; default on in private channels, off in public ones), --confidential (private channels; you need Reporter access on GitLab), --force (system admins: a private project in a public channel)',
   usage: USAGE,
   options: { ...SUBSCRIPTION_OPTIONS, ...EDIT_ONLY_OPTIONS, force: { type: 'boolean' } },
   async run(call, { values, positionals }, deps) {

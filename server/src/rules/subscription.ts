@@ -32,6 +32,11 @@ export interface Subscription {
   threads: boolean;
   /** Buttons on this subscription's posts (approve, merge, retry…); default on (`--buttons off`). */
   buttons: boolean;
+  /**
+   * Replies in this subscription's threads go to GitLab as comments (`--sync-replies on|off`):
+   * see defaultSyncReplies; subscriptions made before migration 0021 stay off.
+   */
+  syncReplies: boolean;
   confidential: boolean;
   /** Who vouches for `confidential`: a connected user GitLab showed Reporter access (null: nobody, so none). */
   confidentialBy: string | null;
@@ -42,6 +47,15 @@ export interface Subscription {
    */
   forced: boolean;
   creatorId: string;
+}
+
+/**
+ * `--sync-replies` when the subscriber does not say: on in a private channel (type P), whose members
+ * chose to be there; off in a public one (and in direct and group messages), where anyone may
+ * reply without having thought of GitLab.
+ */
+export function defaultSyncReplies(channelType: string): boolean {
+  return channelType === 'P';
 }
 
 /** What a subscription receives when it names no events: the things teams act on. */

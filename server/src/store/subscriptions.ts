@@ -17,6 +17,8 @@ export interface NewSubscription {
   style?: RenderStyle;
   threads?: boolean;
   buttons?: boolean;
+  /** Replies in its threads go to GitLab (migration 0021); off unless said (the add path decides by channel type). */
+  syncReplies?: boolean;
   confidential?: boolean;
   /** Who vouches for `confidential` (a connected user with Reporter access); required with it. */
   confidentialBy?: string | null;
@@ -38,6 +40,7 @@ interface Row {
   style: RenderStyle;
   threads: boolean;
   buttons: boolean;
+  sync_replies: boolean;
   confidential: boolean;
   confidential_by: string | null;
   private_access: boolean;
@@ -45,7 +48,7 @@ interface Row {
   creator_id: string;
 }
 
-const COLUMNS = 'id, channel_id, target_kind, target_path, target_id, filters, style, threads, buttons, confidential, confidential_by, private_access, forced, creator_id';
+const COLUMNS = 'id, channel_id, target_kind, target_path, target_id, filters, style, threads, buttons, sync_replies, confidential, confidential_by, private_access, forced, creator_id';
 /**
  * For delivery: the opt-in counts only while its user is connected (a disconnect
  * also turns it off, see stopConfidential; this holds even if that step was missed).
@@ -58,8 +61,8 @@ const LIVE_COLUMNS = COLUMNS.replace(
 export async function createSubscription(db: Queryable, input: NewSubscription): Promise<Subscription> {
   const result = await db.query<Row>(
     `INSERT INTO subscriptions (channel_id, team_id, target_kind, target_path, target_id, filters, style, threads, confidential, private_access, creator_id, poll,
-                                confidential_by, confidential_checked_at, forced, buttons)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, CASE WHEN $13::text IS NULL THEN NULL ELSE now() END, $14, $15)
+                                confidential_by, confidential_checked_at, forced, buttons, sync_replies)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, CASE WHEN $13::text IS NULL THEN NULL ELSE now() END, $14, $15, $16)
      RETURNING ${COLUMNS}`,
     [
       input.channelId,
@@ -77,6 +80,7 @@ export async function createSubscription(db: Queryable, input: NewSubscription):
       input.confidential ? (input.confidentialBy ?? null) : null,
       input.forced ?? false,
       input.buttons ?? true,
+      input.syncReplies ?? false,
     ],
   );
   await publishLiveEvent(db, { kind: 'subscriptions', channelId: input.channelId });
@@ -152,18 +156,18 @@ export async function markEventsArrived(db: Queryable, ids: string[]): Promise<v
 export async function updateSubscriptionSettings(
   db: Queryable,
   id: string,
-  settings: Pick<Subscription, 'filters' | 'style' | 'threads' | 'buttons' | 'confidential'> & { poll: boolean },
+  settings: Pick<Subscription, 'filters' | 'style' | 'threads' | 'buttons' | 'syncReplies' | 'confidential'> & { poll: boolean },
   optIn: string | null = null,
 ): Promise<void> {
   const { rows } = await db.query<{ channel_id: string }>(
-    `UPDATE subscriptions SET filters = $2, style = $3, threads = $4, poll = $6, buttons = $8, updated_at = now(),
+    `UPDATE subscriptions SET filters = $2, style = $3, threads = $4, poll = $6, buttons = $8, sync_replies = $9, updated_at = now(),
        confidential = CASE WHEN $7::text IS NOT NULL THEN true WHEN $5 THEN confidential ELSE false END,
        confidential_by = CASE WHEN $7::text IS NOT NULL THEN $7 WHEN $5 THEN confidential_by END,
        confidential_checked_at = CASE WHEN $7::text IS NOT NULL THEN now() WHEN $5 THEN confidential_checked_at END,
        confidential_stopped_at = CASE WHEN $7::text IS NOT NULL THEN NULL ELSE confidential_stopped_at END,
        confidential_stopped_reason = CASE WHEN $7::text IS NOT NULL THEN NULL ELSE confidential_stopped_reason END
      WHERE id = $1 RETURNING channel_id`,
-    [id, JSON.stringify(settings.filters), settings.style, settings.threads, settings.confidential, settings.poll, settings.confidential ? optIn : null, settings.buttons],
+    [id, JSON.stringify(settings.filters), settings.style, settings.threads, settings.confidential, settings.poll, settings.confidential ? optIn : null, settings.buttons, settings.syncReplies],
   );
   if (rows[0]) await publishLiveEvent(db, { kind: 'subscriptions', channelId: rows[0].channel_id });
 }
@@ -243,6 +247,7 @@ function toSubscription(row: Row): Subscription {
     style: row.style,
     threads: row.threads,
     buttons: row.buttons,
+    syncReplies: row.sync_replies,
     confidential: row.confidential,
     confidentialBy: row.confidential_by,
     privateAccess: row.private_access,

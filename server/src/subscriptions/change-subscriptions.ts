@@ -12,7 +12,7 @@ import type { ChannelGateway } from '../mattermost/channel-gateway.js';
 import { MattermostHttpError, type MattermostClient } from '../mattermost/client.js';
 import { code, neutraliseMentions } from '../render/text.js';
 import { grantsPrivateAccess, isForced, refuseAccess, refuseConfidential, refuseConfidentialOptIn, refuseForKind, type SubscriptionRefusal } from '../rules/subscription-rules.js';
-import { DEFAULT_EVENTS, DEFAULT_PIPELINE_STATUSES, type SubscriptionFilters } from '../rules/subscription.js';
+import { DEFAULT_EVENTS, DEFAULT_PIPELINE_STATUSES, defaultSyncReplies, type SubscriptionFilters } from '../rules/subscription.js';
 import { audit } from '../store/audit-log.js';
 import { createSubscription, deleteSubscription, listChannelSubscriptions, updateSubscriptionSettings, type ListedSubscription } from '../store/subscriptions.js';
 
@@ -39,6 +39,7 @@ const refused = (code: SubscriptionRefusal['code'], message: string): { ok: fals
 export interface AddRequest {
   /** Lower-case full path (parseTarget). */
   path: string;
+  /** Without `syncReplies` when the subscriber did not say: the channel's type decides. */
   settings: SubscriptionSettings;
   force: boolean;
   /** The subscriber's GitLab identity; without one only public targets can be found. */
@@ -50,7 +51,8 @@ export interface AddRequest {
 export async function addSubscription(deps: ChangeDeps, actor: ChangeActor, request: AddRequest): Promise<ChangeOutcome<{ subscription: ListedSubscription; target: GitLabTarget }>> {
   const access = await deps.gateway.ensureCanPost(actor.channelId);
   if (!access.ok) return refused('bot_cannot_post', `I cannot post in this channel (${access.reason}). In a private channel: \`/invite @gitlab\`, then try again.`);
-  const confidential = refuseConfidential(request.settings, access.type) ?? (request.settings.confidential && !request.caller ? refuseConfidentialOptIn(false, null) : null);
+  const settings: SubscriptionSettings & { syncReplies: boolean } = { ...request.settings, syncReplies: request.settings.syncReplies ?? defaultSyncReplies(access.type) };
+  const confidential = refuseConfidential(settings, access.type) ?? (settings.confidential && !request.caller ? refuseConfidentialOptIn(false, null) : null);
   if (confidential) return { ok: false, refusal: confidential };
 
   // With the user's own token: what they may see is what the channel may get.
@@ -61,8 +63,8 @@ export async function addSubscription(deps: ChangeDeps, actor: ChangeActor, requ
       : refused('not_connected', `\`${request.path}\` is not a public GitLab project or group. For private and internal ones, connect your GitLab account first`);
   }
   const refusal =
-    refuseForKind(request.settings, target.kind, request.name) ??
-    (request.settings.confidential ? refuseConfidentialOptIn(true, target) : null) ??
+    refuseForKind(settings, target.kind, request.name) ??
+    (settings.confidential ? refuseConfidentialOptIn(true, target) : null) ??
     refuseAccess(target, access.type, { force: request.force, systemAdmin: request.force && (await request.isSystemAdmin()) }, request.name);
   if (refusal) return { ok: false, refusal };
 
@@ -74,13 +76,13 @@ export async function addSubscription(deps: ChangeDeps, actor: ChangeActor, requ
       targetKind: target.kind,
       targetPath: target.path,
       targetId: target.id,
-      ...request.settings,
+      ...settings,
       privateAccess: grantsPrivateAccess(target, access.type),
       // Kept so that its posts still go to this public channel (refuseAccess let only a system admin do it).
       forced: isForced(target, access.type),
       creatorId: actor.userId,
       // The subscriber vouches for confidential content (checked above; re-checked daily).
-      confidentialBy: request.settings.confidential ? actor.userId : null,
+      confidentialBy: settings.confidential ? actor.userId : null,
     });
   } catch (error) {
     if ((error as { code?: string }).code === '23505') return refused('conflict', `This channel already follows \`${target.path}\`.`);
@@ -90,7 +92,7 @@ export async function addSubscription(deps: ChangeDeps, actor: ChangeActor, requ
     actor: actor.userId,
     action: isForced(target, access.type) ? 'subscription.created_forced' : 'subscription.created',
     target: `subscription:${created.id}`,
-    details: { channel: actor.channelId, path: target.path, visibility: target.visibility, settings: request.settings },
+    details: { channel: actor.channelId, path: target.path, visibility: target.visibility, settings },
   });
   const subscription = (await listChannelSubscriptions(deps.pool, actor.channelId)).find((candidate) => candidate.id === created.id)!;
   await announce(deps, actor.channelId, `${actor.userName} subscribed this channel to the GitLab ${target.kind} [${target.path}](${target.url}): ${describeSettings(subscription)}.`);
@@ -98,17 +100,19 @@ export async function addSubscription(deps: ChangeDeps, actor: ChangeActor, requ
 }
 
 /**
- * `settings` are the subscription's new ones in full (changeSettings). Who may change a subscription
- * is who may delete it; turning confidential on needs what adding with it needs, and makes the
- * editor the one who vouches for it. `caller` is asked only then.
+ * `changed` are the subscription's new settings in full (changeSettings; a `syncReplies` left out
+ * stays as it was). Who may change a subscription is who may delete it; turning confidential on
+ * needs what adding with it needs, and makes the editor the one who vouches for it. `caller` is
+ * asked only then.
  */
 export async function editSubscription(
   deps: ChangeDeps,
   actor: ChangeActor,
   subscription: ListedSubscription,
-  settings: SubscriptionSettings,
+  changed: SubscriptionSettings,
   caller: () => Promise<GitLabCaller | null>,
 ): Promise<ChangeOutcome<{ settings: SubscriptionSettings }>> {
+  const settings = { ...changed, syncReplies: changed.syncReplies ?? subscription.syncReplies };
   if (subscription.creatorId !== actor.userId && !(await managesChannel(deps.bot, actor))) {
     return refused('forbidden', 'Only whoever added this subscription, or a channel, team or system admin, can change it.');
   }
@@ -158,7 +162,7 @@ export async function removeSubscription(deps: ChangeDeps, actor: ChangeActor, s
 const values = (list: string[]): string => list.map((value) => code(value)).join(', ');
 
 /** One line a person can read: what arrives and how. */
-export function describeSettings(subscription: { filters: SubscriptionFilters; style: string; threads: boolean; buttons: boolean; confidential: boolean; poll?: boolean }): string {
+export function describeSettings(subscription: { filters: SubscriptionFilters; style: string; threads: boolean; buttons: boolean; confidential: boolean; poll?: boolean; syncReplies?: boolean }): string {
   const { filters } = subscription;
   const parts = [`events: ${(filters.events ?? DEFAULT_EVENTS).join(', ')}${filters.events ? '' : ' (default)'}`];
   if (filters.labels) parts.push(`labels (${filters.labelsMatch ?? 'any'}): ${values(filters.labels)}`);
@@ -170,12 +174,18 @@ export function describeSettings(subscription: { filters: SubscriptionFilters; s
   parts.push(`style ${subscription.style}`);
   if (!subscription.threads) parts.push('no threads');
   if (!subscription.buttons) parts.push('no buttons');
+  if (subscription.syncReplies) parts.push('replies → GitLab');
   if (subscription.confidential) parts.push('confidential included');
   if (subscription.poll) parts.push('polled');
   return parts.join(' · ');
 }
 
-async function managesChannel(bot: MattermostClient, actor: ChangeActor): Promise<boolean> {
+/**
+ * A channel, team or system admin: who may change what others set up in a channel (a subscription
+ * someone else added, the channel's settings). Mattermost says, asked as the bot; a channel role
+ * counts only where the person is a member.
+ */
+export async function managesChannel(bot: MattermostClient, actor: Pick<ChangeActor, 'userId' | 'channelId' | 'teamId'>): Promise<boolean> {
   const roles = async (lookup: () => Promise<{ roles: string }>): Promise<string[]> => {
     try {
       return (await lookup()).roles.split(' ');

@@ -53,6 +53,7 @@ const settingsFields = {
   style: text,
   threads: z.boolean(),
   buttons: z.boolean(),
+  syncReplies: z.boolean(),
   confidential: z.boolean(),
   poll: z.boolean(),
 };
@@ -248,6 +249,7 @@ export function subscriptionJson(subscription: ListedSubscription, context: Desc
     style: subscription.style,
     threads: subscription.threads,
     buttons: subscription.buttons,
+    syncReplies: subscription.syncReplies,
     confidential: subscription.confidential,
     // Why the bridge turned confidential off by itself (the opt-in's GitLab access ended), when it did.
     confidentialStopped: subscription.confidentialStopped && !subscription.confidential ? { at: subscription.confidentialStopped.at.toISOString(), reason: subscription.confidentialStopped.reason } : null,

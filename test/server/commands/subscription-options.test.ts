@@ -42,6 +42,13 @@ describe('parseSubscriptionOptions', () => {
     expect(parseSubscriptionOptions({})).toEqual({ ok: true, settings: { filters: {}, style: 'full', threads: true, buttons: true, confidential: false, poll: false } });
   });
 
+  it('reads `--sync-replies on|off`, and leaves it out when not given so that the channel’s type decides', () => {
+    expect(parseSubscriptionOptions({ 'sync-replies': 'on' })).toMatchObject({ ok: true, settings: { syncReplies: true, buttons: true } });
+    expect(parseSubscriptionOptions({ 'sync-replies': 'OFF' })).toMatchObject({ ok: true, settings: { syncReplies: false } });
+    const unsaid = parseSubscriptionOptions({ style: 'compact' });
+    expect(unsaid.ok && 'syncReplies' in unsaid.settings).toBe(false);
+  });
+
   it.each([
     [{ events: 'merge_request,builds' }, /`builds` is not an event kind/],
     [{ pipelines: 'failed,broken' }, /`broken` is not a pipeline status/],
@@ -50,6 +57,8 @@ describe('parseSubscriptionOptions', () => {
     [{ 'labels-match': 'some' }, /`--labels-match` is `any` or `all`/],
     [{ buttons: 'no' }, /^`--buttons` is `on` or `off`$/],
     [{ buttons: '' }, /^`--buttons` is `on` or `off`$/],
+    [{ 'sync-replies': 'yes' }, /^`--sync-replies` is `on` or `off`$/],
+    [{ 'sync-replies': '' }, /^`--sync-replies` is `on` or `off`$/],
   ])('explains a wrong value in one sentence: %j', (values, message) => {
     const parsed = parseSubscriptionOptions(values);
     expect(parsed.ok).toBe(false);
@@ -92,6 +101,15 @@ describe('editSubscriptionSettings', () => {
     expect(editSubscriptionSettings(current, { buttons: 'false' })).toEqual({ ok: false, error: '`--buttons` is `on` or `off`' });
   });
 
+  it('switches replies to GitLab with `--sync-replies on|off`, keeping it through other changes', () => {
+    const syncing = { ...current, syncReplies: false };
+    const on = editSubscriptionSettings(syncing, { 'sync-replies': 'on' });
+    expect(on).toEqual({ ok: true, settings: { ...syncing, syncReplies: true } });
+    expect(on.ok && editSubscriptionSettings(on.settings, { style: 'title' })).toMatchObject({ ok: true, settings: { syncReplies: true, style: 'title' } });
+    expect(on.ok && editSubscriptionSettings(on.settings, { 'sync-replies': 'off', buttons: 'off' })).toEqual({ ok: true, settings: { ...syncing, buttons: false } });
+    expect(editSubscriptionSettings(syncing, { 'sync-replies': 'maybe' })).toEqual({ ok: false, error: '`--sync-replies` is `on` or `off`' });
+  });
+
   it('asks for a change, and refuses contradictions and wrong values', () => {
     expect(editSubscriptionSettings(current, {})).toMatchObject({ ok: false, error: expect.stringContaining('Say what to change') });
     expect(editSubscriptionSettings(current, { threads: true, 'no-threads': true })).toMatchObject({ ok: false });
@@ -111,5 +129,6 @@ describe('changeSettings (the webapp API)', () => {
     });
     expect(changeSettings(current, { labelsMatch: 'most' }, (name) => name)).toEqual({ ok: false, error: '`labelsMatch` is `any` or `all`' });
     expect(changeSettings(current, { buttons: false }, (name) => name)).toEqual({ ok: true, settings: { ...current, buttons: false } });
+    expect(changeSettings({ ...current, syncReplies: false }, { syncReplies: true }, (name) => name)).toEqual({ ok: true, settings: { ...current, syncReplies: true } });
   });
 });

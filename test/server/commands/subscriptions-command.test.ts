@@ -74,6 +74,45 @@ describe('/gitlab subscriptions', () => {
     expect(await buttonsOf()).toEqual([false]);
   });
 
+  it('sends thread replies to GitLab by default in a private channel and not in a public one, says so, and switches with `--sync-replies`', async () => {
+    const open = running.mattermost.addChannel('open', { type: 'O', members: [users.alice], teamId: running.team.id });
+    const hidden = running.mattermost.addChannel('hidden', { type: 'P', members: [users.alice, botId()], teamId: running.team.id });
+    const stored = async (channel: FakeChannel) => (await running.pool.query('SELECT sync_replies FROM subscriptions WHERE channel_id = $1 ORDER BY id', [channel.id])).rows.map((row: { sync_replies: boolean }) => row.sync_replies);
+
+    expect(await gitlabCommand(open, users.alice, 'subscriptions add platform/web')).not.toContain('replies → GitLab');
+    expect(await stored(open)).toEqual([false]);
+    const added = await gitlabCommand(hidden, users.alice, 'subscriptions add platform/web');
+    expect(added).toMatch(/ · style full · replies → GitLab\.$/);
+    expect(await stored(hidden)).toEqual([true]);
+    // The channel hears it too, and the audit keeps what was decided.
+    expect(botPosts(hidden).at(-1)!.message).toContain('replies → GitLab');
+    const audited = (await running.pool.query("SELECT details FROM audit_log WHERE action = 'subscription.created' ORDER BY id")).rows.map((row: { details: { settings: { syncReplies: boolean } } }) => row.details.settings.syncReplies);
+    expect(audited).toEqual([false, true]);
+
+    // Said outright, the choice wins over the channel's type.
+    await gitlabCommand(open, users.alice, 'subscriptions add platform/infra --sync-replies on');
+    await gitlabCommand(hidden, users.alice, 'subscriptions add platform/infra --sync-replies off');
+    expect(await stored(open)).toEqual([false, true]);
+    expect(await stored(hidden)).toEqual([true, false]);
+    expect(await gitlabCommand(hidden, users.alice, 'subscriptions add secret/vault --sync-replies sometimes')).toBe('`--sync-replies` is `on` or `off`.');
+
+    const listed = await gitlabCommand(hidden, users.alice, 'subscriptions list');
+    expect(listed).toMatch(/`platform\/web` · [^\n]* · replies → GitLab · added by alice/);
+    expect(listed).not.toMatch(/`platform\/infra` · [^\n]*replies → GitLab/);
+
+    expect(await gitlabCommand(hidden, users.alice, 'subscriptions edit platform/web --sync-replies off')).toMatch(/ · style full\.$/);
+    expect(await gitlabCommand(open, users.alice, 'subscriptions edit platform/web --sync-replies on')).toMatch(/ · replies → GitLab\.$/);
+    expect(await stored(hidden)).toEqual([false, false]);
+    expect(await stored(open)).toEqual([true, true]);
+    // Another change keeps it; someone else may not change it.
+    await gitlabCommand(open, users.alice, 'subscriptions edit platform/web --style compact');
+    expect(await stored(open)).toEqual([true, true]);
+    expect(await gitlabCommand(open, users.carol, 'subscriptions edit platform/web --sync-replies off')).toBe('Only whoever added this subscription, or a channel, team or system admin, can change it.');
+    expect(await stored(open)).toEqual([true, true]);
+    const edited = (await running.pool.query("SELECT details FROM audit_log WHERE action = 'subscription.edited' ORDER BY id")).rows.map((row: { details: { settings: { syncReplies: boolean } } }) => row.details.settings.syncReplies);
+    expect(edited).toEqual([false, true, true]);
+  });
+
   it('answers the likely mistakes with one clear line and stores nothing', async () => {
     const open = running.mattermost.addChannel('open', { type: 'O', members: [users.alice], teamId: running.team.id });
     const hidden = running.mattermost.addChannel('hidden', { type: 'P', members: [users.alice], teamId: running.team.id });

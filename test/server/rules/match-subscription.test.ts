@@ -33,6 +33,7 @@ function subscription(overrides: Partial<Subscription> = {}): Subscription {
     style: 'full',
     threads: true,
     buttons: true,
+    syncReplies: false,
     confidential: false,
     confidentialBy: null,
     privateAccess: false,

@@ -15,7 +15,7 @@ let carol: ReturnType<typeof webappClient>;
 const tokens: Record<string, string> = {};
 let botId: string;
 
-type Subscription = { id: string; target: { kind: string; path: string; url: string }; events: string[]; labels: string[]; style: string; threads: boolean; buttons: boolean; webhook: { state: string; text: string }; canCreateWebhook: boolean; createdBy: { username: string } };
+type Subscription = { id: string; target: { kind: string; path: string; url: string }; events: string[]; labels: string[]; style: string; threads: boolean; buttons: boolean; syncReplies: boolean; webhook: { state: string; text: string }; canCreateWebhook: boolean; createdBy: { username: string } };
 
 beforeAll(async () => {
   running = await startCommandBridge({ users: ['alice', 'carol', 'dana'], oauth: true });
@@ -103,6 +103,29 @@ describe('channel subscriptions through the webapp API', () => {
     // A change that does not name it keeps it.
     await alice('PATCH', `${path}/${id}`, { body: { buttons: false } });
     expect(await alice('PATCH', `${path}/${id}`, { body: { style: 'title' } })).toMatchObject({ status: 200, body: { subscription: { buttons: false, style: 'title' } } });
+  });
+
+  it('sends thread replies to GitLab as the channel’s type says unless told, shows it, and switches it', async () => {
+    const hall = channel('hall', ['alice']);
+    const den = channel('den', ['alice', botId], 'P');
+    const stored = async (where: FakeChannel) => (await running.pool.query('SELECT sync_replies FROM subscriptions WHERE channel_id = $1', [where.id])).rows.map((row: { sync_replies: boolean }) => row.sync_replies);
+    const add = (where: FakeChannel, body: Record<string, unknown>) => alice<{ subscription: Subscription }>('POST', `/channels/${where.id}/subscriptions`, { body: { target: 'platform/web', ...body } });
+
+    expect(await add(hall, {})).toMatchObject({ status: 201, body: { subscription: { syncReplies: false } } });
+    const added = await add(den, {});
+    expect(added).toMatchObject({ status: 201, body: { subscription: { syncReplies: true } } });
+    expect([await stored(hall), await stored(den)]).toEqual([[false], [true]]);
+    expect((await alice<{ subscriptions: Subscription[] }>('GET', `/channels/${den.id}/subscriptions`)).body.subscriptions.map((item) => item.syncReplies)).toEqual([true]);
+
+    const path = `/channels/${den.id}/subscriptions/${added.body.subscription.id}`;
+    expect(await alice('PATCH', path, { body: { syncReplies: 'off' } })).toMatchObject({ status: 400, body: { code: 'bad_request', error: expect.stringMatching(/^`syncReplies`/) } });
+    expect(await alice('PATCH', path, { body: { syncReplies: false } })).toMatchObject({ status: 200, body: { subscription: { syncReplies: false } } });
+    expect(await stored(den)).toEqual([false]);
+    // A change that does not name it keeps it; said outright when adding, it wins over the channel's type.
+    expect(await alice('PATCH', path, { body: { style: 'title' } })).toMatchObject({ status: 200, body: { subscription: { syncReplies: false, style: 'title' } } });
+    const porch = channel('porch-sync', ['alice']);
+    expect(await add(porch, { syncReplies: true })).toMatchObject({ status: 201, body: { subscription: { syncReplies: true } } });
+    expect(botPosts(porch).at(-1)!.message).toContain('replies → GitLab');
   });
 
   it('answers only members of the channel', async () => {

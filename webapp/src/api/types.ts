@@ -75,6 +75,8 @@ export interface Subscription {
   style: string;
   /** Buttons (approve, merge, retry…) on the subscription's posts. */
   buttons: boolean;
+  /** Replies in the subscription's threads go to GitLab as comments. */
+  syncReplies: boolean;
   webhook: Webhook;
   /** Why the bridge turned confidential issues and notes off by itself (the opt-in's GitLab access ended). */
   confidentialStopped?: { at: string; reason: string } | null;
@@ -91,6 +93,7 @@ export interface SubscriptionInput {
   pipelines: string[];
   style: string;
   buttons: boolean;
+  syncReplies: boolean;
 }
 
 export interface ProjectOption {

@@ -44,10 +44,13 @@ function toggleKind(events: string[], kind: string, on: boolean): string[] {
 
 export function SubscriptionForm({
   existing,
+  privateChannel = false,
   onSubmit,
   onCancel,
 }: {
   existing?: Subscription;
+  /** The channel is private: a new subscription sends thread replies to GitLab unless unticked (as the bridge's own default). */
+  privateChannel?: boolean;
   onSubmit: (input: SubscriptionInput) => Promise<void>;
   onCancel: () => void;
 }): React.ReactElement {
@@ -60,6 +63,7 @@ export function SubscriptionForm({
   const [pipelines, setPipelines] = useState<string[]>(existing ? asList(existing.pipelines) : DEFAULT_PIPELINES);
   const [style, setStyle] = useState(existing?.style ?? 'full');
   const [buttons, setButtons] = useState(existing?.buttons ?? true);
+  const [syncReplies, setSyncReplies] = useState(existing?.syncReplies ?? privateChannel);
   const { busy, error, setError, run } = useSubmission();
 
   const searchTargets = async (search: string): Promise<Option[]> => {
@@ -74,7 +78,7 @@ export function SubscriptionForm({
     event.preventDefault();
     if (!target) return setError('Pick a project or group.');
     if (!events.length) return setError('Pick at least one event.');
-    await run(() => onSubmit({ target: target.value, events, labels: splitList(labels), branches: splitList(branches), pipelines, style, buttons }));
+    await run(() => onSubmit({ target: target.value, events, labels: splitList(labels), branches: splitList(branches), pipelines, style, buttons, syncReplies }));
   };
 
   return (
@@ -145,6 +149,15 @@ export function SubscriptionForm({
           Buttons
         </label>
         <span className="glb-muted">Approve, merge, retry and the like, on this subscription&apos;s posts.</span>
+      </div>
+      <div className="glb-field">
+        <label className="glb-check">
+          <input type="checkbox" checked={syncReplies} onChange={(change) => setSyncReplies(change.target.checked)} />
+          Send thread replies to GitLab as comments
+        </label>
+        <span className="glb-muted">
+          Replies in a merge request&apos;s or issue&apos;s thread here become comments on GitLab, written as whoever replied (only people who connected their GitLab account). The thread says so.
+        </span>
       </div>
       <FormFooter error={error} busy={busy} submitLabel={existing ? 'Save' : 'Subscribe'} onCancel={onCancel} />
     </form>

@@ -18,6 +18,8 @@ export function SubscriptionsTab(): React.ReactElement {
   const { api } = useServices();
   const channelId = useHostState((state) => state.entities?.channels?.currentChannelId ?? '');
   const channelName = useHostState((state) => state.entities?.channels?.channels?.[channelId]?.display_name ?? '');
+  // Mattermost's channel types: P is private (O public, D and G direct and group messages).
+  const privateChannel = useHostState((state) => state.entities?.channels?.channels?.[channelId]?.type === 'P');
   const version = usePluginState((state) => state.subscriptionsVersion[channelId] ?? 0);
   const everything = usePluginState((state) => state.everything);
   const [data, setData] = useState<{ subscriptions: Subscription[]; canCreateWebhooks: boolean } | null>(null);
@@ -48,6 +50,7 @@ export function SubscriptionsTab(): React.ReactElement {
   if (mode.kind === 'add') {
     return (
       <SubscriptionForm
+        privateChannel={privateChannel}
         onCancel={() => setMode({ kind: 'list' })}
         onSubmit={async (input) => {
           const answer = await api.addSubscription(channelId, input);
@@ -172,6 +175,7 @@ function SubscriptionRow({
         <span>{events.length ? events.join(', ') : 'default events'}</span>
         {asList(subscription.labels).length ? <span>{`labels: ${asList(subscription.labels).join(', ')}`}</span> : null}
         {asList(subscription.branches).length ? <span>{`branches: ${asList(subscription.branches).join(', ')}`}</span> : null}
+        {subscription.syncReplies ? <span>replies → GitLab</span> : null}
       </div>
       <div className="glb-meta">
         <span className={`glb-badge ${webhook?.state === 'missing' ? 'glb-badge-bad' : webhook?.state === 'ok' ? 'glb-badge-good' : ''}`}>
