@@ -7,6 +7,7 @@
 import { assembleActions } from './assemble/actions.js';
 import { assembleGitLab } from './assemble/gitlab.js';
 import { startBackgroundWork } from './assemble/background-work.js';
+import { startConversations, type Conversations } from './assemble/conversations.js';
 import { startInternalListener } from './assemble/internal-listener.js';
 import { assembleMattermost } from './assemble/mattermost.js';
 import { startPublicListener } from './assemble/public-listener.js';
@@ -49,9 +50,14 @@ export async function startBridge(config: Config, log: Logger): Promise<Bridge> 
     const keys = [key, ...config.previousEncryptionKeys.map(toEncryptionKey)];
     await checkKeyMatchesDatabase(database.pool, key, keys);
 
-    const metrics = createMetrics(VERSION, { webhookBacklog: () => countPendingDeliveries(database.pool) });
+    // Conversations start last (they need the GitLab side); what reports on them asks once they exist.
+    let conversations: Conversations | undefined;
+    const metrics = createMetrics(VERSION, {
+      webhookBacklog: () => countPendingDeliveries(database.pool),
+      mattermostStreamUp: () => (conversations?.state().stream?.phase === 'connected' ? 1 : 0),
+    });
     const mattermost = assembleMattermost(config, database.pool);
-    const readiness = assembleReadiness(config, database, mattermost.bot);
+    const readiness = assembleReadiness(config, database, mattermost.bot, async () => (await conversations?.report()) ?? null);
     const gitlab = assembleGitLab({ config, database, key, keys, notify: mattermost.notify, metrics, log });
     // Storing webhooks has connections of its own: the door never waits behind delivery or polling.
     const deliveries = createDeliveryBatcher(database.inbox);
@@ -68,6 +74,7 @@ export async function startBridge(config: Config, log: Logger): Promise<Bridge> 
     const internalListener = await startInternalListener({ config, log, metrics, database, keys, mattermost, connections: gitlab.connections, readiness, actions });
     listeners.push(internalListener);
     const background = await startBackgroundWork({ config, log, metrics, database, mattermost, gitlab, deliveries, buttons: actions.buttons });
+    const talk = (conversations = startConversations({ config, log, metrics, database, bot: mattermost.bot, connections: gitlab.connections, notify: mattermost.notify }));
 
     log.info(
       {
@@ -90,6 +97,7 @@ export async function startBridge(config: Config, log: Logger): Promise<Bridge> 
           // Live update streams never finish on their own: end them first, so the listeners drain at once.
           await live.close();
           await Promise.all(listeners.map((listener) => listener.close(deadlineMs)));
+          await talk.stop();
           await background.stop();
           await deliveries.close();
           await database.close();

@@ -74,6 +74,15 @@ export interface Config {
    */
   /** Buttons on posts and direct messages (ACTION_BUTTONS=on, the default). */
   actionButtons: boolean;
+  /**
+   * Listening to Mattermost's WebSocket API (MATTERMOST_WEBSOCKET=on, the default): replies and
+   * reactions in bridge threads reach GitLab, and code links get previews in channels that ask.
+   */
+  mattermostWebsocket: {
+    enabled: boolean;
+    /** The shortest wait before reconnecting, and how often a standby replica asks to take over. */
+    retryMs: number;
+  };
   embeddedOwnerWaitSeconds: number;
   /** Settings the bridge needs to be useful and does not have yet, by variable name. */
   missing: string[];
@@ -238,6 +247,8 @@ const schema = z.object({
   LIVE_STREAMS_MAX: count(1, 100_000, 'streams').default(1000),
   SESSION_CHECKS_PER_SECOND: count(1, 10_000, 'checks').default(50),
   ACTION_BUTTONS: z.enum(['on', 'off'], { message: 'must be on or off' }).default('on'),
+  MATTERMOST_WEBSOCKET: z.enum(['on', 'off'], { message: 'must be on or off' }).default('on'),
+  MATTERMOST_WEBSOCKET_RETRY_MS: count(50, 600_000, 'milliseconds').default(3000),
   /** For tests only, undocumented: a bridge refused after a minute's wait would make them slow. */
   GITLAB_BRIDGE_TEST_OWNER_WAIT: duration.default(60),
 });
@@ -326,6 +337,7 @@ export function parseConfig(env: Environment, cwd: string): Config {
       sessionChecksPerSecond: values.SESSION_CHECKS_PER_SECOND,
     },
     actionButtons: values.ACTION_BUTTONS === 'on',
+    mattermostWebsocket: { enabled: values.MATTERMOST_WEBSOCKET === 'on', retryMs: values.MATTERMOST_WEBSOCKET_RETRY_MS },
     embeddedOwnerWaitSeconds: values.GITLAB_BRIDGE_TEST_OWNER_WAIT,
     missing: REQUIRED_FOR_READY.filter((name) => !present[name]),
   };

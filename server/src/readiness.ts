@@ -7,6 +7,8 @@
  * and GitLab disables webhooks whose deliveries keep failing, so an outage
  * elsewhere must not take the bridge out of its load balancer.
  */
+import type { StreamReport } from './conversations/stream-report.js';
+
 export type CheckResult = { ok: string } | { error: string } | { unreachable: string };
 export type Check = () => Promise<CheckResult>;
 
@@ -18,6 +20,8 @@ export interface Readiness {
   errors: string[];
   /** Things that do not answer right now; they do not make the bridge unready. */
   warnings: string[];
+  /** Listening to Mattermost (conversations/stream-report.ts); a socket that is down is a warning. */
+  mattermostStream?: StreamReport;
 }
 
 const CHECK_TIMEOUT_MS = 5000;

@@ -12,6 +12,7 @@ export interface GitLabAsUser {
   get<T>(path: string): Promise<T>;
   post<T>(path: string, body?: Record<string, unknown>): Promise<T>;
   put<T>(path: string, body?: Record<string, unknown>): Promise<T>;
+  delete(path: string): Promise<void>;
 }
 
 export function gitlabAsUser(gitlabUrl: string, token: string, timeoutMs = TIMEOUT_MS): GitLabAsUser {
@@ -39,6 +40,9 @@ export function gitlabAsUser(gitlabUrl: string, token: string, timeoutMs = TIMEO
     get: (path) => call('GET', path),
     post: (path, body) => call('POST', path, body),
     put: (path, body) => call('PUT', path, body),
+    delete: async (path) => {
+      await call('DELETE', path);
+    },
   };
 }
 

@@ -21,7 +21,7 @@ import type { ActionGateway, PressedPost } from '../mattermost/action-gateway.js
 import { inline } from '../render/text.js';
 import { claimPress } from '../store/action-presses.js';
 import { audit } from '../store/audit-log.js';
-import { createConnectLink } from '../store/gitlab-accounts.js';
+import { connectUrl } from '../accounts/connect-link.js';
 import { readNotificationSettings } from '../store/notification-settings.js';
 import { channelWantsButtons } from '../store/subscriptions.js';
 import type { Queryable } from '../store/queryable.js';
@@ -266,9 +266,9 @@ async function buildDialog(
 }
 
 export async function notConnected(deps: Pick<ActionDeps, 'pool' | 'publicUrl'>, userId: string): Promise<string> {
-  if (!deps.publicUrl) return 'GitLab actions run as your own GitLab account, and accounts cannot be connected on this bridge yet. Ask your admin.';
-  const link = await createConnectLink(deps.pool, userId);
-  return `GitLab actions run as your own GitLab account: [connect it](${deps.publicUrl.replace(/\/+$/, '')}/oauth/connect?link=${link}) (the link works once, within 10 minutes, in a browser signed in to Mattermost as you), then press again.`;
+  const url = await connectUrl(deps.pool, deps.publicUrl, userId);
+  if (!url) return 'GitLab actions run as your own GitLab account, and accounts cannot be connected on this bridge yet. Ask your admin.';
+  return `GitLab actions run as your own GitLab account: [connect it](${url}) (the link works once, within 10 minutes, in a browser signed in to Mattermost as you), then press again.`;
 }
 
 /** Refusals of a genuine context are audited: someone had one of the bridge's buttons in hand. */

@@ -8,12 +8,24 @@ import { checkBotToken } from '../mattermost/check-bot-token.js';
 import type { MattermostClient } from '../mattermost/client.js';
 import { cached, checkReadiness, databaseCheck, type Readiness } from '../readiness.js';
 import type { Database } from '../store/database.js';
+import type { StreamReport } from '../conversations/stream-report.js';
 
 /** How long a Mattermost or GitLab check result is reused by /readyz. */
 const REMOTE_CHECK_TTL_MS = 30_000;
 
-export function assembleReadiness(config: Config, database: Pick<Database, 'ping'>, bot: MattermostClient | null): () => Promise<Readiness> {
+export function assembleReadiness(
+  config: Config,
+  database: Pick<Database, 'ping'>,
+  bot: MattermostClient | null,
+  streamReport: () => Promise<StreamReport | null> = async () => null,
+): () => Promise<Readiness> {
   const checks = [databaseCheck(() => database.ping()), cached(checkGitLabUrl(config.gitlab.url), REMOTE_CHECK_TTL_MS)];
   if (bot && config.mattermost.url) checks.push(cached(checkBotToken(bot, config.mattermost.url), REMOTE_CHECK_TTL_MS));
-  return () => checkReadiness(config.missing, checks);
+  return async () => {
+    const [readiness, stream] = await Promise.all([checkReadiness(config.missing, checks), streamReport().catch(() => null)]);
+    if (!stream) return readiness;
+    // Webhooks still flow while nobody listens: a warning, never unready.
+    const healthy = stream.state === 'connected' || stream.state === 'off';
+    return { ...readiness, warnings: healthy ? readiness.warnings : [...readiness.warnings, stream.detail], mattermostStream: stream };
+  };
 }

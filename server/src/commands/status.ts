@@ -38,6 +38,7 @@ export const statusCommand: Subcommand<StatusDeps> = {
       `- Webhooks waiting to be processed: ${backlog}`,
       `- Channel posts waiting: ${posts.rows[0]?.pending ?? 0} (given up: ${posts.rows[0]?.failed ?? 0})`,
       `- Last webhook received: ${lastAt ? lastAt.toISOString() : 'never'}`,
+      ...(readiness.mattermostStream ? [`- ${readiness.mattermostStream.detail}${readiness.mattermostStream.lastEventAt ? ` (last event ${readiness.mattermostStream.lastEventAt})` : ''}`] : []),
       `- Ready: ${readiness.ready ? 'yes' : 'no'}${[...readiness.missing.map((name) => `missing ${name}`), ...readiness.errors, ...readiness.warnings].map((item) => `\n  - ${item}`).join('')}`,
     ].join('\n');
   },

@@ -28,6 +28,8 @@ import { recordParticipants, type Participation } from '../store/thread-particip
 import { readObjectStatus, recordRefPipeline, writeObjectStatus } from '../store/tracked-objects.js';
 import { pollUsersSoon } from '../store/user-polls-soon.js';
 import { buttonSpecsOf } from '../actions/button-spec.js';
+import { discussionThreadKey } from '../conversations/thread-target.js';
+import { bridgeOriginChannel } from './bridge-origin.js';
 import { advanceStatus, objectKey, renderStatusLine, type ObjectStatus } from './object-status.js';
 import { DirectMessageLookups, planDirectMessages } from './plan-direct-messages.js';
 import type { People } from './plan-work-refresh.js';
@@ -281,13 +283,20 @@ async function planDelivery(batch: Batch, row: DeliveryRow, log: Logger, setting
   let thread: { key: string; status: string | null } | null = null;
   let status: ObjectStatus | null = null;
   const key = objectKey(event);
+  const discussion = internalDiscussionOf(event);
   // Objects are tracked only in projects some channel follows: that is where threads are.
   if (key && candidates.length > 0) {
     status = await batch.advanceStatus(key, event);
-    thread = { key, status: status ? renderStatusLine(status) : null };
+    // An internal note starts a thread of its own, so a reply to it becomes an internal note, never a public comment.
+    thread = discussion ? { key: discussionThreadKey(key, discussion), status: null } : { key, status: status ? renderStatusLine(status) : null };
   }
-  const buttons = settings.buttons ? buttonSpecsOf(event, status) : { own: null, thread: null };
-  const posts = planPosts(event, wanted, (wantedEvent, style) => renderPost(wantedEvent, style, { gitlabUrl }), thread, audience, buttons);
+  const specs = settings.buttons ? buttonSpecsOf(event, status) : { own: null, thread: null };
+  const buttons = discussion ? { ...specs, thread: null } : specs;
+  const echoChannel = wanted.length > 0 ? await bridgeOriginChannel(batch.db, event, key) : null;
+  const posts = planPosts(event, wanted, (wantedEvent, style) => renderPost(wantedEvent, style, { gitlabUrl }), thread, audience, buttons).filter(
+    // What a reply or reaction in this channel made in GitLab is already there.
+    (post) => post.channelId !== echoChannel,
+  );
   batch.queue(row.id, posts);
   const direct = await planDirectMessages(batch.directLookups, event, gitlabUrl, audience, buttons);
   batch.queueDirect(direct.messages, direct.participations);
@@ -295,6 +304,12 @@ async function planDelivery(batch: Batch, row: DeliveryRow, log: Logger, setting
   // A line per post-making webhook; hooks nobody subscribed to would only add noise.
   const made = posts.length + direct.messages.length;
   log[made > 0 ? 'info' : 'debug']({ kind: event.kind, action: event.action, key: event.key, channels: posts.length, directMessages: direct.messages.length }, 'webhook processed');
+}
+
+/** The GitLab discussion of an internal note (its thread is the discussion's), or null. */
+function internalDiscussionOf(event: GitLabEvent): string | null {
+  if (event.details.kind !== 'note' || !event.internal || !event.target) return null;
+  return event.details.discussionId ?? `note${event.details.id}`;
 }
 
 /** A ref's pipeline succeeding after its previous one failed is reported as "fixed". */

@@ -22,6 +22,10 @@ export interface Metrics {
    * (the bridge refused the press: forged, wrong_channel, not_bot_post, not_member, other_user).
    */
   actions: Counter<'action' | 'via' | 'outcome'>;
+  /** What the Mattermost listener heard, by event (posted, edited, deleted, reaction_added, reaction_removed, catch_up). */
+  mattermostEvents: Counter<'event'>;
+  /** Replies and reactions carried to GitLab, by kind (reply, award) and outcome (sent, edited, deleted, awarded, removed, skipped, failed, retry). */
+  conversations: Counter<'kind' | 'outcome'>;
   /** Records one answered request (for handlers that are not express middleware). */
   observeRequest(labels: { listener: string; method: string; route: string; status: number }, seconds: number): void;
   /** Express middleware that times every request on one listener. */
@@ -31,6 +35,8 @@ export interface Metrics {
 export interface MetricProbes {
   /** Stored webhook deliveries not processed yet; asked at each scrape. */
   webhookBacklog?(): Promise<number>;
+  /** 1 while this replica listens to Mattermost and its socket is connected; asked at each scrape. */
+  mattermostStreamUp?(): number;
 }
 
 export function createMetrics(version: string, probes: MetricProbes = {}): Metrics {
@@ -111,6 +117,30 @@ export function createMetrics(version: string, probes: MetricProbes = {}): Metri
     registers: [registry],
   });
 
+  const mattermostEvents = new Counter({
+    name: 'gitlab_bridge_mattermost_events_total',
+    help: 'What the Mattermost listener heard, by event; catch_up counts reads of the channels after a gap',
+    labelNames: ['event'],
+    registers: [registry],
+  });
+  const conversations = new Counter({
+    name: 'gitlab_bridge_conversations_total',
+    help: 'Thread replies (kind reply) and reactions (kind award) carried to GitLab, by outcome',
+    labelNames: ['kind', 'outcome'],
+    registers: [registry],
+  });
+  const streamUp = probes.mattermostStreamUp;
+  if (streamUp) {
+    new Gauge({
+      name: 'gitlab_bridge_mattermost_stream_up',
+      help: '1 while this replica listens to Mattermost with its socket connected; 0 on standby replicas and while reconnecting',
+      registers: [registry],
+      collect() {
+        this.set(streamUp());
+      },
+    });
+  }
+
   return {
     registry,
     webhooks,
@@ -120,6 +150,8 @@ export function createMetrics(version: string, probes: MetricProbes = {}): Metri
     pollLag,
     prunedRows,
     actions,
+    mattermostEvents,
+    conversations,
     observeRequest({ listener, method, route, status }, seconds) {
       duration.observe({ listener, method, route, status: String(status) }, seconds);
     },

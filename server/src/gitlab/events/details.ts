@@ -101,6 +101,8 @@ export interface NoteDetails {
   body: string;
   /** The comment itself (`…#note_<id>`). */
   url: string | null;
+  /** The GitLab discussion the comment belongs to (an internal note's thread follows it). */
+  discussionId: string | null;
   /** For a note on a commit. */
   commit: { sha: string; title: string; url: string | null } | null;
   /** For a note on a snippet. */

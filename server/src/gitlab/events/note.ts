@@ -63,6 +63,7 @@ export function parseNote(payload: Fields, options: NoteHookOptions = {}): Parse
       on,
       body: text(attributes.note) ?? '',
       url: text(attributes.url),
+      discussionId: text(attributes.discussion_id),
       commit:
         on === 'commit'
           ? {

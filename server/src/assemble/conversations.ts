@@ -1,0 +1,172 @@
+/**
+ * Conversations both ways: one replica (advisory-lock leadership) listens to
+ * Mattermost as the bot and carries thread replies and root reactions to
+ * GitLab as the people who wrote them, and answers code links in channels that
+ * asked for previews. Needs the bot, and the OAuth application (people act with
+ * their own tokens); MATTERMOST_WEBSOCKET=off turns it all off.
+ */
+import { hostname } from 'node:os';
+import type { GitLabConnections } from '../accounts/gitlab-connections.js';
+import { connectUrl } from '../accounts/connect-link.js';
+import { gitlabAsUser } from '../actions/gitlab-as-user.js';
+import type { Config } from '../config.js';
+import type { ChatEventHandler, ChatPost } from '../conversations/chat-events.js';
+import { startListening, type Listening } from '../conversations/listen.js';
+import { createReactionIntake } from '../conversations/record-reactions.js';
+import { createReplyIntake } from '../conversations/record-replies.js';
+import { createAwardSender } from '../conversations/send-awards.js';
+import { createReplySender } from '../conversations/send-replies.js';
+import { runForLeadership, type Leadership } from '../conversations/stream-leadership.js';
+import type { Metrics } from '../http/metrics.js';
+import type { Logger } from '../log.js';
+import type { MattermostClient } from '../mattermost/client.js';
+import { describeStream, type StreamReport } from '../conversations/stream-report.js';
+import type { StreamState } from '../mattermost/websocket-stream.js';
+import { gitlabUsernamesOf } from '../store/chat-replies.js';
+import type { Database } from '../store/database.js';
+import { readStreamHeartbeat, writeStreamHeartbeat, type StreamHeartbeat } from '../store/stream-heartbeat.js';
+
+export type ConversationRole = 'off' | 'standby' | 'listening';
+
+export interface ConversationState {
+  role: ConversationRole;
+  /** Why it is off. */
+  reason?: string;
+  stream?: StreamState;
+}
+
+export interface Conversations {
+  state(): ConversationState;
+  /** For /readyz and `/gitlab status`: who listens and how it goes, whichever replica asks. */
+  report(): Promise<StreamReport>;
+  stop(): Promise<void>;
+}
+
+export interface ConversationDeps {
+  config: Config;
+  log: Logger;
+  metrics: Metrics;
+  database: Pick<Database, 'pool' | 'locks'>;
+  bot: MattermostClient | null;
+  connections: GitLabConnections | null;
+  notify(userId: string, message: string): Promise<void>;
+  /** More handlers of what people post (code previews), made once the bot's id is known. */
+  moreHandlers?(botUserId: string): ChatEventHandler[];
+}
+
+/** Team names change rarely; a permalink with an old one still resolves in Mattermost. */
+const NAME_TTL_MS = 10 * 60_000;
+/** How often the listener renews its heartbeat (stream-report.ts calls it stale after 30 s). */
+const HEARTBEAT_MS = 5000;
+const LISTENER_NAME = `${hostname()} (pid ${process.pid})`;
+
+export function startConversations(deps: ConversationDeps): Conversations {
+  const { config, log, database, bot, connections } = deps;
+  const reason = !config.mattermostWebsocket.enabled
+    ? 'MATTERMOST_WEBSOCKET=off'
+    : !bot || !config.mattermost.url || !config.mattermost.botToken
+      ? 'no bot (MATTERMOST_URL and MATTERMOST_BOT_TOKEN)'
+      : !connections
+        ? 'accounts cannot be connected (no GitLab OAuth application)'
+        : null;
+  if (reason) return { state: () => ({ role: 'off', reason }), report: async () => describeStream({ role: 'off', reason }, null), stop: async () => undefined };
+
+  const streamLog = log.child({ component: 'mattermost-stream' });
+  const client = bot!;
+  const callerFor = (userId: string) => connections!.callerFor(userId);
+  const gitlab = (token: string) => gitlabAsUser(config.gitlab.url, token);
+  const siteUrl = (config.mattermost.siteUrl ?? config.mattermost.url!).replace(/\/+$/, '');
+  const teamNames = cachedLookup(async (channelId: string) => {
+    const channel = await client.getChannel(channelId);
+    return (await client.getTeam(channel.team_id)).name;
+  });
+  const userIds = cachedLookup(async (username: string) => (await client.getUserByUsername(username).catch(() => null))?.id ?? '');
+
+  let listening: Listening | null = null;
+  const leadership: Leadership = runForLeadership({
+    locks: database.locks,
+    retryMs: config.mattermostWebsocket.retryMs,
+    log: streamLog,
+    async lead() {
+      const me = await client.getMe();
+      const wake = () => listening?.wake();
+      const replies = createReplyIntake({ pool: database.pool, botUserId: me.id, wake, log: streamLog });
+      const reactions = createReactionIntake({ pool: database.pool, botUserId: me.id, wake, log: streamLog });
+      const replySender = createReplySender({
+        pool: database.pool,
+        callerFor,
+        gitlab,
+        permalinkOf: async (channelId, postId) => `${siteUrl}/${await teamNames(channelId)}/pl/${postId}`,
+        gitlabUsernamesOf: async (usernames) => {
+          const ids = new Map<string, string>();
+          for (const username of usernames) {
+            const id = await userIds(username);
+            if (id) ids.set(id, username);
+          }
+          const gitlabNames = await gitlabUsernamesOf(database.pool, [...ids.keys()]);
+          return new Map([...gitlabNames].map(([id, gitlabName]) => [ids.get(id)!, gitlabName]));
+        },
+        tell: deps.notify,
+        connectLink: (userId) => connectUrl(database.pool, config.publicUrl, userId),
+        log: streamLog,
+        count: (outcome) => deps.metrics.conversations.inc({ kind: 'reply', outcome }),
+      });
+      const awardSender = createAwardSender({ pool: database.pool, callerFor, gitlab, log: streamLog, count: (outcome) => deps.metrics.conversations.inc({ kind: 'award', outcome }) });
+      listening = startListening({
+        pool: database.pool,
+        url: config.mattermost.url!,
+        token: config.mattermost.botToken!,
+        retryMs: config.mattermostWebsocket.retryMs,
+        handlers: [replies, reactions, ...(deps.moreHandlers?.(me.id) ?? [])],
+        reconcile: (post) => reactions.reconcile(post),
+        postsSince: async (channelId, since) => {
+          const list = await client.getPostsSince(channelId, since);
+          return (list.order ?? Object.keys(list.posts ?? {})).map((id) => list.posts[id] as unknown as ChatPost).filter(Boolean);
+        },
+        senders: [replySender.sendNext, awardSender.sendNext],
+        log: streamLog,
+        countEvent: (event) => deps.metrics.mattermostEvents.inc({ event }),
+      });
+      const led = listening;
+      const beat = () => writeStreamHeartbeat(database.pool, heartbeatOf(led.state())).catch((error: unknown) => streamLog.warn({ err: error }, 'could not record the stream heartbeat'));
+      const heartbeat = setInterval(beat, HEARTBEAT_MS);
+      heartbeat.unref();
+      void beat();
+      return {
+        async stop() {
+          clearInterval(heartbeat);
+          if (listening === led) listening = null;
+          await led.stop();
+        },
+      };
+    },
+  });
+
+  const state = (): ConversationState => (leadership.isLeader() && listening ? { role: 'listening', stream: listening.state() } : { role: 'standby' });
+  return {
+    state,
+    async report() {
+      const now = state();
+      if (now.role === 'listening' && now.stream) return describeStream({ role: 'listening', beat: heartbeatOf(now.stream) }, null);
+      return describeStream({ role: 'standby' }, await readStreamHeartbeat(database.pool));
+    },
+    stop: () => leadership.stop(),
+  };
+}
+
+function heartbeatOf(stream: StreamState): StreamHeartbeat {
+  return { listener: LISTENER_NAME, phase: stream.phase, connectedAt: stream.connectedAt, lastEventAt: stream.lastEventAt, reconnects: stream.reconnects };
+}
+
+/** Remembers answers (not failures) for a while. */
+function cachedLookup(fetch: (key: string) => Promise<string>): (key: string) => Promise<string> {
+  const known = new Map<string, { value: string; at: number }>();
+  return async (key) => {
+    const hit = known.get(key);
+    if (hit && Date.now() - hit.at < NAME_TTL_MS) return hit.value;
+    const value = await fetch(key);
+    if (known.size > 10_000) known.clear();
+    known.set(key, { value, at: Date.now() });
+    return value;
+  };
+}

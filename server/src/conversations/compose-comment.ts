@@ -1,0 +1,75 @@
+/**
+ * A Mattermost reply as the text of a GitLab comment. Pure.
+ *
+ * - @-mentions of people who connected GitLab become their GitLab @username;
+ *   any other @-mention (and @channel, @all, @here) is shown as code, so it
+ *   pings no one in GitLab (where `@all` would reach every project member, and
+ *   an unknown name may be someone else's).
+ * - A line starting with `/` is escaped: a chat message never runs GitLab quick
+ *   actions (`/merge`, `/close`…) by accident.
+ * - Attached files are links to the Mattermost post (never copied to GitLab).
+ * - A footer links back to the post; its post id also tells the bridge its own
+ *   comment apart when GitLab's Note Hook for it arrives (see originPostOf).
+ */
+
+export interface CommentParts {
+  message: string;
+  /** Lower-cased Mattermost usernames → GitLab usernames, for the people mentioned who connected GitLab. */
+  gitlabUsernames: ReadonlyMap<string, string>;
+  fileNames: readonly string[];
+  /** The Mattermost post's permalink. */
+  permalink: string;
+}
+
+const MENTION = /(^|[^\w@`/])@([a-z0-9][a-z0-9._-]*)/gi;
+const CODE = /(```[\s\S]*?(?:```|$)|`[^`\n]*`)/;
+
+export function composeComment(parts: CommentParts): string {
+  const text = parts.message
+    .split(CODE)
+    .map((piece, index) => (index % 2 === 1 ? piece : escapeProse(piece, parts.gitlabUsernames)))
+    .join('')
+    .trim();
+  const files = parts.fileNames.map((name) => `📎 [${escapeLinkText(name)}](${parts.permalink})`);
+  return [text, files.join('\n'), `<sub>[Sent from Mattermost](${parts.permalink})</sub>`].filter((piece) => piece !== '').join('\n\n');
+}
+
+/** The Mattermost usernames a message @-mentions (outside code), lower-cased, without the special ones. */
+export function mentionedUsernames(message: string): string[] {
+  const names = new Set<string>();
+  message.split(CODE).forEach((piece, index) => {
+    if (index % 2 === 1) return;
+    for (const match of piece.matchAll(MENTION)) {
+      const name = trimName(match[2]!);
+      if (!SPECIAL.has(name)) names.add(name);
+    }
+  });
+  return [...names];
+}
+
+/** The Mattermost post a comment's footer names, for telling the bridge's own comments apart. */
+export function originPostOf(body: string): string | null {
+  return /<sub>\[Sent from Mattermost\]\([^)\s]*\/pl\/([a-z0-9]{26})\)<\/sub>\s*$/.exec(body)?.[1] ?? null;
+}
+
+const SPECIAL = new Set(['channel', 'all', 'here']);
+
+/** Mattermost ends a username before trailing dots ("thanks @alice."). */
+function trimName(name: string): string {
+  return name.replace(/\.+$/, '').toLowerCase();
+}
+
+function escapeProse(prose: string, gitlabUsernames: ReadonlyMap<string, string>): string {
+  return prose
+    .replace(MENTION, (whole, before: string, raw: string) => {
+      const name = trimName(raw);
+      const rest = raw.slice(name.length);
+      const gitlab = SPECIAL.has(name) ? undefined : gitlabUsernames.get(name);
+      return `${before}${gitlab ? `@${gitlab}` : `\`@${name}\``}${rest}`;
+    })
+    .replace(/^(\s*)\//gm, '$1\\/');
+}
+
+function escapeLinkText(name: string): string {
+  return name.replace(/[[\]\\]/g, (char) => `\\${char}`);
+}

@@ -1,0 +1,219 @@
+/**
+ * Turns recorded replies into GitLab comments, as the person who replied, one
+ * at a time in the order they were written; and carries their edits (within
+ * 15 minutes, checked when the edit was seen) and deletions over to the
+ * comment. Exactly once: the attempt is committed before GitLab is asked, and
+ * after a lost answer the comment is looked for (its footer names the post)
+ * before another is made.
+ *
+ * Doors: none (it is woken by the listener). It acts as the replier with their
+ * own OAuth token, so GitLab's rules decide (locked discussions, confidential
+ * issues, internal notes). What it tells people goes to them alone, by DM.
+ */
+import type { GitLabCaller } from '../accounts/gitlab-connections.js';
+import type { GitLabAsUser } from '../actions/gitlab-as-user.js';
+import { GitLabHttpError, GitLabUnreachableError } from '../gitlab/poll-client.js';
+import type { Logger } from '../log.js';
+import { findThreadByRoot } from '../store/channel-outbox.js';
+import { claimNotice } from '../store/chat-notices.js';
+import {
+  dropReplyChange,
+  finishReplyChange,
+  markReplyAttemptStarted,
+  markReplySent,
+  nextDueReply,
+  replySwitches,
+  retryReplyLater,
+  settleReply,
+  type ChatReply,
+} from '../store/chat-replies.js';
+import type { Queryable } from '../store/queryable.js';
+import { isRefusal } from './gitlab-refusal.js';
+import { composeComment, mentionedUsernames } from './compose-comment.js';
+import { createNoteRequest, notePath, noteablePath, parseThreadKey, type ThreadTarget } from './thread-target.js';
+
+/** Attempts at an unanswered GitLab before the reply is given up, and the person told. */
+const MAX_ATTEMPTS = 8;
+const RETRY_BASE_MS = 2000;
+const RETRY_MAX_MS = 5 * 60_000;
+
+export type ReplyOutcome = 'sent' | 'edited' | 'deleted' | 'skipped' | 'failed' | 'retry';
+
+export interface ReplySenderDeps {
+  pool: Queryable;
+  callerFor(userId: string): Promise<GitLabCaller | null>;
+  gitlab(token: string): GitLabAsUser;
+  /** The post's permalink in Mattermost (site URL, team, post). */
+  permalinkOf(channelId: string, postId: string): Promise<string>;
+  /** Lower-cased Mattermost usernames → GitLab usernames of those mentioned who connected GitLab. */
+  gitlabUsernamesOf(mattermostUsernames: string[]): Promise<Map<string, string>>;
+  /** A direct message from the bot. */
+  tell(userId: string, message: string): Promise<void>;
+  /** A single-use connect link for the person, or null when accounts cannot be connected. */
+  connectLink(userId: string): Promise<string | null>;
+  log: Logger;
+  count(outcome: ReplyOutcome): void;
+}
+
+export function createReplySender(deps: ReplySenderDeps) {
+  /** Handles the oldest reply with something to do; false when there is none. */
+  async function sendNext(): Promise<boolean> {
+    const reply = await nextDueReply(deps.pool);
+    if (!reply) return false;
+    const log = deps.log.child({ post: reply.postId, channel: reply.channelId });
+    const target = parseThreadKey(reply.threadKey);
+    if (!target) {
+      await settleReply(deps.pool, reply.postId, 'skipped', 'the thread is not about a merge request or issue');
+      return true;
+    }
+    try {
+      const outcome = reply.change && reply.state !== 'pending' ? await applyChange(reply, target, log) : await create(reply, target, log);
+      deps.count(outcome);
+    } catch (error) {
+      deps.count(await retryOrGiveUp(reply, error, log));
+    }
+    return true;
+  }
+
+  async function create(reply: ChatReply, target: ThreadTarget, log: Logger): Promise<ReplyOutcome> {
+    const thread = await findThreadByRoot(deps.pool, reply.rootPostId);
+    const switches = await replySwitches(deps.pool, thread?.subscriptionId ?? null, reply.userId);
+    if (!thread?.repliesSince || !switches.channel) return skip(reply, 'this channel does not send replies to GitLab');
+    if (!switches.person) return skip(reply, 'the person turned replies to GitLab off');
+    const caller = await deps.callerFor(reply.userId);
+    if (!caller) {
+      await tellToConnect(reply);
+      return skip(reply, 'not connected to GitLab');
+    }
+    const gitlab = deps.gitlab(caller.token);
+    if (reply.attemptStartedAt) {
+      const found = await findComment(gitlab, target, reply.postId, caller.gitlabUserId);
+      if (found !== null) {
+        log.info({ note: found }, 'comment from an attempt with a lost answer found; not commenting again');
+        await markReplySent(deps.pool, reply.postId, found, caller.gitlabUserId);
+        return 'sent';
+      }
+      if (reply.change === 'delete') {
+        await settleReply(deps.pool, reply.postId, 'deleted', 'deleted in Mattermost before its comment was made');
+        return 'deleted';
+      }
+    }
+    const body = await commentBody(reply);
+    await markReplyAttemptStarted(deps.pool, reply.postId, caller.gitlabUserId);
+    try {
+      const request = createNoteRequest(target);
+      const note = await gitlab.post<{ id: number }>(request.path, request.internal ? { body, internal: true } : { body });
+      await markReplySent(deps.pool, reply.postId, note.id, caller.gitlabUserId);
+      log.info({ note: note.id }, 'reply posted to GitLab as a comment');
+      return 'sent';
+    } catch (error) {
+      if (error instanceof GitLabHttpError && error.status === 401) {
+        await tellToConnect(reply);
+        return skip(reply, 'GitLab refused the token: not connected');
+      }
+      if (isRefusal(error)) {
+        await settleReply(deps.pool, reply.postId, 'failed', error.message);
+        await deps.tell(reply.userId, `${await replyLink(reply)} was not posted to GitLab: ${refusalWords(error)}`).catch((failure: unknown) => log.warn({ err: failure }, 'could not tell the person'));
+        return 'failed';
+      }
+      throw error;
+    }
+  }
+
+  async function applyChange(reply: ChatReply, target: ThreadTarget, log: Logger): Promise<ReplyOutcome> {
+    const change = reply.change!;
+    if (reply.noteId === null) {
+      await finishReplyChange(deps.pool, reply.postId, change);
+      return change === 'delete' ? 'deleted' : 'edited';
+    }
+    const caller = await deps.callerFor(reply.userId);
+    if (!caller || caller.gitlabUserId !== reply.gitlabUserId) {
+      // Only the comment's author may change it: someone who disconnected (or connected another account) cannot.
+      await dropReplyChange(deps.pool, reply.postId, 'the comment can only be changed by the GitLab account that wrote it');
+      return 'skipped';
+    }
+    const gitlab = deps.gitlab(caller.token);
+    try {
+      if (change === 'delete') await gitlab.delete(notePath(target, reply.noteId));
+      else await gitlab.put(notePath(target, reply.noteId), { body: await commentBody(reply) });
+    } catch (error) {
+      // Gone already (deleted in GitLab): nothing left to change.
+      if (!(error instanceof GitLabHttpError && error.status === 404)) {
+        if (!isRefusal(error)) throw error;
+        await dropReplyChange(deps.pool, reply.postId, error.message);
+        log.info({ reason: error.message }, 'GitLab refused to change the comment');
+        return 'failed';
+      }
+    }
+    await finishReplyChange(deps.pool, reply.postId, change);
+    log.info({ note: reply.noteId, change }, change === 'delete' ? 'comment deleted in GitLab' : 'comment edited in GitLab');
+    return change === 'delete' ? 'deleted' : 'edited';
+  }
+
+  async function commentBody(reply: ChatReply): Promise<string> {
+    const names = mentionedUsernames(reply.message);
+    return composeComment({
+      message: reply.message,
+      gitlabUsernames: names.length > 0 ? await deps.gitlabUsernamesOf(names) : new Map(),
+      fileNames: reply.fileNames,
+      permalink: await deps.permalinkOf(reply.channelId, reply.postId),
+    });
+  }
+
+  /** The comment an attempt may have made: the newest comments by the person, one naming the post. */
+  async function findComment(gitlab: GitLabAsUser, target: ThreadTarget, postId: string, gitlabUserId: number): Promise<number | null> {
+    const notes = await gitlab.get<{ id: number; body: string; author?: { id?: number } }[]>(`${noteablePath(target)}/notes?sort=desc&order_by=created_at&per_page=100`);
+    const found = notes.find((note) => note.author?.id === gitlabUserId && note.body.includes(`/pl/${postId})`));
+    return found?.id ?? null;
+  }
+
+  async function skip(reply: ChatReply, reason: string): Promise<ReplyOutcome> {
+    await settleReply(deps.pool, reply.postId, 'skipped', reason);
+    return 'skipped';
+  }
+
+  async function tellToConnect(reply: ChatReply): Promise<void> {
+    if (!(await claimNotice(deps.pool, reply.userId, 'replies-connect'))) return;
+    const link = await deps.connectLink(reply.userId);
+    const how = link ? `[Connect your GitLab account](${link}) (the link works once, within 10 minutes)` : 'Ask your admin to let accounts be connected';
+    await deps
+      .tell(
+        reply.userId,
+        `${await replyLink(reply)} was not posted to GitLab: replies in that thread become GitLab comments only for people who connected their GitLab account. ${how}, and your replies from then on are posted as you. (This message comes once.)`,
+      )
+      .catch((error: unknown) => deps.log.warn({ err: error }, 'could not tell the person how to connect'));
+  }
+
+  async function replyLink(reply: ChatReply): Promise<string> {
+    return `[Your reply](${await deps.permalinkOf(reply.channelId, reply.postId)})`;
+  }
+
+  async function retryOrGiveUp(reply: ChatReply, error: unknown, log: Logger): Promise<ReplyOutcome> {
+    const attempts = reply.attempts + 1;
+    const reason = error instanceof Error ? error.message : String(error);
+    if (attempts >= MAX_ATTEMPTS || !(error instanceof GitLabUnreachableError || error instanceof GitLabHttpError)) {
+      log.error({ err: error, attempts }, 'reply given up');
+      if (reply.change && reply.state !== 'pending') {
+        await dropReplyChange(deps.pool, reply.postId, reason);
+      } else {
+        await settleReply(deps.pool, reply.postId, 'failed', reason);
+        await deps.tell(reply.userId, `${await replyLink(reply)} was not posted to GitLab: GitLab did not answer. Post it there yourself if it matters.`).catch(() => undefined);
+      }
+      return 'failed';
+    }
+    const delayMs = Math.min(RETRY_MAX_MS, RETRY_BASE_MS * 2 ** (attempts - 1));
+    log.warn({ reason, attempts, retryInMs: delayMs }, 'reply not sent to GitLab yet; will retry');
+    await retryReplyLater(deps.pool, reply.postId, delayMs, reason);
+    return 'retry';
+  }
+
+  return { sendNext };
+}
+
+
+function refusalWords(error: GitLabHttpError): string {
+  const said = error.gitlabMessage ? ` (GitLab said: ${error.gitlabMessage.replace(/[`*_~@]/g, '').slice(0, 200)})` : '';
+  if (error.status === 403) return `you may not comment there (the discussion may be locked, or your role does not allow it)${said}.`;
+  if (error.status === 404) return `GitLab did not find it for your account (it may be gone, or you may not see it)${said}.`;
+  return `GitLab refused it${said}.`;
+}
