@@ -80,6 +80,7 @@ async function notificationLines(userId: string, trigger: string, deps: AccountD
       : `- Direct messages: **off**: \`/${trigger} settings notifications on\` turns them back on`,
     `- Daily reminder: ${settings.reminder.enabled ? `at ${settings.reminder.time}${settings.reminder.onlyWhenChanged ? ', only when something changed' : ''}` : 'off'}`,
     `- Buttons on direct messages: ${settings.buttons ? 'on' : `off: \`/${trigger} settings buttons on\` turns them back on`}`,
+    `- Your replies in threads that go to GitLab: ${settings.syncReplies ? 'posted as your GitLab comments' : `kept in Mattermost: \`/${trigger} settings replies on\` sends them`}`,
     `- Muted GitLab users: ${mutes.length === 0 ? 'none' : mutes.map((mute) => mute.gitlabUsername).join(', ')}`,
   ];
   if (!deps.canSendDirectMessages) lines.push('- **The bridge has no bot token, so it cannot send direct messages at all.** Ask your admin.');

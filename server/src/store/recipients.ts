@@ -14,11 +14,12 @@ interface Row {
   reminder_time: string | null;
   reminder_only_when_changed: boolean | null;
   buttons: boolean | null;
+  sync_replies: boolean | null;
   muted: string[];
 }
 
 const SELECT = `SELECT a.mattermost_user_id, a.gitlab_user_id, a.gitlab_username, s.enabled, s.disabled_kinds, s.reminder_enabled,
-       s.reminder_time::text AS reminder_time, s.reminder_only_when_changed, s.buttons,
+       s.reminder_time::text AS reminder_time, s.reminder_only_when_changed, s.buttons, s.sync_replies,
        COALESCE((SELECT array_agg(m.gitlab_user_id::text) FROM gitlab_mutes m WHERE m.mattermost_user_id = a.mattermost_user_id), '{}') AS muted
      FROM gitlab_accounts a LEFT JOIN notification_settings s ON s.mattermost_user_id = a.mattermost_user_id
      WHERE a.disconnected_at IS NULL`;
@@ -53,6 +54,7 @@ function toRecipient(row: Row): Recipient {
         onlyWhenChanged: row.reminder_only_when_changed ?? defaults.reminder.onlyWhenChanged,
       },
       buttons: row.buttons ?? defaults.buttons,
+      syncReplies: row.sync_replies ?? defaults.syncReplies,
     },
     mutedGitLabUserIds: row.muted.map(Number),
   };

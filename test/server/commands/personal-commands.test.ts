@@ -49,6 +49,24 @@ describe('/gitlab settings', () => {
     expect(await stored()).toEqual([{ buttons: true, enabled: true }]);
   });
 
+  it('keeps one’s thread replies in Mattermost with `replies off`, saying what that means, and sends them again with `replies on`', async () => {
+    expect(await running.command(alice, 'settings')).toContain('- `replies`: on · your replies in threads of channels that send replies to GitLab are posted there as your comments');
+    const stored = async () => (await running.pool.query('SELECT sync_replies, buttons FROM notification_settings WHERE mattermost_user_id = $1', [alice])).rows;
+
+    const off = await running.command(alice, 'settings replies off');
+    expect(off).toMatch(/^Your replies in threads of channels that send replies to GitLab are \*\*not\*\* posted as GitLab comments\.\n/);
+    expect(off).toContain('- `replies`: off · your replies in threads stay in Mattermost, even where the channel sends replies to GitLab');
+    expect(await stored()).toEqual([{ sync_replies: false, buttons: true }]);
+    // Other changes keep it.
+    await running.command(alice, 'settings buttons off');
+    expect(await stored()).toEqual([{ sync_replies: false, buttons: false }]);
+    expect(await running.command(alice, 'settings replies sometimes')).toMatch(/^Switch `replies` on or off\. Usage: `\/gitlab settings .*replies on\|off/);
+    expect(await running.command(alice, 'settings replies on')).toMatch(/^Your replies in threads of channels that send replies to GitLab are posted as GitLab comments, written as you with your connected GitLab account\.\n/);
+    expect(await stored()).toEqual([{ sync_replies: true, buttons: false }]);
+    // The channel's own setting is not a personal one.
+    expect(await running.command(alice, 'settings --code-previews on')).toBe('`--code-previews` is a setting of the channel: `/gitlab settings channel [--code-previews on|off]`.');
+  });
+
   it('answers a mistake with one line and the usage, changing nothing', async () => {
     expect(await running.command(alice, 'settings builds off')).toMatch(/^`builds` is not a kind of notification \(reviews, .*\)\. Usage: `\/gitlab settings /);
     expect(await running.command(alice, 'settings reminder 9pm')).toContain('`9pm` is not a time');
@@ -95,6 +113,9 @@ describe('/gitlab me', () => {
     expect(off).toContain('- Direct messages: **off**: `/gitlab settings notifications on` turns them back on');
     await running.command(alice, 'settings buttons off');
     expect(await running.command(alice, 'me')).toContain('- Buttons on direct messages: off: `/gitlab settings buttons on` turns them back on');
+    expect(me).toContain('- Your replies in threads that go to GitLab: posted as your GitLab comments');
+    await running.command(alice, 'settings replies off');
+    expect(await running.command(alice, 'me')).toContain('- Your replies in threads that go to GitLab: kept in Mattermost: `/gitlab settings replies on` sends them');
     await running.command(alice, 'settings notifications on');
     expect(await running.command(alice, 'me')).toContain('- Direct messages: on for reviews, assignments, mentions, comments, merge_requests, pipelines (off: todos)');
   });
