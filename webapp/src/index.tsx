@@ -4,6 +4,7 @@
  */
 import React from 'react';
 import { apiBase, createApiClient } from './api/client';
+import { CodePreviewEmbed, matchCodeEmbed, type EmbedRegistry } from './components/code-preview';
 import { ConnectRoute } from './components/connect-route';
 import { PluginRoot } from './components/issue-modals';
 import { LinkTooltip } from './components/link-tooltip';
@@ -74,6 +75,8 @@ export class Plugin implements MattermostPlugin {
       registry.registerChannelHeaderButtonAction(<img src={iconUrl} alt="" width={18} height={18} />, toggle, TITLE, TITLE);
     }
     registry.registerLinkTooltipComponent?.(wrap(LinkTooltip));
+    // The code of GitLab code links under their posts; collapsible like Mattermost's own previews (components/code-preview.tsx).
+    (registry as PluginRegistry & EmbedRegistry).registerPostWillRenderEmbedComponent?.(matchCodeEmbed(store), wrap(CodePreviewEmbed), true);
     registry.registerRootComponent?.(wrap(PluginRoot));
     registry.registerPopoverUserAttributesComponent?.(wrap(UserAttribute));
     // Where Mattermost's login brings a browser back to a connect link: /plug/gitlab-bridge/connect?link=…

@@ -18,6 +18,23 @@ import type {
   Label,
 } from './types';
 
+/** GET /code-preview: the lines of a GitLab code link, as the viewer's GitLab account may read them. */
+export interface CodePreview {
+  project: string;
+  path: string;
+  fileName: string;
+  ref: string;
+  commitId: string;
+  /** Mattermost's name for the language ('' when unknown). */
+  language: string;
+  startLine: number;
+  endLine: number;
+  lines: string[];
+  moreLines: number;
+  /** The lines asked for, at `commitId`. */
+  permalink: string;
+}
+
 export class ApiError extends Error {
   constructor(
     readonly status: number,
@@ -133,6 +150,7 @@ export function createApiClient(options: ApiClientOptions) {
     list: (list: ListName) => request<WorkListAnswer>('GET', `/lists/${list}`),
     markTodoDone: (id: number) => request<{ ok: true; counts: Counts }>('POST', `/todos/${encodeURIComponent(String(id))}/done`),
     preview: (url: string) => request<Preview>('GET', withQuery('/preview', { url })),
+    codePreview: (url: string) => request<CodePreview>('GET', withQuery('/code-preview', { url })),
     subscriptions: (channelId: string) =>
       request<{ subscriptions: Subscription[]; canCreateWebhooks: boolean }>('GET', channelPath(channelId)),
     addSubscription: (channelId: string, input: SubscriptionInput) =>
