@@ -11,6 +11,7 @@ import type { ButtonSigner } from '../actions/render-buttons.js';
 import type { Logger } from '../log.js';
 import { MattermostHttpError } from '../mattermost/client.js';
 import type { ChannelAccess, ChannelGateway } from '../mattermost/channel-gateway.js';
+import { composeThreadRoot } from '../render/replies-notice.js';
 import {
   findThreadRoot,
   forgetThreadRoot,
@@ -19,6 +20,7 @@ import {
   markRetry,
   markSent,
   oldestPending,
+  recordRootNotice,
   saveThreadRoot,
   type OutboxRow,
 } from '../store/channel-outbox.js';
@@ -96,10 +98,12 @@ export function createChannelDelivery(deps: ChannelDeliveryDeps) {
       const queued = row.buttons ?? (root ? null : row.thread_buttons);
       const spec = queued && deps.describeButtons ? await deps.describeButtons(queued, { subscriptionId: row.subscription_id }) : queued;
       const attachments = spec && deps.buttons ? deps.buttons(spec, 'channel', row.channel_id) : null;
+      // A thread's first post is its root: it says so when replies in the thread go to GitLab.
+      const message = row.thread_key && !root ? composeThreadRoot(row.message, { syncReplies: row.sync_replies }) : row.message;
       await markAttemptStarted(db, row.id);
       let postId: string;
       try {
-        postId = await deps.gateway.createPost({ channelId: row.channel_id, message: row.message, rootId: root?.postId ?? null, outboxId: row.id, attachments });
+        postId = await deps.gateway.createPost({ channelId: row.channel_id, message, rootId: root?.postId ?? null, outboxId: row.id, attachments });
       } catch (error) {
         // The root was deleted in Mattermost: start a new thread with this post.
         if (root && error instanceof MattermostHttpError && error.status === 400 && /root/i.test(`${error.serverErrorId} ${error.message}`)) {
@@ -133,16 +137,25 @@ export function createChannelDelivery(deps: ChannelDeliveryDeps) {
 
   async function placeInThread(db: Queryable, row: OutboxRow, postId: string, log: Logger, knownRoot?: { postId: string; message: string } | null): Promise<void> {
     const root = knownRoot === undefined ? await findThreadRoot(db, row.channel_id, row.thread_key!) : knownRoot;
+    const notice = { repliesShown: row.sync_replies, subscriptionId: row.subscription_id };
     if (!root) {
-      await saveThreadRoot(db, row.channel_id, row.thread_key!, postId, row.message);
+      // Stored without the replies line, so a later redraw can add or drop it.
+      await saveThreadRoot(db, row.channel_id, row.thread_key!, postId, row.message, notice);
       return;
     }
     if (root.postId === postId || !row.thread_status) return;
-    // The root shows the object's current state and the buttons for it; failing to edit it loses no post.
+    // The root shows the object's current state, the buttons for it, and whether replies go to
+    // GitLab as the subscription says now; failing to edit it loses no post.
     const attachments = row.thread_buttons && deps.buttons ? deps.buttons(row.thread_buttons, 'channel', row.channel_id) : undefined;
-    await deps.gateway
-      .editMessage(root.postId, `${root.message}\n\n${row.thread_status}`, attachments)
-      .catch((error: unknown) => log.warn({ err: error, root: root.postId }, 'could not update the thread root'));
+    const edited = await deps.gateway.editMessage(root.postId, composeThreadRoot(root.message, { syncReplies: row.sync_replies, status: row.thread_status }), attachments).then(
+      () => true,
+      (error: unknown) => {
+        log.warn({ err: error, root: root.postId }, 'could not update the thread root');
+        return false;
+      },
+    );
+    // Replies count from when the root said so, and stop counting once it no longer does.
+    if (edited) await recordRootNotice(db, row.channel_id, row.thread_key!, root.postId, notice);
   }
 
   async function fail(db: Queryable, row: OutboxRow, reason: string, log: Logger): Promise<PostOutcome> {

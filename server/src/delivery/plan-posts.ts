@@ -27,6 +27,11 @@ export interface PlannedPost {
   buttons: ButtonSpec | null;
   /** The merge request's or issue's buttons, for the thread's first post. */
   threadButtons: ButtonSpec | null;
+  /**
+   * Replies in the thread go to GitLab (the chosen subscription's `--sync-replies`, for threaded
+   * posts only): the thread's root then says so (delivery/deliver-channel-posts.ts).
+   */
+  syncReplies: boolean;
 }
 
 /** The buttons an event's posts may carry; both null when the admin turned buttons off. */
@@ -72,6 +77,7 @@ export function planPosts(
       needsPrivateChannel: confidential || (!audience.openToAll && !subscription.forced),
       buttons: subscription.buttons ? buttons.own : null,
       threadButtons: subscription.buttons ? buttons.thread : null,
+      syncReplies: threaded && subscription.syncReplies,
     };
   });
 }

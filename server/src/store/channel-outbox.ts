@@ -1,4 +1,4 @@
-/** The channel outbox and its thread roots (migrations 0004, 0019). */
+/** The channel outbox and its thread roots (migrations 0004, 0019, 0020, 0021). */
 import type { PlannedPost } from '../delivery/plan-posts.js';
 import type { ButtonSpec } from '../actions/button-spec.js';
 import type { Queryable } from './queryable.js';
@@ -16,6 +16,8 @@ export interface OutboxRow {
   /** The post's own buttons and its thread's (migration 0020): unsigned, signed when posted. */
   buttons: ButtonSpec | null;
   thread_buttons: ButtonSpec | null;
+  /** Replies in the thread go to GitLab, so its root says so (PlannedPost.syncReplies; migration 0021). */
+  sync_replies: boolean;
   attempts: number;
   attempt_started_at: Date | null;
   created_at: Date;
@@ -27,12 +29,12 @@ export async function enqueuePosts(db: Queryable, queued: readonly { deliveryId:
   const posts = queued.map(({ post }) => post);
   const result = await db.query(
     `INSERT INTO channel_outbox (event_key, channel_id, subscription_id, delivery_id, message, thread_key, thread_status, confidential, needs_private_channel,
-                                 buttons, thread_buttons)
+                                 buttons, thread_buttons, sync_replies)
      SELECT event_key, channel_id, subscription_id, delivery_id, message, thread_key, thread_status, confidential, needs_private_channel,
-            buttons::jsonb, thread_buttons::jsonb
-     FROM unnest($1::text[], $2::text[], $3::bigint[], $4::bigint[], $5::text[], $6::text[], $7::text[], $8::boolean[], $9::boolean[], $10::text[], $11::text[])
+            buttons::jsonb, thread_buttons::jsonb, sync_replies
+     FROM unnest($1::text[], $2::text[], $3::bigint[], $4::bigint[], $5::text[], $6::text[], $7::text[], $8::boolean[], $9::boolean[], $10::text[], $11::text[], $12::boolean[])
           WITH ORDINALITY AS queued (event_key, channel_id, subscription_id, delivery_id, message, thread_key, thread_status, confidential, needs_private_channel,
-                                     buttons, thread_buttons, position)
+                                     buttons, thread_buttons, sync_replies, position)
      ORDER BY position
      ON CONFLICT (event_key, channel_id) DO NOTHING`,
     [
@@ -47,6 +49,7 @@ export async function enqueuePosts(db: Queryable, queued: readonly { deliveryId:
       posts.map((post) => post.needsPrivateChannel),
       posts.map((post) => (post.buttons ? JSON.stringify(post.buttons) : null)),
       posts.map((post) => (post.threadButtons ? JSON.stringify(post.threadButtons) : null)),
+      posts.map((post) => post.syncReplies),
     ],
   );
   return result.rowCount ?? 0;
@@ -68,8 +71,8 @@ export async function dueChannels(db: Queryable, limit: number): Promise<{ due: 
 
 export async function oldestPending(db: Queryable, channelId: string): Promise<(OutboxRow & { due: boolean }) | null> {
   const result = await db.query<OutboxRow & { due: boolean }>(
-    `SELECT id, channel_id, subscription_id, message, thread_key, thread_status, confidential, needs_private_channel, buttons, thread_buttons, attempts,
-            attempt_started_at, created_at, next_attempt_at <= now() AS due
+    `SELECT id, channel_id, subscription_id, message, thread_key, thread_status, confidential, needs_private_channel, buttons, thread_buttons, sync_replies,
+            attempts, attempt_started_at, created_at, next_attempt_at <= now() AS due
      FROM channel_outbox WHERE channel_id = $1 AND state = 'pending' ORDER BY id LIMIT 1`,
     [channelId],
   );
@@ -107,12 +110,63 @@ export async function findThreadRoot(db: Queryable, channelId: string, threadKey
   return row ? { postId: row.root_post_id, message: row.root_message } : null;
 }
 
-export async function saveThreadRoot(db: Queryable, channelId: string, threadKey: string, postId: string, message: string): Promise<void> {
+/** How a thread's root was drawn: whether it said that replies go to GitLab, and for which subscription. */
+export interface RootNotice {
+  repliesShown: boolean;
+  subscriptionId: string | null;
+}
+
+/**
+ * `message` is the root's own text, without the replies line (render/replies-notice.ts adds it when
+ * drawing); `replies_since` is when the root started saying that replies go to GitLab.
+ */
+export async function saveThreadRoot(
+  db: Queryable,
+  channelId: string,
+  threadKey: string,
+  postId: string,
+  message: string,
+  notice: RootNotice = { repliesShown: false, subscriptionId: null },
+): Promise<void> {
   await db.query(
-    `INSERT INTO channel_threads (channel_id, thread_key, root_post_id, root_message) VALUES ($1, $2, $3, $4)
-     ON CONFLICT (channel_id, thread_key) DO UPDATE SET root_post_id = $3, root_message = $4, updated_at = now()`,
-    [channelId, threadKey, postId, message],
+    `INSERT INTO channel_threads (channel_id, thread_key, root_post_id, root_message, replies_since, subscription_id)
+     VALUES ($1, $2, $3, $4, CASE WHEN $5 THEN now() END, $6)
+     ON CONFLICT (channel_id, thread_key) DO UPDATE SET root_post_id = $3, root_message = $4, replies_since = CASE WHEN $5 THEN now() END,
+       subscription_id = $6, updated_at = now()`,
+    [channelId, threadKey, postId, message, notice.repliesShown, notice.subscriptionId],
   );
+}
+
+/**
+ * After the root was redrawn: it says that replies go to GitLab since it first did (kept across
+ * redraws), or no longer says it (null). Only while `rootPostId` is still the thread's root.
+ */
+export async function recordRootNotice(db: Queryable, channelId: string, threadKey: string, rootPostId: string, notice: RootNotice): Promise<void> {
+  await db.query(
+    `UPDATE channel_threads SET replies_since = CASE WHEN $4 THEN coalesce(replies_since, now()) END, subscription_id = coalesce($5, subscription_id), updated_at = now()
+     WHERE channel_id = $1 AND thread_key = $2 AND root_post_id = $3`,
+    [channelId, threadKey, rootPostId, notice.repliesShown, notice.subscriptionId],
+  );
+}
+
+/** A bridge thread, by the Mattermost post at its root: for replies and reactions seen in Mattermost. */
+export interface BridgeThread {
+  channelId: string;
+  threadKey: string;
+  rootPostId: string;
+  /** Since when the root has said that replies go to GitLab; null: it does not say so, and no reply is sent. */
+  repliesSince: Date | null;
+  /** The subscription that drew the root last (null: deleted since, or a root made before migration 0021). */
+  subscriptionId: string | null;
+}
+
+export async function findThreadByRoot(db: Queryable, rootPostId: string): Promise<BridgeThread | null> {
+  const { rows } = await db.query<{ channel_id: string; thread_key: string; root_post_id: string; replies_since: Date | null; subscription_id: string | null }>(
+    'SELECT channel_id, thread_key, root_post_id, replies_since, subscription_id FROM channel_threads WHERE root_post_id = $1 LIMIT 1',
+    [rootPostId],
+  );
+  const row = rows[0];
+  return row ? { channelId: row.channel_id, threadKey: row.thread_key, rootPostId: row.root_post_id, repliesSince: row.replies_since, subscriptionId: row.subscription_id } : null;
 }
 
 export async function forgetThreadRoot(db: Queryable, channelId: string, threadKey: string): Promise<void> {

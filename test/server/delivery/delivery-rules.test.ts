@@ -43,7 +43,7 @@ describe('a thread root’s status line', () => {
 
 describe('planning posts', () => {
   const sub = (id: string, channelId: string, targetKind: 'project' | 'group', targetPath: string, style: Subscription['style'] = 'full', threads = true): Subscription => ({
-    id, channelId, targetKind, targetPath, targetId: null, filters: {}, style, threads, buttons: true, confidential: false, confidentialBy: null, privateAccess: false, forced: false, creatorId: 'u',
+    id, channelId, targetKind, targetPath, targetId: null, filters: {}, style, threads, buttons: true, syncReplies: false, confidential: false, confidentialBy: null, privateAccess: false, forced: false, creatorId: 'u',
   });
 
   it('posts once per channel, as its most specific subscription says', () => {
@@ -74,6 +74,18 @@ describe('planning posts', () => {
     expect(plan(mr('opened'), false)).toEqual([['c1', true], ['c2', false]]);
     expect(plan({ ...mr('opened'), confidential: true } as GitLabEvent, true)).toEqual([['c1', true], ['c2', true]]);
     expect(plan({ ...mr('opened'), internal: true } as GitLabEvent, false)).toEqual([['c1', true], ['c2', true]]);
+  });
+  it('says replies go to GitLab as the chosen subscription says, and only for a threaded post', () => {
+    const render = () => ({ message: 'm' });
+    const thread = { key: 'thread', status: null };
+    const syncing = (id: string, channelId: string, targetKind: 'project' | 'group', path: string, threads = true) => ({ ...sub(id, channelId, targetKind, path, 'full', threads), syncReplies: true });
+    const plan = (subscriptions: Subscription[], on: typeof thread | null = thread) => planPosts(mr('opened'), subscriptions, render, on, { openToAll: true }).map((post) => [post.channelId, post.syncReplies]);
+    // The project subscription is chosen over the group one in c1, and its choice is what counts.
+    expect(plan([syncing('1', 'c1', 'group', 'a'), sub('2', 'c1', 'project', 'a/b'), syncing('3', 'c2', 'group', 'a')])).toEqual([['c1', false], ['c2', true]]);
+    expect(plan([sub('1', 'c1', 'group', 'a'), syncing('2', 'c1', 'project', 'a/b')])).toEqual([['c1', true]]);
+    // No thread, no replies to send.
+    expect(plan([syncing('1', 'c1', 'project', 'a/b', false)])).toEqual([['c1', false]]);
+    expect(plan([syncing('1', 'c1', 'project', 'a/b')], null)).toEqual([['c1', false]]);
   });
 });
 
