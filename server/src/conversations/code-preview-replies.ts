@@ -1,0 +1,126 @@
+/**
+ * Code previews for Mattermost's mobile apps, which run no webapp plugin: in a
+ * channel that opted in (`/gitlab settings channel --code-previews on`), a post
+ * with GitLab code links gets one bot reply in its thread with their lines.
+ *
+ * Security. The code is read as the person who posted the link (their GitLab
+ * token), and the reply shows it to everyone in the channel, including people
+ * without a GitLab account or access. So a link is answered only when every
+ * member may read that code anyway:
+ *  - the project and its repository are open to anyone, asked of GitLab
+ *    without a token (previews/code-open-to-all.ts): any channel; or
+ *  - the channel is private (type P, asked of Mattermost now, not remembered)
+ *    and one of its subscriptions covers the project with `private_access`: its
+ *    subscriber was shown to have access when adding it to a channel that is not
+ *    public (rules/subscription-rules.ts grantsPrivateAccess), the rule under
+ *    which the channel already receives that project's members-only events.
+ * Anything else (a private file linked in a public channel, a private channel
+ * without such a subscription) gets no reply, and nothing is said about why.
+ * The poster not connected: no reply either. The bot's own posts, system posts
+ * and edits are not answered; each post is answered at most once, whichever of
+ * the socket and the catch-up reads it first (code_preview_replies).
+ */
+import type { GitLabCaller } from '../accounts/gitlab-connections.js';
+import { findCodeLinks, type CodeLink } from '../gitlab/code-permalink.js';
+import type { PollClient } from '../gitlab/poll-client.js';
+import type { Logger } from '../log.js';
+import { isCodeOpenToAll } from '../previews/code-open-to-all.js';
+import { fetchCode, type CodeSnippet } from '../previews/fetch-code.js';
+import { renderCodePreviews } from '../render/code-preview.js';
+import { pathOrAncestorMatches } from '../rules/glob.js';
+import { covers, coveringPaths } from '../rules/match-subscription.js';
+import { readChannelSettings } from '../store/channel-settings.js';
+import type { Queryable } from '../store/queryable.js';
+import { findCandidates } from '../store/subscriptions.js';
+import type { ChatEvent, ChatEventHandler, ChatEventSource, ChatPost } from './chat-events.js';
+
+/** What the handler needs from Mattermost, as the bot. */
+export interface CodePreviewGateway {
+  /** The channel's type now (O, P, D, G; null when the bot cannot read it): ChannelGateway.currentType. */
+  currentType(channelId: string): Promise<string | null>;
+  /** Posts `message` as the bot in the thread of `rootId`; the new post's id. `forPostId` is the post answered (a marker, if wanted). */
+  createReply(reply: { channelId: string; rootId: string; message: string; forPostId: string }): Promise<string>;
+}
+
+export interface CodePreviewReplyDeps {
+  db: Queryable;
+  /** The budgeted GitLab client: files as the poster, and the anonymous GraphQL read. */
+  gitlab: Pick<PollClient, 'get' | 'anonymousGraphql'>;
+  gitlabUrl: string;
+  /** The poster's GitLab identity, or null when not connected (GitLabConnections.callerFor). */
+  callerFor(mattermostUserId: string): Promise<Pick<GitLabCaller, 'token'> | null>;
+  gateway: CodePreviewGateway;
+  /** The bot's Mattermost user id: its own posts are never answered. */
+  botUserId(): Promise<string>;
+  log: Logger;
+}
+
+export function createCodePreviewReplies(deps: CodePreviewReplyDeps): ChatEventHandler {
+  return {
+    async handle(event: ChatEvent, source: ChatEventSource): Promise<void> {
+      if (event.kind !== 'posted') return;
+      try {
+        await answer(deps, event.post);
+      } catch (error) {
+        deps.log.warn({ err: error, post: event.post?.id, source }, 'could not answer a code link with a preview');
+      }
+    },
+  };
+}
+
+async function answer(deps: CodePreviewReplyDeps, post: ChatPost): Promise<void> {
+  if (!post || typeof post.id !== 'string' || typeof post.message !== 'string' || typeof post.channel_id !== 'string') return;
+  if (post.type || post.delete_at > 0) return;
+  const links = findCodeLinks(post.message, deps.gitlabUrl);
+  if (links.length === 0) return;
+  if (post.user_id === (await deps.botUserId())) return;
+  if (!(await readChannelSettings(deps.db, post.channel_id)).codePreviews) return;
+  if (await answered(deps.db, post.id)) return;
+  const caller = await deps.callerFor(post.user_id);
+  if (!caller) return;
+
+  const audience = channelAudience(deps, post.channel_id);
+  const snippets: CodeSnippet[] = [];
+  for (const link of links) {
+    const read = await fetchCode(deps.gitlab, caller.token, link, deps.gitlabUrl);
+    if (!read.ok) continue;
+    if (await audience.mayRead(link)) snippets.push(read.snippet);
+    else deps.log.info({ post: post.id, channel: post.channel_id }, 'a code link was not previewed: not everyone in the channel may read that code');
+  }
+  if (snippets.length === 0) return;
+
+  // Whoever records the post first replies; a second reading of it (socket and catch-up) does not.
+  const claimed = await deps.db.query('INSERT INTO code_preview_replies (post_id) VALUES ($1) ON CONFLICT (post_id) DO NOTHING RETURNING post_id', [post.id]);
+  if (claimed.rowCount === 0) return;
+  // At most once: a reply whose answer was lost is not sent again (the row stays without reply_post_id).
+  const replyId = await deps.gateway.createReply({ channelId: post.channel_id, rootId: post.root_id || post.id, message: renderCodePreviews(snippets), forPostId: post.id });
+  await deps.db.query('UPDATE code_preview_replies SET reply_post_id = $2 WHERE post_id = $1', [post.id, replyId]);
+}
+
+async function answered(db: Queryable, postId: string): Promise<boolean> {
+  const { rowCount } = await db.query('SELECT 1 FROM code_preview_replies WHERE post_id = $1', [postId]);
+  return (rowCount ?? 0) > 0;
+}
+
+/** Whether everyone in the channel may read a link's code (see the top); each question asked once per post. */
+function channelAudience(deps: CodePreviewReplyDeps, channelId: string) {
+  let type: Promise<string | null> | undefined;
+  const open = new Map<string, Promise<boolean>>();
+  return {
+    async mayRead(link: CodeLink): Promise<boolean> {
+      const project = link.project.toLowerCase();
+      if (!open.has(project)) open.set(project, isCodeOpenToAll(deps.gitlab, link.project));
+      if (await open.get(project)!) return true;
+      type ??= deps.gateway.currentType(channelId);
+      if ((await type) !== 'P') return false;
+      const subscriptions = await findCandidates(deps.db, coveringPaths(project), null);
+      return subscriptions.some(
+        (subscription) =>
+          subscription.channelId === channelId &&
+          subscription.privateAccess &&
+          covers(subscription, project) &&
+          !(subscription.filters.exclude?.length && pathOrAncestorMatches(project, subscription.filters.exclude)),
+      );
+    },
+  };
+}
