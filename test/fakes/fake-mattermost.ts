@@ -6,14 +6,17 @@
  */
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { lookup } from 'node:dns/promises';
+import type { EventEmitter } from 'node:events';
 import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
 import { BlockList, isIP, type AddressInfo } from 'node:net';
 import { posix } from 'node:path';
+import type { Duplex } from 'node:stream';
 import { gunzipSync } from 'node:zlib';
 import yaml from 'js-yaml';
 import { OpenAPIBackend, type Request as ApiRequest } from 'openapi-backend';
+import { createSocketHub, type SocketBroadcast } from './fake-mattermost-websocket.js';
 
 const SPEC = new URL('../fixtures/mattermost/mattermost-openapi-v4.yaml', import.meta.url);
 
@@ -136,6 +139,10 @@ export interface FakeChannel {
   admins: Set<string>;
 }
 
+/**
+ * A post as the store keeps it. Deleted posts stay (delete_at > 0), as Mattermost soft-deletes: the API hides them
+ * except from `since` reads.
+ */
 export interface FakePost {
   id: string;
   channel_id: string;
@@ -144,9 +151,46 @@ export interface FakePost {
   message: string;
   props: Record<string, unknown>;
   create_at: number;
+  /** Moves with every change: an edit, a reaction, a reply in its thread (for a root), deletion. */
   update_at: number;
+  /** When the message was last edited; 0 if never. */
+  edit_at: number;
+  delete_at: number;
+  /** The files attached when it was made (uploadFile), as Mattermost kept them. */
+  file_ids: string[];
   /** How many times the message was edited after creation. */
   edits: number;
+}
+
+/** A file uploaded to a channel (model.FileInfo); attached to the first post that names it in file_ids. */
+export interface FakeFile {
+  id: string;
+  user_id: string;
+  channel_id: string;
+  /** '' until attached. */
+  post_id: string;
+  name: string;
+  extension: string;
+  size: number;
+  mime_type: string;
+  create_at: number;
+}
+
+/** model.Reaction; a removed one stays with delete_at set, as the store keeps it. */
+export interface FakeReaction {
+  user_id: string;
+  post_id: string;
+  emoji_name: string;
+  create_at: number;
+  update_at: number;
+  delete_at: number;
+  channel_id: string;
+}
+
+/** What a REST call through a convenience helper got back. */
+export interface FakeAnswer {
+  status: number;
+  body: unknown;
 }
 
 /** An ephemeral post Mattermost showed one user (SendEphemeralPost): never stored, so never in `posts`. */
@@ -288,6 +332,39 @@ export interface FakeMattermost {
   ): Promise<{ status: number; body: unknown }>;
   /** The names of the actions currently on a post, across its attachments, in order. */
   buttonsOf(postId: string): string[];
+  /** By id. */
+  files: Map<string, FakeFile>;
+  /** Every reaction ever made, removed ones with delete_at set. */
+  reactions: FakeReaction[];
+  /** A file this user uploaded to this channel (as POST /files would), for `file_ids`; returns its id. */
+  uploadFile(userId: string, channelId: string, name: string, options?: { size?: number; mimeType?: string }): string;
+  /**
+   * The user of `token` posts through the real CreatePost route (spec and permission checks apply, and the
+   * `posted` event goes out). `post` is the stored post when it was made.
+   */
+  postAs(token: string, post: { channelId: string; message: string; rootId?: string; fileIds?: string[]; props?: Record<string, unknown> }): Promise<FakeAnswer & { post: FakePost | undefined }>;
+  /** PatchPost of the message, as the webapp's edit does: `post_edited`. */
+  editAs(token: string, postId: string, message: string): Promise<FakeAnswer>;
+  /** DeletePost: `post_deleted`. */
+  deleteAs(token: string, postId: string): Promise<FakeAnswer>;
+  /** SaveReaction as the user of `token`: `reaction_added`. */
+  reactAs(token: string, postId: string, emojiName: string): Promise<FakeAnswer>;
+  /** DeleteReaction of the user's own reaction: `reaction_removed`. */
+  unreactAs(token: string, postId: string, emojiName: string): Promise<FakeAnswer>;
+  /**
+   * Cuts every WebSocket abruptly, as a network drop does: the server keeps each connection's queue for a
+   * reconnect with its connection_id. `restart` also forgets them, as a restarted Mattermost has: the client
+   * gets a new connection id and hello, and must catch up.
+   */
+  dropSockets(options?: { restart?: boolean }): void;
+  /** Authenticated WebSocket connections open now (of one user if given). */
+  socketCount(userId?: string): number;
+  /** While on, the upgrade is answered 503, as a proxy does while Mattermost is down. */
+  refuseSockets(on: boolean): void;
+  /** Resolves once `count` (default 1) authenticated sockets (of `userId` if given) are open. */
+  waitForSocket(options?: { userId?: string; count?: number; timeoutMs?: number }): Promise<void>;
+  /** 'authenticated' and 'closed' ({ userId, connectionId }) and 'sent' ({ userId, connectionId, message }). */
+  socketEvents: EventEmitter;
   close(): Promise<void>;
 }
 
@@ -299,6 +376,11 @@ export async function startFakeMattermost(): Promise<FakeMattermost> {
   const violations: string[] = [];
   const channels = new Map<string, FakeChannel>();
   const posts: FakePost[] = [];
+  const files = new Map<string, FakeFile>();
+  const reactions: FakeReaction[] = [];
+  // SqlPostStore.Update keeps each replaced version as a deleted post of its own (a new id, original_id the
+  // post's): `since` reads return them like any deleted post. Kept apart so `posts` holds only the posts themselves.
+  const editHistory: { post: FakePost; originalId: string }[] = [];
   const faults: { operationId: string; fault: Fault; left: number }[] = [];
   const clock = { offsetMs: 0 };
   // Command response hooks by id, with the uses left (Mattermost's MaxCommandResponseHookUses is 5).
@@ -405,6 +487,62 @@ export async function startFakeMattermost(): Promise<FakeMattermost> {
   });
 
   const now = () => Date.now() + clock.offsetMs;
+  const sockets = createSocketHub(
+    {
+      tokenOf: presentedToken,
+      userIdFor: (token) => userFor(token)?.id,
+      isChannelMember: (userId, channelId) => channels.get(channelId)?.members.has(userId) ?? false,
+      isTeamMember: (userId, teamId) => teams.get(teamId)?.members.has(userId) ?? false,
+      isSystemAdmin: (userId) => {
+        const user = users.get(userId);
+        return user !== undefined && isAdmin(user);
+      },
+      now,
+    },
+    mattermostId,
+  );
+  /** A post as the API shows it, with its files and reactions (PreparePostForClient). */
+  const postView = (post: FakePost, originalId = '') =>
+    postJson(post, {
+      originalId,
+      files: post.file_ids.flatMap((id) => files.get(id) ?? []),
+      reactions: reactions.filter((reaction) => reaction.post_id === post.id && reaction.delete_at === 0),
+    });
+  /** GetSinglePost: deleted posts are not found. */
+  const livePost = (id: string | undefined) => posts.find((post) => post.id === id && post.delete_at === 0);
+  const channelEvent = (channelId: string, extra: Partial<SocketBroadcast> = {}) => ({ channel_id: channelId, ...extra });
+  /**
+   * The `posted` event (SendNotifications in app/notification.go, publishWebsocketEventForPost in app/post.go): the
+   * post as a JSON string, to the channel's members. Mentions and the posted_ack hooks, added per connection by
+   * Mattermost, are left out.
+   */
+  const publishPosted = (post: FakePost, channel: FakeChannel, sender: FakeUser, setOnline: boolean) => {
+    // PostNotification.GetSenderName: an integration's override_username when allowed, else @username.
+    const override = post.props.override_username;
+    const overridden = config.ServiceSettings.EnablePostUsernameOverride && channel.type !== 'D' && post.props.from_webhook === 'true' && typeof override === 'string';
+    const postFiles = post.file_ids.flatMap((id) => files.get(id) ?? []);
+    sockets.publish(
+      'posted',
+      {
+        post: JSON.stringify(postView(post)),
+        channel_type: channel.type,
+        // GetChannelName: for a direct message, the sender's @username.
+        channel_display_name: channel.type === 'D' ? `@${sender.username}` : channel.name,
+        channel_name: channel.name,
+        sender_name: overridden ? override : `@${sender.username}`,
+        team_id: channel.team_id,
+        set_online: setOnline,
+        ...(postFiles.length > 0 ? { otherFile: 'true', ...(postFiles.some((file) => file.mime_type.startsWith('image/')) ? { image: 'true' } : {}) } : {}),
+      },
+      channelEvent(channel.id),
+    );
+  };
+  /** The store's reaction Save and Delete move the post's update_at (SqlReactionStore, updatePostForReactionsOn*). */
+  const reactionEvent = (event: 'reaction_added' | 'reaction_removed', reaction: object, post: FakePost) => {
+    post.update_at = now();
+    // App.sendReactionEvent.
+    sockets.publish(event, { reaction: JSON.stringify(reaction) }, channelEvent(post.channel_id));
+  };
   const invalidBodyParam = (name: string, detail = '') => appError(400, 'api.context.invalid_body_param.app_error', `Invalid or missing ${name} in request body.`, detail);
   // DoActionRequest's answer to anything that kept it from a 200 (unreachable, refused address, timeout, other status).
   const integrationFailed = (detail: string) => appError(400, 'api.post.do_action.action_integration.app_error', 'Action integration error.', detail);
@@ -430,10 +568,20 @@ export async function startFakeMattermost(): Promise<FakeMattermost> {
     const props = withActionIds(change.props);
     checkAttachments(operationId, props);
     const edited = change.message !== post.message || JSON.stringify(props.attachments ?? null) !== JSON.stringify(post.props.attachments ?? null);
+    const at = now();
+    // SqlPostStore.Update: the old version is kept as a deleted post; a reply's root moves too.
+    editHistory.push({ post: { ...structuredClone(post), id: mattermostId(), update_at: at, delete_at: at }, originalId: post.id });
+    const root = posts.find((candidate) => candidate.id === post.root_id);
+    if (root && root.update_at < at) root.update_at = at;
     post.message = change.message;
     post.props = props;
-    post.update_at = now();
-    if (edited) post.edits++;
+    post.update_at = at;
+    if (edited) {
+      post.edits++;
+      post.edit_at = at;
+    }
+    // App.UpdatePost publishes post_edited to the channel.
+    sockets.publish('post_edited', { post: JSON.stringify(postView(post)) }, channelEvent(post.channel_id));
     return undefined;
   };
   /**
@@ -573,17 +721,17 @@ export async function startFakeMattermost(): Promise<FakeMattermost> {
       }
       return { status: 201, body: channelJson(channel) };
     },
-    CreatePost: ({ body, user }) => {
+    CreatePost: ({ body, query, user }) => {
       if (!user) return unauthorised();
-      const input = body as { channel_id: string; message: string; root_id?: string; props?: Record<string, unknown> };
+      const input = body as { channel_id: string; message: string; root_id?: string; file_ids?: string[]; props?: Record<string, unknown> };
       const channel = channelFor(input.channel_id, user);
       if (!channel || !channel.members.has(user.id) || channel.delete_at > 0) {
         return appError(403, 'api.context.permissions.app_error', 'You do not have the appropriate permissions.');
       }
-      if (input.root_id) {
-        const root = posts.find((post) => post.id === input.root_id);
-        if (!root || root.channel_id !== channel.id || root.root_id !== '') return appError(400, 'api.post.create_post.root_id.app_error', 'Invalid RootId parameter.');
-      }
+      // App.CreatePost reads the thread (deleted posts are not in it); CreatePostAsUser makes each failure a 400.
+      const root = input.root_id ? livePost(input.root_id) : undefined;
+      if (input.root_id && (!root || root.root_id !== '')) return appError(400, 'api.post.create_post.root_id.app_error', 'Invalid RootId parameter.');
+      if (root && root.channel_id !== channel.id) return appError(400, 'api.post.create_post.channel_root_id.app_error', 'Invalid ChannelId for RootId parameter.');
       const createdAt = now();
       // App.CreatePost marks a bot's posts; the store's PreSave gives actions without an id one.
       const props = withActionIds({ ...input.props, ...(user.is_bot ? { from_bot: 'true' } : {}) });
@@ -597,22 +745,40 @@ export async function startFakeMattermost(): Promise<FakeMattermost> {
         props,
         create_at: createdAt,
         update_at: createdAt,
+        edit_at: 0,
+        delete_at: 0,
+        file_ids: [],
         edits: 0,
       };
+      // attachFilesToPost: a file attaches only if its uploader posts it in the channel it was uploaded to, once;
+      // the others are dropped from file_ids without an error.
+      for (const id of input.file_ids ?? []) {
+        const file = files.get(id);
+        if (!file || file.user_id !== user.id || file.channel_id !== channel.id || file.post_id !== '') continue;
+        file.post_id = post.id;
+        post.file_ids.push(id);
+      }
       posts.push(post);
+      // SqlPostStore.SaveMultiple: a reply moves its root's update_at to its own creation.
+      if (root) root.update_at = Math.max(root.update_at, createdAt);
       for (const wake of postWaiters.splice(0)) wake();
-      return { status: 201, body: postJson(post) };
+      // api4 createPost: set_online defaults to true.
+      publishPosted(post, channel, user, query.set_online === undefined || isTrue(query.set_online));
+      return { status: 201, body: postView(post) };
     },
+    // api4 patchPost: a post it cannot read (deleted too) is a permission error; edit_post in the channel for the
+    // author, edit_others_posts (system admins') for anyone else.
     PatchPost: ({ params, body, user }) => {
       if (!user) return unauthorised();
-      const post = posts.find((candidate) => candidate.id === params.post_id);
-      if (!post) return appError(404, 'app.post.get.app_error', 'Unable to get the post.');
-      if (post.user_id !== user.id) return appError(403, 'api.context.permissions.app_error', 'You do not have the appropriate permissions.');
+      const post = livePost(params.post_id);
+      if (!post) return forbidden();
+      const mayEdit = post.user_id === user.id ? channels.get(post.channel_id)?.members.has(user.id) || isAdmin(user) : isAdmin(user);
+      if (!mayEdit) return forbidden();
       // model.Post.Patch: what the patch has replaces the post's, props whole.
       const patch = body as { message?: string; props?: unknown };
       if (!decodableProps(patch.props)) return undecodableProps('PatchPost');
       const refusal = editPost('PatchPost', post, { message: patch.message ?? post.message, props: isObject(patch.props) ? patch.props : post.props });
-      return refusal ?? { status: 200, body: postJson(post) };
+      return refusal ?? { status: 200, body: postView(post) };
     },
     // api4 updatePost: the body replaces message and props; what it leaves out becomes empty (Go's zero values).
     UpdatePost: ({ params, body, user }) => {
@@ -620,31 +786,123 @@ export async function startFakeMattermost(): Promise<FakeMattermost> {
       const input = body as { id: string; message?: string; props?: unknown };
       if (input.id !== params.post_id) return invalidBodyParam('id');
       if (!decodableProps(input.props)) return undecodableProps('UpdatePost');
-      const post = posts.find((candidate) => candidate.id === params.post_id);
+      const post = livePost(params.post_id);
       // edit_post in the post's channel, then edit_others_posts (system admins') for someone else's post.
       if (!post || !(channels.get(post.channel_id)?.members.has(user.id) || isAdmin(user))) return forbidden();
       if (post.user_id !== user.id && !isAdmin(user)) return forbidden();
       const refusal = editPost('UpdatePost', post, { message: input.message ?? '', props: isObject(input.props) ? input.props : {} });
-      return refusal ?? { status: 200, body: postJson(post) };
+      return refusal ?? { status: 200, body: postView(post) };
     },
     GetPostsForChannel: ({ params, query, user }) => {
       if (!user) return unauthorised();
       const channel = channelFor(params.channel_id, user);
       if (!channel) return appError(403, 'api.context.permissions.app_error', 'You do not have the appropriate permissions.');
       const since = Number(query.since ?? 0);
-      const found = posts.filter((post) => post.channel_id === channel.id && post.update_at > since).sort((a, b) => b.create_at - a.create_at);
+      const inChannel = (post: FakePost) => post.channel_id === channel.id;
+      const byCreation = (a: { post: FakePost }, b: { post: FakePost }) => b.post.create_at - a.post.create_at;
+      // SqlPostStore.GetPostsSince: every post of the channel changed after `since`, deleted ones and replaced
+      // versions included, paging ignored (up to 1000), newest first; GetPostsPage: a page of the live ones.
+      const listed =
+        since > 0
+          ? [...posts.map((post) => ({ post, originalId: '' })), ...editHistory].filter(({ post }) => inChannel(post) && post.update_at > since).sort(byCreation).slice(0, 1000)
+          : posts
+              .filter((post) => inChannel(post) && post.delete_at === 0)
+              .map((post) => ({ post, originalId: '' }))
+              .sort(byCreation)
+              .slice(Number(query.page ?? 0) * Number(query.per_page ?? 60), (Number(query.page ?? 0) + 1) * Number(query.per_page ?? 60));
+      // Both also bring the roots of the replies listed, in `posts` but not in `order`.
+      const roots = posts.filter((root) => listed.some(({ post }) => post.root_id === root.id) && (since > 0 || root.delete_at === 0));
+      const entries = [...roots.map((root) => [root.id, postView(root)] as const), ...listed.map(({ post, originalId }) => [post.id, postView(post, originalId)] as const)];
       return {
         status: 200,
-        body: { order: found.map((post) => post.id), posts: Object.fromEntries(found.map((post) => [post.id, postJson(post)])), next_post_id: '', prev_post_id: '' },
+        body: { order: listed.map(({ post }) => post.id), posts: Object.fromEntries(entries), next_post_id: '', prev_post_id: '' },
       };
     },
     // read_channel_content: a member of the post's channel (the fake does not let outsiders read public channels).
     GetPost: ({ params, user }) => {
       if (!user) return unauthorised();
-      const post = posts.find((candidate) => candidate.id === params.post_id);
+      const post = livePost(params.post_id);
       if (!post) return appError(404, 'app.post.get.app_error', 'Unable to get the post.');
       if (!channels.get(post.channel_id)?.members.has(user.id)) return forbidden();
-      return { status: 200, body: postJson(post) };
+      return { status: 200, body: postView(post) };
+    },
+    // api4 deletePost, then App.DeletePost: delete_post in the channel for the author, delete_others_posts (team
+    // and system admins') for anyone else. The store soft-deletes the post and its replies (SqlPostStore.Delete).
+    DeletePost: ({ params, user }) => {
+      if (!user) return unauthorised();
+      const post = livePost(params.post_id);
+      if (!post) return appError(404, 'app.post.get.app_error', 'Unable to get the post.');
+      const channel = channels.get(post.channel_id)!;
+      const mayDelete =
+        isAdmin(user) ||
+        (post.user_id === user.id ? channel.members.has(user.id) : channel.members.has(user.id) && (teams.get(channel.team_id)?.admins.has(user.id) ?? false));
+      if (!mayDelete) return forbidden();
+      if (channel.delete_at > 0) return appError(400, 'api.post.delete_post.can_not_delete_post_in_deleted.error', 'Can not delete a post in an archived channel.');
+      // The event carries the post as read before the delete: delete_at still 0.
+      const before = JSON.stringify(postView(post));
+      const at = now();
+      for (const deleted of posts.filter((candidate) => candidate.id === post.id || (candidate.root_id === post.id && candidate.delete_at === 0))) {
+        Object.assign(deleted, { delete_at: at, update_at: at, props: { ...deleted.props, deleteBy: user.id } });
+      }
+      // Users get the post; system admins (manage_system) the post and who deleted it.
+      sockets.publish('post_deleted', { post: before }, channelEvent(post.channel_id, { contains_sanitized_data: true }));
+      sockets.publish('post_deleted', { post: before, delete_by: user.id }, channelEvent(post.channel_id, { contains_sensitive_data: true }));
+      return { status: 200, body: { status: 'OK' } };
+    },
+    // api4 saveReaction, then App.SaveReactionForPost. 200, not the spec's 201: what the server writes.
+    SaveReaction: ({ body, user }) => {
+      if (!user) return unauthorised();
+      const input = body as { user_id?: unknown; post_id?: unknown; emoji_name?: unknown };
+      const [userId, postId, emojiName] = [input.user_id, input.post_id, input.emoji_name].map((value) => (typeof value === 'string' ? value : ''));
+      if (!VALID_ID.test(userId!) || !VALID_ID.test(postId!) || !EMOJI_NAME.test(emojiName!)) {
+        return appError(400, 'api.reaction.save_reaction.invalid.app_error', 'Reaction is not valid.');
+      }
+      if (userId !== user.id) return appError(403, 'api.reaction.save_reaction.user_id.app_error', 'You cannot save reaction for the other user.');
+      const target = posts.find((candidate) => candidate.id === postId);
+      // add_reaction in the post's channel: its members.
+      if (!target || !(channels.get(target.channel_id)?.members.has(user.id) || isAdmin(user))) return forbidden();
+      const post = livePost(postId);
+      if (!post) return appError(404, 'app.post.get.app_error', 'Unable to get the post.');
+      // Every well-formed name counts as a system emoji here (the fake keeps no emoji list).
+      const live = reactions.filter((reaction) => reaction.post_id === post.id && reaction.delete_at === 0);
+      if (!live.some((reaction) => reaction.emoji_name === emojiName) && new Set(live.map((reaction) => reaction.emoji_name)).size >= 50) {
+        return appError(400, 'app.reaction.save.save.too_many_reactions', 'Reaction limit has been reached for this post.');
+      }
+      if ((channels.get(post.channel_id)?.delete_at ?? 0) > 0) return appError(403, 'api.reaction.save.archived_channel.app_error', 'You cannot react in an archived channel.');
+      // Saving again is no error: the stored one comes back to life with a new update_at.
+      const at = now();
+      let reaction = reactions.find((candidate) => candidate.post_id === post.id && candidate.user_id === user.id && candidate.emoji_name === emojiName);
+      if (!reaction) {
+        reaction = { user_id: user.id, post_id: post.id, emoji_name: emojiName!, create_at: at, update_at: at, delete_at: 0, channel_id: post.channel_id };
+        reactions.push(reaction);
+      }
+      Object.assign(reaction, { update_at: at, delete_at: 0 });
+      // The saved struct: its create_at is this save's (PreSave), whatever the row kept.
+      const saved = { ...reactionJson(reaction), create_at: at };
+      reactionEvent('reaction_added', saved, post);
+      return { status: 200, body: saved };
+    },
+    // api4 deleteReaction, then App.DeleteReactionForPost: remove_reaction in the channel, and remove_others_reactions
+    // (system admins') for someone else's. The store's update matches nothing for a reaction that is not there, and the
+    // post and the event go ahead all the same.
+    DeleteReaction: ({ params, user }) => {
+      if (!user) return unauthorised();
+      const { user_id: userId = '', post_id: postId = '', emoji_name: emojiName = '' } = params;
+      if (!VALID_ID.test(userId)) return appError(400, 'api.context.invalid_url_param.app_error', 'Invalid or missing user_id parameter in request URL.');
+      if (!VALID_ID.test(postId)) return appError(400, 'api.context.invalid_url_param.app_error', 'Invalid or missing post_id parameter in request URL.');
+      if (!EMOJI_NAME.test(emojiName)) return appError(400, 'api.context.invalid_url_param.app_error', 'Invalid or missing emoji_name parameter in request URL.');
+      const target = posts.find((candidate) => candidate.id === postId);
+      if (!target || !(channels.get(target.channel_id)?.members.has(user.id) || isAdmin(user))) return forbidden();
+      if (userId !== user.id && !isAdmin(user)) return forbidden();
+      const post = livePost(postId);
+      if (!post) return appError(404, 'app.post.get.app_error', 'Unable to get the post.');
+      if ((channels.get(post.channel_id)?.delete_at ?? 0) > 0) return appError(403, 'api.reaction.delete.archived_channel.app_error', 'You cannot remove a reaction in an archived channel.');
+      const at = now();
+      const stored = reactions.find((candidate) => candidate.post_id === postId && candidate.user_id === userId && candidate.emoji_name === emojiName);
+      if (stored) Object.assign(stored, { update_at: at, delete_at: at });
+      // The event carries the reaction as the request named it: no create_at, no channel_id (PreUpdate sets update_at).
+      reactionEvent('reaction_removed', { user_id: userId, post_id: postId, emoji_name: emojiName, create_at: 0, update_at: at, delete_at: 0, remote_id: '', channel_id: '' }, post);
+      return { status: 200, body: { status: 'OK' } };
     },
     // api4 doPostAction, then App.DoPostActionWithCookie without a cookie (the webapp sends one for ephemeral posts only).
     DoPostAction: async ({ params, body, user, token }) => {
@@ -1026,8 +1284,19 @@ export async function startFakeMattermost(): Promise<FakeMattermost> {
     return entry.fault;
   }
 
+  server.on('upgrade', (request: http.IncomingMessage, socket: Duplex, head: Buffer) => sockets.upgrade(request, socket, head));
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  /** A REST call as the user of `token`, through the same door (and spec) as any client's. */
+  const callAs = async (token: string, method: string, path: string, body?: unknown): Promise<FakeAnswer> => {
+    const response = await fetch(`${baseUrl}/api/v4${path}`, {
+      method,
+      headers: { Authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'Content-Type': 'application/json' }) },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
+    const text = await response.text();
+    return { status: response.status, body: text === '' ? undefined : (JSON.parse(text) as unknown) };
+  };
   return {
     url: baseUrl,
     requests,
@@ -1158,33 +1427,120 @@ export async function startFakeMattermost(): Promise<FakeMattermost> {
       commands.set(created.id, created);
       return created;
     },
+    files,
+    reactions,
+    uploadFile(userId, channelId, name, options = {}) {
+      const extension = posix.extname(name).slice(1).toLowerCase();
+      const id = mattermostId();
+      files.set(id, {
+        id,
+        user_id: userId,
+        channel_id: channelId,
+        post_id: '',
+        name,
+        extension,
+        size: options.size ?? 1024,
+        mime_type: options.mimeType ?? MIME_TYPES[extension] ?? 'application/octet-stream',
+        create_at: now(),
+      });
+      return id;
+    },
+    async postAs(token, { channelId, message, rootId, fileIds, props }) {
+      const answer = await callAs(token, 'POST', '/posts', {
+        channel_id: channelId,
+        message,
+        ...(rootId === undefined ? {} : { root_id: rootId }),
+        ...(fileIds === undefined ? {} : { file_ids: fileIds }),
+        ...(props === undefined ? {} : { props }),
+      });
+      const id = isObject(answer.body) ? answer.body.id : undefined;
+      return { ...answer, post: answer.status === 201 ? posts.find((post) => post.id === id) : undefined };
+    },
+    editAs: (token, postId, message) => callAs(token, 'PUT', `/posts/${postId}/patch`, { message }),
+    deleteAs: (token, postId) => callAs(token, 'DELETE', `/posts/${postId}`),
+    reactAs: (token, postId, emojiName) => callAs(token, 'POST', '/reactions', { user_id: userFor(token)?.id ?? '', post_id: postId, emoji_name: emojiName }),
+    unreactAs: (token, postId, emojiName) => callAs(token, 'DELETE', `/users/${userFor(token)?.id ?? 'me'}/posts/${postId}/reactions/${encodeURIComponent(emojiName)}`),
+    dropSockets: (options) => sockets.drop(options),
+    socketCount: (userId) => sockets.count(userId),
+    refuseSockets: (on) => sockets.refuse(on),
+    waitForSocket: (options) => sockets.waitFor(options),
+    socketEvents: sockets.events,
     close: () =>
       new Promise((resolve) => {
+        sockets.close();
         server.closeAllConnections();
         server.close(() => resolve());
       }),
   };
 }
 
-function postJson(post: FakePost) {
+/** The types Mattermost's file store would detect for the extensions tests use; others are octet-stream. */
+const MIME_TYPES: Record<string, string> = { png: 'image/png', jpg: 'image/jpeg', jpeg: 'image/jpeg', gif: 'image/gif', txt: 'text/plain', pdf: 'application/pdf', log: 'text/plain' };
+
+/**
+ * model.Post as PreparePostForClient leaves it: files and reactions in metadata; a deleted post without its message
+ * or metadata. Empty file_ids and a false has_reactions are left out (omitempty).
+ */
+function postJson(post: FakePost, extras: { originalId: string; files: FakeFile[]; reactions: FakeReaction[] }) {
+  const deleted = post.delete_at > 0;
+  const metadata = {
+    ...(extras.files.length > 0 ? { files: extras.files.map(fileJson) } : {}),
+    ...(extras.reactions.length > 0 ? { reactions: extras.reactions.map(reactionJson) } : {}),
+  };
   return {
     id: post.id,
     create_at: post.create_at,
     update_at: post.update_at,
-    delete_at: 0,
-    edit_at: post.edits > 0 ? post.update_at : 0,
+    delete_at: post.delete_at,
+    edit_at: post.edit_at,
     user_id: post.user_id,
     channel_id: post.channel_id,
     root_id: post.root_id,
-    original_id: '',
-    message: post.message,
+    original_id: extras.originalId,
+    message: deleted ? '' : post.message,
     type: '',
     // Post.EncodeJSON: no answer carries an action's integration (its url and context), not even the author's.
     props: stripIntegrations(post.props),
-    hashtag: '',
-    file_ids: [],
+    // The server's JSON tag (model.Post.Hashtags); the spec says `hashtag`.
+    hashtags: '',
+    ...(post.file_ids.length > 0 ? { file_ids: post.file_ids } : {}),
     pending_post_id: '',
-    metadata: {},
+    ...(extras.reactions.length > 0 ? { has_reactions: true } : {}),
+    metadata: deleted ? {} : metadata,
+  };
+}
+
+/** model.FileInfo, as in a post's metadata. */
+function fileJson(file: FakeFile) {
+  return {
+    id: file.id,
+    user_id: file.user_id,
+    post_id: file.post_id,
+    channel_id: file.channel_id,
+    create_at: file.create_at,
+    update_at: file.create_at,
+    delete_at: 0,
+    name: file.name,
+    extension: file.extension,
+    size: file.size,
+    mime_type: file.mime_type,
+    has_preview_image: false,
+    remote_id: '',
+    archived: false,
+  };
+}
+
+/** model.Reaction. */
+function reactionJson(reaction: FakeReaction) {
+  return {
+    user_id: reaction.user_id,
+    post_id: reaction.post_id,
+    emoji_name: reaction.emoji_name,
+    create_at: reaction.create_at,
+    update_at: reaction.update_at,
+    delete_at: reaction.delete_at,
+    remote_id: '',
+    channel_id: reaction.channel_id,
   };
 }
 
@@ -1260,6 +1616,9 @@ const RETAINED_PROP_KEYS = ['from_webhook', 'override_username', 'override_icon_
 
 /** model.IsValidId: 26 letters or digits. */
 const VALID_ID = /^[A-Za-z0-9]{26}$/;
+
+/** Reaction.IsValid's emoji name: letters, digits, '-', '+', '_', at most EmojiNameMaxLength (64). */
+const EMOJI_NAME = /^[a-zA-Z0-9\-+_]{1,64}$/;
 
 /** What Go's base64.StdEncoding decodes: the standard alphabet, padded. */
 const STD_BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
