@@ -3,6 +3,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { createConversations, FakeGitLabRawBody, type FakeGitLabConversations, type FakeGitLabConversationsWorld, type FakeGitLabStoredNote } from './fake-gitlab-conversations.js';
 import { answerGraphQL, type FakeGitLabGraphQLWorld } from './fake-gitlab-graphql.js';
 
 export type Visibility = 'public' | 'internal' | 'private';
@@ -443,7 +444,8 @@ export interface FakeGitLabRateLimit {
   windowSeconds: number;
 }
 
-export interface FakeGitLab {
+/** The conversation helpers (notes, awards, files, webhook deliveries) are documented in fake-gitlab-conversations.ts. */
+export interface FakeGitLab extends FakeGitLabConversations {
   url: string;
   requests: FakeGitLabRequest[];
   /** By id. */
@@ -598,8 +600,6 @@ export interface FakeGitLab {
   requestReview(projectPath: string, iid: number, reviewerId: number, byUserId: number): FakeGitLabMergeRequest;
   /** Adds the assignee as `byUserId` would, with an 'assigned' to-do item for them, as GitLab makes one. */
   assignMergeRequest(projectPath: string, iid: number, assigneeId: number, byUserId: number): FakeGitLabMergeRequest;
-  /** A comment on an issue or merge request (a 'commented on' event), which touches it. */
-  addNote(projectPath: string, note: { targetType: 'Issue' | 'MergeRequest'; targetIid: number; authorId: number; body: string }): FakeGitLabNote;
   /**
    * Pushes commits to a branch as `userId` (a 'pushed to' event, or 'pushed new' when the branch is new,
    * which may come without commits). Commit authors default to the user; the branch is made.
@@ -725,11 +725,8 @@ type Reply = [status: number, body: unknown];
 /** A reply with headers: the pagination headers of a list. */
 type Answer = [status: number, body: unknown, headers?: Record<string, string>];
 
-/** A note as kept: its times stay inside the fake (FakeGitLabNote is what tests see). */
-interface StoredNote extends FakeGitLabNote {
-  createdAt: string;
-  updatedAt: string;
-}
+/** A note as kept: its times, thread and internal flag stay inside the fake (FakeGitLabNote is what issuesOf() shows). */
+type StoredNote = FakeGitLabStoredNote;
 interface StoredIssue extends Omit<FakeGitLabIssue, 'notes'> {
   notes: StoredNote[];
 }
@@ -750,7 +747,7 @@ interface ApiCall {
   /** The query string and the body, merged (readApiParams). */
   params: Record<string, unknown>;
 }
-interface Paging {
+export interface Paging {
   page: number;
   perPage: number;
 }
@@ -839,6 +836,8 @@ const DEFAULT_SCOPES = 'api read_user';
 const CODE_LIFETIME_MS = 10 * 60_000;
 
 const VISIBILITY_ORDER: Visibility[] = ['private', 'internal', 'public'];
+/** The GitLab version the fake says it is (GET /version, and its webhooks' User-Agent). */
+const VERSION = '18.6.0';
 
 export async function startFakeGitLab(): Promise<FakeGitLab> {
   const projects = new Map<number, FakeGitLabProject>();
@@ -1399,29 +1398,8 @@ export async function startFakeGitLab(): Promise<FakeGitLab> {
     };
   };
   const noteableOf = (on: Noteable) => (on.kind === 'Issue' ? on.issue : on.mergeRequest);
-  const noteJson = (note: StoredNote, on: Noteable) => {
-    const noteable = noteableOf(on);
-    return {
-      id: note.id,
-      type: null,
-      body: note.body,
-      attachment: null,
-      author: userJson(note.authorId),
-      created_at: note.createdAt,
-      updated_at: note.updatedAt,
-      system: false,
-      noteable_id: noteable.id,
-      noteable_type: on.kind,
-      project_id: noteable.projectId,
-      resolvable: false,
-      confidential: false,
-      internal: false,
-      imported: false,
-      imported_from: 'none',
-      noteable_iid: noteable.iid,
-      commands_changes: {},
-    };
-  };
+  /** Entities::Note, which the notes routes answer too (fake-gitlab-conversations.ts). */
+  const noteJson = (note: StoredNote, on: Noteable) => conversations.noteJson(note, on);
   const approvalsLeft = (mergeRequest: StoredMergeRequest) => Math.max(0, mergeRequest.approvalsRequired - mergeRequest.approvedBy.length);
 
   // Merge requests: who may do what (MergeRequestPolicy, IssuablePolicy), and GitLab's merge checks.
@@ -1694,6 +1672,8 @@ export async function startFakeGitLab(): Promise<FakeGitLab> {
     const { subject } = event;
     const noteable = subject.kind === 'Note' ? subject.on : subject;
     if (noteable.kind === 'push') return canReadCode(projects.get(event.projectId)!, userId);
+    // Event#visible_to_user? reads the note itself: an internal one is for Planners and above.
+    if (subject.kind === 'Note' && !conversations.noteReadable(subject.note, projects.get(event.projectId)!, userId)) return false;
     return noteable.kind === 'Issue' ? canReadIssue(noteable.issue, userId) : canReadMergeRequest(noteable.mergeRequest, userId);
   };
   const todoTarget = (todo: FakeGitLabTodo) => {
@@ -1881,68 +1861,6 @@ export async function startFakeGitLab(): Promise<FakeGitLab> {
     if (closing || reopening) recordEvent(project.id, closing ? 'closed' : 'reopened', call.userId, { kind: 'Issue', issue }, issue.updatedAt);
     return [200, issueJson(issue)];
   };
-
-  /** find_noteable: the issue or merge request, if the caller may read it (GitLab does not tell the two cases apart). */
-  const readableNoteable = (project: FakeGitLabProject, kind: Noteable['kind'], iid: number, userId: number | undefined): Noteable | undefined => {
-    if (kind === 'Issue') {
-      const issue = issueAt(project, iid);
-      return issue && canReadIssue(issue, userId) ? { kind, issue } : undefined;
-    }
-    const mergeRequest = mergeRequestAt(project, iid);
-    return mergeRequest && canReadMergeRequest(mergeRequest, userId) ? { kind, mergeRequest } : undefined;
-  };
-  const NOTEABLE_NOT_FOUND: Record<Noteable['kind'], Answer> = {
-    Issue: [404, { message: '404 Issue Not Found' }],
-    MergeRequest: [404, { message: '404 Merge Request Not Found' }],
-  };
-  /** A new comment: it touches its noteable, and is a 'commented on' event. */
-  const addNoteTo = (on: Noteable, authorId: number, body: string) => {
-    const now = stamp();
-    const note: StoredNote = { id: ++lastNoteId, body, authorId, createdAt: now, updatedAt: now };
-    const noteable = noteableOf(on);
-    noteable.notes.push(note);
-    noteable.updatedAt = now;
-    recordEvent(noteable.projectId, 'commented on', authorId, { kind: 'Note', note, on }, now);
-    return note;
-  };
-
-  /** POST …/issues/:noteable_id/notes and …/merge_requests/:noteable_id/notes. */
-  const createNote =
-    (kind: Noteable['kind']) =>
-    (call: ApiCall, [segment, iidSegment]: string[]): Answer => {
-      // The notes API wants a signed-in caller for reading too (authenticate!).
-      if (call.userId === undefined) return UNAUTHORIZED;
-      const declared = new Declared({ ...call.params, noteable_id: iidSegment });
-      const iid = declared.integer('noteable_id', { required: true });
-      const body = declared.string('body', { required: true });
-      if (declared.refusal) return declared.refusal;
-      const project = userProject(segment!, call.userId);
-      if (!project) return PROJECT_NOT_FOUND;
-      const on = readableNoteable(project, kind, iid!, call.userId);
-      if (!on) return NOTEABLE_NOT_FOUND[kind];
-      // IssuablePolicy: on a locked discussion (an issue's or a merge request's) only members of the project (any role) may comment.
-      if (noteableOf(on).discussionLocked === true && roleIn(project, call.userId) < 10) return FORBIDDEN;
-      // Grape takes an empty body; the Note model does not, and the API words that as bad_request!.
-      if (body!.trim() === '') return [400, { message: `400 Bad request - Note {:note=>["can't be blank"]}` }];
-      return [201, noteJson(addNoteTo(on, call.userId, body!), on)];
-    };
-
-  /** GET …/issues/:noteable_id/notes/:note_id and the merge request's. */
-  const showNote =
-    (kind: Noteable['kind']) =>
-    (call: ApiCall, [segment, iidSegment, noteSegment]: string[]): Answer => {
-      if (call.userId === undefined) return UNAUTHORIZED;
-      const declared = new Declared({ ...call.params, noteable_id: iidSegment, note_id: noteSegment });
-      const iid = declared.integer('noteable_id', { required: true });
-      const noteId = declared.integer('note_id', { required: true });
-      if (declared.refusal) return declared.refusal;
-      const project = userProject(segment!, call.userId);
-      if (!project) return PROJECT_NOT_FOUND;
-      const on = readableNoteable(project, kind, iid!, call.userId);
-      if (!on) return NOTEABLE_NOT_FOUND[kind];
-      const note = noteableOf(on).notes.find((candidate) => candidate.id === noteId);
-      return note ? [200, noteJson(note, on)] : [404, { message: '404 Note Not Found' }];
-    };
 
   /** GET …/merge_requests/:merge_request_iid: find_by! first (404), then read_merge_request (403). */
   const showMergeRequest = (call: ApiCall, [segment, iidSegment]: string[]): Answer => {
@@ -2596,6 +2514,28 @@ export async function startFakeGitLab(): Promise<FakeGitLab> {
       ref_count: null,
     });
     return { before, after: parent, commits: made };
+  };
+
+  /**
+   * One commit on a branch (made from the default branch when new): a push by `userId` when given, else a commit
+   * GitLab itself made, with no push event (there is nobody to record it as).
+   */
+  const commitTo = (project: FakeGitLabProject, branch: string, message: string, userId: number | undefined) => {
+    if (userId !== undefined) return pushTo(project, branch, userId, [{ message }]).after;
+    const parent = headOf(project, hasBranch(project, branch) ? branch : project.default_branch);
+    const commit: FakeGitLabCommit = {
+      sha: createHash('sha1').update(`${project.id}\n${branch}\n${parent}\n${message}`).digest('hex'),
+      projectId: project.id,
+      message,
+      authorName: 'Administrator',
+      authorEmail: 'admin@example.com',
+      parentIds: [parent],
+      createdAt: stamp(),
+    };
+    commits.set(commit.sha, commit);
+    addBranchTo(project, branch);
+    heads.set(branchKey(project.id, branch), commit.sha);
+    return commit.sha;
   };
 
   /**
@@ -3333,6 +3273,43 @@ export async function startFakeGitLab(): Promise<FakeGitLab> {
     }
   };
 
+  /** The data and rules the conversation routes read, and what they act through. */
+  const conversationsWorld: FakeGitLabConversationsWorld = {
+    get base() {
+      return base;
+    },
+    version: VERSION,
+    users,
+    projects,
+    projectAt,
+    userProject,
+    issueAt,
+    mergeRequestAt,
+    roleIn,
+    canReadIssue,
+    canReadMergeRequest,
+    canReadCode,
+    stamp,
+    nextNoteId: () => ++lastNoteId,
+    commented: (on, note) => {
+      const noteable = noteableOf(on);
+      noteable.updatedAt = note.createdAt;
+      recordEvent(noteable.projectId, 'commented on', note.authorId, { kind: 'Note', note, on }, note.createdAt);
+    },
+    // Group hooks fire for every project below the group, where they are licensed (ee Project#execute_hooks).
+    hooksFor: (project) => hooks.filter((hook) => hook.project_id === project.id || (edition === 'premium' && ancestors(project.namespace).some((group) => group.id === hook.group_id))),
+    userJson,
+    detailedMergeStatus,
+    hasBranch,
+    headOf,
+    commitAt,
+    commitTo: (project, branch, message, userId) => commitTo(project, branch, message, userId),
+    parentsOf: (sha) => commits.get(sha)?.parentIds ?? [],
+    declared: (params) => new Declared(params),
+    pageOf,
+  };
+  const conversations = createConversations(conversationsWorld);
+
   /** `scopes`: those an OAuth token needs, any one of them; reads take read_api by default, writes want api. */
   /** `editions`: where the route exists at all (elsewhere the catch-all answers 404); every edition unless given. */
   const apiRoutes: { method: string; pattern: RegExp; handle: (call: ApiCall, segments: string[]) => Answer; scopes?: string[]; editions?: FakeGitLabEdition[] }[] = [
@@ -3340,11 +3317,7 @@ export async function startFakeGitLab(): Promise<FakeGitLab> {
     { method: 'GET', pattern: /^\/api\/v4\/projects\/([^/]+)\/issues$/, handle: listIssues },
     { method: 'POST', pattern: /^\/api\/v4\/projects\/([^/]+)\/issues$/, handle: createIssue },
     { method: 'PUT', pattern: /^\/api\/v4\/projects\/([^/]+)\/issues\/([^/]+)$/, handle: updateIssue },
-    { method: 'POST', pattern: /^\/api\/v4\/projects\/([^/]+)\/issues\/([^/]+)\/notes$/, handle: createNote('Issue') },
-    { method: 'GET', pattern: /^\/api\/v4\/projects\/([^/]+)\/issues\/([^/]+)\/notes\/([^/]+)$/, handle: showNote('Issue') },
     { method: 'GET', pattern: /^\/api\/v4\/projects\/([^/]+)\/merge_requests\/([^/]+)$/, handle: showMergeRequest },
-    { method: 'POST', pattern: /^\/api\/v4\/projects\/([^/]+)\/merge_requests\/([^/]+)\/notes$/, handle: createNote('MergeRequest') },
-    { method: 'GET', pattern: /^\/api\/v4\/projects\/([^/]+)\/merge_requests\/([^/]+)\/notes\/([^/]+)$/, handle: showNote('MergeRequest') },
     { method: 'GET', pattern: /^\/api\/v4\/projects\/([^/]+)\/events$/, handle: listEvents },
     { method: 'GET', pattern: /^\/api\/v4\/projects\/([^/]+)\/repository\/commits\/([^/]+)$/, handle: showCommit },
     { method: 'GET', pattern: /^\/api\/v4\/projects\/([^/]+)\/repository\/compare$/, handle: compareCommits },
@@ -3377,6 +3350,8 @@ export async function startFakeGitLab(): Promise<FakeGitLab> {
     // Deployment approvals and protected environments are EE's (ee/lib): CE has no such routes.
     { method: 'POST', pattern: /^\/api\/v4\/projects\/([^/]+)\/deployments\/([^/]+)\/approval$/, handle: approveDeployment, editions: ['ee-free', 'premium'] },
     { method: 'GET', pattern: /^\/api\/v4\/projects\/([^/]+)\/protected_environments\/([^/]+)$/, handle: showProtectedEnvironment, editions: ['ee-free', 'premium'] },
+    // Notes, threads, award emoji and repository files.
+    ...conversations.routes,
   ];
 
   const oauth = async (req: http.IncomingMessage, res: http.ServerResponse, url: URL, bearer: string | undefined) => {
@@ -3496,7 +3471,7 @@ export async function startFakeGitLab(): Promise<FakeGitLab> {
     if (path === '/api/v4/version') {
       // Like GitLab: the version needs a token (any will do here: the fake does not check it).
       if (!req.headers.authorization && !req.headers['private-token']) return void res.writeHead(401).end('{"message":"401 Unauthorized"}');
-      return void res.end('{"version":"18.6.0","revision":"fake"}');
+      return void res.end(JSON.stringify({ version: VERSION, revision: 'fake' }));
     }
     const refuse = (refusal: Refusal) => {
       if (refusal.header) res.setHeader('WWW-Authenticate', refusal.header);
@@ -3536,10 +3511,17 @@ export async function startFakeGitLab(): Promise<FakeGitLab> {
       const caller = apiCaller(privateToken, bearer, route.scopes ?? (req.method === 'GET' ? ['api', 'read_api'] : ['api']));
       if ('reply' in caller) return refuse(caller);
       return void readApiParams(req, url)
-        .then((params) => {
+        .then(async (params) => {
           const [status, body, headers] = route.handle({ userId: caller.userId, url, params }, match.slice(1));
+          // The webhooks it triggered go out around the answer, as setHookTiming() says; a request carrying
+          // X-Gitlab-Event-UUID passes it on to them (Gitlab::WebHooks::RecursionDetection.set_from_headers).
+          const eventUuid = req.headers['x-gitlab-event-uuid'];
+          const hooks = conversations.releaseHooks(typeof eventUuid === 'string' && eventUuid !== '' ? eventUuid : undefined);
+          await hooks.beforeAnswer();
           for (const [name, value] of Object.entries(headers ?? {})) res.setHeader(name, value);
-          send(status, body);
+          if (body instanceof FakeGitLabRawBody) res.writeHead(status).end(body.data);
+          else send(status, body);
+          hooks.afterAnswer();
         })
         .catch(() => {
           if (!res.headersSent) send(500, { message: '500 Internal Server Error' });
@@ -3580,6 +3562,7 @@ export async function startFakeGitLab(): Promise<FakeGitLab> {
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   return {
+    ...conversations.helpers,
     url: base,
     requests,
     projects,
@@ -3843,12 +3826,6 @@ export async function startFakeGitLab(): Promise<FakeGitLab> {
       }
       return mergeRequestCopy(mergeRequest);
     },
-    addNote(projectPath, { targetType, targetIid, authorId, body }) {
-      knownUser(authorId, 'author');
-      const on: Noteable = targetType === 'Issue' ? { kind: 'Issue', issue: issueNamed(projectPath, targetIid) } : { kind: 'MergeRequest', mergeRequest: mergeRequestNamed(projectPath, targetIid) };
-      const { id } = addNoteTo(on, authorId, body);
-      return { id, body, authorId };
-    },
     push(projectPath, { ref, userId, commits: pushed }) {
       knownUser(userId, 'user');
       const result = pushTo(projectNamed(projectPath), ref.replace(/^refs\/heads\//, ''), userId, pushed);
@@ -3974,6 +3951,7 @@ export async function startFakeGitLab(): Promise<FakeGitLab> {
     },
     close: () =>
       new Promise((resolve) => {
+        conversations.close();
         server.closeAllConnections();
         server.close(() => resolve());
       }),
@@ -4075,7 +4053,7 @@ function integerOf(value: unknown): number | undefined {
  * or "x does not have a valid value" in the order they are read (declare them in GitLab's order), and
  * `refusal` answers them all at once, as Grape does.
  */
-class Declared {
+export class Declared {
   readonly errors: string[] = [];
 
   /** `scope` names nested parameters as Grape does: variables[0][key]. */
