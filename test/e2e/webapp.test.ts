@@ -407,4 +407,75 @@ describe('the webapp plugin in a browser, against the running bridge', () => {
     // The failed requests (and the browser's console lines about them) are the expected part of this story.
     problems = problems.filter((problem) => !/status of 502 \(Bad Gateway\)$|^HTTP 502: /.test(problem));
   });
+
+  it('shows the code of a GitLab code link under its post, and nothing of a file Alice may not read', async () => {
+    const { gitlab, users } = bridge;
+    // Connected by the first scenario; when this one runs alone, Alice connects here as she does there.
+    const connected = await bridge.pool.query('SELECT 1 FROM gitlab_accounts WHERE mattermost_user_id = $1 AND disconnected_at IS NULL', [users.alice!]);
+    if (connected.rowCount === 0) {
+      gitlab.signIn(ALICE.id);
+      const [popup] = await Promise.all([page.waitForEvent('popup'), sidebar().getByRole('button', { name: 'Connect GitLab' }).click()]);
+      await popup.waitForEvent('close', { timeout: 10_000 });
+      gitlab.signOut();
+      await counter('Reviews', 1).waitFor();
+    }
+    const code = [
+      "import { useStore } from '../store';",
+      '',
+      '/** The theme follows the system unless the user picked one. */',
+      "export function currentTheme(): 'light' | 'dark' {",
+      '  const picked = useStore((state) => state.settings.theme);',
+      "  if (picked !== 'system') return picked;",
+      "  return matchMedia('(prefers-color-scheme: dark)').matches ? 'dark' : 'light';",
+      '}',
+      '',
+    ].join('\n');
+    const sha = gitlab.addFile(PROJECT, 'src/settings/theme.ts', code);
+    gitlab.addProject('acme/finance/ledger', { visibility: 'private' });
+    gitlab.addFile('acme/finance/ledger', 'src/rates.ts', 'export const SECRET_RATE = 0.42;\n');
+    const readable = `${gitlab.url}/${PROJECT}/-/blob/main/src/settings/theme.ts#L3-8`;
+    const hidden = `${gitlab.url}/acme/finance/ledger/-/blob/main/src/rates.ts#L1`;
+
+    /**
+     * Alice posts `message`, and her page hears of it as Mattermost sends it with link previews on: its first link as
+     * `metadata.embeds[0]`, of type `link` when the page gives no Open Graph data (app/post_metadata.go getEmbedForPost).
+     */
+    const postWithEmbed = async (message: string, url: string) => {
+      const created = await fetch(`${bridge.mattermost.url}/api/v4/posts`, {
+        method: 'POST',
+        headers: { Authorization: `Bearer ${bridge.sessions.alice}`, 'Content-Type': 'application/json' },
+        body: JSON.stringify({ channel_id: channel.id, message }),
+      });
+      expect(created.status).toBe(201);
+      const post = (await created.json()) as { metadata?: Record<string, unknown> };
+      post.metadata = { ...post.metadata, embeds: [{ type: 'link', url }] };
+      await page.evaluate((event) => (window as unknown as { __host: { websocket(m: unknown): void } }).__host.websocket(event), { event: 'posted', data: { post: JSON.stringify(post) } });
+    };
+
+    await postWithEmbed(`The theme switch lives here: ${readable}`, readable);
+    const preview = postNamed('The theme switch lives here').getByTestId('gitlab-code-preview');
+    await preview.waitFor();
+    const text = await preview.textContent();
+    expect(text).toContain("export function currentTheme(): 'light' | 'dark' {");
+    expect(text).toContain('Lines 3–8');
+    expect(text).not.toContain("import { useStore }");
+    await expect(preview.getByTestId('gitlab-code-language').textContent()).resolves.toBe('TypeScript');
+    await expect(preview.getByRole('link', { name: 'src/settings/theme.ts' }).getAttribute('href')).resolves.toBe(`${gitlab.url}/${PROJECT}/-/blob/${sha}/src/settings/theme.ts#L3-8`);
+    // A file of a project Alice is no member of: the bridge answers 404, and the post shows no code.
+    const refused = page.waitForResponse((response) => response.url().includes('/api/v1/code-preview') && response.url().includes('ledger'));
+    const logged = page.waitForEvent('console', (message) => message.type() === 'error' && message.text().includes('404'));
+    await postWithEmbed(`Rates are in ${hidden}`, hidden);
+    expect((await refused).status()).toBe(404);
+    await logged;
+    const hiddenPost = postNamed('Rates are in');
+    await hiddenPost.waitFor();
+    await expect(hiddenPost.getByTestId('gitlab-code-preview').count()).resolves.toBe(0);
+    await expect(page.locator('body').textContent()).resolves.not.toContain('SECRET_RATE');
+    await hiddenPost.scrollIntoViewIfNeeded();
+    await page.mouse.move(5, 5);
+    await screenshots('code-preview');
+    // The refusal (and the browser's console line about it) is the expected part of this story.
+    await Promise.all(pending.splice(0));
+    problems = problems.filter((problem) => !/status of 404 \(Not Found\)$|^HTTP 404: GET .*\/api\/v1\/code-preview/.test(problem));
+  });
 });

@@ -49,6 +49,7 @@ button{font:inherit;color:inherit}
 .attachment__text p{margin:0 0 4px;overflow-wrap:anywhere}
 .attachment-actions{display:flex;flex-wrap:wrap;gap:8px}
 .attachment__text+.attachment-actions{margin-top:12px}
+.post__embed-visibility{border:none;background:none;padding:0 4px;cursor:pointer;font-size:12px;color:rgba(var(--center-channel-color-rgb),0.56)}
 .btn{display:inline-flex;align-items:center;justify-content:center;border:none;border-radius:4px;font-weight:600;cursor:pointer;background:rgba(var(--button-bg-rgb),0.08);color:var(--button-bg)}
 .btn:hover{background:rgba(var(--button-bg-rgb),0.12)}
 .btn:active{background:rgba(var(--button-bg-rgb),0.16)}

@@ -36,6 +36,8 @@ export interface HostPost {
   props?: Record<string, unknown>;
   /** '' for a post, 'system_ephemeral' for what only the current user sees. */
   type?: string;
+  /** What Mattermost's server adds: `embeds` holds at most the first link's (app/post_metadata.go getEmbedForPost). */
+  metadata?: { embeds?: { type: string; url: string; data?: unknown }[] };
 }
 
 export type HostThemeName = 'denim' | 'onyx';

@@ -198,9 +198,35 @@ function Post({ post, slots, theme }: { post: HostPost; slots: Slots; theme: The
         </div>
         <PostText text={post.message} slots={slots} />
         <MessageAttachments postId={post.id} props={post.props} slots={slots} theme={theme} />
+        <PostEmbed post={post} slots={slots} />
         {popover && author ? <UserPopover user={author} slots={slots} theme={theme} hide={() => setPopover(false)} /> : null}
       </div>
     </article>
+  );
+}
+
+/**
+ * A post's first link embed through the first plugin component whose `match` takes it, given
+ * `{embed, webSocketClient}`, as Mattermost's PostBodyAdditionalContent does
+ * (components/post_view/post_body_additional_content/post_body_additional_content.tsx). A toggleable
+ * embed gets Mattermost's collapse button, and shows while expanded (its default). Mattermost's own
+ * previews (Open Graph cards, images) are not drawn here.
+ */
+function PostEmbed({ post, slots }: { post: HostPost; slots: Slots }): React.ReactElement | null {
+  const [visible, setVisible] = useState(true);
+  const embed = post.metadata?.embeds?.[0];
+  const entry = embed ? slots.postWillRenderEmbeds.find((candidate) => candidate.match(embed)) : undefined;
+  if (!embed || !entry) return null;
+  const Component = entry.component;
+  return (
+    <div className="post-embed">
+      {entry.toggleable ? (
+        <button type="button" className="post__embed-visibility" aria-label="Toggle Embed Visibility" aria-expanded={visible} onClick={() => setVisible(!visible)}>
+          {visible ? '▾' : '▸'}
+        </button>
+      ) : null}
+      {visible ? <Component embed={embed} webSocketClient={null} /> : null}
+    </div>
   );
 }
 

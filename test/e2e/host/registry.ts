@@ -14,6 +14,9 @@ export interface RhsEntry { id: string; component: Component; title: React.React
 export interface AppBarEntry { id: string; iconUrl: string; tooltipText: string; action?: (channel: unknown, member: unknown) => void; rhsId?: string }
 export interface HeaderButtonEntry { id: string; icon: React.ReactNode; action: (channel: unknown, member: unknown) => void; dropdownText: string; tooltipText: string }
 export interface PostActionEntry { id: string; text: React.ReactNode; action: (postId: string) => void; filter?: (postId: string) => boolean }
+/** Mattermost's PostEmbed: `post.metadata.embeds[0]`, as its server makes it (type 'opengraph', 'link', 'image'…, and the link). */
+export interface HostPostEmbed { type: string; url: string; data?: unknown }
+export interface EmbedEntry { id: string; match: (embed: HostPostEmbed) => boolean; component: Component; toggleable: boolean }
 
 export interface Slots {
   leftSidebarHeader: { id: string; component: Component }[];
@@ -25,10 +28,11 @@ export interface Slots {
   postDropdownActions: PostActionEntry[];
   root: { id: string; component: Component }[];
   popoverUserAttributes: { id: string; component: Component }[];
+  postWillRenderEmbeds: EmbedEntry[];
 }
 
 export function emptySlots(): Slots {
-  return { leftSidebarHeader: [], bottomTeamSidebar: [], rhs: [], appBar: [], channelHeaderButtons: [], linkTooltips: [], postDropdownActions: [], root: [], popoverUserAttributes: [] };
+  return { leftSidebarHeader: [], bottomTeamSidebar: [], rhs: [], appBar: [], channelHeaderButtons: [], linkTooltips: [], postDropdownActions: [], root: [], popoverUserAttributes: [], postWillRenderEmbeds: [] };
 }
 
 /**
@@ -90,6 +94,10 @@ export function createRegistry(pluginId: string, slots: Slots, changed: () => vo
     registerRootComponent: (...args: unknown[]) => add('root', { id: id('root'), component: named<{ component: Component }>(args, ['component']).component }),
     registerPopoverUserAttributesComponent: (...args: unknown[]) =>
       add('popoverUserAttributes', { id: id('popover-user-attributes'), component: named<{ component: Component }>(args, ['component']).component }),
+    // Positional only in Mattermost (plugins/registry.ts registerPostWillRenderEmbedComponent(match, component, toggleable)).
+    registerPostWillRenderEmbedComponent(match: EmbedEntry['match'], component: Component, toggleable: boolean) {
+      return add('postWillRenderEmbeds', { id: id('post-will-render-embed'), match, component, toggleable: Boolean(toggleable) });
+    },
     registerReducer(reducer: Reducer) {
       registerPluginReducer(pluginId, reducer);
     },
