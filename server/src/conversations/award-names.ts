@@ -29,11 +29,14 @@ const TO_GITLAB: Record<string, string> = {
 export function awardNameOf(mattermostName: string): string | null {
   const name = mattermostName.trim().toLowerCase();
   if (!/^[a-z0-9_+-]{1,64}$/.test(name)) return null;
-  // Skin tones are separate emoji in Mattermost (`+1_tone2` is not one of them): GitLab has `thumbsup_tone2`.
-  const tone = /^(.*?)(_tone[1-5])$/.exec(name);
+  // Skin tones are separate emoji: Mattermost names them `+1_light_skin_tone` … `+1_dark_skin_tone`
+  // (server/public/model/emoji_data.go), GitLab `thumbsup_tone1` … `thumbsup_tone5` (fixtures/emojis/aliases.json).
+  const tone = /^(.+?)_(?:tone([1-5])|(light|medium_light|medium|medium_dark|dark)_skin_tone)$/.exec(name);
   if (tone) {
     const base = TO_GITLAB[tone[1]!] ?? tone[1]!;
-    return `${base}${tone[2]}`;
+    return `${base}_tone${tone[2] ?? SKIN_TONES.indexOf(tone[3]!) + 1}`;
   }
   return TO_GITLAB[name] ?? name;
 }
+
+const SKIN_TONES = ['light', 'medium_light', 'medium', 'medium_dark', 'dark'];

@@ -21,8 +21,13 @@ export interface CommentParts {
   permalink: string;
 }
 
-const MENTION = /(^|[^\w@`/])@([a-z0-9][a-z0-9._-]*)/gi;
-const CODE = /(```[\s\S]*?(?:```|$)|`[^`\n]*`)/;
+// GitLab takes any `@name` not preceded by a letter or digit for a mention (User.reference_pattern,
+// `(?<!\w)@`), even after `@` or a backtick; a backslash before it only escapes it (`\@` is still `@`).
+// After `/` it is most likely a URL (`https://host/@name`), which GitLab links and does not mention.
+const MENTION = /(^|[^\w/\\])(\\*)@([a-z0-9_][a-z0-9._-]*)/gi;
+// Code GitLab leaves alone: a fence opening a line and closed by a line of its own (quick actions are
+// looked for everywhere else: lib/gitlab/quick_actions/extractor.rb), or a one-line code span.
+const CODE = /((?<![^\n])```[\s\S]+?\n```(?![^\n])|(?<!\\)`[^`\n]*`)/;
 
 export function composeComment(parts: CommentParts): string {
   const text = parts.message
@@ -40,7 +45,7 @@ export function mentionedUsernames(message: string): string[] {
   message.split(CODE).forEach((piece, index) => {
     if (index % 2 === 1) return;
     for (const match of piece.matchAll(MENTION)) {
-      const name = trimName(match[2]!);
+      const name = trimName(match[3]!);
       if (!SPECIAL.has(name)) names.add(name);
     }
   });
@@ -61,15 +66,20 @@ function trimName(name: string): string {
 
 function escapeProse(prose: string, gitlabUsernames: ReadonlyMap<string, string>): string {
   return prose
-    .replace(MENTION, (whole, before: string, raw: string) => {
+    // A backtick left unpaired could pair with one of the code spans below and turn its mention back into text.
+    .replace(/(\\*)`/g, (whole, slashes: string) => (slashes.length % 2 === 0 ? `${slashes}\\\`` : whole))
+    .replace(MENTION, (whole, before: string, slashes: string, raw: string) => {
       const name = trimName(raw);
       const rest = raw.slice(name.length);
       const gitlab = SPECIAL.has(name) ? undefined : gitlabUsernames.get(name);
-      return `${before}${gitlab ? `@${gitlab}` : `\`@${name}\``}${rest}`;
+      // An odd backslash would escape the code span's opening backtick.
+      const escapes = slashes.length % 2 === 1 ? `${slashes}\\` : slashes;
+      return `${before}${escapes}${gitlab ? `@${gitlab}` : `\`@${name}\``}${rest}`;
     })
     .replace(/^(\s*)\//gm, '$1\\/');
 }
 
 function escapeLinkText(name: string): string {
-  return name.replace(/[[\]\\]/g, (char) => `\\${char}`);
+  // One line, and no backtick that could pair with another name's and break the links.
+  return name.replace(/\s+/g, ' ').replace(/[[\]\\`]/g, (char) => `\\${char}`);
 }

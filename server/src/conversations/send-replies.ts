@@ -145,7 +145,7 @@ export function createReplySender(deps: ReplySenderDeps) {
         return 'failed';
       }
     }
-    await finishReplyChange(deps.pool, reply.postId, change);
+    await finishReplyChange(deps.pool, reply.postId, change, reply.message);
     log.info({ note: reply.noteId, change }, change === 'delete' ? 'comment deleted in GitLab' : 'comment edited in GitLab');
     return change === 'delete' ? 'deleted' : 'edited';
   }

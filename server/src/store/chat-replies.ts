@@ -100,11 +100,14 @@ export async function nextDueReply(db: Queryable): Promise<ChatReply | null> {
   return rows[0] ? toReply(rows[0]) : null;
 }
 
-/** The reply's text changed before its comment was made, or while it may still be edited. */
+/**
+ * The reply's text changed before its comment was made, or while it may still be edited. A pending
+ * reply's comment may be being made right now from the text read before (the create reads, then
+ * posts), so once it exists the new text is put too (markReplySent keeps the edit).
+ */
 export async function changeReplyText(db: Queryable, postId: string, message: string, fileNames: string[]): Promise<'pending' | 'edit' | null> {
   const { rows } = await db.query<{ state: ReplyState }>(
-    `UPDATE chat_replies SET message = $2, file_names = $3, updated_at = now(),
-            change = CASE WHEN state = 'sent' THEN 'edit' ELSE change END,
+    `UPDATE chat_replies SET message = $2, file_names = $3, updated_at = now(), change = 'edit',
             next_attempt_at = CASE WHEN state = 'sent' THEN now() ELSE next_attempt_at END
       WHERE post_id = $1 AND state IN ('pending', 'sent') AND change IS DISTINCT FROM 'delete' AND message IS DISTINCT FROM $2
       RETURNING state`,
@@ -122,7 +125,7 @@ export async function markReplyDeleted(db: Queryable, postId: string): Promise<v
   await db.query(
     `UPDATE chat_replies SET updated_at = now(), next_attempt_at = now(),
             state = CASE WHEN state = 'pending' AND attempt_started_at IS NULL THEN 'deleted' ELSE state END,
-            change = CASE WHEN state = 'sent' OR (state = 'pending' AND attempt_started_at IS NOT NULL) THEN 'delete' ELSE change END
+            change = CASE WHEN state = 'sent' OR attempt_started_at IS NOT NULL THEN 'delete' ELSE NULL END
       WHERE post_id = $1 AND state IN ('pending', 'sent')`,
     [postId],
   );
@@ -132,22 +135,28 @@ export async function markReplyAttemptStarted(db: Queryable, postId: string, git
   await db.query('UPDATE chat_replies SET attempt_started_at = now(), gitlab_user_id = $2, updated_at = now() WHERE post_id = $1', [postId, gitlabUserId]);
 }
 
-/** The comment exists: a pending delete (the reply went while the create's answer was lost) stays to be done. */
+/**
+ * The comment exists: a change seen while it was being made stays to be done (an edit: it may have
+ * been made with the older text; a deletion, also one that came before the attempt was recorded).
+ */
 export async function markReplySent(db: Queryable, postId: string, noteId: number, gitlabUserId: number): Promise<void> {
   await db.query(
     `UPDATE chat_replies SET state = 'sent', note_id = $2, gitlab_user_id = $3, attempt_started_at = NULL, reason = NULL, updated_at = now(),
-            change = CASE WHEN change = 'delete' THEN 'delete' ELSE NULL END
+            change = CASE WHEN change = 'delete' OR state = 'deleted' THEN 'delete' ELSE change END
       WHERE post_id = $1`,
     [postId, noteId, gitlabUserId],
   );
 }
 
-/** A change to the comment was made (or needs no doing: the comment is gone). */
-export async function finishReplyChange(db: Queryable, postId: string, change: ReplyChange): Promise<void> {
+/**
+ * A change to the comment was made (or needs no doing: the comment is gone). Given the text an edit
+ * put, an edit made meanwhile (another text now) stays to be done.
+ */
+export async function finishReplyChange(db: Queryable, postId: string, change: ReplyChange, appliedMessage?: string): Promise<void> {
   await db.query(
     `UPDATE chat_replies SET change = NULL, reason = NULL, updated_at = now(), state = CASE WHEN $2 = 'delete' THEN 'deleted' ELSE state END
-      WHERE post_id = $1 AND change = $2`,
-    [postId, change],
+      WHERE post_id = $1 AND change = $2 AND ($3::text IS NULL OR $2 = 'delete' OR message = $3)`,
+    [postId, change, appliedMessage ?? null],
   );
 }
 
