@@ -74,7 +74,7 @@ export async function startBridge(config: Config, log: Logger): Promise<Bridge> 
     const internalListener = await startInternalListener({ config, log, metrics, database, keys, mattermost, connections: gitlab.connections, readiness, actions });
     listeners.push(internalListener);
     const background = await startBackgroundWork({ config, log, metrics, database, mattermost, gitlab, deliveries, buttons: actions.buttons });
-    const talk = (conversations = startConversations({ config, log, metrics, database, bot: mattermost.bot, connections: gitlab.connections, notify: mattermost.notify }));
+    const talk = (conversations = startConversations({ config, log, metrics, database, bot: mattermost.bot, connections: gitlab.connections, notify: mattermost.notify, gateway: mattermost.gateway, gitlabClient: gitlab.client }));
 
     log.info(
       {

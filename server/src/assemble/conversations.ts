@@ -10,7 +10,8 @@ import type { GitLabConnections } from '../accounts/gitlab-connections.js';
 import { connectUrl } from '../accounts/connect-link.js';
 import { gitlabAsUser } from '../actions/gitlab-as-user.js';
 import type { Config } from '../config.js';
-import type { ChatEventHandler, ChatPost } from '../conversations/chat-events.js';
+import type { ChatPost } from '../conversations/chat-events.js';
+import { createCodePreviewReplies } from '../conversations/code-preview-replies.js';
 import { startListening, type Listening } from '../conversations/listen.js';
 import { createReactionIntake } from '../conversations/record-reactions.js';
 import { createReplyIntake } from '../conversations/record-replies.js';
@@ -19,6 +20,8 @@ import { createReplySender } from '../conversations/send-replies.js';
 import { runForLeadership, type Leadership } from '../conversations/stream-leadership.js';
 import type { Metrics } from '../http/metrics.js';
 import type { Logger } from '../log.js';
+import type { PollClient } from '../gitlab/poll-client.js';
+import type { ChannelGateway } from '../mattermost/channel-gateway.js';
 import type { MattermostClient } from '../mattermost/client.js';
 import { describeStream, type StreamReport } from '../conversations/stream-report.js';
 import type { StreamState } from '../mattermost/websocket-stream.js';
@@ -50,8 +53,10 @@ export interface ConversationDeps {
   bot: MattermostClient | null;
   connections: GitLabConnections | null;
   notify(userId: string, message: string): Promise<void>;
-  /** More handlers of what people post (code previews), made once the bot's id is known. */
-  moreHandlers?(botUserId: string): ChatEventHandler[];
+  /** Posts the code previews' replies (null without a bot). */
+  gateway: ChannelGateway | null;
+  /** The budgeted GitLab client (code previews ask it whether a project's code is open to all). */
+  gitlabClient: PollClient;
 }
 
 /** Team names change rarely; a permalink with an old one still resolves in Mattermost. */
@@ -76,11 +81,13 @@ export function startConversations(deps: ConversationDeps): Conversations {
   const callerFor = (userId: string) => connections!.callerFor(userId);
   const gitlab = (token: string) => gitlabAsUser(config.gitlab.url, token);
   const siteUrl = (config.mattermost.siteUrl ?? config.mattermost.url!).replace(/\/+$/, '');
+  // Mattermost's webapp and apps resolve `_redirect` to the post's team (PERMALINK_GENERIC_TEAM_NAME_REDIRECT):
+  // the link for a channel the bot cannot look up the team of.
   const teamNames = cachedLookup(async (channelId: string) => {
     const channel = await client.getChannel(channelId);
     return (await client.getTeam(channel.team_id)).name;
-  });
-  const userIds = cachedLookup(async (username: string) => (await client.getUserByUsername(username).catch(() => null))?.id ?? '');
+  }, '_redirect');
+  const userIds = cachedLookup(async (username: string) => (await client.getUserByUsername(username)).id, '');
 
   let listening: Listening | null = null;
   const leadership: Leadership = runForLeadership({
@@ -111,13 +118,32 @@ export function startConversations(deps: ConversationDeps): Conversations {
         log: streamLog,
         count: (outcome) => deps.metrics.conversations.inc({ kind: 'reply', outcome }),
       });
+      const gateway = deps.gateway;
+      const codePreviews = gateway
+        ? createCodePreviewReplies({
+            db: database.pool,
+            gitlab: deps.gitlabClient,
+            gitlabUrl: config.gitlab.url,
+            callerFor,
+            gateway: {
+              currentType: (channelId) => gateway.currentType(channelId),
+              async createReply({ channelId, rootId, message, forPostId }) {
+                const access = await gateway.ensureCanPost(channelId);
+                if (!access.ok) throw new Error(access.reason);
+                return gateway.createPost({ channelId, rootId, message, outboxId: `code-preview:${forPostId}` });
+              },
+            },
+            botUserId: async () => me.id,
+            log: streamLog.child({ part: 'code-previews' }),
+          })
+        : null;
       const awardSender = createAwardSender({ pool: database.pool, callerFor, gitlab, log: streamLog, count: (outcome) => deps.metrics.conversations.inc({ kind: 'award', outcome }) });
       listening = startListening({
         pool: database.pool,
         url: config.mattermost.url!,
         token: config.mattermost.botToken!,
         retryMs: config.mattermostWebsocket.retryMs,
-        handlers: [replies, reactions, ...(deps.moreHandlers?.(me.id) ?? [])],
+        handlers: [replies, reactions, ...(codePreviews ? [codePreviews] : [])],
         reconcile: (post) => reactions.reconcile(post),
         postsSince: async (channelId, since) => {
           const list = await client.getPostsSince(channelId, since);
@@ -158,13 +184,18 @@ function heartbeatOf(stream: StreamState): StreamHeartbeat {
   return { listener: LISTENER_NAME, phase: stream.phase, connectedAt: stream.connectedAt, lastEventAt: stream.lastEventAt, reconnects: stream.reconnects };
 }
 
-/** Remembers answers (not failures) for a while. */
-function cachedLookup(fetch: (key: string) => Promise<string>): (key: string) => Promise<string> {
+/** Remembers answers for a while; a failed look-up answers `otherwise`, and is asked again next time. */
+function cachedLookup(fetch: (key: string) => Promise<string>, otherwise: string): (key: string) => Promise<string> {
   const known = new Map<string, { value: string; at: number }>();
   return async (key) => {
     const hit = known.get(key);
     if (hit && Date.now() - hit.at < NAME_TTL_MS) return hit.value;
-    const value = await fetch(key);
+    let value: string;
+    try {
+      value = await fetch(key);
+    } catch {
+      return otherwise;
+    }
     if (known.size > 10_000) known.clear();
     known.set(key, { value, at: Date.now() });
     return value;

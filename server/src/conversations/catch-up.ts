@@ -35,7 +35,11 @@ export async function catchUp(deps: CatchUpDeps): Promise<{ channels: number; po
     const start = channel.since !== null ? channel.since - OVERLAP_MS : (channel.repliesSince ?? now());
     const since = Math.max(start, now() - MAX_CATCH_UP_MS);
     try {
-      const changed = (await deps.postsSince(channel.channelId, since)).map(normalisePost).sort((a, b) => a.update_at - b.update_at);
+      // Each edit leaves a deleted copy of the old text (original_id names the post): not a post of its own.
+      const changed = (await deps.postsSince(channel.channelId, since))
+        .filter((post) => !post.original_id)
+        .map(normalisePost)
+        .sort((a, b) => a.update_at - b.update_at);
       let seen = since;
       for (const post of changed) {
         await deps.handle(eventOf(post, since));
@@ -43,7 +47,8 @@ export async function catchUp(deps: CatchUpDeps): Promise<{ channels: number; po
         seen = Math.max(seen, post.update_at);
       }
       posts += changed.length;
-      await advanceCursor(deps.pool, channel.channelId, seen);
+      // Never past our own clock (listen.ts says why).
+      await advanceCursor(deps.pool, channel.channelId, Math.min(seen, now()));
     } catch (error) {
       // One channel the bot cannot read (removed from it, or Mattermost failing) does not stop the others.
       deps.log.warn({ err: error, channel: channel.channelId }, 'could not catch up on a channel');

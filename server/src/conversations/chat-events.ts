@@ -17,6 +17,8 @@ export interface ChatPost {
   update_at: number;
   edit_at: number;
   delete_at: number;
+  /** Set on the deleted copy of a post's old text that each edit leaves (Mattermost's SqlPostStore.Update). */
+  original_id?: string;
   /** '' for a user's message; system posts have a type ('system_join_channel', …). */
   type: string;
   props?: Record<string, unknown>;

@@ -72,7 +72,8 @@ export function startListening(deps: ListenDeps): Listening {
         await handle(event);
         const channelId = 'post' in event ? event.post.channel_id : event.channelId;
         const at = 'post' in event ? event.post.update_at : event.reaction.create_at;
-        if (at > 0) await moveCursor(deps.pool, channelId, at);
+        // Never past our own clock: a Mattermost clock set back later (or ahead of ours) costs a re-read, never a gap.
+        if (at > 0) await moveCursor(deps.pool, channelId, Math.min(at, Date.now()));
       });
     },
   });

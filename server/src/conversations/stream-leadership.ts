@@ -2,8 +2,9 @@
  * One replica at a time listens to Mattermost: the one holding an advisory
  * lock on the lock session (store/session-locks.ts). The others try again every
  * few seconds; a holder that dies loses its session and so the lock, and one of
- * them takes over within seconds. A holder that loses its session stops leading
- * before another can start.
+ * them takes over within seconds. A holder that loses its session stops at its
+ * next check (within `retryMs`), so two may briefly overlap: everything they do
+ * is keyed by post and reaction, and done once whoever does it.
  */
 import type { Logger } from '../log.js';
 import type { SessionLock, SessionLocks } from '../store/session-locks.js';

@@ -11,6 +11,7 @@ import type { ButtonSigner } from '../actions/render-buttons.js';
 import type { Logger } from '../log.js';
 import { MattermostHttpError } from '../mattermost/client.js';
 import type { ChannelAccess, ChannelGateway } from '../mattermost/channel-gateway.js';
+import { parseThreadKey } from '../conversations/thread-target.js';
 import { composeThreadRoot } from '../render/replies-notice.js';
 import {
   findThreadRoot,
@@ -99,7 +100,7 @@ export function createChannelDelivery(deps: ChannelDeliveryDeps) {
       const spec = queued && deps.describeButtons ? await deps.describeButtons(queued, { subscriptionId: row.subscription_id }) : queued;
       const attachments = spec && deps.buttons ? deps.buttons(spec, 'channel', row.channel_id) : null;
       // A thread's first post is its root: it says so when replies in the thread go to GitLab.
-      const message = row.thread_key && !root ? composeThreadRoot(row.message, { syncReplies: row.sync_replies }) : row.message;
+      const message = row.thread_key && !root ? composeThreadRoot(row.message, { syncReplies: row.sync_replies, internal: isDiscussionThread(row.thread_key) }) : row.message;
       await markAttemptStarted(db, row.id);
       let postId: string;
       try {
@@ -147,7 +148,7 @@ export function createChannelDelivery(deps: ChannelDeliveryDeps) {
     // The root shows the object's current state, the buttons for it, and whether replies go to
     // GitLab as the subscription says now; failing to edit it loses no post.
     const attachments = row.thread_buttons && deps.buttons ? deps.buttons(row.thread_buttons, 'channel', row.channel_id) : undefined;
-    const edited = await deps.gateway.editMessage(root.postId, composeThreadRoot(root.message, { syncReplies: row.sync_replies, status: row.thread_status }), attachments).then(
+    const edited = await deps.gateway.editMessage(root.postId, composeThreadRoot(root.message, { syncReplies: row.sync_replies, internal: isDiscussionThread(row.thread_key), status: row.thread_status }), attachments).then(
       () => true,
       (error: unknown) => {
         log.warn({ err: error, root: root.postId }, 'could not update the thread root');
@@ -167,4 +168,9 @@ export function createChannelDelivery(deps: ChannelDeliveryDeps) {
   }
 
   return { drainChannel };
+}
+
+/** An internal note's own thread: its replies go to GitLab as internal notes. */
+function isDiscussionThread(threadKey: string | null): boolean {
+  return threadKey !== null && (parseThreadKey(threadKey)?.discussionId ?? null) !== null;
 }

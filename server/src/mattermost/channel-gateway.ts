@@ -95,7 +95,8 @@ export function createChannelGateway(client: MattermostClient): ChannelGateway {
       const userId = await me();
       const list = await client.getPostsSince(channelId, Math.max(1, Math.floor(attemptStartedMs - RECONCILE_LOOKBACK_MS)));
       for (const post of Object.values(list.posts ?? {})) {
-        if (post.user_id !== userId) continue;
+        // Deleted posts come back too, and each edit leaves a deleted copy of the old text (original_id set).
+        if (post.user_id !== userId || post.delete_at > 0 || post.original_id) continue;
         if (String((post.props as Record<string, unknown> | undefined)?.[OUTBOX_PROP] ?? '') === outboxId) return post.id;
       }
       return null;

@@ -80,6 +80,10 @@ export function openMattermostStream(options: StreamOptions): MattermostStream {
     state.lastEventAt = Date.now();
     options.onEvent(event);
   });
+  // The client resets its sequence count on a hello with a new connection id only when someone listens for
+  // missed messages; without one, every reconnection to a new connection fails its sequence check and loops.
+  // The catch-up that follows each hello is what recovers what was missed.
+  client.addMissedMessageListener(() => undefined);
   client.addCloseListener((failures: number) => {
     if (state.phase === 'stopped') return;
     if (state.phase === 'connected') options.log.warn('the Mattermost socket closed; reconnecting');

@@ -6,14 +6,17 @@
  */
 
 /** Short, names nobody: it must not ping anyone, and it sits on every such root. */
-export const REPLIES_NOTICE = '_Replies in this thread are posted to GitLab as comments by people who connected their GitLab account._';
+export const REPLIES_NOTICE = '_Replies here, and reactions on this post, go to GitLab as comments and award emoji by people who connected GitLab._';
+/** For an internal note's thread: its replies become internal notes (conversations/thread-target.ts). */
+export const INTERNAL_REPLIES_NOTICE = '_Replies here go to GitLab as internal notes by people who connected GitLab._';
 
 /** The root's message as posted or redrawn: the stored message, the line when replies go to GitLab, then the status paragraph if any. */
-export function composeThreadRoot(rootMessage: string, parts: { syncReplies: boolean; status?: string | null }): string {
-  return [rootMessage, parts.syncReplies ? REPLIES_NOTICE : null, parts.status ?? null].filter((part): part is string => part !== null && part !== '').join('\n\n');
+export function composeThreadRoot(rootMessage: string, parts: { syncReplies: boolean; internal?: boolean; status?: string | null }): string {
+  return [rootMessage, parts.syncReplies ? (parts.internal ? INTERNAL_REPLIES_NOTICE : REPLIES_NOTICE) : null, parts.status ?? null].filter((part): part is string => part !== null && part !== '').join('\n\n');
 }
 
 /** Whether a posted root says that replies go to GitLab (its own paragraph, wherever the status put it). */
 export function showsRepliesNotice(postedMessage: string): boolean {
-  return postedMessage.split('\n\n').includes(REPLIES_NOTICE);
+  const paragraphs = postedMessage.split('\n\n');
+  return paragraphs.includes(REPLIES_NOTICE) || paragraphs.includes(INTERNAL_REPLIES_NOTICE);
 }

@@ -24,6 +24,8 @@ export const ACCESS_CACHE_MAX_ROWS = 100_000;
 const ACCESS_CACHE_KEEP_SECONDS = 3600;
 /** How long a button press is remembered (actions: a second press of the same button within it does nothing). */
 const ACTION_PRESS_KEEP_SECONDS = 86_400;
+/** Longer than the catch-up reads back (conversations/catch-up.ts, 7 days). */
+const CODE_PREVIEW_KEEP_SECONDS = 8 * 86_400;
 
 export interface PruneRules extends Omit<RetentionSettings, 'pruneIntervalSeconds'> {
   /** The clock the ages are measured against; null means the database's now() (tests pass a later one). */
@@ -111,6 +113,22 @@ const untracked = (table: string, at: string, indexed: boolean, pending?: { outb
     (rules) => rules.idleThreadSeconds,
   );
 
+/** Reactions taken back or refused go with the deliveries; an award stays removable from chat as long as an idle thread is kept. */
+const forgetReactions: PruneStep = {
+  name: 'chat_reactions',
+  tables: ['chat_reactions'],
+  async run(db, rules, limit) {
+    const result = await db.query(
+      `DELETE FROM chat_reactions WHERE ctid = ANY(ARRAY(
+         SELECT ctid FROM chat_reactions
+          WHERE (state IN ('removed', 'skipped', 'failed') AND updated_at < ${before('$2')}) OR (state = 'awarded' AND updated_at < ${before('$3')})
+          ORDER BY updated_at LIMIT $4))`,
+      [rules.now, rules.deliverySeconds, rules.idleThreadSeconds, limit],
+    );
+    return { chat_reactions: result.rowCount ?? 0 };
+  },
+};
+
 /** Rows of gitlab_access_cache beyond the newest `accessCacheMaxRows`. */
 const capAccessCache: PruneStep = {
   name: 'gitlab_access_cache_cap',
@@ -145,6 +163,11 @@ export const PRUNE_STEPS: readonly PruneStep[] = [
   deleteOld('connect_links', `expires_at < ${before('$2')}`, null, () => 0),
   // A button press is remembered so that pressing twice does one thing; a day later a press is a new one.
   deleteOld('action_presses', `pressed_at < ${before('$2')}`, null, () => ACTION_PRESS_KEEP_SECONDS),
+  // Replies done with (a comment made long ago can no longer be edited from chat, nor deleted once forgotten).
+  deleteOld('chat_replies', `updated_at < ${before('$2')} AND change IS NULL AND state <> 'pending'`, 'updated_at', (rules) => rules.deliverySeconds),
+  forgetReactions,
+  // A code link answered: remembered only so that the catch-up after a gap does not answer it again.
+  deleteOld('code_preview_replies', `created_at < ${before('$2')}`, 'created_at', () => CODE_PREVIEW_KEEP_SECONDS),
 ];
 
 /** Every table some step deletes from, once each. */

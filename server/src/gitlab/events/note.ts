@@ -46,6 +46,7 @@ export function parseNote(payload: Fields, options: NoteHookOptions = {}): Parse
   const target: TargetRef | null = on === 'merge_request' || on === 'issue' ? readTarget(on, noteable, project, people) : null;
   const commit = fields(payload.commit);
   const snippet = fields(payload.snippet);
+  const confidentialHook = options.confidentialHook === true || payload.event_type === 'confidential_note';
   return makeEvent({
     kind: 'note',
     action: 'commented',
@@ -54,8 +55,12 @@ export function parseNote(payload: Fields, options: NoteHookOptions = {}): Parse
     actor,
     target,
     labels: readLabels(noteable.labels),
-    confidential: options.confidentialHook === true || payload.event_type === 'confidential_note' || noteable.confidential === true,
-    internal: attributes.internal === true || attributes.confidential === true,
+    confidential: confidentialHook || noteable.confidential === true,
+    // GitLab's note hook does not say whether a note is internal (NoteBuilder leaves `internal` out;
+    // older versions sent `confidential`): a confidential note hook about an MR or an issue that is not
+    // confidential can only be for an internal note. On a confidential issue it cannot be told apart
+    // from a comment, and both stay with the issue's readers.
+    internal: attributes.internal === true || attributes.confidential === true || (confidentialHook && noteable.confidential !== true && target !== null),
     occurredAt: isoTime(attributes.created_at),
     details: {
       kind: 'note',
