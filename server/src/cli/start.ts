@@ -8,6 +8,7 @@ import { loadConfig } from '../config.js';
 import { describeError } from '../errors.js';
 import { createLogger, type Logger } from '../log.js';
 import { installProxySupport } from '../net/proxy.js';
+import { routeConsoleToLog } from './console-to-log.js';
 
 const DRAIN_MS = 7000;
 const HARD_LIMIT_MS = 10_000;
@@ -15,6 +16,7 @@ const HARD_LIMIT_MS = 10_000;
 export async function runStart(): Promise<number> {
   const config = loadConfig();
   const log = createLogger(config.logLevel);
+  routeConsoleToLog(log);
   // Listen for signals before starting anything: a signal during start-up must
   // still stop the embedded database, not kill the process with it running.
   const stopRequested = watchSignals(log);

@@ -68,7 +68,6 @@ beforeAll(async () => {
 }, 180_000);
 
 afterAll(async () => {
-  if (process.env.DUMP_LOGS) console.log(running.logs.filter((line) => line.level !== 'debug' || /stream|reply|repl/i.test(JSON.stringify(line))).map((line) => JSON.stringify(line)).join('\n'), (await bridge.pool.query('SELECT * FROM chat_replies')).rows, (await bridge.pool.query('SELECT channel_id, thread_key, root_post_id, replies_since, subscription_id FROM channel_threads')).rows);
   if (running !== bridge?.bridge) await running?.stop();
   await bridge?.close();
 });
