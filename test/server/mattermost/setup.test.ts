@@ -179,5 +179,7 @@ describe('POST /mattermost/command', () => {
     const forAdmin = (await (await invoke(alpha.id, 'status', { userId: admin.id })).json()) as { text: string };
     expect(forAdmin.text).toContain('Webhooks waiting to be processed: 0');
     expect(forAdmin.text).toContain('Last webhook received: never');
+    // Without a GitLab OAuth application nobody can act in GitLab as themselves: replies stay in Mattermost.
+    expect(forAdmin.text).toMatch(/Mattermost stream: off \(accounts cannot be connected/);
   });
 });
