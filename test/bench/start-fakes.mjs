@@ -8,7 +8,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import swc from '@swc/core';
 
-const FAKES = ['fake-gitlab', 'fake-gitlab-graphql', 'fake-mattermost'];
+const FAKES = ['fake-gitlab', 'fake-gitlab-conversations', 'fake-gitlab-graphql', 'fake-mattermost', 'fake-mattermost-websocket'];
 
 /** A started fake GitLab and fake Mattermost, from the sources in `root`/test/fakes; the caller closes both. */
 export async function startFakes(root) {

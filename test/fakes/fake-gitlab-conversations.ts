@@ -111,6 +111,11 @@ export interface FakeGitLabConversations {
   waitForHooks(match?: (delivery: FakeGitLabHookDelivery) => boolean, options?: { count?: number; timeoutMs?: number }): Promise<FakeGitLabHookDelivery[]>;
   /** See FakeGitLabHookTiming. */
   setHookTiming(timing: FakeGitLabHookTiming, delayMs?: number): void;
+  /**
+   * Calls `listener` as each comment is stored (through the API or addNote), e.g. for a bench to time it; answers
+   * a function that stops it.
+   */
+  onNote(listener: (note: FakeGitLabNoteRecord, on: { project: string; kind: FakeGitLabNoteableKind; iid: number }) => void): () => void;
 }
 
 export type ConversationAnswer = [status: number, body: unknown, headers?: Record<string, string>];
@@ -261,6 +266,7 @@ export function createConversations(world: FakeGitLabConversationsWorld) {
   const deliveries: { delivery: FakeGitLabHookDelivery; finished: boolean }[] = [];
   const finished = new EventEmitter();
   finished.setMaxListeners(0);
+  const noteListeners = new Set<Parameters<FakeGitLabConversations['onNote']>[0]>();
   const chains = new Map<string, Set<number>>();
   // Hooks triggered by the API request being handled (handlers are synchronous), until the router releases them.
   let queued: PendingHook[] = [];
@@ -646,6 +652,10 @@ export function createConversations(world: FakeGitLabConversationsWorld) {
     noteable.notes.push(note);
     world.commented(on, note);
     triggerNote(note, on, 'create');
+    if (noteListeners.size > 0) {
+      const where = { project: world.projects.get(noteable.projectId)!.path_with_namespace, kind: on.kind === 'Issue' ? 'issue' : 'merge_request', iid: noteable.iid } as const;
+      for (const listener of noteListeners) listener(noteRecord(note), where);
+    }
     return note;
   };
 
@@ -1063,6 +1073,10 @@ export function createConversations(world: FakeGitLabConversationsWorld) {
     setHookTiming(next, delay = 0) {
       timing = next;
       delayMs = delay;
+    },
+    onNote(listener) {
+      noteListeners.add(listener);
+      return () => void noteListeners.delete(listener);
     },
   };
 
