@@ -13,6 +13,7 @@ const STYLE = `
 html,body,#root{margin:0;height:100%}
 body{font-family:"Open Sans","Noto Sans","DejaVu Sans",sans-serif;font-size:14px;background:var(--center-channel-bg);color:var(--center-channel-color)}
 a{color:var(--link-color)}
+.mention-link{text-decoration:none}
 button{font:inherit;color:inherit}
 .app{display:flex;height:100%;overflow:hidden}
 .team-sidebar{width:65px;background:var(--sidebar-team-bar-bg);display:flex;flex-direction:column;justify-content:space-between;padding:12px 0;align-items:center}
@@ -68,6 +69,20 @@ button{font:inherit;color:inherit}
 .rhs-header{display:flex;align-items:center;justify-content:space-between;height:62px;padding:0 16px;border-bottom:1px solid rgba(var(--center-channel-color-rgb),0.12)}
 .rhs-header h2{font-size:16px;margin:0}
 .rhs-body{flex:1;overflow:auto}
+.rhs-title{display:flex;align-items:baseline;gap:8px;min-width:0}
+.rhs-subtitle{font-size:12px;color:rgba(var(--center-channel-color-rgb),0.64)}
+.thread-viewer{padding:8px 0}
+.thread-replies-count{display:flex;align-items:center;gap:12px;margin:4px 20px;font-size:12px;color:rgba(var(--center-channel-color-rgb),0.64)}
+.thread-replies-count::after{content:"";flex:1;border-top:1px solid rgba(var(--center-channel-color-rgb),0.12)}
+.comment-icon{display:inline-flex;align-items:center;gap:4px;font-size:12px;font-weight:600;color:var(--button-bg)}
+.post__commented-on{font-size:13px;color:rgba(var(--center-channel-color-rgb),0.64);margin:2px 0}
+.post__commented-on-link{background:none;border:none;padding:0;cursor:pointer;color:var(--link-color)}
+.post-reaction-list{display:flex;flex-wrap:wrap;gap:4px;margin-top:6px}
+.post-reaction{display:inline-flex;align-items:center;gap:4px;height:24px;padding:0 6px;border:1px solid transparent;border-radius:4px;background:rgba(var(--center-channel-color-rgb),0.08);cursor:pointer}
+.post-reaction--current-user{background:rgba(var(--button-bg-rgb),0.08);border-color:var(--button-bg)}
+.post-reaction__count{font-size:11px;font-weight:600;color:rgba(var(--center-channel-color-rgb),0.64)}
+.post-reaction--current-user .post-reaction__count{color:var(--button-bg)}
+.emoticon{display:inline-flex;align-items:center;justify-content:center;min-width:16px;height:16px;font-size:11px}
 .app-bar{width:48px;flex-shrink:0;display:flex;flex-direction:column;align-items:center;padding-top:12px;border-left:1px solid rgba(var(--center-channel-color-rgb),0.12);background:var(--center-channel-bg)}
 .app-bar-item{background:none;border:none;border-radius:4px;padding:6px;cursor:pointer}
 .app-bar-item.active{background:rgba(var(--button-bg-rgb),0.08)}

@@ -22,14 +22,19 @@ const initialState = unwrap(initialStateModule.default);
 const reducerRegistry = unwrap(reducerRegistryModule.default);
 
 export interface HostViews {
-  rhs: { pluggableId: string | null };
+  /** The right-hand sidebar shows one thing: a plugin's panel or a post's thread (`selectedPostId`, its root). */
+  rhs: { pluggableId: string | null; selectedPostId: string | null };
 }
 
 export const UPDATE_RHS_STATE = 'UPDATE_RHS_STATE';
+/** Mattermost's ActionTypes.SELECT_POST: opening a post's thread in the right-hand sidebar (null closes it). */
+export const SELECT_POST = 'SELECT_POST';
 type RhsAction = { type: typeof UPDATE_RHS_STATE; pluggableId: string | null };
+type SelectPostAction = { type: typeof SELECT_POST; postId: string | null };
 
-function views(state: HostViews = { rhs: { pluggableId: null } }, action: RhsAction | { type: string }): HostViews {
-  if (action.type === UPDATE_RHS_STATE) return { rhs: { pluggableId: (action as RhsAction).pluggableId } };
+function views(state: HostViews = { rhs: { pluggableId: null, selectedPostId: null } }, action: RhsAction | SelectPostAction | { type: string }): HostViews {
+  if (action.type === UPDATE_RHS_STATE) return { rhs: { pluggableId: (action as RhsAction).pluggableId, selectedPostId: null } };
+  if (action.type === SELECT_POST) return { rhs: { pluggableId: null, selectedPostId: (action as SelectPostAction).postId } };
   return state;
 }
 

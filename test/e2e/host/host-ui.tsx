@@ -2,15 +2,17 @@
  * The parts of Mattermost's screen a plugin plugs into: team sidebar (with its
  * bottom slot), channel sidebar (with its header slot), channel header and App
  * Bar, the center channel's posts (links with tooltips, message attachments
- * with their buttons, the "…" menu, user popovers), the right-hand sidebar, and
- * root components.
+ * with their buttons, the "…" menu, user popovers, reactions, reply counts), the
+ * right-hand sidebar (a plugin's panel, or a post's thread), and root components.
  */
 import React, { useEffect, useRef, useState } from 'react';
 import * as ReactRedux from 'react-redux';
 import type { Theme } from 'mattermost-redux/selectors/entities/preferences';
 import { getTheme } from 'mattermost-redux/selectors/entities/preferences';
+import { makeGetCommentCountForPost } from 'mattermost-redux/selectors/entities/posts';
+import { Emoji } from './emoji.js';
 import type { HostPost, HostUser } from './host-setup.js';
-import { UPDATE_RHS_STATE, type HostViews } from './host-store.js';
+import { SELECT_POST, UPDATE_RHS_STATE, type HostViews } from './host-store.js';
 import { MessageAttachments } from './message-attachments.js';
 import { PostText } from './post-text.js';
 import type { Slots } from './registry.js';
@@ -20,7 +22,14 @@ interface State {
     users: { currentUserId: string; profiles: Record<string, HostUser> };
     teams: { currentTeamId: string; teams: Record<string, { id: string; name: string; display_name: string }> };
     channels: { currentChannelId: string; channels: Record<string, { id: string; display_name: string; team_id: string }> };
-    posts: { posts: Record<string, HostPost>; postsInChannel: Record<string, { order: string[] }[]> };
+    posts: {
+      posts: Record<string, HostPost>;
+      postsInChannel: Record<string, { order: string[] }[]>;
+      /** The replies of each root, by id (mattermost-redux's postsInThread). */
+      postsInThread: Record<string, string[]>;
+      /** By post, then `<user id>-<emoji name>`. */
+      reactions: Record<string, Record<string, { user_id: string; post_id: string; emoji_name: string; create_at: number }>>;
+    };
   };
   views: HostViews;
 }
@@ -120,7 +129,9 @@ function AppBar({ slots }: { slots: Slots }): React.ReactElement | null {
 function RightHandSidebar({ slots, theme }: { slots: Slots; theme: Theme }): React.ReactElement | null {
   const dispatch = ReactRedux.useDispatch();
   const open = useHost((state) => state.views.rhs.pluggableId);
+  const thread = useHost((state) => state.views.rhs.selectedPostId);
   const entry = slots.rhs.find((candidate) => candidate.id === open);
+  if (thread) return <ThreadSidebar rootId={thread} slots={slots} theme={theme} />;
   if (!entry) return null;
   const Component = entry.component;
   return (
@@ -138,21 +149,70 @@ function RightHandSidebar({ slots, theme }: { slots: Slots; theme: Theme }): Rea
   );
 }
 
+/**
+ * A post's thread in the right-hand sidebar, as Mattermost's RHS shows it: "Thread" and the channel's name
+ * above, the root post, how many replies, then the replies oldest first (components/threading/thread_viewer).
+ */
+function ThreadSidebar({ rootId, slots, theme }: { rootId: string; slots: Slots; theme: Theme }): React.ReactElement | null {
+  const dispatch = ReactRedux.useDispatch();
+  const posts = useHost((state) => state.entities.posts.posts);
+  const replyIds = useHost((state) => state.entities.posts.postsInThread[rootId] ?? []);
+  const channels = useHost((state) => state.entities.channels.channels);
+  const root = posts[rootId];
+  if (!root) return null;
+  const replies = replyIds.map((id) => posts[id]).filter((reply): reply is HostPost => reply !== undefined).sort((a, b) => a.create_at - b.create_at);
+  const counted = replies.filter((reply) => reply.type !== 'system_ephemeral').length;
+  return (
+    <aside className="rhs" aria-label="Right-hand sidebar">
+      <header className="rhs-header">
+        <div className="rhs-title">
+          <h2>Thread</h2>
+          <span className="rhs-subtitle">{channels[root.channel_id]?.display_name}</span>
+        </div>
+        <button type="button" className="icon-button" aria-label="Close sidebar" onClick={() => dispatch({ type: SELECT_POST, postId: null })}>
+          ×
+        </button>
+      </header>
+      <div className="rhs-body thread-viewer">
+        <div role="list" aria-label="Root post">
+          <Post post={root} slots={slots} theme={theme} location="rhs" />
+        </div>
+        {counted > 0 ? (
+          <div className="thread-replies-count" role="separator">
+            <span>{counted === 1 ? '1 reply' : `${counted} replies`}</span>
+          </div>
+        ) : null}
+        <div role="list" aria-label="Replies">
+          {replies.map((reply) => (
+            <Post key={reply.id} post={reply} slots={slots} theme={theme} location="rhs" />
+          ))}
+        </div>
+      </div>
+    </aside>
+  );
+}
+
 function PostList({ slots, theme }: { slots: Slots; theme: Theme }): React.ReactElement {
   const channelId = useHost((state) => state.entities.channels.currentChannelId);
   const order = useHost((state) => state.entities.posts.postsInChannel[channelId]?.[0]?.order ?? []);
   const posts = useHost((state) => state.entities.posts.posts);
+  const oldestFirst = [...order].reverse();
+  const threadOf = (post: HostPost | undefined) => (post ? post.root_id || post.id : undefined);
   return (
     <div className="post-list" role="list" aria-label="Posts">
-      {[...order].reverse().map((postId) => {
+      {oldestFirst.map((postId, index) => {
         const post = posts[postId];
-        return post ? <Post key={postId} post={post} slots={slots} theme={theme} /> : null;
+        if (!post) return null;
+        // With collapsed reply threads off, a reply says what it answers unless it follows its own thread.
+        const previous = posts[oldestFirst[index - 1] ?? ''];
+        const commentedOn = post.root_id && threadOf(previous) !== post.root_id ? posts[post.root_id] : undefined;
+        return <Post key={postId} post={post} slots={slots} theme={theme} location="center" commentedOn={commentedOn} />;
       })}
     </div>
   );
 }
 
-function Post({ post, slots, theme }: { post: HostPost; slots: Slots; theme: Theme }): React.ReactElement {
+function Post({ post, slots, theme, location, commentedOn }: { post: HostPost; slots: Slots; theme: Theme; location: 'center' | 'rhs'; commentedOn?: HostPost }): React.ReactElement {
   const author = useHost((state) => state.entities.users.profiles[post.user_id]);
   const [popover, setPopover] = useState(false);
   const [menu, setMenu] = useState(false);
@@ -171,6 +231,7 @@ function Post({ post, slots, theme }: { post: HostPost; slots: Slots; theme: The
           <time dateTime={new Date(post.create_at).toISOString()}>{new Date(post.create_at).toLocaleTimeString('en-GB', { hour: '2-digit', minute: '2-digit' })}</time>
           {post.type === 'system_ephemeral' ? <span className="post-visibility">(Only visible to you)</span> : null}
           <div className="post-menu">
+            {location === 'center' && !post.root_id ? <ReplyCount post={post} /> : null}
             <button type="button" className="icon-button" aria-label="More" aria-haspopup="menu" aria-expanded={menu} onClick={() => setMenu(!menu)}>
               …
             </button>
@@ -196,12 +257,82 @@ function Post({ post, slots, theme }: { post: HostPost; slots: Slots; theme: The
             ) : null}
           </div>
         </div>
+        {commentedOn ? <CommentedOn root={commentedOn} /> : null}
         <PostText text={post.message} slots={slots} />
         <MessageAttachments postId={post.id} props={post.props} slots={slots} theme={theme} />
         <PostEmbed post={post} slots={slots} />
+        <PostReactions postId={post.id} />
         {popover && author ? <UserPopover user={author} slots={slots} theme={theme} hide={() => setPopover(false)} /> : null}
       </div>
     </article>
+  );
+}
+
+/**
+ * A root's replies, as Mattermost shows them on a root post with collapsed reply threads off: a reply icon with
+ * the count (components/common/comment_icon, counted by makeGetCommentCountForPost: no ephemeral posts);
+ * pressing it opens the thread in the right-hand sidebar.
+ */
+function ReplyCount({ post }: { post: HostPost }): React.ReactElement | null {
+  const dispatch = ReactRedux.useDispatch();
+  const [getCount] = useState(makeGetCommentCountForPost);
+  const count = ReactRedux.useSelector((state) => getCount(state as never, post as never));
+  if (!count) return null;
+  return (
+    <button type="button" className="icon-button comment-icon" aria-label={count === 1 ? '1 reply' : `${count} replies`} onClick={() => dispatch({ type: SELECT_POST, postId: post.id })}>
+      <svg viewBox="0 0 16 16" width="14" height="14" aria-hidden="true">
+        <path d="M6.5 3.5L2.5 7l4 3.5V8.3c3.6 0 5.6 1 7 3.7-.5-3.8-2.6-6.3-7-6.8z" fill="currentColor" />
+      </svg>
+      <span>{count}</span>
+    </button>
+  );
+}
+
+/** "Commented on <name>'s message: <its start>", above a reply that does not follow its thread (components/post_view/commented_on). */
+function CommentedOn({ root }: { root: HostPost }): React.ReactElement {
+  const dispatch = ReactRedux.useDispatch();
+  const author = useHost((state) => state.entities.users.profiles[root.user_id]);
+  const plain = root.message.split('\n')[0]!.replace(/\[([^\]]*)\]\([^)]*\)/g, '$1').replace(/[*_`]/g, '');
+  return (
+    <div className="post__commented-on">
+      Commented on {author?.username ?? 'someone'}&apos;s message:{' '}
+      <button type="button" className="post__commented-on-link" onClick={() => dispatch({ type: SELECT_POST, postId: root.id })}>
+        {plain.length > 60 ? `${plain.slice(0, 60)}…` : plain}
+      </button>
+    </div>
+  );
+}
+
+/**
+ * A post's reactions, one chip per emoji in the order first given, with how many gave it; the current user's own
+ * stand out (components/post_view/reaction_list). The names of who reacted are the chip's label, as its tooltip says.
+ */
+function PostReactions({ postId }: { postId: string }): React.ReactElement | null {
+  const reactions = useHost((state) => state.entities.posts.reactions[postId]);
+  const profiles = useHost((state) => state.entities.users.profiles);
+  const me = useHost((state) => state.entities.users.currentUserId);
+  if (!reactions || Object.keys(reactions).length === 0) return null;
+  const byEmoji = new Map<string, { userIds: string[]; first: number }>();
+  for (const reaction of Object.values(reactions)) {
+    const entry = byEmoji.get(reaction.emoji_name) ?? { userIds: [], first: reaction.create_at };
+    entry.userIds.push(reaction.user_id);
+    entry.first = Math.min(entry.first, reaction.create_at);
+    byEmoji.set(reaction.emoji_name, entry);
+  }
+  return (
+    <div className="post-reaction-list" role="group" aria-label="reactions">
+      {[...byEmoji.entries()]
+        .sort(([, a], [, b]) => a.first - b.first)
+        .map(([name, { userIds }]) => {
+          const names = userIds.map((id) => (id === me ? 'You' : profiles[id]?.username ?? 'someone'));
+          return (
+            <button key={name} type="button" className={userIds.includes(me) ? 'post-reaction post-reaction--current-user' : 'post-reaction'} aria-label={`${names.join(', ')} reacted with :${name}:`}>
+              <Emoji name={name} />
+              <span className="post-reaction__count">{userIds.length}</span>
+            </button>
+          );
+        })}
+    </div>
   );
 }
 
