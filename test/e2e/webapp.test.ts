@@ -54,7 +54,8 @@ describe('the webapp plugin in a browser, against the running bridge', () => {
       users: ['alice', 'bob'],
       oauth: true,
       publicUrl: `${siteUrl}/plugins/gitlab-bridge`,
-      env: () => ({ MATTERMOST_SITE_URL: siteUrl }),
+      // The bridge listens to the fake Mattermost's WebSocket for replies and reactions; it reconnects quickly here.
+      env: () => ({ MATTERMOST_SITE_URL: siteUrl, MATTERMOST_WEBSOCKET_RETRY_MS: '200' }),
     });
     origin.route({ bridge: bridge.listenerUrl, mattermost: bridge.mattermost.url });
     const { mattermost, gitlab, users } = bridge;
@@ -62,6 +63,8 @@ describe('the webapp plugin in a browser, against the running bridge', () => {
     mattermost.addTeam('beta', { displayName: 'Beta', members: [users.alice!] });
     // A private channel, as a private project's subscription needs; its admin added the bot so that it can post there.
     const bot = [...mattermost.users.values()].find((user) => user.is_bot)!;
+    // Mattermost adds a bot to the team of a channel it is added to.
+    bridge.team.members.add(bot.id);
     channel = mattermost.addChannel('web-team', { type: 'P', members: [users.alice!, users.bob!, bot.id], teamId: bridge.team.id });
 
     // GitLab: a project in a subgroup where Alice works with Bob.
@@ -180,6 +183,18 @@ describe('the webapp plugin in a browser, against the running bridge', () => {
     return (await response.json()) as { id: number; state: string; target: { title: string } }[];
   };
 
+  /** Alice's GitLab account: connected by the first scenario; when a later one runs alone, she connects as she does there. */
+  async function connectAliceIfNeeded(): Promise<void> {
+    const { gitlab, users } = bridge;
+    const connected = await bridge.pool.query('SELECT 1 FROM gitlab_accounts WHERE mattermost_user_id = $1 AND disconnected_at IS NULL', [users.alice!]);
+    if (connected.rowCount !== 0) return;
+    gitlab.signIn(ALICE.id);
+    const [popup] = await Promise.all([page.waitForEvent('popup'), sidebar().getByRole('button', { name: 'Connect GitLab' }).click()]);
+    await popup.waitForEvent('close', { timeout: 10_000 });
+    gitlab.signOut();
+    await counter('Reviews', 1).waitFor();
+  }
+
   /** A merge request webhook about `mr` (by Bob, in the private project), through the proxy as GitLab sends it. */
   async function sendMergeRequestHook(fixture: string, mr: { id: number; iid: number; title: string }, edit: (payload: Record<string, unknown>) => void = () => undefined) {
     const { body, event } = webhookFixture(fixture);
@@ -207,6 +222,13 @@ describe('the webapp plugin in a browser, against the running bridge', () => {
     const response = await fetch(`${origin.url}/api/v4/posts/${postId}`, { headers: { Authorization: `Bearer ${bridge.sessions.alice}` } });
     expect(response.status).toBe(200);
     await page.evaluate((message) => (window as unknown as { __host: { websocket(m: unknown): void } }).__host.websocket(message), { event, data: { post: await response.text() } });
+  }
+
+  /** `reaction_added` or `reaction_removed`, as Mattermost sends it to everyone in the channel: the reaction as it stores it. */
+  async function tellPageReaction(event: 'reaction_added' | 'reaction_removed', postId: string, userId: string, emojiName: string): Promise<void> {
+    const stored = bridge.mattermost.reactions.find((reaction) => reaction.post_id === postId && reaction.user_id === userId && reaction.emoji_name === emojiName);
+    expect(stored).toBeDefined();
+    await page.evaluate((message) => (window as unknown as { __host: { websocket(m: unknown): void } }).__host.websocket(message), { event, data: { reaction: JSON.stringify(stored) } });
   }
 
   async function tellPageEphemeral(shown: FakeEphemeralPost, id: string): Promise<void> {
@@ -271,12 +293,17 @@ describe('the webapp plugin in a browser, against the running bridge', () => {
     await target.fill('web');
     await page.getByRole('option', { name: new RegExp(PROJECT) }).first().click();
     await rhs().getByRole('group', { name: 'Events' }).waitFor();
+    // A private channel: thread replies go to GitLab unless unticked.
+    await expect(rhs().getByRole('checkbox', { name: 'Send thread replies to GitLab as comments' }).isChecked()).resolves.toBe(true);
     await rhs().getByRole('button', { name: 'Subscribe' }).click();
 
     const item = rhs().getByRole('listitem').filter({ hasText: PROJECT });
     await item.waitFor();
     await item.getByRole('button', { name: `Delete subscription ${PROJECT}` }).waitFor();
-    await expect(bridge.command(bridge.users.alice!, 'subscriptions list', channel.id)).resolves.toContain(PROJECT);
+    await item.getByText('replies → GitLab').waitFor();
+    const listed = await bridge.command(bridge.users.alice!, 'subscriptions list', channel.id);
+    expect(listed).toContain(PROJECT);
+    expect(listed).toContain('replies → GitLab');
     await screenshots('subscriptions');
 
     await item.getByRole('button', { name: `Delete subscription ${PROJECT}` }).click();
@@ -409,16 +436,8 @@ describe('the webapp plugin in a browser, against the running bridge', () => {
   });
 
   it('shows the code of a GitLab code link under its post, and nothing of a file Alice may not read', async () => {
-    const { gitlab, users } = bridge;
-    // Connected by the first scenario; when this one runs alone, Alice connects here as she does there.
-    const connected = await bridge.pool.query('SELECT 1 FROM gitlab_accounts WHERE mattermost_user_id = $1 AND disconnected_at IS NULL', [users.alice!]);
-    if (connected.rowCount === 0) {
-      gitlab.signIn(ALICE.id);
-      const [popup] = await Promise.all([page.waitForEvent('popup'), sidebar().getByRole('button', { name: 'Connect GitLab' }).click()]);
-      await popup.waitForEvent('close', { timeout: 10_000 });
-      gitlab.signOut();
-      await counter('Reviews', 1).waitFor();
-    }
+    const { gitlab } = bridge;
+    await connectAliceIfNeeded();
     const code = [
       "import { useStore } from '../store';",
       '',
@@ -477,5 +496,70 @@ describe('the webapp plugin in a browser, against the running bridge', () => {
     // The refusal (and the browser's console line about it) is the expected part of this story.
     await Promise.all(pending.splice(0));
     problems = problems.filter((problem) => !/status of 404 \(Not Found\)$|^HTTP 404: GET .*\/api\/v1\/code-preview/.test(problem));
+  });
+
+  it("sends a reply in a merge request's thread to GitLab as a comment by the person who wrote it, and a reaction on its root as their award", async () => {
+    const { mattermost, gitlab, users } = bridge;
+    await connectAliceIfNeeded();
+    // The subscription of the buttons scenario; when this one runs alone, Alice subscribes here as there.
+    if (!(await bridge.command(users.alice!, 'subscriptions list', channel.id)).includes(PROJECT)) {
+      await expect(bridge.command(users.alice!, `subscriptions add ${PROJECT}`, channel.id)).resolves.toContain('replies → GitLab');
+    }
+    // The bridge hears replies and reactions on Mattermost's WebSocket, as its bot.
+    const bot = [...mattermost.users.values()].find((user) => user.is_bot)!;
+    await mattermost.waitForSocket({ userId: bot.id });
+
+    const mr = gitlab.addMergeRequest(PROJECT, { title: 'Retry failed uploads in the background', authorId: BOB.id });
+    await sendMergeRequestHook('merge_request.open.json', mr);
+    const rootOf = () => mattermost.posts.find((post) => post.channel_id === channel.id && post.root_id === '' && post.message.includes(mr.title));
+    await waitFor(() => rootOf() !== undefined, 'the bot posts the merge request');
+    const rootId = rootOf()!.id;
+    expect(rootOf()!.message).toContain('_Replies here, and reactions on this post, go to GitLab as comments and award emoji by people who connected GitLab._');
+    // A reply counts from when the root says so: wait for the bridge to have recorded its thread.
+    await waitFor(async () => {
+      const thread = await bridge.pool.query('SELECT 1 FROM channel_threads WHERE root_post_id = $1 AND replies_since IS NOT NULL', [rootId]);
+      return thread.rowCount === 1;
+    }, 'the thread sends its replies to GitLab');
+    await tellPage('posted', rootId);
+
+    // Alice reacts on the root and replies in the thread, through Mattermost as her client does.
+    expect((await mattermost.reactAs(bridge.sessions.alice!, rootId, 'white_check_mark')).status).toBe(200);
+    await waitFor(() => gitlab.awardsOf(PROJECT, 'merge_request', mr.iid).some((award) => award.name === 'white_check_mark' && award.userId === ALICE.id), "Alice's award emoji on GitLab");
+    await tellPageReaction('reaction_added', rootId, users.alice!, 'white_check_mark');
+    const replied = await mattermost.postAs(bridge.sessions.alice!, { channelId: channel.id, rootId, message: 'Looks good to me. @bob, could you add a test for the retry limit?' });
+    expect(replied.status).toBe(201);
+    const replyId = replied.post!.id;
+    const commentOf = () => gitlab.notesOf(PROJECT, 'merge_request', mr.iid).find((note) => note.body.includes(`/pl/${replyId})`));
+    await waitFor(() => commentOf() !== undefined, 'the reply as a comment on GitLab');
+    const comment = commentOf()!;
+    expect(comment).toMatchObject({ authorId: ALICE.id, author: ALICE.username, internal: false });
+    // Bob has not connected GitLab: his name is shown, not turned into a GitLab mention.
+    expect(comment.body).toContain('Looks good to me. `@bob`, could you add a test for the retry limit?');
+    expect(comment.body).toContain(`[Sent from Mattermost](${siteUrl}/${bridge.team.name}/pl/${replyId})`);
+    await tellPage('posted', replyId);
+
+    // The channel: the root with its line, Alice's reaction and a reply count, and the reply under it.
+    const center = page.getByRole('main', { name: 'Center channel' });
+    const root = center.getByRole('listitem').filter({ has: page.locator('.post-message', { hasText: mr.title }) });
+    await root.locator('.post-message em', { hasText: 'Replies here, and reactions on this post, go to GitLab as comments' }).waitFor();
+    await root.getByRole('button', { name: 'You reacted with :white_check_mark:' }).waitFor();
+    const reply = center.getByRole('listitem').filter({ has: page.locator('.post-message', { hasText: 'could you add a test for the retry limit' }) });
+    await expect(reply.getByRole('button', { name: 'alice', exact: true }).count()).resolves.toBe(1);
+    // The thread in the right-hand sidebar, opened from the reply count.
+    await root.getByRole('button', { name: '1 reply' }).click();
+    const thread = page.getByRole('complementary', { name: 'Right-hand sidebar' });
+    await thread.getByRole('heading', { name: 'Thread' }).waitFor();
+    const threadRoot = thread.getByRole('list', { name: 'Root post' }).getByRole('listitem');
+    await threadRoot.locator('.post-message em', { hasText: 'go to GitLab as comments' }).waitFor();
+    await threadRoot.getByRole('button', { name: 'You reacted with :white_check_mark:' }).waitFor();
+    await thread.getByRole('separator').getByText('1 reply').waitFor();
+    const threadReplies = thread.getByRole('list', { name: 'Replies' }).getByRole('listitem');
+    await expect(threadReplies.count()).resolves.toBe(1);
+    await expect(threadReplies.locator('.post-message').textContent()).resolves.toBe('Looks good to me. @bob, could you add a test for the retry limit?');
+    await reply.scrollIntoViewIfNeeded();
+    await page.mouse.move(5, 5);
+    await screenshots('conversation-thread');
+    await thread.getByRole('button', { name: 'Close sidebar' }).click();
+    await thread.waitFor({ state: 'detached' });
   });
 });
