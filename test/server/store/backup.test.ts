@@ -89,6 +89,21 @@ async function populate(pool: pg.Pool): Promise<{ oauthState: string }> {
   await insert("INSERT INTO gitlab_access_cache (gitlab_user_id, probe, visible) VALUES (6, 'project:9', true)");
   await insert("INSERT INTO action_presses (press_key, answer) VALUES (repeat('ef', 32), $1), (repeat('01', 32), NULL)", [JSON.stringify({ by: ANN, text: 'You approved **acme/app!7** «ü»' })]);
   await insert("INSERT INTO work_snapshots (mattermost_user_id, snapshot, reminder_digest, reminded_at) VALUES ($1, $2, 'abc', now())", [ANN, JSON.stringify({ reviews: { total: 1, items: [] } })]);
+  await insert(
+    `INSERT INTO chat_replies (post_id, channel_id, root_post_id, thread_key, mattermost_user_id, message, file_names, posted_at, state, change, gitlab_user_id, note_id, reason)
+     VALUES ('reply-1', 'chan-1', 'post-1', '9:merge_request:1:discussion:abc123', $1, $2, $3, '2024-01-01 00:00:04.125+00', 'sent', 'edit', 9007199254740993, 9007199254740993, NULL),
+            ('reply-2', 'chan-1', 'post-1', '9:merge_request:1', 'mm-user-ben', '', '[]', now(), 'skipped', NULL, NULL, NULL, 'not connected «ü»')`,
+    [ANN, 'Thanks `@all` «Zoë»\n\\/merge', JSON.stringify(['trace 🦊.log', 'a"b'])],
+  );
+  await insert(
+    `INSERT INTO chat_reactions (post_id, mattermost_user_id, emoji_name, channel_id, thread_key, award_name, state, gitlab_user_id, award_id)
+     VALUES ('post-1', $1, '+1_medium_skin_tone', 'chan-1', '9:merge_request:1', 'thumbsup_tone3', 'awarded', 42, 9007199254740993)`,
+    [ANN],
+  );
+  await insert("INSERT INTO chat_notices (mattermost_user_id, kind) VALUES ('mm-user-ben', 'replies-connect')");
+  await insert("INSERT INTO stream_cursors (channel_id, seen_until) VALUES ('chan-1', 1704067204125)");
+  await insert("INSERT INTO channel_settings (channel_id, code_previews, updated_by) VALUES ('chan-1', true, $1)", [ANN]);
+  await insert("INSERT INTO code_preview_replies (post_id, reply_post_id) VALUES ('post-3', NULL), ('post-4', 'post-5')");
   // Transient: never backed up (TRANSIENT_TABLES).
   await insert("INSERT INTO live_events (kind, user_id, data) VALUES ('work', $1, $2)", [ANN, JSON.stringify({ counts: { todos: 1 } })]);
   return { oauthState };
