@@ -73,9 +73,17 @@ export function renderSection({ settings, date, machine, runs, checks }) {
     `| ${index + 1} | ${run.sent} (${run.measured} measured) | ${run.commented} | ${run.doubled} | ${run.lost + run.refused} | ${ms(run.p50)} | ${ms(run.p95)} | ${ms(run.p99)} | ${ms(run.max)} | ` +
     `${ms(run.parts.api.p50)} / ${ms(run.parts.event.p50)} / ${ms(run.parts.bridge.p50)} | ${cores(run.cpu.bridge)} + ${cores(run.cpu.postgres)} | ${cores(run.cpu.bench)} / ${cores(run.cpu.rest)} | ` +
     `${mib(run.memory.bridgeMax)} (${mib(run.memory.bridgeEnd)} at the end) | ${mib(run.memory.postgresMax)} |`;
+  const perReply = (counts, replies) =>
+    Object.entries(counts)
+      .slice(0, 4)
+      .map(([kind, n]) => `${(n / replies).toFixed(2)} \`${kind}\``)
+      .join(', ') || 'none';
   const problems = (counts) => Object.entries(counts ?? {}).map(([message, n]) => `${n} × "${message}"`).join(', ') || 'none';
   const details = (run, index) =>
     `- run ${index + 1}: GitLab's Note Hooks back to the bridge ${run.noteHooks.sent} (${run.noteHooks.accepted} answered \`202\`), ${run.echoes} posted back; ` +
+    `DMs about the comments (\`commented on merge request\`, to the MR's other participants) ${run.dms} (${(run.dms / run.sent).toFixed(1)} per reply); ` +
+    `everything (comments, hooks, posts, DMs) done ${run.settleSeconds.toFixed(1)} s after the last reply was sent; ` +
+    `requests in the measured ${run.measured} replies' time, per reply: GitLab ${perReply(run.requests.gitlab, run.measured)}; Mattermost ${perReply(run.requests.mattermost, run.measured)}; ` +
     `\`chat_replies\` by state ${JSON.stringify(run.replyStates)}; DMs saying a reply was not posted: ${run.refusalDms}; bridge warnings and errors: ${problems(run.logProblems)}; bridge exit code ${run.bridgeExit}.`;
   return `<!-- bench:replies:start -->
 ## Replies to GitLab comments: latency at a steady rate

@@ -105,6 +105,29 @@ function problemsIn(text) {
   return counts;
 }
 
+function countBy(items, keyOf) {
+  const counts = {};
+  for (const item of items) counts[keyOf(item)] = (counts[keyOf(item)] ?? 0) + 1;
+  return Object.fromEntries(Object.entries(counts).sort(([, a], [, b]) => b - a));
+}
+
+/** The five slowest measured replies: when in the run they were due (s), and their parts (ms), to see where a tail comes from. */
+function slowest(sent, eventAt, notes, startedWall) {
+  return sent
+    .filter((reply) => reply.measured && notes.has(reply.postId))
+    .map((reply) => ({ reply, total: notes.get(reply.postId)[0] - reply.dueAt }))
+    .sort((a, b) => b.total - a.total)
+    .slice(0, 5)
+    .map(({ reply, total }) => ({
+      n: reply.n,
+      dueSecond: Number(((reply.dueAt - startedWall) / 1000).toFixed(1)),
+      total,
+      api: reply.createAt - reply.dueAt,
+      event: (eventAt.get(reply.postId) ?? NaN) - reply.createAt,
+      bridge: notes.get(reply.postId)[0] - (eventAt.get(reply.postId) ?? NaN),
+    }));
+}
+
 /** Mattermost and GitLab as a team has them before the bridge: people, a team, a project they work on. */
 function populate(gitlab, mattermost) {
   mattermost.config.ServiceSettings.AllowedUntrustedInternalConnections = '127.0.0.1';
@@ -162,10 +185,11 @@ async function openMergeRequest(bridge) {
   if (response.status !== 202) throw new Error(`the MR webhook was answered ${response.status}`);
 }
 
-/** Nothing left to do in the bridge: webhooks processed, posts sent, replies settled. */
+/** Nothing left to do in the bridge: webhooks processed, posts and DMs sent, replies settled. */
 async function busyRows(db) {
   const { rows } = await db.query(
     `SELECT (SELECT count(*) FROM webhook_deliveries WHERE processed_at IS NULL) + (SELECT count(*) FROM channel_outbox WHERE state = 'pending')
+          + (SELECT count(*) FROM direct_outbox WHERE state = 'pending')
           + (SELECT count(*) FROM chat_replies WHERE state = 'pending' OR change IS NOT NULL) AS busy`,
   );
   return Number(rows[0].busy);
@@ -248,6 +272,7 @@ async function oneRun(run) {
     const memory = [];
     let sampler;
     let cpuBefore;
+    let requestsBefore;
     let windowStarted;
     const started = performance.now();
     const startedWall = Date.now();
@@ -256,6 +281,7 @@ async function oneRun(run) {
       const wait = due - performance.now();
       if (wait > 1) await sleep(wait);
       if (i === warm) {
+        requestsBefore = { gitlab: gitlab.requests.length, mattermost: mattermost.requests.length };
         cpuBefore = cpuNow(bridgePid);
         windowStarted = performance.now();
         sampleMemory(bridgePid, memory);
@@ -276,15 +302,21 @@ async function oneRun(run) {
     }
     await Promise.all(answers);
     const cpu = cpuBetween(cpuBefore, cpuNow(bridgePid), (performance.now() - windowStarted) / 1000);
+    const requests = {
+      gitlab: countBy(gitlab.requests.slice(requestsBefore.gitlab), (request) => `${request.method} ${request.path.replace(/\/\d+(?=\/|$)/g, '/:id')}`),
+      mattermost: countBy(mattermost.requests.slice(requestsBefore.mattermost), (request) => `${request.userId === bot.id ? 'bot' : 'people'} ${request.operationId ?? `${request.method} ${request.path}`}`),
+    };
     clearInterval(sampler);
     sampleMemory(bridgePid, memory);
     log(`run ${run}: ${total} replies sent in ${((performance.now() - started) / 1000).toFixed(1)} s; waiting for the last comments`);
 
+    const lastSent = performance.now();
     const posted = sent.filter((reply) => reply.postId);
     const drainDeadline = Date.now() + DRAIN_SECONDS * 1000;
     while (posted.some((reply) => !notes.has(reply.postId)) && Date.now() < drainDeadline) await sleep(100);
     // The bridge settled (Note Hooks back from GitLab processed), and a second comment for the same reply would have come.
-    await waitUntil(async () => (await busyRows(db)) === 0, 'the bridge to settle', 30_000).catch((error) => log(`run ${run}: ${error.message}`));
+    await waitUntil(async () => (await busyRows(db)) === 0, 'the bridge to settle', 120_000).catch((error) => log(`run ${run}: ${error.message}`));
+    const settleSeconds = (performance.now() - lastSent) / 1000;
     await sleep(1000);
     stopNotes();
     mattermost.socketEvents.off('sent', onSent);
@@ -295,6 +327,9 @@ async function oneRun(run) {
     result = {
       ...summariseRun(sent, eventAt, notes),
       // A comment of the bridge's own, posted back by the bot under the root it came from.
+      settleSeconds,
+      // What GitLab's Note Hook for each comment becomes besides: DMs to the MR's participants (those who commented).
+      dms: mattermost.posts.filter((post) => post.user_id === bot.id && mattermost.channels.get(post.channel_id)?.type === 'D' && post.message.includes('Bench reply')).length,
       echoes: mattermost.posts.filter((post) => post.root_id === rootPost.id && !myPeople.has(post.user_id) && post.delete_at === 0).length,
       refusalDms: people.reduce((sum, person) => sum + mattermost.directMessagesTo(person.userId).filter((post) => /not posted to GitLab/.test(post.message)).length, 0),
       replyStates: Object.fromEntries(states.map((row) => [row.state, row.n])),
@@ -306,6 +341,8 @@ async function oneRun(run) {
         postgresMax: Math.max(...memory.map((sample) => sample.postgres)),
       },
       violations: mattermost.violations.length,
+      requests,
+      slowest: slowest(sent, eventAt, notes, startedWall),
     };
   } finally {
     await db?.end().catch(() => undefined);
