@@ -10,7 +10,7 @@ import type { GitLabConnections } from '../accounts/gitlab-connections.js';
 import { connectUrl } from '../accounts/connect-link.js';
 import { gitlabAsUser } from '../actions/gitlab-as-user.js';
 import type { Config } from '../config.js';
-import type { ChatPost } from '../conversations/chat-events.js';
+import type { ChatEventHandler, ChatPost } from '../conversations/chat-events.js';
 import { createCodePreviewReplies } from '../conversations/code-preview-replies.js';
 import { startListening, type Listening } from '../conversations/listen.js';
 import { createReactionIntake } from '../conversations/record-reactions.js';
@@ -143,7 +143,7 @@ export function startConversations(deps: ConversationDeps): Conversations {
         url: config.mattermost.url!,
         token: config.mattermost.botToken!,
         retryMs: config.mattermostWebsocket.retryMs,
-        handlers: [replies, reactions, ...(codePreviews ? [codePreviews] : [])],
+        handlers: [replies, reactions, ...(codePreviews ? [beside(codePreviews)] : [])],
         reconcile: (post) => reactions.reconcile(post),
         postsSince: async (channelId, since) => {
           const list = await client.getPostsSince(channelId, since);
@@ -182,6 +182,25 @@ export function startConversations(deps: ConversationDeps): Conversations {
 
 function heartbeatOf(stream: StreamState): StreamHeartbeat {
   return { listener: LISTENER_NAME, phase: stream.phase, connectedAt: stream.connectedAt, lastEventAt: stream.lastEventAt, reconnects: stream.reconnects };
+}
+
+/**
+ * Code previews wait for GitLab, which may be slow: they run beside the listener's queue, at most
+ * `limit` at once (beyond that the queue waits), so replies are recorded without waiting for them.
+ */
+function beside(handler: ChatEventHandler, limit = 8): ChatEventHandler {
+  let running = 0;
+  const waiting: (() => void)[] = [];
+  return {
+    async handle(event, source) {
+      while (running >= limit) await new Promise<void>((resolve) => waiting.push(resolve));
+      running += 1;
+      void handler.handle(event, source).finally(() => {
+        running -= 1;
+        waiting.shift()?.();
+      });
+    },
+  };
 }
 
 /** Remembers answers for a while; a failed look-up answers `otherwise`, and is asked again next time. */

@@ -56,7 +56,7 @@ beforeAll(async () => {
   const botId = [...mattermost.users.values()].find((user) => user.is_bot)!.id;
   // Mattermost adds a bot to the team of a channel it is added to.
   bridge.team.members.add(botId);
-  dev = mattermost.addChannel('dev', { type: 'P', members: [alice, bob, dave, erin, zed, botId], teamId: bridge.team.id });
+  dev = mattermost.addChannel('dev', { type: 'P', members: [alice, bob, dave, erin, zed, botId], admins: [alice], teamId: bridge.team.id });
   ops = mattermost.addChannel('ops', { type: 'P', members: [alice, bob, botId], teamId: bridge.team.id });
   pub = mattermost.addChannel('town', { type: 'O', members: [alice, bob, botId], teamId: bridge.team.id });
   expect(await bridge.command(alice, `subscriptions add ${PROJECT.path} --events mr,issues,notes,emoji --confidential`, dev.id)).toMatch(/replies → GitLab/);
@@ -354,6 +354,24 @@ describe('gaps in the stream', () => {
     await settled();
     const bodies = notesOnMr(14).map((note) => note.body);
     for (const post of [before, during, after]) expect(bodies.filter((body) => body.includes(`/pl/${post.id})`))).toHaveLength(1);
+  });
+});
+
+describe('code links', () => {
+  it('in a channel that opted in, get a reply in thread with the lines, read as the poster; elsewhere none', async () => {
+    const sha = bridge.gitlab.addFile(PROJECT.path, 'src/retry.ts', ['export function retry() {', '  return 3;', '}', '// end'].join('\n'));
+    const link = `${bridge.gitlab.url}/${PROJECT.path}/-/blob/main/src/retry.ts#L1-3`;
+    expect(await bridge.command(bob, 'settings channel --code-previews on', dev.id)).toMatch(/admin/i);
+    expect(await bridge.command(alice, 'settings channel --code-previews on', dev.id)).toMatch(/code/i);
+    const inOps = await bridge.mattermost.postAs(as.alice, { channelId: ops.id, message: `Not here: ${link}` });
+    const asked = await bridge.mattermost.postAs(as.bob, { channelId: dev.id, message: `Look at ${link}` });
+    await waitFor(() => bridge.mattermost.posts.some((post) => post.root_id === asked.post!.id), 'the preview reply');
+    const preview = bridge.mattermost.posts.find((post) => post.root_id === asked.post!.id)!;
+    expect(preview.message).toContain('export function retry() {');
+    expect(preview.message).not.toContain('// end');
+    expect(preview.message).toContain(`/-/blob/${sha}/src/retry.ts#L1-3`);
+    await settled();
+    expect(bridge.mattermost.posts.some((post) => post.root_id === inOps.post!.id)).toBe(false);
   });
 });
 
