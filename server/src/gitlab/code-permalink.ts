@@ -40,10 +40,13 @@ const SEGMENT = /^[A-Za-z0-9_][A-Za-z0-9_.-]*$/;
 /** GitLab writes `#L10-25`; `#L10-L25` is what GitHub writes and people paste. */
 const ANCHOR = /^L(\d{1,9})(?:-L?(\d{1,9}))?$/;
 /**
- * Candidate URLs in text: up to a line anchor. Brackets, parentheses, quotes and
- * angle brackets end a URL, as Markdown links and autolinks put them around one.
+ * Candidate URLs in text: up to a line anchor (group 1 holds what follows `://`).
+ * Brackets, parentheses, quotes and angle brackets end a URL, as Markdown links
+ * and autolinks put them around one. Without an anchor, the second branch eats
+ * the rest of the word: no later `http://` in it can reach an anchor either, and
+ * trying each one again would be quadratic in a long word of them.
  */
-const CANDIDATE = /https?:\/\/[^\s<>()[\]{}"'`|\\]+?#L\d+(?:-L?\d+)?(?![\d\w-])/gi;
+const CANDIDATE = /https?:\/\/(?:([^\s<>()[\]{}"'`|\\]+?#L\d+(?:-L?\d+)?(?![\d\w-]))|[^\s<>()[\]{}"'`|\\]*)/gi;
 
 /** The code links in a Mattermost message, first ones first, each once; links inside code are quoted, not meant. */
 export function findCodeLinks(message: string, gitlabUrl: string, max = MAX_LINKS_PER_MESSAGE): CodeLink[] {
@@ -52,6 +55,7 @@ export function findCodeLinks(message: string, gitlabUrl: string, max = MAX_LINK
   const seen = new Set<string>();
   for (const match of text.matchAll(CANDIDATE)) {
     if (found.length >= max) break;
+    if (match[1] === undefined) continue;
     const link = parseCodeLink(match[0], gitlabUrl);
     if (!link) continue;
     const key = `${link.project.toLowerCase()}\n${link.splits[0]!.ref}/${link.splits[0]!.path}\n${link.startLine}-${link.endLine}`;
@@ -132,9 +136,14 @@ function decodeSegments(text: string): string[] | null {
 /**
  * The message with fenced code blocks and code spans blanked out (`` ```…``` ``,
  * `~~~…~~~`, `` `…` ``): a link quoted as code is shown, not offered for a preview.
+ * Linear in the message, which any post the bot sees can make 65,535 characters
+ * of backticks: a fence or span opens with a whole run of backticks or tildes,
+ * never part of one (the lookarounds), so no run is tried at every length. A span
+ * closes at the next run of its length, as in CommonMark; runs longer than 32
+ * are taken as text, which no one writes around a link.
  */
 function withoutCode(message: string): string {
   return message
-    .replace(/^[ \t]*(`{3,}|~{3,})[^\n]*\n[\s\S]*?(?:\n[ \t]*\1[`~]*[ \t]*(?=\n|$)|(?![\s\S]))/gm, ' ')
-    .replace(/(`+)[\s\S]*?\1/g, ' ');
+    .replace(/^[ \t]*(`{3,}(?!`)|~{3,}(?!~))[^\n]*\n[\s\S]*?(?:\n[ \t]*\1[`~]*[ \t]*(?=\n|$)|(?![\s\S]))/gm, ' ')
+    .replace(/(?<!`)(`{1,32})(?!`)[\s\S]*?(?<!`)\1(?!`)/g, ' ');
 }

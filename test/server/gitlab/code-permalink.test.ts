@@ -83,4 +83,38 @@ describe('findCodeLinks', () => {
     expect(findCodeLinks('no links here', gitlab)).toEqual([]);
     expect(findCodeLinks('```\nunclosed https://gitlab.example.com/g/p/-/blob/main/b.ts#L1', gitlab)).toEqual([]);
   });
+
+  it('takes a code span to end at the next run of as many backticks, and an unclosed one as text', () => {
+    const mine = `${gitlab}/g/p/-/blob/main/d.ts#L9`;
+    expect(findCodeLinks(`\`a\`\`b ${gitlab}/g/p/-/blob/main/a.ts#L1\` ${mine}`, gitlab).map((link) => link.url)).toEqual([mine]);
+    expect(findCodeLinks(`\`\` one \` ${gitlab}/g/p/-/blob/main/a.ts#L1 \`\` ${mine}`, gitlab).map((link) => link.url)).toEqual([mine]);
+    expect(findCodeLinks(`\`\`\`\` not closed ${mine}`, gitlab).map((link) => link.url)).toEqual([mine]);
+    expect(findCodeLinks(`${gitlab}/g/p/-/blob/main/a.ts#L1,${mine}`, gitlab).map((link) => link.url)).toEqual([`${gitlab}/g/p/-/blob/main/a.ts#L1`, mine]);
+  });
+
+  // Every post the bot sees is read: one that took seconds would hold up every other event (65,535 is the
+  // largest post Mattermost can be configured to take, MaxPostSize).
+  it('reads the longest pathological posts in a few milliseconds', () => {
+    const long = (unit: string) => unit.repeat(Math.ceil(65_535 / unit.length)).slice(0, 65_535);
+    for (const message of [
+      long('`'),
+      long('~'),
+      long('`a'),
+      long(' '),
+      long('#L'),
+      long('/-/blob/'),
+      long('http://'),
+      long('https://a'),
+      long(`${gitlab}/g/p/-/blob/#L`),
+      long('```\n'),
+      long('~~~~\n  '),
+      `http://a#L${long('1')}`,
+      Array.from({ length: 32 }, (_, index) => 'a'.repeat(2000) + '`'.repeat(index + 1)).join(''),
+    ]) {
+      const started = performance.now();
+      findCodeLinks(message, gitlab);
+      const took = performance.now() - started;
+      expect([message.slice(0, 20), took < 100]).toEqual([message.slice(0, 20), true]);
+    }
+  });
 });
