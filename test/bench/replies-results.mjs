@@ -88,9 +88,9 @@ export function renderSection({ settings, date, machine, runs, checks }) {
   return `<!-- bench:replies:start -->
 ## Replies to GitLab comments: latency at a steady rate
 
-Command: \`npm run bench:replies\` (\`BENCH_RATE\`, \`BENCH_SECONDS\`, \`BENCH_WARMUP_SECONDS\`, \`BENCH_RUNS\`, \`BENCH_USERS\` and
-\`BENCH_LOG_LEVEL\` change the defaults: 10/s, 30 s, 3 s, 3 runs, 20 users, \`info\`; this run: ${settings.rate}/s, ${settings.seconds} s,
-${settings.warmupSeconds} s, ${settings.runs} runs, ${settings.users} users, \`${settings.logLevel}\`).
+Command: \`npm run bench:replies\` (\`BENCH_RATE\`, \`BENCH_SECONDS\`, \`BENCH_WARMUP_SECONDS\`, \`BENCH_RUNS\`, \`BENCH_USERS\`,
+\`BENCH_LOG_LEVEL\` and \`BENCH_NOTE_HOOKS\` change the defaults: 10/s, 30 s, 3 s, 3 runs, 20 users, \`info\`, \`on\`; this run: ${settings.rate}/s,
+${settings.seconds} s, ${settings.warmupSeconds} s, ${settings.runs} runs, ${settings.users} users, \`${settings.logLevel}\`, \`${settings.noteHooks ? 'on' : 'off'}\`).
 Measured on ${date}: ${machine}.
 
 How: each run starts afresh. The fake GitLab and the fake Mattermost (\`test/fakes\`; the fake Mattermost checks every request
@@ -98,8 +98,13 @@ against Mattermost's OpenAPI spec and sends its WebSocket events) run in the ben
 \`gitlab-bridge start\` with its embedded PostgreSQL in a fresh \`DATA_DIR\`, \`LOG_LEVEL=${settings.logLevel}\`, after \`gitlab-bridge setup\`
 made its bot and \`/gitlab\` command. ${settings.users} people connect GitLab as people do (\`/gitlab connect\`, the link opened with their
 Mattermost session cookie, GitLab's consent); in a private channel with them and the bot, one of them runs
-\`/gitlab subscriptions add ${settings.project} --events mr,notes\` (replies go to GitLab by default there) and \`/gitlab webhook add\`, so
-that GitLab sends its Note Hooks back as it would; an MR opened by webhook gives the thread root with the "go to GitLab" line.
+\`/gitlab subscriptions add ${settings.project} --events mr,notes\` (replies go to GitLab by default there)${
+    settings.noteHooks
+      ? ` and \`/gitlab webhook add\`, so that GitLab sends each comment's Note Hook back as it would: the bridge keeps it out of the thread it
+came from, and DMs it to the MR's other participants (everyone who commented: here all ${settings.users} people, so about ${settings.users - 1} DMs a reply,
+which is most of the work; \`BENCH_NOTE_HOOKS=off\` leaves the hook out and measures the reply path alone)`
+      : ' (no project hook: `BENCH_NOTE_HOOKS=off`, so GitLab sends no Note Hooks back and the bridge sends no DMs about the comments: the reply path alone)'
+  }; an MR opened by webhook gives the thread root with the "go to GitLab" line.
 Then replies are posted in that thread through Mattermost's REST API (\`POST /api/v4/posts\` with their session tokens), round-robin
 over the people, evenly spaced at ${settings.rate}/s: ${settings.warmupSeconds} s of warm-up, then ${settings.seconds} s measured, as one
 steady stream (an open loop: reply *i* is sent at *i*/${settings.rate} s whatever happened to the others). Every fourth reply mentions

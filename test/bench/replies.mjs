@@ -27,6 +27,8 @@ const WARMUP_SECONDS = Number(process.env.BENCH_WARMUP_SECONDS ?? 3);
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
 const USERS = Number(process.env.BENCH_USERS ?? 20);
 const LOG_LEVEL = process.env.BENCH_LOG_LEVEL ?? 'info';
+/** off: no project hook, so GitLab sends no Note Hooks back (no DMs to participants): the reply path alone. */
+const NOTE_HOOKS = (process.env.BENCH_NOTE_HOOKS ?? 'on') !== 'off';
 /** How long after the last reply a missing comment counts as lost. */
 const DRAIN_SECONDS = 60;
 const MEMORY_SAMPLE_MS = 1000;
@@ -238,8 +240,10 @@ async function oneRun(run) {
     for (const person of people) await connectGitLab(bridge, person, channel.id);
     const subscribed = await command(bridge, people[0], `subscriptions add ${PROJECT.path} --events mr,notes`, channel.id);
     if (!/replies → GitLab/.test(subscribed)) throw new Error(`the subscription does not send replies to GitLab: ${subscribed}`);
-    const hooked = await command(bridge, people[0], `webhook add ${PROJECT.path}`, channel.id);
-    if (gitlab.hooksOf(PROJECT.path).length === 0) throw new Error(`webhook add made no project hook: ${hooked}`);
+    if (NOTE_HOOKS) {
+      const hooked = await command(bridge, people[0], `webhook add ${PROJECT.path}`, channel.id);
+      if (gitlab.hooksOf(PROJECT.path).length === 0) throw new Error(`webhook add made no project hook: ${hooked}`);
+    }
     await mattermost.waitForSocket({ userId: bot.id, timeoutMs: 30_000 });
     await openMergeRequest(bridge);
     let rootPost;
@@ -356,7 +360,7 @@ async function oneRun(run) {
   return result;
 }
 
-log(`bench:replies: ${RATE}/s for ${SECONDS} s after ${WARMUP_SECONDS} s warm-up, ${USERS} people, ${RUNS} runs, bridge LOG_LEVEL=${LOG_LEVEL}`);
+log(`bench:replies: ${RATE}/s for ${SECONDS} s after ${WARMUP_SECONDS} s warm-up, ${USERS} people, ${RUNS} runs, bridge LOG_LEVEL=${LOG_LEVEL}, Note Hooks ${NOTE_HOOKS ? 'on' : 'off'}`);
 const runs = [];
 for (let run = 1; run <= RUNS; run += 1) {
   const result = await oneRun(run);
@@ -373,7 +377,7 @@ console.log(`p50 median ${p50.median} ms (${p50.min}–${p50.max}), p99 median $
 for (const check of checks) console.log(`${check.ok ? 'met' : 'MISSED'}: ${check.what}: ${check.value}`);
 
 const section = renderSection({
-  settings: { rate: RATE, seconds: SECONDS, warmupSeconds: WARMUP_SECONDS, runs: RUNS, users: USERS, logLevel: LOG_LEVEL, project: PROJECT.path, drainSeconds: DRAIN_SECONDS },
+  settings: { noteHooks: NOTE_HOOKS, rate: RATE, seconds: SECONDS, warmupSeconds: WARMUP_SECONDS, runs: RUNS, users: USERS, logLevel: LOG_LEVEL, project: PROJECT.path, drainSeconds: DRAIN_SECONDS },
   date: new Date().toISOString().slice(0, 10),
   machine: `${cpus().length} × ${cpus()[0]?.model.trim()}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}, ${os.platform()} ${os.release()}`,
   runs,
