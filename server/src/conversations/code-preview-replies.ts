@@ -6,7 +6,9 @@
  * Security. The code is read as the person who posted the link (their GitLab
  * token), and the reply shows it to everyone in the channel, including people
  * without a GitLab account or access. So a link is answered only when every
- * member may read that code anyway:
+ * member may read that code anyway, the project being the one GitLab finds for
+ * the poster, by the path it has now (a link may name it by an old path that
+ * redirects: previews/find-project.ts), and the file read by that project's id:
  *  - the project and its repository are open to anyone, asked of GitLab
  *    without a token (previews/code-open-to-all.ts): any channel; or
  *  - the channel is private (type P, asked of Mattermost now, not remembered)
@@ -21,11 +23,12 @@
  * the socket and the catch-up reads it first (code_preview_replies).
  */
 import type { GitLabCaller } from '../accounts/gitlab-connections.js';
-import { findCodeLinks, type CodeLink } from '../gitlab/code-permalink.js';
+import { findCodeLinks } from '../gitlab/code-permalink.js';
 import type { PollClient } from '../gitlab/poll-client.js';
 import type { Logger } from '../log.js';
 import { isCodeOpenToAll } from '../previews/code-open-to-all.js';
 import { fetchCode, type CodeSnippet } from '../previews/fetch-code.js';
+import { findProject, type FoundProject } from '../previews/find-project.js';
 import { renderCodePreviews } from '../render/code-preview.js';
 import { pathOrAncestorMatches } from '../rules/glob.js';
 import { covers, coveringPaths } from '../rules/match-subscription.js';
@@ -71,21 +74,32 @@ export function createCodePreviewReplies(deps: CodePreviewReplyDeps): ChatEventH
 async function answer(deps: CodePreviewReplyDeps, post: ChatPost): Promise<void> {
   if (!post || typeof post.id !== 'string' || typeof post.message !== 'string' || typeof post.channel_id !== 'string') return;
   if (post.type || post.delete_at > 0) return;
-  const links = findCodeLinks(post.message, deps.gitlabUrl);
-  if (links.length === 0) return;
+  // Every post the bot sees comes here: the cheap questions first, the message read only where a reply may follow.
+  if (!post.message.includes('/-/blob/') || !post.message.includes('#L')) return;
   if (post.user_id === (await deps.botUserId())) return;
   if (!(await readChannelSettings(deps.db, post.channel_id)).codePreviews) return;
+  const links = findCodeLinks(post.message, deps.gitlabUrl);
+  if (links.length === 0) return;
   if (await answered(deps.db, post.id)) return;
   const caller = await deps.callerFor(post.user_id);
   if (!caller) return;
 
+  const projects = new Map<string, Promise<FoundProject | null>>();
   const audience = channelAudience(deps, post.channel_id);
   const snippets: CodeSnippet[] = [];
   for (const link of links) {
-    const read = await fetchCode(deps.gitlab, caller.token, link, deps.gitlabUrl);
-    if (!read.ok) continue;
-    if (await audience.mayRead(link)) snippets.push(read.snippet);
-    else deps.log.info({ post: post.id, channel: post.channel_id }, 'a code link was not previewed: not everyone in the channel may read that code');
+    // Who may read is decided by the project's path now, not as written (an old path redirects: find-project.ts).
+    const key = link.project.toLowerCase();
+    if (!projects.has(key)) projects.set(key, findProject(deps.gitlab, caller.token, link.project));
+    const project = await projects.get(key)!;
+    if (!project) continue;
+    if (!(await audience.mayRead(project.path))) {
+      deps.log.info({ post: post.id, channel: post.channel_id }, 'a code link was not previewed: not everyone in the channel may read that code');
+      continue;
+    }
+    // By id: the project checked is the one read, whatever its old paths.
+    const read = await fetchCode(deps.gitlab, caller.token, link, deps.gitlabUrl, project);
+    if (read.ok) snippets.push(read.snippet);
   }
   if (snippets.length === 0) return;
 
@@ -102,14 +116,15 @@ async function answered(db: Queryable, postId: string): Promise<boolean> {
   return (rowCount ?? 0) > 0;
 }
 
-/** Whether everyone in the channel may read a link's code (see the top); each question asked once per post. */
+/** Whether everyone in the channel may read a project's code (see the top); each question asked once per post. */
 function channelAudience(deps: CodePreviewReplyDeps, channelId: string) {
   let type: Promise<string | null> | undefined;
   const open = new Map<string, Promise<boolean>>();
   return {
-    async mayRead(link: CodeLink): Promise<boolean> {
-      const project = link.project.toLowerCase();
-      if (!open.has(project)) open.set(project, isCodeOpenToAll(deps.gitlab, link.project));
+    /** `path`: the project's full path now (find-project.ts), never one written in a link. */
+    async mayRead(path: string): Promise<boolean> {
+      const project = path.toLowerCase();
+      if (!open.has(project)) open.set(project, isCodeOpenToAll(deps.gitlab, path));
       if (await open.get(project)!) return true;
       type ??= deps.gateway.currentType(channelId);
       if ((await type) !== 'P') return false;

@@ -10,6 +10,7 @@
 import type { CodeLink } from '../gitlab/code-permalink.js';
 import { GitLabHttpError, type PollClient } from '../gitlab/poll-client.js';
 import { codeLanguage } from './code-language.js';
+import type { FoundProject } from './find-project.js';
 
 /** Lines shown of a longer range; the rest are counted and linked. */
 export const MAX_LINES = 30;
@@ -22,7 +23,7 @@ const BINARY_PROBE_BYTES = 8000;
 const LFS_POINTER = 'version https://git-lfs.github.com/spec/';
 
 export interface CodeSnippet {
-  /** The project's full path as the link wrote it. */
+  /** The project's full path: as found (find-project.ts) when the read was by id, else as the link wrote it. */
   project: string;
   path: string;
   fileName: string;
@@ -57,21 +58,24 @@ interface FileJson {
 }
 
 /**
- * Reads the link's lines with `token`. GitLab's refusals (404, 403) are `not_found`; anything else
- * (rate limits, an unreachable GitLab, a token GitLab no longer takes) is thrown as the client throws it.
+ * Reads the link's lines with `token`: in `project` (by its id) when given, else in the project the link names.
+ * GitLab's refusals (404, 403) and a moved project's redirect (301, see find-project.ts) are `not_found`; anything
+ * else (rate limits, an unreachable GitLab, a token GitLab no longer takes) is thrown as the client throws it.
  */
-export async function fetchCode(gitlab: Pick<PollClient, 'get'>, token: string, link: CodeLink, gitlabUrl: string): Promise<CodeRead> {
+export async function fetchCode(gitlab: Pick<PollClient, 'get'>, token: string, link: CodeLink, gitlabUrl: string, project?: FoundProject): Promise<CodeRead> {
+  const at = project ? { ...link, project: project.path } : link;
+  const segment = project ? String(project.id) : encodeURIComponent(link.project);
   for (const split of link.splits) {
     let body: FileJson;
     try {
-      ({ body } = await gitlab.get<FileJson>(token, `/projects/${encodeURIComponent(link.project)}/repository/files/${encodeURIComponent(split.path)}`, { ref: split.ref }));
+      ({ body } = await gitlab.get<FileJson>(token, `/projects/${segment}/repository/files/${encodeURIComponent(split.path)}`, { ref: split.ref }));
     } catch (error) {
-      if (!(error instanceof GitLabHttpError) || (error.status !== 404 && error.status !== 403)) throw error;
+      if (!(error instanceof GitLabHttpError) || !(error.status === 404 || error.status === 403 || (error.status >= 300 && error.status < 400))) throw error;
       // No such ref: the ref may be longer (a branch with slashes). Anything else ends the search (code-permalink.ts).
       if (error.status === 404 && /commit not found/i.test(error.gitlabMessage)) continue;
       return { ok: false, reason: 'not_found' };
     }
-    return readSnippet(body, link, split, gitlabUrl);
+    return readSnippet(body, at, split, gitlabUrl);
   }
   return { ok: false, reason: 'not_found' };
 }

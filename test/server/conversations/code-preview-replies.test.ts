@@ -8,7 +8,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/glo
 import type pg from 'pg';
 import { createCodePreviewReplies, type CodePreviewGateway } from '../../../server/src/conversations/code-preview-replies.js';
 import type { ChatPost } from '../../../server/src/conversations/chat-events.js';
-import { createPollClient } from '../../../server/src/gitlab/poll-client.js';
+import { createPollClient, GitLabHttpError, type PollClient } from '../../../server/src/gitlab/poll-client.js';
 import { createLogger } from '../../../server/src/log.js';
 import { createRequestBudget } from '../../../server/src/polling/request-budget.js';
 import { changeChannelSettings } from '../../../server/src/store/channel-settings.js';
@@ -29,6 +29,7 @@ let pool: pg.Pool;
 let gitlab: FakeGitLab;
 let tokens: Record<string, string>;
 let gateway: CodePreviewGateway & { replies: Parameters<CodePreviewGateway['createReply']>[0][]; types: Map<string, string>; failNext: boolean };
+let client: PollClient;
 let handler: ReturnType<typeof createCodePreviewReplies>;
 let logLines: string[];
 let publicSha: string;
@@ -55,7 +56,7 @@ beforeAll(async () => {
   gitlab.addFile('acme/backend/other', 'src/secret.ts', CODE);
 
   const budget = createRequestBudget(pool, { perMinute: 10_000 });
-  const client = createPollClient({ gitlabUrl: gitlab.url, budget, log: silentLog });
+  client = createPollClient({ gitlabUrl: gitlab.url, budget, log: silentLog });
   logLines = [];
   gateway = {
     replies: [],
@@ -73,16 +74,40 @@ beforeAll(async () => {
       return `reply-${gateway.replies.length}`;
     },
   };
-  handler = createCodePreviewReplies({
+  handler = handlerWith(client);
+}, 60_000);
+
+function handlerWith(gitlabClient: Pick<PollClient, 'get' | 'anonymousGraphql'>) {
+  return createCodePreviewReplies({
     db: pool,
-    gitlab: client,
+    gitlab: gitlabClient,
     gitlabUrl: gitlab.url,
     callerFor: async (userId) => (tokens[userId] ? { token: tokens[userId]! } : null),
     gateway,
     botUserId: async () => BOT,
     log: createLogger('info', { write: (line: string) => void logLines.push(line) }),
   });
-}, 60_000);
+}
+
+/**
+ * The fake GitLab has no redirect routes, so a project moved from `oldPath` to `newPath` is played here:
+ * REST requests naming the old path go to the new one, as find_project finds a project by a redirect route
+ * (lib/api/helpers.rb, `follow_redirects: true`), or (`answer: 301`) are refused with the 301 that most
+ * endpoints answer a GET by an old path with (GitLab MR 128642), which the client does not follow. GraphQL's
+ * `project(fullPath:)` is left as it is: it goes by routes only.
+ */
+function movedProject(oldPath: string, newPath: string, answer: 'served' | 301 = 'served'): Pick<PollClient, 'get' | 'anonymousGraphql'> {
+  const old = `/projects/${encodeURIComponent(oldPath)}`.toLowerCase();
+  return {
+    async get<T>(token: string, path: string, query?: Parameters<PollClient['get']>[2]) {
+      const lower = path.toLowerCase();
+      if (lower !== old && !lower.startsWith(`${old}/`)) return client.get<T>(token, path, query);
+      if (answer === 301) throw new GitLabHttpError(301, '301 Moved Permanently', `GET /api/v4${path}`);
+      return client.get<T>(token, `/projects/${encodeURIComponent(newPath)}${path.slice(old.length)}`, query);
+    },
+    anonymousGraphql: (query, variables) => client.anonymousGraphql(query, variables),
+  };
+}
 
 afterAll(async () => {
   await gitlab?.close();
@@ -199,8 +224,52 @@ describe('who may see the code', () => {
     await createSubscription(pool, { channelId: id, targetKind: 'project', targetPath: 'acme/backend/api', privateAccess: true, creatorId: ALICE });
     await handler.handle({ kind: 'posted', post: post(id, link('acme/backend/api', 'main/src/secret.ts#L1'), { user_id: MALLORY }) }, 'socket');
     expect(gateway.replies).toEqual([]);
-    const asMallory = gitlab.requests.filter((request) => request.path.includes('/repository/files/') && request.token === tokens[MALLORY]);
+    const asMallory = gitlab.requests.filter((request) => request.path.startsWith('/api/v4/projects/') && request.token === tokens[MALLORY]);
     expect(asMallory.length).toBeGreaterThan(0);
+  });
+});
+
+describe('which project a link names', () => {
+  const projectId = (path: string) => [...gitlab.projects.values()].find((project) => project.path_with_namespace === path)!.id;
+  const filesRead = () => gitlab.requests.filter((request) => request.path.includes('/repository/files/')).map((request) => request.path);
+
+  it('judges a moved project by its path now: its old path does not borrow the old group’s subscription', async () => {
+    const id = await channel('P');
+    await createSubscription(pool, { channelId: id, targetKind: 'group', targetPath: 'team', privateAccess: true, creatorId: ALICE });
+    const before = filesRead().length;
+    await handlerWith(movedProject('team/legacy/api', 'acme/backend/api')).handle({ kind: 'posted', post: post(id, link('team/legacy/api', 'main/src/secret.ts#L1')) }, 'socket');
+    expect(gateway.replies).toEqual([]);
+    // Not even read: the audience is settled before the file is asked for.
+    expect(filesRead().length).toBe(before);
+  });
+
+  it('shows a moved project’s file where its path now is covered, read by its id and linked at that path', async () => {
+    const id = await channel('P');
+    await createSubscription(pool, { channelId: id, targetKind: 'group', targetPath: 'acme', privateAccess: true, creatorId: ALICE });
+    const before = filesRead().length;
+    await handlerWith(movedProject('team/legacy/api', 'acme/backend/api')).handle({ kind: 'posted', post: post(id, link('team/legacy/api', 'main/src/secret.ts#L1')) }, 'socket');
+    expect(gateway.replies).toHaveLength(1);
+    expect(gateway.replies[0]!.message).toMatch(new RegExp(`/acme/backend/api/-/blob/[0-9a-f]{40}/src/secret\\.ts#L1\\b`));
+    expect(gateway.replies[0]!.message).not.toContain('team/legacy');
+    expect(filesRead().slice(before)).toEqual([`/api/v4/projects/${projectId('acme/backend/api')}/repository/files/src%2Fsecret.ts`]);
+  });
+
+  it('does not answer, nor warn, when GitLab redirects an old path instead of serving it', async () => {
+    const id = await channel('P');
+    await createSubscription(pool, { channelId: id, targetKind: 'group', targetPath: 'team', privateAccess: true, creatorId: ALICE });
+    const warnings = logLines.length;
+    await handlerWith(movedProject('team/legacy/api', 'acme/backend/api', 301)).handle({ kind: 'posted', post: post(id, link('team/legacy/api', 'main/src/secret.ts#L1')) }, 'socket');
+    expect(gateway.replies).toEqual([]);
+    expect(logLines.slice(warnings).filter((line) => line.includes('could not answer'))).toEqual([]);
+  });
+
+  it('links a path written in other letters at the project’s own path (GitLab finds paths case-insensitively)', async () => {
+    const id = await channel('P');
+    await createSubscription(pool, { channelId: id, targetKind: 'project', targetPath: 'acme/backend/api', privateAccess: true, creatorId: ALICE });
+    await handler.handle({ kind: 'posted', post: post(id, link('ACME/Backend/API', 'main/src/secret.ts#L1')) }, 'socket');
+    expect(gateway.replies).toHaveLength(1);
+    expect(gateway.replies[0]!.message).toContain(`${gitlab.url}/acme/backend/api/-/blob/`);
+    expect(gateway.replies[0]!.message).not.toContain('ACME');
   });
 });
 

@@ -129,4 +129,25 @@ describe('fetchCode', () => {
     };
     await expect(fetchCode(limited, 'token', link(`${gitlab}/g/p/-/blob/main/w.cs#L1`), gitlab)).rejects.toBeInstanceOf(GitLabRateLimitedError);
   });
+
+  it('reads by the id of a project found beforehand, and links at its path now', async () => {
+    const asked: string[] = [];
+    const byId: Pick<PollClient, 'get'> = {
+      async get<T>(_token: string, path: string) {
+        asked.push(path);
+        const bytes = Buffer.from('one\ntwo\n');
+        return { body: { file_name: 'a.ts', file_path: 'src/a.ts', size: bytes.length, encoding: 'base64', content: bytes.toString('base64'), commit_id: COMMIT } as T, headers: new Headers() };
+      },
+    };
+    const read = await fetchCode(byId, 'token', link(`${gitlab}/old-group/p/-/blob/main/src/a.ts#L2`), gitlab, { id: 42, path: 'new-group/p' });
+    expect(asked).toEqual(['/projects/42/repository/files/src%2Fa.ts']);
+    expect(read).toMatchObject({ ok: true, snippet: { project: 'new-group/p', lines: ['two'], permalink: `${gitlab}/new-group/p/-/blob/${COMMIT}/src/a.ts#L2` } });
+  });
+
+  // Most endpoints answer a GET naming a moved project by its old path with 301 (GitLab MR 128642); the client does
+  // not follow redirects.
+  it('answers not_found for a moved project’s redirect, which is no failure of GitLab', async () => {
+    const moved: Pick<PollClient, 'get'> = { get: () => Promise.reject(new GitLabHttpError(301, '301 Moved Permanently', 'GET')) };
+    expect(await fetchCode(moved, 'token', link(`${gitlab}/g/p/-/blob/main/a.ts#L1`), gitlab)).toEqual({ ok: false, reason: 'not_found' });
+  });
 });
