@@ -18,6 +18,7 @@ import { createReplyIntake } from '../conversations/record-replies.js';
 import { createAwardSender } from '../conversations/send-awards.js';
 import { createReplySender } from '../conversations/send-replies.js';
 import { runForLeadership, type Leadership } from '../conversations/stream-leadership.js';
+import { createThreadProjectCheck } from '../conversations/thread-project.js';
 import type { Metrics } from '../http/metrics.js';
 import type { Logger } from '../log.js';
 import type { PollClient } from '../gitlab/poll-client.js';
@@ -87,7 +88,8 @@ export function startConversations(deps: ConversationDeps): Conversations {
     const channel = await client.getChannel(channelId);
     return (await client.getTeam(channel.team_id)).name;
   }, '_redirect');
-  const userIds = cachedLookup(async (username: string) => (await client.getUserByUsername(username)).id, '');
+  // Unknown names are remembered too: a reply full of them must not become as many questions each time.
+  const userIds = cachedLookup(async (username: string) => (await client.getUserByUsername(username).catch(() => null))?.id ?? '', '');
 
   let listening: Listening | null = null;
   const leadership: Leadership = runForLeadership({
@@ -99,8 +101,10 @@ export function startConversations(deps: ConversationDeps): Conversations {
       const wake = () => listening?.wake();
       const replies = createReplyIntake({ pool: database.pool, botUserId: me.id, wake, log: streamLog });
       const reactions = createReactionIntake({ pool: database.pool, botUserId: me.id, wake, log: streamLog });
+      const threadProject = createThreadProjectCheck(database.pool);
       const replySender = createReplySender({
         pool: database.pool,
+        threadProject,
         callerFor,
         gitlab,
         permalinkOf: async (channelId, postId) => `${siteUrl}/${await teamNames(channelId)}/pl/${postId}`,
@@ -137,7 +141,7 @@ export function startConversations(deps: ConversationDeps): Conversations {
             log: streamLog.child({ part: 'code-previews' }),
           })
         : null;
-      const awardSender = createAwardSender({ pool: database.pool, callerFor, gitlab, log: streamLog, count: (outcome) => deps.metrics.conversations.inc({ kind: 'award', outcome }) });
+      const awardSender = createAwardSender({ pool: database.pool, threadProject, callerFor, gitlab, log: streamLog, count: (outcome) => deps.metrics.conversations.inc({ kind: 'award', outcome }) });
       listening = startListening({
         pool: database.pool,
         url: config.mattermost.url!,
@@ -145,10 +149,8 @@ export function startConversations(deps: ConversationDeps): Conversations {
         retryMs: config.mattermostWebsocket.retryMs,
         handlers: [replies, reactions, ...(codePreviews ? [beside(codePreviews)] : [])],
         reconcile: (post) => reactions.reconcile(post),
-        postsSince: async (channelId, since) => {
-          const list = await client.getPostsSince(channelId, since);
-          return (list.order ?? Object.keys(list.posts ?? {})).map((id) => list.posts[id] as unknown as ChatPost).filter(Boolean);
-        },
+        postsSince: async (channelId, since) => postsOf(await client.getPostsSince(channelId, since)),
+        threadPosts: async (rootId) => postsOf(await client.getPostThread(rootId)),
         senders: [replySender.sendNext, awardSender.sendNext],
         log: streamLog,
         countEvent: (event) => deps.metrics.mattermostEvents.inc({ event }),
@@ -182,6 +184,12 @@ export function startConversations(deps: ConversationDeps): Conversations {
 
 function heartbeatOf(stream: StreamState): StreamHeartbeat {
   return { listener: LISTENER_NAME, phase: stream.phase, connectedAt: stream.connectedAt, lastEventAt: stream.lastEventAt, reconnects: stream.reconnects };
+}
+
+/** A PostList's posts (Mattermost answers a map and an order). */
+function postsOf(list: { order?: string[]; posts?: Record<string, unknown> }): ChatPost[] {
+  const posts = list.posts ?? {};
+  return Object.keys(posts).map((id) => posts[id] as ChatPost);
 }
 
 /**

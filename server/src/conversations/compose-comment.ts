@@ -22,12 +22,12 @@ export interface CommentParts {
 }
 
 // GitLab takes any `@name` not preceded by a letter or digit for a mention (User.reference_pattern,
-// `(?<!\w)@`), even after `@` or a backtick; a backslash before it only escapes it (`\@` is still `@`).
-// After `/` it is most likely a URL (`https://host/@name`), which GitLab links and does not mention.
-const MENTION = /(^|[^\w/\\])(\\*)@([a-z0-9_][a-z0-9._-]*)/gi;
-// Code GitLab leaves alone: a fence opening a line and closed by a line of its own (quick actions are
-// looked for everywhere else: lib/gitlab/quick_actions/extractor.rb), or a one-line code span.
-const CODE = /((?<![^\n])```[\s\S]+?\n```(?![^\n])|(?<!\\)`[^`\n]*`)/;
+// `(?<!\w)@`), even after `@`, `/` or a backtick; a backslash before it only escapes it (`\@` is still `@`).
+const MENTION = /(^|[^\w\\])(\\*)@([a-z0-9_][a-z0-9._-]*)/gi;
+// Left as written: code GitLab leaves alone (a fence opening a line and closed by a line of its own, as
+// quick actions are looked for everywhere else: lib/gitlab/quick_actions/extractor.rb; a one-line code
+// span), and web addresses, which GitLab links rather than reads for mentions (`https://host/@name`).
+const CODE = /((?<![^\n])```[\s\S]+?\n```(?![^\n])|(?<!\\)`[^`\n]*`|\bhttps?:\/\/[^\s<>()`]+)/;
 
 export function composeComment(parts: CommentParts): string {
   const text = parts.message
@@ -67,7 +67,7 @@ function trimName(name: string): string {
 function escapeProse(prose: string, gitlabUsernames: ReadonlyMap<string, string>): string {
   return prose
     // A backtick left unpaired could pair with one of the code spans below and turn its mention back into text.
-    .replace(/(\\*)`/g, (whole, slashes: string) => (slashes.length % 2 === 0 ? `${slashes}\\\`` : whole))
+    .replace(/(?<!\\)(\\*)`/g, (whole, slashes: string) => (slashes.length % 2 === 0 ? `${slashes}\\\`` : whole))
     .replace(MENTION, (whole, before: string, slashes: string, raw: string) => {
       const name = trimName(raw);
       const rest = raw.slice(name.length);

@@ -5,3 +5,9 @@ import { GitLabHttpError } from '../gitlab/poll-client.js';
 export function isRefusal(error: unknown): error is GitLabHttpError {
   return error instanceof GitLabHttpError && error.status >= 400 && error.status < 500 && error.status !== 408 && error.status !== 429;
 }
+
+/** For checks that ask GitLab: its refusal means no; anything else (no answer) is thrown on, to be retried. */
+export function refusedAsFalse(error: unknown): false {
+  if (isRefusal(error)) return false;
+  throw error;
+}

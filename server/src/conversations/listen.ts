@@ -24,6 +24,7 @@ export interface ListenDeps {
   handlers: readonly ChatEventHandler[];
   reconcile(post: ChatPost): Promise<void>;
   postsSince(channelId: string, since: number): Promise<ChatPost[]>;
+  threadPosts(rootId: string): Promise<ChatPost[]>;
   /** Each does one due piece of work; false when it has none. */
   senders: readonly (() => Promise<boolean>)[];
   log: Logger;
@@ -44,14 +45,18 @@ export function startListening(deps: ListenDeps): Listening {
     queue = queue.then(() => (stopped ? undefined : task())).catch((error: unknown) => deps.log.error({ err: error }, 'could not handle what Mattermost sent'));
   };
 
-  async function handle(event: ChatEvent): Promise<void> {
+  /** Every handler gets the event, whatever the others do; false when one failed. */
+  async function handle(event: ChatEvent): Promise<boolean> {
+    let ok = true;
     for (const handler of deps.handlers) {
       try {
         await handler.handle(event, 'socket');
       } catch (error) {
+        ok = false;
         deps.log.error({ err: error, event: event.kind }, 'a handler failed on a Mattermost event');
       }
     }
+    return ok;
   }
 
   const stream = openMattermostStream({
@@ -61,7 +66,7 @@ export function startListening(deps: ListenDeps): Listening {
     log: deps.log,
     onConnected: () =>
       enqueue(async () => {
-        const done = await catchUp({ pool: deps.pool, postsSince: deps.postsSince, handle, reconcile: deps.reconcile, log: deps.log });
+        const done = await catchUp({ pool: deps.pool, postsSince: deps.postsSince, threadPosts: deps.threadPosts, handle, reconcile: deps.reconcile, log: deps.log });
         deps.countEvent('catch_up');
         if (done.posts > 0) deps.log.info(done, 'caught up on Mattermost');
         wake();
@@ -69,7 +74,8 @@ export function startListening(deps: ListenDeps): Listening {
     onEvent: (event) => {
       deps.countEvent(event.kind);
       enqueue(async () => {
-        await handle(event);
+        // A failed event leaves the cursor where it was: the next catch-up reads it again.
+        if (!(await handle(event))) return;
         const channelId = 'post' in event ? event.post.channel_id : event.channelId;
         const at = 'post' in event ? event.post.update_at : event.reaction.create_at;
         // Never past our own clock: a Mattermost clock set back later (or ahead of ours) costs a re-read, never a gap.

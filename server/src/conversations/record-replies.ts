@@ -42,9 +42,12 @@ export function createReplyIntake(deps: ReplyIntakeDeps): ChatEventHandler {
 
   async function edit(post: ChatPost): Promise<void> {
     const known = await readReply(deps.pool, post.id);
-    if (!known) return record(post);
     const editedAt = post.edit_at || post.update_at;
-    if (known.state === 'sent' && editedAt - post.create_at > EDIT_WINDOW_MS) {
+    const late = editedAt - post.create_at > EDIT_WINDOW_MS;
+    // Not seen before (missed, or forgotten by retention): only a reply still within its edit window is
+    // new here; an old reply edited (by its author or an admin: Mattermost does not say who) stays in chat.
+    if (!known) return late ? undefined : record(post);
+    if (known.state === 'sent' && late) {
       deps.log.info({ post: post.id }, 'reply edited more than 15 minutes after it was written: the comment stays as it was');
       return;
     }

@@ -21,7 +21,8 @@ import {
 } from '../store/chat-reactions.js';
 import { replySwitches } from '../store/chat-replies.js';
 import type { Queryable } from '../store/queryable.js';
-import { isRefusal } from './gitlab-refusal.js';
+import { isRefusal, refusedAsFalse } from './gitlab-refusal.js';
+import type { ThreadProjectCheck } from './thread-project.js';
 import { noteablePath, parseThreadKey, type ThreadTarget } from './thread-target.js';
 
 const MAX_ATTEMPTS = 8;
@@ -36,6 +37,7 @@ export interface AwardSenderDeps {
   gitlab(token: string): GitLabAsUser;
   log: Logger;
   count(outcome: AwardOutcome): void;
+  threadProject: ThreadProjectCheck;
 }
 
 interface Award {
@@ -69,6 +71,10 @@ export function createAwardSender(deps: AwardSenderDeps) {
     const caller = await deps.callerFor(reaction.userId);
     if (!caller) return skip(reaction, 'not connected to GitLab');
     const gitlab = deps.gitlab(caller.token);
+    if (!(await deps.threadProject(gitlab, target, reaction.threadKey, thread.subscriptionId).catch(refusedAsFalse))) {
+      log.warn({ thread: reaction.threadKey }, 'reaction not sent: the thread names a project its channel does not follow, or one the person cannot see');
+      return skip(reaction, 'the thread’s project is not one the channel follows, or not visible to the person');
+    }
     await markAwardStarted(deps.pool, reaction, caller.gitlabUserId);
     try {
       const made = await gitlab.post<Award>(`${noteablePath(target)}/award_emoji`, { name: reaction.awardName });

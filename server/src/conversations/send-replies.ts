@@ -28,10 +28,12 @@ import {
   type ChatReply,
 } from '../store/chat-replies.js';
 import type { Queryable } from '../store/queryable.js';
-import { isRefusal } from './gitlab-refusal.js';
-import { composeComment, mentionedUsernames } from './compose-comment.js';
+import { isRefusal, refusedAsFalse } from './gitlab-refusal.js';
+import type { ThreadProjectCheck } from './thread-project.js';
+import { composeComment, mentionedUsernames, originPostOf } from './compose-comment.js';
 import { createNoteRequest, notePath, noteablePath, parseThreadKey, type ThreadTarget } from './thread-target.js';
 
+const MAX_MENTIONS_LOOKED_UP = 50;
 /** Attempts at an unanswered GitLab before the reply is given up, and the person told. */
 const MAX_ATTEMPTS = 8;
 const RETRY_BASE_MS = 2000;
@@ -53,6 +55,8 @@ export interface ReplySenderDeps {
   connectLink(userId: string): Promise<string | null>;
   log: Logger;
   count(outcome: ReplyOutcome): void;
+  /** The thread's project, looked up as the person, is one its channel follows (thread-project.ts). */
+  threadProject: ThreadProjectCheck;
 }
 
 export function createReplySender(deps: ReplySenderDeps) {
@@ -86,6 +90,12 @@ export function createReplySender(deps: ReplySenderDeps) {
       return skip(reply, 'not connected to GitLab');
     }
     const gitlab = deps.gitlab(caller.token);
+    if (!(await deps.threadProject(gitlab, target, reply.threadKey, thread.subscriptionId).catch(refusedAsFalse))) {
+      log.warn({ thread: reply.threadKey }, 'reply not sent: the thread names a project its channel does not follow, or one the person cannot see');
+      await settleReply(deps.pool, reply.postId, 'failed', 'the thread’s project is not one the channel follows, or not visible to the person');
+      await deps.tell(reply.userId, `${await replyLink(reply)} was not posted to GitLab: GitLab did not show your account the project that thread is about.`).catch(() => undefined);
+      return 'failed';
+    }
     if (reply.attemptStartedAt) {
       const found = await findComment(gitlab, target, reply.postId, caller.gitlabUserId);
       if (found !== null) {
@@ -102,8 +112,17 @@ export function createReplySender(deps: ReplySenderDeps) {
     await markReplyAttemptStarted(deps.pool, reply.postId, caller.gitlabUserId);
     try {
       const request = createNoteRequest(target);
-      const note = await gitlab.post<{ id: number }>(request.path, request.internal ? { body, internal: true } : { body });
+      const note = await gitlab.post<{ id: number; internal?: boolean; confidential?: boolean }>(request.path, request.internal ? { body, internal: true } : { body });
       await markReplySent(deps.pool, reply.postId, note.id, caller.gitlabUserId);
+      // Only when GitLab's answer says so (older versions name it `confidential`, or say nothing).
+      const madePublic = note.internal === false || (note.internal === undefined && note.confidential === false);
+      if (request.internal && madePublic) {
+        // A reply meant to be internal that GitLab made public (a Guest's `internal` is dropped silently): taken back.
+        await gitlab.delete(notePath(target, note.id)).catch((error: unknown) => log.error({ err: error, note: note.id }, 'could not delete a reply GitLab made public'));
+        await settleReply(deps.pool, reply.postId, 'failed', 'GitLab did not keep it internal');
+        await deps.tell(reply.userId, `${await replyLink(reply)} was not posted to GitLab: it answers an internal note, and GitLab would not make it internal for your account.`).catch(() => undefined);
+        return 'failed';
+      }
       log.info({ note: note.id }, 'reply posted to GitLab as a comment');
       return 'sent';
     } catch (error) {
@@ -151,7 +170,8 @@ export function createReplySender(deps: ReplySenderDeps) {
   }
 
   async function commentBody(reply: ChatReply): Promise<string> {
-    const names = mentionedUsernames(reply.message);
+    // Each name is one question to Mattermost: past the first few dozen, names are shown as code like unknown ones.
+    const names = mentionedUsernames(reply.message).slice(0, MAX_MENTIONS_LOOKED_UP);
     return composeComment({
       message: reply.message,
       gitlabUsernames: names.length > 0 ? await deps.gitlabUsernamesOf(names) : new Map(),
@@ -163,7 +183,7 @@ export function createReplySender(deps: ReplySenderDeps) {
   /** The comment an attempt may have made: the newest comments by the person, one naming the post. */
   async function findComment(gitlab: GitLabAsUser, target: ThreadTarget, postId: string, gitlabUserId: number): Promise<number | null> {
     const notes = await gitlab.get<{ id: number; body: string; author?: { id?: number } }[]>(`${noteablePath(target)}/notes?sort=desc&order_by=created_at&per_page=100`);
-    const found = notes.find((note) => note.author?.id === gitlabUserId && note.body.includes(`/pl/${postId})`));
+    const found = notes.find((note) => note.author?.id === gitlabUserId && originPostOf(note.body) === postId);
     return found?.id ?? null;
   }
 

@@ -58,6 +58,7 @@ export function openMattermostStream(options: StreamOptions): MattermostStream {
   const client = new WebSocketClient({
     minWebSocketRetryTime: options.retryMs,
     reconnectJitterRange: Math.max(100, Math.round(options.retryMs / 2)),
+    newWebSocketFn: (url: string) => guardMessages(new UndiciWebSocket(url), options.log) as unknown as WebSocket,
   });
   const state: StreamState = { phase: 'connecting', connectedAt: null, lastEventAt: null, reconnects: 0, lastError: null };
   let greeted = false;
@@ -112,6 +113,29 @@ export function openMattermostStream(options: StreamOptions): MattermostStream {
       }
     },
   };
+}
+
+/**
+ * The client parses every frame with JSON.parse inside the socket's message handler, where a throw would
+ * end the process (an EventTarget listener's error is uncaught): a frame that is not JSON is dropped and logged.
+ */
+export function guardMessages(socket: UndiciWebSocket, log: Logger): UndiciWebSocket {
+  type Handler = (event: unknown) => void;
+  let handler: Handler | null = null;
+  socket.addEventListener('message', (event) => {
+    try {
+      handler?.(event);
+    } catch (error) {
+      log.warn({ err: { message: (error as Error).message } }, 'dropped a message from Mattermost that could not be read');
+    }
+  });
+  Object.defineProperty(socket, 'onmessage', {
+    get: () => handler,
+    set: (next: Handler | null) => {
+      handler = next;
+    },
+  });
+  return socket;
 }
 
 function socketUrl(url: string): string {

@@ -48,6 +48,20 @@ export type CodeRead =
   /** `not_found`: no such project, ref or file, or not the caller's to read. The others are said only to a reader. */
   | { ok: false; reason: 'not_found' | 'too_large' | 'not_text' | 'no_such_lines' };
 
+/** A file as read for previews: all that any range of its lines needs. */
+export interface CodeFile {
+  /** As in CodeSnippet. */
+  project: string;
+  path: string;
+  fileName: string;
+  ref: string;
+  commitId: string;
+  /** Without their line ends. */
+  lines: string[];
+}
+
+export type FileRead = { ok: true; file: CodeFile } | { ok: false; reason: 'not_found' | 'too_large' | 'not_text' };
+
 interface FileJson {
   file_name?: unknown;
   file_path?: unknown;
@@ -57,13 +71,19 @@ interface FileJson {
   commit_id?: unknown;
 }
 
-/**
- * Reads the link's lines with `token`: in `project` (by its id) when given, else in the project the link names.
- * GitLab's refusals (404, 403) and a moved project's redirect (301, see find-project.ts) are `not_found`; anything
- * else (rate limits, an unreachable GitLab, a token GitLab no longer takes) is thrown as the client throws it.
- */
+/** Reads the link's lines with `token` (readCodeFile, then cutSnippet). */
 export async function fetchCode(gitlab: Pick<PollClient, 'get'>, token: string, link: CodeLink, gitlabUrl: string, project?: FoundProject): Promise<CodeRead> {
-  const at = project ? { ...link, project: project.path } : link;
+  const read = await readCodeFile(gitlab, token, link, project);
+  return read.ok ? cutSnippet(read.file, link, gitlabUrl) : read;
+}
+
+/**
+ * Reads the file a link names with `token`: in `project` (by its id) when given, else in the project the link
+ * names. GitLab's refusals (404, 403) and a moved project's redirect (301, see find-project.ts) are `not_found`;
+ * anything else (rate limits, an unreachable GitLab, a token GitLab no longer takes) is thrown as the client
+ * throws it.
+ */
+export async function readCodeFile(gitlab: Pick<PollClient, 'get'>, token: string, link: CodeLink, project?: FoundProject): Promise<FileRead> {
   const segment = project ? String(project.id) : encodeURIComponent(link.project);
   for (const split of link.splits) {
     let body: FileJson;
@@ -75,13 +95,13 @@ export async function fetchCode(gitlab: Pick<PollClient, 'get'>, token: string, 
       if (error.status === 404 && /commit not found/i.test(error.gitlabMessage)) continue;
       return { ok: false, reason: 'not_found' };
     }
-    return readSnippet(body, at, split, gitlabUrl);
+    return decodeFile(body, project?.path ?? link.project, split);
   }
   return { ok: false, reason: 'not_found' };
 }
 
-/** GitLab's answer cut to the link's lines. Pure. */
-export function readSnippet(body: FileJson, link: CodeLink, split: { ref: string; path: string }, gitlabUrl: string): CodeRead {
+/** GitLab's answer as a file of lines. Pure. */
+export function decodeFile(body: FileJson, project: string, split: { ref: string; path: string }): FileRead {
   const commitId = typeof body.commit_id === 'string' && /^[0-9a-f]{40,64}$/i.test(body.commit_id) ? body.commit_id.toLowerCase() : null;
   if (!commitId || typeof body.content !== 'string') return { ok: false, reason: 'not_found' };
   const size = typeof body.size === 'number' ? body.size : null;
@@ -90,29 +110,35 @@ export function readSnippet(body: FileJson, link: CodeLink, split: { ref: string
   const text = decodeText(body.content, body.encoding === 'text' ? 'text' : 'base64');
   if (text === null || text.startsWith(LFS_POINTER)) return { ok: false, reason: 'not_text' };
 
-  const all = text.split(/\r\n|\n|\r/);
-  if (all.length > 1 && all[all.length - 1] === '') all.pop();
-  if (link.startLine > all.length) return { ok: false, reason: 'no_such_lines' };
-  const lastAsked = Math.min(link.endLine, all.length);
-  const endLine = Math.min(lastAsked, link.startLine + MAX_LINES - 1);
-  const lines = all.slice(link.startLine - 1, endLine).map((line) => (line.length > MAX_LINE_CHARS ? `${line.slice(0, MAX_LINE_CHARS)}…` : line));
+  const lines = text.split(/\r\n|\n|\r/);
+  if (lines.length > 1 && lines[lines.length - 1] === '') lines.pop();
   const path = typeof body.file_path === 'string' && body.file_path ? body.file_path : split.path;
   const fileName = typeof body.file_name === 'string' && body.file_name ? body.file_name : (path.split('/').pop() ?? path);
-  const anchor = lastAsked > link.startLine ? `#L${link.startLine}-${lastAsked}` : `#L${link.startLine}`;
+  return { ok: true, file: { project, path, fileName, ref: split.ref, commitId, lines } };
+}
+
+/** A file cut to the lines a link asks for, at most MAX_LINES of them. Pure. */
+export function cutSnippet(file: CodeFile, range: Pick<CodeLink, 'startLine' | 'endLine'>, gitlabUrl: string): CodeRead {
+  const all = file.lines;
+  if (range.startLine > all.length) return { ok: false, reason: 'no_such_lines' };
+  const lastAsked = Math.min(range.endLine, all.length);
+  const endLine = Math.min(lastAsked, range.startLine + MAX_LINES - 1);
+  const lines = all.slice(range.startLine - 1, endLine).map((line) => (line.length > MAX_LINE_CHARS ? `${line.slice(0, MAX_LINE_CHARS)}…` : line));
+  const anchor = lastAsked > range.startLine ? `#L${range.startLine}-${lastAsked}` : `#L${range.startLine}`;
   return {
     ok: true,
     snippet: {
-      project: link.project,
-      path,
-      fileName,
-      ref: split.ref,
-      commitId,
-      language: codeLanguage(path),
-      startLine: link.startLine,
+      project: file.project,
+      path: file.path,
+      fileName: file.fileName,
+      ref: file.ref,
+      commitId: file.commitId,
+      language: codeLanguage(file.path),
+      startLine: range.startLine,
       endLine,
       lines,
       moreLines: lastAsked - endLine,
-      permalink: `${gitlabUrl.replace(/\/+$/, '')}/${encodePath(link.project)}/-/blob/${commitId}/${encodePath(path)}${anchor}`,
+      permalink: `${gitlabUrl.replace(/\/+$/, '')}/${encodePath(file.project)}/-/blob/${file.commitId}/${encodePath(file.path)}${anchor}`,
     },
   };
 }

@@ -86,9 +86,14 @@ export async function presentReactions(db: Queryable, postId: string): Promise<{
   return rows.map((row) => ({ userId: row.mattermost_user_id, emojiName: row.emoji_name }));
 }
 
+/** Claims the reaction due longest, as nextDueReply does (chat-replies.ts): a second sender leaves it alone for a while. */
 export async function nextDueReaction(db: Queryable): Promise<ChatReactionRow | null> {
   const { rows } = await db.query<Row>(
-    `SELECT ${COLUMNS} FROM chat_reactions WHERE state IN ('pending', 'removing') AND next_attempt_at <= now() ORDER BY updated_at LIMIT 1`,
+    `UPDATE chat_reactions SET next_attempt_at = now() + interval '120 seconds'
+      WHERE (post_id, mattermost_user_id, emoji_name) = (
+        SELECT post_id, mattermost_user_id, emoji_name FROM chat_reactions
+         WHERE state IN ('pending', 'removing') AND next_attempt_at <= now() ORDER BY updated_at LIMIT 1 FOR UPDATE SKIP LOCKED)
+      RETURNING ${COLUMNS}`,
   );
   return rows[0] ? toReaction(rows[0]) : null;
 }

@@ -90,12 +90,21 @@ export async function readReply(db: Queryable, postId: string): Promise<ChatRepl
   return rows[0] ? toReply(rows[0]) : null;
 }
 
-/** The oldest reply with something to do now: a comment to create, or a change to a comment made. */
+/** How long a claimed reply is left to its sender before another may take it (GitLab calls time out sooner). */
+const CLAIM_SECONDS = 120;
+
+/**
+ * Claims the oldest reply with something to do now (a comment to create, or a change to a comment made):
+ * it is not due again for a while, so that a second sender (a replica that has not noticed yet that it
+ * lost the listener's lock) does not make the same comment. Each outcome sets when it is due next.
+ */
 export async function nextDueReply(db: Queryable): Promise<ChatReply | null> {
   const { rows } = await db.query<ReplyRow>(
-    `SELECT ${COLUMNS} FROM chat_replies
-      WHERE (state = 'pending' OR change IS NOT NULL) AND next_attempt_at <= now()
-      ORDER BY posted_at, post_id LIMIT 1`,
+    `UPDATE chat_replies SET next_attempt_at = now() + ${CLAIM_SECONDS} * interval '1 second'
+      WHERE post_id = (SELECT post_id FROM chat_replies
+                        WHERE (state = 'pending' OR change IS NOT NULL) AND next_attempt_at <= now()
+                        ORDER BY posted_at, post_id LIMIT 1 FOR UPDATE SKIP LOCKED)
+      RETURNING ${COLUMNS}`,
   );
   return rows[0] ? toReply(rows[0]) : null;
 }
@@ -141,7 +150,7 @@ export async function markReplyAttemptStarted(db: Queryable, postId: string, git
  */
 export async function markReplySent(db: Queryable, postId: string, noteId: number, gitlabUserId: number): Promise<void> {
   await db.query(
-    `UPDATE chat_replies SET state = 'sent', note_id = $2, gitlab_user_id = $3, attempt_started_at = NULL, reason = NULL, updated_at = now(),
+    `UPDATE chat_replies SET state = 'sent', note_id = $2, gitlab_user_id = $3, attempt_started_at = NULL, reason = NULL, updated_at = now(), next_attempt_at = now(),
             change = CASE WHEN change = 'delete' OR state = 'deleted' THEN 'delete' ELSE change END
       WHERE post_id = $1`,
     [postId, noteId, gitlabUserId],
@@ -154,7 +163,7 @@ export async function markReplySent(db: Queryable, postId: string, noteId: numbe
  */
 export async function finishReplyChange(db: Queryable, postId: string, change: ReplyChange, appliedMessage?: string): Promise<void> {
   await db.query(
-    `UPDATE chat_replies SET change = NULL, reason = NULL, updated_at = now(), state = CASE WHEN $2 = 'delete' THEN 'deleted' ELSE state END
+    `UPDATE chat_replies SET change = NULL, reason = NULL, updated_at = now(), next_attempt_at = now(), state = CASE WHEN $2 = 'delete' THEN 'deleted' ELSE state END
       WHERE post_id = $1 AND change = $2 AND ($3::text IS NULL OR $2 = 'delete' OR message = $3)`,
     [postId, change, appliedMessage ?? null],
   );
@@ -162,12 +171,18 @@ export async function finishReplyChange(db: Queryable, postId: string, change: R
 
 /** Not sent, for a reason a person chose or must fix (not connected, turned off, GitLab refused). */
 export async function settleReply(db: Queryable, postId: string, state: 'skipped' | 'failed' | 'deleted', reason: string): Promise<void> {
-  await db.query('UPDATE chat_replies SET state = $2, change = NULL, reason = $3, attempt_started_at = NULL, updated_at = now() WHERE post_id = $1', [postId, state, reason]);
+  // What was not sent (the person is not connected, or keeps replies in chat) is not kept either.
+  await db.query(
+    `UPDATE chat_replies SET state = $2, change = NULL, reason = $3, attempt_started_at = NULL, updated_at = now(),
+            message = CASE WHEN $2 = 'skipped' THEN '' ELSE message END, file_names = CASE WHEN $2 = 'skipped' THEN '[]'::jsonb ELSE file_names END
+      WHERE post_id = $1`,
+    [postId, state, reason],
+  );
 }
 
 /** A change that could not be made, given up (the comment is left as it is). */
 export async function dropReplyChange(db: Queryable, postId: string, reason: string): Promise<void> {
-  await db.query('UPDATE chat_replies SET change = NULL, reason = $2, updated_at = now() WHERE post_id = $1', [postId, reason]);
+  await db.query('UPDATE chat_replies SET change = NULL, reason = $2, updated_at = now(), next_attempt_at = now() WHERE post_id = $1', [postId, reason]);
 }
 
 export async function retryReplyLater(db: Queryable, postId: string, delayMs: number, reason: string): Promise<void> {

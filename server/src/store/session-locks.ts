@@ -46,7 +46,8 @@ export function createSessionLocks(connectionString: string, log: Logger): Sessi
 
   const connect = (): Promise<pg.Client> =>
     (session ??= (async () => {
-      const client = new pg.Client({ connectionString, connectionTimeoutMillis: CONNECT_TIMEOUT_MS, application_name: 'gitlab-bridge-locks' });
+      // Keep-alive: a session cut by the network (not closed) is noticed, and its locks known lost, sooner.
+      const client = new pg.Client({ connectionString, connectionTimeoutMillis: CONNECT_TIMEOUT_MS, application_name: 'gitlab-bridge-locks', keepAlive: true });
       client.on('error', (error) => {
         log.warn({ err: { message: error.message } }, 'lost the database session that holds delivery locks; reconnecting when next needed');
         forget(client);

@@ -255,3 +255,13 @@ function toSubscription(row: Row): Subscription {
     creatorId: row.creator_id,
   };
 }
+
+/** What a subscription follows: its kind, path and (when known) GitLab id; null when it is gone. */
+export async function subscriptionTarget(db: Queryable, id: string): Promise<{ kind: 'project' | 'group'; path: string; id: number | null } | null> {
+  const { rows } = await db.query<{ target_kind: 'project' | 'group'; target_path: string; target_id: string | null }>(
+    'SELECT target_kind, target_path, target_id FROM subscriptions WHERE id = $1',
+    [id],
+  );
+  const row = rows[0];
+  return row ? { kind: row.target_kind, path: row.target_path, id: row.target_id === null ? null : Number(row.target_id) } : null;
+}

@@ -63,7 +63,10 @@ const post = (id: string, more: Partial<ChatPost>): ChatPost => ({
 });
 
 /** Runs a catch-up against the given posts per channel, recording what is asked and handed on. */
-async function runCatchUp(postsByChannel: Record<string, ChatPost[] | Error>) {
+async function runCatchUp(
+  postsByChannel: Record<string, ChatPost[] | Error>,
+  options: { failOn?: string; threads?: Record<string, ChatPost[]> } = {},
+) {
   const asked: { channelId: string; since: number }[] = [];
   const handled: string[] = [];
   const reconciled: string[] = [];
@@ -75,8 +78,13 @@ async function runCatchUp(postsByChannel: Record<string, ChatPost[] | Error>) {
       if (posts instanceof Error) throw posts;
       return posts;
     },
+    async threadPosts(rootId) {
+      asked.push({ channelId: `thread ${rootId}`, since: 0 });
+      return options.threads?.[rootId] ?? [];
+    },
     async handle(event: ChatEvent) {
       handled.push('post' in event ? `${event.kind} ${event.post.id}` : `${event.kind} ${event.reaction.post_id}`);
+      return !('post' in event && event.post.id === options.failOn);
     },
     async reconcile(root) {
       reconciled.push(root.id);
@@ -141,6 +149,33 @@ describe('catching up after a gap', () => {
       'chan-a': [post('before', { create_at: since - 1, update_at: since + 10 }), post('after', { create_at: since + 1, update_at: since + 20, edit_at: since + 20 })],
     });
     expect(handled).toEqual(['edited before', 'posted after']);
+  });
+});
+
+describe('catching up when something goes wrong', () => {
+  it('keeps the cursor before the first post a handler failed on, so the next catch-up reads it again', async () => {
+    const cursor = (await cursorOf('chan-d'))!;
+    const { handled } = await runCatchUp(
+      { 'chan-d': [post('fine', { create_at: cursor + 1, update_at: cursor + 10 }), post('broken', { create_at: cursor + 2, update_at: cursor + 20 }), post('later', { create_at: cursor + 3, update_at: cursor + 30 })] },
+      { failOn: 'broken' },
+    );
+    // Every post is still handed on (handlers are idempotent); only the cursor waits.
+    expect(handled).toEqual(['posted fine', 'posted broken', 'posted later']);
+    expect(await cursorOf('chan-d')).toBe(cursor + 10);
+  });
+
+  it('reads the bridge threads one by one when Mattermost answers a full 1000 posts (its limit, in no order)', async () => {
+    const since = (await cursorOf('chan-d'))! - 5000;
+    const noise = Array.from({ length: 1000 }, (_, index) => post(`chatter-${index}`, { create_at: since + 1, update_at: since + 1 + index }));
+    const root = 'root-chan-d-1:issue:4';
+    const { asked, handled, reconciled } = await runCatchUp(
+      { 'chan-d': noise },
+      { threads: { [root]: [post(root, { root_id: '', create_at: since - HOUR, update_at: since + 5 }), post('missed-reply', { root_id: root, create_at: since + 2, update_at: since + 2 })] } },
+    );
+    expect(asked).toContainEqual({ channelId: `thread ${root}`, since: 0 });
+    expect(handled).toContain('posted missed-reply');
+    expect(reconciled).toContain(root);
+    expect(await cursorOf('chan-d')).toBe(NOW);
   });
 });
 

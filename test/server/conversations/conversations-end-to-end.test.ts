@@ -234,6 +234,26 @@ describe('a reply in a bridge thread', () => {
   });
 });
 
+describe('a thread opened by a forged webhook', () => {
+  it('that names another project’s id under a followed path gets no comment there, and the replier is told', async () => {
+    // Someone holding the webhook secret names their own public project's id under acme/talk's path.
+    bridge.gitlab.addProject('mallory/inbox', { visibility: 'public', id: 999 });
+    bridge.gitlab.addMergeRequest('mallory/inbox', { iid: 50, title: 'Collect replies', authorId: BOB.id });
+    await send('merge_request.open.json', (payload) => {
+      payload.project.id = 999;
+      payload.object_attributes.iid = 50;
+      payload.object_attributes.id = 20_050;
+      payload.object_attributes.title = 'Collect replies';
+      payload.object_attributes.target_project_id = 999;
+    });
+    await settled();
+    const root = rootIn(dev, /Collect replies/);
+    await reply('alice', root, 'Our release plan is …');
+    await waitFor(() => directMessagesTo(alice).some((message) => /did not show your account the project/.test(message)), 'a DM to alice');
+    expect(bridge.gitlab.notesOf('mallory/inbox', 'merge_request', 50)).toEqual([]);
+  });
+});
+
 describe('editing and deleting a reply', () => {
   it('within 15 minutes edits the comment; deleting the reply deletes the comment', async () => {
     const root = await openMergeRequest(8);

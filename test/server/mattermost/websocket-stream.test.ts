@@ -4,7 +4,9 @@
  * the channel of a reaction in `broadcast.channel_id`.
  */
 import { describe, expect, it } from '@jest/globals';
-import { normalisePost, toChatEvent } from '../../../server/src/mattermost/websocket-stream.js';
+import type { WebSocket as UndiciWebSocket } from 'undici';
+import { createLogger } from '../../../server/src/log.js';
+import { guardMessages, normalisePost, toChatEvent } from '../../../server/src/mattermost/websocket-stream.js';
 
 const post = {
   id: 'post1',
@@ -66,5 +68,19 @@ describe('normalisePost', () => {
 
   it('keeps what is there, including fields it does not know', () => {
     expect(normalisePost(post)).toEqual(post);
+  });
+});
+
+describe('a frame that is not JSON', () => {
+  it('is dropped where the client would have thrown it out of the socket (which ends the process)', () => {
+    const socket = new EventTarget() as unknown as UndiciWebSocket;
+    guardMessages(socket, createLogger('silent'));
+    const seen: unknown[] = [];
+    // What @mattermost/client does with every frame (websocket.js: JSON.parse(evt.data)).
+    (socket as unknown as { onmessage: (event: { data: string }) => void }).onmessage = (event) => seen.push(JSON.parse(event.data));
+    const frame = (data: string) => Object.assign(new Event('message'), { data });
+    expect(() => socket.dispatchEvent(frame('not json'))).not.toThrow();
+    socket.dispatchEvent(frame('{"event":"hello","seq":0}'));
+    expect(seen).toEqual([{ event: 'hello', seq: 0 }]);
   });
 });

@@ -56,6 +56,13 @@ const state = async (postId: string) => {
   return reply && { state: reply.state, change: reply.change, message: reply.message, noteId: reply.noteId };
 };
 /** Sends everything due, as the sender would, without GitLab: the comment of a reply gets an id from 1000 on. */
+/** What a sender would take next, left for the sender (taking it claims it for two minutes). */
+async function peek() {
+  const due = await nextDueReply(pool);
+  if (due) await pool.query('UPDATE chat_replies SET next_attempt_at = now() WHERE post_id = $1', [due.postId]);
+  return due;
+}
+
 async function drain(): Promise<void> {
   for (let reply = await nextDueReply(pool); reply; reply = await nextDueReply(pool)) {
     if (reply.state === 'pending') {
@@ -88,7 +95,7 @@ describe('edits', () => {
     const reply = await recorded();
     expect(await changeReplyText(pool, reply.postId, 'fixed typo', [])).toBe('pending');
     expect(await state(reply.postId)).toMatchObject({ state: 'pending', message: 'fixed typo' });
-    expect((await nextDueReply(pool))?.message).toBe('fixed typo');
+    expect((await peek())?.message).toBe('fixed typo');
     await drain();
     expect(await state(reply.postId)).toMatchObject({ state: 'sent', change: null });
   });
@@ -98,7 +105,7 @@ describe('edits', () => {
     await drain();
     expect(await changeReplyText(pool, reply.postId, 'second text', [])).toBe('edit');
     expect(await state(reply.postId)).toMatchObject({ state: 'sent', change: 'edit', message: 'second text' });
-    expect((await nextDueReply(pool))?.postId).toBe(reply.postId);
+    expect((await peek())?.postId).toBe(reply.postId);
     await drain();
     expect(await state(reply.postId)).toMatchObject({ state: 'sent', change: null });
   });
@@ -184,7 +191,8 @@ describe('deletions', () => {
     await settleReply(pool, reply.postId, 'skipped', 'not connected to GitLab');
     await changeReplyText(pool, reply.postId, 'edit', []);
     await markReplyDeleted(pool, reply.postId);
-    expect(await state(reply.postId)).toMatchObject({ state: 'skipped', change: null, message: 'first text' });
+    // What was not sent is not kept either.
+    expect(await state(reply.postId)).toMatchObject({ state: 'skipped', change: null, message: '' });
     expect(await nextDueReply(pool)).toBeNull();
   });
 });
@@ -206,5 +214,19 @@ describe('the comments the bridge made, known when GitLab tells of them', () => 
     // Someone else copying the footer into their own comment does not keep it out of the channel.
     expect(await replyOriginOfPost(pool, reply.postId, 99)).toBeNull();
     expect(await replyOriginOfPost(pool, 'post-unknown', ALICE_GITLAB)).toBeNull();
+  });
+});
+
+describe('two senders', () => {
+  it('a reply taken by one sender is not handed to another (a replica that lost the lock and has not noticed yet)', async () => {
+    const reply = await recorded();
+    const first = await nextDueReply(pool);
+    expect(first?.postId).toBe(reply.postId);
+    expect(await nextDueReply(pool)).toBeNull();
+    // Once its comment is made, an edit seen meanwhile is due at once, not when the claim would have run out.
+    await changeReplyText(pool, reply.postId, 'edited while sending', []);
+    await markReplyAttemptStarted(pool, reply.postId, ALICE_GITLAB);
+    await markReplySent(pool, reply.postId, 94001, ALICE_GITLAB);
+    expect((await nextDueReply(pool))?.change).toBe('edit');
   });
 });

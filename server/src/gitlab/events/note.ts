@@ -56,10 +56,10 @@ export function parseNote(payload: Fields, options: NoteHookOptions = {}): Parse
     target,
     labels: readLabels(noteable.labels),
     confidential: confidentialHook || noteable.confidential === true,
-    // GitLab's note hook does not say whether a note is internal (NoteBuilder leaves `internal` out;
-    // older versions sent `confidential`): a confidential note hook about an MR or an issue that is not
-    // confidential can only be for an internal note. On a confidential issue it cannot be told apart
-    // from a comment, and both stay with the issue's readers.
+    // Not every GitLab says whether a note is internal (recent ones send `internal`, older ones
+    // `confidential` or nothing): a confidential note hook about an MR or an issue that is not
+    // confidential can only be for an internal note. On a confidential issue, without the field, it
+    // cannot be told apart from a comment, and both stay with the issue's readers.
     internal: attributes.internal === true || attributes.confidential === true || (confidentialHook && noteable.confidential !== true && target !== null),
     occurredAt: isoTime(attributes.created_at),
     details: {
