@@ -11,26 +11,40 @@
  * previews, and no code. What the caller sees: only what their GitLab account
  * may read, as GitLab's files API decides. A file they may not read, a missing
  * one, another host's link and lines past the end all get the same 404, which
- * says nothing of whether the file exists. Answers are kept per user, never
- * shared between users.
+ * says nothing of whether the file exists. Files read are kept per user (and
+ * GitLab account), never shared between users, whatever lines are asked of
+ * them: asking for other lines of a file costs no request. The reads each
+ * viewer makes are capped (previews/read-allowance.ts, 429 `rate_limited`
+ * beyond): they count in the GitLab request budget everyone shares.
  */
 import express from 'express';
-import { parseCodeLink } from '../gitlab/code-permalink.js';
-import { fetchCode, type CodeSnippet } from '../previews/fetch-code.js';
+import { parseCodeLink, type CodeLink } from '../gitlab/code-permalink.js';
+import { cutSnippet, readCodeFile, type FileRead } from '../previews/fetch-code.js';
+import { createKeptFiles } from '../previews/kept-files.js';
+import { createReadAllowance } from '../previews/read-allowance.js';
 import { connectedCaller, sessionOf } from './context.js';
 import type { WebappDeps } from './deps.js';
 import { ApiError, gitlabFailure } from './errors.js';
 
-/** One page shows the same link to the same person often (every redraw of the post). */
+/** One page shows the same file to the same person often: every redraw of a post, other lines of it in other posts. */
 const CACHE_MS = 30_000;
 const CACHE_MAX = 2_000;
+/** Files weigh up to a few megabytes each in memory: the kept ones together no more than this. */
+const CACHE_BYTES = 32 * 1024 * 1024;
+/**
+ * Reads of files not kept, per viewer and minute. Each costs one to five GitLab
+ * requests (a branch with slashes is tried ref by ref); a page of code links
+ * asks for a handful of files.
+ */
+const READS_PER_MINUTE = 30;
 const NOT_FOUND = 'No code to show: not a GitLab code link with lines that you can read.';
-
-type Answer = { snippet: CodeSnippet } | { refusal: ApiError };
 
 export function codePreviewRoutes(deps: WebappDeps, now: () => number = Date.now): express.Router {
   const router = express.Router();
-  const cache = new Map<string, { answer: Answer; expires: number }>();
+  const kept = createKeptFiles({ ttlMs: CACHE_MS, maxEntries: CACHE_MAX, maxBytes: CACHE_BYTES, now });
+  const allowance = createReadAllowance({ perMinute: READS_PER_MINUTE, now });
+  // A page with one link in many posts asks for it at once: one read answers them all.
+  const reading = new Map<string, Promise<FileRead>>();
 
   router.get('/code-preview', async (request, response) => {
     const url = request.query.url;
@@ -38,37 +52,41 @@ export function codePreviewRoutes(deps: WebappDeps, now: () => number = Date.now
     const link = parseCodeLink(url, deps.gitlabUrl);
     if (!link) throw new ApiError(404, 'not_found', NOT_FOUND);
     const caller = await connectedCaller(async (userId) => (deps.connections ? deps.connections.callerFor(userId) : null), response);
+    const userId = sessionOf(response).user.id;
     // The GitLab user too: a reconnection as someone else must not see the previous account's answers.
-    const key = `${sessionOf(response).user.id}\n${caller.gitlabUserId}\n${link.project.toLowerCase()}\n${link.splits[0]!.ref}/${link.splits[0]!.path}\n${link.startLine}-${link.endLine}`;
-    const hit = cache.get(key);
-    let answer: Answer;
-    if (hit && hit.expires > now()) {
-      answer = hit.answer;
-    } else {
-      answer = await read(deps, caller.token, link);
-      cache.delete(key);
-      if (cache.size >= CACHE_MAX) cache.delete(cache.keys().next().value!);
-      cache.set(key, { answer, expires: now() + CACHE_MS });
+    const key = `${userId}\n${caller.gitlabUserId}\n${link.project.toLowerCase()}\n${link.splits[0]!.ref}/${link.splits[0]!.path}`;
+    let read = kept.get(key);
+    if (!read) {
+      let pending = reading.get(key);
+      if (!pending) {
+        const allowed = allowance.take(userId);
+        if (!allowed.granted) throw new ApiError(429, 'rate_limited', 'Too many code previews asked for at once; try again shortly.', allowed.retryAfterSeconds);
+        pending = readFile(deps, caller.token, link).finally(() => reading.delete(key));
+        reading.set(key, pending);
+        // What GitLab answered is kept, refusals too; a failure to ask (rate limits, an unreachable GitLab) is not.
+        pending.then((answer) => kept.keep(key, answer)).catch(() => undefined);
+      }
+      read = await pending;
     }
-    if ('refusal' in answer) throw answer.refusal;
-    response.json(answer.snippet);
+    if (!read.ok) {
+      // Only someone who could read the file learns that it is binary or too large.
+      if (read.reason === 'too_large') throw new ApiError(422, 'not_previewable', 'This file is too large to preview; open it in GitLab.');
+      if (read.reason === 'not_text') throw new ApiError(422, 'not_previewable', 'This file is not text; open it in GitLab.');
+      throw new ApiError(404, 'not_found', NOT_FOUND);
+    }
+    const cut = cutSnippet(read.file, link, deps.gitlabUrl);
+    if (!cut.ok) throw new ApiError(404, 'not_found', NOT_FOUND);
+    response.json(cut.snippet);
   });
 
   return router;
 }
 
-async function read(deps: WebappDeps, token: string, link: NonNullable<ReturnType<typeof parseCodeLink>>): Promise<Answer> {
+async function readFile(deps: WebappDeps, token: string, link: CodeLink): Promise<FileRead> {
   try {
-    const outcome = await fetchCode(deps.gitlab, token, link, deps.gitlabUrl);
-    if (outcome.ok) return { snippet: outcome.snippet };
-    // Only someone who could read the file learns that it is binary or too large.
-    if (outcome.reason === 'too_large') return { refusal: new ApiError(422, 'not_previewable', 'This file is too large to preview; open it in GitLab.') };
-    if (outcome.reason === 'not_text') return { refusal: new ApiError(422, 'not_previewable', 'This file is not text; open it in GitLab.') };
-    return { refusal: new ApiError(404, 'not_found', NOT_FOUND) };
+    return await readCodeFile(deps.gitlab, token, link);
   } catch (error) {
-    const known = gitlabFailure(error);
-    // Rate limits, an unreachable GitLab, a token no longer taken: said as for every call, and not remembered.
-    if (known) throw known;
-    throw error;
+    // Rate limits, an unreachable GitLab, a token no longer taken: said as for every call.
+    throw gitlabFailure(error) ?? error;
   }
 }

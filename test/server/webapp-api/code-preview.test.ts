@@ -10,6 +10,7 @@ let running: CommandBridge;
 let alice: ReturnType<typeof webappClient>;
 let bob: ReturnType<typeof webappClient>;
 let carol: ReturnType<typeof webappClient>;
+let dave: ReturnType<typeof webappClient>;
 let gitlabUrl: string;
 let mainSha: string;
 const PUBLIC = 'oss/deep/down/lib';
@@ -17,23 +18,27 @@ const PRIVATE = 'acme/backend/api';
 const FILE = Array.from({ length: 60 }, (_, index) => `const line${index + 1} = ${index + 1};`).join('\n') + '\n';
 
 beforeAll(async () => {
-  running = await startCommandBridge({ users: ['alice', 'bob', 'carol'], oauth: true });
+  running = await startCommandBridge({ users: ['alice', 'bob', 'carol', 'dave'], oauth: true });
   const { gitlab } = running;
   gitlabUrl = gitlab.url;
   gitlab.addProject(PUBLIC, { visibility: 'public' });
   gitlab.addProject(PRIVATE, { visibility: 'private' });
   await running.connectGitLab(running.users.alice!, { id: 101, username: 'alice.gl', name: 'Alice' });
   await running.connectGitLab(running.users.bob!, { id: 102, username: 'bob.gl', name: 'Bob' });
+  await running.connectGitLab(running.users.dave!, { id: 104, username: 'dave.gl', name: 'Dave' });
   const aliceToken = gitlab.addUser({ id: 101, username: 'alice.gl', name: 'Alice' }).token;
   gitlab.grant(aliceToken, PRIVATE, 20);
   gitlab.addFile(PUBLIC, 'assets/logo.png', Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x00, 0x00]));
+  gitlab.addFile(PUBLIC, 'src/own-token.ts', FILE);
   // The head of main: the commit a link to main is read at.
   mainSha = gitlab.addFile(PUBLIC, 'src/lib.ts', FILE);
   gitlab.addFile(PUBLIC, 'src/lib.ts', FILE.replace('line1 ', 'first '), { ref: 'release/2.0' });
+  gitlab.addFile(PUBLIC, 'src/cached.ts', FILE, { ref: 'release/2.0' });
   gitlab.addFile(PRIVATE, 'config/secrets.rb', 'API_KEY = "hunter2"\n');
   alice = webappClient(running, 'alice');
   bob = webappClient(running, 'bob');
   carol = webappClient(running, 'carol');
+  dave = webappClient(running, 'dave');
 }, 60_000);
 afterAll(() => running.close());
 
@@ -96,7 +101,8 @@ describe('code previews', () => {
   });
 
   it('needs a Mattermost session and a connected GitLab account, and acts with the viewer’s own token', async () => {
-    const url = `${gitlabUrl}/${PUBLIC}/-/blob/main/src/lib.ts#L2`;
+    // A file nobody has read yet: what was read is kept per viewer (below).
+    const url = `${gitlabUrl}/${PUBLIC}/-/blob/main/src/own-token.ts#L2`;
     expect(await codePreview(url, carol)).toMatchObject({ status: 403, body: { code: 'not_connected' } });
     expect(await alice('GET', `/code-preview?url=${encodeURIComponent(url)}`, { session: null })).toMatchObject({ status: 401, body: { code: 'not_logged_in' } });
     expect(await alice('GET', `/code-preview?url=${encodeURIComponent(url)}`, { headers: { 'sec-fetch-site': 'cross-site' } })).toMatchObject({ status: 403, body: { code: 'cross_origin' } });
@@ -110,5 +116,34 @@ describe('code previews', () => {
     expect([bobs.length, alices.length]).toEqual([1, 1]);
     expect(bobs[0]).toBeDefined();
     expect(bobs[0]).not.toBe(alices[0]);
+  });
+});
+
+describe('what a viewer’s previews cost GitLab', () => {
+  const filesAsked = () => running.gitlab.requests.filter((request) => request.path.includes('/repository/files/')).length;
+
+  it('reads a file once for its viewer, whatever lines are asked of it, and again for another viewer', async () => {
+    const before = filesAsked();
+    for (const lines of ['#L1', '#L2-5', '#L7-L40', '#L59', '#L3-4']) {
+      expect(await codePreview(`${gitlabUrl}/${PUBLIC}/-/blob/release/2.0/src/cached.ts${lines}`)).toMatchObject({ status: 200, body: { ref: 'release/2.0', path: 'src/cached.ts' } });
+    }
+    // release/2.0 is tried as `release` first: two requests for the one read.
+    expect(filesAsked() - before).toBe(2);
+    expect(await codePreview(`${gitlabUrl}/${PUBLIC}/-/blob/release/2.0/src/cached.ts#L9`, bob)).toMatchObject({ status: 200, body: { lines: ['const line9 = 9;'] } });
+    expect(filesAsked() - before).toBe(4);
+  });
+
+  it('reads at most 30 files a minute for one viewer, then answers 429 with Retry-After, without holding up others', async () => {
+    const missing = (index: number) => `${gitlabUrl}/${PUBLIC}/-/blob/main/src/missing-${index}.ts#L1`;
+    expect(await codePreview(`${gitlabUrl}/${PUBLIC}/-/blob/main/src/lib.ts#L1`, dave)).toMatchObject({ status: 200 });
+    for (let index = 1; index < 30; index += 1) expect([index, (await codePreview(missing(index), dave)).status]).toEqual([index, 404]);
+    const before = filesAsked();
+    const refused = await codePreview(missing(30), dave);
+    expect(refused).toMatchObject({ status: 429, body: { code: 'rate_limited', error: expect.any(String) } });
+    expect(Number(refused.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+    expect(filesAsked()).toBe(before);
+    // What Dave read already is still shown to him, and other viewers are not held back.
+    expect(await codePreview(`${gitlabUrl}/${PUBLIC}/-/blob/main/src/lib.ts#L20-21`, dave)).toMatchObject({ status: 200, body: { startLine: 20, endLine: 21 } });
+    expect(await codePreview(missing(30), bob)).toMatchObject(NEUTRAL);
   });
 });
