@@ -10,9 +10,9 @@ import type { GitLabConnections } from '../accounts/gitlab-connections.js';
 import { connectUrl } from '../accounts/connect-link.js';
 import { gitlabAsUser } from '../actions/gitlab-as-user.js';
 import type { Config } from '../config.js';
-import type { ChatEventHandler, ChatPost } from '../conversations/chat-events.js';
-import { createCodePreviewReplies } from '../conversations/code-preview-replies.js';
+import type { ChatPost } from '../conversations/chat-events.js';
 import { startListening, type Listening } from '../conversations/listen.js';
+import { answerCodeLinks } from './code-links.js';
 import { createReactionIntake } from '../conversations/record-reactions.js';
 import { createReplyIntake } from '../conversations/record-replies.js';
 import { createAwardSender } from '../conversations/send-awards.js';
@@ -24,9 +24,9 @@ import type { Logger } from '../log.js';
 import type { PollClient } from '../gitlab/poll-client.js';
 import type { ChannelGateway } from '../mattermost/channel-gateway.js';
 import type { MattermostClient } from '../mattermost/client.js';
+import { createReplyLookups } from '../mattermost/reply-lookups.js';
 import { describeStream, type StreamReport } from '../conversations/stream-report.js';
 import type { StreamState } from '../mattermost/websocket-stream.js';
-import { gitlabUsernamesOf } from '../store/chat-replies.js';
 import type { Database } from '../store/database.js';
 import { readStreamHeartbeat, writeStreamHeartbeat, type StreamHeartbeat } from '../store/stream-heartbeat.js';
 
@@ -60,8 +60,6 @@ export interface ConversationDeps {
   gitlabClient: PollClient;
 }
 
-/** Team names change rarely; a permalink with an old one still resolves in Mattermost. */
-const NAME_TTL_MS = 10 * 60_000;
 /** How often the listener renews its heartbeat (stream-report.ts calls it stale after 30 s). */
 const HEARTBEAT_MS = 5000;
 const LISTENER_NAME = `${hostname()} (pid ${process.pid})`;
@@ -81,15 +79,7 @@ export function startConversations(deps: ConversationDeps): Conversations {
   const client = bot!;
   const callerFor = (userId: string) => connections!.callerFor(userId);
   const gitlab = (token: string) => gitlabAsUser(config.gitlab.url, token);
-  const siteUrl = (config.mattermost.siteUrl ?? config.mattermost.url!).replace(/\/+$/, '');
-  // Mattermost's webapp and apps resolve `_redirect` to the post's team (PERMALINK_GENERIC_TEAM_NAME_REDIRECT):
-  // the link for a channel the bot cannot look up the team of.
-  const teamNames = cachedLookup(async (channelId: string) => {
-    const channel = await client.getChannel(channelId);
-    return (await client.getTeam(channel.team_id)).name;
-  }, '_redirect');
-  // Unknown names are remembered too: a reply full of them must not become as many questions each time.
-  const userIds = cachedLookup(async (username: string) => (await client.getUserByUsername(username).catch(() => null))?.id ?? '', '');
+  const lookups = createReplyLookups(client, config.mattermost.siteUrl ?? config.mattermost.url!, database.pool);
 
   let listening: Listening | null = null;
   const leadership: Leadership = runForLeadership({
@@ -107,39 +97,15 @@ export function startConversations(deps: ConversationDeps): Conversations {
         threadProject,
         callerFor,
         gitlab,
-        permalinkOf: async (channelId, postId) => `${siteUrl}/${await teamNames(channelId)}/pl/${postId}`,
-        gitlabUsernamesOf: async (usernames) => {
-          const ids = new Map<string, string>();
-          for (const username of usernames) {
-            const id = await userIds(username);
-            if (id) ids.set(id, username);
-          }
-          const gitlabNames = await gitlabUsernamesOf(database.pool, [...ids.keys()]);
-          return new Map([...gitlabNames].map(([id, gitlabName]) => [ids.get(id)!, gitlabName]));
-        },
+        permalinkOf: lookups.permalinkOf,
+        gitlabUsernamesOf: lookups.gitlabUsernamesOf,
         tell: deps.notify,
         connectLink: (userId) => connectUrl(database.pool, config.publicUrl, userId),
         log: streamLog,
         count: (outcome) => deps.metrics.conversations.inc({ kind: 'reply', outcome }),
       });
-      const gateway = deps.gateway;
-      const codePreviews = gateway
-        ? createCodePreviewReplies({
-            db: database.pool,
-            gitlab: deps.gitlabClient,
-            gitlabUrl: config.gitlab.url,
-            callerFor,
-            gateway: {
-              currentType: (channelId) => gateway.currentType(channelId),
-              async createReply({ channelId, rootId, message, forPostId }) {
-                const access = await gateway.ensureCanPost(channelId);
-                if (!access.ok) throw new Error(access.reason);
-                return gateway.createPost({ channelId, rootId, message, outboxId: `code-preview:${forPostId}` });
-              },
-            },
-            botUserId: async () => me.id,
-            log: streamLog.child({ part: 'code-previews' }),
-          })
+      const codePreviews = deps.gateway
+        ? answerCodeLinks({ db: database.pool, gateway: deps.gateway, gitlabClient: deps.gitlabClient, gitlabUrl: config.gitlab.url, callerFor, botUserId: me.id, log: streamLog })
         : null;
       const awardSender = createAwardSender({ pool: database.pool, threadProject, callerFor, gitlab, log: streamLog, count: (outcome) => deps.metrics.conversations.inc({ kind: 'award', outcome }) });
       listening = startListening({
@@ -147,7 +113,7 @@ export function startConversations(deps: ConversationDeps): Conversations {
         url: config.mattermost.url!,
         token: config.mattermost.botToken!,
         retryMs: config.mattermostWebsocket.retryMs,
-        handlers: [replies, reactions, ...(codePreviews ? [beside(codePreviews)] : [])],
+        handlers: [replies, reactions, ...(codePreviews ? [codePreviews] : [])],
         reconcile: (post) => reactions.reconcile(post),
         postsSince: async (channelId, since) => postsOf(await client.getPostsSince(channelId, since)),
         threadPosts: async (rootId) => postsOf(await client.getPostThread(rootId)),
@@ -190,41 +156,4 @@ function heartbeatOf(stream: StreamState): StreamHeartbeat {
 function postsOf(list: { order?: string[]; posts?: Record<string, unknown> }): ChatPost[] {
   const posts = list.posts ?? {};
   return Object.keys(posts).map((id) => posts[id] as ChatPost);
-}
-
-/**
- * Code previews wait for GitLab, which may be slow: they run beside the listener's queue, at most
- * `limit` at once (beyond that the queue waits), so replies are recorded without waiting for them.
- */
-function beside(handler: ChatEventHandler, limit = 8): ChatEventHandler {
-  let running = 0;
-  const waiting: (() => void)[] = [];
-  return {
-    async handle(event, source) {
-      while (running >= limit) await new Promise<void>((resolve) => waiting.push(resolve));
-      running += 1;
-      void handler.handle(event, source).finally(() => {
-        running -= 1;
-        waiting.shift()?.();
-      });
-    },
-  };
-}
-
-/** Remembers answers for a while; a failed look-up answers `otherwise`, and is asked again next time. */
-function cachedLookup(fetch: (key: string) => Promise<string>, otherwise: string): (key: string) => Promise<string> {
-  const known = new Map<string, { value: string; at: number }>();
-  return async (key) => {
-    const hit = known.get(key);
-    if (hit && Date.now() - hit.at < NAME_TTL_MS) return hit.value;
-    let value: string;
-    try {
-      value = await fetch(key);
-    } catch {
-      return otherwise;
-    }
-    if (known.size > 10_000) known.clear();
-    known.set(key, { value, at: Date.now() });
-    return value;
-  };
 }

@@ -1,0 +1,58 @@
+/**
+ * The listener's answer to GitLab code links in channels that asked for it
+ * (conversations/code-preview-replies.ts), posted through the channel gateway.
+ * It waits for GitLab, which may be slow, so it runs beside the listener's
+ * queue, at most a few at once (beyond that the queue waits): replies are
+ * recorded without waiting for it.
+ */
+import type { GitLabCaller } from '../accounts/gitlab-connections.js';
+import type { ChatEventHandler } from '../conversations/chat-events.js';
+import { createCodePreviewReplies } from '../conversations/code-preview-replies.js';
+import type { PollClient } from '../gitlab/poll-client.js';
+import type { Logger } from '../log.js';
+import type { ChannelGateway } from '../mattermost/channel-gateway.js';
+import type { Queryable } from '../store/queryable.js';
+
+const AT_ONCE = 8;
+
+export interface CodeLinkDeps {
+  db: Queryable;
+  gateway: ChannelGateway;
+  gitlabClient: PollClient;
+  gitlabUrl: string;
+  callerFor(userId: string): Promise<GitLabCaller | null>;
+  botUserId: string;
+  log: Logger;
+}
+
+export function answerCodeLinks(deps: CodeLinkDeps): ChatEventHandler {
+  const { gateway } = deps;
+  const handler = createCodePreviewReplies({
+    db: deps.db,
+    gitlab: deps.gitlabClient,
+    gitlabUrl: deps.gitlabUrl,
+    callerFor: deps.callerFor,
+    gateway: {
+      currentType: (channelId) => gateway.currentType(channelId),
+      async createReply({ channelId, rootId, message, forPostId }) {
+        const access = await gateway.ensureCanPost(channelId);
+        if (!access.ok) throw new Error(access.reason);
+        return gateway.createPost({ channelId, rootId, message, outboxId: `code-preview:${forPostId}` });
+      },
+    },
+    botUserId: async () => deps.botUserId,
+    log: deps.log.child({ part: 'code-previews' }),
+  });
+  let running = 0;
+  const waiting: (() => void)[] = [];
+  return {
+    async handle(event, source) {
+      while (running >= AT_ONCE) await new Promise<void>((resolve) => waiting.push(resolve));
+      running += 1;
+      void handler.handle(event, source).finally(() => {
+        running -= 1;
+        waiting.shift()?.();
+      });
+    },
+  };
+}
