@@ -16,6 +16,10 @@ ALTER TABLE channel_threads
   ADD COLUMN subscription_id bigint REFERENCES subscriptions (id) ON DELETE SET NULL;
 CREATE INDEX channel_threads_root_post ON channel_threads (root_post_id);
 
+-- A direct message about a comment or award emoji that a reply or reaction in a
+-- channel made: its recipient saw it there already if they are a member.
+ALTER TABLE direct_outbox ADD COLUMN seen_in_channel text;
+
 -- A reply seen in a bridge thread, and what became of it in GitLab. One row per
 -- Mattermost post, so a reply seen twice (socket and catch-up) is sent once.
 -- `attempt_started_at` without `note_id`: the answer to the last create was lost,

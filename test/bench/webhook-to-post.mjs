@@ -4,31 +4,17 @@
 // spec, a few milliseconds each); webhooks are sent at a fixed rate, evenly spaced, and each
 // post's creation time in the fake is compared with its webhook's send time.
 import { randomUUID } from 'node:crypto';
-import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
-import swc from '@swc/core';
 import pg from 'pg';
+import { startFakes } from './start-fakes.mjs';
 
 const CHANNELS = 5;
 
-/** The fake is TypeScript: compile it beside its source (so its relative spec path holds), import, remove. */
-async function loadFakeMattermost(root) {
-  const source = path.join(root, 'test/fakes/fake-mattermost.ts');
-  const built = path.join(root, 'test/fakes/.fake-mattermost.bench.mjs');
-  const { code } = await swc.transformFile(source, { jsc: { parser: { syntax: 'typescript' }, target: 'es2022' }, module: { type: 'es6' } });
-  writeFileSync(built, code);
-  try {
-    return await import(pathToFileURL(built).href);
-  } finally {
-    rmSync(built, { force: true });
-  }
-}
-
 export async function measureWebhookToPost({ root, work, bin, secret, startChild, waitUntilHealthy, stopChild, freePort, seconds, rate }) {
-  const { startFakeMattermost } = await loadFakeMattermost(root);
-  const mattermost = await startFakeMattermost();
+  // The fakes are TypeScript importing each other: start-fakes.mjs compiles them together (the fake GitLab is not used here).
+  const { gitlab, mattermost } = await startFakes(root);
   const { user: bot, token } = mattermost.addUser('gitlab', { bot: true });
   const dataDir = path.join(work, 'data-e2e');
   const [publicPort, internalPort] = [await freePort(), await freePort()];
@@ -52,7 +38,8 @@ export async function measureWebhookToPost({ root, work, bin, secret, startChild
     await db.connect();
     const channels = [];
     for (let index = 0; index < CHANNELS; index += 1) {
-      const channel = mattermost.addChannel(`bench-${index}`, { type: 'O', members: [bot.id] });
+      // Private: with no GitLab to ask, a public project's issues count as members-only (their feature level is unknown).
+      const channel = mattermost.addChannel(`bench-${index}`, { type: 'P', members: [bot.id] });
       channels.push(channel);
       await db.query(
         `INSERT INTO subscriptions (channel_id, target_kind, target_path, filters, private_access, creator_id) VALUES ($1, 'project', $2, '{"events":["issue"]}', true, 'bench')`,
@@ -119,5 +106,6 @@ export async function measureWebhookToPost({ root, work, bin, secret, startChild
   } finally {
     await stopChild(bridge);
     await mattermost.close();
+    await gitlab.close();
   }
 }

@@ -11,6 +11,7 @@ import { startWorkers } from '../delivery/run-workers.js';
 import type { Metrics } from '../http/metrics.js';
 import { startPruning } from '../jobs/run-pruning.js';
 import type { Logger } from '../log.js';
+import { createActionGateway } from '../mattermost/action-gateway.js';
 import { createMattermostClient } from '../mattermost/client.js';
 import { createDirectChannels } from '../mattermost/direct-channels.js';
 import { provisionOptions } from '../mattermost/provision-options.js';
@@ -50,8 +51,9 @@ export async function startBackgroundWork({ config, log, metrics, database, matt
     config.mattermost.url && config.mattermost.adminToken
       ? startTeamReconciler(database.locks, createMattermostClient(config.mattermost.url, config.mattermost.adminToken), await provisionOptions(config, database.pool), log)
       : null;
+  const membership = bot ? createActionGateway(bot) : null;
   const direct =
-    gateway && bot && canSee
+    gateway && bot && canSee && membership
       ? createDirectDelivery({
           pool: database.pool,
           locks: database.locks,
@@ -60,6 +62,7 @@ export async function startBackgroundWork({ config, log, metrics, database, matt
           canSee,
           buttons,
           describeButtons,
+          isMember: (channelId, userId) => membership.isMember(channelId, userId),
           log: log.child({ component: 'direct-messages' }),
           count: (outcome) => metrics.directMessages.inc({ outcome }),
         })

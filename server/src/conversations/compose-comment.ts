@@ -52,9 +52,16 @@ export function mentionedUsernames(message: string): string[] {
   return [...names];
 }
 
+const FOOTER = /\s*<sub>\[Sent from Mattermost\]\([^)\s]*\/pl\/([a-z0-9]{26})\)<\/sub>\s*$/;
+
 /** The Mattermost post a comment's footer names, for telling the bridge's own comments apart. */
 export function originPostOf(body: string): string | null {
-  return /<sub>\[Sent from Mattermost\]\([^)\s]*\/pl\/([a-z0-9]{26})\)<\/sub>\s*$/.exec(body)?.[1] ?? null;
+  return FOOTER.exec(body)?.[1] ?? null;
+}
+
+/** A comment's text without the bridge's footer: what chat shows of it (the footer is for GitLab's readers). */
+export function withoutFooter(body: string): string {
+  return body.replace(FOOTER, '');
 }
 
 const SPECIAL = new Set(['channel', 'all', 'here']);

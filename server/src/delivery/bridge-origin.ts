@@ -9,7 +9,6 @@
  * run before our call returns), so its footer's post id is also accepted, when
  * the comment's author is the person whose reply it was.
  */
-import { originPostOf } from '../conversations/compose-comment.js';
 import type { GitLabEvent } from '../gitlab/events/event.js';
 import { reactionOriginOfAward } from '../store/chat-reactions.js';
 import { replyOriginOfNote, replyOriginOfPost } from '../store/chat-replies.js';
@@ -21,8 +20,7 @@ export async function bridgeOriginChannel(db: Queryable, event: GitLabEvent, obj
   if (details.kind === 'note') {
     const byNote = await replyOriginOfNote(db, details.id);
     if (byNote) return byNote;
-    const postId = originPostOf(details.body);
-    return postId && authorId !== null ? replyOriginOfPost(db, postId, authorId) : null;
+    return details.chatPostId && authorId !== null ? replyOriginOfPost(db, details.chatPostId, authorId) : null;
   }
   if (details.kind === 'emoji' && objectKey && (details.awardableType === 'MergeRequest' || details.awardableType === 'Issue')) {
     return reactionOriginOfAward(db, { id: details.id, threadKey: objectKey, gitlabUserId: authorId, name: details.name });

@@ -50,6 +50,8 @@ export interface DirectDeliveryDeps {
   buttons?: ButtonSigner | null;
   /** Adds what the message can say only after asking GitLab (who may approve a deployment), as its reader. */
   describeButtons?: ButtonDescriber | null;
+  /** Whether the user is a member of the channel (for messages about what a reply there made in GitLab). */
+  isMember?(channelId: string, userId: string): Promise<boolean>;
   log: Logger;
   count?(outcome: DirectOutcome): void;
 }
@@ -63,6 +65,12 @@ export function createDirectDelivery(deps: DirectDeliveryDeps) {
   async function deliver(db: Queryable, row: DirectOutboxRow): Promise<DirectOutcome> {
     const log = deps.log.child({ directMessage: row.id, user: row.mattermost_user_id, kind: row.kind });
     const outboxId = `dm-${row.id}`;
+    if (row.seen_in_channel && deps.isMember && (await deps.isMember(row.seen_in_channel, row.mattermost_user_id).catch(() => false))) {
+      // They saw the reply (or reaction) that made this comment (or award) where it was written.
+      await markDirectDone(db, row.id, 'skipped', 'the recipient saw it in the channel it was written in');
+      deps.count?.('skipped');
+      return 'skipped';
+    }
     if (row.access_probe) {
       const answer = await deps.canSee(row.mattermost_user_id, row.access_probe).catch((error: unknown) => {
         log.warn({ err: error }, 'could not check GitLab access for a direct message; will retry');

@@ -292,14 +292,14 @@ async function planDelivery(batch: Batch, row: DeliveryRow, log: Logger, setting
   }
   const specs = settings.buttons ? buttonSpecsOf(event, status) : { own: null, thread: null };
   const buttons = discussion ? { ...specs, thread: null } : specs;
-  const echoChannel = wanted.length > 0 ? await bridgeOriginChannel(batch.db, event, key) : null;
+  const echoChannel = await bridgeOriginChannel(batch.db, event, key);
   const posts = planPosts(event, wanted, (wantedEvent, style) => renderPost(wantedEvent, style, { gitlabUrl }), thread, audience, buttons).filter(
     // What a reply or reaction in this channel made in GitLab is already there.
     (post) => post.channelId !== echoChannel,
   );
   batch.queue(row.id, posts);
   const direct = await planDirectMessages(batch.directLookups, event, gitlabUrl, audience, buttons);
-  batch.queueDirect(direct.messages, direct.participations);
+  batch.queueDirect(echoChannel ? direct.messages.map((message) => ({ ...message, seenInChannel: echoChannel })) : direct.messages, direct.participations);
   batch.refreshWork(direct.changedWork);
   // A line per post-making webhook; hooks nobody subscribed to would only add noise.
   const made = posts.length + direct.messages.length;

@@ -12,6 +12,8 @@ export interface QueuedDirectMessage {
   message: string;
   /** What the message's buttons act on (unsigned; signed when sent); null for none. */
   buttons?: ButtonSpec | null;
+  /** The channel where what it tells of was written (a reply made the comment): not sent to its members. */
+  seenInChannel?: string | null;
 }
 
 export interface DirectOutboxRow {
@@ -22,6 +24,7 @@ export interface DirectOutboxRow {
   access_probe: string | null;
   message: string;
   buttons: ButtonSpec | null;
+  seen_in_channel: string | null;
   attempts: number;
   attempt_started_at: Date | null;
   created_at: Date;
@@ -37,10 +40,10 @@ const FAMILY_WINDOW = '6 hours';
 export async function enqueueDirectMessages(db: Queryable, messages: readonly QueuedDirectMessage[]): Promise<number> {
   if (messages.length === 0) return 0;
   const result = await db.query(
-    `INSERT INTO direct_outbox (mattermost_user_id, notification_key, family, kind, thread_key, access_probe, message, buttons)
-     SELECT q.user_id, q.key, q.family, q.kind, q.thread_key, q.probe, q.message, q.buttons::jsonb
-     FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[])
-          WITH ORDINALITY AS q (user_id, key, family, kind, thread_key, probe, message, buttons, position)
+    `INSERT INTO direct_outbox (mattermost_user_id, notification_key, family, kind, thread_key, access_probe, message, buttons, seen_in_channel)
+     SELECT q.user_id, q.key, q.family, q.kind, q.thread_key, q.probe, q.message, q.buttons::jsonb, q.seen_in_channel
+     FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[])
+          WITH ORDINALITY AS q (user_id, key, family, kind, thread_key, probe, message, buttons, seen_in_channel, position)
      WHERE q.family IS NULL OR NOT EXISTS (
        SELECT 1 FROM direct_outbox o WHERE o.mattermost_user_id = q.user_id AND o.family = q.family AND o.created_at > now() - interval '${FAMILY_WINDOW}')
      ORDER BY q.position
@@ -54,6 +57,7 @@ export async function enqueueDirectMessages(db: Queryable, messages: readonly Qu
       messages.map((message) => message.accessProbe),
       messages.map((message) => message.message),
       messages.map((message) => (message.buttons ? JSON.stringify(message.buttons) : null)),
+      messages.map((message) => message.seenInChannel ?? null),
     ],
   );
   return result.rowCount ?? 0;
@@ -83,7 +87,7 @@ export async function dueRecipients(db: Queryable, limit: number): Promise<{ due
 
 export async function oldestPendingDirect(db: Queryable, userId: string): Promise<(DirectOutboxRow & { due: boolean }) | null> {
   const { rows } = await db.query<DirectOutboxRow & { due: boolean }>(
-    `SELECT id, mattermost_user_id, kind, thread_key, access_probe, message, buttons, attempts, attempt_started_at, created_at, next_attempt_at <= now() AS due
+    `SELECT id, mattermost_user_id, kind, thread_key, access_probe, message, buttons, seen_in_channel, attempts, attempt_started_at, created_at, next_attempt_at <= now() AS due
      FROM direct_outbox WHERE mattermost_user_id = $1 AND state = 'pending' ORDER BY id LIMIT 1`,
     [userId],
   );

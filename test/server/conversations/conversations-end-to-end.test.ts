@@ -181,6 +181,36 @@ describe('a reply in a bridge thread', () => {
     expect(repliesUnder(opsRoot).some((item) => item.message.includes('Echo test from the dev channel'))).toBe(true);
   });
 
+  it('sends no DM about the comment to people of the channel it was written in (they saw it), and DMs others without the footer', async () => {
+    for (const [iid, author] of [
+      [15, ZED],
+      [16, BOB],
+    ] as const) {
+      bridge.gitlab.addMergeRequest(PROJECT.path, { iid, title: `Authored ${iid}`, authorId: author.id });
+      await send('merge_request.open.json', (payload) => {
+        payload.object_attributes.iid = iid;
+        payload.object_attributes.id = 20_000 + iid;
+        payload.object_attributes.title = `Authored ${iid}`;
+        payload.object_attributes.author_id = author.id;
+        payload.object_attributes.url = `${bridge.gitlab.url}/${PROJECT.path}/-/merge_requests/${iid}`;
+      });
+    }
+    await settled();
+    const [zedBefore, bobBefore] = [directMessagesTo(zed).length, directMessagesTo(bob).length];
+    // In ops: bob is a member, zed is not.
+    const toZed = await reply('alice', rootIn(ops, /Authored 15\b/), 'Zed, this is for you');
+    const toBob = await reply('alice', rootIn(ops, /Authored 16\b/), 'Bob, you saw this here');
+    await commentFor(toZed, 15);
+    await commentFor(toBob, 16);
+    await bridge.gitlab.waitForHooks((delivery) => delivery.event === 'Note Hook' && JSON.stringify(delivery.payload).includes('you saw this here'));
+    await waitFor(() => directMessagesTo(zed).length > zedBefore, 'the DM to zed');
+    await settled();
+    const zedNew = directMessagesTo(zed).slice(zedBefore).join('\n');
+    expect(zedNew).toContain('Zed, this is for you');
+    expect(zedNew).not.toMatch(/Sent from Mattermost|\/pl\//);
+    expect(directMessagesTo(bob).slice(bobBefore).some((message) => message.includes('you saw this here'))).toBe(false);
+  });
+
   it('is recognised as the bridge’s own even when the Note Hook arrives before GitLab answers the bridge', async () => {
     const root = await openMergeRequest(4);
     bridge.gitlab.setHookTiming('before-answer', 300);

@@ -103,6 +103,8 @@ export interface NoteDetails {
   url: string | null;
   /** The GitLab discussion the comment belongs to (an internal note's thread follows it). */
   discussionId: string | null;
+  /** The Mattermost post a comment the bridge made came from, as its footer says (the footer is not in `body`). */
+  chatPostId: string | null;
   /** For a note on a commit. */
   commit: { sha: string; title: string; url: string | null } | null;
   /** For a note on a snippet. */

@@ -3,6 +3,7 @@
  * snippet. System notes ("added label", "changed the description") and edits of
  * a comment already posted are not new comments, so they are ignored.
  */
+import { originPostOf, withoutFooter } from '../../conversations/compose-comment.js';
 import type { NoteDetails } from './details.js';
 import type { ParseResult, TargetRef } from './event.js';
 import { firstLine, gitlabBase, isoTime, projectPage, readLabels, readProject, readTarget, readUser } from './common.js';
@@ -66,7 +67,8 @@ export function parseNote(payload: Fields, options: NoteHookOptions = {}): Parse
       kind: 'note',
       id,
       on,
-      body: text(attributes.note) ?? '',
+      body: withoutFooter(text(attributes.note) ?? ''),
+      chatPostId: originPostOf(text(attributes.note) ?? ''),
       url: text(attributes.url),
       discussionId: text(attributes.discussion_id),
       commit:
