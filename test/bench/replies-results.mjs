@@ -101,8 +101,9 @@ Mattermost session cookie, GitLab's consent); in a private channel with them and
 \`/gitlab subscriptions add ${settings.project} --events mr,notes\` (replies go to GitLab by default there)${
     settings.noteHooks
       ? ` and \`/gitlab webhook add\`, so that GitLab sends each comment's Note Hook back as it would: the bridge keeps it out of the thread it
-came from, and DMs it to the MR's other participants (everyone who commented: here all ${settings.users} people, so about ${settings.users - 1} DMs a reply,
-which is most of the work; \`BENCH_NOTE_HOOKS=off\` leaves the hook out and measures the reply path alone)`
+came from, and would DM it to the MR's other participants (everyone who commented: here all ${settings.users} people), but not to
+members of the channel the reply was written in, who saw it (all of them here: the bridge asks Mattermost once a minute at most
+per person and channel); \`BENCH_NOTE_HOOKS=off\` leaves the hook out and measures the reply path alone)`
       : ' (no project hook: `BENCH_NOTE_HOOKS=off`, so GitLab sends no Note Hooks back and the bridge sends no DMs about the comments: the reply path alone)'
   }; an MR opened by webhook gives the thread root with the "go to GitLab" line.
 Then replies are posted in that thread through Mattermost's REST API (\`POST /api/v4/posts\` with their session tokens), round-robin

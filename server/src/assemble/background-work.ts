@@ -24,6 +24,22 @@ import type { DeliveryBatcher } from '../store/delivery-batcher.js';
 import type { GitLabSide } from './gitlab.js';
 import type { MattermostSide } from './mattermost.js';
 
+const MEMBERSHIP_KEEP_MS = 60_000;
+
+/** Keeps each (channel, user) answer for a while; failures are not kept. */
+function keptAnswers(ask: (channelId: string, userId: string) => Promise<boolean>, keepMs: number): (channelId: string, userId: string) => Promise<boolean> {
+  const kept = new Map<string, { answer: boolean; at: number }>();
+  return async (channelId, userId) => {
+    const key = `${channelId}\n${userId}`;
+    const hit = kept.get(key);
+    if (hit && Date.now() - hit.at < keepMs) return hit.answer;
+    const answer = await ask(channelId, userId);
+    if (kept.size >= 10_000) kept.clear();
+    kept.set(key, { answer, at: Date.now() });
+    return answer;
+  };
+}
+
 export interface BackgroundWorkDeps {
   config: Config;
   log: Logger;
@@ -51,7 +67,8 @@ export async function startBackgroundWork({ config, log, metrics, database, matt
     config.mattermost.url && config.mattermost.adminToken
       ? startTeamReconciler(database.locks, createMattermostClient(config.mattermost.url, config.mattermost.adminToken), await provisionOptions(config, database.pool), log)
       : null;
-  const membership = bot ? createActionGateway(bot) : null;
+  // A chat reply's comment is told of to many people at once: each membership is asked once a minute at most.
+  const membership = bot ? keptAnswers(createActionGateway(bot).isMember, MEMBERSHIP_KEEP_MS) : null;
   const direct =
     gateway && bot && canSee && membership
       ? createDirectDelivery({
@@ -62,7 +79,7 @@ export async function startBackgroundWork({ config, log, metrics, database, matt
           canSee,
           buttons,
           describeButtons,
-          isMember: (channelId, userId) => membership.isMember(channelId, userId),
+          isMember: membership,
           log: log.child({ component: 'direct-messages' }),
           count: (outcome) => metrics.directMessages.inc({ outcome }),
         })
