@@ -290,7 +290,8 @@ export interface FakeMattermost {
   /** A slash command as if someone had created it; unspecified fields get working defaults. */
   addCommand(command: Pick<FakeCommand, 'team_id' | 'trigger' | 'creator_id'> & Partial<FakeCommand>): FakeCommand;
   /** Makes the next `times` calls of `operationId` fail as `fault` says. */
-  inject(operationId: string, fault: Fault, times?: number): void;
+  /** With `forUser`, only that user's calls get the fault (the bridge's own calls go on meanwhile). */
+  inject(operationId: string, fault: Fault, times?: number, forUser?: string): void;
   /**
    * A slash command's `response_url`, as Mattermost hands one to each invocation: POST /hooks/commands/:id,
    * outside the REST API (and its spec), answered by the web server; each works five times.
@@ -381,7 +382,7 @@ export async function startFakeMattermost(): Promise<FakeMattermost> {
   // SqlPostStore.Update keeps each replaced version as a deleted post of its own (a new id, original_id the
   // post's): `since` reads return them like any deleted post. Kept apart so `posts` holds only the posts themselves.
   const editHistory: { post: FakePost; originalId: string }[] = [];
-  const faults: { operationId: string; fault: Fault; left: number }[] = [];
+  const faults: { operationId: string; fault: Fault; left: number; forUser?: string }[] = [];
   const clock = { offsetMs: 0 };
   // Command response hooks by id, with the uses left (Mattermost's MaxCommandResponseHookUses is 5).
   const responseHooks = new Map<string, number>();
@@ -1244,7 +1245,7 @@ export async function startFakeMattermost(): Promise<FakeMattermost> {
         return send(appError(501, 'fake.not_implemented', `${operation.operationId} is not implemented by the fake`));
       }
       const params = backend.router.parseRequest(request, operation).params as Record<string, string>;
-      const fault = takeFault(operation.operationId ?? '');
+      const fault = takeFault(operation.operationId ?? '', user?.id);
       if (fault === 'hang') return;
       if (fault && typeof fault === 'object') {
         res.writeHead(fault.status, { 'Content-Type': 'application/json', ...fault.headers });
@@ -1277,8 +1278,8 @@ export async function startFakeMattermost(): Promise<FakeMattermost> {
     return user && !(user.bot && user.bot.delete_at > 0) ? user : undefined;
   }
 
-  function takeFault(operationId: string): Fault | undefined {
-    const entry = faults.find((candidate) => candidate.operationId === operationId && candidate.left > 0);
+  function takeFault(operationId: string, userId: string | undefined): Fault | undefined {
+    const entry = faults.find((candidate) => candidate.operationId === operationId && candidate.left > 0 && (candidate.forUser === undefined || candidate.forUser === userId));
     if (!entry) return undefined;
     entry.left--;
     return entry.fault;
@@ -1329,8 +1330,8 @@ export async function startFakeMattermost(): Promise<FakeMattermost> {
       return `http://127.0.0.1:${(server.address() as AddressInfo).port}/hooks/commands/${id}`;
     },
     commandResponses,
-    inject(operationId, fault, times = 1) {
-      faults.push({ operationId, fault, left: times });
+    inject(operationId, fault, times = 1, forUser) {
+      faults.push({ operationId, fault, left: times, forUser });
     },
     async waitForPosts(count, timeoutMs = 20_000) {
       const deadline = Date.now() + timeoutMs;

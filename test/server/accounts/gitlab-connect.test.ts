@@ -461,7 +461,8 @@ describe("a connect link works only in the browser of the Mattermost user it was
   it('answers 502 when Mattermost cannot confirm the session, and uses nothing up', async () => {
     gitlab.signIn(aliceOnGitLab);
     const link = await connectLink(alice);
-    mattermost.inject('GetUser', { status: 500 });
+    // Only the session check fails: the bridge's own calls as the bot (its listener, pollers) go on meanwhile.
+    mattermost.inject('GetUser', { status: 500 }, 1, alice);
     const down = await visit(link, signedInAs('alice').cookie);
     expect(down.status).toBe(502);
     expect(down.body).toContain('Mattermost could not confirm who is signed in');
@@ -470,7 +471,7 @@ describe("a connect link works only in the browser of the Mattermost user it was
     const complete = (await visit(toGitLab.location!)).location!;
     // Back from GitLab with a session the bridge has not seen yet (the one above it remembers for a while).
     const cookie = `MMAUTHTOKEN=${mattermost.addSession(alice)}`;
-    mattermost.inject('GetUser', { status: 500 });
+    mattermost.inject('GetUser', { status: 500 }, 1, alice);
     expect((await visit(complete, cookie)).status).toBe(502);
     const done = await visit(complete, cookie);
     expect(done.status).toBe(200);
