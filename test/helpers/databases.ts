@@ -6,6 +6,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
+import { migrate } from '../../server/src/store/migrate.js';
+import { silentLog } from './silent-log.js';
 
 export interface TestServer {
   label: string;
@@ -41,6 +43,27 @@ export function openPool(url: string): pg.Pool {
   const pool = new pg.Pool({ connectionString: url });
   pool.on('error', () => undefined);
   return pool;
+}
+
+/** A database of its own on the first test server, migrated to the bridge's schema, with a pool on it. */
+export interface MigratedDatabase extends TestDatabase {
+  pool: pg.Pool;
+  /** Ends the pool and drops the database. */
+  close(): Promise<void>;
+}
+
+export async function createMigratedDatabase(): Promise<MigratedDatabase> {
+  const database = await createTestDatabase(testServers()[0]!);
+  const pool = openPool(database.url);
+  await migrate(pool, silentLog);
+  return {
+    ...database,
+    pool,
+    async close() {
+      await pool.end();
+      await database.drop();
+    },
+  };
 }
 
 /**

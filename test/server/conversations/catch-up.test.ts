@@ -7,12 +7,11 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type pg from 'pg';
 import { catchUp, MAX_CATCH_UP_MS } from '../../../server/src/conversations/catch-up.js';
 import type { ChatEvent, ChatPost } from '../../../server/src/conversations/chat-events.js';
-import { migrate } from '../../../server/src/store/migrate.js';
 import { advanceCursor, channelsToCatchUp } from '../../../server/src/store/stream-cursors.js';
-import { createTestDatabase, openPool, testServers, type TestDatabase } from '../../helpers/databases.js';
+import { createMigratedDatabase, type MigratedDatabase } from '../../helpers/databases.js';
 import { silentLog } from '../../helpers/silent-log.js';
 
-let database: TestDatabase;
+let database: MigratedDatabase;
 let pool: pg.Pool;
 
 const NOW = Date.UTC(2026, 0, 10, 12, 0);
@@ -21,9 +20,8 @@ const HOUR = 3600_000;
 const REPLIES_SINCE = NOW - HOUR;
 
 beforeAll(async () => {
-  database = await createTestDatabase(testServers()[0]!);
-  pool = openPool(database.url);
-  await migrate(pool, silentLog);
+  database = await createMigratedDatabase();
+  pool = database.pool;
   const thread = (channel: string, key: string, since: number | null) =>
     pool.query('INSERT INTO channel_threads (channel_id, thread_key, root_post_id, root_message, replies_since) VALUES ($1, $2, $3, $4, $5)', [
       channel,
@@ -44,8 +42,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await pool.end();
-  await database.drop();
+  await database.close();
 });
 
 const post = (id: string, more: Partial<ChatPost>): ChatPost => ({

@@ -12,10 +12,9 @@ import { createPollClient, GitLabHttpError, type PollClient } from '../../../ser
 import { createLogger } from '../../../server/src/log.js';
 import { createRequestBudget } from '../../../server/src/polling/request-budget.js';
 import { changeChannelSettings } from '../../../server/src/store/channel-settings.js';
-import { migrate } from '../../../server/src/store/migrate.js';
 import { createSubscription } from '../../../server/src/store/subscriptions.js';
 import { startFakeGitLab, type FakeGitLab } from '../../fakes/fake-gitlab.js';
-import { createTestDatabase, openPool, testServers, type TestDatabase } from '../../helpers/databases.js';
+import { createMigratedDatabase, type MigratedDatabase } from '../../helpers/databases.js';
 import { silentLog } from '../../helpers/silent-log.js';
 
 const BOT = 'bot-user-id';
@@ -24,7 +23,7 @@ const MALLORY = 'mm-mallory';
 const CAROL = 'mm-carol'; // not connected to GitLab
 const CODE = ['export function save(path: string): void {', '  // @channel: keep this short', '  write(path);', '}', ''].join('\n');
 
-let database: TestDatabase;
+let database: MigratedDatabase;
 let pool: pg.Pool;
 let gitlab: FakeGitLab;
 let tokens: Record<string, string>;
@@ -36,9 +35,8 @@ let publicSha: string;
 let sequence = 0;
 
 beforeAll(async () => {
-  database = await createTestDatabase(testServers()[0]!);
-  pool = openPool(database.url);
-  await migrate(pool, silentLog);
+  database = await createMigratedDatabase();
+  pool = database.pool;
   gitlab = await startFakeGitLab();
   tokens = {
     [ALICE]: gitlab.addUser({ id: 1, username: 'alice', name: 'Alice' }).token,
@@ -111,8 +109,7 @@ function movedProject(oldPath: string, newPath: string, answer: 'served' | 301 =
 
 afterAll(async () => {
   await gitlab?.close();
-  await pool?.end();
-  await database?.drop();
+  await database?.close();
 });
 
 beforeEach(() => {

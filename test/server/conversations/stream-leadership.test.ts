@@ -5,26 +5,23 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 import type pg from 'pg';
 import { runForLeadership, type Leadership } from '../../../server/src/conversations/stream-leadership.js';
-import { migrate } from '../../../server/src/store/migrate.js';
 import { createSessionLocks, type SessionLocks } from '../../../server/src/store/session-locks.js';
-import { createTestDatabase, openPool, testServers, type TestDatabase } from '../../helpers/databases.js';
+import { createMigratedDatabase, type MigratedDatabase } from '../../helpers/databases.js';
 import { silentLog } from '../../helpers/silent-log.js';
 import { waitFor } from '../../helpers/wait-for.js';
 
 const RETRY_MS = 100;
 
-let database: TestDatabase;
+let database: MigratedDatabase;
 let pool: pg.Pool;
 
 beforeAll(async () => {
-  database = await createTestDatabase(testServers()[0]!);
-  pool = openPool(database.url);
-  await migrate(pool, silentLog);
+  database = await createMigratedDatabase();
+  pool = database.pool;
 });
 
 afterAll(async () => {
-  await pool.end();
-  await database.drop();
+  await database.close();
 });
 
 interface Replica {

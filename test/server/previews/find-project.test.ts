@@ -8,12 +8,11 @@ import type pg from 'pg';
 import { createPollClient, GitLabHttpError, GitLabRateLimitedError, type PollClient } from '../../../server/src/gitlab/poll-client.js';
 import { createRequestBudget } from '../../../server/src/polling/request-budget.js';
 import { findProject } from '../../../server/src/previews/find-project.js';
-import { migrate } from '../../../server/src/store/migrate.js';
 import { startFakeGitLab, type FakeGitLab } from '../../fakes/fake-gitlab.js';
-import { createTestDatabase, openPool, testServers, type TestDatabase } from '../../helpers/databases.js';
+import { createMigratedDatabase, type MigratedDatabase } from '../../helpers/databases.js';
 import { silentLog } from '../../helpers/silent-log.js';
 
-let database: TestDatabase;
+let database: MigratedDatabase;
 let pool: pg.Pool;
 let gitlab: FakeGitLab;
 let client: PollClient;
@@ -21,9 +20,8 @@ let member: string;
 let stranger: string;
 
 beforeAll(async () => {
-  database = await createTestDatabase(testServers()[0]!);
-  pool = openPool(database.url);
-  await migrate(pool, silentLog);
+  database = await createMigratedDatabase();
+  pool = database.pool;
   gitlab = await startFakeGitLab();
   member = gitlab.addUser({ id: 1, username: 'member', name: 'Member' }).token;
   stranger = gitlab.addUser({ id: 2, username: 'stranger', name: 'Stranger' }).token;
@@ -34,8 +32,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await gitlab?.close();
-  await pool?.end();
-  await database?.drop();
+  await database?.close();
 });
 
 describe('findProject', () => {

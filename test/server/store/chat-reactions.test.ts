@@ -14,22 +14,18 @@ import {
   type ChatReactionRow,
   type NewReaction,
 } from '../../../server/src/store/chat-reactions.js';
-import { migrate } from '../../../server/src/store/migrate.js';
-import { createTestDatabase, openPool, testServers, type TestDatabase } from '../../helpers/databases.js';
-import { silentLog } from '../../helpers/silent-log.js';
+import { createMigratedDatabase, type MigratedDatabase } from '../../helpers/databases.js';
 
-let database: TestDatabase;
+let database: MigratedDatabase;
 let pool: pg.Pool;
 
 beforeAll(async () => {
-  database = await createTestDatabase(testServers()[0]!);
-  pool = openPool(database.url);
-  await migrate(pool, silentLog);
+  database = await createMigratedDatabase();
+  pool = database.pool;
 });
 
 afterAll(async () => {
-  await pool.end();
-  await database.drop();
+  await database.close();
 });
 
 const ALICE_GITLAB = 11;

@@ -2,23 +2,19 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type pg from 'pg';
 import { describeStream, HEARTBEAT_STALE_MS } from '../../../server/src/conversations/stream-report.js';
-import { migrate } from '../../../server/src/store/migrate.js';
 import { readStreamHeartbeat, writeStreamHeartbeat, type StreamHeartbeat } from '../../../server/src/store/stream-heartbeat.js';
-import { createTestDatabase, openPool, testServers, type TestDatabase } from '../../helpers/databases.js';
-import { silentLog } from '../../helpers/silent-log.js';
+import { createMigratedDatabase, type MigratedDatabase } from '../../helpers/databases.js';
 
-let database: TestDatabase;
+let database: MigratedDatabase;
 let pool: pg.Pool;
 
 beforeAll(async () => {
-  database = await createTestDatabase(testServers()[0]!);
-  pool = openPool(database.url);
-  await migrate(pool, silentLog);
+  database = await createMigratedDatabase();
+  pool = database.pool;
 });
 
 afterAll(async () => {
-  await pool.end();
-  await database.drop();
+  await database.close();
 });
 
 const beat: StreamHeartbeat = { listener: 'bridge-1 (pid 42)', phase: 'connected', connectedAt: 1_767_600_000_000, lastEventAt: 1_767_600_005_000, reconnects: 1 };
