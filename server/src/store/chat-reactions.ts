@@ -7,13 +7,9 @@ import type { Queryable } from './queryable.js';
 
 export type ReactionState = 'pending' | 'awarded' | 'removing' | 'removed' | 'skipped' | 'failed';
 
-export interface ChatReactionRow {
-  postId: string;
-  userId: string;
-  emojiName: string;
-  channelId: string;
-  threadKey: string;
-  awardName: string;
+/** A reaction as seen in Mattermost, with the award name it maps to. */
+/** A reaction with what became of it in GitLab. */
+export interface ChatReactionRow extends NewReaction {
   state: ReactionState;
   awardId: number | null;
   attempts: number;

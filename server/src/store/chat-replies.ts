@@ -9,23 +9,7 @@ import type { Queryable } from './queryable.js';
 export type ReplyState = 'pending' | 'sent' | 'skipped' | 'failed' | 'deleted';
 export type ReplyChange = 'edit' | 'delete';
 
-export interface ChatReply {
-  postId: string;
-  channelId: string;
-  rootPostId: string;
-  threadKey: string;
-  userId: string;
-  message: string;
-  fileNames: string[];
-  postedAt: Date;
-  state: ReplyState;
-  change: ReplyChange | null;
-  gitlabUserId: number | null;
-  noteId: number | null;
-  attemptStartedAt: Date | null;
-  attempts: number;
-}
-
+/** A reply as first seen in Mattermost. */
 export interface NewReply {
   postId: string;
   channelId: string;
@@ -35,6 +19,16 @@ export interface NewReply {
   message: string;
   fileNames: string[];
   postedAt: Date;
+}
+
+/** A reply with what became of it in GitLab. */
+export interface ChatReply extends NewReply {
+  state: ReplyState;
+  change: ReplyChange | null;
+  gitlabUserId: number | null;
+  noteId: number | null;
+  attemptStartedAt: Date | null;
+  attempts: number;
 }
 
 interface ReplyRow {
