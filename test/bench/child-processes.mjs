@@ -176,3 +176,47 @@ export async function connectToEmbedded(pg, dataDir) {
   await db.connect();
   return db;
 }
+
+/** CPU seconds so far of the bridge, each of its PostgreSQL processes, this process, and the machine. */
+export function cpuNow(bridgePid) {
+  const [, ...postgres] = processTree(bridgePid);
+  const self = process.cpuUsage();
+  return {
+    bridge: cpuSeconds(bridgePid) ?? 0,
+    postgres: new Map(postgres.map((pid) => [pid, cpuSeconds(pid) ?? 0])),
+    bench: (self.user + self.system) / 1e6,
+    machine: machineBusySeconds(),
+  };
+}
+
+/** Cores used between two readings; a PostgreSQL process that started meanwhile counts from 0, one that ended is lost. */
+export function cpuBetween(before, after, seconds) {
+  let postgres = 0;
+  for (const [pid, used] of after.postgres) postgres += used - (before.postgres.get(pid) ?? 0);
+  const bridge = (after.bridge - before.bridge) / seconds;
+  const bench = (after.bench - before.bench) / seconds;
+  const machine = (after.machine - before.machine) / seconds;
+  postgres /= seconds;
+  return { bridge, postgres, bench, rest: Math.max(0, machine - bridge - postgres - bench), postgresProcesses: after.postgres.size };
+}
+
+/** The bridge's RSS and its PostgreSQL processes' PSS now, added to `samples`. */
+export function sampleMemory(bridgePid, samples) {
+  const [, ...postgres] = processTree(bridgePid);
+  samples.push({ bridge: memoryKb(bridgePid, 'Rss'), postgres: postgres.reduce((sum, pid) => sum + memoryKb(pid, 'Pss'), 0) });
+}
+
+/** The bridge's warnings and errors (pino levels 40 and up), counted by message. */
+export function problemsIn(text) {
+  const counts = {};
+  for (const line of text.split('\n')) {
+    let entry;
+    try {
+      entry = JSON.parse(line);
+    } catch {
+      continue; // not a log line (or one cut short)
+    }
+    if (entry.level >= 40) counts[entry.msg] = (counts[entry.msg] ?? 0) + 1;
+  }
+  return counts;
+}

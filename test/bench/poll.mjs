@@ -12,7 +12,7 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import pg from 'pg';
-import { benchWorkspace, connectToEmbedded, cpuSeconds, log, machineBusySeconds, memoryKb, processTree, startBenchBridge } from './child-processes.mjs';
+import { benchWorkspace, connectToEmbedded, cpuBetween, cpuNow, log, problemsIn, sampleMemory, startBenchBridge } from './child-processes.mjs';
 import { countRequests, judge, pollSpread, renderSection, summariseDetection } from './poll-results.mjs';
 import { writeSection } from './benchmarks-file.mjs';
 import { startFakes } from './start-fakes.mjs';
@@ -107,49 +107,6 @@ async function pollLag(internalPort) {
   const text = await (await fetch(`http://127.0.0.1:${internalPort}/metrics`)).text();
   const read = (name) => [...text.matchAll(new RegExp(`^gitlab_bridge_poll_lag_seconds_${name}\\{[^}]*kind="user"[^}]*\\} (\\S+)$`, 'gm'))].reduce((sum, m) => sum + Number(m[1]), 0);
   return { sum: read('sum'), count: read('count') };
-}
-
-/** CPU seconds so far of the bridge, each of its PostgreSQL processes, this process, and the machine. */
-function cpuNow(bridgePid) {
-  const [, ...postgres] = processTree(bridgePid);
-  const self = process.cpuUsage();
-  return {
-    bridge: cpuSeconds(bridgePid) ?? 0,
-    postgres: new Map(postgres.map((pid) => [pid, cpuSeconds(pid) ?? 0])),
-    bench: (self.user + self.system) / 1e6,
-    machine: machineBusySeconds(),
-  };
-}
-
-/** Cores used between two readings; a PostgreSQL process that started meanwhile counts from 0, one that ended is lost. */
-function cpuBetween(before, after, seconds) {
-  let postgres = 0;
-  for (const [pid, used] of after.postgres) postgres += used - (before.postgres.get(pid) ?? 0);
-  const bridge = (after.bridge - before.bridge) / seconds;
-  const bench = (after.bench - before.bench) / seconds;
-  const machine = (after.machine - before.machine) / seconds;
-  postgres /= seconds;
-  return { bridge, postgres, bench, rest: Math.max(0, machine - bridge - postgres - bench), postgresProcesses: after.postgres.size };
-}
-
-function sampleMemory(bridgePid, samples) {
-  const [, ...postgres] = processTree(bridgePid);
-  samples.push({ bridge: memoryKb(bridgePid, 'Rss'), postgres: postgres.reduce((sum, pid) => sum + memoryKb(pid, 'Pss'), 0) });
-}
-
-/** The bridge's warnings and errors (pino levels 40 and up), counted by message. */
-function problemsIn(text) {
-  const counts = {};
-  for (const line of text.split('\n')) {
-    let entry;
-    try {
-      entry = JSON.parse(line);
-    } catch {
-      continue; // not a log line (or one cut short)
-    }
-    if (entry.level >= 40) counts[entry.msg] = (counts[entry.msg] ?? 0) + 1;
-  }
-  return counts;
 }
 
 const meanMax = (values) => ({ mean: values.reduce((a, b) => a + b, 0) / values.length, max: Math.max(...values) });

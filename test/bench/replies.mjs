@@ -14,7 +14,7 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
-import { benchWorkspace, connectToEmbedded, cpuSeconds, freePort, log, machineBusySeconds, memoryKb, processTree, waitUntilHealthy } from './child-processes.mjs';
+import { benchWorkspace, connectToEmbedded, cpuBetween, cpuNow, freePort, log, problemsIn, sampleMemory, waitUntilHealthy } from './child-processes.mjs';
 import { writeSection } from './benchmarks-file.mjs';
 import { judge, renderSection, spreadOf, summariseRun } from './replies-results.mjs';
 import { startFakes } from './start-fakes.mjs';
@@ -62,49 +62,6 @@ async function browse(url, cookie) {
     url = new URL(response.headers.get('location'), url).toString();
   }
   throw new Error('too many redirects');
-}
-
-/** CPU seconds so far of the bridge's Node process, each of its PostgreSQL processes, this process, and the machine. */
-function cpuNow(bridgePid) {
-  const [, ...postgres] = processTree(bridgePid);
-  const self = process.cpuUsage();
-  return {
-    bridge: cpuSeconds(bridgePid) ?? 0,
-    postgres: new Map(postgres.map((pid) => [pid, cpuSeconds(pid) ?? 0])),
-    bench: (self.user + self.system) / 1e6,
-    machine: machineBusySeconds(),
-  };
-}
-
-/** Cores used between two readings; a PostgreSQL process that started meanwhile counts from 0. */
-function cpuBetween(before, after, seconds) {
-  let postgres = 0;
-  for (const [pid, used] of after.postgres) postgres += used - (before.postgres.get(pid) ?? 0);
-  const bridge = (after.bridge - before.bridge) / seconds;
-  const bench = (after.bench - before.bench) / seconds;
-  postgres /= seconds;
-  const machine = (after.machine - before.machine) / seconds;
-  return { bridge, postgres, bench, rest: Math.max(0, machine - bridge - postgres - bench) };
-}
-
-function sampleMemory(bridgePid, samples) {
-  const [, ...postgres] = processTree(bridgePid);
-  samples.push({ bridge: memoryKb(bridgePid, 'Rss'), postgres: postgres.reduce((sum, pid) => sum + memoryKb(pid, 'Pss'), 0) });
-}
-
-/** The bridge's warnings and errors (pino levels 40 and up), counted by message. */
-function problemsIn(text) {
-  const counts = {};
-  for (const line of text.split('\n')) {
-    let entry;
-    try {
-      entry = JSON.parse(line);
-    } catch {
-      continue; // not a log line (or one cut short)
-    }
-    if (entry.level >= 40) counts[entry.msg] = (counts[entry.msg] ?? 0) + 1;
-  }
-  return counts;
 }
 
 function countBy(items, keyOf) {
