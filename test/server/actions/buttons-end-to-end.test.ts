@@ -6,7 +6,6 @@
  * also sent straight to the internal listener, as Mattermost would send them,
  * with contexts signed here with the bridge's key (or not).
  */
-import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { ActionTarget } from '../../../server/src/actions/button-spec.js';
 import type { ActionName } from '../../../server/src/actions/buttons.js';
@@ -15,7 +14,7 @@ import { toEncryptionKey } from '../../../server/src/crypto/secret-box.js';
 import { createSigner } from '../../../server/src/crypto/signed-claims.js';
 import type { FakeChannel, FakePost } from '../../fakes/fake-mattermost.js';
 import { startCommandBridge, type CommandBridge } from '../../helpers/command-bridge.js';
-import { webhookFixture } from '../../helpers/fixtures.js';
+import { sendFixture } from '../../helpers/fixtures.js';
 import { waitFor } from '../../helpers/wait-for.js';
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -100,16 +99,7 @@ function intoProject(payload: Json): void {
 }
 
 async function send(name: string, edit: (payload: Json) => void): Promise<void> {
-  const fixture = webhookFixture(name);
-  const payload = JSON.parse(fixture.body) as Json;
-  intoProject(payload);
-  edit(payload);
-  const response = await fetch(`${bridge.publicUrl}/webhook`, {
-    method: 'POST',
-    headers: { 'Content-Type': 'application/json', 'X-Gitlab-Token': 'hook-secret', 'X-Gitlab-Event': fixture.event, 'Idempotency-Key': randomUUID() },
-    body: JSON.stringify(payload),
-  });
-  expect(response.status).toBe(202);
+  expect(await sendFixture(bridge.publicUrl, 'hook-secret', name, intoProject, edit)).toBe(202);
 }
 
 async function settled(): Promise<void> {

@@ -6,12 +6,11 @@
  * Emoji Hooks back to the bridge, as GitLab does, through a project hook made
  * with `/gitlab webhook add`.
  */
-import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { FakeChannel, FakePost } from '../../fakes/fake-mattermost.js';
 import { runBridge, type BridgeProcess } from '../../helpers/bridge-process.js';
 import { startCommandBridge, type CommandBridge } from '../../helpers/command-bridge.js';
-import { webhookFixture } from '../../helpers/fixtures.js';
+import { intoPublicProject, sendFixture } from '../../helpers/fixtures.js';
 import { waitFor } from '../../helpers/wait-for.js';
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -75,20 +74,10 @@ afterAll(async () => {
 // --- GitLab's side: the events that open threads ---
 
 async function send(name: string, edit: (payload: Json) => void): Promise<void> {
-  const fixture = webhookFixture(name);
-  const payload = JSON.parse(fixture.body) as Json;
-  payload.project.id = PROJECT.id;
-  payload.project.path_with_namespace = PROJECT.path;
-  payload.project.web_url = `${bridge.gitlab.url}/${PROJECT.path}`;
-  payload.project.visibility_level = 20;
-  if (payload.object_attributes?.target_project_id !== undefined) payload.object_attributes.target_project_id = PROJECT.id;
-  edit(payload);
-  const response = await fetch(`${bridge.publicUrl}/webhook`, {
-    method: 'POST',
-    headers: { 'Content-Type': 'application/json', 'X-Gitlab-Token': 'hook-secret', 'X-Gitlab-Event': fixture.event, 'Idempotency-Key': randomUUID() },
-    body: JSON.stringify(payload),
-  });
-  expect(response.status).toBe(202);
+  const atFakeGitLab = (payload: Json) => {
+    payload.project.web_url = `${bridge.gitlab.url}/${PROJECT.path}`;
+  };
+  expect(await sendFixture(bridge.publicUrl, 'hook-secret', name, intoPublicProject(PROJECT), atFakeGitLab, edit)).toBe(202);
 }
 
 async function settled(): Promise<void> {

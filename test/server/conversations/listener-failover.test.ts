@@ -4,12 +4,11 @@
  * session just ends), the other takes over within seconds and the
  * conversation goes on, nothing lost and nothing sent twice.
  */
-import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, expect, it } from '@jest/globals';
 import type { FakeChannel, FakePost } from '../../fakes/fake-mattermost.js';
 import { runBridge, type BridgeProcess } from '../../helpers/bridge-process.js';
 import { startCommandBridge, type CommandBridge } from '../../helpers/command-bridge.js';
-import { webhookFixture } from '../../helpers/fixtures.js';
+import { sendFixture } from '../../helpers/fixtures.js';
 import { waitFor } from '../../helpers/wait-for.js';
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -60,16 +59,11 @@ async function commented(post: FakePost): Promise<void> {
 
 it('one replica listens and the other says which; killing the listener hands the stream over with nothing lost or doubled', async () => {
   bridge.gitlab.addMergeRequest(PROJECT.path, { iid: 1, title: 'Survive a crash', authorId: ALICE.id });
-  const fixture = webhookFixture('merge_request.open.json');
-  const payload = JSON.parse(fixture.body) as Json;
-  Object.assign(payload.project, { id: PROJECT.id, path_with_namespace: PROJECT.path, web_url: `${bridge.gitlab.url}/${PROJECT.path}`, visibility_level: 0 });
-  Object.assign(payload.object_attributes, { iid: 1, id: 30_001, title: 'Survive a crash', target_project_id: PROJECT.id });
-  const sent = await fetch(`${bridge.publicUrl}/webhook`, {
-    method: 'POST',
-    headers: { 'Content-Type': 'application/json', 'X-Gitlab-Token': 'hook-secret', 'X-Gitlab-Event': fixture.event, 'Idempotency-Key': randomUUID() },
-    body: JSON.stringify(payload),
+  const status = await sendFixture(bridge.publicUrl, 'hook-secret', 'merge_request.open.json', (payload) => {
+    Object.assign(payload.project, { id: PROJECT.id, path_with_namespace: PROJECT.path, web_url: `${bridge.gitlab.url}/${PROJECT.path}`, visibility_level: 0 });
+    Object.assign(payload.object_attributes, { iid: 1, id: 30_001, title: 'Survive a crash', target_project_id: PROJECT.id });
   });
-  expect(sent.status).toBe(202);
+  expect(status).toBe(202);
   await waitFor(() => bridge.mattermost.posts.some((post) => post.channel_id === channel.id && /Survive a crash/.test(post.message)), 'the thread root');
   const root = bridge.mattermost.posts.find((post) => post.channel_id === channel.id && post.root_id === '' && /Survive a crash/.test(post.message))!;
 
