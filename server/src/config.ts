@@ -22,15 +22,13 @@ export interface Config {
     siteUrl: string | undefined;
     botToken: string | undefined;
     adminToken: string | undefined;
+    /** Mattermost's own database, read only by `import official-plugin` (MATTERMOST_DATABASE_URL). */
+    databaseUrl: string | undefined;
   };
-  gitlab: {
-    url: string;
-    oauthClientId: string | undefined;
-    oauthClientSecret: string | undefined;
-    /** Several values are accepted at once so the secret can be rotated without downtime. */
-    webhookSecrets: string[];
-    webhookSigningKey: string | undefined;
-  };
+  /** The default GitLab instance (GITLAB_URL and the other GITLAB_* settings). */
+  gitlab: GitLabInstanceConfig;
+  /** Every configured GitLab instance, the default one first (GITLAB_INSTANCES names the others). */
+  gitlabInstances: GitLabInstanceConfig[];
   publicUrl: string | undefined;
   internalUrl: string;
   /** Loopback when INTERNAL_URL names a loopback host, else every interface. */
@@ -88,6 +86,25 @@ export interface Config {
   missing: string[];
 }
 
+/** The name the GITLAB_* settings' instance has in the database and in commands. */
+export const DEFAULT_INSTANCE = 'default';
+
+export interface GitLabInstanceConfig {
+  /** `default` for GITLAB_*; otherwise the name GITLAB_INSTANCES gives it (lower case letters and digits). */
+  name: string;
+  url: string;
+  oauthClientId: string | undefined;
+  oauthClientSecret: string | undefined;
+  /** Several values are accepted at once so the secret can be rotated without downtime. */
+  webhookSecrets: string[];
+  webhookSigningKey: string | undefined;
+  /** What users' tokens are asked for: `api` (read and write) or `read_api` (the bridge never writes to GitLab). */
+  oauthScopes: OAuthScopes;
+}
+
+export const OAUTH_SCOPES = ['api', 'read_api'] as const;
+export type OAuthScopes = (typeof OAUTH_SCOPES)[number];
+
 export interface RetentionSettings {
   /** Processed webhook deliveries: a resend within this window is recognised as a duplicate. */
   webhookDedupeSeconds: number;
@@ -118,6 +135,7 @@ const SECRET_VARIABLES = new Set([
   'ENCRYPTION_KEY',
   'ENCRYPTION_KEY_PREVIOUS',
   'DATABASE_URL',
+  'MATTERMOST_DATABASE_URL',
   'HTTP_PROXY',
   'HTTPS_PROXY',
 ]);
@@ -211,6 +229,34 @@ const signingKey = z
   .string()
   .regex(/^whsec_[A-Za-z0-9+/]+={0,2}$/, 'must look like whsec_<base64>, as GitLab shows it');
 
+const oauthScopes = z.enum(OAUTH_SCOPES, { message: 'must be api or read_api' });
+
+/** Names become part of variable names (GITLAB_<NAME>_URL) and of the webhook path (/webhook/<name>). */
+const INSTANCE_NAME = /^[a-z][a-z0-9]{0,19}$/;
+const instanceNames = z.string().transform((value, context) => {
+  const names = value.split(',').map((name) => name.trim().toLowerCase()).filter(Boolean);
+  const bad = names.find((name) => !INSTANCE_NAME.test(name) || name === DEFAULT_INSTANCE);
+  if (bad !== undefined || names.length === 0 || new Set(names).size !== names.length) {
+    context.addIssue({
+      code: 'custom',
+      message: `must be distinct names, comma-separated, each a lower-case letter then up to 19 letters or digits, and not "${DEFAULT_INSTANCE}"`,
+    });
+    return z.NEVER;
+  }
+  return names;
+});
+
+/** The settings of one more instance, GITLAB_<NAME>_*; the same rules as the default's. */
+const instanceSchema = z.object({
+  URL: httpUrl,
+  OAUTH_CLIENT_ID: z.string().optional(),
+  OAUTH_CLIENT_SECRET: z.string().optional(),
+  WEBHOOK_SECRET: z.string().optional(),
+  WEBHOOK_SIGNING_KEY: signingKey.optional(),
+  OAUTH_SCOPES: oauthScopes.default('api'),
+});
+const INSTANCE_SECRETS = ['OAUTH_CLIENT_SECRET', 'WEBHOOK_SECRET', 'WEBHOOK_SIGNING_KEY'];
+
 const schema = z.object({
   MATTERMOST_URL: httpUrl.optional(),
   MATTERMOST_SITE_URL: httpUrl.optional(),
@@ -221,6 +267,9 @@ const schema = z.object({
   GITLAB_OAUTH_CLIENT_SECRET: z.string().optional(),
   GITLAB_WEBHOOK_SECRET: z.string().optional(),
   GITLAB_WEBHOOK_SIGNING_KEY: signingKey.optional(),
+  GITLAB_OAUTH_SCOPES: oauthScopes.default('api'),
+  GITLAB_INSTANCES: instanceNames.optional(),
+  MATTERMOST_DATABASE_URL: postgresUrl.optional(),
   PUBLIC_URL: httpUrl.optional(),
   INTERNAL_URL: httpUrl.optional(),
   DATABASE_URL: postgresUrl.optional(),
@@ -279,10 +328,21 @@ export function parseConfig(env: Environment, cwd: string): Config {
 
   const siteUrl = values.MATTERMOST_SITE_URL ?? values.MATTERMOST_URL;
   const internalUrl = values.INTERNAL_URL ?? `http://127.0.0.1:${values.INTERNAL_PORT}`;
-  const webhookSecrets = (values.GITLAB_WEBHOOK_SECRET ?? '')
-    .split(',')
-    .map((secret) => secret.trim())
-    .filter((secret) => secret !== '');
+  const webhookSecrets = splitSecrets(values.GITLAB_WEBHOOK_SECRET);
+  const defaultInstance: GitLabInstanceConfig = {
+    name: DEFAULT_INSTANCE,
+    url: values.GITLAB_URL,
+    oauthClientId: values.GITLAB_OAUTH_CLIENT_ID,
+    oauthClientSecret: values.GITLAB_OAUTH_CLIENT_SECRET,
+    webhookSecrets,
+    webhookSigningKey: values.GITLAB_WEBHOOK_SIGNING_KEY,
+    oauthScopes: values.GITLAB_OAUTH_SCOPES,
+  };
+  const gitlabInstances = [defaultInstance, ...(values.GITLAB_INSTANCES ?? []).map((name) => parseInstance(env, name))];
+  const sameUrl = gitlabInstances.find((instance, index) => gitlabInstances.findIndex((other) => other.url === instance.url) !== index);
+  if (sameUrl) {
+    throw new BridgeError('config_invalid', `invalid configuration: two GitLab instances have the URL ${sameUrl.url}; each GitLab is configured once`);
+  }
 
   const present: Record<(typeof REQUIRED_FOR_READY)[number], boolean> = {
     MATTERMOST_URL: values.MATTERMOST_URL !== undefined,
@@ -298,14 +358,10 @@ export function parseConfig(env: Environment, cwd: string): Config {
       siteUrl,
       botToken: values.MATTERMOST_BOT_TOKEN,
       adminToken: values.MATTERMOST_ADMIN_TOKEN,
+      databaseUrl: values.MATTERMOST_DATABASE_URL,
     },
-    gitlab: {
-      url: values.GITLAB_URL,
-      oauthClientId: values.GITLAB_OAUTH_CLIENT_ID,
-      oauthClientSecret: values.GITLAB_OAUTH_CLIENT_SECRET,
-      webhookSecrets,
-      webhookSigningKey: values.GITLAB_WEBHOOK_SIGNING_KEY,
-    },
+    gitlab: defaultInstance,
+    gitlabInstances,
     publicUrl: values.PUBLIC_URL ?? (siteUrl === undefined ? undefined : `${siteUrl}/plugins/gitlab-bridge`),
     internalUrl,
     internalHost: isLoopbackHost(new URL(internalUrl).hostname) ? '127.0.0.1' : '0.0.0.0',
@@ -340,6 +396,42 @@ export function parseConfig(env: Environment, cwd: string): Config {
     mattermostWebsocket: { enabled: values.MATTERMOST_WEBSOCKET === 'on', retryMs: values.MATTERMOST_WEBSOCKET_RETRY_MS },
     embeddedOwnerWaitSeconds: values.GITLAB_BRIDGE_TEST_OWNER_WAIT,
     missing: REQUIRED_FOR_READY.filter((name) => !present[name]),
+  };
+}
+
+function splitSecrets(value: string | undefined): string[] {
+  return (value ?? '')
+    .split(',')
+    .map((secret) => secret.trim())
+    .filter((secret) => secret !== '');
+}
+
+/** GITLAB_<NAME>_URL is required; the rest may be missing (the instance then cannot do what needs them). */
+function parseInstance(env: Environment, name: string): GitLabInstanceConfig {
+  const prefix = `GITLAB_${name.toUpperCase()}_`;
+  const given: Record<string, string> = {};
+  for (const key of Object.keys(instanceSchema.shape)) {
+    const value = env[prefix + key]?.trim();
+    if (value) given[key] = value;
+  }
+  const result = instanceSchema.safeParse(given);
+  if (!result.success) {
+    const problems = result.error.issues.map((issue) => {
+      const key = String(issue.path[0] ?? 'URL');
+      const shown = INSTANCE_SECRETS.includes(key) || given[key] === undefined ? '' : ` (got ${JSON.stringify(given[key])})`;
+      return `${prefix}${key} ${given[key] === undefined ? `must be set for the GitLab instance "${name}" named in GITLAB_INSTANCES` : issue.message}${shown}`;
+    });
+    throw new BridgeError('config_invalid', `invalid configuration: ${problems.join('; ')}`);
+  }
+  const values = result.data;
+  return {
+    name,
+    url: values.URL,
+    oauthClientId: values.OAUTH_CLIENT_ID,
+    oauthClientSecret: values.OAUTH_CLIENT_SECRET,
+    webhookSecrets: splitSecrets(values.WEBHOOK_SECRET),
+    webhookSigningKey: values.WEBHOOK_SIGNING_KEY,
+    oauthScopes: values.OAUTH_SCOPES,
   };
 }
 
@@ -393,6 +485,9 @@ const PURPOSES: Record<string, string> = {
   GITLAB_OAUTH_CLIENT_SECRET: 'the secret of that OAuth application',
   GITLAB_WEBHOOK_SECRET: 'the secret token GitLab webhooks must send; without it webhooks are refused',
   GITLAB_WEBHOOK_SIGNING_KEY: 'optional: verify signed webhooks (GitLab 19+)',
+  GITLAB_OAUTH_SCOPES: 'optional: read_api connects users read-only (the bridge then never writes to GitLab); default api',
+  GITLAB_INSTANCES: 'optional: names of more GitLab instances, each set with GITLAB_<NAME>_URL and the like',
+  MATTERMOST_DATABASE_URL: "optional: Mattermost's database, read only by `import official-plugin`",
   DATABASE_URL: 'optional: an external PostgreSQL; unset runs the embedded one',
   ENCRYPTION_KEY: 'key for tokens at rest; unset uses a key generated into DATA_DIR',
   ENCRYPTION_KEY_PREVIOUS: 'optional: the old key(s) while `gitlab-bridge rotate-key` moves tokens to ENCRYPTION_KEY',
@@ -408,11 +503,26 @@ export function describeSettings(config: Config): { name: string; present: boole
     GITLAB_OAUTH_CLIENT_SECRET: config.gitlab.oauthClientSecret !== undefined,
     GITLAB_WEBHOOK_SECRET: config.gitlab.webhookSecrets.length > 0,
     GITLAB_WEBHOOK_SIGNING_KEY: config.gitlab.webhookSigningKey !== undefined,
+    GITLAB_OAUTH_SCOPES: true,
+    GITLAB_INSTANCES: config.gitlabInstances.length > 1,
+    MATTERMOST_DATABASE_URL: config.mattermost.databaseUrl !== undefined,
     DATABASE_URL: config.databaseUrl !== undefined,
     ENCRYPTION_KEY: config.encryptionKey !== undefined,
     ENCRYPTION_KEY_PREVIOUS: config.previousEncryptionKeys.length > 0,
   };
-  return Object.entries(PURPOSES).map(([name, purpose]) => ({ name, present: present[name] ?? false, purpose }));
+  const instances = config.gitlabInstances.slice(1).flatMap((instance) => {
+    const prefix = `GITLAB_${instance.name.toUpperCase()}_`;
+    const what = `of the GitLab instance "${instance.name}"`;
+    return [
+      { name: `${prefix}URL`, present: true, purpose: `the URL ${what}` },
+      { name: `${prefix}OAUTH_CLIENT_ID`, present: instance.oauthClientId !== undefined, purpose: `the OAuth application ${what}` },
+      { name: `${prefix}OAUTH_CLIENT_SECRET`, present: instance.oauthClientSecret !== undefined, purpose: `the secret of that OAuth application` },
+      { name: `${prefix}WEBHOOK_SECRET`, present: instance.webhookSecrets.length > 0, purpose: `the secret its webhooks send to /webhook/${instance.name}` },
+      { name: `${prefix}WEBHOOK_SIGNING_KEY`, present: instance.webhookSigningKey !== undefined, purpose: 'optional: verify its signed webhooks' },
+      { name: `${prefix}OAUTH_SCOPES`, present: true, purpose: `optional: read_api connects its users read-only; default api` },
+    ];
+  });
+  return [...Object.entries(PURPOSES).map(([name, purpose]) => ({ name, present: present[name] ?? false, purpose })), ...instances];
 }
 
 /** process.env with .env beneath it, from the working directory: what `start` and `migrate` use. */
