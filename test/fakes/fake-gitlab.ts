@@ -5,6 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createConversations, FakeGitLabRawBody, type FakeGitLabConversations, type FakeGitLabConversationsWorld, type FakeGitLabStoredNote } from './fake-gitlab-conversations.js';
 import { answerGraphQL, type FakeGitLabGraphQLWorld } from './fake-gitlab-graphql.js';
+import { createGroups, type FakeGitLabGroups } from './fake-gitlab-groups.js';
 
 export type Visibility = 'public' | 'internal' | 'private';
 
@@ -445,7 +446,7 @@ export interface FakeGitLabRateLimit {
 }
 
 /** The conversation helpers (notes, awards, files, webhook deliveries) are documented in fake-gitlab-conversations.ts. */
-export interface FakeGitLab extends FakeGitLabConversations {
+export interface FakeGitLab extends FakeGitLabConversations, FakeGitLabGroups {
   url: string;
   requests: FakeGitLabRequest[];
   /** By id. */
@@ -3309,6 +3310,20 @@ export async function startFakeGitLab(): Promise<FakeGitLab> {
     pageOf,
   };
   const conversations = createConversations(conversationsWorld);
+  // A group's projects, archived and removed projects (fake-gitlab-groups.ts).
+  const groupProjects = createGroups({
+    groups,
+    projects,
+    hooks,
+    findGroup: (segment) => find(segment, groups, groupAt),
+    projectAt,
+    canSeeGroup,
+    canSeeProject,
+    roleIn,
+    projectJson,
+    declared: (params) => new Declared(params),
+    pageOf,
+  });
 
   /** `scopes`: those an OAuth token needs, any one of them; reads take read_api by default, writes want api. */
   /** `editions`: where the route exists at all (elsewhere the catch-all answers 404); every edition unless given. */
@@ -3352,6 +3367,7 @@ export async function startFakeGitLab(): Promise<FakeGitLab> {
     { method: 'GET', pattern: /^\/api\/v4\/projects\/([^/]+)\/protected_environments\/([^/]+)$/, handle: showProtectedEnvironment, editions: ['ee-free', 'premium'] },
     // Notes, threads, award emoji and repository files.
     ...conversations.routes,
+    ...groupProjects.routes,
   ];
 
   const oauth = async (req: http.IncomingMessage, res: http.ServerResponse, url: URL, bearer: string | undefined) => {
@@ -3495,7 +3511,8 @@ export async function startFakeGitLab(): Promise<FakeGitLab> {
     }
     const hookRoute = /^\/api\/v4\/(projects|groups)\/([^/]+)\/hooks(?:\/([^/]+)\/test\/([^/]+))?$/.exec(path);
     if (hookRoute && (req.method === 'POST' || (req.method === 'GET' && hookRoute[3] === undefined))) {
-      // In CE the group hook routes do not exist: the catch-all answers before any authentication.
+      // In CE the group hook routes do not exist (ee/lib/api/group_hooks.rb): the catch-all answers before any
+      // authentication, as a CE 18.1 did to POST /groups/:id/hooks (mattermost-plugin-gitlab issue 587).
       if (hookRoute[1] === 'groups' && edition === 'ce') return send(404, { message: '404 Not Found' });
       const caller = apiCaller(privateToken, bearer, req.method === 'GET' ? ['api', 'read_api'] : ['api']);
       if ('reply' in caller) return refuse(caller);
@@ -3563,6 +3580,7 @@ export async function startFakeGitLab(): Promise<FakeGitLab> {
   base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   return {
     ...conversations.helpers,
+    ...groupProjects.helpers,
     url: base,
     requests,
     projects,
