@@ -5,7 +5,7 @@
  * database.
  */
 import { assembleActions } from './assemble/actions.js';
-import { assembleGitLab } from './assemble/gitlab.js';
+import { assembleGitLabs } from './assemble/gitlab.js';
 import { startBackgroundWork } from './assemble/background-work.js';
 import { startConversations, type Conversations } from './assemble/conversations.js';
 import { startInternalListener } from './assemble/internal-listener.js';
@@ -58,7 +58,8 @@ export async function startBridge(config: Config, log: Logger): Promise<Bridge> 
     });
     const mattermost = assembleMattermost(config, database.pool);
     const readiness = assembleReadiness(config, database, mattermost.bot, async () => (await conversations?.report()) ?? null);
-    const gitlab = assembleGitLab({ config, database, key, keys, notify: mattermost.notify, metrics, log });
+    const gitlabs = assembleGitLabs({ config, database, key, keys, notify: mattermost.notify, metrics, log });
+    const gitlab = gitlabs.default;
     // Storing webhooks has connections of its own: the door never waits behind delivery or polling.
     const deliveries = createDeliveryBatcher(database.inbox);
     const live = (liveEvents = await startLiveEvents({
@@ -68,12 +69,12 @@ export async function startBridge(config: Config, log: Logger): Promise<Bridge> 
       streamsMax: config.webapp.liveStreamsMax,
     }));
     const resolveSession = assembleSessionResolver(config);
-    const publicListener = await startPublicListener({ config, log, metrics, database, key, keys, mattermost, gitlab, live, resolveSession, deliveries, readiness, settings });
+    const publicListener = await startPublicListener({ config, log, metrics, database, key, keys, mattermost, gitlab, gitlabs, live, resolveSession, deliveries, readiness, settings });
     listeners.push(publicListener);
     const actions = assembleActions(config, database.pool, keys, mattermost, gitlab.connections, metrics);
-    const internalListener = await startInternalListener({ config, log, metrics, database, keys, mattermost, connections: gitlab.connections, readiness, actions });
+    const internalListener = await startInternalListener({ config, log, metrics, database, keys, mattermost, connections: gitlab.connections, gitlabs, readiness, actions });
     listeners.push(internalListener);
-    const background = await startBackgroundWork({ config, log, metrics, database, mattermost, gitlab, deliveries, buttons: actions.buttons });
+    const background = await startBackgroundWork({ config, log, metrics, database, mattermost, gitlab, gitlabs, deliveries, buttons: actions.buttons });
     const talk = (conversations = startConversations({ config, log, metrics, database, bot: mattermost.bot, connections: gitlab.connections, notify: mattermost.notify, gateway: mattermost.gateway, gitlabClient: gitlab.client }));
 
     log.info(

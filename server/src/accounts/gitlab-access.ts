@@ -15,6 +15,8 @@ export type AccessAnswer = 'visible' | 'hidden' | 'not_connected';
 
 export interface AccessCheckerDeps {
   db: Queryable;
+  /** The GitLab instance asked (its users' ids are its own). */
+  instance?: string;
   /** GitLab's API, within the request budget polling uses too. */
   client: PollClient;
   /** The user's GitLab id and a usable token, or null when they are not connected. */
@@ -26,16 +28,16 @@ export function createAccessChecker(deps: AccessCheckerDeps) {
     const caller = await deps.callerFor(mattermostUserId);
     if (!caller) return 'not_connected';
     const { rows } = await deps.db.query<{ visible: boolean }>(
-      `SELECT visible FROM gitlab_access_cache WHERE gitlab_user_id = $1 AND probe = $2
+      `SELECT visible FROM gitlab_access_cache WHERE gitlab_user_id = $1 AND probe = $2 AND instance = $5
          AND checked_at > now() - CASE WHEN visible THEN $3::int ELSE $4::int END * interval '1 second'`,
-      [caller.gitlabUserId, probe, VISIBLE_TTL_SECONDS, HIDDEN_TTL_SECONDS],
+      [caller.gitlabUserId, probe, VISIBLE_TTL_SECONDS, HIDDEN_TTL_SECONDS, deps.instance ?? 'default'],
     );
     if (rows[0]) return rows[0].visible ? 'visible' : 'hidden';
     const visible = await ask(deps, caller.token, probe);
     await deps.db.query(
-      `INSERT INTO gitlab_access_cache (gitlab_user_id, probe, visible) VALUES ($1, $2, $3)
-       ON CONFLICT (gitlab_user_id, probe) DO UPDATE SET visible = $3, checked_at = now()`,
-      [caller.gitlabUserId, probe, visible],
+      `INSERT INTO gitlab_access_cache (gitlab_user_id, probe, visible, instance) VALUES ($1, $2, $3, $4)
+       ON CONFLICT (instance, gitlab_user_id, probe) DO UPDATE SET visible = $3, checked_at = now()`,
+      [caller.gitlabUserId, probe, visible, deps.instance ?? 'default'],
     );
     return visible ? 'visible' : 'hidden';
   };

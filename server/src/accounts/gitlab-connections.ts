@@ -9,9 +9,11 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import type pg from 'pg';
+import { DEFAULT_INSTANCE } from '../config.js';
 import type { EncryptionKey } from '../crypto/secret-box.js';
 import { exchangeCode, fetchCurrentUser, OAuthGrantError, refreshTokens, revokeToken, type OAuthApp } from '../gitlab/oauth.js';
 import type { Logger } from '../log.js';
+import { parseScopes } from './write-access.js';
 import { audit } from '../store/audit-log.js';
 import { publishLiveEvent } from '../store/live-events.js';
 import type { Queryable } from '../store/queryable.js';
@@ -29,6 +31,8 @@ const REFRESH_POLL_MS = 100;
 
 export interface ConnectionDeps {
   pool: pg.Pool;
+  /** The GitLab instance these connections are to (config.gitlabInstances[].name). */
+  instance: string;
   /** Where the per-user refresh locks are held (a session outside the pool). */
   locks: SessionLocks;
   /** Seals new tokens; `keys` open old ones (during a key rotation there are two). */
@@ -44,6 +48,8 @@ export interface GitLabCaller {
   token: string;
   gitlabUserId: number;
   gitlabUsername: string;
+  /** What GitLab granted the token ("api", "read_user"…), as stored when it was issued (write-access.ts asks). */
+  scopes?: string[];
 }
 
 export type CompleteOutcome = { ok: true; gitlabUsername: string } | { ok: false; reason: string };
@@ -63,13 +69,13 @@ export function createGitLabConnections(deps: ConnectionDeps): GitLabConnections
     async complete(userId, code, codeVerifier) {
       const tokens = await exchangeCode(deps.app, code, codeVerifier);
       const user = await fetchCurrentUser(deps.app.gitlabUrl, tokens.accessToken);
-      const holder = await connectedUserOf(deps.pool, user.id);
+      const holder = await connectedUserOf(deps.pool, deps.instance, user.id);
       if (holder && holder !== userId) {
         await revokeToken(deps.app, tokens.refreshToken).catch(() => undefined);
         return { ok: false, reason: `the GitLab account ${user.username} is already connected to another Mattermost user; disconnect it there first` };
       }
-      await saveAccount(deps.pool, { mattermostUserId: userId, gitlabUserId: user.id, gitlabUsername: user.username }, tokens, deps.key);
-      await audit(deps.pool, { actor: userId, action: 'account.connected', target: `gitlab_user:${user.id}`, details: { gitlabUsername: user.username } });
+      await saveAccount(deps.pool, { mattermostUserId: userId, instance: deps.instance, gitlabUserId: user.id, gitlabUsername: user.username }, tokens, deps.key);
+      await audit(deps.pool, { actor: userId, action: 'account.connected', target: `gitlab_user:${user.id}`, details: { gitlabUsername: user.username, instance: deps.instance } });
       await announceConnection(deps.pool, userId, true);
       await deps
         .notify(
@@ -87,33 +93,34 @@ export function createGitLabConnections(deps: ConnectionDeps): GitLabConnections
     callerFor,
 
     async disconnect(userId) {
-      const account = await readAccount(deps.pool, userId, deps.keys);
+      const account = await readAccount(deps.pool, userId, deps.instance, deps.keys);
       if (!account) return null;
       if (account.tokens) {
         // Revoking the refresh token revokes its access token too; a GitLab that is down must not keep the user connected.
         await revokeToken(deps.app, account.tokens.refreshToken).catch((error: unknown) => deps.log.warn({ err: error, user: userId }, 'could not revoke the GitLab token'));
       }
-      await deleteAccount(deps.pool, userId);
+      await deleteAccount(deps.pool, userId, deps.instance);
       // Confidential content this user vouched for stops with the connection.
-      await stopConfidentialDelivery(deps.pool, { confidentialBy: userId }, STOP_REASONS.disconnected, userId);
-      await audit(deps.pool, { actor: userId, action: 'account.disconnected', target: `gitlab_user:${account.gitlabUserId}`, details: { gitlabUsername: account.gitlabUsername } });
+      await stopConfidentialDelivery(deps.pool, { confidentialBy: userId, instance: deps.instance }, STOP_REASONS.disconnected, userId);
+      await audit(deps.pool, { actor: userId, action: 'account.disconnected', target: `gitlab_user:${account.gitlabUserId}`, details: { gitlabUsername: account.gitlabUsername, instance: deps.instance } });
       await announceConnection(deps.pool, userId, false);
       return account.gitlabUsername;
     },
   };
 
   async function callerFor(userId: string): Promise<GitLabCaller | null> {
-    const account = await readAccount(deps.pool, userId, deps.keys);
+    const account = await readAccount(deps.pool, userId, deps.instance, deps.keys);
     if (!account?.tokens) return null;
     const token = account.tokens.expiresAt.getTime() - Date.now() > REFRESH_MARGIN_MS ? account.tokens.accessToken : await refresh(userId);
-    return token ? { token, gitlabUserId: account.gitlabUserId, gitlabUsername: account.gitlabUsername } : null;
+    return token ? { token, gitlabUserId: account.gitlabUserId, gitlabUsername: account.gitlabUsername, scopes: parseScopes(account.tokens.scopes) } : null;
   }
 
   /** One refresh per user at a time, across replicas; whoever finds one running waits for it and uses its tokens. */
   async function refresh(userId: string): Promise<string | null> {
     const deadline = Date.now() + REFRESH_WAIT_MS;
     for (;;) {
-      const lock = await deps.locks.tryLock(REFRESH_LOCK, userId);
+      // Per user and instance: each instance's tokens rotate on their own.
+      const lock = await deps.locks.tryLock(REFRESH_LOCK, deps.instance === DEFAULT_INSTANCE ? userId : `${userId}@${deps.instance}`);
       if (lock) {
         try {
           return await refreshLocked(userId);
@@ -128,7 +135,7 @@ export function createGitLabConnections(deps: ConnectionDeps): GitLabConnections
 
   async function refreshLocked(userId: string): Promise<string | null> {
     // Read again under the lock: whoever held it before may have refreshed already.
-    const account = await readAccount(deps.pool, userId, deps.keys);
+    const account = await readAccount(deps.pool, userId, deps.instance, deps.keys);
     if (!account?.tokens) return null;
     if (account.tokens.expiresAt.getTime() - Date.now() > REFRESH_MARGIN_MS) return account.tokens.accessToken;
     let fresh;
@@ -139,8 +146,8 @@ export function createGitLabConnections(deps: ConnectionDeps): GitLabConnections
       return revoked(userId, account);
     }
     // Only over the connection just refreshed: a user who connected again meanwhile keeps the new one.
-    if (await saveRefreshedTokens(deps.pool, userId, fresh, deps.key, { connectedAt: account.connectedAt })) return fresh.accessToken;
-    return (await readAccount(deps.pool, userId, deps.keys))?.tokens?.accessToken ?? null;
+    if (await saveRefreshedTokens(deps.pool, userId, deps.instance, fresh, deps.key, { connectedAt: account.connectedAt })) return fresh.accessToken;
+    return (await readAccount(deps.pool, userId, deps.instance, deps.keys))?.tokens?.accessToken ?? null;
   }
 
   /** GitLab refused the refresh token: forget the connection (unless it changed meanwhile), and tell the user once. */
@@ -150,14 +157,14 @@ export function createGitLabConnections(deps: ConnectionDeps): GitLabConnections
     let token: string | null = null;
     try {
       await client.query('BEGIN');
-      const account = await readAccount(client, userId, deps.keys, { forUpdate: true });
+      const account = await readAccount(client, userId, deps.instance, deps.keys, { forUpdate: true });
       if (account?.tokens && account.tokens.refreshToken !== used.tokens?.refreshToken) {
         token = account.tokens.accessToken; // refreshed or connected again meanwhile: that one stands
       } else if (account) {
-        told = await markDisconnected(client, userId, 'GitLab refused the connection: it was revoked or has expired');
-        await audit(client, { actor: 'gitlab', action: 'account.revoked', target: `gitlab_user:${account.gitlabUserId}`, details: { user: userId } });
+        told = await markDisconnected(client, userId, deps.instance, 'GitLab refused the connection: it was revoked or has expired');
+        await audit(client, { actor: 'gitlab', action: 'account.revoked', target: `gitlab_user:${account.gitlabUserId}`, details: { user: userId, instance: deps.instance } });
         if (told) await announceConnection(client, userId, false);
-        if (told) await stopConfidentialDelivery(client, { confidentialBy: userId }, STOP_REASONS.disconnected, 'gitlab');
+        if (told) await stopConfidentialDelivery(client, { confidentialBy: userId, instance: deps.instance }, STOP_REASONS.disconnected, 'gitlab');
       }
       await client.query('COMMIT');
     } catch (error) {

@@ -5,6 +5,9 @@
  */
 import { createApproverDescriber } from '../actions/describe-approvers.js';
 import type { ButtonSigner } from '../actions/render-buttons.js';
+import type { AccessAnswer } from '../accounts/gitlab-access.js';
+import { writesAllowed } from '../accounts/write-access.js';
+import { unscopeKey } from '../gitlab/instances.js';
 import type { Config } from '../config.js';
 import { createDirectDelivery } from '../delivery/deliver-direct-messages.js';
 import { startWorkers } from '../delivery/run-workers.js';
@@ -21,7 +24,7 @@ import { startPollers } from '../polling/run-pollers.js';
 import { reminderTimeZone } from '../rules/reminder-schedule.js';
 import type { Database } from '../store/database.js';
 import type { DeliveryBatcher } from '../store/delivery-batcher.js';
-import type { GitLabSide } from './gitlab.js';
+import type { GitLabSide, GitLabSides } from './gitlab.js';
 import type { MattermostSide } from './mattermost.js';
 
 const MEMBERSHIP_KEEP_MS = 60_000;
@@ -47,6 +50,8 @@ export interface BackgroundWorkDeps {
   database: Pick<Database, 'pool' | 'locks'>;
   mattermost: Pick<MattermostSide, 'bot' | 'gateway'>;
   gitlab: GitLabSide;
+  /** Every instance's side, the default's (`gitlab`) first. */
+  gitlabs?: GitLabSides;
   /** Pollers store what they find as webhooks; workers step back while the door takes a burst. */
   deliveries: DeliveryBatcher;
   /** Signs the buttons of posts and direct messages as they are made; null when buttons are off. */
@@ -58,9 +63,18 @@ export interface BackgroundWork {
   stop(): Promise<void>;
 }
 
-export async function startBackgroundWork({ config, log, metrics, database, mattermost, gitlab, deliveries, buttons }: BackgroundWorkDeps): Promise<BackgroundWork> {
+export async function startBackgroundWork({ config, log, metrics, database, mattermost, gitlab, gitlabs, deliveries, buttons }: BackgroundWorkDeps): Promise<BackgroundWork> {
   const { bot, gateway } = mattermost;
-  const { connections, canSee } = gitlab;
+  const { connections } = gitlab;
+  const sides = gitlabs?.all ?? [gitlab];
+  // A DM's access probe carries its instance (plan-direct-messages.ts): that instance's GitLab is asked.
+  const canSee = gitlab.canSee
+    ? (userId: string, probe: string): Promise<AccessAnswer> => {
+        const { instance, key } = unscopeKey(probe);
+        const side = sides.find((candidate) => candidate.instance.name === instance);
+        return side?.canSee ? side.canSee(userId, key) : Promise.resolve('not_connected');
+      }
+    : null;
   const describeButtons = buttons && connections ? createApproverDescriber({ pool: database.pool, connections, gitlabUrl: config.gitlab.url, log }) : null;
   // With the admin token, teams created since setup get /gitlab too (a minute after start, then every 10).
   const reconciler =
@@ -84,25 +98,35 @@ export async function startBackgroundWork({ config, log, metrics, database, matt
           count: (outcome) => metrics.directMessages.inc({ outcome }),
         })
       : null;
-  const pollers =
-    connections && bot
-      ? startPollers({
+  // Each instance polls on its own: its own jobs, request budget and rate-limit pauses.
+  const pollers = sides.flatMap((side) => {
+    const sideConnections = side.connections;
+    if (!sideConnections || !bot) return [];
+    const instance = side.instance.name;
+    const pollLog = log.child({ component: 'polling', ...(instance === config.gitlab.name ? {} : { instance }) });
+    return [
+      startPollers({
+        pool: database.pool,
+        log: pollLog,
+        instance,
+        observe: (kind, lagSeconds, outcome) => metrics.pollLag.observe({ kind, outcome }, lagSeconds),
+        kinds: pollerKinds({
           pool: database.pool,
-          log: log.child({ component: 'polling' }),
-          observe: (kind, lagSeconds, outcome) => metrics.pollLag.observe({ kind, outcome }, lagSeconds),
-          kinds: pollerKinds({
-            pool: database.pool,
-            client: gitlab.client,
-            callerFor: (userId) => connections.callerFor(userId),
-            timeZoneOf: async (userId) => reminderTimeZone((await bot.getUser(userId)).timezone),
-            gitlabUrl: config.gitlab.url,
-            polling: config.polling,
-            store: (delivery) => deliveries.store(delivery),
-            publicUrl: config.publicUrl,
-            log: log.child({ component: 'polling' }),
-          }),
-        })
-      : null;
+          instance,
+          client: side.client,
+          callerFor: (userId) => sideConnections.callerFor(userId),
+          timeZoneOf: async (userId) => reminderTimeZone((await bot.getUser(userId)).timezone),
+          gitlabUrl: side.instance.url,
+          polling: config.polling,
+          store: (delivery) => deliveries.store(delivery),
+          publicUrl: config.publicUrl,
+          // The secret the project hooks of groups without group webhooks get.
+          webhookSecret: side.instance.webhookSecrets[0],
+          log: pollLog,
+        }),
+      }),
+    ];
+  });
   // Retention: finished work is forgotten in small batches, one replica at a time.
   const pruning = startPruning({ db: database.pool, locks: database.locks, retention: config.retention, log: log.child({ component: 'pruning' }), count: (table, rows) => metrics.prunedRows.inc({ table }, rows) });
   const workers = startWorkers({
@@ -115,14 +139,16 @@ export async function startBackgroundWork({ config, log, metrics, database, matt
     doorBusy: () => deliveries.busy(),
     direct,
     featureLevels: gitlab.featureLevels,
+    moreInstances: sides.slice(1).map((side) => ({ name: side.instance.name, gitlabUrl: side.instance.url, featureLevels: side.featureLevels, replies: writesAllowed(side.instance) })),
     buttons,
+    replies: writesAllowed(config.gitlab),
     describeButtons,
   });
   return {
     async stop() {
       await reconciler?.stop();
       await pruning.stop();
-      await pollers?.stop();
+      await Promise.all(pollers.map((poller) => poller.stop()));
       await workers.stop();
     },
   };

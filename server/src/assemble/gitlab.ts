@@ -6,8 +6,10 @@
  */
 import { createAccessChecker } from '../accounts/gitlab-access.js';
 import { createGitLabConnections, type GitLabConnections } from '../accounts/gitlab-connections.js';
-import type { Config } from '../config.js';
+import { requestedScopes } from '../accounts/write-access.js';
+import type { Config, GitLabInstanceConfig } from '../config.js';
 import type { EncryptionKey } from '../crypto/secret-box.js';
+import { gitlabInstances, type GitLabInstances } from '../gitlab/instances.js';
 import type { OAuthApp } from '../gitlab/oauth.js';
 import { createPollClient, type PollClient } from '../gitlab/poll-client.js';
 import { createFeatureLevelSource, type FeatureLevelSource } from '../gitlab/project-features.js';
@@ -30,6 +32,8 @@ export interface GitLabSideDeps {
 }
 
 export interface GitLabSide {
+  /** Which GitLab this side talks to. */
+  instance: GitLabInstanceConfig;
   oauthApp: OAuthApp | null;
   /** Null without the OAuth application: nobody can connect. */
   connections: GitLabConnections | null;
@@ -39,26 +43,52 @@ export interface GitLabSide {
   featureLevels: FeatureLevelSource;
 }
 
-export function assembleGitLab({ config, database, key, keys, notify, metrics, log }: GitLabSideDeps): GitLabSide {
-  const { oauthClientId, oauthClientSecret } = config.gitlab;
+/** Every configured GitLab's side, the default's first. */
+export interface GitLabSides {
+  instances: GitLabInstances;
+  all: GitLabSide[];
+  default: GitLabSide;
+  /** By instance name; undefined for a name this bridge does not know. */
+  byName(name: string): GitLabSide | undefined;
+}
+
+export function assembleGitLabs(deps: GitLabSideDeps): GitLabSides {
+  const instances = gitlabInstances(deps.config.gitlabInstances);
+  const all = instances.all.map((instance) => assembleGitLab(deps, instance));
+  return { instances, all, default: all[0]!, byName: (name) => all.find((side) => side.instance.name === instances.byName(name)?.name) };
+}
+
+export function assembleGitLab({ config, database, key, keys, notify, metrics, log: parentLog }: GitLabSideDeps, instance: GitLabInstanceConfig = config.gitlab): GitLabSide {
+  const log = instance.name === config.gitlab.name ? parentLog : parentLog.child({ instance: instance.name });
+  const { oauthClientId, oauthClientSecret } = instance;
   const oauthApp =
     oauthClientId && oauthClientSecret && config.publicUrl
-      ? { gitlabUrl: config.gitlab.url, clientId: oauthClientId, clientSecret: oauthClientSecret, redirectUri: `${config.publicUrl.replace(/\/+$/, '')}/oauth/complete` }
+      ? {
+          gitlabUrl: instance.url,
+          clientId: oauthClientId,
+          clientSecret: oauthClientSecret,
+          // One return address for every instance: the sign-in's state says which one it was.
+          redirectUri: `${config.publicUrl.replace(/\/+$/, '')}/oauth/complete`,
+          scopes: requestedScopes(instance),
+        }
       : null;
-  const connections = oauthApp ? createGitLabConnections({ pool: database.pool, locks: database.locks, key, keys, app: oauthApp, notify, log }) : null;
-  // Polling, access checks and the webapp API share one client, so all count against GITLAB_MAX_REQUESTS_PER_MINUTE.
+  const connections = oauthApp
+    ? createGitLabConnections({ pool: database.pool, locks: database.locks, key, keys, app: oauthApp, notify, log, instance: instance.name })
+    : null;
+  // Polling, access checks and the webapp API share one client per instance, so all count against its GITLAB_MAX_REQUESTS_PER_MINUTE.
   const client = createPollClient({
-    gitlabUrl: config.gitlab.url,
-    budget: createRequestBudget(database.pool, { perMinute: config.polling.maxRequestsPerMinute }),
+    gitlabUrl: instance.url,
+    budget: createRequestBudget(database.pool, { perMinute: config.polling.maxRequestsPerMinute, instance: instance.name }),
     log: log.child({ component: 'gitlab' }),
     onRequest: (outcome) => metrics.gitlabRequests.inc({ outcome }),
   });
   return {
+    instance,
     oauthApp,
     connections,
     client,
-    canSee: connections ? createAccessChecker({ db: database.pool, client, callerFor: (userId) => connections.callerFor(userId) }) : null,
+    canSee: connections ? createAccessChecker({ db: database.pool, instance: instance.name, client, callerFor: (userId) => connections.callerFor(userId) }) : null,
     // Without OAuth nobody is connected: GitLab is then asked without a token.
-    featureLevels: createFeatureLevelSource({ pool: database.pool, client, callerFor: async (userId) => (connections ? connections.callerFor(userId) : null), log: log.child({ component: 'gitlab' }) }),
+    featureLevels: createFeatureLevelSource({ pool: database.pool, instance: instance.name, client, callerFor: async (userId) => (connections ? connections.callerFor(userId) : null), log: log.child({ component: 'gitlab' }) }),
   };
 }

@@ -18,6 +18,7 @@ import { webhookCommand, type WebhookDeps } from '../commands/webhook.js';
 import type { Config } from '../config.js';
 import type { EncryptionKey } from '../crypto/secret-box.js';
 import type { GitLabConnections } from '../accounts/gitlab-connections.js';
+import type { GitLabSides } from './gitlab.js';
 import { createInternalApp } from '../http/internal-app.js';
 import { listen, type Listener } from '../http/listener.js';
 import type { Metrics } from '../http/metrics.js';
@@ -56,19 +57,27 @@ export interface InternalListenerDeps {
   keys: readonly EncryptionKey[];
   mattermost: Pick<MattermostSide, 'bot' | 'gateway'>;
   connections: GitLabConnections | null;
+  /** Every configured GitLab (accounts and targets per instance). */
+  gitlabs: GitLabSides;
   readiness(): Promise<Readiness>;
   actions: ActionSide;
 }
 
-export async function startInternalListener({ config, log, metrics, database, keys, mattermost, connections, readiness, actions }: InternalListenerDeps): Promise<Listener> {
+export async function startInternalListener({ config, log, metrics, database, keys, mattermost, connections, gitlabs, readiness, actions }: InternalListenerDeps): Promise<Listener> {
   const commandDeps = {
     pool: database.pool,
     bot: mattermost.bot,
     gateway: mattermost.gateway,
     connections,
+    instances: gitlabs.instances,
+    accountInstance: (name: string) => {
+      const side = gitlabs.byName(name);
+      return side && { name: side.instance.name, url: side.instance.url, connections: side.connections, scopeSetting: side.instance };
+    },
     keys,
     publicUrl: config.publicUrl,
     gitlabUrl: config.gitlab.url,
+    scopeSetting: config.gitlab,
     webhookSecret: config.gitlab.webhookSecrets[0],
     canSendDirectMessages: mattermost.bot !== null,
     version: VERSION,

@@ -18,7 +18,7 @@ import { createChannelMembership } from '../webapp-api/channel-membership.js';
 import type { LiveEvents } from '../webapp-api/live-events.js';
 import { webappApi } from '../webapp-api/router.js';
 import type { ResolveSession } from '../webapp-api/session-cache.js';
-import type { GitLabSide } from './gitlab.js';
+import type { GitLabSide, GitLabSides } from './gitlab.js';
 import type { MattermostSide } from './mattermost.js';
 
 export interface PublicListenerDeps {
@@ -30,6 +30,8 @@ export interface PublicListenerDeps {
   keys: readonly EncryptionKey[];
   mattermost: MattermostSide;
   gitlab: GitLabSide;
+  /** Every instance's side (sign-in and webhook door per instance). */
+  gitlabs: GitLabSides;
   live: LiveEvents;
   resolveSession: ResolveSession;
   /** Where the webhook door stores what it accepts. */
@@ -49,8 +51,7 @@ export async function startPublicListener(deps: PublicListenerDeps): Promise<Lis
       db: database.pool,
       key: deps.key,
       keys: deps.keys,
-      app: gitlab.oauthApp,
-      connections: gitlab.connections,
+      instances: deps.gitlabs.all.map((side) => ({ name: side.instance.name, app: side.oauthApp, connections: side.connections })),
       sessionUser: async (token, client) => (await deps.resolveSession(token, client))?.id ?? null,
       siteUrl: config.mattermost.siteUrl,
       publicUrl: config.publicUrl,
@@ -62,6 +63,7 @@ export async function startPublicListener(deps: PublicListenerDeps): Promise<Lis
         connections: gitlab.connections,
         gitlab: gitlab.client,
         gitlabUrl: config.gitlab.url,
+        scopeSetting: config.gitlab,
         publicUrl: config.publicUrl,
         mattermostUrl,
         siteUrl: config.mattermost.siteUrl,
@@ -78,8 +80,7 @@ export async function startPublicListener(deps: PublicListenerDeps): Promise<Lis
       },
     ),
     webhook: {
-      secrets: config.gitlab.webhookSecrets,
-      signingKey: config.gitlab.webhookSigningKey,
+      doors: config.gitlabInstances.map((instance) => ({ instance: instance.name, secrets: instance.webhookSecrets, signingKey: instance.webhookSigningKey })),
       store: (delivery) => deps.deliveries.store(delivery),
     },
     setupPage: async () =>

@@ -3,6 +3,7 @@
  * order, and the status line shown on its thread root. Pure.
  */
 import type { GitLabEvent, TargetRef } from '../gitlab/events/event.js';
+import { projectKeyOf } from '../gitlab/instances.js';
 import { link } from '../render/links.js';
 import { inline } from '../render/text.js';
 
@@ -22,8 +23,7 @@ export interface ObjectStatus {
 /** One key per MR or issue across hooks and channels. */
 export function objectKey(event: GitLabEvent): string | null {
   if (!event.target) return null;
-  const project = event.project?.id ?? event.project?.path.toLowerCase() ?? 'unknown';
-  return `${project}:${event.target.type}:${event.target.iid}`;
+  return `${projectKeyOf(event)}:${event.target.type}:${event.target.iid}`;
 }
 
 export function advanceStatus(previous: ObjectStatus | null, event: GitLabEvent): ObjectStatus | null {

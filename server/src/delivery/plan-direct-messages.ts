@@ -6,6 +6,8 @@
  * Also names whose work lists the event may have changed (their polls are
  * brought forward).
  */
+import { DEFAULT_INSTANCE } from '../config.js';
+import { scopedKey } from '../gitlab/instances.js';
 import type { GitLabEvent } from '../gitlab/events/event.js';
 import { renderDirectMessage } from '../render/direct-message.js';
 import type { EventButtons } from './plan-posts.js';
@@ -22,7 +24,10 @@ export class DirectMessageLookups {
   private readonly participants = new Map<string, Promise<{ commenters: number[]; authorId: number | null }>>();
   private readonly recipients = new Map<string, Promise<Recipient[]>>();
 
-  constructor(private readonly db: Queryable) {}
+  constructor(
+    private readonly db: Queryable,
+    private readonly instance: string = DEFAULT_INSTANCE,
+  ) {}
 
   participantsOf(threadKey: string | null): Promise<{ commenters: number[]; authorId: number | null }> {
     if (!threadKey) return Promise.resolve({ commenters: [], authorId: null });
@@ -34,7 +39,7 @@ export class DirectMessageLookups {
   recipientsOf(people: { ids: number[]; usernames: string[] }): Promise<Recipient[]> {
     const key = `${[...people.ids].sort().join(',')}|${[...people.usernames].sort().join(',')}`;
     let found = this.recipients.get(key);
-    if (!found) this.recipients.set(key, (found = findRecipients(this.db, people)));
+    if (!found) this.recipients.set(key, (found = findRecipients(this.db, people, this.instance)));
     return found;
   }
 }
@@ -60,7 +65,8 @@ export async function planDirectMessages(
     family: notice.family,
     kind: notice.kind,
     threadKey: notice.threadKey,
-    accessProbe: probe,
+    // Scoped: the DM is sent after GitLab says yes, asked on the instance the event came from.
+    accessProbe: probe === null ? null : scopedKey(event.instance, probe),
     message: renderDirectMessage(event, notice.reason, { gitlabUrl }),
     // A message about a failed pipeline acts on the pipeline; one about an MR or issue, on it.
     buttons: notice.recipient.settings.buttons ? (buttons.own ?? buttons.thread) : null,

@@ -16,6 +16,7 @@ import { isIgnored } from '../gitlab/events/event.js';
 import type { FeatureLevelSource } from '../gitlab/project-features.js';
 import { isOpenToAll, needsFeatureLevels, type FeatureLevels } from '../rules/feature-visibility.js';
 import { parseEvent } from '../gitlab/events/parse-event.js';
+import { DEFAULT_INSTANCE, inInstance, projectKeyOf } from '../gitlab/instances.js';
 import type { Logger } from '../log.js';
 import { renderPost } from '../render/render-post.js';
 import { coveringPaths, eventPath, matchSubscription, type EventAudience } from '../rules/match-subscription.js';
@@ -24,6 +25,8 @@ import { enqueuePosts } from '../store/channel-outbox.js';
 import { enqueueDirectMessages, type QueuedDirectMessage } from '../store/direct-outbox.js';
 import type { Queryable } from '../store/queryable.js';
 import { findCandidates, markEventsArrived } from '../store/subscriptions.js';
+import { reconcileGroupHooksSoon } from '../store/group-hook-sets.js';
+import { projectsChangedBy } from '../subscriptions/plan-group-hooks.js';
 import { recordParticipants, type Participation } from '../store/thread-participants.js';
 import { readObjectStatus, recordRefPipeline, writeObjectStatus } from '../store/tracked-objects.js';
 import { pollUsersSoon } from '../store/user-polls-soon.js';
@@ -73,16 +76,21 @@ interface Prepared {
 export interface PlanSettings {
   gitlabUrl: string;
   buttons: boolean;
+  /** False when the bridge may not write (GITLAB_OAUTH_SCOPES=read_api): no thread says that replies become GitLab comments. */
+  replies?: boolean;
+  /** Whose deliveries: each instance's are processed on their own (its own lock, URL and feature levels). */
+  instance?: string;
 }
 
 export async function processDeliveries(pool: pg.Pool, log: Logger, settings: PlanSettings, features: FeatureLevelSource | null = null): Promise<number> {
-  const prepared = await prepare(pool, log, features);
+  const instance = settings.instance ?? DEFAULT_INSTANCE;
+  const prepared = await prepare(pool, log, features, instance);
   if (prepared.lookedAhead && prepared.upTo === null) return 0;
   const client = await pool.connect();
   let broken: Error | undefined;
   try {
     await client.query('BEGIN');
-    const lock = await client.query<{ locked: boolean }>('SELECT pg_try_advisory_xact_lock($1) AS locked', [PROCESS_LOCK]);
+    const lock = await client.query<{ locked: boolean }>('SELECT pg_try_advisory_xact_lock($1, hashtext($2)) AS locked', [PROCESS_LOCK, instance]);
     if (!lock.rows[0]?.locked) {
       await client.query('ROLLBACK');
       return 0;
@@ -90,14 +98,14 @@ export async function processDeliveries(pool: pg.Pool, log: Logger, settings: Pl
     const { rows: taken } = await client.query<DeliveryRow>(
       `SELECT id, event, CASE WHEN id = ANY($2::bigint[]) THEN NULL ELSE payload END AS payload, attempts, idempotency_key, event_uuid
          FROM webhook_deliveries
-        WHERE processed_at IS NULL AND ($3::bigint IS NULL OR id <= $3) ORDER BY id LIMIT $1 FOR UPDATE`,
-      [BATCH, [...prepared.parsed.keys()], prepared.upTo],
+        WHERE processed_at IS NULL AND instance = $4 AND ($3::bigint IS NULL OR id <= $3) ORDER BY id LIMIT $1 FOR UPDATE`,
+      [BATCH, [...prepared.parsed.keys()], prepared.upTo, instance],
     );
-    const rows = readyRows(taken, prepared);
+    const rows = readyRows(taken, prepared, instance);
     const logFor = (row: DeliveryRow) => log.child({ delivery: row.id, event: row.event, correlationId: row.idempotency_key ?? row.event_uuid ?? undefined });
     await client.query('SAVEPOINT batch');
     try {
-      const batch = new Batch(client, prepared);
+      const batch = new Batch(client, prepared, instance);
       for (const row of rows) await planDelivery(batch, row, logFor(row), settings);
       await batch.write(rows.map((row) => row.id));
       await client.query('RELEASE SAVEPOINT batch');
@@ -121,16 +129,16 @@ export async function processDeliveries(pool: pg.Pool, log: Logger, settings: Pl
  * the public projects they name ready, asking GitLab for those not known lately. No connection is
  * held meanwhile.
  */
-async function prepare(pool: pg.Pool, log: Logger, features: FeatureLevelSource | null): Promise<Prepared> {
+async function prepare(pool: pg.Pool, log: Logger, features: FeatureLevelSource | null, instance: string): Promise<Prepared> {
   const prepared: Prepared = { parsed: new Map(), levels: new Map(), upTo: null, lookedAhead: features !== null };
   if (!features) return prepared;
   const { rows } = await pool.query<{ id: string; event: string; payload: unknown }>(
-    'SELECT id, event, payload FROM webhook_deliveries WHERE processed_at IS NULL ORDER BY id LIMIT $1',
-    [BATCH],
+    'SELECT id, event, payload FROM webhook_deliveries WHERE processed_at IS NULL AND instance = $2 ORDER BY id LIMIT $1',
+    [BATCH, instance],
   );
   const projects = new Map<number, string>();
   for (const row of rows) {
-    const parsed = parseSafely(row.event, row.payload);
+    const parsed = parseSafely(row.event, row.payload, instance);
     prepared.parsed.set(row.id, parsed);
     if (!(parsed instanceof Error) && !isIgnored(parsed) && needsFeatureLevels(parsed)) projects.set(parsed.project!.id!, parsed.project!.path);
     prepared.upTo = row.id;
@@ -151,29 +159,34 @@ async function prepare(pool: pg.Pool, log: Logger, features: FeatureLevelSource 
  * The deliveries the look-ahead saw, in order. One it did not see (stored by a transaction that
  * committed late, with a lower id) and that needs levels ends the batch: the next pass prepares it.
  */
-function readyRows(rows: DeliveryRow[], prepared: Prepared): DeliveryRow[] {
+function readyRows(rows: DeliveryRow[], prepared: Prepared, instance: string): DeliveryRow[] {
   if (!prepared.lookedAhead) return rows;
   const unseen = rows.findIndex((row) => {
     if (prepared.parsed.has(row.id)) return false;
-    const parsed = parseSafely(row.event, row.payload);
+    const parsed = parseSafely(row.event, row.payload, instance);
     prepared.parsed.set(row.id, parsed);
     return !(parsed instanceof Error) && !isIgnored(parsed) && needsFeatureLevels(parsed) && !prepared.levels.has(parsed.project!.id!);
   });
   return unseen < 0 ? rows : rows.slice(0, unseen);
 }
 
-function parseSafely(event: string, payload: unknown): ParseResult | Error {
+function parseSafely(event: string, payload: unknown, instance: string): ParseResult | Error {
   try {
-    return parseEvent(event, payload);
+    return parseOn(event, payload, instance);
   } catch (error) {
     return error instanceof Error ? error : new Error(String(error));
   }
 }
 
+function parseOn(event: string, payload: unknown, instance: string): ParseResult {
+  const parsed = parseEvent(event, payload);
+  return isIgnored(parsed) ? parsed : inInstance(parsed, instance);
+}
+
 async function processAlone(client: pg.PoolClient, row: DeliveryRow, log: Logger, settings: PlanSettings, prepared: Prepared): Promise<void> {
   await client.query('SAVEPOINT delivery');
   try {
-    const batch = new Batch(client, prepared);
+    const batch = new Batch(client, prepared, settings.instance ?? DEFAULT_INSTANCE);
     await planDelivery(batch, row, log, settings);
     await batch.write([row.id]);
     await client.query('RELEASE SAVEPOINT delivery');
@@ -199,17 +212,20 @@ class Batch {
   readonly directLookups: DirectMessageLookups;
   /** Subscriptions covering a delivery's project: their webhooks are arriving. */
   readonly reached = new Set<string>();
+  /** Where projects were created, removed, archived or moved: the groups kept in step with project hooks look again. */
+  readonly changedProjects = { paths: new Set<string>(), projectIds: new Set<number>() };
 
   constructor(
     readonly db: Queryable,
     private readonly prepared: Prepared,
+    readonly instance: string,
   ) {
-    this.directLookups = new DirectMessageLookups(db);
+    this.directLookups = new DirectMessageLookups(db, instance);
   }
 
   /** The delivery's event, parsed by the look-ahead when it saw it. */
   parse(row: DeliveryRow): ParseResult {
-    const parsed = this.prepared.parsed.get(row.id) ?? parseEvent(row.event, row.payload);
+    const parsed = this.prepared.parsed.get(row.id) ?? parseOn(row.event, row.payload, this.instance);
     if (parsed instanceof Error) throw parsed;
     return parsed;
   }
@@ -223,7 +239,7 @@ class Batch {
   findCandidates(paths: string[], projectId: number | null): Promise<Subscription[]> {
     const key = `${paths.join('\n')}\n${projectId ?? ''}`;
     let found = this.candidates.get(key);
-    if (!found) this.candidates.set(key, (found = findCandidates(this.db, paths, projectId)));
+    if (!found) this.candidates.set(key, (found = findCandidates(this.db, paths, projectId, this.instance)));
     return found;
   }
 
@@ -255,6 +271,7 @@ class Batch {
     await enqueueDirectMessages(this.db, this.directMessages);
     await recordParticipants(this.db, this.participations);
     if (this.reached.size > 0) await markEventsArrived(this.db, [...this.reached]);
+    await reconcileGroupHooksSoon(this.db, { paths: [...this.changedProjects.paths], projectIds: [...this.changedProjects.projectIds] });
     await pollUsersSoon(this.db, { ids: [...this.changedWork.ids], usernames: [...this.changedWork.usernames] });
     await this.db.query('UPDATE webhook_deliveries SET processed_at = now(), attempts = attempts + 1 WHERE id = ANY($1::bigint[])', [deliveryIds]);
   }
@@ -269,6 +286,9 @@ async function planDelivery(batch: Batch, row: DeliveryRow, log: Logger, setting
     return;
   }
   const event = await detectFixedPipeline(batch.db, parsed);
+  const changed = projectsChangedBy(event);
+  changed?.paths.forEach((path) => batch.changedProjects.paths.add(path));
+  changed?.projectIds.forEach((id) => batch.changedProjects.projectIds.add(id));
   const audience = batch.audienceOf(event);
 
   const path = eventPath(event);
@@ -296,7 +316,7 @@ async function planDelivery(batch: Batch, row: DeliveryRow, log: Logger, setting
   const posts = planPosts(event, wanted, (wantedEvent, style) => renderPost(wantedEvent, style, { gitlabUrl }), thread, audience, buttons).filter(
     // What a reply or reaction in this channel made in GitLab is already there.
     (post) => post.channelId !== echoChannel,
-  );
+  ).map((post) => (settings.replies === false ? { ...post, syncReplies: false } : post));
   batch.queue(row.id, posts);
   const direct = await planDirectMessages(batch.directLookups, event, gitlabUrl, audience, buttons);
   batch.queueDirect(echoChannel ? direct.messages.map((message) => ({ ...message, seenInChannel: echoChannel })) : direct.messages, direct.participations);
@@ -316,8 +336,8 @@ function internalDiscussionOf(event: GitLabEvent): string | null {
 async function detectFixedPipeline(db: Queryable, event: GitLabEvent): Promise<GitLabEvent> {
   if (event.details.kind !== 'pipeline' || !event.ref || !FINISHED_PIPELINE.has(event.action)) return event;
   const pipelineId = event.details.id;
-  const project = String(event.project?.id ?? event.project?.path.toLowerCase() ?? '');
-  if (!project) return event;
+  if (!event.project) return event;
+  const project = projectKeyOf(event);
   const { previous } = await recordRefPipeline(db, project, event.ref, pipelineId, event.action);
   return event.action === 'success' && previous === 'failed' ? { ...event, action: 'fixed' } : event;
 }

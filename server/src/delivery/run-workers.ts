@@ -61,10 +61,14 @@ export interface WorkerDeps {
   direct?: ReturnType<typeof createDirectDelivery> | null;
   /** Whether posts and direct messages get buttons (ACTION_BUTTONS), and what signs them. */
   buttons?: ButtonSigner | null;
+  /** False when the bridge may not write to GitLab: threads then keep replies in Mattermost. */
+  replies?: boolean;
   /** Adds to a post's buttons what only GitLab can say (who may approve a deployment). */
   describeButtons?: ButtonDescriber | null;
   /** Public projects' feature levels; null without the GitLab application (nobody can be connected): members-only. */
   featureLevels?: FeatureLevelSource | null;
+  /** The other GitLab instances, whose deliveries are processed in turn with their own URL and feature levels. */
+  moreInstances?: readonly { name: string; gitlabUrl: string; featureLevels: FeatureLevelSource | null; replies?: boolean }[];
 }
 
 export interface Workers {
@@ -79,7 +83,11 @@ export function startWorkers(deps: WorkerDeps): Workers {
 
   const processingInterval = () => (deps.doorBusy?.() ? BURST_PROCESSING_INTERVAL_MS : MIN_PROCESSING_INTERVAL_MS);
   const processing = loop('processing', processingInterval, async () => {
-    const taken = await processDeliveries(deps.pool, log, { gitlabUrl: deps.gitlabUrl, buttons: Boolean(deps.buttons) }, deps.featureLevels ?? null);
+    let taken = await processDeliveries(deps.pool, log, { gitlabUrl: deps.gitlabUrl, buttons: Boolean(deps.buttons), replies: deps.replies ?? true }, deps.featureLevels ?? null);
+    for (const instance of deps.moreInstances ?? []) {
+      const settings = { gitlabUrl: instance.gitlabUrl, buttons: Boolean(deps.buttons), replies: instance.replies ?? true, instance: instance.name };
+      taken += await processDeliveries(deps.pool, log.child({ instance: instance.name }), settings, instance.featureLevels);
+    }
     return { again: taken > 0, wakeAt: null };
   });
   /** One pass over the queues (channels, users) that are due: as many at a time as the shared limit lets, each under its lock. */

@@ -61,6 +61,8 @@ export interface FeatureLevelSource {
 
 export interface FeatureLevelDeps {
   pool: pg.Pool;
+  /** The GitLab instance asked; the cache and the stand-in tokens are its own. */
+  instance?: string;
   client: PollClient;
   /** A usable token for the Mattermost user, or null when they are not connected. */
   callerFor(mattermostUserId: string): Promise<{ token: string } | null>;
@@ -70,10 +72,10 @@ export interface FeatureLevelDeps {
 export function createFeatureLevelSource(deps: FeatureLevelDeps): FeatureLevelSource {
   return {
     async levelsFor(projects) {
-      const known = await readFeatureLevels(deps.pool, [...projects.keys()]);
+      const known = await readFeatureLevels(deps.pool, [...projects.keys()], deps.instance);
       const missing = [...projects].filter(([id]) => !known.has(id));
       if (missing.length === 0) return known;
-      const fallback = await recentlyConnected(deps.pool);
+      const fallback = await recentlyConnected(deps.pool, deps.instance);
       const found = new Map<number, FeatureLevels | null>();
       for (let start = 0; start < missing.length; start += CONCURRENT_LOOKUPS) {
         await Promise.all(
@@ -82,7 +84,7 @@ export function createFeatureLevelSource(deps: FeatureLevelDeps): FeatureLevelSo
           }),
         );
       }
-      await saveFeatureLevels(deps.pool, found);
+      await saveFeatureLevels(deps.pool, found, deps.instance);
       for (const [id, levels] of found) known.set(id, levels);
       return known;
     },
@@ -171,11 +173,11 @@ export function readLevels(body: unknown): FeatureLevels {
 }
 
 /** Connected users, most recently active first: stand-ins when no subscriber of the project is connected. */
-async function recentlyConnected(db: pg.Pool): Promise<string[]> {
+async function recentlyConnected(db: pg.Pool, instance = 'default'): Promise<string[]> {
   const { rows } = await db.query<{ mattermost_user_id: string }>(
-    `SELECT mattermost_user_id FROM gitlab_accounts WHERE disconnected_at IS NULL AND access_token IS NOT NULL
+    `SELECT mattermost_user_id FROM gitlab_accounts WHERE disconnected_at IS NULL AND access_token IS NOT NULL AND instance = $2
       ORDER BY greatest(connected_at, coalesce(refreshed_at, connected_at)) DESC LIMIT $1`,
-    [TOKENS_TRIED],
+    [TOKENS_TRIED, instance],
   );
   return rows.map((row) => row.mattermost_user_id);
 }

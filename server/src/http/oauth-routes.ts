@@ -29,9 +29,11 @@ export interface OAuthRoutesDeps {
   db: Queryable;
   key: EncryptionKey;
   keys: readonly EncryptionKey[];
-  /** Null until GITLAB_OAUTH_CLIENT_ID, GITLAB_OAUTH_CLIENT_SECRET and a public URL are configured. */
-  app: OAuthApp | null;
-  connections: GitLabConnections | null;
+  /**
+   * Each GitLab instance's sign-in, the default's first. `app` and `connections` are null until its
+   * OAuth application (GITLAB_OAUTH_CLIENT_ID, GITLAB_OAUTH_CLIENT_SECRET) and a public URL are configured.
+   */
+  instances: readonly OAuthInstance[];
   /**
    * The Mattermost user a session token belongs to; null when Mattermost refuses it; throws when Mattermost
    * cannot be asked. `client` (the caller's address) is what checks of new tokens are limited by.
@@ -41,6 +43,12 @@ export interface OAuthRoutesDeps {
   siteUrl: string | undefined;
   publicUrl: string | undefined;
   log: Logger;
+}
+
+export interface OAuthInstance {
+  name: string;
+  app: OAuthApp | null;
+  connections: GitLabConnections | null;
 }
 
 /** Who is signed in to Mattermost in this browser: a user id, nobody, two sessions, or why that could not be learnt. */
@@ -78,11 +86,17 @@ export function oauthRoutes(deps: OAuthRoutesDeps): express.Router {
     page(response, 400, 'Two Mattermost sessions', `${AMBIGUOUS_SESSION} Nothing was connected.`);
   };
 
+  const instanceNamed = (name: unknown): OAuthInstance | undefined =>
+    name === undefined ? deps.instances[0] : deps.instances.find((instance) => instance.name === name);
+
   router.get('/oauth/connect', async (request, response) => {
-    if (!deps.app || !deps.connections) return page(response, 503, 'Not set up yet', NOT_SET_UP);
     // Any `link` parameter makes this a link's request; an empty or repeated one is a link that cannot work.
     const hasLink = request.query.link !== undefined;
     const link = typeof request.query.link === 'string' ? request.query.link : '';
+    // A link names its instance itself; the webapp's popup says which with ?instance= (none: the default).
+    const asked = instanceNamed(request.query.instance);
+    if (!asked) return page(response, 404, 'Unknown GitLab', 'This bridge has no GitLab instance of that name.');
+    if (!asked.app || !asked.connections) return page(response, 503, 'Not set up yet', NOT_SET_UP);
     // The webapp's popup has only the session cookie to go on: it must come from Mattermost's own pages.
     // A link needs no such check: only its owner ever sees it, and only the owner's session can use it.
     if (!hasLink && !startedFromSite({ fetchSite: request.get('sec-fetch-site'), referer: request.get('referer') }, siteOrigins)) {
@@ -95,8 +109,11 @@ export function oauthRoutes(deps: OAuthRoutesDeps): express.Router {
       );
     }
     // A link that cannot work is said so before anyone is asked to sign in for it.
-    const owner = link ? await connectLinkOwner(deps.db, link) : null;
-    if (hasLink && !owner) return page(response, 400, 'Link expired', LINK_EXPIRED);
+    const linked = link ? await connectLinkOwner(deps.db, link) : null;
+    if (hasLink && !linked) return page(response, 400, 'Link expired', LINK_EXPIRED);
+    const owner = linked?.userId ?? null;
+    const instance = linked ? instanceNamed(linked.instance) : asked;
+    if (!instance?.app) return page(response, 503, 'Not set up yet', NOT_SET_UP);
     const session = await sessionOf(request);
     // The link is left unused: once the browser is cleaned up, its owner can still use it.
     if ('ambiguous' in session) return twoSessions(request, response, session, owner, 'link');
@@ -119,12 +136,12 @@ export function oauthRoutes(deps: OAuthRoutesDeps): express.Router {
     }
     if (link && !(await consumeConnectLink(deps.db, link, session.userId))) return page(response, 400, 'Link expired', LINK_EXPIRED);
     const { verifier, challenge } = pkcePair();
-    const state = await createOAuthState(deps.db, session.userId, verifier, deps.key);
-    response.set('Cache-Control', 'no-store').redirect(302, authorizeUrl(deps.app, state, challenge));
+    const state = await createOAuthState(deps.db, session.userId, instance.name, verifier, deps.key);
+    response.set('Cache-Control', 'no-store').redirect(302, authorizeUrl(instance.app, state, challenge));
   });
 
   router.get('/oauth/complete', async (request, response) => {
-    if (!deps.app || !deps.connections) return page(response, 503, 'Not set up yet', NOT_SET_UP);
+    if (!deps.instances.some((instance) => instance.connections)) return page(response, 503, 'Not set up yet', NOT_SET_UP);
     // Asked before the state is used up: when Mattermost is down, reloading this page later still works.
     const session = await sessionOf(request);
     if ('failed' in session) return unconfirmed(response, session.failed, 'Reload this page shortly.');
@@ -159,8 +176,11 @@ export function oauthRoutes(deps: OAuthRoutesDeps): express.Router {
       return page(response, 400, 'Not connected', `GitLab did not connect your account (${escapeHtml(request.query.error)}). Run <code>/gitlab connect</code> to try again.`);
     }
     const code = typeof request.query.code === 'string' ? request.query.code : '';
+    // The state, stored by the bridge, says which GitLab the code is from: the request cannot choose.
+    const connections = instanceNamed(pending.instance)?.connections;
+    if (!connections) return page(response, 503, 'Not set up yet', NOT_SET_UP);
     try {
-      const outcome = await deps.connections.complete(pending.userId, code, pending.codeVerifier);
+      const outcome = await connections.complete(pending.userId, code, pending.codeVerifier);
       if (!outcome.ok) return page(response, 409, 'Not connected', `${escapeHtml(outcome.reason)}.`);
       return page(response, 200, 'Connected', `Your Mattermost account is now connected to GitLab as <b>${escapeHtml(outcome.gitlabUsername)}</b>. You can close this window.`, { close: true });
     } catch (error) {

@@ -5,14 +5,17 @@ import type { Logger } from '../log.js';
 import type { Metrics } from './metrics.js';
 import { requestLogging } from './request-logging.js';
 import { finishApp } from './finish-app.js';
-import { isWebhookPath, webhookDoor, type WebhookDoorDeps } from './webhook-door.js';
+import { webhookDoor, webhookInstanceOf, type WebhookDoor, type WebhookDoorDeps } from './webhook-door.js';
 import { oauthRoutes, type OAuthRoutesDeps } from './oauth-routes.js';
 
 export interface PublicAppDeps {
   log: Logger;
   metrics: Metrics;
   setupPage(): Promise<string>;
-  webhook: Omit<WebhookDoorDeps, 'log' | 'count' | 'timed'>;
+  webhook: Omit<WebhookDoorDeps, 'log' | 'count' | 'timed' | keyof WebhookDoor> & {
+    /** One door per GitLab instance, each with its own secrets: a delivery is that instance's because it came through its door. */
+    doors: readonly WebhookDoor[];
+  };
   oauth: Omit<OAuthRoutesDeps, 'log'>;
   /** The webapp plugin's API, mounted at /api/v1. */
   api: express.Router;
@@ -20,12 +23,19 @@ export interface PublicAppDeps {
 
 export function createPublicApp(deps: PublicAppDeps): RequestListener {
   // GitLab's deliveries go straight to the door, ahead of express (see webhook-door.ts).
-  const door = webhookDoor({
-    ...deps.webhook,
-    log: deps.log,
-    count: (outcome, event) => deps.metrics.webhooks.inc({ outcome, event: event ?? '' }),
-    timed: (method, status, seconds) => deps.metrics.observeRequest({ listener: 'public', method, route: '/webhook', status }, seconds),
-  });
+  const { doors: instances, ...shared } = deps.webhook;
+  const doors = new Map(
+    instances.map((door) => [
+      door.instance,
+      webhookDoor({
+        ...shared,
+        ...door,
+        log: deps.log,
+        count: (outcome, event) => deps.metrics.webhooks.inc({ outcome, event: event ?? '' }),
+        timed: (method, status, seconds) => deps.metrics.observeRequest({ listener: 'public', method, route: '/webhook', status }, seconds),
+      }),
+    ]),
+  );
   const app = express();
   app.disable('x-powered-by');
   // Nothing here is cached by clients: no point hashing every answer.
@@ -48,5 +58,13 @@ export function createPublicApp(deps: PublicAppDeps): RequestListener {
   });
 
   finishApp(app, deps.log);
-  return (request, response) => (isWebhookPath(request.url) ? door(request, response) : app(request, response));
+  return (request, response) => {
+    const instance = webhookInstanceOf(request.url);
+    if (instance === null) return app(request, response);
+    const door = doors.get(instance);
+    if (door) return door(request, response);
+    deps.metrics.webhooks.inc({ outcome: 'rejected_404', event: '' });
+    response.writeHead(404, { 'Content-Type': 'application/json; charset=utf-8' });
+    response.end(JSON.stringify({ error: 'this bridge has no GitLab instance of that name (GITLAB_INSTANCES)', code: 'unknown_instance' }));
+  };
 }

@@ -21,10 +21,15 @@ export const WEBHOOK_MAX_BYTES = 25 * 1024 * 1024;
 export const NOT_STORED_MESSAGE =
   'the bridge could not store this delivery, so it is lost unless it is sent again: GitLab does not retry on its own; resend it from the webhook\'s "Recent events" once the bridge is healthy';
 
-export interface WebhookDoorDeps {
+export interface WebhookDoor {
+  /** The GitLab instance this door is for: `/webhook` is the default's, `/webhook/<name>` another's. */
+  instance: string;
   /** Accepted X-Gitlab-Token values; more than one while a secret is rotated. */
   secrets: readonly string[];
   signingKey: string | undefined;
+}
+
+export interface WebhookDoorDeps extends WebhookDoor {
   maxBytes?: number;
   now?: () => number;
   store(delivery: IncomingDelivery): Promise<StoreOutcome>;
@@ -36,7 +41,23 @@ export interface WebhookDoorDeps {
 
 /** The path GitLab posts to; a query string (some admins add one to tell hooks apart) is allowed. */
 export function isWebhookPath(url: string | undefined): boolean {
-  return url === '/webhook' || (url?.startsWith('/webhook?') ?? false);
+  return webhookInstanceOf(url) !== null;
+}
+
+/**
+ * Which instance's door a webhook path is: `/webhook` the default's, `/webhook/<name>` another's (a name
+ * this bridge may not know: the caller answers 404). Null for any other path.
+ */
+export function webhookInstanceOf(url: string | undefined): string | null {
+  const path = (url ?? '').split('?', 1)[0]!;
+  if (path === '/webhook') return 'default';
+  const match = /^\/webhook\/([^/]+)$/.exec(path);
+  return match ? match[1]!.toLowerCase() : null;
+}
+
+/** The path GitLab is given for an instance's hooks. */
+export function webhookPathOf(instance: string): string {
+  return instance === 'default' ? '/webhook' : `/webhook/${instance}`;
 }
 
 /**
@@ -52,7 +73,7 @@ export function webhookDoor(deps: WebhookDoorDeps): (request: IncomingMessage, r
   return (request, response) => {
     const started = process.hrtime.bigint();
     const id = requestIdFor(request, response);
-    const context = { req: { id, method: request.method, path: '/webhook' }, event: header(request, 'x-gitlab-event')?.trim() || undefined };
+    const context = { req: { id, method: request.method, path: webhookPathOf(deps.instance) }, event: header(request, 'x-gitlab-event')?.trim() || undefined };
     if (deps.timed) response.once('finish', () => deps.timed!(request.method ?? '', response.statusCode, Number(process.hrtime.bigint() - started) / 1e9));
 
     const refuse = (status: number, code: string, error: string): void => {
@@ -124,12 +145,14 @@ export function webhookDoor(deps: WebhookDoorDeps): (request: IncomingMessage, r
       const idempotencyKey = header(request, 'idempotency-key');
       const eventUuid = header(request, 'x-gitlab-event-uuid');
       const outcome = await deps.store({
-        dedupeKey: dedupeKeyOf(idempotencyKey, event, body),
+        // Scoped like every key: two GitLabs may send the same Idempotency-Key or body.
+        dedupeKey: deps.instance === 'default' ? dedupeKeyOf(idempotencyKey, event, body) : `${deps.instance}~${dedupeKeyOf(idempotencyKey, event, body)}`,
         event,
         idempotencyKey,
         eventUuid,
         webhookUuid: header(request, 'x-gitlab-webhook-uuid'),
-        instance: header(request, 'x-gitlab-instance'),
+        instanceHeader: header(request, 'x-gitlab-instance'),
+        instance: deps.instance,
         signed: deps.signingKey !== undefined,
         payload: storableJson(text, parsed),
       });

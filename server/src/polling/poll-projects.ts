@@ -3,9 +3,11 @@
  * asks, now and then, whether a hook points at it (through the hooks API, with
  * a subscription creator's token, when they may read hooks). Projects without
  * one, and subscriptions added with `--poll`, are polled: the events API
- * (day-granular `after`, deduplicated by event id) and pipelines
- * (`updated_after`). What they report is stored as the webhook GitLab would
- * have sent, so the same processing, rules and renderers apply.
+ * (day-granular `after`, deduplicated by event id; it brings branch and tag
+ * pushes too) and pipelines (`updated_after`), and, when a subscription of the
+ * project wants them, releases and deployments (one request each). What they
+ * report is stored as the webhook GitLab would have sent, so the same
+ * processing, rules and renderers apply.
  */
 import type pg from 'pg';
 import { bridgeWebhookUrl } from '../commands/webhook-health.js';
@@ -14,9 +16,12 @@ import { BudgetExhaustedError, GitLabHttpError, GitLabRateLimitedError, type Pol
 import type { Logger } from '../log.js';
 import type { IncomingDelivery, StoreOutcome } from '../store/webhook-inbox.js';
 import { syncJobs, type PollJob } from '../store/poll-jobs.js';
+import { DEFAULT_EVENTS, type SubscriptionFilters } from '../rules/subscription.js';
 import { hookFromEvent, hookFromPipeline, lookupsFor, pipelineMergeRequestIid, POLLED_PIPELINE_STATUSES, type EventContext, type EventLookups } from './hooks-from-api.js';
 import type { PollOutcome } from './poll-users.js';
-import type { RestCommit, RestEvent, RestJob, RestMergeRequest, RestPipeline, RestProject } from './rest-shapes.js';
+import { pollDeployments, type DeploymentPollState } from './poll-deployments.js';
+import { pollReleases, type KindPoll, type ReleasePollState } from './poll-releases.js';
+import type { RestCommit, RestEvent, RestJob, RestMergeRequest, RestPipeline, RestProject, RestTag } from './rest-shapes.js';
 
 export const PROJECT_JOB = 'project';
 
@@ -38,7 +43,15 @@ export interface ProjectJobState extends Record<string, unknown> {
   /** `updated_after` for the next pipelines request. */
   pipelinesSince?: string;
   pipelines?: Record<string, string>;
+  /** Absent while no subscription of the project wants releases (the next that does starts afresh). */
+  releases?: ReleasePollState;
+  deployments?: DeploymentPollState;
+  /** When GitLab last refused the subscriber's token a list (403): it is asked again after HOOK_CHECK_MS. */
+  refused?: Partial<Record<ListedKind, string>>;
 }
+
+/** The kinds polled from lists of their own, only for projects whose subscriptions want them. */
+type ListedKind = 'releases' | 'deployments';
 
 export interface ProjectPollDeps {
   pool: pg.Pool;
@@ -48,6 +61,8 @@ export interface ProjectPollDeps {
   publicUrl: string | undefined;
   polling: Config['polling'];
   log: Logger;
+  /** The GitLab instance polled (its own jobs, budget and deliveries); default `default`. */
+  instance?: string;
 }
 
 /** One job per subscribed project (by GitLab id). */
@@ -60,8 +75,8 @@ export async function pollProject(deps: ProjectPollDeps, job: PollJob<ProjectJob
   const state: ProjectJobState = { ...job.state };
   const interval = new Date(now.getTime() + deps.polling.intervalSeconds * 1000 * (0.9 + 0.2 * Math.random()));
   try {
-    const { rows } = await deps.pool.query<{ creator_id: string; poll: boolean }>(
-      `SELECT creator_id, poll FROM subscriptions WHERE target_kind = 'project' AND target_id = $1 ORDER BY poll DESC, id`,
+    const { rows } = await deps.pool.query<{ creator_id: string; poll: boolean; filters: SubscriptionFilters }>(
+      `SELECT creator_id, poll, filters FROM subscriptions WHERE target_kind = 'project' AND target_id = $1 ORDER BY poll DESC, id`,
       [projectId],
     );
     const token = await firstToken(deps, rows.map((row) => row.creator_id));
@@ -75,12 +90,42 @@ export async function pollProject(deps: ProjectPollDeps, job: PollJob<ProjectJob
     if (recheck || !state.project) state.project = (await deps.client.get<RestProject>(token, `/projects/${projectId}`)).body;
     await pollEvents(deps, token, projectId, state, now);
     await pollPipelines(deps, token, projectId, state, now);
+    const kinds: KindPoll = { client: deps.client, token, projectId, project: state.project!, now, store: (hook, key) => storeHook(deps, hook, key) };
+    await pollListed(state, 'releases', wantsKind(rows, 'release'), now, async () => (state.releases = await pollReleases(kinds, state.releases)));
+    await pollListed(state, 'deployments', wantsKind(rows, 'deployment'), now, async () => (state.deployments = await pollDeployments(kinds, state.deployments)));
     return { nextRunAt: interval, state };
   } catch (error) {
     if (error instanceof GitLabRateLimitedError) return { nextRunAt: error.retryAt, state, error: error.message };
     if (error instanceof BudgetExhaustedError) return { nextRunAt: new Date(now.getTime() + error.retryInMs), state, error: error.message };
     deps.log.warn({ err: error, project: projectId }, 'polling a GitLab project failed; trying again next cycle');
     return { nextRunAt: interval, state, error: (error as Error).message };
+  }
+}
+
+/** Whether any subscription of the project takes `kind` (its `--events`, else the default ones). */
+function wantsKind(subscriptions: readonly { filters: SubscriptionFilters }[], kind: string): boolean {
+  return subscriptions.some((subscription) => (subscription.filters.events ?? DEFAULT_EVENTS).some((entry) => entry.split(':')[0] === kind));
+}
+
+/**
+ * Polls one listed kind when wanted; forgets it when not, so that a subscription wanting it later
+ * starts from a fresh first poll instead of replaying what happened meanwhile. A token GitLab
+ * refuses the list (a Guest and deployments, a feature kept to members) is not asked again for a while.
+ */
+async function pollListed(state: ProjectJobState, kind: ListedKind, wanted: boolean, now: Date, poll: () => Promise<unknown>): Promise<void> {
+  if (!wanted) {
+    delete state[kind];
+    if (state.refused) delete state.refused[kind];
+    return;
+  }
+  const refusedAt = state.refused?.[kind];
+  if (refusedAt && now.getTime() - Date.parse(refusedAt) < HOOK_CHECK_MS) return;
+  try {
+    await poll();
+    if (state.refused) delete state.refused[kind];
+  } catch (error) {
+    if (!(error instanceof GitLabHttpError && error.status === 403)) throw error;
+    state.refused = { ...state.refused, [kind]: now.toISOString() };
   }
 }
 
@@ -150,6 +195,7 @@ async function fetchContext(client: PollClient, token: string, projectId: string
     const { from, to, perPage } = lookups.commits;
     context.commits = await get<RestCommit[]>(`${base}/repository/commits`, { ref_name: from ? `${from}..${to}` : to, per_page: perPage });
   }
+  if (lookups.tag !== undefined) context.tag = await get<RestTag>(`${base}/repository/tags/${encodeURIComponent(lookups.tag)}`);
   return context;
 }
 
@@ -188,13 +234,15 @@ async function pollPipelines(deps: ProjectPollDeps, token: string, projectId: st
 }
 
 async function storeHook(deps: ProjectPollDeps, hook: { event: string; payload: unknown }, key: string): Promise<void> {
+  const instance = deps.instance ?? 'default';
   await deps.store({
-    dedupeKey: key,
+    dedupeKey: instance === 'default' ? key : `${instance}~${key}`,
     event: hook.event,
     idempotencyKey: key,
     eventUuid: undefined,
     webhookUuid: undefined,
-    instance: undefined,
+    instanceHeader: undefined,
+    instance,
     signed: false,
     payload: JSON.stringify(hook.payload),
   });

@@ -37,6 +37,8 @@ export interface RequestBudget {
 
 export interface RequestBudgetOptions {
   perMinute: number;
+  /** Each GitLab instance has its own budget and pauses (config.gitlabInstances[].name; default `default`). */
+  instance?: string;
   /** Milliseconds since the epoch; injectable for tests. */
   now?: () => number;
 }
@@ -71,10 +73,11 @@ export function createRequestBudget(pool: pg.Pool, options: RequestBudgetOptions
   const { perMinute } = options;
   if (!Number.isInteger(perMinute) || perMinute < 1) throw new RangeError(`perMinute must be a whole number of at least 1, not ${perMinute}`);
   const now = options.now ?? Date.now;
+  const instance = options.instance ?? 'default';
   let lastSweep = -Infinity;
 
   async function readPause(db: Pick<pg.PoolClient, 'query'>): Promise<Date | null> {
-    const result = await db.query<{ until: Date }>('SELECT until FROM gitlab_rate_pause');
+    const result = await db.query<{ until: Date }>('SELECT until FROM gitlab_rate_pause WHERE instance = $1', [instance]);
     const until = result.rows[0]?.until;
     return until && until.getTime() > now() ? until : null;
   }
@@ -92,7 +95,7 @@ export function createRequestBudget(pool: pg.Pool, options: RequestBudgetOptions
       await client.query('BEGIN');
       try {
         // Every statement after the lock sees what the previous holder committed.
-        await client.query('SELECT pg_advisory_xact_lock($1)', [BUDGET_LOCK]);
+        await client.query('SELECT pg_advisory_xact_lock($1, hashtext($2))', [BUDGET_LOCK, instance]);
         const result = await work(client);
         await client.query('COMMIT');
         return result;
@@ -107,12 +110,12 @@ export function createRequestBudget(pool: pg.Pool, options: RequestBudgetOptions
 
   async function pauseEveryone(db: Pick<pg.PoolClient, 'query'>, until: Date, reason: string): Promise<void> {
     await db.query(
-      `INSERT INTO gitlab_rate_pause (id, until, reason) VALUES (true, $1, $2)
-       ON CONFLICT (id) DO UPDATE SET
+      `INSERT INTO gitlab_rate_pause (instance, until, reason) VALUES ($3, $1, $2)
+       ON CONFLICT (instance) DO UPDATE SET
          reason = CASE WHEN EXCLUDED.until >= gitlab_rate_pause.until THEN EXCLUDED.reason ELSE gitlab_rate_pause.reason END,
          until = GREATEST(gitlab_rate_pause.until, EXCLUDED.until),
          updated_at = now()`,
-      [until, reason],
+      [until, reason, instance],
     );
   }
 
@@ -130,18 +133,18 @@ export function createRequestBudget(pool: pg.Pool, options: RequestBudgetOptions
         const callerPaused = caller === undefined ? null : await readCallerPause(client, caller);
         if (callerPaused) return { granted: false, retryInMs: callerPaused.getTime() - at, callerPausedUntil: callerPaused };
         const { rows } = await client.query<{ second: Date; used: number }>(
-          'SELECT second, used FROM gitlab_request_budget WHERE second >= to_timestamp($1) ORDER BY second',
-          [windowStart],
+          'SELECT second, used FROM gitlab_request_budget WHERE instance = $2 AND second >= to_timestamp($1) ORDER BY second',
+          [windowStart, instance],
         );
         const used = rows.reduce((sum, row) => sum + row.used, 0);
         if (used + count > perMinute) return { granted: false, retryInMs: whenFree(rows, used + count - perMinute) - at };
         await client.query(
-          `INSERT INTO gitlab_request_budget (second, used) VALUES (to_timestamp($1), $2)
-           ON CONFLICT (second) DO UPDATE SET used = gitlab_request_budget.used + $2`,
-          [second, count],
+          `INSERT INTO gitlab_request_budget (instance, second, used) VALUES ($3, to_timestamp($1), $2)
+           ON CONFLICT (instance, second) DO UPDATE SET used = gitlab_request_budget.used + $2`,
+          [second, count, instance],
         );
         if (at - lastSweep >= SWEEP_EVERY_MS) {
-          await client.query('DELETE FROM gitlab_request_budget WHERE second < to_timestamp($1)', [windowStart]);
+          await client.query('DELETE FROM gitlab_request_budget WHERE instance = $2 AND second < to_timestamp($1)', [windowStart, instance]);
           await client.query('DELETE FROM gitlab_caller_rate_pause WHERE until < $1 AND throttled_at < $2', [new Date(at), new Date(at - ESCALATE_WITHIN_MS)]);
           lastSweep = at;
         }
@@ -157,15 +160,16 @@ export function createRequestBudget(pool: pg.Pool, options: RequestBudgetOptions
       const at = new Date(now());
       return underLock(async (client) => {
         await client.query(
-          `INSERT INTO gitlab_caller_rate_pause (caller, until, reason, throttled_at) VALUES ($1, $2, $3, $4)
+          `INSERT INTO gitlab_caller_rate_pause (caller, until, reason, throttled_at, instance) VALUES ($1, $2, $3, $4, $5)
            ON CONFLICT (caller) DO UPDATE SET
              reason = CASE WHEN EXCLUDED.until >= gitlab_caller_rate_pause.until THEN EXCLUDED.reason ELSE gitlab_caller_rate_pause.reason END,
              until = GREATEST(gitlab_caller_rate_pause.until, EXCLUDED.until),
              throttled_at = EXCLUDED.throttled_at`,
-          [caller, until, reason, at],
+          [caller, until, reason, at, instance],
         );
-        const { rows } = await client.query<{ callers: number }>('SELECT count(*)::int AS callers FROM gitlab_caller_rate_pause WHERE throttled_at > $1', [
+        const { rows } = await client.query<{ callers: number }>('SELECT count(*)::int AS callers FROM gitlab_caller_rate_pause WHERE throttled_at > $1 AND instance = $2', [
           new Date(at.getTime() - ESCALATE_WITHIN_MS),
+          instance,
         ]);
         const callers = rows[0]?.callers ?? 0;
         if (!pauseEveryoneAfter(callers)) return 'caller';

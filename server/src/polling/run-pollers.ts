@@ -27,6 +27,8 @@ export interface PollerKind {
 
 export interface PollerDeps {
   pool: pg.Pool;
+  /** The GitLab instance whose jobs this runner claims (default `default`). */
+  instance?: string;
   log: Logger;
   kinds: PollerKind[];
   /** How late a job started after it was due, and how it ended. */
@@ -46,7 +48,7 @@ export function startPollers(deps: PollerDeps): { stop(): Promise<void> } {
     }
     let busy = false;
     for (const kind of deps.kinds) {
-      const jobs = await claimDueJobs(deps.pool, { kind: kind.kind, limit: CLAIM, leaseSeconds: LEASE_SECONDS });
+      const jobs = await claimDueJobs(deps.pool, { kind: kind.kind, instance: deps.instance, limit: CLAIM, leaseSeconds: LEASE_SECONDS });
       busy ||= jobs.length === CLAIM;
       for (let start = 0; start < jobs.length && !stopped; start += CONCURRENT) {
         await Promise.all(jobs.slice(start, start + CONCURRENT).map((job) => runOne(kind, job)));

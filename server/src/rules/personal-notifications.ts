@@ -11,6 +11,7 @@
  * sent once; and a thread key, so messages about one MR or issue share a thread.
  */
 import type { GitLabEvent } from '../gitlab/events/event.js';
+import { projectKeyOf } from '../gitlab/instances.js';
 import type { NotificationSettings } from '../store/notification-settings.js';
 import { mentionedUsernames, newMentions } from './mentions.js';
 import type { PersonalKind } from './personal-kinds.js';
@@ -139,7 +140,7 @@ function itemKey(event: GitLabEvent, type: string, iid: number): string {
 }
 
 function projectKey(event: GitLabEvent): string {
-  return String(event.project?.id ?? event.project?.path.toLowerCase() ?? 'unknown');
+  return projectKeyOf(event);
 }
 
 /** The "never"s: switched off, muted author, own action. */

@@ -61,11 +61,11 @@ interface Waiting {
  * of statements; the join on position drops the padding.
  */
 function insertStatement(slots: number): string {
-  const payloads = Array.from({ length: slots }, (_, index) => `(${index + 1}, $${index + 8}::json)`).join(', ');
-  return `INSERT INTO webhook_deliveries (dedupe_key, event, idempotency_key, event_uuid, webhook_uuid, instance, signed, payload)
-SELECT input.dedupe_key, input.event, input.idempotency_key, input.event_uuid, input.webhook_uuid, input.instance, input.signed, payloads.payload
-FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::boolean[])
-  WITH ORDINALITY AS input (dedupe_key, event, idempotency_key, event_uuid, webhook_uuid, instance, signed, position)
+  const payloads = Array.from({ length: slots }, (_, index) => `(${index + 1}, $${index + 9}::json)`).join(', ');
+  return `INSERT INTO webhook_deliveries (dedupe_key, event, idempotency_key, event_uuid, webhook_uuid, instance_header, signed, instance, payload)
+SELECT input.dedupe_key, input.event, input.idempotency_key, input.event_uuid, input.webhook_uuid, input.instance_header, input.signed, input.instance, payloads.payload
+FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::boolean[], $8::text[])
+  WITH ORDINALITY AS input (dedupe_key, event, idempotency_key, event_uuid, webhook_uuid, instance_header, signed, instance, position)
 JOIN (VALUES ${payloads}) AS payloads (position, payload) ON payloads.position = input.position
 ORDER BY input.position
 ON CONFLICT (dedupe_key) DO NOTHING
@@ -84,8 +84,9 @@ function insertQuery(deliveries: IncomingDelivery[]): { name: string; text: stri
     deliveries.map((d) => d.idempotencyKey ?? null),
     deliveries.map((d) => d.eventUuid ?? null),
     deliveries.map((d) => d.webhookUuid ?? null),
-    deliveries.map((d) => d.instance ?? null),
+    deliveries.map((d) => d.instanceHeader ?? null),
     deliveries.map((d) => d.signed),
+    deliveries.map((d) => d.instance),
   ];
   for (let index = 0; index < slots; index += 1) values.push(deliveries[index]?.payload ?? null);
   return { name: `webhook-inbox-insert-${slots}`, text, values };

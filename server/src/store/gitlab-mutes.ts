@@ -11,11 +11,11 @@ export interface Mute {
 export const MAX_MUTES = 100;
 
 /** False when it was muted already. */
-export async function addMute(db: Queryable, userId: string, muted: { gitlabUserId: number; gitlabUsername: string }): Promise<boolean> {
+export async function addMute(db: Queryable, userId: string, muted: { gitlabUserId: number; gitlabUsername: string; instance?: string }): Promise<boolean> {
   const { rowCount } = await db.query(
-    `INSERT INTO gitlab_mutes (mattermost_user_id, gitlab_user_id, gitlab_username) VALUES ($1, $2, $3)
-     ON CONFLICT (mattermost_user_id, gitlab_user_id) DO NOTHING`,
-    [userId, muted.gitlabUserId, muted.gitlabUsername],
+    `INSERT INTO gitlab_mutes (mattermost_user_id, gitlab_user_id, gitlab_username, instance) VALUES ($1, $2, $3, $4)
+     ON CONFLICT (mattermost_user_id, instance, gitlab_user_id) DO NOTHING`,
+    [userId, muted.gitlabUserId, muted.gitlabUsername, muted.instance ?? 'default'],
   );
   return rowCount === 1;
 }

@@ -2,12 +2,15 @@
  * Recurring GitLab polls (migration 0010): which subjects are polled, when each
  * is due, which replica holds it right now, and what it remembers between runs.
  */
+import { DEFAULT_INSTANCE } from '../config.js';
 import type { Queryable } from './queryable.js';
 
 export type JobState = Record<string, unknown>;
 
 export interface PollJob<S extends JobState = JobState> {
   kind: string;
+  /** The GitLab instance it polls; each instance's runner claims its own. */
+  instance: string;
   subject: string;
   nextRunAt: Date;
   /** Held by the claiming replica until then; also what `finishJob` checks it still holds. */
@@ -28,6 +31,7 @@ export interface JobFreshness {
 
 interface JobRow {
   kind: string;
+  instance: string;
   subject: string;
   next_run_at: Date;
   lease_until: Date;
@@ -39,32 +43,37 @@ interface JobRow {
 }
 
 /** Creates the job unless it exists; an existing job keeps its schedule. True when it was created. */
-export async function ensureJob(db: Queryable, kind: string, subject: string, firstRunAt: Date): Promise<boolean> {
+export async function ensureJob(db: Queryable, kind: string, subject: string, firstRunAt: Date, instance: string = DEFAULT_INSTANCE): Promise<boolean> {
   const result = await db.query(
-    'INSERT INTO poll_jobs (kind, subject, next_run_at) VALUES ($1, $2, $3) ON CONFLICT (kind, subject) DO NOTHING',
-    [kind, subject, firstRunAt],
+    'INSERT INTO poll_jobs (kind, subject, next_run_at, instance) VALUES ($1, $2, $3, $4) ON CONFLICT (kind, instance, subject) DO NOTHING',
+    [kind, subject, firstRunAt, instance],
   );
   return result.rowCount === 1;
 }
 
 /**
- * Makes one kind's jobs exactly the subjects `subjectsQuery` selects (one text
- * column): new ones due at once, existing ones keep their schedule, others go.
- * Two set-based statements, cheap enough to run every few seconds.
+ * Makes one kind's jobs of one instance exactly the subjects `subjectsQuery` selects (one text
+ * column; `$2` in it is the instance's name): new ones due at once, existing ones keep their
+ * schedule, others go. Two set-based statements, cheap enough to run every few seconds.
  */
-export async function syncJobs(db: Queryable, kind: string, subjectsQuery: string): Promise<void> {
-  await db.query(`INSERT INTO poll_jobs (kind, subject, next_run_at) SELECT $1, subject, now() FROM (${subjectsQuery}) wanted (subject) ON CONFLICT (kind, subject) DO NOTHING`, [kind]);
-  await db.query(`DELETE FROM poll_jobs WHERE kind = $1 AND subject NOT IN (SELECT subject FROM (${subjectsQuery}) wanted (subject))`, [kind]);
+export async function syncJobs(db: Queryable, kind: string, subjectsQuery: string, instance: string = DEFAULT_INSTANCE): Promise<void> {
+  await db.query(
+    `INSERT INTO poll_jobs (kind, instance, subject, next_run_at) SELECT $1, $2, subject, now() FROM (${subjectsQuery}) wanted (subject) ON CONFLICT (kind, instance, subject) DO NOTHING`,
+    [kind, instance],
+  );
+  await db.query(`DELETE FROM poll_jobs WHERE kind = $1 AND instance = $2 AND subject NOT IN (SELECT subject FROM (${subjectsQuery}) wanted (subject))`, [kind, instance]);
 }
 
 /** Reconciles one kind with what should be polled: removes the jobs of every other subject. Returns how many went. */
-export async function removeJobs(db: Queryable, kind: string, subjectsToKeep: readonly string[]): Promise<number> {
-  const result = await db.query('DELETE FROM poll_jobs WHERE kind = $1 AND NOT (subject = ANY($2::text[]))', [kind, subjectsToKeep]);
+export async function removeJobs(db: Queryable, kind: string, subjectsToKeep: readonly string[], instance: string = DEFAULT_INSTANCE): Promise<number> {
+  const result = await db.query('DELETE FROM poll_jobs WHERE kind = $1 AND instance = $3 AND NOT (subject = ANY($2::text[]))', [kind, subjectsToKeep, instance]);
   return result.rowCount ?? 0;
 }
 
 export interface ClaimOptions {
   kind: string;
+  /** Only this instance's jobs (default `default`). */
+  instance?: string;
   limit: number;
   leaseSeconds: number;
   /** The moment to judge "due" and leases by; the database's clock by default (one clock for every replica). */
@@ -82,16 +91,16 @@ export async function claimDueJobs<S extends JobState = JobState>(db: Queryable,
   const result = await db.query<JobRow>(
     `WITH clock AS (SELECT COALESCE($4::timestamptz, now()) AS now),
      due AS (
-       SELECT kind, subject FROM poll_jobs, clock
-       WHERE kind = $1 AND next_run_at <= clock.now AND (lease_until IS NULL OR lease_until <= clock.now)
+       SELECT kind, instance, subject FROM poll_jobs, clock
+       WHERE kind = $1 AND instance = $5 AND next_run_at <= clock.now AND (lease_until IS NULL OR lease_until <= clock.now)
        ORDER BY next_run_at LIMIT $2
        FOR UPDATE OF poll_jobs SKIP LOCKED
      )
      UPDATE poll_jobs j SET lease_until = date_trunc('milliseconds', clock.now + $3 * interval '1 second'), last_run_at = clock.now
      FROM due, clock
-     WHERE j.kind = due.kind AND j.subject = due.subject
-     RETURNING j.kind, j.subject, j.next_run_at, j.lease_until, j.last_run_at, j.last_success_at, j.last_error, j.failures, j.state`,
-    [options.kind, options.limit, options.leaseSeconds, options.at ?? null],
+     WHERE j.kind = due.kind AND j.instance = due.instance AND j.subject = due.subject
+     RETURNING j.kind, j.instance, j.subject, j.next_run_at, j.lease_until, j.last_run_at, j.last_success_at, j.last_error, j.failures, j.state`,
+    [options.kind, options.limit, options.leaseSeconds, options.at ?? null, options.instance ?? DEFAULT_INSTANCE],
   );
   return result.rows.map((row) => toJob<S>(row)).sort((a, b) => a.nextRunAt.getTime() - b.nextRunAt.getTime());
 }
@@ -119,8 +128,8 @@ export async function finishJob<S extends JobState>(db: Queryable, job: PollJob<
        last_success_at = CASE WHEN $6 THEN last_success_at ELSE now() END,
        last_error = $7,
        failures = CASE WHEN $6 THEN failures + 1 ELSE 0 END
-     WHERE kind = $1 AND subject = $2 AND lease_until = $3`,
-    [job.kind, job.subject, job.leaseUntil, options.nextRunAt, options.state === undefined ? null : JSON.stringify(options.state), failed, options.error ?? null],
+     WHERE kind = $1 AND subject = $2 AND lease_until = $3 AND instance = $8`,
+    [job.kind, job.subject, job.leaseUntil, options.nextRunAt, options.state === undefined ? null : JSON.stringify(options.state), failed, options.error ?? null, job.instance],
   );
   return result.rowCount === 1;
 }
@@ -130,26 +139,32 @@ export async function finishJob<S extends JobState>(db: Queryable, job: PollJob<
  * unless it was due sooner already. A run in progress keeps the schedule its
  * finish sets. False when there is no such job.
  */
-export async function rescheduleJob(db: Queryable, kind: string, subject: string, nextRunAt: Date): Promise<boolean> {
-  const result = await db.query('UPDATE poll_jobs SET next_run_at = LEAST(next_run_at, $3) WHERE kind = $1 AND subject = $2', [
+export async function rescheduleJob(db: Queryable, kind: string, subject: string, nextRunAt: Date, instance: string = DEFAULT_INSTANCE): Promise<boolean> {
+  const result = await db.query('UPDATE poll_jobs SET next_run_at = LEAST(next_run_at, $3) WHERE kind = $1 AND subject = $2 AND instance = $4', [
     kind,
     subject,
     nextRunAt,
+    instance,
   ]);
   return result.rowCount === 1;
 }
 
 /** The job's watermarks, or null when there is no such job. */
-export async function jobState<S extends JobState = JobState>(db: Queryable, kind: string, subject: string): Promise<S | null> {
-  const result = await db.query<{ state: S }>('SELECT state FROM poll_jobs WHERE kind = $1 AND subject = $2', [kind, subject]);
+export async function jobState<S extends JobState = JobState>(db: Queryable, kind: string, subject: string, instance: string = DEFAULT_INSTANCE): Promise<S | null> {
+  const result = await db.query<{ state: S }>('SELECT state FROM poll_jobs WHERE kind = $1 AND subject = $2 AND instance = $3', [kind, subject, instance]);
   return result.rows[0]?.state ?? null;
 }
 
 /** How recently each subject was polled successfully, and its last error; subjects without a job are absent. */
-export async function jobFreshness<S extends JobState = JobState>(db: Queryable, kind: string, subjects: readonly string[]): Promise<Map<string, JobFreshness & { state: S }>> {
+export async function jobFreshness<S extends JobState = JobState>(
+  db: Queryable,
+  kind: string,
+  subjects: readonly string[],
+  instance: string = DEFAULT_INSTANCE,
+): Promise<Map<string, JobFreshness & { state: S }>> {
   const result = await db.query<JobRow>(
-    'SELECT subject, last_run_at, last_success_at, last_error, failures, state FROM poll_jobs WHERE kind = $1 AND subject = ANY($2::text[])',
-    [kind, subjects],
+    'SELECT subject, last_run_at, last_success_at, last_error, failures, state FROM poll_jobs WHERE kind = $1 AND subject = ANY($2::text[]) AND instance = $3',
+    [kind, subjects, instance],
   );
   return new Map(
     result.rows.map((row) => [
@@ -162,6 +177,7 @@ export async function jobFreshness<S extends JobState = JobState>(db: Queryable,
 function toJob<S extends JobState>(row: JobRow): PollJob<S> {
   return {
     kind: row.kind,
+    instance: row.instance,
     subject: row.subject,
     nextRunAt: row.next_run_at,
     leaseUntil: row.lease_until,

@@ -16,30 +16,30 @@ const FORGET_AFTER = '1 day';
 const PRUNE_BATCH = 100;
 
 /** The projects with an answer still in force: their levels, or null after a failed lookup. */
-export async function readFeatureLevels(db: Queryable, projectIds: readonly number[]): Promise<Map<number, FeatureLevels | null>> {
+export async function readFeatureLevels(db: Queryable, projectIds: readonly number[], instance = 'default'): Promise<Map<number, FeatureLevels | null>> {
   if (projectIds.length === 0) return new Map();
   const { rows } = await db.query<{ project_id: string; levels: FeatureLevels | null }>(
     `SELECT project_id, levels FROM project_features
-      WHERE project_id = ANY($1::bigint[])
+      WHERE project_id = ANY($1::bigint[]) AND instance = $4
         AND checked_at > now() - CASE WHEN levels IS NULL THEN $3::int ELSE $2::int END * interval '1 second'`,
-    [projectIds, FEATURE_LEVELS_TTL_SECONDS, FAILED_LOOKUP_TTL_SECONDS],
+    [projectIds, FEATURE_LEVELS_TTL_SECONDS, FAILED_LOOKUP_TTL_SECONDS, instance],
   );
   return new Map(rows.map((row) => [Number(row.project_id), row.levels]));
 }
 
 /** Records what the lookups found (null: failed), and forgets a few long-unused rows. */
-export async function saveFeatureLevels(db: Queryable, found: ReadonlyMap<number, FeatureLevels | null>): Promise<void> {
+export async function saveFeatureLevels(db: Queryable, found: ReadonlyMap<number, FeatureLevels | null>, instance = 'default'): Promise<void> {
   if (found.size === 0) return;
   const ids = [...found.keys()];
   await db.query(
-    `INSERT INTO project_features (project_id, levels, checked_at)
-     SELECT id, levels, now() FROM unnest($1::bigint[], $2::jsonb[]) AS found (id, levels)
-     ON CONFLICT (project_id) DO UPDATE SET levels = excluded.levels, checked_at = excluded.checked_at`,
-    [ids, ids.map((id) => (found.get(id) ? JSON.stringify(found.get(id)) : null))],
+    `INSERT INTO project_features (instance, project_id, levels, checked_at)
+     SELECT $3, id, levels, now() FROM unnest($1::bigint[], $2::jsonb[]) AS found (id, levels)
+     ON CONFLICT (instance, project_id) DO UPDATE SET levels = excluded.levels, checked_at = excluded.checked_at`,
+    [ids, ids.map((id) => (found.get(id) ? JSON.stringify(found.get(id)) : null)), instance],
   );
   await db.query(
-    `DELETE FROM project_features WHERE project_id IN (
-       SELECT project_id FROM project_features WHERE checked_at < now() - $1::interval ORDER BY checked_at LIMIT $2)`,
+    `DELETE FROM project_features WHERE (instance, project_id) IN (
+       SELECT instance, project_id FROM project_features WHERE checked_at < now() - $1::interval ORDER BY checked_at LIMIT $2)`,
     [FORGET_AFTER, PRUNE_BATCH],
   );
 }

@@ -1,4 +1,5 @@
 /** Connected users a personal notification may be for, with their settings and mutes, in one query. */
+import { DEFAULT_INSTANCE } from '../config.js';
 import type { PersonalKind } from '../rules/personal-kinds.js';
 import type { Recipient } from '../rules/personal-notifications.js';
 import { DEFAULT_SETTINGS } from './notification-settings.js';
@@ -20,22 +21,23 @@ interface Row {
 
 const SELECT = `SELECT a.mattermost_user_id, a.gitlab_user_id, a.gitlab_username, s.enabled, s.disabled_kinds, s.reminder_enabled,
        s.reminder_time::text AS reminder_time, s.reminder_only_when_changed, s.buttons, s.sync_replies,
-       COALESCE((SELECT array_agg(m.gitlab_user_id::text) FROM gitlab_mutes m WHERE m.mattermost_user_id = a.mattermost_user_id), '{}') AS muted
+       COALESCE((SELECT array_agg(m.gitlab_user_id::text) FROM gitlab_mutes m WHERE m.mattermost_user_id = a.mattermost_user_id AND m.instance = a.instance), '{}') AS muted
      FROM gitlab_accounts a LEFT JOIN notification_settings s ON s.mattermost_user_id = a.mattermost_user_id
      WHERE a.disconnected_at IS NULL`;
 
 /** Live connections whose GitLab id is in `ids` or whose username (case-insensitive) is in `usernames`. */
-export async function findRecipients(db: Queryable, people: { ids: number[]; usernames: string[] }): Promise<Recipient[]> {
+export async function findRecipients(db: Queryable, people: { ids: number[]; usernames: string[] }, instance: string = DEFAULT_INSTANCE): Promise<Recipient[]> {
   if (people.ids.length === 0 && people.usernames.length === 0) return [];
-  const { rows } = await db.query<Row>(`${SELECT} AND (a.gitlab_user_id = ANY($1::bigint[]) OR lower(a.gitlab_username) = ANY($2::text[]))`, [
+  const { rows } = await db.query<Row>(`${SELECT} AND a.instance = $3 AND (a.gitlab_user_id = ANY($1::bigint[]) OR lower(a.gitlab_username) = ANY($2::text[]))`, [
     people.ids,
     people.usernames.map((name) => name.toLowerCase()),
+    instance,
   ]);
   return rows.map(toRecipient);
 }
 
-export async function findRecipient(db: Queryable, mattermostUserId: string): Promise<Recipient | null> {
-  const { rows } = await db.query<Row>(`${SELECT} AND a.mattermost_user_id = $1`, [mattermostUserId]);
+export async function findRecipient(db: Queryable, mattermostUserId: string, instance: string = DEFAULT_INSTANCE): Promise<Recipient | null> {
+  const { rows } = await db.query<Row>(`${SELECT} AND a.mattermost_user_id = $1 AND a.instance = $2`, [mattermostUserId, instance]);
   return rows[0] ? toRecipient(rows[0]) : null;
 }
 

@@ -3,6 +3,7 @@
  * announced to the webapp (a `subscriptions` live event for the channel) here,
  * where the slash command's and the webapp's changes meet.
  */
+import { DEFAULT_INSTANCE } from '../config.js';
 import type { RenderStyle, Subscription, SubscriptionFilters } from '../rules/subscription.js';
 import { publishLiveEvent } from './live-events.js';
 import type { Queryable } from './queryable.js';
@@ -92,13 +93,14 @@ export async function createSubscription(db: Queryable, input: NewSubscription):
  * path and each ancestor namespace, see coveringPaths) or, for renamed
  * projects, its id. Index lookups only; the rules decide the rest.
  */
-export async function findCandidates(db: Queryable, paths: readonly string[], projectId: number | null): Promise<Subscription[]> {
+/** Subscriptions of one instance that may want an event of the project at `paths` (its path and namespaces). */
+export async function findCandidates(db: Queryable, paths: readonly string[], projectId: number | null, instance: string = DEFAULT_INSTANCE): Promise<Subscription[]> {
   const result = await db.query<Row>(
-    `SELECT ${LIVE_COLUMNS} FROM subscriptions WHERE target_path = ANY($1::text[])
+    `SELECT ${LIVE_COLUMNS} FROM subscriptions WHERE target_path = ANY($1::text[]) AND instance = $3
      UNION
-     SELECT ${LIVE_COLUMNS} FROM subscriptions WHERE target_kind = 'project' AND target_id = $2
+     SELECT ${LIVE_COLUMNS} FROM subscriptions WHERE target_kind = 'project' AND target_id = $2 AND instance = $3
      ORDER BY id`,
-    [paths.map(normalisePath), projectId],
+    [paths.map(normalisePath), projectId, instance],
   );
   return result.rows.map(toSubscription);
 }
@@ -206,11 +208,13 @@ export async function markConfidentialChecked(db: Queryable, id: string, confide
  */
 export async function stopConfidential(
   db: Queryable,
-  which: { subscriptionId: string; confidentialBy: string | null } | { confidentialBy: string },
+  which: { subscriptionId: string; confidentialBy: string | null } | { confidentialBy: string; instance: string },
   reason: string,
 ): Promise<{ id: string; channelId: string; targetKind: 'project' | 'group'; targetPath: string }[]> {
   const [where, params] =
-    'subscriptionId' in which ? ['id = $2 AND confidential_by IS NOT DISTINCT FROM $3', [which.subscriptionId, which.confidentialBy]] : ['confidential_by = $2', [which.confidentialBy]];
+    'subscriptionId' in which
+      ? ['id = $2 AND confidential_by IS NOT DISTINCT FROM $3', [which.subscriptionId, which.confidentialBy]]
+      : ['confidential_by = $2 AND instance = $3', [which.confidentialBy, which.instance]];
   const { rows } = await db.query<{ id: string; channel_id: string; target_kind: 'project' | 'group'; target_path: string }>(
     `UPDATE subscriptions SET confidential = false, confidential_by = NULL, confidential_checked_at = NULL,
        confidential_stopped_at = now(), confidential_stopped_reason = $1, updated_at = now()

@@ -7,7 +7,10 @@ export interface IncomingDelivery {
   idempotencyKey: string | undefined;
   eventUuid: string | undefined;
   webhookUuid: string | undefined;
-  instance: string | undefined;
+  /** X-Gitlab-Instance as sent: what the sender says it is, kept for support only. */
+  instanceHeader: string | undefined;
+  /** The instance whose door (path and secret) took it (config.gitlabInstances[].name). */
+  instance: string;
   signed: boolean;
   /** The raw JSON text, stored as received (PostgreSQL checks it, see migration 0005). */
   payload: string;

@@ -1,27 +1,32 @@
 /** Each user's work as of their last poll, and the last reminder sent (migration 0011). */
 import type pg from 'pg';
+import { DEFAULT_INSTANCE } from '../config.js';
 import type { WorkSnapshot } from '../gitlab/work-query.js';
 import type { Queryable } from './queryable.js';
 
-export async function saveWorkSnapshot(db: Queryable, userId: string, snapshot: WorkSnapshot): Promise<void> {
+export async function saveWorkSnapshot(db: Queryable, userId: string, snapshot: WorkSnapshot, instance: string = DEFAULT_INSTANCE): Promise<void> {
   await db.query(
-    `INSERT INTO work_snapshots (mattermost_user_id, snapshot) VALUES ($1, $2)
-     ON CONFLICT (mattermost_user_id) DO UPDATE SET snapshot = $2, polled_at = now()`,
-    [userId, JSON.stringify(snapshot)],
+    `INSERT INTO work_snapshots (mattermost_user_id, snapshot, instance) VALUES ($1, $2, $3)
+     ON CONFLICT (mattermost_user_id, instance) DO UPDATE SET snapshot = $2, polled_at = now()`,
+    [userId, JSON.stringify(snapshot), instance],
   );
 }
 
-export async function readWorkSnapshot(db: Queryable, userId: string): Promise<{ snapshot: WorkSnapshot; polledAt: Date; reminderDigest: string | null } | null> {
+export async function readWorkSnapshot(
+  db: Queryable,
+  userId: string,
+  instance: string = DEFAULT_INSTANCE,
+): Promise<{ snapshot: WorkSnapshot; polledAt: Date; reminderDigest: string | null } | null> {
   const { rows } = await db.query<{ snapshot: WorkSnapshot; polled_at: Date; reminder_digest: string | null }>(
-    'SELECT snapshot, polled_at, reminder_digest FROM work_snapshots WHERE mattermost_user_id = $1',
-    [userId],
+    'SELECT snapshot, polled_at, reminder_digest FROM work_snapshots WHERE mattermost_user_id = $1 AND instance = $2',
+    [userId, instance],
   );
   const row = rows[0];
   return row ? { snapshot: row.snapshot, polledAt: row.polled_at, reminderDigest: row.reminder_digest } : null;
 }
 
-export async function recordReminder(db: Queryable, userId: string, digest: string): Promise<void> {
-  await db.query('UPDATE work_snapshots SET reminder_digest = $2, reminded_at = now() WHERE mattermost_user_id = $1', [userId, digest]);
+export async function recordReminder(db: Queryable, userId: string, digest: string, instance: string = DEFAULT_INSTANCE): Promise<void> {
+  await db.query('UPDATE work_snapshots SET reminder_digest = $2, reminded_at = now() WHERE mattermost_user_id = $1 AND instance = $3', [userId, digest, instance]);
 }
 
 /**
@@ -36,15 +41,16 @@ export async function changeWorkSnapshot(
   userId: string,
   change: (snapshot: WorkSnapshot) => WorkSnapshot | null,
   announce: (db: Queryable, snapshot: WorkSnapshot) => Promise<void>,
+  instance: string = DEFAULT_INSTANCE,
 ): Promise<WorkSnapshot | null> {
   const client = await pool.connect();
   try {
     await client.query('BEGIN');
-    const { rows } = await client.query<{ snapshot: WorkSnapshot }>('SELECT snapshot FROM work_snapshots WHERE mattermost_user_id = $1 FOR UPDATE', [userId]);
+    const { rows } = await client.query<{ snapshot: WorkSnapshot }>('SELECT snapshot FROM work_snapshots WHERE mattermost_user_id = $1 AND instance = $2 FOR UPDATE', [userId, instance]);
     const current = rows[0]?.snapshot ?? null;
     const changed = current ? change(current) : null;
     if (changed) {
-      await client.query('UPDATE work_snapshots SET snapshot = $2 WHERE mattermost_user_id = $1', [userId, JSON.stringify(changed)]);
+      await client.query('UPDATE work_snapshots SET snapshot = $2 WHERE mattermost_user_id = $1 AND instance = $3', [userId, JSON.stringify(changed), instance]);
       await announce(client, changed);
     }
     await client.query('COMMIT');

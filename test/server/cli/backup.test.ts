@@ -43,7 +43,7 @@ afterEach(async () => {
 /** A bridge's worth of state: the key id, a connected account, a subscription, a delivery with json text, an outbox row, an audit entry. */
 async function seed(pool: pg.Pool): Promise<void> {
   await pool.query("INSERT INTO settings (key, value) VALUES ('encryption_key_id', $1)", [JSON.stringify(key.id)]);
-  await saveAccount(pool, { mattermostUserId: 'mm-ann', gitlabUserId: 7, gitlabUsername: 'ann' }, { accessToken: 'access-✓', refreshToken: 'refresh-✓', expiresAt: new Date('2031-01-01T00:00:00Z'), scopes: 'api' }, key);
+  await saveAccount(pool, { instance: 'default', mattermostUserId: 'mm-ann', gitlabUserId: 7, gitlabUsername: 'ann' }, { accessToken: 'access-✓', refreshToken: 'refresh-✓', expiresAt: new Date('2031-01-01T00:00:00Z'), scopes: 'api' }, key);
   const subscription = await pool.query<{ id: string }>(
     "INSERT INTO subscriptions (channel_id, target_kind, target_path, filters, creator_id, last_event_at) VALUES ('chan', 'project', 'grüppe/prøject', $1, 'mm-ann', now()) RETURNING id",
     [JSON.stringify({ events: ['push'], labels: ['🐛'] })],
@@ -97,7 +97,7 @@ describe('gitlab-bridge backup and restore', () => {
     expect(restored.stdout).toContain(`restored ${rowCount(before)} rows into ${Object.keys(before).length} tables`);
     expect(restored.stdout).toContain(`key id is ${key.id}`);
     expect(await contents(targetPool)).toEqual(before);
-    expect((await readAccount(targetPool, 'mm-ann', [key]))?.tokens?.accessToken).toBe('access-✓');
+    expect((await readAccount(targetPool, 'mm-ann', 'default', [key]))?.tokens?.accessToken).toBe('access-✓');
   });
 
   it('writes the backup to stdout with -, and every message to stderr', async () => {
@@ -196,7 +196,7 @@ describe('gitlab-bridge backup and restore', () => {
     expect((await restore([file])).code).toBe(0);
     const restored = await contents(targetPool);
     for (const table of header.tables) expect([table.name, restored[table.name]?.length]).toEqual([table.name, table.rows]);
-    expect((await readAccount(targetPool, 'mm-ann', [key]))?.tokens?.refreshToken).toBe('refresh-✓');
+    expect((await readAccount(targetPool, 'mm-ann', 'default', [key]))?.tokens?.refreshToken).toBe('refresh-✓');
   });
 
   it('backs up the embedded database of a running bridge, and restore asks for the bridge to be stopped', async () => {

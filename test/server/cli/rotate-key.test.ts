@@ -37,9 +37,9 @@ beforeEach(async () => {
   users = ['ann', 'ben', 'cat', 'dan', 'eve'].map((name) => mattermost.addUser(name).user.id).sort();
   // Four accounts under the key in use, one under a key nobody has any more; the database knows the old key.
   for (const [index, userId] of users.entries()) {
-    await saveAccount(pool, { mattermostUserId: userId, gitlabUserId: 100 + index, gitlabUsername: `user${index}` }, tokensFor(index), index === 4 ? strayKey : oldKey);
+    await saveAccount(pool, { instance: 'default', mattermostUserId: userId, gitlabUserId: 100 + index, gitlabUsername: `user${index}` }, tokensFor(index), index === 4 ? strayKey : oldKey);
   }
-  await createOAuthState(pool, users[0]!, 'verifier-0', oldKey);
+  await createOAuthState(pool, users[0]!, 'default', 'verifier-0', oldKey);
   await pool.query("INSERT INTO settings (key, value) VALUES ('encryption_key_id', $1)", [JSON.stringify(oldKey.id)]);
 });
 afterEach(async () => {

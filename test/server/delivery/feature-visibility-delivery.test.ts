@@ -124,7 +124,7 @@ describe('when GitLab cannot say which features a public project keeps to member
     const key = toEncryptionKey(Buffer.from('ab'.repeat(32), 'hex'));
     await saveAccount(
       bridge.pool,
-      { mattermostUserId: 'subscriber0000000000000000', gitlabUserId: 9, gitlabUsername: 'sub' },
+      { instance: 'default', mattermostUserId: 'subscriber0000000000000000', gitlabUserId: 9, gitlabUsername: 'sub' },
       { accessToken: 'token', refreshToken: 'refresh', expiresAt: new Date(Date.now() + 3_600_000), scopes: 'api' },
       key,
     );

@@ -43,6 +43,53 @@ async function rows(pool: pg.Pool) {
   return (await pool.query('SELECT * FROM webhook_deliveries ORDER BY id')).rows;
 }
 
+describe('POST /webhook/<instance>: one door per GitLab instance, each with its own secret', () => {
+  let running: Running;
+  let base: string;
+  beforeAll(async () => {
+    running = await startWith({
+      GITLAB_WEBHOOK_SECRET: 'default-secret',
+      GITLAB_INSTANCES: 'corp',
+      GITLAB_CORP_URL: 'https://gitlab.corp.example',
+      GITLAB_CORP_WEBHOOK_SECRET: 'corp-secret',
+    });
+    base = running.url;
+  });
+  afterAll(() => shutDown(running));
+
+  it("stores a delivery through an instance's door as that instance's", async () => {
+    const key = randomUUID();
+    const response = await deliver(`${base}/corp`, { token: 'corp-secret', headers: { 'Idempotency-Key': key } });
+    expect(response.status).toBe(202);
+    const { id } = (await response.json()) as { id: string };
+    const [row] = (await running.pool.query('SELECT instance, dedupe_key FROM webhook_deliveries WHERE id = $1', [id])).rows;
+    expect(row).toEqual({ instance: 'corp', dedupe_key: `corp~idempotency:${key}` });
+  });
+
+  it("refuses another instance's secret at each door, so a leaked secret of one GitLab cannot speak for another", async () => {
+    expect((await deliver(`${base}/corp`, { token: 'default-secret', headers: { 'Idempotency-Key': randomUUID() } })).status).toBe(401);
+    expect((await deliver(base, { token: 'corp-secret', headers: { 'Idempotency-Key': randomUUID() } })).status).toBe(401);
+    // X-Gitlab-Instance is only kept: it never chooses the instance.
+    const response = await deliver(base, { token: 'default-secret', headers: { 'Idempotency-Key': randomUUID(), 'X-Gitlab-Instance': 'https://gitlab.corp.example' } });
+    const { id } = (await response.json()) as { id: string };
+    expect((await running.pool.query('SELECT instance FROM webhook_deliveries WHERE id = $1', [id])).rows[0]).toEqual({ instance: 'default' });
+  });
+
+  it('answers 404 for a door of an instance the bridge does not have, storing nothing', async () => {
+    const before = (await rows(running.pool)).length;
+    const response = await deliver(`${base}/elsewhere`, { token: 'corp-secret' });
+    expect(response.status).toBe(404);
+    expect(await response.json()).toMatchObject({ code: 'unknown_instance' });
+    expect((await rows(running.pool)).length).toBe(before);
+  });
+
+  it('keeps the same Idempotency-Key from two GitLabs apart', async () => {
+    const key = randomUUID();
+    expect((await deliver(base, { token: 'default-secret', headers: { 'Idempotency-Key': key } })).status).toBe(202);
+    expect((await deliver(`${base}/corp`, { token: 'corp-secret', headers: { 'Idempotency-Key': key } })).status).toBe(202);
+  });
+});
+
 describe('POST /webhook', () => {
   let running: Running;
   beforeAll(async () => {
@@ -57,7 +104,7 @@ describe('POST /webhook', () => {
     const answer = (await response.json()) as { status: string; id: string };
     expect(answer.status).toBe('accepted');
     const [row] = (await running.pool.query('SELECT * FROM webhook_deliveries WHERE id = $1', [answer.id])).rows;
-    expect(row).toMatchObject({ event: 'Push Hook', idempotency_key: key, event_uuid: 'e-1', webhook_uuid: 'hook-1', instance: 'https://gitlab.example.com', signed: false });
+    expect(row).toMatchObject({ event: 'Push Hook', idempotency_key: key, event_uuid: 'e-1', webhook_uuid: 'hook-1', instance_header: 'https://gitlab.example.com', instance: 'default', signed: false });
     expect(row.payload).toEqual(JSON.parse(push.body));
   });
 

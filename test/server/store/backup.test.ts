@@ -55,12 +55,12 @@ async function populate(pool: pg.Pool): Promise<{ oauthState: string }> {
   await insert("INSERT INTO ref_pipelines (project_key, ref, pipeline_id, status) VALUES ('project:9', 'refs/heads/fïx', 9007199254740993, 'failed')");
   await insert("INSERT INTO slash_commands (team_id, team_name, command_id, trigger, token_hash, url) VALUES ('team-1', 'Team Ωne', 'cmd-1', 'gitlab', repeat('ab', 32), 'http://127.0.0.1:3501/mattermost/command')");
   await insert('INSERT INTO audit_log (actor, action, target, details) VALUES ($1, $2, $3, $4)', ['setup', 'slash_command.created', 'team-1', JSON.stringify({ before: null, after: '🦊' })]);
-  await saveAccount(pool, { mattermostUserId: ANN, gitlabUserId: 42, gitlabUsername: 'ann' }, { accessToken: 'access-🦊-token', refreshToken: 'refresh-token', expiresAt: new Date('2030-01-01T00:00:00.123Z'), scopes: 'api read_user' }, key);
+  await saveAccount(pool, { instance: 'default', mattermostUserId: ANN, gitlabUserId: 42, gitlabUsername: 'ann' }, { accessToken: 'access-🦊-token', refreshToken: 'refresh-token', expiresAt: new Date('2030-01-01T00:00:00.123Z'), scopes: 'api read_user' }, key);
   await insert(
     `INSERT INTO gitlab_accounts (mattermost_user_id, gitlab_user_id, gitlab_username, scopes, disconnected_at, disconnect_reason)
      VALUES ('mm-user-ben', 43, 'ben', '', '2024-05-05 05:05:05+00', 'GitLab refused the grant: "invalid_grant" — revoked')`,
   );
-  const oauthState = await createOAuthState(pool, ANN, 'verifier-✓', key);
+  const oauthState = await createOAuthState(pool, ANN, 'default', 'verifier-✓', key);
   await insert("INSERT INTO oauth_states (state_hash, mattermost_user_id, key_id, code_verifier, expires_at) VALUES ('raw', 'mm-user-ben', 'k', $1, now() + interval '1 hour')", [
     Buffer.from([0, 255, 0, 10, 13, 92, 120]),
   ]);
@@ -101,6 +101,12 @@ async function populate(pool: pg.Pool): Promise<{ oauthState: string }> {
     [ANN],
   );
   await insert("INSERT INTO chat_notices (mattermost_user_id, kind) VALUES ('mm-user-ben', 'replies-connect')");
+  await insert(
+    `INSERT INTO official_plugin_imports (channel_id, target_kind, target_path, outcome, subscription_id, imported_by)
+     VALUES ('chan-1', 'project', 'group/sub/προϊόν', 'created', $1, $2), ('chan-2', 'group', 'secret', 'pending', NULL, $2)`,
+    [subscriptions.rows[0].id, ANN],
+  );
+  await insert("INSERT INTO official_plugin_connect_asks (mattermost_user_id) VALUES ('mm-user-ben')");
   await insert("INSERT INTO stream_cursors (channel_id, seen_until) VALUES ('chan-1', 1704067204125)");
   await insert("INSERT INTO channel_settings (channel_id, code_previews, updated_by) VALUES ('chan-1', true, $1)", [ANN]);
   await insert("INSERT INTO code_preview_replies (post_id, reply_post_id) VALUES ('post-3', NULL), ('post-4', 'post-5')");
@@ -233,7 +239,7 @@ describe.each(testServers())('backup and restore on $label', (server) => {
     // Live update hints are for the minutes they are made in: not carried over.
     expect(header.tables.map((table) => table.name)).not.toContain('live_events');
     expect((await contents(targetPool, { transient: true })).live_events).toEqual([]);
-    const account = await readAccount(targetPool, ANN, [key]);
+    const account = await readAccount(targetPool, ANN, 'default', [key]);
     expect(account?.tokens).toMatchObject({ accessToken: 'access-🦊-token', refreshToken: 'refresh-token', expiresAt: new Date('2030-01-01T00:00:00.123Z') });
     expect(await consumeOAuthState(targetPool, oauthState, [key])).toEqual({ userId: ANN, codeVerifier: 'verifier-✓' });
     const setting = await targetPool.query<{ value: unknown; is_json_null: boolean }>("SELECT value, value = 'null'::jsonb AS is_json_null FROM settings WHERE key = 'json null'");
@@ -406,7 +412,7 @@ if (pairs.length > 0) {
         await migrate(targetPool, silentLog);
         await restore(targetPool, text);
         expect(await contents(targetPool)).toEqual(await contents(sourcePool));
-        expect((await readAccount(targetPool, ANN, [key]))?.tokens?.accessToken).toBe('access-🦊-token');
+        expect((await readAccount(targetPool, ANN, 'default', [key]))?.tokens?.accessToken).toBe('access-🦊-token');
       } finally {
         await Promise.all([sourcePool.end(), targetPool.end()]);
         await Promise.all([source.drop(), target.drop()]);

@@ -21,7 +21,8 @@ function delivery(overrides: Partial<IncomingDelivery> = {}): IncomingDelivery {
     idempotencyKey: key,
     eventUuid: undefined,
     webhookUuid: undefined,
-    instance: undefined,
+    instanceHeader: undefined,
+    instance: 'default',
     signed: false,
     payload: JSON.stringify({ object_kind: 'push', key }),
     ...overrides,
@@ -247,20 +248,21 @@ describe.each(testServers())('delivery batcher on $label', (server) => {
 
   it('stores every header column, null when absent', async () => {
     const batcher = createDeliveryBatcher(pool);
-    const full = delivery({ eventUuid: 'e-1', webhookUuid: 'hook-1', instance: 'https://gitlab.example.com', signed: true });
+    const full = delivery({ eventUuid: 'e-1', webhookUuid: 'hook-1', instanceHeader: 'https://gitlab.example.com', instance: 'corp', signed: true });
     const bare = delivery({ idempotencyKey: undefined, dedupeKey: 'sha256:abc' });
     const [a, b] = await Promise.all([batcher.store(full), batcher.store(bare)]);
     const byId = async (outcome: StoreOutcome) =>
-      (await pool.query('SELECT dedupe_key, idempotency_key, event_uuid, webhook_uuid, instance, signed FROM webhook_deliveries WHERE id = $1', [storedId(outcome)])).rows[0];
+      (await pool.query('SELECT dedupe_key, idempotency_key, event_uuid, webhook_uuid, instance_header, instance, signed FROM webhook_deliveries WHERE id = $1', [storedId(outcome)])).rows[0];
     expect(await byId(a!)).toEqual({
       dedupe_key: full.dedupeKey,
       idempotency_key: full.idempotencyKey,
       event_uuid: 'e-1',
       webhook_uuid: 'hook-1',
-      instance: 'https://gitlab.example.com',
+      instance_header: 'https://gitlab.example.com',
+      instance: 'corp',
       signed: true,
     });
-    expect(await byId(b!)).toEqual({ dedupe_key: 'sha256:abc', idempotency_key: null, event_uuid: null, webhook_uuid: null, instance: null, signed: false });
+    expect(await byId(b!)).toEqual({ dedupe_key: 'sha256:abc', idempotency_key: null, event_uuid: null, webhook_uuid: null, instance_header: null, instance: 'default', signed: false });
     await batcher.close();
   });
 

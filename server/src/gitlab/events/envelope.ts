@@ -1,4 +1,5 @@
 /** Building the envelope every parser returns, and the refusals parsers share. */
+import { DEFAULT_INSTANCE } from '../../config.js';
 import type { GitLabEvent, IgnoredEvent } from './event.js';
 import { text, type Fields } from './payload.js';
 
@@ -7,6 +8,7 @@ type Essentials = Pick<GitLabEvent, 'kind' | 'action' | 'key' | 'details'>;
 /** An event with the neutral defaults for everything a kind does not set. */
 export function makeEvent(event: Essentials & Partial<GitLabEvent>): GitLabEvent {
   return {
+    instance: DEFAULT_INSTANCE,
     project: null,
     group: null,
     actor: null,

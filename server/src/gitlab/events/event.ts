@@ -78,6 +78,8 @@ export interface TargetRef {
 }
 
 export interface GitLabEvent {
+  /** The GitLab instance it came from (config.gitlabInstances[].name); `key` is scoped by it (gitlab/instances.ts). */
+  instance: string;
   kind: EventKind;
   /**
    * What happened, normalised per kind: e.g. issue `opened|closed|reopened|updated`,
