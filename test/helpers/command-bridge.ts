@@ -15,6 +15,8 @@ import { createTestDatabase, openPool, testServers, type TestDatabase } from './
 export interface CommandBridge {
   mattermost: FakeMattermost;
   gitlab: FakeGitLab;
+  /** With `corp: true`, a second fake GitLab, configured as the instance `corp` (GITLAB_INSTANCES=corp). */
+  corp: FakeGitLab | null;
   pool: pg.Pool;
   bridge: BridgeProcess;
   /** The team everyone in `users` belongs to, with /gitlab registered. */
@@ -40,7 +42,7 @@ export interface CommandBridge {
    * Makes a GitLab user and connects the Mattermost user to them the way a person does (`connect`, the
    * link, GitLab's consent); needs `oauth: true`. The personal token is for the fake's grant().
    */
-  connectGitLab(userId: string, gitlabUser: { id: number; username: string; name: string }): Promise<{ token: string }>;
+  connectGitLab(userId: string, gitlabUser: { id: number; username: string; name: string }, instance?: 'corp'): Promise<{ token: string }>;
   /** Stops everything; fails the test if the fake Mattermost saw a request its spec does not allow. */
   close(): Promise<void>;
 }
@@ -51,11 +53,17 @@ export async function startCommandBridge(options: {
   oauth?: boolean;
   /** PUBLIC_URL when a reverse proxy stands in front of the public listener (e.g. `<origin>/plugins/gitlab-bridge`). */
   publicUrl?: string;
+  /**
+   * A second GitLab, instance `corp` (its own fake, OAuth application when `oauth`, and webhook secret
+   * `corp-hook-secret` at /webhook/corp).
+   */
+  corp?: boolean;
   /** More bridge environment; PUBLIC_URL is known by then, for an OAuth application's redirect URI. */
-  env?(setup: { publicUrl: string; gitlab: FakeGitLab }): Record<string, string>;
+  env?(setup: { publicUrl: string; gitlab: FakeGitLab; corp: FakeGitLab | null }): Record<string, string>;
 }): Promise<CommandBridge> {
   const mattermost = await startFakeMattermost();
   const gitlab = await startFakeGitLab();
+  const corp = options.corp ? await startFakeGitLab() : null;
   const database: TestDatabase = await createTestDatabase(testServers()[0]!);
   const pool = openPool(database.url);
   const adminToken = mattermost.addUser('root', { roles: 'system_user system_admin' }).token;
@@ -84,7 +92,8 @@ export async function startCommandBridge(options: {
     PUBLIC_URL: publicUrl,
     GITLAB_URL: gitlab.url,
     ...(options.oauth ? oauthApplication(gitlab, publicUrl) : {}),
-    ...options.env?.({ publicUrl, gitlab }),
+    ...(corp ? corpInstance(corp, publicUrl, options.oauth ?? false) : {}),
+    ...options.env?.({ publicUrl, gitlab, corp }),
   };
   const bridge = runBridge(['start'], env);
   try {
@@ -95,6 +104,7 @@ export async function startCommandBridge(options: {
     await pool.end();
     await database.drop();
     await gitlab.close();
+    await corp?.close();
     await mattermost.close();
     throw error;
   }
@@ -102,6 +112,7 @@ export async function startCommandBridge(options: {
   const running: CommandBridge = {
     mattermost,
     gitlab,
+    corp,
     pool,
     bridge,
     team,
@@ -121,16 +132,18 @@ export async function startCommandBridge(options: {
       if (response.status !== 200) throw new Error(`/mattermost/command answered ${response.status}`);
       return ((await response.json()) as { text: string }).text;
     },
-    async connectGitLab(userId, gitlabUser) {
-      const { token } = gitlab.addUser(gitlabUser);
-      gitlab.signIn(gitlabUser.id);
-      const answer = await running.command(userId, 'connect');
+    async connectGitLab(userId, gitlabUser, instance) {
+      const fake = instance === 'corp' ? corp : gitlab;
+      if (!fake) throw new Error('connectGitLab(…, "corp") needs startCommandBridge({ corp: true })');
+      const { token } = fake.addUser(gitlabUser);
+      fake.signIn(gitlabUser.id);
+      const answer = await running.command(userId, instance ? `connect ${instance}` : 'connect');
       const link = /\((http[^)]+\/oauth\/connect\?link=[^)]+)\)/.exec(answer)?.[1];
       if (!link) throw new Error(`connect gave no link: ${answer}`);
       // In the browser of that user: signed in to Mattermost as them (the link works in no other).
       const page = await browse(link, { cookie: `MMAUTHTOKEN=${sessions[mattermost.users.get(userId)!.username]}` });
       if (page.status !== 200) throw new Error(`connecting ended with ${page.status}: ${page.body}`);
-      gitlab.signOut();
+      fake.signOut();
       return { token };
     },
     async close() {
@@ -138,6 +151,7 @@ export async function startCommandBridge(options: {
       await pool.end();
       await database.drop();
       await gitlab.close();
+      await corp?.close();
       await mattermost.close();
       if (mattermost.violations.length > 0) throw new Error(`requests the Mattermost spec does not allow:\n${mattermost.violations.join('\n')}`);
     },
@@ -154,6 +168,16 @@ function oauthApplication(gitlab: FakeGitLab, publicUrl: string): Record<string,
     GITLAB_OAUTH_CLIENT_SECRET: OAUTH_CLIENT.clientSecret,
     ENCRYPTION_KEY: 'cd'.repeat(32),
     GITLAB_WEBHOOK_SECRET: 'hook-secret',
+  };
+}
+
+function corpInstance(corp: FakeGitLab, publicUrl: string, oauth: boolean): Record<string, string> {
+  if (oauth) corp.registerApplication({ clientId: 'corp-app', clientSecret: 'corp-app-secret', redirectUri: `${publicUrl}/oauth/complete` });
+  return {
+    GITLAB_INSTANCES: 'corp',
+    GITLAB_CORP_URL: corp.url,
+    GITLAB_CORP_WEBHOOK_SECRET: 'corp-hook-secret',
+    ...(oauth ? { GITLAB_CORP_OAUTH_CLIENT_ID: 'corp-app', GITLAB_CORP_OAUTH_CLIENT_SECRET: 'corp-app-secret' } : {}),
   };
 }
 
