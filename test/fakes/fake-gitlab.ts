@@ -6,6 +6,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { createConversations, FakeGitLabRawBody, type FakeGitLabConversations, type FakeGitLabConversationsWorld, type FakeGitLabStoredNote } from './fake-gitlab-conversations.js';
 import { answerGraphQL, type FakeGitLabGraphQLWorld } from './fake-gitlab-graphql.js';
 import { createGroups, type FakeGitLabGroups } from './fake-gitlab-groups.js';
+import { createReleases, type FakeGitLabReleases } from './fake-gitlab-releases.js';
 
 export type Visibility = 'public' | 'internal' | 'private';
 
@@ -405,10 +406,11 @@ export interface FakeGitLabCommit {
 /** A push event's push_data, as GitLab's events API answers it. */
 export interface FakeGitLabPushData {
   commit_count: number;
-  /** 'created' for a new branch. */
+  /** 'created' for a new branch or tag. */
   action: 'pushed' | 'created';
-  ref_type: 'branch';
-  /** null for a new branch. */
+  /** Tags: fake-gitlab-releases.ts. */
+  ref_type: 'branch' | 'tag';
+  /** null for a new branch or tag. */
   commit_from: string | null;
   commit_to: string;
   ref: string;
@@ -446,7 +448,7 @@ export interface FakeGitLabRateLimit {
 }
 
 /** The conversation helpers (notes, awards, files, webhook deliveries) are documented in fake-gitlab-conversations.ts. */
-export interface FakeGitLab extends FakeGitLabConversations, FakeGitLabGroups {
+export interface FakeGitLab extends FakeGitLabConversations, FakeGitLabGroups, FakeGitLabReleases {
   url: string;
   requests: FakeGitLabRequest[];
   /** By id. */
@@ -3310,6 +3312,30 @@ export async function startFakeGitLab(): Promise<FakeGitLab> {
     pageOf,
   };
   const conversations = createConversations(conversationsWorld);
+  // Tags, releases and the deployments list (fake-gitlab-releases.ts).
+  const releases = createReleases({
+    get base() {
+      return base;
+    },
+    projectAt,
+    userProject,
+    knownUser: (id) => knownUser(id, 'user'),
+    canReadCode,
+    canReadReleases: (project, userId) => canSeeProject(project, userId) && featureOpen(project, 'releases', userId),
+    canReadDeployments,
+    userJson,
+    commitJson: (sha) => {
+      const commit = commits.get(sha);
+      return commit ? commitJson(commit) : { id: sha, short_id: sha.slice(0, 8) };
+    },
+    addTagRef: (project, name, ref) => conversations.helpers.addTag(project.id, name, ref),
+    recordPush: (project, actionName, userId, pushData) => recordEvent(project.id, actionName, userId, { kind: 'push' }, stamp(), pushData),
+    deployments,
+    deploymentJson,
+    stamp,
+    declared: (params) => new Declared(params),
+    pageOf,
+  });
   // A group's projects, archived and removed projects (fake-gitlab-groups.ts).
   const groupProjects = createGroups({
     groups,
@@ -3367,6 +3393,7 @@ export async function startFakeGitLab(): Promise<FakeGitLab> {
     { method: 'GET', pattern: /^\/api\/v4\/projects\/([^/]+)\/protected_environments\/([^/]+)$/, handle: showProtectedEnvironment, editions: ['ee-free', 'premium'] },
     // Notes, threads, award emoji and repository files.
     ...conversations.routes,
+    ...releases.routes,
     ...groupProjects.routes,
   ];
 
@@ -3580,6 +3607,7 @@ export async function startFakeGitLab(): Promise<FakeGitLab> {
   base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   return {
     ...conversations.helpers,
+    ...releases.helpers,
     ...groupProjects.helpers,
     url: base,
     requests,

@@ -14,6 +14,7 @@ import type { CommandCall, Subcommand } from './command-router.js';
 import { jobFreshness } from '../store/poll-jobs.js';
 import { PROJECT_JOB, type ProjectJobState } from '../polling/poll-projects.js';
 import { pollingLine, webhookHealth, type HookReport } from './webhook-health.js';
+import { describeBlindSpots } from '../polling/polling-blind-spots.js';
 import { readHookReports } from '../subscriptions/hook-reports.js';
 import { commandOptionName, EDIT_ONLY_OPTIONS, editSubscriptionSettings, parseSubscriptionOptions, parseTarget, SUBSCRIPTION_OPTIONS } from './subscription-options.js';
 
@@ -34,7 +35,7 @@ const USAGE = 'subscriptions add <project|group path or URL> [options] | list | 
 export const subscriptionsCommand: Subcommand<SubscriptionDeps> = {
   name: 'subscriptions',
   summary:
-    'what this channel follows in GitLab. `add` takes --events, --labels, --labels-match any|all, --branches, --pipelines, --drafts include|exclude|ready, --exclude, --exclude-authors, --style full|compact|title, --no-threads, --buttons on|off, --sync-replies on|off (replies in its threads become GitLab comments by people who connected their account; default on in private channels, off in public ones), --confidential (private channels; you need Reporter access on GitLab), --force (system admins: a private project in a public channel)',
+    'what this channel follows in GitLab. `add` takes --events, --labels, --labels-match any|all, --branches, --pipelines, --drafts include|exclude|ready, --exclude, --exclude-authors, --style full|compact|title, --no-threads, --buttons on|off, --sync-replies on|off (replies in its threads become GitLab comments by people who connected their account; default on in private channels, off in public ones), --confidential (private channels; you need Reporter access on GitLab), --poll (projects: poll GitLab instead of waiting for a webhook; the answer says what polling cannot see), --force (system admins: a private project in a public channel)',
   usage: USAGE,
   options: { ...SUBSCRIPTION_OPTIONS, ...EDIT_ONLY_OPTIONS, force: { type: 'boolean' } },
   async run(call, { values, positionals }, deps) {
@@ -80,7 +81,7 @@ async function add(call: CommandCall, input: string, values: Record<string, unkn
     if (code === 'conflict') return `${message} Delete that subscription first to change it (\`/${call.trigger} subscriptions list\` shows it).`;
     return message;
   }
-  return `Subscribed this channel to \`${added.target.path}\` (subscription ${added.subscription.id}): ${describeSettings(added.subscription)}.`;
+  return `Subscribed this channel to \`${added.target.path}\` (subscription ${added.subscription.id}): ${describeSettings(added.subscription)}.${blindSpots(call, added.subscription, added.target.path)}`;
 }
 
 async function list(call: CommandCall, deps: SubscriptionDeps): Promise<string> {
@@ -122,7 +123,13 @@ async function editOne(call: CommandCall, which: string, values: Record<string, 
   if (!edited.ok) return `${edited.error}.`;
   const outcome = await editSubscription(changeDeps(deps), actorOf(call), found, edited.settings, () => (deps.connections ? deps.connections.callerFor(call.userId) : Promise.resolve(null)));
   if (!outcome.ok) return outcome.refusal.code === 'not_connected' ? `${outcome.refusal.message}: \`/${call.trigger} connect\`.` : outcome.refusal.message;
-  return `Changed subscription ${found.id} (\`${found.targetPath}\`): ${describeSettings(edited.settings)}.`;
+  return `Changed subscription ${found.id} (\`${found.targetPath}\`): ${describeSettings(edited.settings)}.${blindSpots(call, edited.settings, found.targetPath)}`;
+}
+
+/** For a subscription polled as asked: what polling will not bring, and what would. */
+function blindSpots(call: CommandCall, settings: { poll: boolean; filters: { events?: string[] } }, path: string): string {
+  const blind = settings.poll ? describeBlindSpots(settings.filters.events, `\`/${call.trigger} webhook add ${path}\`, as a Maintainer`) : null;
+  return blind ? `\n${blind}` : '';
 }
 
 async function remove(call: CommandCall, which: string, deps: SubscriptionDeps): Promise<string> {

@@ -4,6 +4,8 @@
  * of the hooks pointing at us.
  */
 import type { GitLabHook } from '../gitlab/hooks-api.js';
+import { describeBlindSpots } from '../polling/polling-blind-spots.js';
+import type { SubscriptionFilters } from '../rules/subscription.js';
 import { ago } from '../render/format.js';
 
 /** What could be learnt of GitLab's hooks: the ones pointing at us, or why we cannot tell. */
@@ -35,10 +37,20 @@ export function webhookHealth(subscription: { targetKind: 'project' | 'group'; t
   return `Webhook: ${arrived} · no GitLab hook of \`${subscription.targetPath}\` points at this bridge: \`/${trigger} webhook add ${subscription.targetPath}\``;
 }
 
-/** How a project subscription is polled instead of (or beside) its webhook, for `subscriptions list`; null when it is not. */
+/** What a project poll remembers that the list shows: why it polls, and the lists GitLab refused the subscriber's token. */
+interface PollingState {
+  polled?: boolean;
+  webhook?: { state: string };
+  refused?: Partial<Record<string, string>>;
+}
+
+/**
+ * How a project subscription is polled instead of (or beside) its webhook, for `subscriptions list`,
+ * and what polling cannot see of what it asks for; null when it is not polled.
+ */
 export function pollingLine(
-  subscription: { targetKind: 'project' | 'group'; poll: boolean },
-  polling: { state: { polled?: boolean; webhook?: { state: string } }; lastSuccessAt: Date | null; lastError: string | null } | undefined,
+  subscription: { targetKind: 'project' | 'group'; poll: boolean; filters?: SubscriptionFilters },
+  polling: { state: PollingState; lastSuccessAt: Date | null; lastError: string | null } | undefined,
   now: Date,
 ): string | null {
   if (subscription.targetKind !== 'project') return null;
@@ -47,7 +59,10 @@ export function pollingLine(
   const why = subscription.poll ? 'added with `--poll`' : 'no webhook reaches the bridge';
   const fresh = polling?.lastSuccessAt ? `last polled ${ago(polling.lastSuccessAt, now)}` : 'not polled yet';
   const failing = polling?.lastError ? ` · **last poll failed:** ${polling.lastError}` : '';
-  return `Polled (${why}): ${fresh}${failing}`;
+  const refused = Object.keys(polling?.state.refused ?? {});
+  const unreadable = refused.length > 0 ? ` · **GitLab does not show its ${refused.join(' and ')} to the subscriber it is polled as**` : '';
+  const blind = describeBlindSpots(subscription.filters?.events);
+  return `Polled (${why}): ${fresh}${failing}${unreadable}${blind ? ` · ${blind}` : ''}`;
 }
 
 /** The webapp's view of a subscription's webhook: a state to show as a badge, and a plain-text sentence (no Markdown). */
@@ -57,7 +72,7 @@ export interface WebhookState {
 }
 
 export function webhookState(
-  subscription: { targetKind: 'project' | 'group'; lastEventAt: Date | null; poll: boolean },
+  subscription: { targetKind: 'project' | 'group'; lastEventAt: Date | null; poll: boolean; filters?: SubscriptionFilters },
   report: HookReport,
   polling: { state: { polled?: boolean } } | undefined,
   now: Date,
@@ -71,7 +86,10 @@ export function webhookState(
   }
   if (hooks && hooks.length > 0) return { state: 'ok', text: `${arrived}. GitLab hook ${hooks.map((hook) => hook.id).join(', ')} working.` };
   const polled = subscription.targetKind === 'project' && (subscription.poll || polling?.state.polled === true);
-  if (polled) return { state: 'polled', text: `${arrived}. Polled ${subscription.poll ? 'as asked' : 'because no webhook reaches the bridge'}.` };
+  if (polled) {
+    const blind = describeBlindSpots(subscription.filters?.events);
+    return { state: 'polled', text: `${arrived}. Polled ${subscription.poll ? 'as asked' : 'because no webhook reaches the bridge'}.${blind ? ` ${blind}` : ''}` };
+  }
   if (subscription.lastEventAt) return { state: 'ok', text: `${arrived}${hooks && subscription.targetKind === 'group' ? " (through its projects' hooks)" : ''}.` };
   if (hooks) return { state: 'missing', text: `${arrived}. No GitLab hook of this ${subscription.targetKind} points at the bridge.` };
   return { state: 'unknown', text: `${arrived}. Only a Maintainer (or a group's Owner) can see its GitLab hooks.` };

@@ -5,21 +5,21 @@
  * Pure: `lookupsFor` says what to fetch, the caller fetches, `hookFromEvent` builds.
  *
  * Handled: MR `opened|closed|reopened|accepted|approved`, issue
- * `opened|closed|reopened`, `commented on` an MR or issue, branch
+ * `opened|closed|reopened`, `commented on` an MR or issue, branch and tag
  * `pushed to|pushed new|deleted`. Everything else the Events API lists gives
  * null: `joined|left|expired` (membership), `created|updated|destroyed`
- * (milestones, wiki pages, designs…), `imported`, tag pushes, bulk pushes,
- * comments on commits and snippets, system notes.
+ * (milestones, wiki pages, designs…), `imported`, bulk pushes, comments on
+ * commits and snippets, system notes.
  *
  * Requests per event (GET /projects/:id once per poll, not counted):
  * MR opened/closed/reopened/merged 1 (the MR); approved 2 (the MR and its
  * approvals); issue 1; comment 1 (its MR or issue), 2 on GitLab older than
  * 15.5, whose events do not say whether a note is internal; push 1 (a single
  * commit, or one page of the commit list), 0 for a deleted branch or one
- * created without new commits.
+ * created without new commits; tag created or moved 1 (the tag), deleted 0.
  *
- * Event keys equal the webhook's for comments (`note:<id>`) and pushes
- * (project, ref, before, after). MR and issue keys hold a fingerprint of the
+ * Event keys equal the webhook's for comments (`note:<id>`) and pushes and
+ * tag pushes (project, ref, before, after). MR and issue keys hold a fingerprint of the
  * hook's `changes`, which the API cannot give, so they differ from the
  * webhook's; approvals, whose `changes` is empty, match when GitLab stamped
  * the MR in the same second as the event.
@@ -27,12 +27,13 @@
 import type { HookPayload } from './hook-attributes.js';
 import { issueHook, mergeRequestHook, noteHook, type IssueHookAction, type MergeRequestHookAction } from './item-hooks.js';
 import { branchPush, pushCommitsLookup, pushHook } from './push-hook.js';
-import type { RestApprovals, RestCommit, RestEvent, RestIssue, RestMergeRequest, RestNote, RestProject } from './rest-shapes.js';
+import type { RestApprovals, RestCommit, RestEvent, RestIssue, RestMergeRequest, RestNote, RestProject, RestTag } from './rest-shapes.js';
+import { tagLookup, tagPush, tagPushHook } from './tag-push-hook.js';
 
 /** Pipelines are polled from their own API, not from events. */
 export { hookFromPipeline, pipelineMergeRequestIid, POLLED_PIPELINE_STATUSES, type PipelineContext } from './pipeline-hook.js';
 
-export type HookEventName = 'Merge Request Hook' | 'Issue Hook' | 'Note Hook' | 'Push Hook';
+export type HookEventName = 'Merge Request Hook' | 'Issue Hook' | 'Note Hook' | 'Push Hook' | 'Tag Push Hook';
 
 export interface HookFromApi {
   event: HookEventName;
@@ -50,6 +51,8 @@ export interface EventLookups {
   commit?: string;
   /** `from` null: a new branch, whose latest commits are listed from `to`. */
   commits?: { from: string | null; to: string; perPage: number };
+  /** A tag pushed (created or moved): its name. */
+  tag?: string;
 }
 
 /** What the caller fetched: the project, and the answers to `lookupsFor(event)`. */
@@ -62,6 +65,7 @@ export interface EventContext {
   commit?: RestCommit | null;
   /** Newest first, as the Commits API lists them. */
   commits?: readonly RestCommit[] | null;
+  tag?: RestTag | null;
 }
 
 const MERGE_REQUEST_ACTIONS: Record<string, MergeRequestHookAction | 'approved'> = {
@@ -80,7 +84,8 @@ type Happening =
   | { kind: 'merge_request'; iid: number; action: MergeRequestHookAction | 'approved' }
   | { kind: 'issue'; iid: number; action: IssueHookAction }
   | { kind: 'note'; note: RestNote; on: 'MergeRequest' | 'Issue'; iid: number }
-  | { kind: 'push' };
+  | { kind: 'push' }
+  | { kind: 'tag_push' };
 
 /** What an event is about, when it is one the fallback handles. */
 function classify(event: RestEvent): Happening | null {
@@ -99,7 +104,8 @@ function classify(event: RestEvent): Happening | null {
     const noteableIid = note.noteable_iid;
     return on && typeof noteableIid === 'number' ? { kind: 'note', note, on, iid: noteableIid } : null;
   }
-  return branchPush(event) ? { kind: 'push' } : null;
+  if (branchPush(event)) return { kind: 'push' };
+  return tagPush(event) ? { kind: 'tag_push' } : null;
 }
 
 /** The REST objects `hookFromEvent` needs for this event; null when the event is skipped (fetch nothing). */
@@ -121,6 +127,11 @@ export function lookupsFor(event: RestEvent): EventLookups | null {
       const data = branchPush(event);
       return (data && pushCommitsLookup(data)) ?? {};
     }
+    case 'tag_push': {
+      const data = tagPush(event);
+      const tag = data && tagLookup(data);
+      return tag ? { tag } : {};
+    }
   }
 }
 
@@ -140,6 +151,7 @@ export function lookupRequests(project: number | string, lookups: EventLookups):
     const { from, to, perPage } = lookups.commits;
     requests.push({ path: `${base}/repository/commits`, query: { ref_name: from ? `${from}..${to}` : to, per_page: perPage } });
   }
+  if (lookups.tag !== undefined) requests.push({ path: `${base}/repository/tags/${encodeURIComponent(lookups.tag)}` });
   return requests;
 }
 
@@ -179,6 +191,10 @@ export function hookFromEvent(event: RestEvent, context: EventContext): HookFrom
     }
     case 'push':
       return pushHookFromEvent(event, context);
+    case 'tag_push': {
+      const data = tagPush(event);
+      return data && { event: 'Tag Push Hook', payload: tagPushHook(event, data, project, context.tag ?? null) };
+    }
   }
 }
 

@@ -58,7 +58,7 @@ export function pushHook(event: RestEvent, data: RestPushData, project: RestProj
 }
 
 /** A commit's `hook_attrs`, without the changed files (the Commits API would need a diff request per commit). */
-function commitAttributes(commit: RestCommit): HookPayload {
+export function commitAttributes(commit: RestCommit): HookPayload {
   return {
     id: commit.id,
     message: commit.message,

@@ -1,7 +1,7 @@
 /**
  * The GitLab REST API objects the polling fallback reads, as GitLab documents
  * them (Events, Projects, Merge requests, Issues, Notes, Commits, Pipelines,
- * Jobs, MR approvals, Users). Only the fields the hook builders use are typed;
+ * Jobs, MR approvals, Users, Tags, Releases, Deployments). Only the fields the hook builders use are typed;
  * most are optional because older GitLab versions lack them.
  */
 
@@ -212,4 +212,54 @@ export interface RestApprovals {
   approvals_required?: number;
   approvals_left?: number;
   approved_by?: Array<{ user: RestUser }>;
+}
+
+/** GET /projects/:id/repository/tags/:tag_name (Entities::Tag). */
+export interface RestTag {
+  name: string;
+  /** An annotated tag's message; null or empty for a lightweight tag. */
+  message: string | null;
+  /** What the ref points at: the tag object of an annotated tag, else the commit. */
+  target: string;
+  /** The commit the tag points at, through any tag object. */
+  commit: RestCommit | null;
+  protected?: boolean;
+}
+
+/**
+ * GET /projects/:id/releases (Entities::Release). It has no id and no `updated_at`; `tag_name` and
+ * `commit` only for callers who may read the code.
+ */
+export interface RestRelease {
+  name: string | null;
+  tag_name?: string;
+  description: string | null;
+  created_at: string;
+  released_at: string | null;
+  author?: RestUser;
+  commit?: RestCommit | null;
+  upcoming_release?: boolean;
+  assets?: {
+    count?: number;
+    sources?: Array<{ format: string; url: string }>;
+    links?: Array<{ id: number; name: string; url: string; link_type?: string; external?: boolean; direct_asset_url?: string }>;
+  };
+  /** `self`: the release's page (GitLab 12.x+). */
+  _links?: { self?: string };
+}
+
+/** GET /projects/:id/deployments (Entities::Deployment). */
+export interface RestDeployment {
+  id: number;
+  iid: number;
+  ref: string;
+  sha: string;
+  created_at: string;
+  updated_at: string;
+  /** `created`, `running`, `success`, `failed`, `canceled`, `skipped`, `blocked`. */
+  status: string;
+  user?: RestUser | null;
+  environment: { id: number; name: string; slug?: string; external_url?: string | null; tier?: string | null };
+  /** The deploy job; null for a deployment made through the API. */
+  deployable?: (RestJob & { commit?: Partial<RestCommit> | null; web_url?: string }) | null;
 }

@@ -19,4 +19,12 @@ describe('webhookState', () => {
     expect(webhookState(project, { unknown: true }, undefined, now)).toMatchObject({ state: 'unknown' });
     expect(webhookState({ ...project, lastEventAt: new Date('2030-01-01T11:00:00Z') }, { unknown: true }, undefined, now)).toMatchObject({ state: 'ok' });
   });
+
+  it('says, in plain text, what polling cannot see of what the subscription asks for', () => {
+    expect(webhookState({ ...project, poll: true, filters: { events: ['deployment', 'job'] } }, { hooks: [] }, undefined, now)).toEqual({
+      state: 'polled',
+      text: 'No event has arrived yet. Polled as asked. Polling cannot see jobs: only a webhook brings those.',
+    });
+    expect(webhookState({ ...project, poll: true, filters: { events: ['tag_push', 'deployment'] } }, { hooks: [] }, undefined, now).text).toBe('No event has arrived yet. Polled as asked.');
+  });
 });

@@ -8,7 +8,7 @@ import type { GitLabEvent } from '../../../server/src/gitlab/events/event.js';
 import { isIgnored } from '../../../server/src/gitlab/events/event.js';
 import { parseEvent } from '../../../server/src/gitlab/events/parse-event.js';
 import { hookFromEvent, lookupsFor, type EventContext, type HookFromApi } from '../../../server/src/polling/hooks-from-api.js';
-import type { RestApprovals, RestCommit, RestEvent, RestIssue, RestMergeRequest, RestNote, RestProject } from '../../../server/src/polling/rest-shapes.js';
+import type { RestApprovals, RestCommit, RestEvent, RestIssue, RestMergeRequest, RestNote, RestProject, RestTag } from '../../../server/src/polling/rest-shapes.js';
 import { renderPost } from '../../../server/src/render/render-post.js';
 import { parseFixture, type Payload } from '../gitlab/events/payloads.js';
 
@@ -20,6 +20,7 @@ export interface FakeGitLab {
   note?: RestNote;
   /** The branch history, newest first. */
   commits?: RestCommit[];
+  tags?: RestTag[];
 }
 
 /** The context a poller would fetch for `event`: only what lookupsFor asked for. */
@@ -40,6 +41,7 @@ export function fetchContext(event: RestEvent, project: RestProject, gitlab: Fak
     const end = from === null ? -1 : history.findIndex((commit) => commit.id === from);
     context.commits = start < 0 ? [] : history.slice(start, end < 0 ? undefined : end).slice(0, perPage);
   }
+  if (lookups.tag !== undefined) context.tag = gitlab.tags?.find((tag) => tag.name === lookups.tag) ?? null;
   return context;
 }
 

@@ -226,7 +226,6 @@ describe('skipped events', () => {
     ['a milestone created', api.apiEvent({ id: 2, action_name: 'created', target_type: 'Milestone', target_iid: 3, created_at: '2020-01-01T00:00:00.000Z' })],
     ['a wiki page updated', api.apiEvent({ id: 3, action_name: 'updated', target_type: 'WikiPage::Meta', target_id: 4, created_at: '2020-01-01T00:00:00.000Z' })],
     ['an MR updated', api.mergeRequestEvent('updated', '2020-01-01T00:00:00.000Z')],
-    ['a tag push', api.pushEvent('pushed new', { ref_type: 'tag', ref: 'v1.0.0', commit_from: null })],
     ['a bulk push', api.pushEvent('pushed to', { ref: null, ref_count: 5 })],
     ['a comment on a commit', api.noteEvent(api.issueNote({ noteable_type: 'Commit', noteable_iid: null, commit_id: api.AFTER }))],
     ['a comment on a snippet', api.noteEvent(api.issueNote({ noteable_type: 'Snippet', noteable_iid: null }))],
