@@ -17,7 +17,8 @@ export type ErrorCode =
   | 'backup_file_unusable'
   | 'backup_invalid'
   | 'backup_too_new'
-  | 'restore_failed';
+  | 'restore_failed'
+  | 'import_source_unusable';
 
 export class BridgeError extends Error {
   readonly code: ErrorCode;

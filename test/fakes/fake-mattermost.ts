@@ -16,6 +16,7 @@ import type { Duplex } from 'node:stream';
 import { gunzipSync } from 'node:zlib';
 import yaml from 'js-yaml';
 import { OpenAPIBackend, type Request as ApiRequest } from 'openapi-backend';
+import { pluginCommandsForTeam, pluginsResponse, type FakePlugin } from './fake-mattermost-plugins.js';
 import { createSocketHub, type SocketBroadcast } from './fake-mattermost-websocket.js';
 
 const SPEC = new URL('../fixtures/mattermost/mattermost-openapi-v4.yaml', import.meta.url);
@@ -287,6 +288,10 @@ export interface FakeMattermost {
   addChannel(name: string, options?: { type?: 'O' | 'P'; members?: string[]; admins?: string[]; teamId?: string }): FakeChannel;
   /** An invite-only team: visible to its members and system admins. Admins are made members too. */
   addTeam(name: string, options?: { displayName?: string; members?: string[]; admins?: string[] }): FakeTeam;
+  /** Installed server plugins by id (fake-mattermost-plugins.ts); set `active` false to disable one. */
+  plugins: Map<string, FakePlugin>;
+  /** A plugin as if an admin had installed and enabled it: its commands registered, its bot made. */
+  addPlugin(plugin: FakePlugin): FakePlugin;
   /** A slash command as if someone had created it; unspecified fields get working defaults. */
   addCommand(command: Pick<FakeCommand, 'team_id' | 'trigger' | 'creator_id'> & Partial<FakeCommand>): FakeCommand;
   /** Makes the next `times` calls of `operationId` fail as `fault` says. */
@@ -390,6 +395,7 @@ export async function startFakeMattermost(): Promise<FakeMattermost> {
   const postWaiters: (() => void)[] = [];
   const teams = new Map<string, FakeTeam>();
   const commands = new Map<string, FakeCommand>();
+  const plugins = new Map<string, FakePlugin>();
   const accessTokens: FakeAccessToken[] = [];
   const ephemeralPosts: FakeEphemeralPost[] = [];
   const openDialogs: FakeOpenDialog[] = [];
@@ -669,7 +675,8 @@ export async function startFakeMattermost(): Promise<FakeMattermost> {
     },
     GetChannel: ({ params, user }) => {
       if (!user) return unauthorised();
-      const channel = channelFor(params.channel_id, user);
+      // read_channel (api4 getChannel): a system admin holds it for every channel, private ones included.
+      const channel = isAdmin(user) ? channels.get(params.channel_id ?? '') : channelFor(params.channel_id, user);
       return channel ? { status: 200, body: channelJson(channel) } : appError(404, 'app.channel.get.existing.app_error', 'Unable to find the existing channel.');
     },
     // PUT /channels/{id}/privacy. Mattermost's api4 updateChannelPrivacy: privacy 'O' or 'P', else 400; needs
@@ -689,7 +696,7 @@ export async function startFakeMattermost(): Promise<FakeMattermost> {
     },
     GetChannelMember: ({ params, user }) => {
       if (!user) return unauthorised();
-      const channel = channelFor(params.channel_id, user);
+      const channel = isAdmin(user) ? channels.get(params.channel_id ?? '') : channelFor(params.channel_id, user);
       if (!channel || !channel.members.has(params.user_id ?? '')) return appError(404, 'app.channel.get_member.missing.app_error', 'No channel member found for that user ID and channel ID.');
       return { status: 200, body: memberJson(channel, params.user_id!) };
     },
@@ -1109,14 +1116,18 @@ export async function startFakeMattermost(): Promise<FakeMattermost> {
         // Only this form (@mattermost/client's getCustomTeamCommands) gives commands whole, tokens included.
         return { status: 200, body: liveCommands(teamId).map(commandJson) };
       }
-      // Without custom_only (getCommandsList): built-in commands first, then the team's custom commands
-      // stripped of token, URL, method and creator; users who may not manage commands get only
-      // those with autocomplete.
+      // Without custom_only (getCommandsList): built-in commands first, then the active plugins' (empty
+      // ids, see fake-mattermost-plugins.ts), then the team's custom commands stripped of token, URL,
+      // method and creator, one entry per trigger (ListAllCommandsByUser). Users who may not manage
+      // commands get ListAutocompleteCommands: plugins', custom and built-in ones with autocomplete.
       const custom = config.ServiceSettings.EnableCommands ? liveCommands(teamId).filter((command) => isAdmin(user) || command.auto_complete) : [];
       const builtIn = BUILT_IN_TRIGGERS.map((trigger) =>
         sanitisedCommand({ ...commandFields({ auto_complete: true, display_name: trigger }), id: '', token: '', create_at: 0, update_at: 0, delete_at: 0, creator_id: '', team_id: '', trigger }),
       );
-      return { status: 200, body: [...builtIn, ...custom.map(sanitisedCommand)] };
+      const ofPlugins = pluginCommandsForTeam(plugins.values(), teamId).filter((command) => isAdmin(user) || command.auto_complete === true);
+      const listed = isAdmin(user) ? [...builtIn, ...ofPlugins, ...custom.map(sanitisedCommand)] : [...ofPlugins, ...custom.map(sanitisedCommand), ...builtIn];
+      const seen = new Set<unknown>();
+      return { status: 200, body: listed.filter((command) => !seen.has(command.trigger) && seen.add(command.trigger)) };
     },
     CreateCommand: ({ body, user }) => {
       if (!user) return unauthorised();
@@ -1169,6 +1180,10 @@ export async function startFakeMattermost(): Promise<FakeMattermost> {
       command.token = mattermostId();
       command.update_at = Date.now();
       return { status: 200, body: { token: command.token } };
+    },
+    GetPlugins: ({ user }) => {
+      if (!user) return unauthorised();
+      return isAdmin(user) ? { status: 200, body: pluginsResponse(plugins.values()) } : forbidden();
     },
     GetConfig: ({ user }) => {
       if (!user) return unauthorised();
@@ -1395,6 +1410,15 @@ export async function startFakeMattermost(): Promise<FakeMattermost> {
         const channel = channels.get(post.channel_id);
         return channel?.type === 'D' && channel.members.has(userId) && post.user_id !== userId;
       });
+    },
+    plugins,
+    addPlugin(plugin) {
+      plugins.set(plugin.id, plugin);
+      if (plugin.bot && !userNamed(plugin.bot.username)) {
+        const bot = newUser(plugin.bot.username, true);
+        bot.bot = { display_name: plugin.bot.display_name, description: plugin.bot.description, owner_id: plugin.id, delete_at: 0 };
+      }
+      return plugin;
     },
     addUser(username, options = {}) {
       const user = newUser(username, options.bot ?? false, options.roles);

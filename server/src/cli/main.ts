@@ -8,6 +8,7 @@ import { VERSION } from '../version.js';
 import { COMMANDS, commandHelp, generalHelp, type CommandSpec } from './commands.js';
 import { runBackup, runRestore } from './backup.js';
 import { runDoctor } from './doctor.js';
+import { runImport } from './import.js';
 import { runMigrate } from './migrate.js';
 import { runRotateKey } from './rotate-key.js';
 import { runRender } from './render.js';
@@ -34,6 +35,7 @@ const RUNNERS: Record<string, (invocation: Invocation) => Promise<number>> = {
   'rotate-key': (invocation) => runRotateKey(invocation),
   render: (invocation) => runRender(invocation),
   setup: (invocation) => runSetup(invocation),
+  import: (invocation) => runImport(invocation),
 };
 
 export async function main(argv: string[], io: Io): Promise<number> {

@@ -10,7 +10,7 @@ import { createMattermostClient, type MattermostClient } from '../mattermost/cli
 import { networkReason } from '../net/network-reason.js';
 import type { RegisteredCommand } from '../store/slash-commands.js';
 import { fail, ok, skipped, TIMEOUT_MS, type Check, type ClockSample, type Findings } from './check.js';
-import { judgeCommands, listLiveCommands } from './check-slash-commands.js';
+import { checkPluginHold, judgeCommands, listLiveCommands } from './check-slash-commands.js';
 import { mattermostReason } from './mattermost-reason.js';
 
 const NEW_BOT_TOKEN = 'run gitlab-bridge setup (with MATTERMOST_ADMIN_TOKEN): it makes the bot a token to put in MATTERMOST_BOT_TOKEN; then restart the bridge';
@@ -34,6 +34,8 @@ export async function checkMattermost(config: Config, commands: RegisteredComman
 
   if (commands === null) checks.push(skipped('slash command', 'the database could not be read', 'fix the database check first'));
   else checks.push(...judgeCommands(commands, adminWorks ? await listLiveCommands(adminWorks, commands) : null, expectedUrl));
+  const pluginHold = adminWorks && commands !== null ? await checkPluginHold(adminWorks, commands) : null;
+  if (pluginHold) checks.push(pluginHold);
 
   if (adminWorks) checks.push(...(await checkMattermostSettings(adminWorks, config.internalUrl)));
   else checks.push(skipped('Mattermost settings', adminToken ? 'MATTERMOST_ADMIN_TOKEN does not work' : 'they can only be read with MATTERMOST_ADMIN_TOKEN', ADMIN_TOKEN));

@@ -1,11 +1,15 @@
 /**
  * The slash command setup registered on each team (the slash_commands table):
- * does it call INTERNAL_URL/mattermost/command, and does Mattermost still have
- * it? The latter needs MATTERMOST_ADMIN_TOKEN: only the custom-command list
- * shows URLs.
+ * does it call INTERNAL_URL/mattermost/command, does Mattermost still have
+ * it, and does no plugin's command of the same word take its calls? The last
+ * two need MATTERMOST_ADMIN_TOKEN: only the custom-command list shows URLs, and
+ * only someone who manages commands sees the plugins' ones.
  */
 import type { Command } from '@mattermost/types/integrations';
+import type { Team } from '@mattermost/types/teams';
 import type { MattermostClient } from '../mattermost/client.js';
+import { describeHold, findPluginHold } from '../mattermost/plugin-commands.js';
+import { DEFAULT_TRIGGER } from '../mattermost/provision.js';
 import type { RegisteredCommand } from '../store/slash-commands.js';
 import { fail, ok, warn, type Check } from './check.js';
 import { mattermostReason } from './mattermost-reason.js';
@@ -59,4 +63,27 @@ function judgeOne(command: RegisteredCommand, live: Command[] | { error: string 
   if (found.url !== expectedUrl) return fail(CHECK, `${name} calls ${found.url} in Mattermost, not ${expectedUrl}`, 'run gitlab-bridge setup: it points the command at INTERNAL_URL');
   if (found.trigger !== command.trigger) return fail(CHECK, `${name} was renamed to /${found.trigger} in Mattermost`, SETUP);
   return null;
+}
+
+/**
+ * A plugin's command with the bridge's word (the official GitLab plugin's /gitlab) wins every call: the
+ * same verdict setup stops with. Before setup registered anything, the default word on every team.
+ */
+export async function checkPluginHold(admin: MattermostClient, registered: readonly RegisteredCommand[]): Promise<Check | null> {
+  try {
+    const teams = new Map(registered.map((command) => [command.teamId, { id: command.teamId, name: command.teamName, trigger: command.trigger }]));
+    if (teams.size === 0) {
+      for (const team of (await admin.getTeams(0, 200)) as Team[]) if (team.delete_at === 0) teams.set(team.id, { id: team.id, name: team.name, trigger: DEFAULT_TRIGGER });
+    }
+    for (const trigger of new Set([...teams.values()].map((team) => team.trigger))) {
+      const hold = await findPluginHold(admin, [...teams.values()].filter((team) => team.trigger === trigger), trigger);
+      if (hold) {
+        const { problem, fix } = describeHold(hold);
+        return fail(CHECK, problem, fix);
+      }
+    }
+    return null;
+  } catch (error) {
+    return warn(CHECK, `could not look for a plugin's command of the same word (${mattermostReason(error)})`, "MATTERMOST_ADMIN_TOKEN must be a system admin's token");
+  }
 }

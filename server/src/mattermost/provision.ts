@@ -2,7 +2,9 @@
  * What `gitlab-bridge setup` does in Mattermost, step by step, each step
  * idempotent: the bot, its access token, the /gitlab command on each team, and
  * a check of the settings the bridge needs. Every step reports what it found
- * or changed; nothing here prints or exits.
+ * or changed; nothing here prints or exits. When a plugin's command already has
+ * the word (the official GitLab plugin's /gitlab), it stops before changing
+ * anything and names the admin's two ways out (plugin-commands.ts).
  */
 import type { Bot } from '@mattermost/types/bots';
 import type { Command } from '@mattermost/types/integrations';
@@ -10,11 +12,14 @@ import type { Team } from '@mattermost/types/teams';
 import type { UserProfile } from '@mattermost/types/users';
 import { checkSettings, type ServiceSettings } from './check-settings.js';
 import { MattermostHttpError, type MattermostClient } from './client.js';
+import { describeHold, findPluginHold } from './plugin-commands.js';
 
 export const BOT_USERNAME = 'gitlab';
 const BOT_DISPLAY_NAME = 'GitLab';
 const BOT_DESCRIPTION = 'Posts from GitLab: subscriptions, reviews, pipelines. Run /gitlab help.';
 export const DEFAULT_TRIGGER = 'gitlab';
+/** model.IsValidId: the ids of users (a plugin's id is not one). */
+const MATTERMOST_ID = /^[a-z0-9]{26}$/;
 
 export type StepStatus = 'ok' | 'changed' | 'warn' | 'fail';
 export interface Step {
@@ -69,10 +74,18 @@ export async function provision(admin: MattermostClient, options: ProvisionOptio
       return null;
     }
   };
+  const teams = (await attempt('listing teams', () => chosenTeams(admin, options.teams, steps))) ?? [];
+  // Beside a plugin's command of the same word, ours would never be called: stop before changing anything.
+  const hold = await attempt(`looking for a plugin's /${options.trigger}`, () => findPluginHold(admin, teams, options.trigger));
+  if (hold) {
+    const { problem, fix } = describeHold(hold);
+    steps.push({ status: 'fail', message: `${problem}. Nothing was changed.`, fix });
+    return { steps };
+  }
   const bot = await attempt('setting up the bot', () => ensureBot(admin, me, options, steps));
   if (!bot) return { steps };
   const newBotToken = (await attempt('making the bot an access token', () => ensureBotToken(admin, bot, options, steps))) ?? undefined;
-  for (const team of (await attempt('listing teams', () => chosenTeams(admin, options.teams, steps))) ?? []) {
+  for (const team of teams) {
     await attempt(`team ${team.name}: registering /${options.trigger}`, () => ensureCommand(admin, team, bot, options, steps));
   }
   return { steps, newBotToken };
@@ -99,6 +112,14 @@ async function ensureBot(admin: MattermostClient, me: UserProfile, options: Prov
     steps.push({ status: 'changed', message: `enabled the disabled bot @${BOT_USERNAME}` });
   }
   let bot = await admin.getBot(existing.id);
+  // A plugin's bot (the official GitLab plugin makes @gitlab too) has the plugin's id as its owner.
+  if (bot.owner_id && !MATTERMOST_ID.test(bot.owner_id)) {
+    steps.push({
+      status: 'warn',
+      message: `the bot @${BOT_USERNAME} was made by the plugin ${bot.owner_id}: the bridge posts as it too, under the bridge's name and description`,
+      fix: 'fine once that plugin is disabled; while it runs, both post as this bot',
+    });
+  }
   if (bot.display_name !== BOT_DISPLAY_NAME || bot.description !== BOT_DESCRIPTION) {
     bot = await admin.patchBot(bot.user_id, { display_name: BOT_DISPLAY_NAME, description: BOT_DESCRIPTION });
     steps.push({ status: 'changed', message: `updated the bot's display name and description` });
