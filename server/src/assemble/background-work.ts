@@ -118,6 +118,8 @@ export async function startBackgroundWork({ config, log, metrics, database, matt
           timeZoneOf: async (userId) => reminderTimeZone((await bot.getUser(userId)).timezone),
           gitlabUrl: side.instance.url,
           polling: config.polling,
+          // The reminder lists every instance's work: it reads the others' snapshots and labels their items.
+          instances: gitlabs?.instances,
           store: (delivery) => deliveries.store(delivery),
           publicUrl: config.publicUrl,
           // The secret the project hooks of groups without group webhooks get.

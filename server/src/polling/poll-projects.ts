@@ -10,9 +10,9 @@
  * processing, rules and renderers apply.
  */
 import type pg from 'pg';
-import { bridgeWebhookUrl } from '../commands/webhook-health.js';
-import type { Config } from '../config.js';
+import { DEFAULT_INSTANCE, type Config } from '../config.js';
 import { BudgetExhaustedError, GitLabHttpError, GitLabRateLimitedError, type PollClient } from '../gitlab/poll-client.js';
+import { webhookPathOf } from '../http/webhook-door.js';
 import type { Logger } from '../log.js';
 import type { IncomingDelivery, StoreOutcome } from '../store/webhook-inbox.js';
 import { syncJobs, type PollJob } from '../store/poll-jobs.js';
@@ -65,9 +65,9 @@ export interface ProjectPollDeps {
   instance?: string;
 }
 
-/** One job per subscribed project (by GitLab id). */
-export async function syncProjectJobs(db: pg.Pool): Promise<void> {
-  await syncJobs(db, PROJECT_JOB, `SELECT DISTINCT target_id::text FROM subscriptions WHERE target_kind = 'project' AND target_id IS NOT NULL`);
+/** One job per subscribed project of the instance (by its GitLab id: ids are numbered per instance). */
+export async function syncProjectJobs(db: pg.Pool, instance: string = DEFAULT_INSTANCE): Promise<void> {
+  await syncJobs(db, PROJECT_JOB, `SELECT DISTINCT target_id::text FROM subscriptions WHERE target_kind = 'project' AND target_id IS NOT NULL AND instance = $2`, instance);
 }
 
 export async function pollProject(deps: ProjectPollDeps, job: PollJob<ProjectJobState>, now = new Date()): Promise<PollOutcome<ProjectJobState>> {
@@ -76,8 +76,8 @@ export async function pollProject(deps: ProjectPollDeps, job: PollJob<ProjectJob
   const interval = new Date(now.getTime() + deps.polling.intervalSeconds * 1000 * (0.9 + 0.2 * Math.random()));
   try {
     const { rows } = await deps.pool.query<{ creator_id: string; poll: boolean; filters: SubscriptionFilters }>(
-      `SELECT creator_id, poll, filters FROM subscriptions WHERE target_kind = 'project' AND target_id = $1 ORDER BY poll DESC, id`,
-      [projectId],
+      `SELECT creator_id, poll, filters FROM subscriptions WHERE target_kind = 'project' AND target_id = $1 AND instance = $2 ORDER BY poll DESC, id`,
+      [projectId, deps.instance ?? DEFAULT_INSTANCE],
     );
     const token = await firstToken(deps, rows.map((row) => row.creator_id));
     if (!token) return { nextRunAt: new Date(now.getTime() + HOOK_CHECK_MS), state: { ...state, polled: false }, error: 'no subscription creator is connected to GitLab' };
@@ -139,7 +139,8 @@ async function firstToken(deps: ProjectPollDeps, creators: string[]): Promise<st
 
 async function webhookState(deps: ProjectPollDeps, token: string, projectId: string): Promise<'present' | 'missing' | 'unknown'> {
   if (!deps.publicUrl) return 'unknown';
-  const ours = bridgeWebhookUrl(deps.publicUrl);
+  // Each instance's hooks send to its own door (`/webhook`, `/webhook/<name>`).
+  const ours = `${deps.publicUrl.replace(/\/+$/, '')}${webhookPathOf(deps.instance ?? DEFAULT_INSTANCE)}`;
   try {
     const { body } = await deps.client.get<{ url: string }[]>(token, `/projects/${projectId}/hooks`);
     return body.some((hook) => hook.url === ours || hook.url.startsWith(`${ours}?`)) ? 'present' : 'missing';

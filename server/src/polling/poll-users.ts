@@ -4,23 +4,32 @@
  * reminder and the webapp (announced to open webapps when it changed); a DM
  * for each new to-do (the same notification from a webhook is sent once); and
  * the daily reminder when it is due.
+ *
+ * Each GitLab instance has its own runner (its jobs, request budget and rate-limit pauses), so a
+ * person connected to two instances is polled twice, once per instance, with that instance's token,
+ * into that instance's snapshot. The reminder is one per person: it is sent by the poll of the first
+ * configured instance they are connected to (the default one for nearly everyone), which reads every
+ * instance's snapshot. One sender, found from what is stored, needs no coordination between runners
+ * and cannot send two; its own part is fresh and the others' are as of their last poll (minutes old,
+ * or marked as old when their GitLab has not answered for hours).
  */
 import type pg from 'pg';
-import type { Config } from '../config.js';
+import { DEFAULT_INSTANCE, type Config } from '../config.js';
+import type { GitLabInstances } from '../gitlab/instances.js';
 import { BudgetExhaustedError, GitLabHttpError, GitLabRateLimitedError, type PollClient } from '../gitlab/poll-client.js';
 import { lacksApprovalFields, readWork, workQuery, type WorkSnapshot } from '../gitlab/work-query.js';
 import type { Logger } from '../log.js';
 import { renderTodoMessage } from '../render/direct-message.js';
-import { reminderDigest, renderReminder } from '../render/reminder.js';
-import { stepReminder, type ReminderState } from '../rules/reminder-due.js';
+import { combinedReminderDigest, renderCombinedReminder, type ReminderPart } from '../render/reminder.js';
+import { reminderSender, stepReminder, type ReminderState } from '../rules/reminder-due.js';
 import { todoNotice } from '../rules/todo-notices.js';
 import { enqueueDirectMessages, type QueuedDirectMessage } from '../store/direct-outbox.js';
 import { rescheduleJob, syncJobs, type PollJob } from '../store/poll-jobs.js';
 import { findRecipient } from '../store/recipients.js';
 import { publishLiveEvent } from '../store/live-events.js';
 import { askedAgainDuringRun } from '../store/user-polls-soon.js';
-import { readWorkSnapshot, recordReminder, saveWorkSnapshot } from '../store/work-snapshots.js';
-import { sameWork, workCounts } from './work-changes.js';
+import { readWorkSnapshot, readWorkSnapshots, recordReminder, saveWorkSnapshot } from '../store/work-snapshots.js';
+import { combinedCounts, sameWork } from './work-changes.js';
 
 export const USER_JOB = 'user';
 
@@ -46,6 +55,10 @@ export interface UserPollDeps {
   polling: Config['polling'];
   log: Logger;
   random?: () => number;
+  /** The GitLab instance these polls are for: its jobs, accounts and snapshots (default `default`). */
+  instance?: string;
+  /** Every configured instance: the reminder lists each one's items (labelled when there are several). */
+  instances?: GitLabInstances;
 }
 
 export interface PollOutcome<S> {
@@ -54,34 +67,36 @@ export interface PollOutcome<S> {
   error?: string;
 }
 
-/** A job for every live connection, none for the others; new ones run at once. */
-export async function syncUserJobs(db: pg.Pool): Promise<void> {
-  await syncJobs(db, USER_JOB, 'SELECT mattermost_user_id FROM gitlab_accounts WHERE disconnected_at IS NULL');
+/** A job for every live connection to the instance, none for the others; new ones run at once. */
+export async function syncUserJobs(db: pg.Pool, instance: string = DEFAULT_INSTANCE): Promise<void> {
+  await syncJobs(db, USER_JOB, 'SELECT mattermost_user_id FROM gitlab_accounts WHERE disconnected_at IS NULL AND instance = $2', instance);
 }
 
 export async function pollUser(deps: UserPollDeps, job: PollJob<UserJobState>, now = new Date()): Promise<PollOutcome<UserJobState>> {
   const userId = job.subject;
+  const instance = deps.instance ?? DEFAULT_INSTANCE;
   const state: UserJobState = { ...job.state };
   const again = async () => new Date(now.getTime() + (await intervalMs(deps, userId, now)));
   try {
     const caller = await deps.callerFor(userId);
     if (!caller) return { nextRunAt: new Date(now.getTime() + deps.polling.idleIntervalSeconds * 1000), state, error: 'not connected' };
-    const snapshot = await refreshWork(deps, userId, caller);
-    const recipient = await findRecipient(deps.pool, userId);
+    const snapshot = await refreshWork(deps, userId, caller, instance);
+    const recipient = await findRecipient(deps.pool, userId, instance);
     const newest = Math.max(state.lastTodoId ?? 0, ...snapshot.todos.items.map((todo) => todo.id));
     if (recipient && state.lastTodoId !== undefined) {
       const fresh = snapshot.todos.items.filter((todo) => todo.id > state.lastTodoId!);
       const messages: QueuedDirectMessage[] = fresh.flatMap((todo) => {
-        const notice = todoNotice(todo, recipient);
+        const notice = todoNotice(todo, recipient, instance);
         return notice ? [{ mattermostUserId: userId, ...notice, accessProbe: null, message: renderTodoMessage(todo, { gitlabUrl: deps.gitlabUrl }) }] : [];
       });
       const sent = await enqueueDirectMessages(deps.pool, messages);
       if (fresh.length > 0) deps.log.debug({ user: userId, todos: fresh.length, queued: sent }, 'new GitLab to-dos');
     }
     state.lastTodoId = newest;
-    if (recipient) await remind(deps, userId, caller.gitlabUsername, recipient.settings.reminder, snapshot, state, now);
+    if (recipient && (await sendsReminder(deps, userId, instance))) await remind(deps, userId, recipient.settings.reminder, state, now);
+    else delete state.reminder;
     // A webhook said the user's lists changed while this poll ran (maybe after it read them): again at once.
-    return { nextRunAt: (await askedAgainDuringRun(deps.pool, userId)) ? new Date() : await again(), state };
+    return { nextRunAt: (await askedAgainDuringRun(deps.pool, userId, instance)) ? new Date() : await again(), state };
   } catch (error) {
     if (error instanceof GitLabRateLimitedError) return { nextRunAt: error.retryAt, state, error: error.message };
     if (error instanceof BudgetExhaustedError) return { nextRunAt: new Date(now.getTime() + error.retryInMs), state, error: error.message };
@@ -91,32 +106,38 @@ export async function pollUser(deps: UserPollDeps, job: PollJob<UserJobState>, n
 }
 
 /**
- * Asks GitLab for the user's work and saves it; when what the webapp shows
- * changed, announces it (a `work` live event with the new counts). Polls and
- * the webapp's first look (no snapshot yet) both come here.
+ * Asks the instance's GitLab for the user's work and saves it as that instance's; when what the
+ * webapp shows changed, announces it (a `work` live event with the counts of every instance added
+ * up, as the sidebar shows them). Polls and the webapp's first look (no snapshot yet) both come here.
  */
-export async function refreshWork(deps: Pick<UserPollDeps, 'pool' | 'client' | 'log'>, userId: string, caller: { token: string; gitlabUsername: string }): Promise<WorkSnapshot> {
-  const snapshot = await fetchWork(deps, caller);
-  const before = await readWorkSnapshot(deps.pool, userId);
-  await saveWorkSnapshot(deps.pool, userId, snapshot);
+export async function refreshWork(
+  deps: Pick<UserPollDeps, 'pool' | 'client' | 'log'>,
+  userId: string,
+  caller: { token: string; gitlabUsername: string },
+  instance: string = DEFAULT_INSTANCE,
+): Promise<WorkSnapshot> {
+  const snapshot = await fetchWork(deps, caller, instance);
+  const before = await readWorkSnapshot(deps.pool, userId, instance);
+  await saveWorkSnapshot(deps.pool, userId, snapshot, instance);
   if (!sameWork(before?.snapshot ?? null, snapshot)) {
-    await publishLiveEvent(deps.pool, { kind: 'work', userId, data: { counts: workCounts(snapshot) } });
+    const counts = combinedCounts((await readWorkSnapshots(deps.pool, userId)).map((saved) => saved.snapshot));
+    await publishLiveEvent(deps.pool, { kind: 'work', userId, data: { counts } });
   }
   return snapshot;
 }
 
-/** Whether this GitLab's schema has approval fields (EE); learnt from the first refusal, once per process. */
-let approvals = true;
+/** The instances whose GraphQL schema lacks approval fields (CE); learnt from the first refusal, once per process. */
+const withoutApprovals = new Set<string>();
 
-async function fetchWork(deps: Pick<UserPollDeps, 'client' | 'log'>, caller: { token: string; gitlabUsername: string }): Promise<WorkSnapshot> {
-  const ask = () => deps.client.graphql(caller.token, workQuery({ approvals }), { username: caller.gitlabUsername });
+async function fetchWork(deps: Pick<UserPollDeps, 'client' | 'log'>, caller: { token: string; gitlabUsername: string }, instance: string): Promise<WorkSnapshot> {
+  const ask = () => deps.client.graphql(caller.token, workQuery({ approvals: !withoutApprovals.has(instance) }), { username: caller.gitlabUsername });
   let data: unknown;
   try {
     data = await ask();
   } catch (error) {
-    if (!(approvals && error instanceof GitLabHttpError && lacksApprovalFields(error.gitlabMessage))) throw error;
+    if (!(!withoutApprovals.has(instance) && error instanceof GitLabHttpError && lacksApprovalFields(error.gitlabMessage))) throw error;
     deps.log.info('GitLab has no merge request approval fields (Community Edition): polling without them');
-    approvals = false;
+    withoutApprovals.add(instance);
     data = await ask();
   }
   const snapshot = readWork(data);
@@ -127,15 +148,14 @@ async function fetchWork(deps: Pick<UserPollDeps, 'client' | 'log'>, caller: { t
   return Number.isFinite(total) && total > 0 ? { ...snapshot, todos: { ...snapshot.todos, total } } : snapshot;
 }
 
-async function remind(
-  deps: UserPollDeps,
-  userId: string,
-  username: string,
-  settings: { enabled: boolean; time: string; onlyWhenChanged: boolean },
-  snapshot: WorkSnapshot,
-  state: UserJobState,
-  now: Date,
-): Promise<void> {
+/** Whether this instance's poll is the one that sends the person's reminder (see the top of this file). */
+async function sendsReminder(deps: UserPollDeps, userId: string, instance: string): Promise<boolean> {
+  if (!deps.instances?.several) return true;
+  const { rows } = await deps.pool.query<{ instance: string }>('SELECT instance FROM gitlab_accounts WHERE mattermost_user_id = $1 AND disconnected_at IS NULL', [userId]);
+  return reminderSender(deps.instances.all.map((configured) => configured.name), rows.map((row) => row.instance)) === instance;
+}
+
+async function remind(deps: UserPollDeps, userId: string, settings: { enabled: boolean; time: string; onlyWhenChanged: boolean }, state: UserJobState, now: Date): Promise<void> {
   if (!state.timeZone || now.getTime() - Date.parse(state.timeZone.at) > TIME_ZONE_TTL_MS) {
     const zone = await deps.timeZoneOf(userId).catch(() => state.timeZone?.zone ?? 'UTC');
     state.timeZone = { zone, at: now.toISOString() };
@@ -144,19 +164,38 @@ async function remind(
   const dueAt = state.reminder?.dueAt;
   state.reminder = step.state;
   if (!step.send || !dueAt) return;
-  const message = renderReminder(snapshot, { gitlabUrl: deps.gitlabUrl, username, now });
+  const instance = deps.instance ?? DEFAULT_INSTANCE;
+  const parts = reminderParts(deps, await readWorkSnapshots(deps.pool, userId));
+  const message = renderCombinedReminder(parts, { now });
   if (!message) return;
-  const digest = reminderDigest(snapshot);
-  if (settings.onlyWhenChanged && (await readWorkSnapshot(deps.pool, userId))?.reminderDigest === digest) return;
+  // Kept on the sender's snapshot row; over every part, so a change on any instance counts.
+  const digest = combinedReminderDigest(parts);
+  if (settings.onlyWhenChanged && (await readWorkSnapshot(deps.pool, userId, instance))?.reminderDigest === digest) return;
+  // One key per person and day, not per instance: there is one reminder.
   await enqueueDirectMessages(deps.pool, [{ mattermostUserId: userId, key: `reminder:${dueAt}`, family: null, kind: 'reminder', threadKey: null, accessProbe: null, message }]);
-  await recordReminder(deps.pool, userId, digest);
+  await recordReminder(deps.pool, userId, digest, instance);
+}
+
+/** The person's snapshots of configured instances, in configuration order, labelled when the bridge has several. */
+function reminderParts(deps: UserPollDeps, saved: Awaited<ReturnType<typeof readWorkSnapshots>>): ReminderPart[] {
+  const own = deps.instance ?? DEFAULT_INSTANCE;
+  if (!deps.instances) {
+    return saved.filter((work) => work.instance === own).map((work) => ({ instance: own, label: null, snapshot: work.snapshot, gitlabUrl: deps.gitlabUrl, username: work.gitlabUsername, polledAt: work.polledAt }));
+  }
+  const { instances } = deps;
+  return instances.all.flatMap((configured) => {
+    const work = saved.find((candidate) => candidate.instance === configured.name);
+    if (!work) return [];
+    const label = instances.several ? instances.label(configured.name) : null;
+    return [{ instance: configured.name, label, snapshot: work.snapshot, gitlabUrl: configured.url, username: work.gitlabUsername, polledAt: work.polledAt }];
+  });
 }
 
 /** Active users more often, idle ones less, each with ±10 % jitter so polls spread out. */
 async function intervalMs(deps: UserPollDeps, userId: string, now: Date): Promise<number> {
   const { rows } = await deps.pool.query<{ seen: Date }>(
-    'SELECT COALESCE(last_active_at, connected_at) AS seen FROM gitlab_accounts WHERE mattermost_user_id = $1',
-    [userId],
+    'SELECT COALESCE(last_active_at, connected_at) AS seen FROM gitlab_accounts WHERE mattermost_user_id = $1 AND instance = $2',
+    [userId, deps.instance ?? DEFAULT_INSTANCE],
   );
   const seen = rows[0]?.seen?.getTime() ?? 0;
   const { intervalSeconds, activeIntervalSeconds, idleIntervalSeconds } = deps.polling;
@@ -167,13 +206,15 @@ async function intervalMs(deps: UserPollDeps, userId: string, now: Date): Promis
 
 /**
  * The user was seen in Mattermost: from now on they are polled as active, and
- * a user who was idle is polled soon rather than at their slow pace.
+ * a user who was idle is polled soon rather than at their slow pace. Being seen
+ * is the person's, not an account's: every instance they are connected to counts it.
  */
 export async function markActive(db: pg.Pool, userId: string, activeIntervalSeconds: number): Promise<void> {
-  const { rowCount } = await db.query(
+  const { rows } = await db.query<{ instance: string }>(
     `UPDATE gitlab_accounts SET last_active_at = now()
-     WHERE mattermost_user_id = $1 AND disconnected_at IS NULL AND (last_active_at IS NULL OR last_active_at < now() - interval '1 minute')`,
+     WHERE mattermost_user_id = $1 AND disconnected_at IS NULL AND (last_active_at IS NULL OR last_active_at < now() - interval '1 minute')
+     RETURNING instance`,
     [userId],
   );
-  if (rowCount) await rescheduleJob(db, USER_JOB, userId, new Date(Date.now() + activeIntervalSeconds * 1000));
+  for (const { instance } of rows) await rescheduleJob(db, USER_JOB, userId, new Date(Date.now() + activeIntervalSeconds * 1000), instance);
 }

@@ -12,12 +12,12 @@ export function pollerKinds(deps: UserPollDeps & ProjectPollDeps): PollerKind[] 
   return [
     {
       kind: USER_JOB,
-      sync: () => syncUserJobs(deps.pool),
+      sync: () => syncUserJobs(deps.pool, deps.instance),
       run: (job) => pollUser(deps, job as PollJob<UserJobState>) as Promise<PollOutcome<JobState>>,
     },
     {
       kind: PROJECT_JOB,
-      sync: () => syncProjectJobs(deps.pool),
+      sync: () => syncProjectJobs(deps.pool, deps.instance),
       run: (job) => pollProject(deps, job as PollJob<ProjectJobState>) as Promise<PollOutcome<JobState>>,
     },
     {

@@ -19,6 +19,15 @@ export function workCounts(snapshot: WorkSnapshot): WorkCounts {
   };
 }
 
+/** What the sidebar counts for a person connected to several instances: each instance's counts added up. */
+export function combinedCounts(snapshots: readonly WorkSnapshot[]): WorkCounts {
+  const sum: WorkCounts = { reviews: 0, assigned_mrs: 0, my_mrs: 0, assigned_issues: 0, todos: 0 };
+  for (const counts of snapshots.map(workCounts)) {
+    for (const list of Object.keys(sum) as (keyof WorkCounts)[]) sum[list] += counts[list];
+  }
+  return sum;
+}
+
 /** True when the lists a user sees are the same: counts and items (an item's pipeline, labels or title changing counts). */
 export function sameWork(before: WorkSnapshot | null, after: WorkSnapshot): boolean {
   if (!before) return false;

@@ -11,7 +11,7 @@
  * sent once; and a thread key, so messages about one MR or issue share a thread.
  */
 import type { GitLabEvent } from '../gitlab/events/event.js';
-import { projectKeyOf } from '../gitlab/instances.js';
+import { projectKeyOf, scopedKey } from '../gitlab/instances.js';
 import type { NotificationSettings } from '../store/notification-settings.js';
 import { mentionedUsernames, newMentions } from './mentions.js';
 import type { PersonalKind } from './personal-kinds.js';
@@ -250,7 +250,8 @@ function issueCandidates(event: GitLabEvent): Candidate[] {
 function noteCandidates(event: GitLabEvent, context: PersonalContext): Candidate[] {
   if (event.details.kind !== 'note') return [];
   const noteId = event.details.id;
-  const key = (person: string) => `note:${noteId}:${person}`;
+  // Note ids are numbered per instance: another instance's carry its name (`note:corp~12:alice`).
+  const key = (person: string) => `note:${scopedKey(event.instance, String(noteId))}:${person}`;
   const found: Candidate[] = mentionedUsernames(event.details.body).map((username) => ({ who: { username }, reason: 'mentioned', key: key(username) }));
   if (!event.target) return found;
   const involved = new Set<number>(context.participants);

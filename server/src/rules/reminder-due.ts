@@ -13,6 +13,15 @@ export interface ReminderState {
   for: string;
 }
 
+/**
+ * Which instance's poll sends a person's one daily reminder: the first configured instance (the
+ * default comes first) they are connected to; null when none. Each runner asks this of what is
+ * stored, so exactly one sends, without talking to the others.
+ */
+export function reminderSender(configured: readonly string[], connected: readonly string[]): string | null {
+  return configured.find((name) => connected.includes(name)) ?? null;
+}
+
 /** A reminder this late (the bridge was down at the time) is skipped: tomorrow's will come. */
 const TOO_LATE_MS = 3 * 60 * 60_000;
 

@@ -214,12 +214,12 @@ export async function replySwitches(db: Queryable, subscriptionId: string | null
   return { channel: rows[0]?.channel === true, person: rows[0]?.person !== false };
 }
 
-/** GitLab usernames of connected people, by Mattermost user id. */
-export async function gitlabUsernamesOf(db: Queryable, mattermostUserIds: string[]): Promise<Map<string, string>> {
+/** GitLab usernames of connected people on one instance (the thread's), by Mattermost user id. */
+export async function gitlabUsernamesOf(db: Queryable, mattermostUserIds: string[], instance = 'default'): Promise<Map<string, string>> {
   if (mattermostUserIds.length === 0) return new Map();
   const { rows } = await db.query<{ mattermost_user_id: string; gitlab_username: string }>(
-    'SELECT mattermost_user_id, gitlab_username FROM gitlab_accounts WHERE mattermost_user_id = ANY($1) AND disconnected_at IS NULL',
-    [mattermostUserIds],
+    'SELECT mattermost_user_id, gitlab_username FROM gitlab_accounts WHERE mattermost_user_id = ANY($1) AND disconnected_at IS NULL AND instance = $2',
+    [mattermostUserIds, instance],
   );
   return new Map(rows.map((row) => [row.mattermost_user_id, row.gitlab_username]));
 }

@@ -1,4 +1,5 @@
 /** Brings the polls of connected users forward (migration 0010's poll_jobs): their lists changed in GitLab. */
+import { DEFAULT_INSTANCE } from '../config.js';
 import type { Queryable } from './queryable.js';
 
 /**
@@ -7,23 +8,27 @@ import type { Queryable } from './queryable.js';
  * it was claimed, which the poll checks at its end (`askedAgainDuringRun`), as
  * it may have read GitLab before the change. The wall clock, not the
  * transaction's start, so the mark is later than any claim before it.
- * How many jobs moved.
+ * Only on `instance`, the one the webhook came from: GitLab ids and usernames
+ * are that instance's, and another's lists did not change. How many jobs moved.
  */
-export async function pollUsersSoon(db: Queryable, people: { ids: number[]; usernames: string[] }): Promise<number> {
+export async function pollUsersSoon(db: Queryable, people: { ids: number[]; usernames: string[] }, instance: string = DEFAULT_INSTANCE): Promise<number> {
   if (people.ids.length === 0 && people.usernames.length === 0) return 0;
   const result = await db.query(
     `UPDATE poll_jobs SET next_run_at = clock_timestamp()
-     WHERE kind = 'user' AND (next_run_at > clock_timestamp() OR lease_until > clock_timestamp()) AND subject IN (
+     WHERE kind = 'user' AND instance = $3 AND (next_run_at > clock_timestamp() OR lease_until > clock_timestamp()) AND subject IN (
        SELECT mattermost_user_id FROM gitlab_accounts
-       WHERE disconnected_at IS NULL AND (gitlab_user_id = ANY($1::bigint[]) OR lower(gitlab_username) = ANY($2::text[]))
+       WHERE disconnected_at IS NULL AND instance = $3 AND (gitlab_user_id = ANY($1::bigint[]) OR lower(gitlab_username) = ANY($2::text[]))
      )`,
-    [people.ids, people.usernames.map((name) => name.toLowerCase())],
+    [people.ids, people.usernames.map((name) => name.toLowerCase()), instance],
   );
   return result.rowCount ?? 0;
 }
 
 /** Whether pollUsersSoon marked the job while it ran (see there). */
-export async function askedAgainDuringRun(db: Queryable, userId: string): Promise<boolean> {
-  const { rows } = await db.query<{ asked: boolean }>("SELECT next_run_at > last_run_at AS asked FROM poll_jobs WHERE kind = 'user' AND subject = $1", [userId]);
+export async function askedAgainDuringRun(db: Queryable, userId: string, instance: string = DEFAULT_INSTANCE): Promise<boolean> {
+  const { rows } = await db.query<{ asked: boolean }>("SELECT next_run_at > last_run_at AS asked FROM poll_jobs WHERE kind = 'user' AND subject = $1 AND instance = $2", [
+    userId,
+    instance,
+  ]);
   return rows[0]?.asked === true;
 }

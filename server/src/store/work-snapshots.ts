@@ -25,6 +25,29 @@ export async function readWorkSnapshot(
   return row ? { snapshot: row.snapshot, polledAt: row.polled_at, reminderDigest: row.reminder_digest } : null;
 }
 
+/** One instance's saved work of a person, with who they are there. */
+export interface InstanceWork {
+  instance: string;
+  snapshot: WorkSnapshot;
+  polledAt: Date;
+  reminderDigest: string | null;
+  gitlabUsername: string;
+}
+
+/**
+ * Every instance's saved work of a person, for the instances they are connected to now (a snapshot
+ * left from a connection that ended is not theirs to see any more). No particular order.
+ */
+export async function readWorkSnapshots(db: Queryable, userId: string): Promise<InstanceWork[]> {
+  const { rows } = await db.query<{ instance: string; snapshot: WorkSnapshot; polled_at: Date; reminder_digest: string | null; gitlab_username: string }>(
+    `SELECT w.instance, w.snapshot, w.polled_at, w.reminder_digest, a.gitlab_username
+     FROM work_snapshots w JOIN gitlab_accounts a ON a.mattermost_user_id = w.mattermost_user_id AND a.instance = w.instance AND a.disconnected_at IS NULL
+     WHERE w.mattermost_user_id = $1`,
+    [userId],
+  );
+  return rows.map((row) => ({ instance: row.instance, snapshot: row.snapshot, polledAt: row.polled_at, reminderDigest: row.reminder_digest, gitlabUsername: row.gitlab_username }));
+}
+
 export async function recordReminder(db: Queryable, userId: string, digest: string, instance: string = DEFAULT_INSTANCE): Promise<void> {
   await db.query('UPDATE work_snapshots SET reminder_digest = $2, reminded_at = now() WHERE mattermost_user_id = $1 AND instance = $3', [userId, digest, instance]);
 }

@@ -46,3 +46,23 @@ export function withoutTodo(snapshot: WorkSnapshot, todoId: number): WorkSnapsho
   if (items.length === snapshot.todos.items.length) return null;
   return { ...snapshot, todos: { total: Math.max(0, snapshot.todos.total - 1), items } };
 }
+
+/**
+ * Several instances' lists as one: totals added up, items newest first by `at` while each list keeps
+ * its own order (GitLab's), so no instance's items are pushed behind another's wholesale.
+ */
+export function mergeLists<T>(lists: readonly WorkList<T>[], at: (item: T) => string): WorkList<T> {
+  const heads = lists.map(() => 0);
+  const items: T[] = [];
+  for (;;) {
+    let pick = -1;
+    lists.forEach((list, index) => {
+      const head = list.items[heads[index]!];
+      if (head !== undefined && (pick < 0 || at(head) > at(lists[pick]!.items[heads[pick]!]!))) pick = index;
+    });
+    if (pick < 0) break;
+    items.push(lists[pick]!.items[heads[pick]!]!);
+    heads[pick]! += 1;
+  }
+  return { total: lists.reduce((sum, list) => sum + list.total, 0), items };
+}

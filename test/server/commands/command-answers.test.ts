@@ -1,7 +1,7 @@
 /** How `/gitlab` answers read: GitLab text made safe, counts right, the next step named. */
 import { describe, expect, it } from '@jest/globals';
 import { renderIssue } from '../../../server/src/commands/issue.js';
-import { renderTodoLists } from '../../../server/src/commands/todo.js';
+import { renderTodoLists, renderTodoParts } from '../../../server/src/commands/todo.js';
 import { webhookHealth } from '../../../server/src/commands/webhook-health.js';
 
 const GITLAB = 'https://gitlab.example.com';
@@ -31,6 +31,22 @@ describe('renderTodoLists', () => {
   it('says so when nothing waits', () => {
     const empty = { items: [], total: 0 };
     expect(renderTodoLists({ reviews: empty, mergeRequests: empty, issues: empty, todos: empty }, GITLAB, 'alice.gl')).toMatch(/^Nothing waits for you in GitLab/);
+  });
+});
+
+describe('renderTodoParts (several GitLabs)', () => {
+  it('adds each section up, names the GitLab of every item, and links what is left on each', () => {
+    const CORP = 'https://git.corp.example';
+    const empty = { items: [], total: 0 };
+    const corpMr = { title: 'Corp fix', web_url: `${CORP}/corp/app/-/merge_requests/2`, references: { full: 'corp/app!2' } };
+    const answer = renderTodoParts([
+      { label: 'gitlab.example.com', gitlabUrl: GITLAB, gitlabUsername: 'alice.gl', lists: { reviews: { items: [mr(3, 'Fix login')], total: 1 }, mergeRequests: empty, issues: empty, todos: empty } },
+      { label: 'corp', gitlabUrl: CORP, gitlabUsername: 'alice', lists: { reviews: { items: [corpMr], total: 4 }, mergeRequests: empty, issues: empty, todos: empty } },
+    ]);
+    expect(answer).toMatch(/^#### Your GitLab to-do list: 5 items\n\*\*Reviews requested from you \(5\)\*\*\n/);
+    expect(answer).toContain('- [platform/web!3 Fix login](https://gitlab.example.com/platform/web/-/merge_requests/3) · on gitlab.example.com · by Dana');
+    expect(answer).toContain(`- [corp/app!2 Corp fix](${CORP}/corp/app/-/merge_requests/2) · on corp`);
+    expect(answer).toContain(`- … [3 more on corp](${CORP}/dashboard/merge_requests?reviewer_username=alice)`);
   });
 });
 

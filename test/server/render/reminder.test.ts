@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import type { WorkItem, WorkSnapshot, WorkTodo } from '../../../server/src/gitlab/work-query.js';
-import { reminderDigest, renderReminder } from '../../../server/src/render/reminder.js';
+import { combinedReminderDigest, REMINDER_SHOWN, reminderDigest, renderCombinedReminder, renderReminder, type ReminderPart } from '../../../server/src/render/reminder.js';
 
 const PINGS = /(^|[^\w])@(channel|all|here|someone)\b/i;
 const NOW = new Date('2025-06-10T07:00:00Z');
@@ -182,5 +182,65 @@ describe('reminderDigest', () => {
       todos: list([todo(11), todo(10)]),
     };
     expect(reminderDigest(touched)).toBe(reminderDigest(base));
+  });
+});
+
+describe('one reminder over several GitLab instances', () => {
+  const CORP = 'https://git.corp.example';
+  const corpItem = (iid: number, title: string, updatedAt: string): WorkItem => ({
+    ...mergeRequest(iid, title),
+    reference: `corp/app!${iid}`,
+    url: `${CORP}/corp/app/-/merge_requests/${iid}`,
+    updatedAt,
+  });
+  const parts = (main: Partial<WorkSnapshot>, corp: Partial<WorkSnapshot>): ReminderPart[] => [
+    { instance: 'default', label: 'gitlab.example.com', snapshot: snapshot(main), gitlabUrl: 'https://gitlab.example.com', username: 'alice' },
+    { instance: 'corp', label: 'corp', snapshot: snapshot(corp), gitlabUrl: CORP, username: 'alice.c' },
+  ];
+
+  it('adds the sections up and shows which GitLab each item is on', () => {
+    const text = renderCombinedReminder(
+      parts({ reviews: list([mergeRequest(12, 'Add caching')]) }, { reviews: list([corpItem(3, 'Corp change', '2025-06-09T09:00:00Z')]), todos: list([todo(4)]) }),
+      { now: NOW },
+    )!;
+    expect(text).toMatch(/^#### Your GitLab day: 3 items waiting/);
+    expect(text).toContain('**Reviews requested from you (2)**');
+    // Newest first across the instances (the corp one was updated later).
+    const reviews = text.split('\n').filter((line) => line.startsWith('- [')).slice(0, 2);
+    expect(reviews[0]).toMatch(/^- \[corp\/app!3 Corp change\]\(https:\/\/git\.corp\.example\/.*\) · on corp ·/);
+    expect(reviews[1]).toMatch(/^- \[acme\/api!12 Add caching\]\(https:\/\/gitlab\.example\.com\/.*\) · on gitlab\.example\.com ·/);
+    expect(text).toMatch(/- mentioned: \[acme\/api#3 Flaky login\]\([^)]+\) · on corp · from Carol/);
+  });
+
+  it('links what is left to each GitLab\'s own dashboard, as the person is known there', () => {
+    const many = (count: number, make: (iid: number) => WorkItem) => Array.from({ length: count }, (_, index) => make(index + 1));
+    const text = renderCombinedReminder(
+      parts({ reviews: list(many(8, (iid) => mergeRequest(iid)), 20) }, { reviews: list(many(8, (iid) => corpItem(iid, `Corp ${iid}`, '2025-06-08T07:00:00Z')), 9) }),
+      { now: NOW },
+    )!;
+    expect(text).toContain('**Reviews requested from you (29)**');
+    expect(text.split('\n').filter((line) => /^- \[(acme|corp)/.test(line))).toHaveLength(REMINDER_SHOWN);
+    expect(text).toContain('- … [and 12 more on gitlab.example.com](https://gitlab.example.com/dashboard/merge_requests?reviewer_username=alice)');
+    expect(text).toContain(`- … [and 7 more on corp](${CORP}/dashboard/merge_requests?reviewer_username=alice.c)`);
+  });
+
+  it('says when an instance\'s part is old (its GitLab has not answered since)', () => {
+    const [main, corp] = parts({ reviews: list([mergeRequest(1)]) }, { reviews: list([corpItem(2, 'Old news', '2025-06-01T00:00:00Z')]) });
+    const text = renderCombinedReminder([main!, { ...corp!, polledAt: new Date(NOW.getTime() - 5 * 60 * 60_000) }], { now: NOW })!;
+    expect(text).toContain('_What is listed from corp was read 5 h ago: it could not be asked since._');
+  });
+
+  it('is nothing when no instance has anything waiting', () => {
+    expect(renderCombinedReminder(parts({}, { myMergeRequests: list([mergeRequest(1)]) }), { now: NOW })).toBeNull();
+  });
+
+  it('has one digest over every part: a change on either instance changes it; the default alone keeps its old digest', () => {
+    const base = parts({ reviews: list([mergeRequest(1)]) }, { reviews: list([corpItem(1, 'Corp', '2025-06-09T07:00:00Z')]) });
+    const digest = combinedReminderDigest(base);
+    expect(combinedReminderDigest([base[1]!, base[0]!])).toBe(digest);
+    expect(combinedReminderDigest([base[0]!, { ...base[1]!, snapshot: snapshot({ reviews: list([]) }) }])).not.toBe(digest);
+    expect(combinedReminderDigest([base[0]!])).toBe(reminderDigest(base[0]!.snapshot));
+    // The same items on another instance are other items.
+    expect(combinedReminderDigest([{ ...base[0]!, instance: 'corp' }])).not.toBe(reminderDigest(base[0]!.snapshot));
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { stepReminder } from '../../../server/src/rules/reminder-due.js';
+import { reminderSender, stepReminder } from '../../../server/src/rules/reminder-due.js';
 
 const daily = { enabled: true, time: '09:00', onlyWhenChanged: false };
 
@@ -37,5 +37,15 @@ describe('the daily reminder in two timezones', () => {
     const late = stepReminder(first.state, new Date('2026-11-25T12:00:00Z'), daily, 'Europe/Berlin');
     expect(late.send).toBe(false);
     expect(late.state.dueAt).toBe('2026-11-26T08:00:00.000Z');
+  });
+});
+
+describe('which instance sends a person\'s one reminder', () => {
+  it('is the first configured instance they are connected to, whatever order the accounts come in', () => {
+    expect(reminderSender(['default', 'corp', 'eu'], ['corp', 'default'])).toBe('default');
+    expect(reminderSender(['default', 'corp', 'eu'], ['eu', 'corp'])).toBe('corp');
+    // An account on an instance no longer configured sends nothing; nobody connected, nobody sends.
+    expect(reminderSender(['default', 'corp'], ['gone'])).toBeNull();
+    expect(reminderSender(['default'], [])).toBeNull();
   });
 });

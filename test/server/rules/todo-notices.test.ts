@@ -46,3 +46,13 @@ describe('to-dos as personal notices', () => {
     expect(todoNotice(todo({}), { ...me, settings: { ...DEFAULT_SETTINGS, enabled: false } })).toBeNull();
   });
 });
+
+describe('to-dos of another GitLab instance', () => {
+  it('carry its name in every key, as its webhooks do, so equal ids on two GitLabs never meet', () => {
+    expect(todoNotice(todo({}), me, 'corp')).toEqual({ kind: 'reviews', key: 'review:corp~5:merge_request:12:6', family: null, threadKey: 'corp~5:merge_request:12' });
+    expect(todoNotice(todo({ action: 'mentioned', noteId: 1244 }), me, 'corp')?.key).toBe('note:corp~1244:user1');
+    expect(todoNotice(todo({ action: 'build_failed' }), me, 'corp')).toMatchObject({ key: 'todo:corp~100', family: 'build_failed:corp~5:merge_request:12:6' });
+    // The default instance's keys are what they were before several instances.
+    expect(todoNotice(todo({ action: 'mentioned', noteId: 1244 }), me, 'default')?.key).toBe('note:1244:user1');
+  });
+});

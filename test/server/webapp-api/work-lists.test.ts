@@ -1,8 +1,8 @@
 /** The webapp's lists from a work snapshot, and whether a poll changed what it shows. */
 import { describe, expect, it } from '@jest/globals';
 import type { WorkItem, WorkSnapshot, WorkTodo } from '../../../server/src/gitlab/work-query.js';
-import { sameWork, workCounts } from '../../../server/src/polling/work-changes.js';
-import { projectPathOfReference, projectPathOfUrl, readList, withoutTodo } from '../../../server/src/webapp-api/work-lists.js';
+import { combinedCounts, sameWork, workCounts } from '../../../server/src/polling/work-changes.js';
+import { mergeLists, projectPathOfReference, projectPathOfUrl, readList, withoutTodo } from '../../../server/src/webapp-api/work-lists.js';
 
 const item = (reference: string, url: string): WorkItem => ({
   type: 'merge_request',
@@ -87,3 +87,28 @@ describe('sameWork', () => {
     expect(sameWork(snapshot(), withoutTodo(snapshot(), 12)!)).toBe(false);
   });
 });
+
+describe('several GitLab instances in one list', () => {
+  const at = (reference: string, updatedAt: string) => ({ ...item(reference, `https://x/${reference}`), updatedAt });
+
+  it('adds the totals up and takes items newest first, each instance keeping its own order', () => {
+    const main = { total: 5, items: [at('a!3', '2026-01-05T00:00:00Z'), at('a!2', '2026-01-02T00:00:00Z')] };
+    const corp = { total: 2, items: [at('c!9', '2026-01-04T00:00:00Z'), at('c!8', '2026-01-03T00:00:00Z')] };
+    const merged = mergeLists([main, corp], (entry) => entry.updatedAt);
+    expect(merged.total).toBe(7);
+    expect(merged.items.map((entry) => entry.reference)).toEqual(['a!3', 'c!9', 'c!8', 'a!2']);
+    expect(mergeLists([], (entry: WorkItem) => entry.updatedAt)).toEqual({ total: 0, items: [] });
+  });
+
+  it('counts for the sidebar are every instance\'s added up', () => {
+    const one = { ...empty(), reviews: { total: 2, items: [] }, todos: { total: 1, items: [] } };
+    const two = { ...empty(), reviews: { total: 1, items: [] }, assignedIssues: { total: 4, items: [] } };
+    expect(combinedCounts([one, two])).toEqual({ reviews: 3, assigned_mrs: 0, my_mrs: 0, assigned_issues: 4, todos: 1 });
+    expect(combinedCounts([])).toEqual({ reviews: 0, assigned_mrs: 0, my_mrs: 0, assigned_issues: 0, todos: 0 });
+  });
+});
+
+function empty(): WorkSnapshot {
+  const none = { total: 0, items: [] };
+  return { gitlabUserId: 1, reviews: none, assignedMergeRequests: none, myMergeRequests: none, assignedIssues: none, todos: none, moreTodos: false };
+}
