@@ -22,6 +22,26 @@ export interface Readiness {
   warnings: string[];
   /** Listening to Mattermost (conversations/stream-report.ts); a socket that is down is a warning. */
   mattermostStream?: StreamReport;
+  /** Each configured GitLab, the default first (names and URLs only: nothing secret). */
+  gitlabInstances?: GitLabInstanceReport[];
+}
+
+export interface GitLabInstanceReport {
+  name: string;
+  /** What people call it: the default by its host, the others by their name. */
+  label: string;
+  url: string;
+  /** Where its webhooks go, below PUBLIC_URL: /webhook or /webhook/<name>. */
+  webhookPath: string;
+  /** Its OAuth application is configured (people can connect). */
+  oauth: boolean;
+  /** Its webhook secret is set (its door accepts webhooks). */
+  webhookSecret: boolean;
+  /** api or read_api. */
+  scopes: string;
+  /** `ok`, or the sentence of the error or of why it does not answer. */
+  state: 'ok' | 'error' | 'unreachable';
+  detail: string;
 }
 
 const CHECK_TIMEOUT_MS = 5000;

@@ -72,6 +72,26 @@ describe('the work lists', () => {
     expect(services.store.get().counts?.todos).toBe(1);
   });
 
+  it('with several GitLabs, show which one each row is on, and mark a to-do done on its own GitLab', async () => {
+    // Both GitLabs number their to-dos from 1: the same id on each.
+    const onMain = { ...todo(11, 'Review the cache'), instance: 'default', instanceLabel: 'gitlab.example.com' };
+    const onCorp = { ...todo(11, 'Corp change'), instance: 'corp', instanceLabel: 'corp' };
+    const bridge = fakeBridge({
+      'GET /lists/todos': { body: { list: 'todos', total: 2, items: [onMain, onCorp], updatedAt: '' } },
+      'POST /todos/11/done': { body: { ok: true, counts: { ...COUNTS, todos: 1 } } },
+    });
+    const { services } = makeServices(bridge, { state: { me: me(), meStatus: 'ready', counts: { ...COUNTS, todos: 2 }, tab: 'todos' } });
+    renderWith(services, <RhsPanel />);
+    const rows = await screen.findAllByRole('listitem');
+    expect(rows.map((row) => within(row).getByText(/^(gitlab\.example\.com|corp)$/).textContent)).toEqual(['gitlab.example.com', 'corp']);
+    fireEvent.click(screen.getByRole('button', { name: 'Mark done: Corp change' }));
+    await waitFor(() => expect(screen.queryByText('Corp change')).toBeNull());
+    const [done] = bridge.calls('POST', '/todos/11/done');
+    expect(done!.query.get('instance')).toBe('corp');
+    // The other GitLab's to-do with the same id stays.
+    expect(screen.getByText('Review the cache')).toBeTruthy();
+  });
+
   it('keep a to-do and say why when GitLab refuses', async () => {
     const bridge = fakeBridge({
       'GET /lists/todos': { body: { list: 'todos', total: 1, items: [todo(11, 'Review the cache')], updatedAt: '' } },

@@ -113,13 +113,13 @@ export async function startBackgroundWork({ config, log, metrics, database, matt
         kinds: pollerKinds({
           pool: database.pool,
           instance,
+          // The reminder lists every instance's work: it reads the others' snapshots and labels their items.
+          instances: gitlabs?.instances,
           client: side.client,
           callerFor: (userId) => sideConnections.callerFor(userId),
           timeZoneOf: async (userId) => reminderTimeZone((await bot.getUser(userId)).timezone),
           gitlabUrl: side.instance.url,
           polling: config.polling,
-          // The reminder lists every instance's work: it reads the others' snapshots and labels their items.
-          instances: gitlabs?.instances,
           store: (delivery) => deliveries.store(delivery),
           publicUrl: config.publicUrl,
           // The secret the project hooks of groups without group webhooks get.

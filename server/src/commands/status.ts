@@ -38,6 +38,11 @@ export const statusCommand: Subcommand<StatusDeps> = {
       `- Webhooks waiting to be processed: ${backlog}`,
       `- Channel posts waiting: ${posts.rows[0]?.pending ?? 0} (given up: ${posts.rows[0]?.failed ?? 0})`,
       `- Last webhook received: ${lastAt ? lastAt.toISOString() : 'never'}`,
+      ...(readiness.gitlabInstances ?? []).map(
+        (instance) =>
+          `- GitLab ${instance.label} (${instance.url}): ${instance.state === 'ok' ? 'answers' : instance.detail}; webhooks to \`${instance.webhookPath}\`${instance.webhookSecret ? '' : ' (no secret set: refused)'}; ` +
+          `${instance.oauth ? 'people can connect' : 'no OAuth application: nobody can connect'}${instance.scopes === 'read_api' ? '; read-only (read_api)' : ''}`,
+      ),
       ...(readiness.mattermostStream ? [`- ${readiness.mattermostStream.detail}${readiness.mattermostStream.lastEventAt ? ` (last event ${readiness.mattermostStream.lastEventAt})` : ''}`] : []),
       `- Ready: ${readiness.ready ? 'yes' : 'no'}${[...readiness.missing.map((name) => `missing ${name}`), ...readiness.errors, ...readiness.warnings].map((item) => `\n  - ${item}`).join('')}`,
     ].join('\n');

@@ -3,7 +3,8 @@
  * are accepted, and webhooks have a secret. Outgoing calls go through the
  * configured proxy, as the bridge's do (cli/doctor.ts installs it).
  */
-import type { Config } from '../config.js';
+import { requestedScopes } from '../accounts/write-access.js';
+import { DEFAULT_INSTANCE, type Config, type GitLabInstanceConfig } from '../config.js';
 import { checkGitLabUrl } from '../gitlab/check-gitlab-url.js';
 import { exchangeCode, OAuthGrantError } from '../gitlab/oauth.js';
 import { networkReason } from '../net/network-reason.js';
@@ -15,21 +16,41 @@ const OAUTH_FIX = 'copy the Application ID and Secret from GitLab (Admin > Appli
 export const PROBE_CODE = 'doctor-probe';
 
 export async function checkGitLab(config: Config, options: { proxied: boolean }): Promise<Findings> {
-  const { url } = config.gitlab;
+  const found = await Promise.all(config.gitlabInstances.map((instance) => checkInstance(config, instance, options)));
+  return { checks: found.flatMap((one) => one.checks), clock: found.flatMap((one) => one.clock) };
+}
+
+/** The variable names and check names of one instance: the default's as they always were, another's with its name. */
+function namesOf(instance: GitLabInstanceConfig) {
+  const prefix = instance.name === DEFAULT_INSTANCE ? 'GITLAB_' : `GITLAB_${instance.name.toUpperCase()}_`;
+  const which = instance.name === DEFAULT_INSTANCE ? '' : ` ${instance.name}`;
+  return {
+    variable: (name: string) => `${prefix}${name}`,
+    gitlab: `GitLab${which}`,
+    oauth: `${OAUTH}${which ? ` (${instance.name})` : ''}`,
+    secret: `GitLab${which} webhook secret`,
+  };
+}
+
+async function checkInstance(config: Config, instance: GitLabInstanceConfig, options: { proxied: boolean }): Promise<Findings> {
+  const { url } = instance;
+  const names = namesOf(instance);
   const clock: ClockSample[] = [];
   const sentAt = Date.now();
-  const verdict = await checkGitLabUrl(url, (response) => clock.push({ source: 'GitLab', date: response.headers.get('date'), sentAt, receivedAt: Date.now() }))();
+  const verdict = await checkGitLabUrl(url, (response) => clock.push({ source: names.gitlab, date: response.headers.get('date'), sentAt, receivedAt: Date.now() }), names.variable('URL'))();
   const via = options.proxied ? ' (through the configured HTTP proxy)' : '';
   const checks: Check[] = [];
-  if ('ok' in verdict) checks.push(ok('GitLab', `its API answers at ${url}${via}`));
-  else if ('error' in verdict) checks.push(fail('GitLab', verdict.error, "set GITLAB_URL to your GitLab's address, e.g. https://gitlab.example.com"));
-  else checks.push(fail('GitLab', `${verdict.unreachable}${via}`, 'check GITLAB_URL, and HTTP_PROXY/HTTPS_PROXY/NO_PROXY when GitLab is reached through a proxy'));
+  if ('ok' in verdict) checks.push(ok(names.gitlab, `its API answers at ${url}${via}`));
+  else if ('error' in verdict) checks.push(fail(names.gitlab, verdict.error, `set ${names.variable('URL')} to your GitLab's address, e.g. https://gitlab.example.com`));
+  else checks.push(fail(names.gitlab, `${verdict.unreachable}${via}`, `check ${names.variable('URL')}, and HTTP_PROXY/HTTPS_PROXY/NO_PROXY when GitLab is reached through a proxy`));
 
-  checks.push('ok' in verdict ? await probeOAuthApplication(config) : skipped(OAUTH, 'GitLab does not answer', 'fix the GitLab check first'));
+  checks.push('ok' in verdict ? await probeOAuthApplication(config, instance) : skipped(names.oauth, 'GitLab does not answer', 'fix the GitLab check first'));
+  const secret = names.variable('WEBHOOK_SECRET');
+  const path = instance.name === DEFAULT_INSTANCE ? '/webhook' : `/webhook/${instance.name}`;
   checks.push(
-    config.gitlab.webhookSecrets.length > 0
-      ? ok('GitLab webhook secret', `GITLAB_WEBHOOK_SECRET is set${config.gitlab.webhookSecrets.length > 1 ? ` (${config.gitlab.webhookSecrets.length} accepted values)` : ''}`)
-      : fail('GitLab webhook secret', 'GITLAB_WEBHOOK_SECRET is not set: the bridge refuses every webhook (503)', "set it to a long random string (openssl rand -hex 32) and give GitLab's webhooks the same secret token"),
+    instance.webhookSecrets.length > 0
+      ? ok(names.secret, `${secret} is set${instance.webhookSecrets.length > 1 ? ` (${instance.webhookSecrets.length} accepted values)` : ''}; its webhooks go to ${path}`)
+      : fail(names.secret, `${secret} is not set: the bridge refuses every webhook at ${path} (503)`, "set it to a long random string (openssl rand -hex 32) and give GitLab's webhooks the same secret token"),
   );
   return { checks, clock };
 }
@@ -39,18 +60,27 @@ export async function checkGitLab(config: Config, options: { proxied: boolean })
  * so 401 invalid_client means a wrong id or secret and 400 invalid_grant means
  * they are right. Nothing is issued and nothing changes at GitLab.
  */
-async function probeOAuthApplication(config: Config): Promise<Check> {
-  const { url, oauthClientId, oauthClientSecret } = config.gitlab;
-  if (!oauthClientId || !oauthClientSecret) return skipped(OAUTH, 'GITLAB_OAUTH_CLIENT_ID and GITLAB_OAUTH_CLIENT_SECRET are not both set', `create the application (README: Set up GitLab), then ${OAUTH_FIX}`);
-  if (!config.publicUrl) return skipped(OAUTH, 'no PUBLIC_URL (nor MATTERMOST_SITE_URL) for the redirect URI', 'set PUBLIC_URL to what browsers and GitLab reach the bridge at');
-  const app = { gitlabUrl: url, clientId: oauthClientId, clientSecret: oauthClientSecret, redirectUri: `${config.publicUrl.replace(/\/+$/, '')}/oauth/complete` };
+async function probeOAuthApplication(config: Config, instance: GitLabInstanceConfig = config.gitlab): Promise<Check> {
+  const { url, oauthClientId, oauthClientSecret } = instance;
+  const names = namesOf(instance);
+  const both = `${names.variable('OAUTH_CLIENT_ID')} and ${names.variable('OAUTH_CLIENT_SECRET')}`;
+  if (!oauthClientId || !oauthClientSecret) return skipped(names.oauth, `${both} are not both set`, `create the application (README: Set up GitLab), then ${OAUTH_FIX}`);
+  if (!config.publicUrl) return skipped(names.oauth, 'no PUBLIC_URL (nor MATTERMOST_SITE_URL) for the redirect URI', 'set PUBLIC_URL to what browsers and GitLab reach the bridge at');
+  const app = { gitlabUrl: url, clientId: oauthClientId, clientSecret: oauthClientSecret, redirectUri: `${config.publicUrl.replace(/\/+$/, '')}/oauth/complete`, scopes: requestedScopes(instance) };
   try {
     await exchangeCode(app, PROBE_CODE, PROBE_CODE);
   } catch (error) {
-    if (error instanceof OAuthGrantError) return judgeOAuthProbe(error.status, error.error);
-    return fail(OAUTH, `the token request to ${url}/oauth/token failed: ${networkReason(error)}`, 'check GITLAB_URL and the proxy settings');
+    if (error instanceof OAuthGrantError) return named(judgeOAuthProbe(error.status, error.error), instance);
+    return fail(names.oauth, `the token request to ${url}/oauth/token failed: ${networkReason(error)}`, `check ${names.variable('URL')} and the proxy settings`);
   }
-  return judgeOAuthProbe(200, undefined);
+  return named(judgeOAuthProbe(200, undefined), instance);
+}
+
+/** judgeOAuthProbe speaks of the default's variables; another instance's check names its own. */
+function named(check: Check, instance: GitLabInstanceConfig): Check {
+  if (instance.name === DEFAULT_INSTANCE) return check;
+  const rename = (text: string) => text.replaceAll('GITLAB_', `GITLAB_${instance.name.toUpperCase()}_`);
+  return { ...check, check: namesOf(instance).oauth, detail: rename(check.detail), ...(check.fix ? { fix: rename(check.fix) } : {}) };
 }
 
 export function judgeOAuthProbe(status: number, error: string | undefined): Check {

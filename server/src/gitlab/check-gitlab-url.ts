@@ -6,7 +6,7 @@ import { networkReason } from '../net/network-reason.js';
 import type { Check } from '../readiness.js';
 
 /** `onAnswer` sees GitLab's answer, whatever it is (the doctor reads its Date header). */
-export function checkGitLabUrl(url: string, onAnswer?: (response: Response) => void): Check {
+export function checkGitLabUrl(url: string, onAnswer?: (response: Response) => void, variable = 'GITLAB_URL'): Check {
   return async () => {
     let response: Response;
     try {
@@ -20,8 +20,8 @@ export function checkGitLabUrl(url: string, onAnswer?: (response: Response) => v
     const location = response.headers.get('location');
     if (response.status >= 300 && response.status < 400 && location) {
       const target = new URL(location, `${url}/api/v4/version`).toString().replace(/\/api\/v4\/version$/, '');
-      return { error: `GITLAB_URL ${url} redirects to ${target}: set GITLAB_URL to that address` };
+      return { error: `${variable} ${url} redirects to ${target}: set ${variable} to that address` };
     }
-    return { error: `GITLAB_URL ${url} does not serve GitLab's API (GET /api/v4/version answered ${response.status})` };
+    return { error: `${variable} ${url} does not serve GitLab's API (GET /api/v4/version answered ${response.status})` };
   };
 }

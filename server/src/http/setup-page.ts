@@ -56,13 +56,38 @@ ${warnings ? `<h2>Not answering right now</h2><ul id="warnings">${warnings}</ul>
 ${rows}
 </tbody></table>
 <h2>GitLab</h2>
-<p>Webhook URL: <code>${publicUrl}/webhook</code><br>OAuth redirect URI: <code>${publicUrl}/oauth/complete</code></p>
+${gitlabSection(readiness, publicUrl)}
 <h2>Reverse proxy</h2>
 <p>Add this to the nginx <code>server</code> block that serves Mattermost, so browsers and GitLab reach the bridge on Mattermost's origin:</p>
 <pre>${escapeHtml(nginxSnippet(input.publicPort))}</pre>
 </body>
 </html>
 `;
+}
+
+/**
+ * Each GitLab's webhook URL (its own path: a delivery is that instance's because it came through its
+ * door, with its secret), and the one OAuth redirect URI every instance's application is given.
+ */
+function gitlabSection(readiness: Readiness, publicUrl: string): string {
+  const instances = readiness.gitlabInstances ?? [];
+  const redirect = `OAuth redirect URI (every instance's application): <code>${publicUrl}/oauth/complete</code>`;
+  if (instances.length <= 1) {
+    const access = instances[0]?.scopes === 'read_api' ? '<br>Access: read-only (<code>GITLAB_OAUTH_SCOPES=read_api</code>): the bridge never writes to GitLab' : '';
+    return `<p>Webhook URL: <code>${publicUrl}/webhook</code><br>${redirect}${access}</p>`;
+  }
+  const rows = instances
+    .map(
+      (instance) =>
+        `<tr><td>${escapeHtml(instance.label)}${instance.name === 'default' ? ' (default)' : ''}</td><td><code>${escapeHtml(instance.url)}</code></td><td><code>${publicUrl}${instance.webhookPath}</code></td>` +
+        `<td class="${instance.webhookSecret ? 'ok' : 'missing'}">${instance.webhookSecret ? 'set' : 'missing'}</td><td class="${instance.oauth ? 'ok' : 'missing'}">${instance.oauth ? 'set' : 'missing'}</td>` +
+        `<td>${instance.scopes === 'read_api' ? 'read-only' : 'read and write'}</td><td class="${instance.state === 'ok' ? 'ok' : 'missing'}">${escapeHtml(instance.state === 'ok' ? 'answers' : instance.detail)}</td></tr>`,
+    )
+    .join('\n');
+  return `<p>${redirect}</p>
+<table id="gitlab-instances"><thead><tr><th>Instance</th><th>URL</th><th>Webhook URL</th><th>Webhook secret</th><th>OAuth application</th><th>Access</th><th>Reachable</th></tr></thead><tbody>
+${rows}
+</tbody></table>`;
 }
 
 /** Paths under /plugins/gitlab-bridge/ that belong to the bridge; the rest (public/) stays with Mattermost. */

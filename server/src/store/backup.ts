@@ -350,9 +350,25 @@ async function makeRoom(client: pg.PoolClient, tables: TableInfo[], force: boole
   return [];
 }
 
+/**
+ * Columns a migration renamed, for backups written before it: restored under the new name, so a
+ * column that came later with the old name is not filled with what the old one held.
+ */
+const RENAMED_COLUMNS: { table: string; from: string; to: string; before: number }[] = [
+  // 0022: `instance` now names the GitLab instance whose door took a delivery; the header moved aside.
+  { table: 'webhook_deliveries', from: 'instance', to: 'instance_header', before: 22 },
+];
+
+function renamesFor(entry: BackupTable, schemaVersion: number): Map<string, string> {
+  return new Map(RENAMED_COLUMNS.filter((rename) => rename.table === entry.name && schemaVersion < rename.before).map((rename) => [rename.from, rename.to]));
+}
+
 async function loadTables(client: pg.PoolClient, backup: OpenedBackup, targets: Map<string, TableInfo>): Promise<RestoredTable[]> {
   const restored: RestoredTable[] = [];
-  for (const entry of backup.header.tables) {
+  for (const written of backup.header.tables) {
+    const renames = renamesFor(written, backup.header.schemaVersion);
+    const rename = (column: string) => renames.get(column) ?? column;
+    const entry = renames.size === 0 ? written : { ...written, columns: written.columns.map(rename), jsonText: written.jsonText.map(rename) };
     const section = await readObject(backup, `before the rows of ${entry.name}`);
     if (section.value.table !== entry.name) throw damaged(backup, `expected the rows of ${entry.name}`);
     const target = targets.get(entry.name);
@@ -360,7 +376,7 @@ async function loadTables(client: pg.PoolClient, backup: OpenedBackup, targets: 
     for (let index = 0; index < entry.rows; index += 1) {
       // Read even when skipped: `insert?.add(await …)` would not evaluate its argument.
       const row = await readObject(backup, `in the rows of ${entry.name}`);
-      await insert?.add(row.line);
+      await insert?.add(renames.size === 0 ? row.line : JSON.stringify(Object.fromEntries(Object.entries(row.value).map(([column, value]) => [rename(column), value]))));
     }
     await insert?.flush();
     restored.push({ name: entry.name, rows: entry.rows, restored: insert !== undefined });

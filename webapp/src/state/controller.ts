@@ -83,10 +83,11 @@ export function createController(options: ControllerOptions) {
   }
 
   async function markTodoDone(todo: WorkTodo): Promise<void> {
-    const { counts } = await api.markTodoDone(todo.id);
+    const { counts } = await api.markTodoDone(todo.id, todo.instance);
     store.set((state) => {
       const todos = state.lists.todos;
-      const items = (todos?.items ?? []).filter((item) => !('id' in item) || item.id !== todo.id);
+      // Ids are numbered per GitLab instance: only this instance's to-do goes.
+      const items = (todos?.items ?? []).filter((item) => !('id' in item) || item.id !== todo.id || item.instance !== todo.instance);
       return {
         counts: isCounts(counts) ? counts : state.counts,
         lists: { ...state.lists, todos: { status: 'ready', items, total: Math.max(0, (todos?.total ?? 1) - 1) } },
