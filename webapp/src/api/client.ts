@@ -148,7 +148,8 @@ export function createApiClient(options: ApiClientOptions) {
     gitlabUserOf: (userId: string) => request<{ username: string; webUrl: string }>('GET', `/users/${encodeURIComponent(userId)}/gitlab`),
     sidebar: () => request<{ counts: Counts; updatedAt: string }>('GET', '/sidebar'),
     list: (list: ListName) => request<WorkListAnswer>('GET', `/lists/${list}`),
-    markTodoDone: (id: number) => request<{ ok: true; counts: Counts }>('POST', `/todos/${encodeURIComponent(String(id))}/done`),
+    markTodoDone: (id: number, instance?: string) =>
+      request<{ ok: true; counts: Counts }>('POST', withQuery(`/todos/${encodeURIComponent(String(id))}/done`, instance ? { instance } : {})),
     preview: (url: string) => request<Preview>('GET', withQuery('/preview', { url })),
     codePreview: (url: string) => request<CodePreview>('GET', withQuery('/code-preview', { url })),
     subscriptions: (channelId: string) =>

@@ -39,6 +39,9 @@ export interface WorkItem {
   pipelineStatus: string | null;
   approvals: { required: number; given: number } | null;
   conflicts: boolean | null;
+  /** The GitLab instance it is on; `instanceLabel` only when the bridge has several (then shown). */
+  instance?: string;
+  instanceLabel?: string;
 }
 
 export interface WorkTodo {
@@ -51,6 +54,9 @@ export interface WorkTodo {
   author: Person | null;
   projectPath: string | null;
   createdAt: string;
+  /** The GitLab instance it is on (its id is that instance's); `instanceLabel` only when the bridge has several. */
+  instance?: string;
+  instanceLabel?: string;
 }
 
 export interface WorkListAnswer {

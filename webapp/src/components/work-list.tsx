@@ -13,6 +13,11 @@ const EMPTY: Record<ListName, string> = {
   todos: 'No pending to-dos. Nice.',
 };
 
+/** Which GitLab an item is on, once the bridge has several (the server sends a label only then). */
+function InstanceLabel({ label }: { label: string | undefined }): React.ReactElement | null {
+  return label ? <Badge>{label}</Badge> : null;
+}
+
 export function WorkItemRow({ item }: { item: WorkItem }): React.ReactElement {
   return (
     <li className="glb-item">
@@ -21,6 +26,7 @@ export function WorkItemRow({ item }: { item: WorkItem }): React.ReactElement {
       </a>
       <div className="glb-meta">
         <span>{item.reference}</span>
+        <InstanceLabel label={item.instanceLabel} />
         {item.author ? <span>{`by @${item.author.username}`}</span> : null}
         <span title={item.createdAt}>{formatAge(item.createdAt)}</span>
         {item.draft ? <Badge>Draft</Badge> : null}
@@ -77,6 +83,7 @@ export function TodoRow({ todo }: { todo: WorkTodo }): React.ReactElement {
           <div className="glb-meta">
             <span>{TODO_ACTIONS[todo.action] ?? todo.action.replace(/_/g, ' ')}</span>
             {todo.projectPath ? <span>{todo.projectPath}</span> : null}
+            <InstanceLabel label={todo.instanceLabel} />
             {todo.author ? <span>{`by @${todo.author.username}`}</span> : null}
             <span title={todo.createdAt}>{formatAge(todo.createdAt)}</span>
           </div>
@@ -121,7 +128,11 @@ export function WorkList({ list }: { list: ListName }): React.ReactElement {
   return (
     <ul role="list" className="glb-list">
       {state.items.map((item) =>
-        list === 'todos' ? <TodoRow key={(item as WorkTodo).id} todo={item as WorkTodo} /> : <WorkItemRow key={(item as WorkItem).url} item={item as WorkItem} />,
+        list === 'todos' ? (
+          <TodoRow key={`${(item as WorkTodo).instance ?? ''}:${(item as WorkTodo).id}`} todo={item as WorkTodo} />
+        ) : (
+          <WorkItemRow key={(item as WorkItem).url} item={item as WorkItem} />
+        ),
       )}
     </ul>
   );
