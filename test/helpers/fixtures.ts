@@ -39,10 +39,15 @@ export function fixtureEvent(name: string, edit: (payload: Json) => void = () =>
 
 /** Posts a fixture, changed by `edits`, to a bridge's webhook door as GitLab 17.4+ would (its own Idempotency-Key); returns the status. */
 export async function sendFixture(publicUrl: string, secret: string, name: string, ...edits: ((payload: Json) => void)[]): Promise<number> {
+  return sendFixtureTo(`${publicUrl}/webhook`, secret, name, ...edits);
+}
+
+/** The same, to one door: `<PUBLIC_URL>/webhook/<instance>` is another GitLab instance's. */
+export async function sendFixtureTo(doorUrl: string, secret: string, name: string, ...edits: ((payload: Json) => void)[]): Promise<number> {
   const fixture = webhookFixture(name);
   const payload = JSON.parse(fixture.body) as Json;
   for (const edit of edits) edit(payload);
-  const response = await fetch(`${publicUrl}/webhook`, {
+  const response = await fetch(doorUrl, {
     method: 'POST',
     headers: { 'Content-Type': 'application/json', 'X-Gitlab-Token': secret, 'X-Gitlab-Event': fixture.event, 'Idempotency-Key': randomUUID() },
     body: JSON.stringify(payload),

@@ -3,6 +3,8 @@
  * and the target (a path or any GitLab URL into the project or group). Pure:
  * every mistake comes back as one sentence for the user.
  */
+import type { GitLabInstanceConfig } from '../config.js';
+import { chooseInstance, type GitLabInstances } from '../gitlab/instances.js';
 import { EVENT_KINDS, type DraftFilter, type PipelineStatusFilter, type RenderStyle, type SubscriptionFilters } from '../rules/subscription.js';
 
 export const SUBSCRIPTION_OPTIONS = {
@@ -271,4 +273,27 @@ export function parseTarget(input: string, gitlabUrl: string): { ok: true; path:
     return { ok: false, error: `\`${input}\` is not a GitLab project or group path (like \`group/project\`) or URL` };
   }
   return { ok: true, path };
+}
+
+/**
+ * A target on one of several GitLabs: a path on the default one (or on `--instance`), or a URL of any
+ * configured instance. A URL of a GitLab the bridge does not know, an unknown `--instance`, or one that
+ * contradicts the URL, is a sentence for the user. With one GitLab the answers are parseTarget's.
+ */
+export function resolveTarget(
+  input: string,
+  instances: GitLabInstances,
+  instance: string | undefined,
+): { ok: true; instance: GitLabInstanceConfig; path: string } | { ok: false; error: string } {
+  const chosen = chooseInstance(instances, { instance, target: input });
+  if (!chosen.ok) {
+    // One GitLab and no name given: the URL is simply not on it, said as it always was.
+    if (!instances.several && instance === undefined) {
+      const alone = parseTarget(input, instances.default.url);
+      return alone.ok ? { ok: true, instance: instances.default, path: alone.path } : alone;
+    }
+    return chosen;
+  }
+  const target = parseTarget(input, chosen.instance.url);
+  return target.ok ? { ok: true, instance: chosen.instance, path: target.path } : target;
 }

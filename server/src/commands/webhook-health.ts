@@ -4,6 +4,7 @@
  * of the hooks pointing at us.
  */
 import type { GitLabHook } from '../gitlab/hooks-api.js';
+import { webhookPathOf } from '../http/webhook-door.js';
 import { describeBlindSpots } from '../polling/polling-blind-spots.js';
 import type { SubscriptionFilters } from '../rules/subscription.js';
 import { ago } from '../render/format.js';
@@ -11,9 +12,12 @@ import { ago } from '../render/format.js';
 /** What could be learnt of GitLab's hooks: the ones pointing at us, or why we cannot tell. */
 export type HookReport = { hooks: GitLabHook[] } | { unknown: true };
 
-/** Where GitLab hooks send to this bridge: PUBLIC_URL/webhook. */
-export function bridgeWebhookUrl(publicUrl: string): string {
-  return `${publicUrl.replace(/\/+$/, '')}/webhook`;
+/**
+ * Where one GitLab's hooks send to this bridge: PUBLIC_URL/webhook for the default instance,
+ * PUBLIC_URL/webhook/<name> for another (whose door takes only that instance's secrets).
+ */
+export function bridgeWebhookUrl(publicUrl: string, instance = 'default'): string {
+  return `${publicUrl.replace(/\/+$/, '')}${webhookPathOf(instance)}`;
 }
 
 /** A hook sending to the bridge's webhook URL (a query string on it is allowed). */
@@ -28,13 +32,14 @@ export function describeHookHealth(hook: GitLabHook): string {
 }
 
 /** One line about a subscription's webhook. */
-export function webhookHealth(subscription: { targetKind: 'project' | 'group'; targetPath: string; lastEventAt: Date | null }, report: HookReport, trigger: string, now: Date): string {
+export function webhookHealth(subscription: { targetKind: 'project' | 'group'; targetPath: string; lastEventAt: Date | null; instance?: string }, report: HookReport, trigger: string, now: Date): string {
   const arrived = subscription.lastEventAt ? `last event ${ago(subscription.lastEventAt, now)}` : '**no event has arrived yet**';
   if ('unknown' in report) return `Webhook: ${arrived}`;
   if (report.hooks.length > 0) return `Webhook: ${arrived} · ${report.hooks.map((hook) => `GitLab hook ${hook.id} ${describeHookHealth(hook)}`).join(', ')}`;
   // A group's projects may have hooks of their own, so "no group hook" alone is not a problem.
   if (subscription.lastEventAt && subscription.targetKind === 'group') return `Webhook: ${arrived} (through its projects' hooks)`;
-  return `Webhook: ${arrived} · no GitLab hook of \`${subscription.targetPath}\` points at this bridge: \`/${trigger} webhook add ${subscription.targetPath}\``;
+  const on = subscription.instance && subscription.instance !== 'default' ? ` --instance ${subscription.instance}` : '';
+  return `Webhook: ${arrived} · no GitLab hook of \`${subscription.targetPath}\` points at this bridge: \`/${trigger} webhook add ${subscription.targetPath}${on}\``;
 }
 
 /** What a project poll remembers that the list shows: why it polls, and the lists GitLab refused the subscriber's token. */

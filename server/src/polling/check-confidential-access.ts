@@ -27,18 +27,23 @@ export interface ConfidentialCheckDeps {
   client: PollClient;
   callerFor(userId: string): Promise<{ token: string; gitlabUserId: number } | null>;
   log: Logger;
+  /** The GitLab instance `client` and `callerFor` talk to: only its subscriptions are checked here. */
+  instance?: string;
 }
 
-/** One job per opted-in subscription; a new opt-in (or one from before 0013) is checked at once. */
-export async function syncConfidentialJobs(db: pg.Pool): Promise<void> {
-  await syncJobs(db, CONFIDENTIAL_JOB, 'SELECT id::text FROM subscriptions WHERE confidential');
+/**
+ * One job per opted-in subscription of the instance; a new opt-in (or one from before 0013) is
+ * checked at once. Each instance's pollers check their own, with that GitLab and the accounts there.
+ */
+export async function syncConfidentialJobs(db: pg.Pool, instance = 'default'): Promise<void> {
+  await syncJobs(db, CONFIDENTIAL_JOB, 'SELECT id::text FROM subscriptions WHERE confidential AND instance = $2', instance);
 }
 
 export async function checkConfidentialAccess(deps: ConfidentialCheckDeps, job: PollJob, now = new Date()): Promise<PollOutcome<Record<string, unknown>>> {
   const state = job.state;
   const tomorrow = new Date(now.getTime() + CHECK_EVERY_MS);
   try {
-    const optIn = await readConfidentialOptIn(deps.pool, job.subject);
+    const optIn = await readConfidentialOptIn(deps.pool, job.subject, deps.instance);
     if (!optIn) return { nextRunAt: tomorrow, state }; // turned off meanwhile: the next sync removes the job
     const stop = async (reason: string) => {
       await stopConfidentialDelivery(deps.pool, { subscriptionId: optIn.id, confidentialBy: optIn.confidentialBy }, reason, 'gitlab-bridge');

@@ -10,6 +10,8 @@ import type { Queryable } from './queryable.js';
 
 export interface NewSubscription {
   channelId: string;
+  /** The GitLab instance the target is on (migration 0022); the default one unless said. */
+  instance?: string;
   teamId?: string | null;
   targetKind: 'project' | 'group';
   targetPath: string;
@@ -56,14 +58,15 @@ const COLUMNS = 'id, channel_id, target_kind, target_path, target_id, filters, s
  */
 const LIVE_COLUMNS = COLUMNS.replace(
   'confidential_by',
-  `CASE WHEN EXISTS (SELECT 1 FROM gitlab_accounts a WHERE a.mattermost_user_id = confidential_by AND a.disconnected_at IS NULL) THEN confidential_by END AS confidential_by`,
+  // Connected on the subscription's own instance: an account on another GitLab vouches for nothing here.
+  `CASE WHEN EXISTS (SELECT 1 FROM gitlab_accounts a WHERE a.mattermost_user_id = confidential_by AND a.instance = subscriptions.instance AND a.disconnected_at IS NULL) THEN confidential_by END AS confidential_by`,
 );
 
 export async function createSubscription(db: Queryable, input: NewSubscription): Promise<Subscription> {
   const result = await db.query<Row>(
     `INSERT INTO subscriptions (channel_id, team_id, target_kind, target_path, target_id, filters, style, threads, confidential, private_access, creator_id, poll,
-                                confidential_by, confidential_checked_at, forced, buttons, sync_replies)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, CASE WHEN $13::text IS NULL THEN NULL ELSE now() END, $14, $15, $16)
+                                confidential_by, confidential_checked_at, forced, buttons, sync_replies, instance)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, CASE WHEN $13::text IS NULL THEN NULL ELSE now() END, $14, $15, $16, $17)
      RETURNING ${COLUMNS}`,
     [
       input.channelId,
@@ -82,6 +85,7 @@ export async function createSubscription(db: Queryable, input: NewSubscription):
       input.forced ?? false,
       input.buttons ?? true,
       input.syncReplies ?? false,
+      input.instance ?? DEFAULT_INSTANCE,
     ],
   );
   await publishLiveEvent(db, { kind: 'subscriptions', channelId: input.channelId });
@@ -106,6 +110,8 @@ export async function findCandidates(db: Queryable, paths: readonly string[], pr
 }
 
 export interface ListedSubscription extends Subscription {
+  /** The GitLab instance its target is on. */
+  instance: string;
   lastFailure: string | null;
   createdAt: Date;
   /** When a webhook about its project or group last arrived; null before the first. */
@@ -119,14 +125,15 @@ export interface ListedSubscription extends Subscription {
 /** A channel's own subscriptions, for the commands that list, edit and remove them. */
 export async function listChannelSubscriptions(db: Queryable, channelId: string): Promise<ListedSubscription[]> {
   const result = await db.query<
-    Row & { last_failure: string | null; created_at: Date; last_event_at: Date | null; poll: boolean; confidential_stopped_at: Date | null; confidential_stopped_reason: string | null }
+    Row & { instance: string; last_failure: string | null; created_at: Date; last_event_at: Date | null; poll: boolean; confidential_stopped_at: Date | null; confidential_stopped_reason: string | null }
   >(
-    `SELECT ${COLUMNS}, last_failure, created_at, last_event_at, poll, confidential_stopped_at, confidential_stopped_reason
-       FROM subscriptions WHERE channel_id = $1 ORDER BY target_path, id`,
+    `SELECT ${COLUMNS}, instance, last_failure, created_at, last_event_at, poll, confidential_stopped_at, confidential_stopped_reason
+       FROM subscriptions WHERE channel_id = $1 ORDER BY target_path, instance = 'default' DESC, instance, id`,
     [channelId],
   );
   return result.rows.map((row) => ({
     ...toSubscription(row),
+    instance: row.instance,
     lastFailure: row.last_failure,
     createdAt: row.created_at,
     lastEventAt: row.last_event_at,
@@ -184,10 +191,11 @@ export interface ConfidentialOptIn {
   confidentialBy: string | null;
 }
 
-export async function readConfidentialOptIn(db: Queryable, id: string): Promise<ConfidentialOptIn | null> {
+/** Only a subscription on `instance`: its opt-in is checked with that GitLab and the person's account there. */
+export async function readConfidentialOptIn(db: Queryable, id: string, instance: string = DEFAULT_INSTANCE): Promise<ConfidentialOptIn | null> {
   const { rows } = await db.query<{ id: string; channel_id: string; target_kind: 'project' | 'group'; target_path: string; target_id: string | null; confidential_by: string | null }>(
-    'SELECT id, channel_id, target_kind, target_path, target_id, confidential_by FROM subscriptions WHERE id = $1 AND confidential',
-    [id],
+    'SELECT id, channel_id, target_kind, target_path, target_id, confidential_by FROM subscriptions WHERE id = $1 AND confidential AND instance = $2',
+    [id, instance],
   );
   const row = rows[0];
   return row
@@ -261,11 +269,11 @@ function toSubscription(row: Row): Subscription {
 }
 
 /** What a subscription follows: its kind, path and (when known) GitLab id; null when it is gone. */
-export async function subscriptionTarget(db: Queryable, id: string): Promise<{ kind: 'project' | 'group'; path: string; id: number | null } | null> {
-  const { rows } = await db.query<{ target_kind: 'project' | 'group'; target_path: string; target_id: string | null }>(
-    'SELECT target_kind, target_path, target_id FROM subscriptions WHERE id = $1',
+export async function subscriptionTarget(db: Queryable, id: string): Promise<{ instance: string; kind: 'project' | 'group'; path: string; id: number | null } | null> {
+  const { rows } = await db.query<{ instance: string; target_kind: 'project' | 'group'; target_path: string; target_id: string | null }>(
+    'SELECT instance, target_kind, target_path, target_id FROM subscriptions WHERE id = $1',
     [id],
   );
   const row = rows[0];
-  return row ? { kind: row.target_kind, path: row.target_path, id: row.target_id === null ? null : Number(row.target_id) } : null;
+  return row ? { instance: row.instance, kind: row.target_kind, path: row.target_path, id: row.target_id === null ? null : Number(row.target_id) } : null;
 }

@@ -8,6 +8,7 @@ import type pg from 'pg';
 import type { GitLabCaller } from '../accounts/gitlab-connections.js';
 import type { OptionNamer, SubscriptionSettings } from '../commands/subscription-options.js';
 import { findTarget, findTargetOfKind, type GitLabTarget } from '../gitlab/find-target.js';
+import { DEFAULT_INSTANCE, type GitLabInstances } from '../gitlab/instances.js';
 import type { ChannelGateway } from '../mattermost/channel-gateway.js';
 import { MattermostHttpError, type MattermostClient } from '../mattermost/client.js';
 import { code, neutraliseMentions } from '../render/text.js';
@@ -20,8 +21,25 @@ export interface ChangeDeps {
   pool: pg.Pool;
   bot: MattermostClient;
   gateway: ChannelGateway;
+  /** The default GitLab's URL. */
   gitlabUrl: string;
+  /** Every configured GitLab; absent, only the default one (gitlabUrl). */
+  instances?: GitLabInstances;
 }
+
+/** A subscription's GitLab, by the instance name it is stored with; undefined when that instance is no longer configured. */
+function gitlabUrlOf(deps: ChangeDeps, instance: string): string | undefined {
+  if (deps.instances) return deps.instances.byName(instance)?.url;
+  return instance === DEFAULT_INSTANCE ? deps.gitlabUrl : undefined;
+}
+
+/** " on corp" once the bridge has several GitLabs: the same path may then be on either. */
+export function onInstance(instances: GitLabInstances | undefined, instance: string): string {
+  return instances?.several ? ` on ${instances.label(instance)}` : '';
+}
+
+/** Only what is not the default instance goes into audit details: single-instance records stay as they were. */
+const instanceDetail = (instance: string): { instance?: string } => (instance === DEFAULT_INSTANCE ? {} : { instance });
 
 /** Who asks, in which channel. */
 export interface ChangeActor {
@@ -39,10 +57,12 @@ const refused = (code: SubscriptionRefusal['code'], message: string): { ok: fals
 export interface AddRequest {
   /** Lower-case full path (parseTarget). */
   path: string;
+  /** The GitLab instance the path is on (resolveTarget); the default one unless said. */
+  instance?: string;
   /** Without `syncReplies` when the subscriber did not say: the channel's type decides. */
   settings: SubscriptionSettings;
   force: boolean;
-  /** The subscriber's GitLab identity; without one only public targets can be found. */
+  /** The subscriber's GitLab identity on that instance; without one only public targets can be found. */
   caller: GitLabCaller | null;
   isSystemAdmin(): Promise<boolean>;
   name: OptionNamer;
@@ -55,12 +75,16 @@ export async function addSubscription(deps: ChangeDeps, actor: ChangeActor, requ
   const confidential = refuseConfidential(settings, access.type) ?? (settings.confidential && !request.caller ? refuseConfidentialOptIn(false, null) : null);
   if (confidential) return { ok: false, refusal: confidential };
 
-  // With the user's own token: what they may see is what the channel may get.
-  const target = await findTarget(deps.gitlabUrl, request.path, request.caller ?? undefined);
+  const instance = request.instance ?? DEFAULT_INSTANCE;
+  const gitlabUrl = gitlabUrlOf(deps, instance);
+  if (!gitlabUrl) return refused('bad_request', `This bridge has no GitLab instance \`${instance}\`.`);
+  const on = onInstance(deps.instances, instance);
+  // With the user's own token on that GitLab: what they may see is what the channel may get.
+  const target = await findTarget(gitlabUrl, request.path, request.caller ?? undefined);
   if (!target) {
     return request.caller
-      ? refused('not_found', `\`${request.path}\` does not exist on GitLab, or your GitLab account cannot see it.`)
-      : refused('not_connected', `\`${request.path}\` is not a public GitLab project or group. For private and internal ones, connect your GitLab account first`);
+      ? refused('not_found', `\`${request.path}\` does not exist on GitLab${on}, or your GitLab account${on ? ' there' : ''} cannot see it.`)
+      : refused('not_connected', `\`${request.path}\` is not a public GitLab project or group${on}. For private and internal ones, connect your GitLab account${on ? ' there' : ''} first`);
   }
   const refusal =
     refuseForKind(settings, target.kind, request.name) ??
@@ -72,6 +96,7 @@ export async function addSubscription(deps: ChangeDeps, actor: ChangeActor, requ
   try {
     created = await createSubscription(deps.pool, {
       channelId: actor.channelId,
+      instance,
       teamId: actor.teamId,
       targetKind: target.kind,
       targetPath: target.path,
@@ -85,17 +110,17 @@ export async function addSubscription(deps: ChangeDeps, actor: ChangeActor, requ
       confidentialBy: settings.confidential ? actor.userId : null,
     });
   } catch (error) {
-    if ((error as { code?: string }).code === '23505') return refused('conflict', `This channel already follows \`${target.path}\`.`);
+    if ((error as { code?: string }).code === '23505') return refused('conflict', `This channel already follows \`${target.path}\`${on}.`);
     throw error;
   }
   await audit(deps.pool, {
     actor: actor.userId,
     action: isForced(target, access.type) ? 'subscription.created_forced' : 'subscription.created',
     target: `subscription:${created.id}`,
-    details: { channel: actor.channelId, path: target.path, visibility: target.visibility, settings },
+    details: { channel: actor.channelId, path: target.path, ...instanceDetail(instance), visibility: target.visibility, settings },
   });
   const subscription = (await listChannelSubscriptions(deps.pool, actor.channelId)).find((candidate) => candidate.id === created.id)!;
-  await announce(deps, actor.channelId, `${actor.userName} subscribed this channel to the GitLab ${target.kind} [${target.path}](${target.url}): ${describeSettings(subscription)}.`);
+  await announce(deps, actor.channelId, `${actor.userName} subscribed this channel to the GitLab ${target.kind} [${target.path}](${target.url})${on}: ${describeSettings(subscription)}.`);
   return { ok: true, subscription, target };
 }
 
@@ -103,14 +128,14 @@ export async function addSubscription(deps: ChangeDeps, actor: ChangeActor, requ
  * `changed` are the subscription's new settings in full (changeSettings; a `syncReplies` left out
  * stays as it was). Who may change a subscription is who may delete it; turning confidential on
  * needs what adding with it needs, and makes the editor the one who vouches for it. `caller` is
- * asked only then.
+ * asked only then, for the editor's account on the subscription's instance.
  */
 export async function editSubscription(
   deps: ChangeDeps,
   actor: ChangeActor,
   subscription: ListedSubscription,
   changed: SubscriptionSettings,
-  caller: () => Promise<GitLabCaller | null>,
+  caller: (instance: string) => Promise<GitLabCaller | null>,
 ): Promise<ChangeOutcome<{ settings: SubscriptionSettings }>> {
   const settings = { ...changed, syncReplies: changed.syncReplies ?? subscription.syncReplies };
   if (subscription.creatorId !== actor.userId && !(await managesChannel(deps.bot, actor))) {
@@ -121,7 +146,7 @@ export async function editSubscription(
     const access = await deps.gateway.ensureCanPost(actor.channelId);
     const confidential = access.ok ? refuseConfidential(settings, access.type) : null;
     if (confidential) return { ok: false, refusal: confidential };
-    const refusal = await refuseOptIn(deps, subscription, await caller());
+    const refusal = await refuseOptIn(deps, subscription, await caller(subscription.instance));
     if (refusal) return { ok: false, refusal };
   }
   await updateSubscriptionSettings(deps.pool, subscription.id, settings, optingIn ? actor.userId : null);
@@ -129,9 +154,9 @@ export async function editSubscription(
     actor: actor.userId,
     action: 'subscription.edited',
     target: `subscription:${subscription.id}`,
-    details: { channel: actor.channelId, path: subscription.targetPath, settings, ...(optingIn ? { confidentialBy: actor.userId } : {}) },
+    details: { channel: actor.channelId, path: subscription.targetPath, ...instanceDetail(subscription.instance), settings, ...(optingIn ? { confidentialBy: actor.userId } : {}) },
   });
-  await announce(deps, actor.channelId, `${actor.userName} changed this channel's subscription to \`${subscription.targetPath}\`: ${describeSettings(settings)}.`);
+  await announce(deps, actor.channelId, `${actor.userName} changed this channel's subscription to \`${subscription.targetPath}\`${onInstance(deps.instances, subscription.instance)}: ${describeSettings(settings)}.`);
   return { ok: true, settings };
 }
 
@@ -142,7 +167,9 @@ export async function editSubscription(
  */
 async function refuseOptIn(deps: ChangeDeps, subscription: ListedSubscription, caller: GitLabCaller | null): Promise<SubscriptionRefusal | null> {
   if (!caller) return refuseConfidentialOptIn(false, null);
-  const target = await findTargetOfKind(deps.gitlabUrl, subscription.targetKind, subscription.targetId ?? subscription.targetPath, caller);
+  const gitlabUrl = gitlabUrlOf(deps, subscription.instance);
+  if (!gitlabUrl) return { code: 'bad_request', message: `This bridge no longer has the GitLab instance \`${subscription.instance}\` of this subscription.` };
+  const target = await findTargetOfKind(gitlabUrl, subscription.targetKind, subscription.targetId ?? subscription.targetPath, caller);
   const same = target !== null && (subscription.targetId === null || target.id === subscription.targetId);
   return refuseConfidentialOptIn(true, same ? target : { path: subscription.targetPath, accessLevel: null });
 }
@@ -153,8 +180,13 @@ export async function removeSubscription(deps: ChangeDeps, actor: ChangeActor, s
     return refused('forbidden', 'Only whoever added this subscription, or a channel, team or system admin, can delete it.');
   }
   await deleteSubscription(deps.pool, subscription.id);
-  await audit(deps.pool, { actor: actor.userId, action: 'subscription.deleted', target: `subscription:${subscription.id}`, details: { channel: actor.channelId, path: subscription.targetPath } });
-  await announce(deps, actor.channelId, `${actor.userName} unsubscribed this channel from the GitLab ${subscription.targetKind} \`${subscription.targetPath}\`.`);
+  await audit(deps.pool, {
+    actor: actor.userId,
+    action: 'subscription.deleted',
+    target: `subscription:${subscription.id}`,
+    details: { channel: actor.channelId, path: subscription.targetPath, ...instanceDetail(subscription.instance) },
+  });
+  await announce(deps, actor.channelId, `${actor.userName} unsubscribed this channel from the GitLab ${subscription.targetKind} \`${subscription.targetPath}\`${onInstance(deps.instances, subscription.instance)}.`);
   return { ok: true };
 }
 

@@ -8,11 +8,21 @@ import { bridgeWebhookUrl, pointsAt, type HookReport } from '../commands/webhook
 import { listHooks } from '../gitlab/hooks-api.js';
 import type { ListedSubscription } from '../store/subscriptions.js';
 
-/** By subscription id; a subscription missing from the map is `{ unknown: true }`. */
-export async function readHookReports(gitlabUrl: string, publicUrl: string | undefined, caller: GitLabCaller | null, subscriptions: ListedSubscription[]): Promise<Map<string, HookReport>> {
+/**
+ * By subscription id; a subscription missing from the map is `{ unknown: true }`. All of `subscriptions`
+ * are on `instance` (the GitLab at `gitlabUrl`, where `caller` is the reader's account): its hooks
+ * count when they point at that instance's door.
+ */
+export async function readHookReports(
+  gitlabUrl: string,
+  publicUrl: string | undefined,
+  caller: GitLabCaller | null,
+  subscriptions: ListedSubscription[],
+  instance = 'default',
+): Promise<Map<string, HookReport>> {
   const reports = new Map<string, HookReport>();
   if (!caller || !publicUrl) return reports;
-  const ourUrl = bridgeWebhookUrl(publicUrl);
+  const ourUrl = bridgeWebhookUrl(publicUrl, instance);
   await Promise.all(
     subscriptions.map(async (subscription) => {
       if (subscription.targetId === null) return;
