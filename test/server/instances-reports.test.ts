@@ -44,6 +44,11 @@ describe('several GitLab instances in the reports', () => {
     expect(page).toContain(`<code>${running.publicUrl}/webhook</code>`);
     expect(page).toContain('read-only');
     expect(page).toContain('GITLAB_CORP_WEBHOOK_SECRET');
+    // What an admin new to the bridge looks for: Free-tier groups, read-only, moving over.
+    const notes = /<ul id="notes">([\s\S]*?)<\/ul>/.exec(page)?.[1] ?? '';
+    expect(notes).toContain('webhook add &lt;group&gt; --projects');
+    expect(notes).toContain('GITLAB_OAUTH_SCOPES=read_api');
+    expect(notes).toContain('gitlab-bridge import official-plugin');
   });
 
   it('reports each instance in /gitlab status', async () => {

@@ -57,6 +57,14 @@ ${rows}
 </tbody></table>
 <h2>GitLab</h2>
 ${gitlabSection(readiness, publicUrl)}
+<h2>Good to know</h2>
+<ul id="notes">
+<li><b>Several GitLab instances</b>: name the others in <code>GITLAB_INSTANCES</code> and give each its <code>GITLAB_&lt;NAME&gt;_*</code> settings; each has its own webhook URL (above) and secret, and people connect to each with <code>/gitlab connect &lt;name&gt;</code>.</li>
+<li><b>Groups on GitLab Free</b>: group webhooks need Premium. <code>/gitlab webhook add &lt;group&gt; --projects</code> puts a hook on every project of the group where the person is Maintainer, and the bridge keeps that set in step (hourly); <code>/gitlab subscriptions list</code> shows how many projects are covered.</li>
+<li><b>Read-only</b>: <code>GITLAB_OAUTH_SCOPES=read_api</code> (per instance) connects people with read access only: notifications, lists, previews and to-dos work; nothing is written to GitLab, and commands that would write say so.</li>
+<li><b>Moving over from the official GitLab plugin</b>: <code>gitlab-bridge import official-plugin</code> shows what it would recreate (a dry run until <code>--apply</code>); disable the official plugin, or run <code>gitlab-bridge setup --trigger &lt;word&gt;</code>, so that <code>/gitlab</code> reaches this bridge.</li>
+</ul>
+<p>Step by step: <code>docs/operations.md</code> in the bridge's release.</p>
 <h2>Reverse proxy</h2>
 <p>Add this to the nginx <code>server</code> block that serves Mattermost, so browsers and GitLab reach the bridge on Mattermost's origin:</p>
 <pre>${escapeHtml(nginxSnippet(input.publicPort))}</pre>

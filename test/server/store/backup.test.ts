@@ -30,7 +30,7 @@ async function populate(pool: pg.Pool): Promise<{ oauthState: string }> {
     'unicode ✓ "quoted" \\ key', '{"emoji": "🦊", "nested": [1, 2.50, {"a": null}], "big": 12345678901234567890, "text": "tab\\tnew\\nline"}',
   ]);
   const deliveries = await insert(
-    `INSERT INTO webhook_deliveries (dedupe_key, event, idempotency_key, event_uuid, webhook_uuid, instance, signed, payload, received_at, processed_at, attempts, last_error)
+    `INSERT INTO webhook_deliveries (dedupe_key, event, idempotency_key, event_uuid, webhook_uuid, instance_header, signed, payload, received_at, processed_at, attempts, last_error)
      VALUES ('d-1', 'Push Hook', 'idem-1', 'uuid-1', 'hook-1', 'https://gitlab.example', true, $1, '2024-01-01 00:00:00.000001+00', '2024-01-01 00:00:01+00', 3, $2),
             ('d-2', 'Merge Request Hook', NULL, NULL, NULL, NULL, false, '{}', now(), NULL, 0, NULL)
      RETURNING id`,
@@ -241,7 +241,7 @@ describe.each(testServers())('backup and restore on $label', (server) => {
     expect((await contents(targetPool, { transient: true })).live_events).toEqual([]);
     const account = await readAccount(targetPool, ANN, 'default', [key]);
     expect(account?.tokens).toMatchObject({ accessToken: 'access-🦊-token', refreshToken: 'refresh-token', expiresAt: new Date('2030-01-01T00:00:00.123Z') });
-    expect(await consumeOAuthState(targetPool, oauthState, [key])).toEqual({ userId: ANN, codeVerifier: 'verifier-✓' });
+    expect(await consumeOAuthState(targetPool, oauthState, [key])).toEqual({ userId: ANN, instance: 'default', codeVerifier: 'verifier-✓' });
     const setting = await targetPool.query<{ value: unknown; is_json_null: boolean }>("SELECT value, value = 'null'::jsonb AS is_json_null FROM settings WHERE key = 'json null'");
     expect(setting.rows[0]?.is_json_null).toBe(true);
   });
