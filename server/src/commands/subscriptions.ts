@@ -16,6 +16,7 @@ import { PROJECT_JOB, type ProjectJobState } from '../polling/poll-projects.js';
 import { pollingLine, webhookHealth, type HookReport } from './webhook-health.js';
 import { describeBlindSpots } from '../polling/polling-blind-spots.js';
 import { readHookReports } from '../subscriptions/hook-reports.js';
+import { keepersOf, readGroupCoverages, subscriptionCoverage } from '../subscriptions/group-coverage.js';
 import { commandOptionName, EDIT_ONLY_OPTIONS, editSubscriptionSettings, parseSubscriptionOptions, parseTarget, SUBSCRIPTION_OPTIONS } from './subscription-options.js';
 
 
@@ -87,11 +88,13 @@ async function add(call: CommandCall, input: string, values: Record<string, unkn
 async function list(call: CommandCall, deps: SubscriptionDeps): Promise<string> {
   const subscriptions = await listChannelSubscriptions(deps.pool, call.channelId);
   if (subscriptions.length === 0) return `This channel follows nothing in GitLab yet. Add something: \`/${call.trigger} subscriptions add group/project\`.`;
-  const [names, reports, polling] = await Promise.all([
+  const [names, reports, polling, coverages] = await Promise.all([
     usernames(deps.bot!, [...new Set(subscriptions.map((subscription) => subscription.creatorId))]),
     deps.connections ? deps.connections.callerFor(call.userId).then((caller) => readHookReports(deps.gitlabUrl, deps.publicUrl, caller, subscriptions)) : new Map<string, HookReport>(),
     jobFreshness<ProjectJobState>(deps.pool, PROJECT_JOB, subscriptions.flatMap((subscription) => (subscription.targetId === null ? [] : [String(subscription.targetId)]))),
+    readGroupCoverages(deps.pool, subscriptions),
   ]);
+  const keepers = await usernames(deps.bot!, keepersOf(coverages).filter((id) => !names.has(id)));
   const now = new Date();
   return [
     '#### GitLab subscriptions of this channel',
@@ -100,7 +103,8 @@ async function list(call: CommandCall, deps: SubscriptionDeps): Promise<string> 
       const stopped = subscription.confidentialStopped && !subscription.confidential ? `\n  - **Confidential issues and notes stopped** on ${subscription.confidentialStopped.at.toISOString().slice(0, 10)}: ${subscription.confidentialStopped.reason}` : '';
       const health = webhookHealth(subscription, reports.get(subscription.id) ?? { unknown: true }, call.trigger, now);
       const polled = pollingLine(subscription, polling.get(String(subscription.targetId)), now);
-      return `- **${subscription.id}** · ${subscription.targetKind} \`${subscription.targetPath}\` · ${describeSettings(subscription)} · added by ${names.get(subscription.creatorId) ?? 'a deleted user'} on ${subscription.createdAt.toISOString().slice(0, 10)}\n  - ${health}${polled ? `\n  - ${polled}` : ''}${failure}${stopped}`;
+      const coverage = subscriptionCoverage(subscription, coverages, { nameOf: (id) => names.get(id) ?? keepers.get(id) ?? null, trigger: call.trigger, now });
+      return `- **${subscription.id}** · ${subscription.targetKind} \`${subscription.targetPath}\` · ${describeSettings(subscription)} · added by ${names.get(subscription.creatorId) ?? 'a deleted user'} on ${subscription.createdAt.toISOString().slice(0, 10)}\n  - ${health}${polled ? `\n  - ${polled}` : ''}${coverage ? `\n  - ${coverage.markdown}` : ''}${failure}${stopped}`;
     }),
   ].join('\n');
 }

@@ -6,10 +6,13 @@ import type pg from 'pg';
 import type { GitLabConnections } from '../accounts/gitlab-connections.js';
 import { findTarget, type GitLabTarget } from '../gitlab/find-target.js';
 import { GitLabApiError, HOOK_FLAGS, listHooks, testHook, type GitLabHook } from '../gitlab/hooks-api.js';
+import type { MattermostClient } from '../mattermost/client.js';
 import { addBridgeHook } from '../subscriptions/add-bridge-hook.js';
+import { groupHooksUnavailable } from '../subscriptions/plan-group-hooks.js';
 import type { CommandCall, Subcommand } from './command-router.js';
 import { parseSubscriptionOptions, parseTarget } from './subscription-options.js';
 import { bridgeWebhookUrl, describeHookHealth, pointsAt } from './webhook-health.js';
+import { addProjectHooks, listProjectHookCoverage, offerProjectHooks } from './webhook-projects.js';
 
 export interface WebhookDeps {
   pool: pg.Pool;
@@ -18,15 +21,18 @@ export interface WebhookDeps {
   publicUrl: string | undefined;
   /** The X-Gitlab-Token new hooks get (the first of GITLAB_WEBHOOK_SECRET). */
   webhookSecret: string | undefined;
+  /** Names who keeps a group's project hooks in step. */
+  bot?: MattermostClient | null;
 }
 
-const USAGE = 'webhook add <project|group> [--events …] | list <project|group> | test <project|group>';
+const USAGE = 'webhook add <project|group> [--events …] [--projects] | list <project|group> | test <project|group>';
 
 export const webhookCommand: Subcommand<WebhookDeps> = {
   name: 'webhook',
-  summary: 'the GitLab webhook that feeds this bridge: add one (Maintainer of a project, Owner of a group), list them with their health, or send a test event',
+  summary:
+    'the GitLab webhook that feeds this bridge: add one (Maintainer of a project, Owner of a group), list them with their health, or send a test event. Where GitLab has no group webhooks (Free), `add <group> --projects` adds one to each project of the group where you are a Maintainer and keeps that set in step',
   usage: USAGE,
-  options: { events: { type: 'string' } },
+  options: { events: { type: 'string' }, projects: { type: 'boolean' } },
   async run(call, { values, positionals }, deps) {
     const [action, which, ...extra] = positionals;
     if (!action || !which || extra.length > 0 || !['add', 'list', 'test'].includes(action.toLowerCase())) return `Usage: \`/${call.trigger} ${USAGE}\``;
@@ -49,6 +55,12 @@ export const webhookCommand: Subcommand<WebhookDeps> = {
           return await test(target, token, ourUrl, call, deps);
       }
     } catch (error) {
+      // No group webhooks on this GitLab: a webhook on each project does instead.
+      const verb = action.toLowerCase();
+      if (error instanceof GitLabApiError && target.kind === 'group' && verb !== 'test' && groupHooksUnavailable(error.status, target.accessLevel)) {
+        if (verb === 'list') return (await listProjectHookCoverage(call, target, token, deps)) ?? (await offerProjectHooks(call, target, token, deps));
+        return await offerProjectHooks(call, target, token, deps);
+      }
       if (error instanceof GitLabApiError) return explain(error, target);
       throw error;
     }
@@ -61,6 +73,9 @@ async function add(call: CommandCall, target: GitLabTarget, token: string, value
   const kinds = (options.settings.filters.events ?? Object.keys(HOOK_FLAGS)).map((event) => event.split(':')[0]!);
   const unsupported = kinds.filter((kind) => !HOOK_FLAGS[kind]);
   if (unsupported.length > 0) return `GitLab hooks have no switch for ${unsupported.join(', ')}; those come from system hooks.`;
+  if (values.projects === true) {
+    return target.kind === 'group' ? addProjectHooks(call, target, token, kinds, deps) : `\`--projects\` is for groups: it adds a webhook to each of a group's projects. \`/${call.trigger} webhook add ${target.path}\` adds one to this project.`;
+  }
   const added = await addBridgeHook(deps.pool, { gitlabUrl: deps.gitlabUrl, publicUrl: deps.publicUrl!, webhookSecret: deps.webhookSecret! }, { userId: call.userId, token }, target, kinds);
   if (!added.created) return `\`${target.path}\` already sends webhooks to this bridge (hook ${added.hook.id}): ${describeHook(added.hook)}.`;
   const hook = added.hook;
@@ -69,8 +84,9 @@ async function add(call: CommandCall, target: GitLabTarget, token: string, value
 
 async function list(target: GitLabTarget, token: string, ourUrl: string, call: CommandCall, deps: WebhookDeps): Promise<string> {
   const ours = (await listHooks(deps.gitlabUrl, token, target)).filter((hook) => pointsAt(hook, ourUrl));
-  if (ours.length === 0) return `\`${target.path}\` sends no webhooks to this bridge. \`/${call.trigger} webhook add ${target.path}\` adds one.`;
-  return [`#### Webhooks of \`${target.path}\` to this bridge`, ...ours.map((hook) => `- Hook ${hook.id}: ${describeHook(hook)}`)].join('\n');
+  const projects = target.kind === 'group' ? await listProjectHookCoverage(call, target, token, deps) : null;
+  if (ours.length === 0) return projects ?? `\`${target.path}\` sends no webhooks to this bridge. \`/${call.trigger} webhook add ${target.path}\` adds one.`;
+  return [`#### Webhooks of \`${target.path}\` to this bridge`, ...ours.map((hook) => `- Hook ${hook.id}: ${describeHook(hook)}`), ...(projects ? [projects] : [])].join('\n');
 }
 
 async function test(target: GitLabTarget, token: string, ourUrl: string, call: CommandCall, deps: WebhookDeps): Promise<string> {
@@ -87,12 +103,12 @@ function describeHook(hook: GitLabHook): string {
 
 function explain(error: GitLabApiError, target: GitLabTarget): string {
   if (target.kind === 'group' && error.status === 404) {
-    return 'This GitLab has no group webhooks: they need GitLab Premium or Ultimate. Add one to each project instead (`webhook add group/project`).';
+    return 'This GitLab has no group webhooks: they need GitLab Premium or Ultimate. Add one to each of its projects instead (`webhook add group --projects`).';
   }
   if (error.status === 403) {
     return target.kind === 'project'
       ? `GitLab refused: a project's webhooks need the Maintainer or Owner role in \`${target.path}\`.`
-      : `GitLab refused: a group's webhooks need the Owner role in \`${target.path}\`, and GitLab Premium or Ultimate.`;
+      : `GitLab refused: a group's webhooks need the Owner role in \`${target.path}\`, and GitLab Premium or Ultimate. A webhook on each of its projects where you are a Maintainer works too (\`webhook add ${target.path} --projects\`).`;
   }
   return `GitLab answered ${error.status}: ${error.message}`;
 }

@@ -271,7 +271,7 @@ class Batch {
     await enqueueDirectMessages(this.db, this.directMessages);
     await recordParticipants(this.db, this.participations);
     if (this.reached.size > 0) await markEventsArrived(this.db, [...this.reached]);
-    await reconcileGroupHooksSoon(this.db, { paths: [...this.changedProjects.paths], projectIds: [...this.changedProjects.projectIds] });
+    await reconcileGroupHooksSoon(this.db, { paths: [...this.changedProjects.paths], projectIds: [...this.changedProjects.projectIds] }, this.instance);
     await pollUsersSoon(this.db, { ids: [...this.changedWork.ids], usernames: [...this.changedWork.usernames] }, this.instance);
     await this.db.query('UPDATE webhook_deliveries SET processed_at = now(), attempts = attempts + 1 WHERE id = ANY($1::bigint[])', [deliveryIds]);
   }

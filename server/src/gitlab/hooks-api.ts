@@ -52,8 +52,8 @@ async function call<T>(url: string, token: string, init: { method?: string; body
   return body as T;
 }
 
-type HookJson = { id: number; url: string; alert_status?: string; disabled_until?: string | null } & Record<string, unknown>;
-const toHook = (hook: HookJson): GitLabHook => ({
+export type HookJson = { id: number; url: string; alert_status?: string; disabled_until?: string | null } & Record<string, unknown>;
+export const toHook = (hook: HookJson): GitLabHook => ({
   id: hook.id,
   url: hook.url,
   events: ALL_FLAGS.filter((flag) => hook[flag] === true),
@@ -67,10 +67,15 @@ export async function listHooks(gitlabUrl: string, token: string, target: Pick<G
 
 /** `kinds` are our event kinds; every flag they need is switched on, every other one off. */
 export async function createHook(gitlabUrl: string, token: string, target: Pick<GitLabTarget, 'kind' | 'id'>, hook: { url: string; secret: string; kinds: string[] }): Promise<GitLabHook> {
+  return toHook(await call<HookJson>(route(gitlabUrl, target), token, { method: 'POST', body: hookBody(hook) }));
+}
+
+/** POST …/hooks's parameters for a hook to the bridge that carries `kinds` (our event kinds) and nothing else. */
+export function hookBody(hook: { url: string; secret: string; kinds: string[] }): Record<string, unknown> {
   const on = new Set(hook.kinds.flatMap((kind) => HOOK_FLAGS[kind] ?? []));
   const body: Record<string, unknown> = { url: hook.url, token: hook.secret, name: 'Mattermost (gitlab-bridge)', enable_ssl_verification: true };
   for (const flag of ALL_FLAGS) body[flag] = on.has(flag);
-  return toHook(await call<HookJson>(route(gitlabUrl, target), token, { method: 'POST', body }));
+  return body;
 }
 
 export async function testHook(gitlabUrl: string, token: string, target: Pick<GitLabTarget, 'kind' | 'id'>, hookId: number, trigger: string): Promise<void> {

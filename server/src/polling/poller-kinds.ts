@@ -1,14 +1,16 @@
 /**
  * What is polled: connected users (and, with them, their reminders), project subscriptions without
- * webhooks, and (daily) whether confidential opt-ins still have their GitLab access.
+ * webhooks, (daily) whether confidential opt-ins still have their GitLab access, and (hourly) the
+ * project hooks of groups on a GitLab without group webhooks.
  */
 import type { JobState, PollJob } from '../store/poll-jobs.js';
 import { checkConfidentialAccess, CONFIDENTIAL_JOB, syncConfidentialJobs } from './check-confidential-access.js';
+import { GROUP_HOOKS_JOB, runGroupHookJob, syncGroupHookJobs, type GroupHookJobDeps } from './group-hook-job.js';
 import { pollProject, PROJECT_JOB, syncProjectJobs, type ProjectJobState, type ProjectPollDeps } from './poll-projects.js';
 import { pollUser, syncUserJobs, USER_JOB, type PollOutcome, type UserJobState, type UserPollDeps } from './poll-users.js';
 import type { PollerKind } from './run-pollers.js';
 
-export function pollerKinds(deps: UserPollDeps & ProjectPollDeps): PollerKind[] {
+export function pollerKinds(deps: UserPollDeps & ProjectPollDeps & GroupHookJobDeps): PollerKind[] {
   return [
     {
       kind: USER_JOB,
@@ -24,6 +26,11 @@ export function pollerKinds(deps: UserPollDeps & ProjectPollDeps): PollerKind[] 
       kind: CONFIDENTIAL_JOB,
       sync: () => syncConfidentialJobs(deps.pool),
       run: (job) => checkConfidentialAccess(deps, job),
+    },
+    {
+      kind: GROUP_HOOKS_JOB,
+      sync: () => syncGroupHookJobs(deps.pool, deps.instance),
+      run: (job) => runGroupHookJob(deps, job),
     },
   ];
 }

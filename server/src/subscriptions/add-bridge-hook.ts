@@ -35,8 +35,12 @@ export async function addBridgeHook(
     actor: actor.userId,
     action: 'webhook.created',
     target: `${target.kind}:${target.id}`,
-    // A fingerprint of the secret, so an admin can tell which one a hook got, never the secret itself.
-    details: { path: target.path, hook: hook.id, events: hook.events, secret: createHash('sha256').update(settings.webhookSecret).digest('hex').slice(0, 8) },
+    details: { path: target.path, hook: hook.id, events: hook.events, secret: secretFingerprint(settings.webhookSecret) },
   });
   return { created: true, hook };
+}
+
+/** A fingerprint of the secret a hook got, so an admin can tell which one it was, never the secret itself. */
+export function secretFingerprint(secret: string): string {
+  return createHash('sha256').update(secret).digest('hex').slice(0, 8);
 }

@@ -20,6 +20,8 @@ import { listChannelSubscriptions, type ListedSubscription } from '../store/subs
 import { addBridgeHook } from '../subscriptions/add-bridge-hook.js';
 import { addSubscription, editSubscription, removeSubscription, type ChangeActor, type ChangeDeps } from '../subscriptions/change-subscriptions.js';
 import { readHookReports } from '../subscriptions/hook-reports.js';
+import type { CoverageView } from '../subscriptions/describe-coverage.js';
+import { keepersOf, readGroupCoverages, subscriptionCoverage } from '../subscriptions/group-coverage.js';
 import { connectedCaller, isSystemAdmin, sessionOf } from './context.js';
 import type { WebappDeps } from './deps.js';
 import { ApiError } from './errors.js';
@@ -112,7 +114,9 @@ export function channelSubscriptionRoutes(deps: WebappDeps): express.Router {
     const { user, sessionToken } = sessionOf(response);
     const caller = deps.connections ? await deps.connections.callerFor(user.id) : null;
     const hooksConfigured = Boolean(deps.publicUrl && deps.webhookSecret);
-    const creators = [...new Set(subscriptions.map((subscription) => subscription.creatorId))];
+    // Groups on a GitLab without group webhooks: how far their project hooks reach, and whose account keeps them.
+    const coverages = await readGroupCoverages(deps.pool, subscriptions);
+    const creators = [...new Set([...subscriptions.map((subscription) => subscription.creatorId), ...keepersOf(coverages)])];
     const [reports, polling, names] = await Promise.all([
       readHookReports(deps.gitlabUrl, deps.publicUrl, caller, subscriptions),
       jobFreshness<ProjectJobState>(deps.pool, PROJECT_JOB, subscriptions.flatMap((subscription) => (subscription.targetId === null ? [] : [String(subscription.targetId)]))),
@@ -133,6 +137,7 @@ export function channelSubscriptionRoutes(deps: WebappDeps): express.Router {
           report,
           polling: subscription.targetId === null ? undefined : polling.get(String(subscription.targetId)),
           canCreateWebhook: hooksConfigured && !('unknown' in report) && report.hooks.length === 0,
+          projectHooks: subscriptionCoverage(subscription, coverages, { nameOf: (id) => names.get(id) ?? null, trigger: 'gitlab', now }),
           now,
         });
       }),
@@ -229,6 +234,8 @@ interface DescribeContext {
   report: HookReport;
   polling: (JobFreshness & { state: ProjectJobState }) | undefined;
   canCreateWebhook: boolean;
+  /** A group kept in step with a webhook on each project: how far they reach; null otherwise. */
+  projectHooks?: CoverageView | null;
   now: Date;
 }
 
@@ -260,5 +267,6 @@ export function subscriptionJson(subscription: ListedSubscription, context: Desc
     lastFailure: subscription.lastFailure,
     webhook: webhookState(subscription, context.report, context.polling, context.now),
     canCreateWebhook: context.canCreateWebhook,
+    projectHooks: context.projectHooks ? { state: context.projectHooks.state, text: context.projectHooks.text } : null,
   };
 }

@@ -84,6 +84,8 @@ export interface Subscription {
   /** Replies in the subscription's threads go to GitLab as comments. */
   syncReplies: boolean;
   webhook: Webhook;
+  /** A group on a GitLab without group webhooks, kept in step with a webhook on each project: how far they reach. */
+  projectHooks?: { state: 'complete' | 'partial' | 'stopped' | 'pending'; text: string } | null;
   /** Why the bridge turned confidential issues and notes off by itself (the opt-in's GitLab access ended). */
   confidentialStopped?: { at: string; reason: string } | null;
   /** The last post given up, e.g. members-only content after the channel was made public. */

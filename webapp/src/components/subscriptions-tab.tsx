@@ -187,6 +187,13 @@ function SubscriptionRow({
           </button>
         ) : null}
       </div>
+      {subscription.projectHooks ? (
+        <div className="glb-meta">
+          <span className={`glb-badge ${subscription.projectHooks.state === 'complete' ? 'glb-badge-good' : subscription.projectHooks.state === 'stopped' ? 'glb-badge-bad' : ''}`}>
+            {subscription.projectHooks.text}
+          </span>
+        </div>
+      ) : null}
       {subscription.confidentialStopped ? (
         <div className="glb-error">{`Confidential delivery stopped: ${subscription.confidentialStopped.reason}`}</div>
       ) : null}
