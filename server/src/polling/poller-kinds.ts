@@ -24,7 +24,7 @@ export function pollerKinds(deps: UserPollDeps & ProjectPollDeps & GroupHookJobD
     },
     {
       kind: CONFIDENTIAL_JOB,
-      sync: () => syncConfidentialJobs(deps.pool),
+      sync: () => syncConfidentialJobs(deps.pool, deps.instance),
       run: (job) => checkConfidentialAccess(deps, job),
     },
     {

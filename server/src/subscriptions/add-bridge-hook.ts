@@ -12,8 +12,10 @@ import { audit } from '../store/audit-log.js';
 export interface HookSettings {
   gitlabUrl: string;
   publicUrl: string;
-  /** The X-Gitlab-Token the hook gets (the first of GITLAB_WEBHOOK_SECRET). */
+  /** The X-Gitlab-Token the hook gets (the first of the instance's GITLAB_WEBHOOK_SECRET or GITLAB_<NAME>_WEBHOOK_SECRET). */
   webhookSecret: string;
+  /** The GitLab instance at `gitlabUrl` (default `default`): its hooks point at its own door, /webhook/<name>. */
+  instance?: string;
 }
 
 /** Every event kind a project or group hook can carry: a hook serves every channel subscribed to its target. */
@@ -27,7 +29,7 @@ export async function addBridgeHook(
   target: Pick<GitLabTarget, 'kind' | 'id' | 'path'>,
   kinds: string[] = ALL_HOOK_KINDS,
 ): Promise<{ created: true; hook: GitLabHook } | { created: false; hook: GitLabHook }> {
-  const ourUrl = bridgeWebhookUrl(settings.publicUrl);
+  const ourUrl = bridgeWebhookUrl(settings.publicUrl, settings.instance);
   const existing = (await listHooks(settings.gitlabUrl, actor.token, target)).find((hook) => pointsAt(hook, ourUrl));
   if (existing) return { created: false, hook: existing };
   const hook = await createHook(settings.gitlabUrl, actor.token, target, { url: ourUrl, secret: settings.webhookSecret, kinds });
@@ -35,7 +37,13 @@ export async function addBridgeHook(
     actor: actor.userId,
     action: 'webhook.created',
     target: `${target.kind}:${target.id}`,
-    details: { path: target.path, hook: hook.id, events: hook.events, secret: secretFingerprint(settings.webhookSecret) },
+    details: {
+      path: target.path,
+      ...(settings.instance && settings.instance !== 'default' ? { instance: settings.instance } : {}),
+      hook: hook.id,
+      events: hook.events,
+      secret: secretFingerprint(settings.webhookSecret),
+    },
   });
   return { created: true, hook };
 }
