@@ -83,8 +83,10 @@ export class Plugin implements MattermostPlugin {
     const navigate = this.options.navigate ?? ((url: string) => window.location.assign(url));
     const Connect = (): React.ReactElement => <ConnectRoute navigate={navigate} />;
     registry.registerCustomRoute?.('connect', wrap(Connect));
-    registry.registerPostDropdownMenuAction?.('Create GitLab issue', (postId) => store.set({ modal: { kind: 'create', postId } }), () => true);
-    registry.registerPostDropdownMenuAction?.('Attach to GitLab issue', (postId) => store.set({ modal: { kind: 'attach', postId } }), () => true);
+    // Both write to GitLab: not offered by a read-only bridge.
+    const writes = () => store.get().me?.features.writes !== false;
+    registry.registerPostDropdownMenuAction?.('Create GitLab issue', (postId) => store.set({ modal: { kind: 'create', postId } }), writes);
+    registry.registerPostDropdownMenuAction?.('Attach to GitLab issue', (postId) => store.set({ modal: { kind: 'attach', postId } }), writes);
 
     this.live = createLiveClient({
       url: `${apiBase(siteUrl())}/events`,

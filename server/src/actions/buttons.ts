@@ -48,6 +48,25 @@ export const BUTTONS: Record<ActionName, { label: string; style: ButtonStyle }> 
 
 export const ACTION_NAMES = Object.keys(BUTTONS) as ActionName[];
 
+/** What each action does, to finish "so it cannot …" when the bridge may not write (accounts/write-access.ts). */
+export const ACTION_DOES: Record<ActionName, string> = {
+  approve: 'approve merge requests',
+  unapprove: 'revoke approvals',
+  merge: 'merge',
+  automerge: 'merge',
+  assignme: 'assign you',
+  review: 'make you a reviewer',
+  comment: 'comment',
+  close: 'close issues',
+  reopen: 'reopen issues',
+  retrypipeline: 'retry pipelines',
+  cancelpipeline: 'cancel pipelines',
+  retryjob: 'retry jobs',
+  canceljob: 'cancel jobs',
+  approvedeployment: 'approve deployments',
+  rejectdeployment: 'reject deployments',
+};
+
 export type Audience = 'channel' | 'direct';
 
 /**

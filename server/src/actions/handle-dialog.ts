@@ -11,8 +11,10 @@
  * - What the caller sees: the dialog closes (or shows GitLab's refusal in it),
  *   and the post is redrawn for everyone in the channel.
  */
+import { refuseWrite } from '../accounts/write-access.js';
 import type { Logger } from '../log.js';
 import { audit } from '../store/audit-log.js';
+import { ACTION_DOES } from './buttons.js';
 import type { ActionOptions } from './perform-action.js';
 import { COMMENT_MAX, type DialogClaims } from './dialogs.js';
 import { notConnected, type ActionDeps } from './handle-press.js';
@@ -53,8 +55,11 @@ export async function handleDialog(deps: ActionDeps, request: DialogRequest): Pr
     deps.count?.('unknown', 'dialog', 'refused_forged');
     return { error: 'This dialog was not opened by the GitLab bridge (or was changed), so nothing was done.' };
   }
-  if (!deps.buttons) return { error: 'The admin turned the GitLab buttons off. The `/gitlab` commands still work.' };
   const claims = verified.claims;
+  // Opened before the admin chose read-only access: nothing is done.
+  const readOnly = refuseWrite(deps.scopeSetting, ACTION_DOES[claims.action]);
+  if (readOnly) return { error: readOnly.text };
+  if (!deps.buttons) return { error: 'The admin turned the GitLab buttons off. The `/gitlab` commands still work.' };
   if (claims.user !== request.userId) return refuse(deps, request, log, 'other_user', 'This dialog was opened for someone else, so nothing was done.');
   if (!(await deps.gateway.isMember(claims.channel, request.userId))) return refuse(deps, request, log, 'not_member', 'Only members of the channel can use its buttons.');
 

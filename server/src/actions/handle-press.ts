@@ -15,6 +15,7 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import type { GitLabConnections } from '../accounts/gitlab-connections.js';
+import { refuseWrite, type ScopeSetting } from '../accounts/write-access.js';
 import type { Signer } from '../crypto/signed-claims.js';
 import type { Logger } from '../log.js';
 import type { ActionGateway, PressedPost } from '../mattermost/action-gateway.js';
@@ -25,7 +26,7 @@ import { connectUrl } from '../accounts/connect-link.js';
 import { readNotificationSettings } from '../store/notification-settings.js';
 import { channelWantsButtons } from '../store/subscriptions.js';
 import type { Queryable } from '../store/queryable.js';
-import { ACTION_NAMES, BUTTONS } from './buttons.js';
+import { ACTION_DOES, ACTION_NAMES, BUTTONS } from './buttons.js';
 import { commentDialog, deploymentDialog, DIALOG_ACTIONS, DIALOG_LIFETIME_MS, mergeDialog, type Dialog, type DialogClaims } from './dialogs.js';
 import { gitlabAsUser } from './gitlab-as-user.js';
 import { readApprovers, readMergeRequest, readState, type DeploymentJson } from './live-state.js';
@@ -44,6 +45,8 @@ export interface ActionDeps {
   gateway: ActionGateway;
   connections: GitLabConnections | null;
   gitlabUrl: string;
+  /** GITLAB_OAUTH_SCOPES: with read_api no button acts (and none is drawn: `buttons` is then null). */
+  scopeSetting: ScopeSetting;
   /** PUBLIC_URL, for the connect link. */
   publicUrl: string | undefined;
   /** INTERNAL_URL/mattermost/dialog */
@@ -114,6 +117,13 @@ export async function handlePress(deps: ActionDeps, request: PressRequest): Prom
   if (!(await deps.gateway.isMember(request.channelId, request.userId))) {
     return refuse(deps, request, log, 'not_member', 'Only members of this channel can use its buttons.');
   }
+  // Read-only (the admin chose read_api): buttons drawn before that go, and nothing is done.
+  const readOnly = refuseWrite(deps.scopeSetting, ACTION_DOES[claims.action]);
+  if (readOnly) {
+    await redraw(deps, post, withoutButtons(post), log);
+    deps.count?.(claims.action, 'button', `refused_${readOnly.reason}`);
+    return say(readOnly.text);
+  }
   if (!deps.buttons) {
     await redraw(deps, post, withoutButtons(post), log);
     return say('The admin turned the GitLab buttons off. The `/gitlab` commands still work.');
@@ -135,7 +145,12 @@ export async function handlePress(deps: ActionDeps, request: PressRequest): Prom
   }
 
   log.info({ action: claims.action, target: targetName(claims.target) }, 'button pressed');
-  if (DIALOG_ACTIONS.has(claims.action)) return openDialogFor(deps, claims, post, request, caller);
+  if (DIALOG_ACTIONS.has(claims.action)) {
+    // A token GitLab granted only read_api: no dialog for what it cannot do (runAction says the same for the rest).
+    const tokenReadOnly = refuseWrite(deps.scopeSetting, ACTION_DOES[claims.action], caller.scopes);
+    if (tokenReadOnly) return say(tokenReadOnly.text);
+    return openDialogFor(deps, claims, post, request, caller);
+  }
 
   const result = await runAction(deps, { action: claims.action, target: claims.target, userId: request.userId, caller, via: 'button', postId: post.id });
   if (!result.outcome) return say(result.text);

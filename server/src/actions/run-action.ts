@@ -5,11 +5,12 @@
  */
 import { createHash } from 'node:crypto';
 import type { GitLabCaller } from '../accounts/gitlab-connections.js';
+import { refuseWrite, type ScopeSetting } from '../accounts/write-access.js';
 import { audit } from '../store/audit-log.js';
 import { claimPress, forgetPress, recordPressAnswer, releasePress } from '../store/action-presses.js';
 import type { Queryable } from '../store/queryable.js';
 import type { ActionTarget } from './button-spec.js';
-import type { ActionName } from './buttons.js';
+import { ACTION_DOES, type ActionName } from './buttons.js';
 import { DIALOG_LIFETIME_MS } from './dialogs.js';
 import { gitlabAsUser } from './gitlab-as-user.js';
 import { performAction, type ActionOptions, type ActionOutcome } from './perform-action.js';
@@ -20,6 +21,8 @@ const ONCE_PER_OBJECT = new Set<ActionName>(['merge', 'automerge', 'close', 'reo
 export interface RunActionDeps {
   pool: Queryable;
   gitlabUrl: string;
+  /** GITLAB_OAUTH_SCOPES of the instance: read_api (or a token granted only that) means nothing is written. */
+  scopeSetting: ScopeSetting;
   /** For /metrics: each action asked for, how it came, and its outcome. */
   count?(action: string, via: string, outcome: string): void;
 }
@@ -43,6 +46,12 @@ export interface ActionCall {
 export type RunResult = { outcome: ActionOutcome } | { outcome: null; text: string };
 
 export async function runAction(deps: RunActionDeps, call: ActionCall): Promise<RunResult> {
+  // Every action writes: a read-only bridge says so rather than letting GitLab refuse (insufficient_scope).
+  const refusal = refuseWrite(deps.scopeSetting, ACTION_DOES[call.action], call.caller.scopes);
+  if (refusal) {
+    deps.count?.(call.action, call.via, `refused_${refusal.reason}`);
+    return { outcome: { changed: false, text: refusal.text, state: null, statusLine: null, channelStatusLine: null, target: call.target } };
+  }
   const key = pressKey(call, call.action);
   // The same dialog submitted again is told its answer for as long as the dialog lives.
   const replay = call.nonce && !ONCE_PER_OBJECT.has(call.action) ? Math.ceil(DIALOG_LIFETIME_MS / 1000) : undefined;

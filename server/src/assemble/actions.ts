@@ -4,6 +4,7 @@
  * are made, and what the internal listener's action and dialog routes need.
  */
 import type { GitLabConnections } from '../accounts/gitlab-connections.js';
+import { writesAllowed } from '../accounts/write-access.js';
 import type { ActionDeps } from '../actions/handle-press.js';
 import { createButtonSigner, type ButtonSigner } from '../actions/render-buttons.js';
 import type { Config } from '../config.js';
@@ -15,7 +16,7 @@ import type { Queryable } from '../store/queryable.js';
 import type { MattermostSide } from './mattermost.js';
 
 export interface ActionSide {
-  /** Null when buttons are off (ACTION_BUTTONS=off) or there is no bot. */
+  /** Null when buttons are off (ACTION_BUTTONS=off), the bridge is read-only (GITLAB_OAUTH_SCOPES=read_api: every button writes), or there is no bot. */
   buttons: ButtonSigner | null;
   /** The action and dialog routes' needs; null without a bot. */
   routes: Omit<ActionDeps, 'log'> | null;
@@ -32,7 +33,7 @@ export function assembleActions(
   if (!mattermost.bot) return { buttons: null, routes: null };
   const signer = createSigner(keys);
   const internal = config.internalUrl.replace(/\/+$/, '');
-  const buttons = config.actionButtons ? createButtonSigner(signer, `${internal}/mattermost/action`) : null;
+  const buttons = config.actionButtons && writesAllowed(config.gitlab) ? createButtonSigner(signer, `${internal}/mattermost/action`) : null;
   return {
     buttons,
     routes: {
@@ -42,6 +43,7 @@ export function assembleActions(
       gateway: createActionGateway(mattermost.bot),
       connections,
       gitlabUrl: config.gitlab.url,
+      scopeSetting: config.gitlab,
       publicUrl: config.publicUrl,
       dialogUrl: `${internal}/mattermost/dialog`,
       now: Date.now,

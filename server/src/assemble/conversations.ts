@@ -94,6 +94,7 @@ export function startConversations(deps: ConversationDeps): Conversations {
       const threadProject = createThreadProjectCheck(database.pool);
       const replySender = createReplySender({
         pool: database.pool,
+        scopeSetting: config.gitlab,
         threadProject,
         callerFor,
         gitlab,
@@ -107,7 +108,7 @@ export function startConversations(deps: ConversationDeps): Conversations {
       const codePreviews = deps.gateway
         ? answerCodeLinks({ db: database.pool, gateway: deps.gateway, gitlabClient: deps.gitlabClient, gitlabUrl: config.gitlab.url, callerFor, botUserId: me.id, log: streamLog })
         : null;
-      const awardSender = createAwardSender({ pool: database.pool, threadProject, callerFor, gitlab, log: streamLog, count: (outcome) => deps.metrics.conversations.inc({ kind: 'award', outcome }) });
+      const awardSender = createAwardSender({ pool: database.pool, scopeSetting: config.gitlab, threadProject, callerFor, gitlab, log: streamLog, count: (outcome) => deps.metrics.conversations.inc({ kind: 'award', outcome }) });
       listening = startListening({
         pool: database.pool,
         url: config.mattermost.url!,

@@ -5,8 +5,9 @@
  * answered as GitLab would (it does not exist for them).
  */
 import type { GitLabConnections } from '../accounts/gitlab-connections.js';
+import { refuseWrite, type ScopeSetting } from '../accounts/write-access.js';
 import type { ActionTarget } from '../actions/button-spec.js';
-import type { ActionName } from '../actions/buttons.js';
+import { ACTION_DOES, type ActionName } from '../actions/buttons.js';
 import { explainRefusal } from '../actions/explain-refusal.js';
 import { gitlabAsUser } from '../actions/gitlab-as-user.js';
 import { notConnected } from '../actions/handle-press.js';
@@ -20,6 +21,8 @@ export interface ActionCommandDeps {
   pool: Queryable;
   connections: GitLabConnections | null;
   gitlabUrl: string;
+  /** GITLAB_OAUTH_SCOPES: with read_api these commands answer so, and GitLab is not asked. */
+  scopeSetting: ScopeSetting;
   publicUrl: string | undefined;
   /** For /metrics (gitlab_bridge_actions_total). */
   count?(action: string, via: string, outcome: string): void;
@@ -34,6 +37,9 @@ export async function actOnGitLab(
   deps: ActionCommandDeps,
   request: { action: ActionName; projectPath: string; object: TargetWithoutProject; options?: ActionOptions },
 ): Promise<string> {
+  // Before anything else: connecting would not help.
+  const readOnly = refuseWrite(deps.scopeSetting, ACTION_DOES[request.action]);
+  if (readOnly) return readOnly.text;
   const caller = deps.connections ? await deps.connections.callerFor(call.userId) : null;
   if (!caller) return notConnected(deps, call.userId);
   let project: { id: number };

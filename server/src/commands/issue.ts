@@ -1,6 +1,7 @@
 /** `/gitlab issue create | show | search | close | comment`: issues, as the user (their token, their rights). */
 import type pg from 'pg';
 import type { GitLabConnections } from '../accounts/gitlab-connections.js';
+import { refuseWrite, type ScopeSetting } from '../accounts/write-access.js';
 import { gitlabApi, gitlabRefusal, type GitLabApi } from '../gitlab/api.js';
 import { factLine, plural } from '../render/format.js';
 import { link } from '../render/links.js';
@@ -14,6 +15,8 @@ export interface IssueDeps {
   pool: pg.Pool;
   connections: GitLabConnections | null;
   gitlabUrl: string;
+  /** GITLAB_OAUTH_SCOPES: with read_api, `show` and `search` work and the rest answer that they cannot. */
+  scopeSetting: ScopeSetting;
 }
 
 const USAGE = {
@@ -23,6 +26,8 @@ const USAGE = {
   close: 'issue close <group/project#12 or URL>',
   comment: 'issue comment <group/project#12 or URL> <text>',
 };
+/** The verbs that write to GitLab, and what they do (for a read-only bridge's answer). */
+const WRITES: Partial<Record<keyof typeof USAGE, string>> = { create: 'create issues', close: 'close issues', comment: 'comment on issues' };
 /** Search results shown; the rest are counted. */
 const FOUND = 10;
 
@@ -56,6 +61,8 @@ export const issueCommand: Subcommand<IssueDeps> = {
     const misplaced = Object.keys(values).filter((option) => !USAGE[verb].includes(`--${option}`));
     if (misplaced.length > 0) return `\`--${misplaced[0]}\` does not go with \`issue ${verb}\`. Usage: \`/${call.trigger} ${USAGE[verb]}\``;
     const caller = deps.connections ? await deps.connections.callerFor(call.userId) : null;
+    const refusal = WRITES[verb] ? refuseWrite(deps.scopeSetting, WRITES[verb], caller?.scopes) : null;
+    if (refusal) return refusal.text;
     if (!caller) return `Issues are read and written as your GitLab account: \`/${call.trigger} connect\` first.`;
     const api = gitlabApi(deps.gitlabUrl, caller.token);
     try {

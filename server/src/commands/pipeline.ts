@@ -1,6 +1,7 @@
 /** `/gitlab pipeline run | retry`: CI pipelines started with the user's own token (GitLab checks their role). */
 import type pg from 'pg';
 import type { GitLabConnections } from '../accounts/gitlab-connections.js';
+import { refuseWrite, type ScopeSetting } from '../accounts/write-access.js';
 import { gitlabApi, gitlabRefusal } from '../gitlab/api.js';
 import { link } from '../render/links.js';
 import { code, inline } from '../render/text.js';
@@ -13,6 +14,8 @@ export interface PipelineDeps {
   pool: pg.Pool;
   connections: GitLabConnections | null;
   gitlabUrl: string;
+  /** GITLAB_OAUTH_SCOPES: running and retrying are writes, which read_api does not allow. */
+  scopeSetting: ScopeSetting;
 }
 
 const USAGE = 'pipeline run <project> <branch or tag> [KEY=value …] | retry <project> <pipeline id>';
@@ -34,6 +37,8 @@ export const pipelineCommand: Subcommand<PipelineDeps> = {
     const verb = action.toLowerCase();
     if (verb !== 'run' && verb !== 'retry') return `Usage: \`/${call.trigger} ${USAGE}\``;
     const caller = deps.connections ? await deps.connections.callerFor(call.userId) : null;
+    const refusal = refuseWrite(deps.scopeSetting, verb === 'run' ? 'run pipelines' : 'retry pipelines', caller?.scopes);
+    if (refusal) return refusal.text;
     if (!caller) return `Pipelines run as your GitLab account: \`/${call.trigger} connect\` first.`;
     const api = gitlabApi(deps.gitlabUrl, caller.token);
     try {

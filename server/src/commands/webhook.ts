@@ -4,6 +4,7 @@
  */
 import type pg from 'pg';
 import type { GitLabConnections } from '../accounts/gitlab-connections.js';
+import { refuseWrite, type ScopeSetting } from '../accounts/write-access.js';
 import { findTarget, type GitLabTarget } from '../gitlab/find-target.js';
 import { GitLabApiError, HOOK_FLAGS, listHooks, testHook, type GitLabHook } from '../gitlab/hooks-api.js';
 import type { MattermostClient } from '../mattermost/client.js';
@@ -23,6 +24,8 @@ export interface WebhookDeps {
   webhookSecret: string | undefined;
   /** Names who keeps a group's project hooks in step. */
   bot?: MattermostClient | null;
+  /** GITLAB_OAUTH_SCOPES: `add` and `test` write (POST), which read_api does not allow; `list` reads. */
+  scopeSetting: ScopeSetting;
 }
 
 const USAGE = 'webhook add <project|group> [--events …] [--projects] | list <project|group> | test <project|group>';
@@ -38,6 +41,9 @@ export const webhookCommand: Subcommand<WebhookDeps> = {
     if (!action || !which || extra.length > 0 || !['add', 'list', 'test'].includes(action.toLowerCase())) return `Usage: \`/${call.trigger} ${USAGE}\``;
     if (!deps.publicUrl || !deps.webhookSecret) return 'This bridge has no PUBLIC_URL or GITLAB_WEBHOOK_SECRET yet, so it cannot tell GitLab where to send webhooks. Ask your admin.';
     const caller = deps.connections ? await deps.connections.callerFor(call.userId) : null;
+    const verb = action.toLowerCase();
+    const refusal = verb === 'list' ? null : refuseWrite(deps.scopeSetting, verb === 'add' ? 'add webhooks' : 'send test events through webhooks', caller?.scopes);
+    if (refusal) return refusal.text;
     if (!caller) return `Webhooks are made with your own GitLab account: \`/${call.trigger} connect\` first.`;
     const { token } = caller;
     const path = parseTarget(which, deps.gitlabUrl);

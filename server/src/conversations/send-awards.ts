@@ -6,6 +6,7 @@
  * Mattermost.
  */
 import type { GitLabCaller } from '../accounts/gitlab-connections.js';
+import { refuseWrite, type ScopeSetting } from '../accounts/write-access.js';
 import type { GitLabAsUser } from '../actions/gitlab-as-user.js';
 import { GitLabHttpError, GitLabUnreachableError } from '../gitlab/poll-client.js';
 import type { Logger } from '../log.js';
@@ -38,6 +39,8 @@ export interface AwardSenderDeps {
   log: Logger;
   count(outcome: AwardOutcome): void;
   threadProject: ThreadProjectCheck;
+  /** GITLAB_OAUTH_SCOPES: read-only, reactions stay in Mattermost (awards are writes). */
+  scopeSetting: ScopeSetting;
 }
 
 interface Award {
@@ -69,6 +72,7 @@ export function createAwardSender(deps: AwardSenderDeps) {
     const switches = await replySwitches(deps.pool, thread?.subscriptionId ?? null, reaction.userId);
     if (!thread?.repliesSince || !switches.channel || !switches.person) return skip(reaction, 'reactions in this thread are not sent to GitLab');
     const caller = await deps.callerFor(reaction.userId);
+    if (refuseWrite(deps.scopeSetting, 'award emoji', caller?.scopes)) return skip(reaction, 'the bridge may not write to GitLab for this person (read-only)');
     if (!caller) return skip(reaction, 'not connected to GitLab');
     const gitlab = deps.gitlab(caller.token);
     if (!(await deps.threadProject(gitlab, target, reaction.threadKey, thread.subscriptionId).catch(refusedAsFalse))) {
@@ -97,6 +101,7 @@ export function createAwardSender(deps: AwardSenderDeps) {
 
   async function remove(reaction: ChatReactionRow, target: ThreadTarget, log: Logger): Promise<AwardOutcome> {
     const caller = await deps.callerFor(reaction.userId);
+    if (refuseWrite(deps.scopeSetting, 'take awards back', caller?.scopes)) return skip(reaction, 'the bridge may not write to GitLab for this person (read-only): the award stays');
     if (!caller) return skip(reaction, 'not connected to GitLab: the award stays');
     const gitlab = deps.gitlab(caller.token);
     const awardId = reaction.awardId ?? (await ownAward(gitlab, target, reaction.awardName, caller.gitlabUserId))?.id ?? null;

@@ -11,6 +11,7 @@
  * issues, internal notes). What it tells people goes to them alone, by DM.
  */
 import type { GitLabCaller } from '../accounts/gitlab-connections.js';
+import { refuseWrite, type ScopeSetting } from '../accounts/write-access.js';
 import type { GitLabAsUser } from '../actions/gitlab-as-user.js';
 import { GitLabHttpError, GitLabUnreachableError } from '../gitlab/poll-client.js';
 import type { Logger } from '../log.js';
@@ -57,6 +58,8 @@ export interface ReplySenderDeps {
   count(outcome: ReplyOutcome): void;
   /** The thread's project, looked up as the person, is one its channel follows (thread-project.ts). */
   threadProject: ThreadProjectCheck;
+  /** GITLAB_OAUTH_SCOPES: read-only, no reply becomes a comment (the person is told once). */
+  scopeSetting: ScopeSetting;
 }
 
 export function createReplySender(deps: ReplySenderDeps) {
@@ -85,6 +88,11 @@ export function createReplySender(deps: ReplySenderDeps) {
     if (!thread?.repliesSince || !switches.channel) return skip(reply, 'this channel does not send replies to GitLab');
     if (!switches.person) return skip(reply, 'the person turned replies to GitLab off');
     const caller = await deps.callerFor(reply.userId);
+    const refusal = refuseWrite(deps.scopeSetting, 'post replies as GitLab comments', caller?.scopes);
+    if (refusal) {
+      await tellOnce(reply, `replies-${refusal.reason}`, `${await replyLink(reply)} stays in Mattermost: ${refusal.text} (This message comes once.)`);
+      return skip(reply, refusal.reason === 'read_only' ? 'the bridge connects to GitLab read-only' : 'the person’s GitLab connection is read-only');
+    }
     if (!caller) {
       await tellToConnect(reply);
       return skip(reply, 'not connected to GitLab');
@@ -146,6 +154,12 @@ export function createReplySender(deps: ReplySenderDeps) {
       return change === 'delete' ? 'deleted' : 'edited';
     }
     const caller = await deps.callerFor(reply.userId);
+    const refusal = refuseWrite(deps.scopeSetting, 'change GitLab comments', caller?.scopes);
+    if (refusal) {
+      // A comment made before the bridge became read-only stays as it was.
+      await dropReplyChange(deps.pool, reply.postId, refusal.reason === 'read_only' ? 'the bridge connects to GitLab read-only' : 'the person’s GitLab connection is read-only');
+      return 'skipped';
+    }
     if (!caller || caller.gitlabUserId !== reply.gitlabUserId) {
       // Only the comment's author may change it: someone who disconnected (or connected another account) cannot.
       await dropReplyChange(deps.pool, reply.postId, 'the comment can only be changed by the GitLab account that wrote it');
@@ -190,6 +204,11 @@ export function createReplySender(deps: ReplySenderDeps) {
   async function skip(reply: ChatReply, reason: string): Promise<ReplyOutcome> {
     await settleReply(deps.pool, reply.postId, 'skipped', reason);
     return 'skipped';
+  }
+
+  async function tellOnce(reply: ChatReply, kind: string, message: string): Promise<void> {
+    if (!(await claimNotice(deps.pool, reply.userId, kind))) return;
+    await deps.tell(reply.userId, message).catch((error: unknown) => deps.log.warn({ err: error }, 'could not tell the person'));
   }
 
   async function tellToConnect(reply: ChatReply): Promise<void> {

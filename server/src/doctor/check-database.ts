@@ -15,12 +15,15 @@ import { openDatabase } from '../store/database.js';
 import { loadMigrations, migrationStatus, type MigrationStatus } from '../store/migrate.js';
 import { readSetting } from '../store/settings.js';
 import { listSlashCommands, type RegisteredCommand } from '../store/slash-commands.js';
+import { countConnectedScopes, type ConnectedScopes } from '../store/connected-scopes.js';
 import { fail, ok, skipped, warn, TIMEOUT_MS, type Check } from './check.js';
 
 export interface DatabaseFindings {
   checks: Check[];
   /** What setup registered in Mattermost, per team; null when the database could not be read. */
   commands: RegisteredCommand[] | null;
+  /** The scopes live GitLab connections hold (check-scopes.ts); null when they could not be read. */
+  connectedScopes: ConnectedScopes[] | null;
 }
 
 export async function checkDatabase(config: Config, log: Logger): Promise<DatabaseFindings> {
@@ -28,7 +31,7 @@ export async function checkDatabase(config: Config, log: Logger): Promise<Databa
   try {
     database = await openDatabase(config, log, { connectTimeoutMs: TIMEOUT_MS, shareRunning: true });
   } catch (error) {
-    return { checks: [unusable(error), ...['migrations', 'encryption key'].map((check) => skipped(check, 'the database could not be opened', 'fix the database first'))], commands: null };
+    return { checks: [unusable(error), ...['migrations', 'encryption key'].map((check) => skipped(check, 'the database could not be opened', 'fix the database first'))], commands: null, connectedScopes: null };
   }
   try {
     const checks = [ok('database', `${database.label} (${database.kind}) answers`)];
@@ -40,9 +43,11 @@ export async function checkDatabase(config: Config, log: Logger): Promise<Databa
       (error: unknown) => fail('encryption key', describeError(error), 'set ENCRYPTION_KEY to the key used before, or restore the key file from a backup'),
     ));
     const commands = (await tableExists(database.pool, 'slash_commands')) ? await listSlashCommands(database.pool) : [];
-    return { checks, commands };
+    // A database with migrations pending may not have the columns yet: then the scopes are not known.
+    const connectedScopes = await countConnectedScopes(database.pool).catch(() => null);
+    return { checks, commands, connectedScopes };
   } catch (error) {
-    return { checks: [fail('database', `cannot read ${database.label}: ${describeError(error)}`, 'check that DATABASE_URL names the database the bridge uses')], commands: null };
+    return { checks: [fail('database', `cannot read ${database.label}: ${describeError(error)}`, 'check that DATABASE_URL names the database the bridge uses')], commands: null, connectedScopes: null };
   } finally {
     await database.close();
   }

@@ -11,14 +11,16 @@ import { checkDatabase } from './check-database.js';
 import { checkGitLab } from './check-gitlab.js';
 import { checkMattermost } from './check-mattermost.js';
 import { checkPublicUrl } from './check-public-url.js';
+import { judgeScopes } from './check-scopes.js';
 
 export async function diagnose(config: Config, log: Logger, options: { proxied: boolean }): Promise<Check[]> {
   const database = checkDatabase(config, log);
-  const [{ checks: databaseChecks }, mattermost, gitlab, publicUrl] = await Promise.all([
+  const [{ checks: databaseChecks, connectedScopes }, mattermost, gitlab, publicUrl] = await Promise.all([
     database,
     database.then(({ commands }) => checkMattermost(config, commands)),
     checkGitLab(config, options),
     checkPublicUrl(config),
   ]);
-  return [...databaseChecks, ...mattermost.checks, ...gitlab.checks, publicUrl, checkClock([...mattermost.clock, ...gitlab.clock])];
+  const scopes = judgeScopes(config.gitlabInstances, connectedScopes);
+  return [...databaseChecks, ...mattermost.checks, ...gitlab.checks, ...scopes, publicUrl, checkClock([...mattermost.clock, ...gitlab.clock])];
 }

@@ -13,6 +13,8 @@ export interface OAuthApp {
   clientId: string;
   clientSecret: string;
   redirectUri: string;
+  /** What people's tokens are asked for (accounts/write-access.ts requestedScopes): "api read_user" or "read_api read_user". */
+  scopes: string;
 }
 
 /** GitLab refused the grant itself (`invalid_grant`: revoked, expired or already used), as opposed to being unreachable. */
@@ -41,7 +43,7 @@ export function authorizeUrl(app: OAuthApp, state: string, challenge: string): s
     redirect_uri: app.redirectUri,
     response_type: 'code',
     state,
-    scope: SCOPES,
+    scope: app.scopes,
     code_challenge: challenge,
     code_challenge_method: 'S256',
   });
@@ -111,6 +113,7 @@ async function tokenRequest(app: OAuthApp, grant: Record<string, string>): Promi
     refreshToken: body.refresh_token,
     // GitLab's access tokens live 2 hours; one without expires_in is treated the same.
     expiresAt: new Date(Date.now() + (body.expires_in ?? 7200) * 1000),
-    scopes: body.scope ?? SCOPES,
+    // What GitLab granted; it says so in `scope`, else it granted what was asked.
+    scopes: body.scope ?? app.scopes,
   };
 }

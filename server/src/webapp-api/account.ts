@@ -1,5 +1,6 @@
 /** GET /me (the webapp's start: who, connected or not, what the bridge can do) and GET /users/{id}/gitlab (the user popover). */
 import express from 'express';
+import { writesAllowed } from '../accounts/write-access.js';
 import { markActive } from '../polling/poll-users.js';
 import { readConnectedIdentity } from '../store/connected-identity.js';
 import { readNotificationSettings } from '../store/notification-settings.js';
@@ -29,7 +30,8 @@ export function accountRoutes(deps: WebappDeps): express.Router {
       gitlabUrl: base,
       connectUrl: CONNECT_URL,
       settings: identity ? await readNotificationSettings(deps.pool, user.id) : null,
-      features: { connect: deps.connections !== null, createIssues: deps.bot !== null },
+      // writes: false when the admin chose read-only access (GITLAB_OAUTH_SCOPES=read_api): the webapp then offers nothing that writes.
+      features: { connect: deps.connections !== null, createIssues: deps.bot !== null && writesAllowed(deps.scopeSetting), writes: writesAllowed(deps.scopeSetting) },
     });
   });
 

@@ -6,6 +6,7 @@
  */
 import express, { type Request, type Response } from 'express';
 import { z } from 'zod';
+import { refuseWrite } from '../accounts/write-access.js';
 import { changeSettings, readSettings, type OptionNamer, type SettingsInput } from '../commands/subscription-options.js';
 import { parseTarget } from '../commands/subscription-options.js';
 import { webhookState, type HookReport } from '../commands/webhook-health.js';
@@ -25,6 +26,7 @@ import { keepersOf, readGroupCoverages, subscriptionCoverage } from '../subscrip
 import { connectedCaller, isSystemAdmin, sessionOf } from './context.js';
 import type { WebappDeps } from './deps.js';
 import { ApiError } from './errors.js';
+import { assertMayWrite } from './refuse-write.js';
 import { validInput } from './validate-input.js';
 
 /** The API names settings by their JSON fields. */
@@ -113,7 +115,8 @@ export function channelSubscriptionRoutes(deps: WebappDeps): express.Router {
   async function describe(response: Response, subscriptions: ListedSubscription[]): Promise<{ subscriptions: unknown[]; canCreateWebhooks: boolean }> {
     const { user, sessionToken } = sessionOf(response);
     const caller = deps.connections ? await deps.connections.callerFor(user.id) : null;
-    const hooksConfigured = Boolean(deps.publicUrl && deps.webhookSecret);
+    // A read-only bridge offers no webhook to add (adding one is a write).
+    const hooksConfigured = Boolean(deps.publicUrl && deps.webhookSecret) && refuseWrite(deps.scopeSetting, 'add webhooks', caller?.scopes) === null;
     // Groups on a GitLab without group webhooks: how far their project hooks reach, and whose account keeps them.
     const coverages = await readGroupCoverages(deps.pool, subscriptions);
     const creators = [...new Set([...subscriptions.map((subscription) => subscription.creatorId), ...keepersOf(coverages)])];
@@ -198,6 +201,7 @@ export function channelSubscriptionRoutes(deps: WebappDeps): express.Router {
     const found = await subscriptionIn(channel.id, String(request.params.id));
     if (!deps.publicUrl || !deps.webhookSecret) throw new ApiError(503, 'not_configured', 'The bridge has no PUBLIC_URL or GITLAB_WEBHOOK_SECRET, so it cannot tell GitLab where to send webhooks.');
     const caller = await connectedCaller(requireConnections(deps), response);
+    assertMayWrite(deps.scopeSetting, 'add webhooks', caller);
     // By id: after a rename the stored path may name another project.
     const target = await findTargetOfKind(deps.gitlabUrl, found.targetKind, found.targetId ?? found.targetPath, caller);
     if (!target) throw new ApiError(404, 'not_found', `\`${found.targetPath}\` does not exist on GitLab, or your GitLab account cannot see it.`);

@@ -1,6 +1,7 @@
 /** Everything the webapp API's routes use; built once in bridge.ts. */
 import type pg from 'pg';
 import type { GitLabConnections } from '../accounts/gitlab-connections.js';
+import type { ScopeSetting } from '../accounts/write-access.js';
 import type { PollClient } from '../gitlab/poll-client.js';
 import type { Logger } from '../log.js';
 import type { ChannelGateway } from '../mattermost/channel-gateway.js';
@@ -16,6 +17,8 @@ export interface WebappDeps {
   /** The budgeted GitLab client polling uses (GITLAB_MAX_REQUESTS_PER_MINUTE). */
   gitlab: PollClient;
   gitlabUrl: string;
+  /** GITLAB_OAUTH_SCOPES: with read_api the routes that write to GitLab answer 403 read_only. */
+  scopeSetting: ScopeSetting;
   /** PUBLIC_URL (`<site>/plugins/gitlab-bridge`): hooks pointing at `<PUBLIC_URL>/webhook` are this bridge's. */
   publicUrl: string | undefined;
   mattermostUrl: string | undefined;

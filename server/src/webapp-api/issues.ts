@@ -17,6 +17,7 @@ import { audit } from '../store/audit-log.js';
 import { connectedCaller, sessionOf } from './context.js';
 import type { WebappDeps } from './deps.js';
 import { ApiError } from './errors.js';
+import { assertMayWrite } from './refuse-write.js';
 import { validInput } from './validate-input.js';
 
 const postId = z.string().regex(/^[a-z0-9]{26}$/, 'not a Mattermost post id');
@@ -57,6 +58,7 @@ export function issueRoutes(deps: WebappDeps): express.Router {
     const project = parseTarget(body.project, deps.gitlabUrl);
     if (!project.ok || !project.path.includes('/')) throw new ApiError(400, 'bad_request', `\`project\`: ${project.ok ? 'name a project (`group/project`)' : project.error}.`);
     const gitlab = await caller(response);
+    assertMayWrite(deps.scopeSetting, 'create issues', gitlab);
     const post = await readPost(deps, response, body.postId);
     const { body: issue } = await deps.gitlab.post<IssueJson>(gitlab.token, `/projects/${encodeURIComponent(project.path)}/issues`, {
       title: body.title,
@@ -77,6 +79,7 @@ export function issueRoutes(deps: WebappDeps): express.Router {
     if (!named.ok) throw new ApiError(400, 'bad_request', `\`ref\`: ${named.error}.`);
     const body = validInput(noteBody, request.body);
     const gitlab = await caller(response);
+    assertMayWrite(deps.scopeSetting, 'comment on issues', gitlab);
     const post = await readPost(deps, response, body.postId);
     const issuePath = `/projects/${encodeURIComponent(named.project)}/issues/${named.number}`;
     // Read first: a missing or hidden issue is 404 before anything is written.

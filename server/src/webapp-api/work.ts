@@ -13,6 +13,7 @@ import { changeWorkSnapshot, readWorkSnapshot } from '../store/work-snapshots.js
 import { connectedCaller, sessionOf } from './context.js';
 import type { WebappDeps } from './deps.js';
 import { ApiError } from './errors.js';
+import { assertMayWrite } from './refuse-write.js';
 import { isListName, LIST_NAMES, readList, withoutTodo } from './work-lists.js';
 
 /** GitLab's to-do ids are positive integers well below 2^53. */
@@ -61,6 +62,7 @@ export function workRoutes(deps: WebappDeps): express.Router {
     const { id } = request.params;
     if (!TODO_ID.test(id)) throw new ApiError(400, 'bad_request', 'The to-do id must be a positive whole number.');
     const caller = await callerOf(response);
+    assertMayWrite(deps.scopeSetting, 'mark to-dos done', caller);
     const userId = sessionOf(response).user.id;
     // GitLab answers 404 for a to-do that is not the caller's: errors.ts maps it to not_found.
     await deps.gitlab.post(caller.token, `/todos/${id}/mark_as_done`);

@@ -60,6 +60,7 @@ describe('gitlab-bridge doctor', () => {
       'GitLab',
       'GitLab OAuth app',
       'GitLab webhook secret',
+      'GitLab scopes',
       'public URL',
       'clock',
     ]);
@@ -73,9 +74,9 @@ describe('gitlab-bridge doctor', () => {
 
     expect(run.code).toBe(0);
     const lines = run.stdout.trimEnd().split('\n');
-    expect(lines.at(-1)).toBe('all 14 checks ok');
+    expect(lines.at(-1)).toBe('all 15 checks ok');
     const checkLines = lines.slice(0, -1);
-    expect(checkLines).toHaveLength(14);
+    expect(checkLines).toHaveLength(15);
     for (const line of checkLines) expect(line).toMatch(/^ok {3}\S/);
     // The detail column starts at the same place on every line.
     const column = (line: string) => /^ok {3}.+? {2}(?=\S)/.exec(line)![0].length;

@@ -31,7 +31,7 @@ describe('GET /me', () => {
       gitlabUrl: bridge.gitlab.url.replace(/\/+$/, ''),
       connectUrl: '/plugins/gitlab-bridge/oauth/connect',
       settings: null,
-      features: { connect: true, createIssues: true },
+      features: { connect: true, createIssues: true, writes: true },
     });
   });
 

@@ -10,7 +10,8 @@ export interface Me {
   gitlab: { username: string; userId: number; webUrl: string } | null;
   gitlabUrl: string;
   connectUrl: string;
-  features: { connect: boolean; createIssues: boolean };
+  /** `writes`: false when the bridge is read-only (GITLAB_OAUTH_SCOPES=read_api): nothing that writes to GitLab is offered. */
+  features: { connect: boolean; createIssues: boolean; writes?: boolean };
 }
 
 export interface Person {

@@ -57,6 +57,8 @@ const TODO_ACTIONS: Record<string, string> = {
 
 export function TodoRow({ todo }: { todo: WorkTodo }): React.ReactElement {
   const { controller } = useServices();
+  // Marking done writes to GitLab: a read-only bridge shows the to-do without the button.
+  const writes = usePluginState((plugin) => plugin.me?.features.writes !== false);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
   const done = async () => {
@@ -88,9 +90,11 @@ export function TodoRow({ todo }: { todo: WorkTodo }): React.ReactElement {
             <span title={todo.createdAt}>{formatAge(todo.createdAt)}</span>
           </div>
         </div>
-        <button type="button" className="glb-btn" aria-label={`Mark done: ${todo.targetTitle}`} disabled={busy} onClick={done}>
-          Done
-        </button>
+        {writes ? (
+          <button type="button" className="glb-btn" aria-label={`Mark done: ${todo.targetTitle}`} disabled={busy} onClick={done}>
+            Done
+          </button>
+        ) : null}
       </div>
       {error ? (
         <div role="status" className="glb-error">
