@@ -5,7 +5,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { GitLabTokens } from '../store/gitlab-accounts.js';
 
-export const SCOPES = 'api read_user';
 const TIMEOUT_MS = 10_000;
 
 export interface OAuthApp {
