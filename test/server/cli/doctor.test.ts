@@ -81,7 +81,7 @@ describe('gitlab-bridge doctor', () => {
     // The detail column starts at the same place on every line.
     const column = (line: string) => /^ok {3}.+? {2}(?=\S)/.exec(line)![0].length;
     expect(new Set(checkLines.map(column)).size).toBe(1);
-    expect(lines).toContain(`ok   ${'GitLab webhook secret'.padEnd('Mattermost admin token'.length)}  GITLAB_WEBHOOK_SECRET is set`);
+    expect(lines).toContain(`ok   ${'GitLab webhook secret'.padEnd('Mattermost admin token'.length)}  GITLAB_WEBHOOK_SECRET is set; its webhooks go to /webhook`);
     expectNoSecrets(run.stdout + run.stderr);
   });
 
