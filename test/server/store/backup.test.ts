@@ -107,6 +107,15 @@ async function populate(pool: pg.Pool): Promise<{ oauthState: string }> {
     [subscriptions.rows[0].id, ANN],
   );
   await insert("INSERT INTO official_plugin_connect_asks (mattermost_user_id) VALUES ('mm-user-ben')");
+  await insert(
+    `INSERT INTO group_hook_sets (instance, group_id, group_path, requested_by, maintainable, kinds, listed_at, last_error)
+     VALUES ('default', 7, 'acme', $1, 2, '{push,merge_request}', '2024-01-01 00:00:00.5+00', NULL), ('corp', 7, 'acme', $1, 0, '{}', NULL, 'GitLab «answered» 500')`,
+    [ANN],
+  );
+  await insert(
+    `INSERT INTO group_hook_projects (instance, group_id, project_id, project_path, visibility, state, hook_id, error, verified_at)
+     VALUES ('default', 7, 9007199254740993, 'acme/app', 'private', 'hooked', 12, NULL, now()), ('corp', 7, 8, 'acme/docs', 'public', 'failed', NULL, 'Forbidden', NULL)`,
+  );
   await insert("INSERT INTO stream_cursors (channel_id, seen_until) VALUES ('chan-1', 1704067204125)");
   await insert("INSERT INTO channel_settings (channel_id, code_previews, updated_by) VALUES ('chan-1', true, $1)", [ANN]);
   await insert("INSERT INTO code_preview_replies (post_id, reply_post_id) VALUES ('post-3', NULL), ('post-4', 'post-5')");
