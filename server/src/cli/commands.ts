@@ -47,7 +47,7 @@ export const COMMANDS: CommandSpec[] = [
   {
     name: 'import',
     summary: "bring the official GitLab plugin's channel subscriptions over (a dry run unless --apply)",
-    usage: 'gitlab-bridge import official-plugin [--from-file <file>] [--apply]',
+    usage: 'gitlab-bridge import official-plugin [--from-file <file>] [--instance <name>] [--apply]',
     details: [
       "Reads the official GitLab plugin's subscriptions from Mattermost's database (MATTERMOST_DATABASE_URL,",
       'PostgreSQL, read only) or from a file holding the value of its "subscriptions" key (--from-file; the',
@@ -58,9 +58,11 @@ export const COMMANDS: CommandSpec[] = [
       'each person the plugin knew gets one direct message asking them to connect their GitLab account',
       '(the plugin\'s tokens do not carry over). Running it again makes and asks nothing twice. Needs',
       'MATTERMOST_URL and MATTERMOST_ADMIN_TOKEN (a system admin\'s), and MATTERMOST_BOT_TOKEN for --apply.',
-      'Like setup, it first applies pending migrations to the bridge\'s database.',
+      'Like setup, it first applies pending migrations to the bridge\'s database. With several GitLab',
+      'instances, --instance names the one the official plugin was connected to (default: the default one).',
     ].join('\n'),
     options: {
+      instance: { type: 'string', description: 'the GitLab instance (GITLAB_INSTANCES) the official plugin was connected to; default: the default instance' },
       'from-file': { type: 'string', description: 'read the exported "subscriptions" value from this file instead of Mattermost\'s database' },
       apply: { type: 'boolean', description: 'do it (without it: print what it would do, change nothing)' },
       'dry-run': { type: 'boolean', description: 'print what it would do and change nothing (the default)' },

@@ -39,6 +39,12 @@ export async function runImport({ values, positionals, io }: Invocation): Promis
   const fromFile = typeof values['from-file'] === 'string' ? values['from-file'] : undefined;
 
   const config = loadConfig();
+  // The official plugin knows one GitLab: the admin says which of ours it was (the default unless told).
+  const chosen = typeof values.instance === 'string' ? config.gitlabInstances.find((candidate) => candidate.name === values.instance?.toString().trim().toLowerCase()) : config.gitlab;
+  if (!chosen) {
+    throw new BridgeError('usage', `import: this bridge has no GitLab instance '${String(values.instance)}' (it has ${config.gitlabInstances.map((candidate) => candidate.name).join(', ')})`);
+  }
+  const instance = chosen.name;
   const { url, adminToken, botToken, databaseUrl } = config.mattermost;
   if (!url || !adminToken) {
     throw new BridgeError('config_invalid', 'import needs MATTERMOST_URL and MATTERMOST_ADMIN_TOKEN', { hint: "a system admin's personal access token: it reads the subscribed channels and their people" });
@@ -65,9 +71,8 @@ export async function runImport({ values, positionals, io }: Invocation): Promis
     }
     const bot = botToken ? createMattermostClient(url, botToken) : null;
     const botUserId = bot ? (await bot.getMe()).id : await userIdByName(admin, BOT_USERNAME);
-    const instance = config.gitlab.name;
     const trigger = await commandWord(database.pool);
-    const facts = await gatherFacts({ db: database.pool, admin, botUserId, gitlabUrl: config.gitlab.url, instance }, state);
+    const facts = await gatherFacts({ db: database.pool, admin, botUserId, gitlabUrl: chosen.url, instance }, state);
     const plan = planImport(state.subscriptions, facts);
     if (!apply || !bot) {
       for (const line of renderReport(plan, state.source, trigger, false)) io.out(line);
@@ -80,7 +85,7 @@ export async function runImport({ values, positionals, io }: Invocation): Promis
         bot,
         gateway: createChannelGateway(bot),
         message: createDirectMessenger(bot),
-        connectLink: (userId) => connectUrl(database.pool, config.publicUrl, userId),
+        connectLink: (userId) => connectUrl(database.pool, config.publicUrl, userId, instance),
         instance,
         adminId: me.id,
         trigger,

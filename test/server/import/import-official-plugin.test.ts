@@ -232,6 +232,28 @@ describe('gitlab-bridge import official-plugin', () => {
     expect(mattermost.directMessagesTo(people.dave.id)).toEqual([]);
   });
 
+  it('brings the subscriptions onto the GitLab instance named by --instance, and refuses a name the bridge does not have', async () => {
+    const file = path.join(tempWorkDir(), 'subscriptions.json');
+    writeFileSync(file, swap(readFileSync(new URL('subscriptions.json', FIXTURES), 'utf8')));
+    // The official plugin was connected to the GitLab this bridge calls corp.
+    const corp = { GITLAB_URL: 'https://gitlab.example.invalid', GITLAB_INSTANCES: 'corp', GITLAB_CORP_URL: gitlab.url, MATTERMOST_DATABASE_URL: '' };
+
+    const unknown = await importCommand(['--from-file', file, '--instance', 'elsewhere', '--apply'], corp);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toContain("this bridge has no GitLab instance 'elsewhere' (it has default, corp)");
+    expect(await bridgeTableExists('subscriptions')).toBe(false);
+
+    const applied = await importCommand(['--from-file', file, '--instance', 'corp', '--apply'], corp);
+    expect(applied.code).toBe(0);
+    const { rows } = await bridge.query<{ instance: string }>('SELECT DISTINCT instance FROM subscriptions');
+    expect(rows).toEqual([{ instance: 'corp' }]);
+    // The link in the DM connects to corp.
+    const link = /\((http[^)]+\/oauth\/connect\?link=[^)]+)\)/.exec(mattermost.directMessagesTo(people.carol.id)[0]!.message)?.[1];
+    expect(link).toBeDefined();
+    const stored = await bridge.query<{ instance: string }>('SELECT instance FROM connect_links WHERE mattermost_user_id = $1', [people.carol.id]);
+    expect(stored.rows).toEqual([{ instance: 'corp' }]);
+  });
+
   it('keeps text from the plugin store from pinging anyone in the posts it makes', async () => {
     const file = path.join(tempWorkDir(), 'subscriptions.json');
     const value = { Repositories: { 'acme/website': [{ ChannelID: channels.town.id, CreatorID: people.alice.id, Features: 'merges,label:"@channel"', Repository: 'acme/website' }] } };

@@ -109,6 +109,7 @@ async function create(deps: ApplyDeps, item: Created): Promise<boolean> {
     }
     const { filters, style, threads, buttons, poll } = settings.settings;
     const subscription = await createSubscription(client, {
+      instance: deps.instance,
       channelId: item.channel.id,
       teamId: item.channel.teamId || null,
       targetKind: item.mapped.kind,
