@@ -71,11 +71,11 @@ export async function startBridge(config: Config, log: Logger): Promise<Bridge> 
     const resolveSession = assembleSessionResolver(config);
     const publicListener = await startPublicListener({ config, log, metrics, database, key, keys, mattermost, gitlab, gitlabs, live, resolveSession, deliveries, readiness, settings });
     listeners.push(publicListener);
-    const actions = assembleActions(config, database.pool, keys, mattermost, gitlab.connections, metrics);
+    const actions = assembleActions(config, database.pool, keys, mattermost, gitlab.connections, metrics, gitlabs);
     const internalListener = await startInternalListener({ config, log, metrics, database, keys, mattermost, connections: gitlab.connections, gitlabs, readiness, actions });
     listeners.push(internalListener);
     const background = await startBackgroundWork({ config, log, metrics, database, mattermost, gitlab, gitlabs, deliveries, buttons: actions.buttons });
-    const talk = (conversations = startConversations({ config, log, metrics, database, bot: mattermost.bot, connections: gitlab.connections, notify: mattermost.notify, gateway: mattermost.gateway, gitlabClient: gitlab.client }));
+    const talk = (conversations = startConversations({ config, log, metrics, database, bot: mattermost.bot, gitlabs, notify: mattermost.notify, gateway: mattermost.gateway }));
 
     log.info(
       {

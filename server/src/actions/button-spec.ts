@@ -3,17 +3,38 @@
  * and the state it was in. Made from webhook events when a post is planned
  * (here), and from GitLab's live answers after a press (live-state.ts). Pure.
  */
+import { DEFAULT_INSTANCE } from '../config.js';
 import type { ObjectStatus } from '../delivery/object-status.js';
 import type { GitLabEvent } from '../gitlab/events/event.js';
 import type { Approvers } from './live-state.js';
 
-/** The object a button acts on; `project` is GitLab's numeric project id. */
+/**
+ * The GitLab an object is on: a configured instance's name, absent for the default one. Absent
+ * rather than `default`, so that the targets (and signed contexts) made before there were several
+ * instances, and the default's made since, are the same and mean the default.
+ */
+interface OnInstance {
+  instance?: string;
+}
+
+/** The object a button acts on; `project` is GitLab's numeric project id (on its instance). */
 export type ActionTarget =
-  | { kind: 'merge_request'; project: number; iid: number }
-  | { kind: 'issue'; project: number; iid: number }
-  | { kind: 'pipeline'; project: number; id: number }
-  | { kind: 'job'; project: number; id: number }
-  | { kind: 'deployment'; project: number; id: number };
+  | ({ kind: 'merge_request'; project: number; iid: number } & OnInstance)
+  | ({ kind: 'issue'; project: number; iid: number } & OnInstance)
+  | ({ kind: 'pipeline'; project: number; id: number } & OnInstance)
+  | ({ kind: 'job'; project: number; id: number } & OnInstance)
+  | ({ kind: 'deployment'; project: number; id: number } & OnInstance);
+
+/** The instance a target is on (the default when it does not say). */
+export function instanceOf(target: Pick<ActionTarget, 'instance'>): string {
+  return target.instance ?? DEFAULT_INSTANCE;
+}
+
+/** A target placed on an instance: named only when it is not the default. */
+export function onInstance<T extends ActionTarget>(target: T, instance: string): T {
+  const { instance: _previous, ...rest } = target;
+  return (instance === DEFAULT_INSTANCE ? rest : { ...rest, instance }) as T;
+}
 
 export interface MergeRequestState {
   state: 'opened' | 'closed' | 'merged' | 'locked' | 'unknown';
@@ -53,7 +74,9 @@ export const RUNNING_STATUSES = new Set(['created', 'waiting_for_resource', 'pre
 export function buttonSpecsOf(event: GitLabEvent, status: ObjectStatus | null): { own: ButtonSpec | null; thread: ButtonSpec | null } {
   const project = event.project?.id ?? null;
   if (project === null) return { own: null, thread: null };
-  return { own: ownSpec(event, project), thread: threadSpec(event, project, status) };
+  // The instance the event came from: a press then acts there, as the presser's account there.
+  const placed = (spec: ButtonSpec | null): ButtonSpec | null => spec && { ...spec, target: onInstance(spec.target, event.instance) };
+  return { own: placed(ownSpec(event, project)), thread: placed(threadSpec(event, project, status)) };
 }
 
 function ownSpec(event: GitLabEvent, project: number): ButtonSpec | null {

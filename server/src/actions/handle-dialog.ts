@@ -18,6 +18,8 @@ import { ACTION_DOES } from './buttons.js';
 import type { ActionOptions } from './perform-action.js';
 import { COMMENT_MAX, type DialogClaims } from './dialogs.js';
 import { notConnected, type ActionDeps } from './handle-press.js';
+import { depsOnInstance } from './action-instance.js';
+import { instanceOf } from './button-spec.js';
 import { redrawPost } from './redraw-post.js';
 import { runAction } from './run-action.js';
 
@@ -56,8 +58,11 @@ export async function handleDialog(deps: ActionDeps, request: DialogRequest): Pr
     return { error: 'This dialog was not opened by the GitLab bridge (or was changed), so nothing was done.' };
   }
   const claims = verified.claims;
+  // The GitLab the button's post came from, signed into the target like the rest of the claims.
+  const here = depsOnInstance(deps, claims.target);
+  if (!here) return { error: 'This dialog is about a GitLab this bridge is no longer connected to, so nothing was done.' };
   // Opened before the admin chose read-only access: nothing is done.
-  const readOnly = refuseWrite(deps.scopeSetting, ACTION_DOES[claims.action]);
+  const readOnly = refuseWrite(here.scopeSetting, ACTION_DOES[claims.action]);
   if (readOnly) return { error: readOnly.text };
   if (!deps.buttons) return { error: 'The admin turned the GitLab buttons off. The `/gitlab` commands still work.' };
   if (claims.user !== request.userId) return refuse(deps, request, log, 'other_user', 'This dialog was opened for someone else, so nothing was done.');
@@ -65,11 +70,11 @@ export async function handleDialog(deps: ActionDeps, request: DialogRequest): Pr
 
   const options = readOptions(claims, request.submission);
   if ('errors' in options) return options;
-  const caller = deps.connections ? await deps.connections.callerFor(request.userId) : null;
-  if (!caller) return { error: await notConnected(deps, request.userId) };
+  const caller = here.connections ? await here.connections.callerFor(request.userId) : null;
+  if (!caller) return { error: await notConnected(here, request.userId, instanceOf(claims.target)) };
 
   log.info({ action: claims.action }, 'dialog submitted');
-  const result = await runAction(deps, { action: claims.action, target: claims.target, userId: request.userId, caller, options, via: 'dialog', nonce: claims.nonce, postId: claims.post });
+  const result = await runAction(here, { action: claims.action, target: claims.target, userId: request.userId, caller, options, via: 'dialog', nonce: claims.nonce, postId: claims.post });
   if (!result.outcome) return { error: result.text };
   const { outcome } = result;
   if (!outcome.changed) return { error: outcome.text };

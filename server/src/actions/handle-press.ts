@@ -35,6 +35,9 @@ import { explainRefusal, mergeBlocker } from './explain-refusal.js';
 import { redrawPost, withoutButtons, type Redrawn } from './redraw-post.js';
 import type { ButtonClaims, ButtonSigner } from './render-buttons.js';
 import { runAction, targetName } from './run-action.js';
+import { depsOnInstance, type ActionInstance } from './action-instance.js';
+import { instanceOf } from './button-spec.js';
+import { DEFAULT_INSTANCE } from '../gitlab/instances.js';
 import { GitLabHttpError, GitLabUnreachableError } from '../gitlab/poll-client.js';
 
 export interface ActionDeps {
@@ -43,10 +46,13 @@ export interface ActionDeps {
   /** Null when the admin turned buttons off (ACTION_BUTTONS=off). */
   buttons: ButtonSigner | null;
   gateway: ActionGateway;
+  /** The default instance's connections, URL and scope setting; a press on another's post uses that one's (instanceSide). */
   connections: GitLabConnections | null;
   gitlabUrl: string;
   /** GITLAB_OAUTH_SCOPES: with read_api no button acts (and none is drawn: `buttons` is then null). */
   scopeSetting: ScopeSetting;
+  /** Every configured GitLab by name (action-instance.ts); absent, only the default one. */
+  instanceSide?(name: string): ActionInstance | undefined;
   /** PUBLIC_URL, for the connect link. */
   publicUrl: string | undefined;
   /** INTERNAL_URL/mattermost/dialog */
@@ -95,7 +101,8 @@ export function readPressRequest(body: unknown): PressRequest | null {
   };
 }
 
-export async function handlePress(deps: ActionDeps, request: PressRequest): Promise<PressAnswer> {
+export async function handlePress(bridgeDeps: ActionDeps, request: PressRequest): Promise<PressAnswer> {
+  let deps = bridgeDeps;
   const log = deps.log.child({ user: request.userId, channel: request.channelId, post: request.postId });
   const verified = deps.signer.verify<ButtonClaims>('button', request.claims, deps.now());
   // Unsigned: anyone who reaches the listener can send these, so they are logged, not audited.
@@ -117,6 +124,10 @@ export async function handlePress(deps: ActionDeps, request: PressRequest): Prom
   if (!(await deps.gateway.isMember(request.channelId, request.userId))) {
     return refuse(deps, request, log, 'not_member', 'Only members of this channel can use its buttons.');
   }
+  // From here on, the GitLab the post's event came from (signed into the target): its URL, the presser's account there.
+  const onInstance = depsOnInstance(deps, claims.target);
+  if (!onInstance) return refuse(deps, request, log, 'unknown_instance', 'This button is about a GitLab this bridge is no longer connected to, so nothing was done.');
+  deps = onInstance;
   // Read-only (the admin chose read_api): buttons drawn before that go, and nothing is done.
   const readOnly = refuseWrite(deps.scopeSetting, ACTION_DOES[claims.action]);
   if (readOnly) {
@@ -136,7 +147,7 @@ export async function handlePress(deps: ActionDeps, request: PressRequest): Prom
   }
 
   const caller = deps.connections ? await deps.connections.callerFor(request.userId) : null;
-  if (!caller) return say(await notConnected(deps, request.userId));
+  if (!caller) return say(await notConnected(deps, request.userId, instanceOf(claims.target)));
 
   if (!verified.ok) {
     // The buttons are drawn again, fresh, from what GitLab says now; nothing is done.
@@ -280,10 +291,14 @@ async function buildDialog(
   return `${BUTTONS[claims.action].label} does not apply to ${describeTarget(target)}.`;
 }
 
-export async function notConnected(deps: Pick<ActionDeps, 'pool' | 'publicUrl'>, userId: string): Promise<string> {
-  const url = await connectUrl(deps.pool, deps.publicUrl, userId);
-  if (!url) return 'GitLab actions run as your own GitLab account, and accounts cannot be connected on this bridge yet. Ask your admin.';
-  return `GitLab actions run as your own GitLab account: [connect it](${url}) (the link works once, within 10 minutes, in a browser signed in to Mattermost as you), then press again.`;
+/** The answer to someone not connected on `instance` (the default when not given): a link that connects them there. */
+export async function notConnected(deps: Pick<ActionDeps, 'pool' | 'publicUrl'>, userId: string, instance: string = DEFAULT_INSTANCE, trigger = 'gitlab'): Promise<string> {
+  const url = await connectUrl(deps.pool, deps.publicUrl, userId, instance);
+  // Another instance is named (connecting on the default one would not help), with the command that does the same.
+  const where = instance === DEFAULT_INSTANCE ? '' : ` on **${instance}**`;
+  const command = instance === DEFAULT_INSTANCE ? '' : ` (or \`/${trigger} connect ${instance}\`)`;
+  if (!url) return `GitLab actions run as your own GitLab account${where}, and accounts cannot be connected on this bridge yet. Ask your admin.`;
+  return `GitLab actions run as your own GitLab account${where}: [connect it](${url})${command} (the link works once, within 10 minutes, in a browser signed in to Mattermost as you), then press again.`;
 }
 
 /** Refusals of a genuine context are audited: someone had one of the bridge's buttons in hand. */

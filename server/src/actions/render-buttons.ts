@@ -7,7 +7,7 @@
  */
 import type { Signer } from '../crypto/signed-claims.js';
 import { inline } from '../render/text.js';
-import type { ActionTarget, ButtonSpec } from './button-spec.js';
+import { instanceOf, type ActionTarget, type ButtonSpec } from './button-spec.js';
 import { BUTTONS, buttonsFor, type ActionName, type Audience } from './buttons.js';
 
 /** How long a post's buttons work; a press after that refreshes them instead of acting. */
@@ -15,6 +15,7 @@ export const BUTTON_LIFETIME_MS = 30 * 24 * 3600_000;
 
 export interface ButtonClaims {
   action: ActionName;
+  /** With the instance it is on (absent: the default), signed like the rest: a context cannot be turned to another GitLab. */
   target: ActionTarget;
   /** The channel the post is in: a context copied into another channel's post is refused. */
   channel: string;
@@ -77,6 +78,10 @@ function describeState(spec: ButtonSpec, audience: Audience): string | null {
 /** Signs a post's buttons as it is made; null when buttons are off for the whole bridge. */
 export type ButtonSigner = (spec: ButtonSpec, audience: Audience, channelId: string) => PostAttachment[];
 
-export function createButtonSigner(signer: Signer, actionUrl: string, now: () => number = Date.now): ButtonSigner {
-  return (spec, audience, channelId) => renderButtons(spec, audience, channelId, { signer, actionUrl, now: now() });
+/**
+ * `drawsOn`: whether buttons may be drawn for an object on that instance (every button writes, so none on
+ * an instance the admin made read-only); by default on every instance.
+ */
+export function createButtonSigner(signer: Signer, actionUrl: string, now: () => number = Date.now, drawsOn: (instance: string) => boolean = () => true): ButtonSigner {
+  return (spec, audience, channelId) => (drawsOn(instanceOf(spec.target)) ? renderButtons(spec, audience, channelId, { signer, actionUrl, now: now() }) : []);
 }

@@ -9,7 +9,8 @@ import { refuseWrite, type ScopeSetting } from '../accounts/write-access.js';
 import { audit } from '../store/audit-log.js';
 import { claimPress, forgetPress, recordPressAnswer, releasePress } from '../store/action-presses.js';
 import type { Queryable } from '../store/queryable.js';
-import type { ActionTarget } from './button-spec.js';
+import { scopedKey } from '../gitlab/instances.js';
+import { instanceOf, type ActionTarget } from './button-spec.js';
 import { ACTION_DOES, type ActionName } from './buttons.js';
 import { DIALOG_LIFETIME_MS } from './dialogs.js';
 import { gitlabAsUser } from './gitlab-as-user.js';
@@ -98,8 +99,9 @@ async function act(deps: RunActionDeps, call: ActionCall): Promise<ActionOutcome
   return outcome;
 }
 
+/** `merge_request:12:4`; another instance's object carries its name (`corp~merge_request:12:4`): project ids repeat across instances. */
 export function targetName(target: ActionTarget): string {
-  return 'iid' in target ? `${target.kind}:${target.project}:${target.iid}` : `${target.kind}:${target.project}:${target.id}`;
+  return scopedKey(instanceOf(target), 'iid' in target ? `${target.kind}:${target.project}:${target.iid}` : `${target.kind}:${target.project}:${target.id}`);
 }
 
 function pressKey(call: ActionCall, named: ActionName): string {

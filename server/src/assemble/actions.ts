@@ -5,6 +5,7 @@
  */
 import type { GitLabConnections } from '../accounts/gitlab-connections.js';
 import { writesAllowed } from '../accounts/write-access.js';
+import type { ActionInstance } from '../actions/action-instance.js';
 import type { ActionDeps } from '../actions/handle-press.js';
 import { createButtonSigner, type ButtonSigner } from '../actions/render-buttons.js';
 import type { Config } from '../config.js';
@@ -13,10 +14,15 @@ import type { EncryptionKey } from '../crypto/secret-box.js';
 import { createActionGateway } from '../mattermost/action-gateway.js';
 import type { Metrics } from '../http/metrics.js';
 import type { Queryable } from '../store/queryable.js';
+import type { GitLabSide, GitLabSides } from './gitlab.js';
 import type { MattermostSide } from './mattermost.js';
 
 export interface ActionSide {
-  /** Null when buttons are off (ACTION_BUTTONS=off), the bridge is read-only (GITLAB_OAUTH_SCOPES=read_api: every button writes), or there is no bot. */
+  /**
+   * Null when buttons are off (ACTION_BUTTONS=off), the bridge is read-only on every instance
+   * (GITLAB_OAUTH_SCOPES=read_api: every button writes), or there is no bot. Objects of a read-only
+   * instance get none.
+   */
   buttons: ButtonSigner | null;
   /** The action and dialog routes' needs; null without a bot. */
   routes: Omit<ActionDeps, 'log'> | null;
@@ -29,11 +35,15 @@ export function assembleActions(
   mattermost: Pick<MattermostSide, 'bot'>,
   connections: GitLabConnections | null,
   metrics: Pick<Metrics, 'actions'>,
+  /** Every configured GitLab: a press acts on the one its post's event came from. Absent: the default only. */
+  gitlabs?: Pick<GitLabSides, 'all' | 'byName'>,
 ): ActionSide {
   if (!mattermost.bot) return { buttons: null, routes: null };
   const signer = createSigner(keys);
   const internal = config.internalUrl.replace(/\/+$/, '');
-  const buttons = config.actionButtons && writesAllowed(config.gitlab) ? createButtonSigner(signer, `${internal}/mattermost/action`) : null;
+  const instances = gitlabs?.all.map((side) => side.instance) ?? [config.gitlab];
+  const writes = (name: string) => instances.some((instance) => instance.name === name && writesAllowed(instance));
+  const buttons = config.actionButtons && instances.some(writesAllowed) ? createButtonSigner(signer, `${internal}/mattermost/action`, Date.now, writes) : null;
   return {
     buttons,
     routes: {
@@ -44,12 +54,17 @@ export function assembleActions(
       connections,
       gitlabUrl: config.gitlab.url,
       scopeSetting: config.gitlab,
+      ...(gitlabs ? { instanceSide: (name: string) => actionInstance(gitlabs.byName(name)) } : {}),
       publicUrl: config.publicUrl,
       dialogUrl: `${internal}/mattermost/dialog`,
       now: Date.now,
       count: countActions(metrics),
     },
   };
+}
+
+function actionInstance(side: GitLabSide | undefined): ActionInstance | undefined {
+  return side && { name: side.instance.name, connections: side.connections, gitlabUrl: side.instance.url, scopeSetting: side.instance };
 }
 
 /** gitlab_bridge_actions_total, for buttons, dialogs and commands alike. */

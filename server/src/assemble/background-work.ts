@@ -75,7 +75,12 @@ export async function startBackgroundWork({ config, log, metrics, database, matt
         return side?.canSee ? side.canSee(userId, key) : Promise.resolve('not_connected');
       }
     : null;
-  const describeButtons = buttons && connections ? createApproverDescriber({ pool: database.pool, connections, gitlabUrl: config.gitlab.url, log }) : null;
+  // A deployment's approvers are read on its own instance, as someone the post is for there.
+  const instanceSide = (name: string) => {
+    const side = sides.find((candidate) => candidate.instance.name === name);
+    return side && { connections: side.connections, gitlabUrl: side.instance.url };
+  };
+  const describeButtons = buttons && connections ? createApproverDescriber({ pool: database.pool, connections, gitlabUrl: config.gitlab.url, log, instanceSide }) : null;
   // With the admin token, teams created since setup get /gitlab too (a minute after start, then every 10).
   const reconciler =
     config.mattermost.url && config.mattermost.adminToken

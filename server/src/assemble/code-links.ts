@@ -5,10 +5,8 @@
  * queue, at most a few at once (beyond that the queue waits): replies are
  * recorded without waiting for it.
  */
-import type { GitLabCaller } from '../accounts/gitlab-connections.js';
 import type { ChatEventHandler } from '../conversations/chat-events.js';
-import { createCodePreviewReplies } from '../conversations/code-preview-replies.js';
-import type { PollClient } from '../gitlab/poll-client.js';
+import { createCodePreviewReplies, type CodePreviewInstance } from '../conversations/code-preview-replies.js';
 import type { Logger } from '../log.js';
 import type { ChannelGateway } from '../mattermost/channel-gateway.js';
 import type { Queryable } from '../store/queryable.js';
@@ -18,9 +16,8 @@ const AT_ONCE = 8;
 export interface CodeLinkDeps {
   db: Queryable;
   gateway: ChannelGateway;
-  gitlabClient: PollClient;
-  gitlabUrl: string;
-  callerFor(userId: string): Promise<GitLabCaller | null>;
+  /** Every configured GitLab (its budgeted client, URL and people's connections there), the default first. */
+  instances: readonly CodePreviewInstance[];
   botUserId: string;
   log: Logger;
 }
@@ -29,9 +26,7 @@ export function answerCodeLinks(deps: CodeLinkDeps): ChatEventHandler {
   const { gateway } = deps;
   const handler = createCodePreviewReplies({
     db: deps.db,
-    gitlab: deps.gitlabClient,
-    gitlabUrl: deps.gitlabUrl,
-    callerFor: deps.callerFor,
+    instances: deps.instances,
     gateway: {
       currentType: (channelId) => gateway.currentType(channelId),
       async createReply({ channelId, rootId, message, forPostId }) {

@@ -3,14 +3,16 @@
  * Mattermost as the bot and carries thread replies and root reactions to
  * GitLab as the people who wrote them, and answers code links in channels that
  * asked for previews. Needs the bot, and the OAuth application (people act with
- * their own tokens); MATTERMOST_WEBSOCKET=off turns it all off.
+ * their own tokens); MATTERMOST_WEBSOCKET=off turns it all off. One listener
+ * for every GitLab instance: a thread's replies go to the instance its key
+ * names, a code link is read on the instance it points at.
  */
 import { hostname } from 'node:os';
-import type { GitLabConnections } from '../accounts/gitlab-connections.js';
 import { connectUrl } from '../accounts/connect-link.js';
 import { gitlabAsUser } from '../actions/gitlab-as-user.js';
 import type { Config } from '../config.js';
 import type { ChatPost } from '../conversations/chat-events.js';
+import type { ConversationSide } from '../conversations/conversation-side.js';
 import { startListening, type Listening } from '../conversations/listen.js';
 import { answerCodeLinks } from './code-links.js';
 import { createReactionIntake } from '../conversations/record-reactions.js';
@@ -21,13 +23,13 @@ import { runForLeadership, type Leadership } from '../conversations/stream-leade
 import { createThreadProjectCheck } from '../conversations/thread-project.js';
 import type { Metrics } from '../http/metrics.js';
 import type { Logger } from '../log.js';
-import type { PollClient } from '../gitlab/poll-client.js';
 import type { ChannelGateway } from '../mattermost/channel-gateway.js';
 import type { MattermostClient } from '../mattermost/client.js';
 import { createReplyLookups } from '../mattermost/reply-lookups.js';
 import { describeStream, type StreamReport } from '../conversations/stream-report.js';
 import type { StreamState } from '../mattermost/websocket-stream.js';
 import type { Database } from '../store/database.js';
+import type { GitLabSides } from './gitlab.js';
 import { readStreamHeartbeat, writeStreamHeartbeat, type StreamHeartbeat } from '../store/stream-heartbeat.js';
 
 export type ConversationRole = 'off' | 'standby' | 'listening';
@@ -52,12 +54,11 @@ export interface ConversationDeps {
   metrics: Metrics;
   database: Pick<Database, 'pool' | 'locks'>;
   bot: MattermostClient | null;
-  connections: GitLabConnections | null;
+  /** Every configured GitLab: its people's connections, and its budgeted client (code previews ask it whether a project's code is open to all). */
+  gitlabs: Pick<GitLabSides, 'all'>;
   notify(userId: string, message: string): Promise<void>;
   /** Posts the code previews' replies (null without a bot). */
   gateway: ChannelGateway | null;
-  /** The budgeted GitLab client (code previews ask it whether a project's code is open to all). */
-  gitlabClient: PollClient;
 }
 
 /** How often the listener renews its heartbeat (stream-report.ts calls it stale after 30 s). */
@@ -65,20 +66,33 @@ const HEARTBEAT_MS = 5000;
 const LISTENER_NAME = `${hostname()} (pid ${process.pid})`;
 
 export function startConversations(deps: ConversationDeps): Conversations {
-  const { config, log, database, bot, connections } = deps;
+  const { config, log, database, bot } = deps;
+  // Instances whose people can connect: the others' threads and links are passed over.
+  const connectable = deps.gitlabs.all.filter((side) => side.connections !== null);
   const reason = !config.mattermostWebsocket.enabled
     ? 'MATTERMOST_WEBSOCKET=off'
     : !bot || !config.mattermost.url || !config.mattermost.botToken
       ? 'no bot (MATTERMOST_URL and MATTERMOST_BOT_TOKEN)'
-      : !connections
+      : connectable.length === 0
         ? 'accounts cannot be connected (no GitLab OAuth application)'
         : null;
   if (reason) return { state: () => ({ role: 'off', reason }), report: async () => describeStream({ role: 'off', reason }, null), stop: async () => undefined };
 
   const streamLog = log.child({ component: 'mattermost-stream' });
   const client = bot!;
-  const callerFor = (userId: string) => connections!.callerFor(userId);
-  const gitlab = (token: string) => gitlabAsUser(config.gitlab.url, token);
+  const sides = new Map(
+    connectable.map((side): [string, ConversationSide] => [
+      side.instance.name,
+      {
+        name: side.instance.name,
+        callerFor: (userId) => side.connections!.callerFor(userId),
+        gitlab: (token) => gitlabAsUser(side.instance.url, token),
+        scopeSetting: side.instance,
+        connectLink: (userId) => connectUrl(database.pool, config.publicUrl, userId, side.instance.name),
+      },
+    ]),
+  );
+  const sideOf = (instance: string) => sides.get(instance) ?? null;
   const lookups = createReplyLookups(client, config.mattermost.siteUrl ?? config.mattermost.url!, database.pool);
 
   let listening: Listening | null = null;
@@ -94,21 +108,24 @@ export function startConversations(deps: ConversationDeps): Conversations {
       const threadProject = createThreadProjectCheck(database.pool);
       const replySender = createReplySender({
         pool: database.pool,
-        scopeSetting: config.gitlab,
+        sides: sideOf,
         threadProject,
-        callerFor,
-        gitlab,
         permalinkOf: lookups.permalinkOf,
         gitlabUsernamesOf: lookups.gitlabUsernamesOf,
         tell: deps.notify,
-        connectLink: (userId) => connectUrl(database.pool, config.publicUrl, userId),
         log: streamLog,
         count: (outcome) => deps.metrics.conversations.inc({ kind: 'reply', outcome }),
       });
       const codePreviews = deps.gateway
-        ? answerCodeLinks({ db: database.pool, gateway: deps.gateway, gitlabClient: deps.gitlabClient, gitlabUrl: config.gitlab.url, callerFor, botUserId: me.id, log: streamLog })
+        ? answerCodeLinks({
+            db: database.pool,
+            gateway: deps.gateway,
+            instances: connectable.map((side) => ({ name: side.instance.name, url: side.instance.url, gitlab: side.client, callerFor: (userId: string) => side.connections!.callerFor(userId) })),
+            botUserId: me.id,
+            log: streamLog,
+          })
         : null;
-      const awardSender = createAwardSender({ pool: database.pool, scopeSetting: config.gitlab, threadProject, callerFor, gitlab, log: streamLog, count: (outcome) => deps.metrics.conversations.inc({ kind: 'award', outcome }) });
+      const awardSender = createAwardSender({ pool: database.pool, sides: sideOf, threadProject, log: streamLog, count: (outcome) => deps.metrics.conversations.inc({ kind: 'award', outcome }) });
       listening = startListening({
         pool: database.pool,
         url: config.mattermost.url!,

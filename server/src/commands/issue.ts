@@ -1,8 +1,12 @@
-/** `/gitlab issue create | show | search | close | comment`: issues, as the user (their token, their rights). */
+/**
+ * `/gitlab issue create | show | search | close | comment`: issues, as the user (their token, their rights),
+ * on the GitLab a URL or `--instance` names (command-instance.ts).
+ */
 import type pg from 'pg';
 import type { GitLabConnections } from '../accounts/gitlab-connections.js';
 import { refuseWrite, type ScopeSetting } from '../accounts/write-access.js';
 import { gitlabApi, gitlabRefusal, type GitLabApi } from '../gitlab/api.js';
+import { scopedKey } from '../gitlab/instances.js';
 import { factLine, plural } from '../render/format.js';
 import { link } from '../render/links.js';
 import { code, excerpt, inline, quote } from '../render/text.js';
@@ -10,15 +14,18 @@ import { audit } from '../store/audit-log.js';
 import type { CommandCall, Subcommand } from './command-router.js';
 import { parseObjectRef } from './gitlab-references.js';
 import { parseTarget } from './subscription-options.js';
+import { commandInstance, connectCommandFor, INSTANCE_OPTION, onInstance, type InstanceChoiceDeps } from './command-instance.js';
 
-export interface IssueDeps {
+export interface IssueDeps extends InstanceChoiceDeps {
   pool: pg.Pool;
+  /** The default instance's (the instance chosen brings its own, and its URL and scope setting). */
   connections: GitLabConnections | null;
   gitlabUrl: string;
   /** GITLAB_OAUTH_SCOPES: with read_api, `show` and `search` work and the rest answer that they cannot. */
   scopeSetting: ScopeSetting;
 }
 
+/** Each takes `--instance <name>` too: a project path or reference on another GitLab than the default. */
 const USAGE = {
   create: 'issue create <project> <title> [--description …] [--labels a,b]',
   show: 'issue show <group/project#12 or URL>',
@@ -52,21 +59,25 @@ type Args = { values: Record<string, unknown>; positionals: string[] };
 export const issueCommand: Subcommand<IssueDeps> = {
   name: 'issue',
   summary: 'create, show, search, close or comment on GitLab issues, as yourself',
-  usage: Object.values(USAGE).map((usage) => usage.replace(/^issue /, '')).join(' | ').replace(/^/, 'issue '),
-  options: { description: { type: 'string' }, labels: { type: 'string' }, project: { type: 'string' }, state: { type: 'string' } },
+  usage: `${Object.values(USAGE).map((usage) => usage.replace(/^issue /, '')).join(' | ').replace(/^/, 'issue ')} [--instance <name>]`,
+  options: { description: { type: 'string' }, labels: { type: 'string' }, project: { type: 'string' }, state: { type: 'string' }, ...INSTANCE_OPTION },
   async run(call, { values, positionals }, deps) {
     const [action = '', ...rest] = positionals;
     const verb = action.toLowerCase() as keyof typeof USAGE;
     if (!(verb in USAGE)) return `Usage: \`/${call.trigger} ${issueCommand.usage}\``;
-    const misplaced = Object.keys(values).filter((option) => !USAGE[verb].includes(`--${option}`));
+    // `--instance` goes with every verb.
+    const misplaced = Object.keys(values).filter((option) => option !== 'instance' && !USAGE[verb].includes(`--${option}`));
     if (misplaced.length > 0) return `\`--${misplaced[0]}\` does not go with \`issue ${verb}\`. Usage: \`/${call.trigger} ${USAGE[verb]}\``;
-    const caller = deps.connections ? await deps.connections.callerFor(call.userId) : null;
-    const refusal = WRITES[verb] ? refuseWrite(deps.scopeSetting, WRITES[verb], caller?.scopes) : null;
+    // The first word names the project or issue (search: `--project`); a URL there says which GitLab.
+    const instance = commandInstance(deps, values, [verb === 'search' ? (typeof values.project === 'string' ? values.project : undefined) : rest[0]]);
+    if (typeof instance === 'string') return instance;
+    const caller = instance.connections ? await instance.connections.callerFor(call.userId) : null;
+    const refusal = WRITES[verb] ? refuseWrite(instance.scopeSetting, WRITES[verb], caller?.scopes) : null;
     if (refusal) return refusal.text;
-    if (!caller) return `Issues are read and written as your GitLab account: \`/${call.trigger} connect\` first.`;
-    const api = gitlabApi(deps.gitlabUrl, caller.token);
+    if (!caller) return `Issues are read and written as your GitLab account${onInstance(deps, instance)}: ${connectCommandFor(call, instance)} first.`;
+    const api = gitlabApi(instance.url, caller.token);
     try {
-      return await ACTIONS[verb](call, { values, positionals: rest }, api, deps);
+      return await ACTIONS[verb](call, { values, positionals: rest }, api, { ...deps, gitlabUrl: instance.url, instanceName: instance.name });
     } catch (error) {
       const refusal = gitlabRefusal(error);
       if (!refusal) throw error;
@@ -77,7 +88,9 @@ export const issueCommand: Subcommand<IssueDeps> = {
   },
 };
 
-type Action = (call: CommandCall, args: Args, api: GitLabApi, deps: IssueDeps) => Promise<string>;
+/** The deps on the instance chosen: its URL, and its name for the audit log (another instance's targets carry it). */
+type OnInstance = IssueDeps & { instanceName: string };
+type Action = (call: CommandCall, args: Args, api: GitLabApi, deps: OnInstance) => Promise<string>;
 
 const ACTIONS: Record<keyof typeof USAGE, Action> = {
   async create(call, { values, positionals }, api, deps) {
@@ -92,7 +105,7 @@ const ACTIONS: Record<keyof typeof USAGE, Action> = {
       ...(typeof values.description === 'string' ? { description: values.description } : {}),
       ...(labels.length > 0 ? { labels: labels.join(',') } : {}),
     })) as unknown as IssueJson;
-    await audit(deps.pool, { actor: call.userId, action: 'issue.created', target: `project:${project.path}`, details: { issue: issue.references.full, id: issue.id } });
+    await audit(deps.pool, { actor: call.userId, action: 'issue.created', target: scopedKey(deps.instanceName, `project:${project.path}`), details: { issue: issue.references.full, id: issue.id } });
     return `Created ${issueLink(issue)}${issue.labels.length > 0 ? ` with labels ${issue.labels.map((label) => code(label)).join(', ')}` : ''}.`;
   },
 
@@ -139,7 +152,7 @@ const ACTIONS: Record<keyof typeof USAGE, Action> = {
     const before = (await api.Issues.show(named.number, { projectId: named.project })) as unknown as IssueJson;
     if (before.state === 'closed') return `${issueLink(before)} is closed already.`;
     const issue = (await api.Issues.edit(named.project, named.number, { stateEvent: 'close' })) as unknown as IssueJson;
-    await audit(deps.pool, { actor: call.userId, action: 'issue.closed', target: `project:${named.project}`, details: { issue: issue.references.full, id: issue.id } });
+    await audit(deps.pool, { actor: call.userId, action: 'issue.closed', target: scopedKey(deps.instanceName, `project:${named.project}`), details: { issue: issue.references.full, id: issue.id } });
     return `Closed ${issueLink(issue)}.`;
   },
 

@@ -1,24 +1,30 @@
-/** `/gitlab pipeline run | retry`: CI pipelines started with the user's own token (GitLab checks their role). */
+/**
+ * `/gitlab pipeline run | retry`: CI pipelines started with the user's own token (GitLab checks their role),
+ * on the GitLab a URL or `--instance` names (command-instance.ts).
+ */
 import type pg from 'pg';
 import type { GitLabConnections } from '../accounts/gitlab-connections.js';
 import { refuseWrite, type ScopeSetting } from '../accounts/write-access.js';
 import { gitlabApi, gitlabRefusal } from '../gitlab/api.js';
+import { scopedKey } from '../gitlab/instances.js';
 import { link } from '../render/links.js';
 import { code, inline } from '../render/text.js';
 import { audit } from '../store/audit-log.js';
 import type { CommandCall, Subcommand } from './command-router.js';
 import { parseObjectRef, parseProjectAndId } from './gitlab-references.js';
 import { parseTarget } from './subscription-options.js';
+import { commandInstance, connectCommandFor, INSTANCE_OPTION, onInstance, type InstanceChoiceDeps } from './command-instance.js';
 
-export interface PipelineDeps {
+export interface PipelineDeps extends InstanceChoiceDeps {
   pool: pg.Pool;
+  /** The default instance's (the instance chosen brings its own, and its URL and scope setting). */
   connections: GitLabConnections | null;
   gitlabUrl: string;
   /** GITLAB_OAUTH_SCOPES: running and retrying are writes, which read_api does not allow. */
   scopeSetting: ScopeSetting;
 }
 
-const USAGE = 'pipeline run <project> <branch or tag> [KEY=value …] | retry <project> <pipeline id>';
+const USAGE = 'pipeline run <project> <branch or tag> [KEY=value …] | retry <project> <pipeline id> [--instance <name>]';
 
 interface PipelineJson {
   id: number;
@@ -32,17 +38,21 @@ export const pipelineCommand: Subcommand<PipelineDeps> = {
   name: 'pipeline',
   summary: 'run a CI pipeline on a branch or tag (with variables), or retry the failed jobs of one (Developer role)',
   usage: USAGE,
-  async run(call, { positionals }, deps) {
+  options: INSTANCE_OPTION,
+  async run(call, { values, positionals }, deps) {
     const [action = '', ...rest] = positionals;
     const verb = action.toLowerCase();
     if (verb !== 'run' && verb !== 'retry') return `Usage: \`/${call.trigger} ${USAGE}\``;
-    const caller = deps.connections ? await deps.connections.callerFor(call.userId) : null;
-    const refusal = refuseWrite(deps.scopeSetting, verb === 'run' ? 'run pipelines' : 'retry pipelines', caller?.scopes);
+    const instance = commandInstance(deps, values, [rest[0]]);
+    if (typeof instance === 'string') return instance;
+    const caller = instance.connections ? await instance.connections.callerFor(call.userId) : null;
+    const refusal = refuseWrite(instance.scopeSetting, verb === 'run' ? 'run pipelines' : 'retry pipelines', caller?.scopes);
     if (refusal) return refusal.text;
-    if (!caller) return `Pipelines run as your GitLab account: \`/${call.trigger} connect\` first.`;
-    const api = gitlabApi(deps.gitlabUrl, caller.token);
+    if (!caller) return `Pipelines run as your GitLab account${onInstance(deps, instance)}: ${connectCommandFor(call, instance)} first.`;
+    const api = gitlabApi(instance.url, caller.token);
+    const here = { ...deps, gitlabUrl: instance.url, instanceName: instance.name };
     try {
-      return verb === 'run' ? await run(call, rest, api, deps) : await retry(call, rest, api, deps);
+      return verb === 'run' ? await run(call, rest, api, here) : await retry(call, rest, api, here);
     } catch (error) {
       const refusal = gitlabRefusal(error);
       if (!refusal) throw error;
@@ -53,7 +63,10 @@ export const pipelineCommand: Subcommand<PipelineDeps> = {
   },
 };
 
-async function run(call: CommandCall, words: string[], api: ReturnType<typeof gitlabApi>, deps: PipelineDeps): Promise<string> {
+/** The deps on the instance chosen: its URL, and its name for the audit log (another instance's targets carry it). */
+type OnInstance = PipelineDeps & { instanceName: string };
+
+async function run(call: CommandCall, words: string[], api: ReturnType<typeof gitlabApi>, deps: OnInstance): Promise<string> {
   const [which, ref, ...assignments] = words;
   if (!which || !ref) return `Name the project and the branch or tag. Usage: \`/${call.trigger} pipeline run <project> <branch or tag> [KEY=value …]\``;
   const project = parseTarget(which, deps.gitlabUrl);
@@ -72,7 +85,7 @@ async function run(call: CommandCall, words: string[], api: ReturnType<typeof gi
   await audit(deps.pool, {
     actor: call.userId,
     action: 'pipeline.created',
-    target: `project:${project.path}`,
+    target: scopedKey(deps.instanceName, `project:${project.path}`),
     // The variables' names only: their values may be secrets.
     details: { pipeline: pipeline.id, ref, variables: variables.list.map((variable) => variable.key) },
   });
@@ -80,13 +93,13 @@ async function run(call: CommandCall, words: string[], api: ReturnType<typeof gi
   return `Started ${link(`pipeline #${pipeline.id}`, pipeline.web_url)} on ${code(ref)} of \`${project.path}\`${extra}: ${inline(pipeline.status)}.`;
 }
 
-async function retry(call: CommandCall, words: string[], api: ReturnType<typeof gitlabApi>, deps: PipelineDeps): Promise<string> {
+async function retry(call: CommandCall, words: string[], api: ReturnType<typeof gitlabApi>, deps: OnInstance): Promise<string> {
   const [which, id, ...extra] = words;
   if (!which || extra.length > 0) return `Name the project and the pipeline. Usage: \`/${call.trigger} pipeline retry <project> <pipeline id>\``;
   const named = id === undefined ? parseObjectRef(which, deps.gitlabUrl, 'pipeline') : parseProjectAndId(which, id, deps.gitlabUrl, 'pipeline');
   if (!named.ok) return `${named.error}.`;
   const pipeline = (await api.Pipelines.retry(named.project, named.number)) as unknown as PipelineJson;
-  await audit(deps.pool, { actor: call.userId, action: 'pipeline.retried', target: `project:${named.project}`, details: { pipeline: pipeline.id } });
+  await audit(deps.pool, { actor: call.userId, action: 'pipeline.retried', target: scopedKey(deps.instanceName, `project:${named.project}`), details: { pipeline: pipeline.id } });
   return `Retried ${link(`pipeline #${pipeline.id}`, pipeline.web_url)} on ${code(pipeline.ref)} of \`${named.project}\`: ${inline(pipeline.status)}.`;
 }
 

@@ -18,12 +18,15 @@
  *    which the channel already receives that project's members-only events.
  * Anything else (a private file linked in a public channel, a private channel
  * without such a subscription) gets no reply, and nothing is said about why.
- * The poster not connected: no reply either. The bot's own posts, system posts
+ * The poster not connected: no reply either. A link to any configured GitLab
+ * instance is answered on that instance, as the poster's account there (and a
+ * channel's subscriptions count only on that instance); links to other hosts
+ * are not GitLab's code to the bridge. The bot's own posts, system posts
  * and edits are not answered; each post is answered at most once, whichever of
  * the socket and the catch-up reads it first (code_preview_replies).
  */
 import type { GitLabCaller } from '../accounts/gitlab-connections.js';
-import { findCodeLinks } from '../gitlab/code-permalink.js';
+import { findInstanceCodeLinks } from '../gitlab/code-permalink.js';
 import type { PollClient } from '../gitlab/poll-client.js';
 import type { Logger } from '../log.js';
 import { isCodeOpenToAll } from '../previews/code-open-to-all.js';
@@ -45,13 +48,21 @@ export interface CodePreviewGateway {
   createReply(reply: { channelId: string; rootId: string; message: string; forPostId: string }): Promise<string>;
 }
 
+/** One configured GitLab, as code previews read it. */
+export interface CodePreviewInstance {
+  /** Its name (config.gitlabInstances[].name): subscriptions are matched on it. */
+  name: string;
+  url: string;
+  /** Its budgeted client: files as the poster, and the anonymous GraphQL read. */
+  gitlab: Pick<PollClient, 'get' | 'anonymousGraphql'>;
+  /** The poster's identity on it, or null when not connected there (GitLabConnections.callerFor). */
+  callerFor(mattermostUserId: string): Promise<Pick<GitLabCaller, 'token'> | null>;
+}
+
 export interface CodePreviewReplyDeps {
   db: Queryable;
-  /** The budgeted GitLab client: files as the poster, and the anonymous GraphQL read. */
-  gitlab: Pick<PollClient, 'get' | 'anonymousGraphql'>;
-  gitlabUrl: string;
-  /** The poster's GitLab identity, or null when not connected (GitLabConnections.callerFor). */
-  callerFor(mattermostUserId: string): Promise<Pick<GitLabCaller, 'token'> | null>;
+  /** Every configured GitLab, the default first. */
+  instances: readonly CodePreviewInstance[];
   gateway: CodePreviewGateway;
   /** The bot's Mattermost user id: its own posts are never answered. */
   botUserId(): Promise<string>;
@@ -78,27 +89,31 @@ async function answer(deps: CodePreviewReplyDeps, post: ChatPost): Promise<void>
   if (!post.message.includes('/-/blob/') || !post.message.includes('#L')) return;
   if (post.user_id === (await deps.botUserId())) return;
   if (!(await readChannelSettings(deps.db, post.channel_id)).codePreviews) return;
-  const links = findCodeLinks(post.message, deps.gitlabUrl);
+  const links = findInstanceCodeLinks(post.message, deps.instances);
   if (links.length === 0) return;
   if (await answered(deps.db, post.id)) return;
-  const caller = await deps.callerFor(post.user_id);
-  if (!caller) return;
 
+  // The poster's account on each instance linked to, asked once.
+  const callers = new Map<string, Promise<Pick<GitLabCaller, 'token'> | null>>();
   const projects = new Map<string, Promise<FoundProject | null>>();
   const audience = channelAudience(deps, post.channel_id);
   const snippets: CodeSnippet[] = [];
   for (const link of links) {
+    const { instance } = link;
+    if (!callers.has(instance.name)) callers.set(instance.name, instance.callerFor(post.user_id));
+    const caller = await callers.get(instance.name)!;
+    if (!caller) continue;
     // Who may read is decided by the project's path now, not as written (an old path redirects: find-project.ts).
-    const key = link.project.toLowerCase();
-    if (!projects.has(key)) projects.set(key, findProject(deps.gitlab, caller.token, link.project));
+    const key = `${instance.name}\n${link.project.toLowerCase()}`;
+    if (!projects.has(key)) projects.set(key, findProject(instance.gitlab, caller.token, link.project));
     const project = await projects.get(key)!;
     if (!project) continue;
-    if (!(await audience.mayRead(project.path))) {
+    if (!(await audience.mayRead(instance, project.path))) {
       deps.log.info({ post: post.id, channel: post.channel_id }, 'a code link was not previewed: not everyone in the channel may read that code');
       continue;
     }
     // By id: the project checked is the one read, whatever its old paths.
-    const read = await fetchCode(deps.gitlab, caller.token, link, deps.gitlabUrl, project);
+    const read = await fetchCode(instance.gitlab, caller.token, link, instance.url, project);
     if (read.ok) snippets.push(read.snippet);
   }
   if (snippets.length === 0) return;
@@ -121,14 +136,16 @@ function channelAudience(deps: CodePreviewReplyDeps, channelId: string) {
   let type: Promise<string | null> | undefined;
   const open = new Map<string, Promise<boolean>>();
   return {
-    /** `path`: the project's full path now (find-project.ts), never one written in a link. */
-    async mayRead(path: string): Promise<boolean> {
+    /** `path`: the project's full path now (find-project.ts) on `instance`, never one written in a link. */
+    async mayRead(instance: CodePreviewInstance, path: string): Promise<boolean> {
       const project = path.toLowerCase();
-      if (!open.has(project)) open.set(project, isCodeOpenToAll(deps.gitlab, path));
-      if (await open.get(project)!) return true;
+      const key = `${instance.name}\n${project}`;
+      if (!open.has(key)) open.set(key, isCodeOpenToAll(instance.gitlab, path));
+      if (await open.get(key)!) return true;
       type ??= deps.gateway.currentType(channelId);
       if ((await type) !== 'P') return false;
-      const subscriptions = await findCandidates(deps.db, coveringPaths(project), null);
+      // The same path on another GitLab is another project: only this instance's subscriptions vouch.
+      const subscriptions = await findCandidates(deps.db, coveringPaths(project), null, instance.name);
       return subscriptions.some(
         (subscription) =>
           subscription.channelId === channelId &&

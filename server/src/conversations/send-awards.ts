@@ -1,12 +1,12 @@
 /**
  * Turns reactions on a thread's root into award emoji on its MR or issue, as
  * the person who reacted, and takes the award back when the reaction goes.
- * Acts with the person's own OAuth token; nobody is told about a reaction
+ * Acts with the person's own OAuth token on the thread's instance
+ * (conversation-side.ts); nobody is told about a reaction
  * GitLab cannot take (a custom emoji it does not know): it simply stays in
  * Mattermost.
  */
-import type { GitLabCaller } from '../accounts/gitlab-connections.js';
-import { refuseWrite, type ScopeSetting } from '../accounts/write-access.js';
+import { refuseWrite } from '../accounts/write-access.js';
 import type { GitLabAsUser } from '../actions/gitlab-as-user.js';
 import { GitLabHttpError, GitLabUnreachableError } from '../gitlab/poll-client.js';
 import type { Logger } from '../log.js';
@@ -23,6 +23,7 @@ import {
 import { replySwitches } from '../store/chat-replies.js';
 import type { Queryable } from '../store/queryable.js';
 import { isRefusal, refusedAsFalse } from './gitlab-refusal.js';
+import type { ConversationSides } from './conversation-side.js';
 import type { ThreadProjectCheck } from './thread-project.js';
 import { noteablePath, parseThreadKey, type ThreadTarget } from './thread-target.js';
 
@@ -34,13 +35,11 @@ export type AwardOutcome = 'awarded' | 'removed' | 'skipped' | 'failed' | 'retry
 
 export interface AwardSenderDeps {
   pool: Queryable;
-  callerFor(userId: string): Promise<GitLabCaller | null>;
-  gitlab(token: string): GitLabAsUser;
+  /** Each instance's connections, API and scope setting (read-only: reactions stay in Mattermost, awards are writes). */
+  sides: ConversationSides;
   log: Logger;
   count(outcome: AwardOutcome): void;
   threadProject: ThreadProjectCheck;
-  /** GITLAB_OAUTH_SCOPES: read-only, reactions stay in Mattermost (awards are writes). */
-  scopeSetting: ScopeSetting;
 }
 
 interface Award {
@@ -71,10 +70,12 @@ export function createAwardSender(deps: AwardSenderDeps) {
     const thread = await findThreadByRoot(deps.pool, reaction.postId);
     const switches = await replySwitches(deps.pool, thread?.subscriptionId ?? null, reaction.userId);
     if (!thread?.repliesSince || !switches.channel || !switches.person) return skip(reaction, 'reactions in this thread are not sent to GitLab');
-    const caller = await deps.callerFor(reaction.userId);
-    if (refuseWrite(deps.scopeSetting, 'award emoji', caller?.scopes)) return skip(reaction, 'the bridge may not write to GitLab for this person (read-only)');
+    const side = deps.sides(target.instance);
+    if (!side) return skip(reaction, 'the thread’s GitLab is not one people can connect to on this bridge (any more)');
+    const caller = await side.callerFor(reaction.userId);
+    if (refuseWrite(side.scopeSetting, 'award emoji', caller?.scopes)) return skip(reaction, 'the bridge may not write to GitLab for this person (read-only)');
     if (!caller) return skip(reaction, 'not connected to GitLab');
-    const gitlab = deps.gitlab(caller.token);
+    const gitlab = side.gitlab(caller.token);
     if (!(await deps.threadProject(gitlab, target, reaction.threadKey, thread.subscriptionId).catch(refusedAsFalse))) {
       log.warn({ thread: reaction.threadKey }, 'reaction not sent: the thread names a project its channel does not follow, or one the person cannot see');
       return skip(reaction, 'the thread’s project is not one the channel follows, or not visible to the person');
@@ -100,10 +101,12 @@ export function createAwardSender(deps: AwardSenderDeps) {
   }
 
   async function remove(reaction: ChatReactionRow, target: ThreadTarget, log: Logger): Promise<AwardOutcome> {
-    const caller = await deps.callerFor(reaction.userId);
-    if (refuseWrite(deps.scopeSetting, 'take awards back', caller?.scopes)) return skip(reaction, 'the bridge may not write to GitLab for this person (read-only): the award stays');
+    const side = deps.sides(target.instance);
+    if (!side) return skip(reaction, 'the thread’s GitLab is not one people can connect to on this bridge (any more): the award stays');
+    const caller = await side.callerFor(reaction.userId);
+    if (refuseWrite(side.scopeSetting, 'take awards back', caller?.scopes)) return skip(reaction, 'the bridge may not write to GitLab for this person (read-only): the award stays');
     if (!caller) return skip(reaction, 'not connected to GitLab: the award stays');
-    const gitlab = deps.gitlab(caller.token);
+    const gitlab = side.gitlab(caller.token);
     const awardId = reaction.awardId ?? (await ownAward(gitlab, target, reaction.awardName, caller.gitlabUserId))?.id ?? null;
     if (awardId !== null) {
       try {

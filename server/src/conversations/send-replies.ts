@@ -7,12 +7,13 @@
  * before another is made.
  *
  * Doors: none (it is woken by the listener). It acts as the replier with their
- * own OAuth token, so GitLab's rules decide (locked discussions, confidential
- * issues, internal notes). What it tells people goes to them alone, by DM.
+ * own OAuth token on the thread's instance (conversation-side.ts), so GitLab's
+ * rules decide (locked discussions, confidential issues, internal notes). What
+ * it tells people goes to them alone, by DM.
  */
-import type { GitLabCaller } from '../accounts/gitlab-connections.js';
-import { refuseWrite, type ScopeSetting } from '../accounts/write-access.js';
+import { refuseWrite } from '../accounts/write-access.js';
 import type { GitLabAsUser } from '../actions/gitlab-as-user.js';
+import { DEFAULT_INSTANCE } from '../gitlab/instances.js';
 import { GitLabHttpError, GitLabUnreachableError } from '../gitlab/poll-client.js';
 import type { Logger } from '../log.js';
 import { findThreadByRoot } from '../store/channel-outbox.js';
@@ -30,6 +31,7 @@ import {
 } from '../store/chat-replies.js';
 import type { Queryable } from '../store/queryable.js';
 import { isRefusal, refusedAsFalse } from './gitlab-refusal.js';
+import type { ConversationSide, ConversationSides } from './conversation-side.js';
 import type { ThreadProjectCheck } from './thread-project.js';
 import { composeComment, mentionedUsernames, originPostOf } from './compose-comment.js';
 import { createNoteRequest, notePath, noteablePath, parseThreadKey, type ThreadTarget } from './thread-target.js';
@@ -44,22 +46,18 @@ export type ReplyOutcome = 'sent' | 'edited' | 'deleted' | 'skipped' | 'failed' 
 
 export interface ReplySenderDeps {
   pool: Queryable;
-  callerFor(userId: string): Promise<GitLabCaller | null>;
-  gitlab(token: string): GitLabAsUser;
+  /** Each instance's connections, API and scope setting: a thread's replies go to its own. */
+  sides: ConversationSides;
   /** The post's permalink in Mattermost (site URL, team, post). */
   permalinkOf(channelId: string, postId: string): Promise<string>;
   /** Lower-cased Mattermost usernames → GitLab usernames of those mentioned who connected GitLab. */
   gitlabUsernamesOf(mattermostUsernames: string[]): Promise<Map<string, string>>;
   /** A direct message from the bot. */
   tell(userId: string, message: string): Promise<void>;
-  /** A single-use connect link for the person, or null when accounts cannot be connected. */
-  connectLink(userId: string): Promise<string | null>;
   log: Logger;
   count(outcome: ReplyOutcome): void;
   /** The thread's project, looked up as the person, is one its channel follows (thread-project.ts). */
   threadProject: ThreadProjectCheck;
-  /** GITLAB_OAUTH_SCOPES: read-only, no reply becomes a comment (the person is told once). */
-  scopeSetting: ScopeSetting;
 }
 
 export function createReplySender(deps: ReplySenderDeps) {
@@ -87,17 +85,20 @@ export function createReplySender(deps: ReplySenderDeps) {
     const switches = await replySwitches(deps.pool, thread?.subscriptionId ?? null, reply.userId);
     if (!thread?.repliesSince || !switches.channel) return skip(reply, 'this channel does not send replies to GitLab');
     if (!switches.person) return skip(reply, 'the person turned replies to GitLab off');
-    const caller = await deps.callerFor(reply.userId);
-    const refusal = refuseWrite(deps.scopeSetting, 'post replies as GitLab comments', caller?.scopes);
+    const side = deps.sides(target.instance);
+    if (!side) return skip(reply, 'the thread’s GitLab is not one people can connect to on this bridge (any more)');
+    const caller = await side.callerFor(reply.userId);
+    // GITLAB_OAUTH_SCOPES of the thread's instance: read-only, no reply becomes a comment (the person is told once).
+    const refusal = refuseWrite(side.scopeSetting, 'post replies as GitLab comments', caller?.scopes);
     if (refusal) {
       await tellOnce(reply, `replies-${refusal.reason}`, `${await replyLink(reply)} stays in Mattermost: ${refusal.text} (This message comes once.)`);
       return skip(reply, refusal.reason === 'read_only' ? 'the bridge connects to GitLab read-only' : 'the person’s GitLab connection is read-only');
     }
     if (!caller) {
-      await tellToConnect(reply);
+      await tellToConnect(reply, side);
       return skip(reply, 'not connected to GitLab');
     }
-    const gitlab = deps.gitlab(caller.token);
+    const gitlab = side.gitlab(caller.token);
     if (!(await deps.threadProject(gitlab, target, reply.threadKey, thread.subscriptionId).catch(refusedAsFalse))) {
       log.warn({ thread: reply.threadKey }, 'reply not sent: the thread names a project its channel does not follow, or one the person cannot see');
       await settleReply(deps.pool, reply.postId, 'failed', 'the thread’s project is not one the channel follows, or not visible to the person');
@@ -135,7 +136,7 @@ export function createReplySender(deps: ReplySenderDeps) {
       return 'sent';
     } catch (error) {
       if (error instanceof GitLabHttpError && error.status === 401) {
-        await tellToConnect(reply);
+        await tellToConnect(reply, side);
         return skip(reply, 'GitLab refused the token: not connected');
       }
       if (isRefusal(error)) {
@@ -153,19 +154,20 @@ export function createReplySender(deps: ReplySenderDeps) {
       await finishReplyChange(deps.pool, reply.postId, change);
       return change === 'delete' ? 'deleted' : 'edited';
     }
-    const caller = await deps.callerFor(reply.userId);
-    const refusal = refuseWrite(deps.scopeSetting, 'change GitLab comments', caller?.scopes);
+    const side = deps.sides(target.instance);
+    const caller = side ? await side.callerFor(reply.userId) : null;
+    const refusal = side ? refuseWrite(side.scopeSetting, 'change GitLab comments', caller?.scopes) : null;
     if (refusal) {
       // A comment made before the bridge became read-only stays as it was.
       await dropReplyChange(deps.pool, reply.postId, refusal.reason === 'read_only' ? 'the bridge connects to GitLab read-only' : 'the person’s GitLab connection is read-only');
       return 'skipped';
     }
-    if (!caller || caller.gitlabUserId !== reply.gitlabUserId) {
+    if (!side || !caller || caller.gitlabUserId !== reply.gitlabUserId) {
       // Only the comment's author may change it: someone who disconnected (or connected another account) cannot.
       await dropReplyChange(deps.pool, reply.postId, 'the comment can only be changed by the GitLab account that wrote it');
       return 'skipped';
     }
-    const gitlab = deps.gitlab(caller.token);
+    const gitlab = side.gitlab(caller.token);
     try {
       if (change === 'delete') await gitlab.delete(notePath(target, reply.noteId));
       else await gitlab.put(notePath(target, reply.noteId), { body: await commentBody(reply) });
@@ -211,14 +213,17 @@ export function createReplySender(deps: ReplySenderDeps) {
     await deps.tell(reply.userId, message).catch((error: unknown) => deps.log.warn({ err: error }, 'could not tell the person'));
   }
 
-  async function tellToConnect(reply: ChatReply): Promise<void> {
-    if (!(await claimNotice(deps.pool, reply.userId, 'replies-connect'))) return;
-    const link = await deps.connectLink(reply.userId);
-    const how = link ? `[Connect your GitLab account](${link}) (the link works once, within 10 minutes)` : 'Ask your admin to let accounts be connected';
+  async function tellToConnect(reply: ChatReply, side: ConversationSide): Promise<void> {
+    // Once per instance: connecting to one does not connect the other.
+    const other = side.name !== DEFAULT_INSTANCE;
+    if (!(await claimNotice(deps.pool, reply.userId, other ? `replies-connect-${side.name}` : 'replies-connect'))) return;
+    const link = await side.connectLink(reply.userId);
+    const on = other ? ` on **${side.name}**` : '';
+    const how = link ? `[Connect your GitLab account${on}](${link}) (the link works once, within 10 minutes${other ? `; or \`/gitlab connect ${side.name}\`` : ''})` : 'Ask your admin to let accounts be connected';
     await deps
       .tell(
         reply.userId,
-        `${await replyLink(reply)} was not posted to GitLab: replies in that thread become GitLab comments only for people who connected their GitLab account. ${how}, and your replies from then on are posted as you. (This message comes once.)`,
+        `${await replyLink(reply)} was not posted to GitLab: replies in that thread become GitLab comments only for people who connected their GitLab account${on}. ${how}, and your replies from then on are posted as you. (This message comes once.)`,
       )
       .catch((error: unknown) => deps.log.warn({ err: error }, 'could not tell the person how to connect'));
   }

@@ -6,6 +6,8 @@
  * secret could otherwise open a thread in a private channel that names their
  * own project's id under a followed path, and collect what people reply there.
  * A confirmed thread is remembered, so this costs one GitLab request a thread.
+ * The project is asked of the thread's own instance (the caller's `gitlab`
+ * there), and must be on the subscription's instance.
  */
 import type { GitLabAsUser } from '../actions/gitlab-as-user.js';
 import { subscriptionTarget } from '../store/subscriptions.js';
@@ -23,7 +25,8 @@ export function createThreadProjectCheck(db: Queryable): ThreadProjectCheck {
     const key = `${subscriptionId}\n${threadKey}`;
     if (confirmed.has(key)) return true;
     const followed = await subscriptionTarget(db, subscriptionId);
-    if (!followed) return false;
+    // A subscription follows a path on one GitLab: the same path (or project id) on another is not it.
+    if (!followed || followed.instance !== target.instance) return false;
     // Rejects when the person cannot see the project: they could not comment on it either.
     const project = await gitlab.get<{ id: number; path_with_namespace: string }>(`/projects/${encodeURIComponent(target.project)}`);
     const path = project.path_with_namespace.toLowerCase();

@@ -1,11 +1,15 @@
 /**
  * What a bridge thread is about, from its key (delivery/object-status.ts
  * objectKey: `<project id or path>:<merge_request|issue>:<iid>`, and for an
- * internal note's thread `…:discussion:<id>`), and the GitLab API paths a
- * reply or a reaction in it goes to. Pure.
+ * internal note's thread `…:discussion:<id>`; another instance's keys carry its
+ * name in front, `corp~…`, gitlab/instances.ts), and the GitLab API paths a
+ * reply or a reaction in it goes to, on that instance. Pure.
  */
+import { scopedKey, unscopeKey } from '../gitlab/instances.js';
 
 export interface ThreadTarget {
+  /** The GitLab instance the thread's object is on (`default` for unscoped keys). */
+  instance: string;
   /** The project's id, or its path (URL-encoded in API paths). */
   project: string;
   type: 'merge_request' | 'issue';
@@ -16,10 +20,11 @@ export interface ThreadTarget {
 
 const KEY = /^(.+):(merge_request|issue):(\d+)(?::discussion:([0-9a-z]{1,64}))?$/;
 
-export function parseThreadKey(key: string): ThreadTarget | null {
+export function parseThreadKey(scoped: string): ThreadTarget | null {
+  const { instance, key } = unscopeKey(scoped);
   const match = KEY.exec(key);
   if (!match) return null;
-  return { project: match[1]!, type: match[2] as ThreadTarget['type'], iid: Number(match[3]), discussionId: match[4] ?? null };
+  return { instance, project: match[1]!, type: match[2] as ThreadTarget['type'], iid: Number(match[3]), discussionId: match[4] ?? null };
 }
 
 /** The thread key of an internal note's discussion under its MR or issue. */
@@ -27,9 +32,9 @@ export function discussionThreadKey(objectKey: string, discussionId: string): st
   return `${objectKey}:discussion:${discussionId}`;
 }
 
-/** The MR's or issue's own key, also for a discussion's thread. */
+/** The MR's or issue's own key, also for a discussion's thread (scoped by its instance, as the thread's key is). */
 export function objectKeyOf(target: ThreadTarget): string {
-  return `${target.project}:${target.type}:${target.iid}`;
+  return scopedKey(target.instance, `${target.project}:${target.type}:${target.iid}`);
 }
 
 /** `/projects/:id/merge_requests/:iid` (or issues). */

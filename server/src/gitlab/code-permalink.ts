@@ -66,6 +66,21 @@ export function findCodeLinks(message: string, gitlabUrl: string, max = MAX_LINK
   return found;
 }
 
+/**
+ * The code links of any of several GitLabs (`instances`, each with its URL), first ones in the message first,
+ * each with the instance it is on. A link two could read (one GitLab at a path under another's host:
+ * https://host and https://host/corp) is the one with the longer root's, as gitlab/instances.ts byUrl decides.
+ */
+export function findInstanceCodeLinks<T extends { url: string }>(message: string, instances: readonly T[], max = MAX_LINKS_PER_MESSAGE): (CodeLink & { instance: T })[] {
+  const rootLength = (instance: T) => new URL(instance.url).pathname.replace(/\/+$/, '').length;
+  const found = instances.flatMap((instance) => findCodeLinks(message, instance.url).map((link) => ({ ...link, instance })));
+  const text = withoutCode(message);
+  return found
+    .filter((link) => !found.some((other) => other.url === link.url && rootLength(other.instance) > rootLength(link.instance)))
+    .sort((a, b) => text.indexOf(a.url) - text.indexOf(b.url))
+    .slice(0, max);
+}
+
 /** One URL as a code link of the bridge's GitLab (`gitlabUrl`, which may have a path such as `/gitlab`), or null. */
 export function parseCodeLink(input: string, gitlabUrl: string): CodeLink | null {
   let url: URL;

@@ -6,7 +6,7 @@
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import type pg from 'pg';
-import { createCodePreviewReplies, type CodePreviewGateway } from '../../../server/src/conversations/code-preview-replies.js';
+import { createCodePreviewReplies, type CodePreviewGateway, type CodePreviewInstance } from '../../../server/src/conversations/code-preview-replies.js';
 import type { ChatPost } from '../../../server/src/conversations/chat-events.js';
 import { createPollClient, GitLabHttpError, type PollClient } from '../../../server/src/gitlab/poll-client.js';
 import { createLogger } from '../../../server/src/log.js';
@@ -75,12 +75,10 @@ beforeAll(async () => {
   handler = handlerWith(client);
 }, 60_000);
 
-function handlerWith(gitlabClient: Pick<PollClient, 'get' | 'anonymousGraphql'>) {
+function handlerWith(gitlabClient: Pick<PollClient, 'get' | 'anonymousGraphql'>, more: CodePreviewInstance[] = []) {
   return createCodePreviewReplies({
     db: pool,
-    gitlab: gitlabClient,
-    gitlabUrl: gitlab.url,
-    callerFor: async (userId) => (tokens[userId] ? { token: tokens[userId]! } : null),
+    instances: [{ name: 'default', url: gitlab.url, gitlab: gitlabClient, callerFor: async (userId) => (tokens[userId] ? { token: tokens[userId]! } : null) }, ...more],
     gateway,
     botUserId: async () => BOT,
     log: createLogger('info', { write: (line: string) => void logLines.push(line) }),
@@ -300,5 +298,76 @@ describe('what is not answered', () => {
     expect(logLines.some((line) => line.includes('could not answer a code link'))).toBe(true);
     await handler.handle({ kind: 'posted', post: posted }, 'catch-up');
     expect(gateway.replies).toEqual([]);
+  });
+});
+
+describe('several GitLab instances', () => {
+  let corp: FakeGitLab;
+  let corpTokens: Record<string, string>;
+  let twoInstances: ReturnType<typeof createCodePreviewReplies>;
+
+  beforeAll(async () => {
+    corp = await startFakeGitLab();
+    // Alice on corp is another GitLab account; Carol, not connected on the default instance, is on corp.
+    corpTokens = { [ALICE]: corp.addUser({ id: 1, username: 'alice.corp', name: 'Alice' }).token, [CAROL]: corp.addUser({ id: 3, username: 'carol.corp', name: 'Carol' }).token };
+    // The same paths as on the default instance, other projects.
+    corp.addProject('oss/tools/lib', { visibility: 'public' });
+    corp.addFile('oss/tools/lib', 'src/save.ts', 'export const corp = true;\n');
+    corp.addProject('acme/backend/api', { visibility: 'private' });
+    corp.grant(corpTokens[ALICE]!, 'acme/backend/api', 30);
+    corp.addFile('acme/backend/api', 'src/secret.ts', 'export const corpSecret = 1;\n');
+    const corpClient = createPollClient({ gitlabUrl: corp.url, budget: createRequestBudget(pool, { perMinute: 10_000, instance: 'corp' }), log: silentLog });
+    twoInstances = handlerWith(client, [{ name: 'corp', url: corp.url, gitlab: corpClient, callerFor: async (userId) => (corpTokens[userId] ? { token: corpTokens[userId]! } : null) }]);
+  }, 30_000);
+
+  afterAll(async () => {
+    await corp?.close();
+  });
+
+  const corpLink = (project: string, rest = 'main/src/save.ts#L1') => `${corp.url}/${project}/-/blob/${rest}`;
+
+  it('reads a corp link on corp, as the poster’s corp account, and a default link beside it on the default GitLab, in the order written', async () => {
+    const id = await channel('O');
+    const defaultRequests = gitlab.requests.length;
+    await twoInstances.handle({ kind: 'posted', post: post(id, `${corpLink('oss/tools/lib')} and ${link('oss/tools/lib')}`) }, 'socket');
+    expect(gateway.replies).toHaveLength(1);
+    const message = gateway.replies[0]!.message;
+    expect(message.indexOf('export const corp = true;')).toBeGreaterThanOrEqual(0);
+    expect(message.indexOf('export const corp = true;')).toBeLessThan(message.indexOf('export function save'));
+    expect(message).toContain(`${corp.url}/oss/tools/lib/-/blob/`);
+    // Corp's files were read with the corp token only; the default GitLab saw only the default token.
+    const corpReads = corp.requests.filter((request) => request.path.includes('/repository/files/'));
+    expect(corpReads.length).toBeGreaterThan(0);
+    expect(corpReads.every((request) => request.token === corpTokens[ALICE])).toBe(true);
+    expect(gitlab.requests.slice(defaultRequests).every((request) => request.token === undefined || request.token === tokens[ALICE])).toBe(true);
+  });
+
+  it('answers a poster connected on corp only, for a corp link', async () => {
+    const id = await channel('O');
+    await twoInstances.handle({ kind: 'posted', post: post(id, corpLink('oss/tools/lib'), { user_id: CAROL }) }, 'socket');
+    expect(gateway.replies).toHaveLength(1);
+    // The same person's default-instance link: not connected there, no reply.
+    await twoInstances.handle({ kind: 'posted', post: post(id, link('oss/tools/lib'), { user_id: CAROL }) }, 'socket');
+    expect(gateway.replies).toHaveLength(1);
+  });
+
+  it('a default-instance subscription does not vouch for a corp project of the same path, and a corp one does', async () => {
+    const byDefault = await channel('P');
+    await createSubscription(pool, { channelId: byDefault, targetKind: 'project', targetPath: 'acme/backend/api', privateAccess: true, creatorId: ALICE });
+    await twoInstances.handle({ kind: 'posted', post: post(byDefault, corpLink('acme/backend/api', 'main/src/secret.ts#L1')) }, 'socket');
+    expect(gateway.replies).toEqual([]);
+    const byCorp = await channel('P');
+    await createSubscription(pool, { channelId: byCorp, targetKind: 'project', targetPath: 'acme/backend/api', privateAccess: true, creatorId: ALICE, instance: 'corp' });
+    await twoInstances.handle({ kind: 'posted', post: post(byCorp, corpLink('acme/backend/api', 'main/src/secret.ts#L1')) }, 'socket');
+    expect(gateway.replies.map((reply) => reply.channelId)).toEqual([byCorp]);
+    expect(gateway.replies[0]!.message).toContain('corpSecret');
+  });
+
+  it('leaves links to a host no instance is on alone', async () => {
+    const id = await channel('O');
+    const before = corp.requests.length + gitlab.requests.length;
+    await twoInstances.handle({ kind: 'posted', post: post(id, 'https://gitlab.elsewhere.example/oss/tools/lib/-/blob/main/src/save.ts#L1') }, 'socket');
+    expect(gateway.replies).toEqual([]);
+    expect(corp.requests.length + gitlab.requests.length).toBe(before);
   });
 });

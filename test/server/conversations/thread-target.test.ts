@@ -6,9 +6,16 @@ const DISCUSSION = '6a9c1750b37d513a43987b574953fceb50b03ce7';
 
 describe('parseThreadKey', () => {
   it('reads the keys delivery gives threads (delivery/object-status.ts objectKey)', () => {
-    expect(parseThreadKey('42:merge_request:7')).toEqual({ project: '42', type: 'merge_request', iid: 7, discussionId: null });
-    expect(parseThreadKey('group/sub/app:issue:12')).toEqual({ project: 'group/sub/app', type: 'issue', iid: 12, discussionId: null });
-    expect(parseThreadKey(discussionThreadKey('42:issue:3', DISCUSSION))).toEqual({ project: '42', type: 'issue', iid: 3, discussionId: DISCUSSION });
+    expect(parseThreadKey('42:merge_request:7')).toEqual({ instance: 'default', project: '42', type: 'merge_request', iid: 7, discussionId: null });
+    expect(parseThreadKey('group/sub/app:issue:12')).toEqual({ instance: 'default', project: 'group/sub/app', type: 'issue', iid: 12, discussionId: null });
+    expect(parseThreadKey(discussionThreadKey('42:issue:3', DISCUSSION))).toEqual({ instance: 'default', project: '42', type: 'issue', iid: 3, discussionId: DISCUSSION });
+  });
+
+  it('reads another instance’s keys (gitlab/instances.ts scopedKey): the instance, and the key as on its own GitLab', () => {
+    expect(parseThreadKey('corp~42:merge_request:7')).toEqual({ instance: 'corp', project: '42', type: 'merge_request', iid: 7, discussionId: null });
+    expect(parseThreadKey(discussionThreadKey('eu2~group/app:issue:3', DISCUSSION))).toEqual({ instance: 'eu2', project: 'group/app', type: 'issue', iid: 3, discussionId: DISCUSSION });
+    // The API path is the project's on that GitLab: the instance's name never reaches it.
+    expect(createNoteRequest(parseThreadKey('corp~42:issue:3')!)).toEqual({ path: '/projects/42/issues/3/notes', internal: false });
   });
 
   it('other threads (pipelines, pushes) and malformed keys are not about an MR or issue', () => {
@@ -19,6 +26,7 @@ describe('parseThreadKey', () => {
 
   it('a discussion thread’s MR or issue has the MR’s or issue’s own key', () => {
     expect(objectKeyOf(parseThreadKey(discussionThreadKey('a/b:merge_request:5', DISCUSSION))!)).toBe('a/b:merge_request:5');
+    expect(objectKeyOf(parseThreadKey(discussionThreadKey('corp~12:merge_request:5', DISCUSSION))!)).toBe('corp~12:merge_request:5');
   });
 });
 
