@@ -281,4 +281,56 @@ describe('the Subscriptions tab', () => {
     await act(() => controller.applyEvent('subscriptions', { channelId: CHANNEL }));
     expect(await screen.findByRole('link', { name: 'platform/ops' })).toBeTruthy();
   });
+  it('names the GitLab of each subscription and asks which one a new one is on, only when the bridge has several', async () => {
+    const instances = [
+      { name: 'default', label: 'gitlab.example.com' },
+      { name: 'corp', label: 'corp' },
+    ];
+    const on = (id: number, name: string) => ({ ...subscription(id, 'group/project', { state: 'ok', text: 'Webhook OK' }), instance: instances.find((instance) => instance.name === name)! });
+    const { bridge } = setup({
+      [`GET ${path}`]: { body: { subscriptions: [on(1, 'default'), on(2, 'corp')], canCreateWebhooks: false, instances } },
+      'GET /lookup/projects': { body: { items: [{ id: 7, path: 'group/project', name: 'Project' }] } },
+      'GET /lookup/groups': { body: { items: [] } },
+      [`POST ${path}`]: { status: 201, body: { subscription: on(3, 'corp') } },
+    });
+    const items = await screen.findAllByRole('listitem');
+    expect(items.map((item) => item.textContent)).toEqual([expect.stringContaining('group/project on gitlab.example.com'), expect.stringContaining('group/project on corp')]);
+    expect(screen.getByRole('button', { name: 'Edit subscription group/project on corp' })).toBeTruthy();
+
+    fireEvent.click(screen.getByRole('button', { name: 'Add subscription' }));
+    const gitlab = screen.getByRole('combobox', { name: 'GitLab' }) as HTMLSelectElement;
+    expect([...gitlab.options].map((option) => option.textContent)).toEqual(['gitlab.example.com', 'corp']);
+    fireEvent.change(gitlab, { target: { value: 'corp' } });
+    fireEvent.focus(screen.getByRole('combobox', { name: 'Project or group' }));
+    fireEvent.click(await screen.findByRole('option', { name: /group\/project/ }));
+    // The picker asks the chosen GitLab.
+    expect(bridge.calls('GET', '/lookup/projects').at(-1)!.query.get('instance')).toBe('corp');
+    fireEvent.click(screen.getByRole('button', { name: 'Subscribe' }));
+    await screen.findAllByRole('listitem');
+    expect(bridge.calls('POST', path)[0]!.body).toMatchObject({ target: 'group/project', instance: 'corp' });
+  });
+
+  it('shows no GitLab choice and sends no instance with one GitLab', async () => {
+    const { bridge } = setup({
+      [`GET ${path}`]: {
+        body: {
+          subscriptions: [{ ...subscription(1, 'platform/web', { state: 'ok', text: 'Webhook OK' }), instance: { name: 'default', label: 'gitlab.example.com' } }],
+          canCreateWebhooks: false,
+          instances: [{ name: 'default', label: 'gitlab.example.com' }],
+        },
+      },
+      'GET /lookup/projects': { body: { items: [{ id: 1, path: 'platform/api', name: 'API' }] } },
+      'GET /lookup/groups': { body: { items: [] } },
+      [`POST ${path}`]: { status: 201, body: { subscription: subscription(1, 'platform/api', { state: 'ok', text: 'Webhook OK' }) } },
+    });
+    expect((await screen.findByRole('listitem')).textContent).not.toContain('gitlab.example.com');
+    fireEvent.click(screen.getByRole('button', { name: 'Add subscription' }));
+    expect(screen.queryByRole('combobox', { name: 'GitLab' })).toBeNull();
+    fireEvent.focus(screen.getByRole('combobox', { name: 'Project or group' }));
+    fireEvent.click(await screen.findByRole('option', { name: /platform\/api/ }));
+    expect(bridge.calls('GET', '/lookup/projects').at(-1)!.query.get('instance')).toBeNull();
+    fireEvent.click(screen.getByRole('button', { name: 'Subscribe' }));
+    await screen.findByText('Subscribed this channel to platform/api.');
+    expect(bridge.calls('POST', path)[0]!.body).not.toHaveProperty('instance');
+  });
 });

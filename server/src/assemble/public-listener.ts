@@ -73,6 +73,13 @@ export async function startPublicListener(deps: PublicListenerDeps): Promise<Lis
         activeIntervalSeconds: config.polling.activeIntervalSeconds,
         live: deps.live,
         membership: createChannelMembership({ mattermostUrl }),
+        instances: deps.gitlabs.instances,
+        instanceSide: (name) => {
+          const side = deps.gitlabs.byName(name);
+          return (
+            side && { name: side.instance.name, url: side.instance.url, connections: side.connections, client: side.client, scopeSetting: side.instance, webhookSecret: side.instance.webhookSecrets[0] }
+          );
+        },
       },
       {
         resolveSession: deps.resolveSession,

@@ -7,8 +7,8 @@
 import express, { type Request, type Response } from 'express';
 import { z } from 'zod';
 import { refuseWrite } from '../accounts/write-access.js';
-import { changeSettings, readSettings, type OptionNamer, type SettingsInput } from '../commands/subscription-options.js';
-import { parseTarget } from '../commands/subscription-options.js';
+import { changeSettings, readSettings, resolveTarget, type OptionNamer, type SettingsInput } from '../commands/subscription-options.js';
+import { instancesOf } from '../commands/on-instance.js';
 import { webhookState, type HookReport } from '../commands/webhook-health.js';
 import { findTargetOfKind } from '../gitlab/find-target.js';
 import { GitLabApiError } from '../gitlab/hooks-api.js';
@@ -26,6 +26,7 @@ import { keepersOf, readGroupCoverages, subscriptionCoverage } from '../subscrip
 import { connectedCaller, isSystemAdmin, sessionOf } from './context.js';
 import type { WebappDeps } from './deps.js';
 import { ApiError } from './errors.js';
+import { findInstanceSide, instanceChoices, instanceSide } from './instance-side.js';
 import { assertMayWrite } from './refuse-write.js';
 import { validInput } from './validate-input.js';
 
@@ -61,7 +62,8 @@ const settingsFields = {
   confidential: z.boolean(),
   poll: z.boolean(),
 };
-const addBody = z.strictObject({ target: z.string().min(1).max(1000), force: z.boolean().optional(), ...partial(settingsFields) });
+// `instance`: the GitLab a path is on (a URL says so itself); the default one unless named.
+const addBody = z.strictObject({ target: z.string().min(1).max(1000), instance: z.string().min(1).max(64).optional(), force: z.boolean().optional(), ...partial(settingsFields) });
 // In a change, `null` (or an empty list) puts a filter back to its default.
 const editBody = z.strictObject(
   Object.fromEntries(Object.entries(settingsFields).map(([key, schema]) => [key, schema.nullable().optional()])) as { [K in keyof typeof settingsFields]: z.ZodOptional<z.ZodNullable<(typeof settingsFields)[K]>> },
@@ -97,7 +99,7 @@ export function channelSubscriptionRoutes(deps: WebappDeps): express.Router {
 
   function changeDeps(): ChangeDeps {
     if (!deps.bot || !deps.gateway) throw new ApiError(503, 'not_configured', 'The bridge has no MATTERMOST_BOT_TOKEN: ask an admin to run `gitlab-bridge setup`.');
-    return { pool: deps.pool, bot: deps.bot, gateway: deps.gateway, gitlabUrl: deps.gitlabUrl };
+    return { pool: deps.pool, bot: deps.bot, gateway: deps.gateway, gitlabUrl: deps.gitlabUrl, instances: instancesOf(deps) };
   }
 
   const actorOf = (response: Response, channel: { id: string; teamId: string | null }): ChangeActor => {
@@ -111,40 +113,59 @@ export function channelSubscriptionRoutes(deps: WebappDeps): express.Router {
     return found;
   }
 
-  /** The subscriptions as the panel shows them, with what can be learnt of their webhooks. */
-  async function describe(response: Response, subscriptions: ListedSubscription[]): Promise<{ subscriptions: unknown[]; canCreateWebhooks: boolean }> {
-    const { user, sessionToken } = sessionOf(response);
-    const caller = deps.connections ? await deps.connections.callerFor(user.id) : null;
+  /**
+   * What the panel shows beside one GitLab's subscriptions, read as the viewer's account on that GitLab:
+   * its hooks, its polls, its groups' project hooks, and whether the viewer may add a webhook there.
+   */
+  async function instanceFacts(userId: string, instance: string, subscriptions: ListedSubscription[]) {
+    const side = findInstanceSide(deps, instance) ?? null;
+    const caller = side?.connections ? await side.connections.callerFor(userId) : null;
     // A read-only bridge offers no webhook to add (adding one is a write).
-    const hooksConfigured = Boolean(deps.publicUrl && deps.webhookSecret) && refuseWrite(deps.scopeSetting, 'add webhooks', caller?.scopes) === null;
-    // Groups on a GitLab without group webhooks: how far their project hooks reach, and whose account keeps them.
-    const coverages = await readGroupCoverages(deps.pool, subscriptions);
-    const creators = [...new Set([...subscriptions.map((subscription) => subscription.creatorId), ...keepersOf(coverages)])];
-    const [reports, polling, names] = await Promise.all([
-      readHookReports(deps.gitlabUrl, deps.publicUrl, caller, subscriptions),
-      jobFreshness<ProjectJobState>(deps.pool, PROJECT_JOB, subscriptions.flatMap((subscription) => (subscription.targetId === null ? [] : [String(subscription.targetId)]))),
+    const hooksConfigured = side !== null && Boolean(deps.publicUrl && side.webhookSecret) && refuseWrite(side.scopeSetting, 'add webhooks', caller?.scopes) === null;
+    const [reports, polling, coverages] = await Promise.all([
+      side ? readHookReports(side.url, deps.publicUrl, caller, subscriptions, instance) : new Map<string, HookReport>(),
+      jobFreshness<ProjectJobState>(deps.pool, PROJECT_JOB, subscriptions.flatMap((subscription) => (subscription.targetId === null ? [] : [String(subscription.targetId)])), instance),
+      // Groups on a GitLab without group webhooks: how far their project hooks reach, and whose account keeps them.
+      readGroupCoverages(deps.pool, subscriptions, instance),
+    ]);
+    return { side, hooksConfigured, canCreate: hooksConfigured && caller !== null, reports, polling, coverages };
+  }
+
+  /** The subscriptions as the panel shows them, with what can be learnt of their webhooks. */
+  async function describe(response: Response, subscriptions: ListedSubscription[]): Promise<{ subscriptions: unknown[]; canCreateWebhooks: boolean; instances: { name: string; label: string }[] }> {
+    const { user, sessionToken } = sessionOf(response);
+    const known = instancesOf(deps);
+    // The default one always: whether the viewer may add webhooks there is what the panel offers first.
+    const names = [...new Set([known.default.name, ...subscriptions.map((subscription) => subscription.instance)])];
+    const perInstance = await Promise.all(names.map((instance) => instanceFacts(user.id, instance, subscriptions.filter((subscription) => subscription.instance === instance))));
+    const facts = new Map(names.map((instance, at) => [instance, perInstance[at]!]));
+    const creators = [...new Set([...subscriptions.map((subscription) => subscription.creatorId), ...perInstance.flatMap((fact) => keepersOf(fact.coverages))])];
+    const usernames =
       creators.length > 0
-        ? createMattermostClient(deps.mattermostUrl!, sessionToken)
+        ? await createMattermostClient(deps.mattermostUrl!, sessionToken)
             .getProfilesByIds(creators)
             .then((users) => new Map(users.map((profile) => [profile.id, profile.username])))
             .catch(() => new Map<string, string>())
-        : new Map<string, string>(),
-    ]);
+        : new Map<string, string>();
     const now = new Date();
     return {
       subscriptions: subscriptions.map((subscription) => {
+        const { side, hooksConfigured, reports, polling, coverages } = facts.get(subscription.instance)!;
         const report = reports.get(subscription.id) ?? { unknown: true };
         return subscriptionJson(subscription, {
-          gitlabUrl: deps.gitlabUrl,
-          creatorName: names.get(subscription.creatorId) ?? null,
+          gitlabUrl: side?.url ?? deps.gitlabUrl,
+          instanceLabel: known.label(subscription.instance),
+          creatorName: usernames.get(subscription.creatorId) ?? null,
           report,
           polling: subscription.targetId === null ? undefined : polling.get(String(subscription.targetId)),
           canCreateWebhook: hooksConfigured && !('unknown' in report) && report.hooks.length === 0,
-          projectHooks: subscriptionCoverage(subscription, coverages, { nameOf: (id) => names.get(id) ?? null, trigger: 'gitlab', now }),
+          projectHooks: subscriptionCoverage(subscription, coverages, { nameOf: (id) => usernames.get(id) ?? null, trigger: 'gitlab', now }),
           now,
         });
       }),
-      canCreateWebhooks: hooksConfigured && caller !== null,
+      // On any GitLab; each subscription's own `canCreateWebhook` says where.
+      canCreateWebhooks: perInstance.some((fact) => fact.canCreate),
+      instances: instanceChoices(deps),
     };
   }
 
@@ -155,14 +176,17 @@ export function channelSubscriptionRoutes(deps: WebappDeps): express.Router {
 
   router.post('/channels/:channelId/subscriptions', async (request, response) => {
     const channel = await memberChannel(request, response);
-    const { target, force, ...fields } = validInput(addBody, request.body);
-    const path = parseTarget(target, deps.gitlabUrl);
+    const { target, instance, force, ...fields } = validInput(addBody, request.body);
+    if (instance !== undefined) instanceSide(deps, instance);
+    const path = resolveTarget(target, instancesOf(deps), instance);
     if (!path.ok) throw new ApiError(400, 'bad_request', `\`target\`: ${path.error}.`);
     const settings = readSettings(fields, fieldName);
     if (!settings.ok) throw new ApiError(400, 'bad_request', `${settings.error}.`);
-    const caller = await connectedCaller(requireConnections(deps), response);
+    // The person's account on the target's GitLab: private access there is checked as them.
+    const caller = await connectedCaller(requireConnections(instanceSide(deps, path.instance.name)), response);
     const added = await addSubscription(changeDeps(), actorOf(response, channel), {
       path: path.path,
+      instance: path.instance.name,
       settings: settings.settings,
       force: force === true,
       caller,
@@ -182,7 +206,7 @@ export function channelSubscriptionRoutes(deps: WebappDeps): express.Router {
     // A cleared filter is named with no value: changeSettings puts it back to the default.
     const edited = changeSettings(found, changes, fieldName);
     if (!edited.ok) throw new ApiError(400, 'bad_request', `${edited.error}.`);
-    const outcome = await editSubscription(changeDeps(), actorOf(response, channel), found, edited.settings, () => requireConnections(deps)(sessionOf(response).user.id));
+    const outcome = await editSubscription(changeDeps(), actorOf(response, channel), found, edited.settings, (instance) => requireConnections(instanceSide(deps, instance))(sessionOf(response).user.id));
     if (!outcome.ok) throw refusalError(outcome.refusal);
     const [subscription] = (await describe(response, [await subscriptionIn(channel.id, found.id)])).subscriptions;
     response.json({ subscription });
@@ -199,14 +223,21 @@ export function channelSubscriptionRoutes(deps: WebappDeps): express.Router {
   router.post('/channels/:channelId/subscriptions/:id/webhook', async (request, response) => {
     const channel = await memberChannel(request, response);
     const found = await subscriptionIn(channel.id, String(request.params.id));
-    if (!deps.publicUrl || !deps.webhookSecret) throw new ApiError(503, 'not_configured', 'The bridge has no PUBLIC_URL or GITLAB_WEBHOOK_SECRET, so it cannot tell GitLab where to send webhooks.');
-    const caller = await connectedCaller(requireConnections(deps), response);
-    assertMayWrite(deps.scopeSetting, 'add webhooks', caller);
+    // The subscription's own GitLab: the hook is made there, as the person's account there, towards its own door.
+    const side = instanceSide(deps, found.instance);
+    if (!deps.publicUrl || !side.webhookSecret) throw new ApiError(503, 'not_configured', 'The bridge has no PUBLIC_URL or webhook secret for this GitLab, so it cannot tell GitLab where to send webhooks.');
+    const caller = await connectedCaller(requireConnections(side), response);
+    assertMayWrite(side.scopeSetting, 'add webhooks', caller);
     // By id: after a rename the stored path may name another project.
-    const target = await findTargetOfKind(deps.gitlabUrl, found.targetKind, found.targetId ?? found.targetPath, caller);
+    const target = await findTargetOfKind(side.url, found.targetKind, found.targetId ?? found.targetPath, caller);
     if (!target) throw new ApiError(404, 'not_found', `\`${found.targetPath}\` does not exist on GitLab, or your GitLab account cannot see it.`);
     try {
-      const added = await addBridgeHook(deps.pool, { gitlabUrl: deps.gitlabUrl, publicUrl: deps.publicUrl, webhookSecret: deps.webhookSecret }, { userId: sessionOf(response).user.id, token: caller.token }, target);
+      const added = await addBridgeHook(
+        deps.pool,
+        { gitlabUrl: side.url, publicUrl: deps.publicUrl, webhookSecret: side.webhookSecret, instance: side.name },
+        { userId: sessionOf(response).user.id, token: caller.token },
+        target,
+      );
       if (!added.created) throw new ApiError(409, 'conflict', `\`${target.path}\` already sends webhooks to this bridge (hook ${added.hook.id}).`);
     } catch (error) {
       if (!(error instanceof GitLabApiError)) throw error;
@@ -220,8 +251,8 @@ export function channelSubscriptionRoutes(deps: WebappDeps): express.Router {
 }
 
 /** Without the OAuth application nobody is connected: the same 403 as for an unconnected user. */
-function requireConnections(deps: WebappDeps): (userId: string) => ReturnType<NonNullable<WebappDeps['connections']>['callerFor']> {
-  return (userId) => (deps.connections ? deps.connections.callerFor(userId) : Promise.resolve(null));
+function requireConnections(side: Pick<WebappDeps, 'connections'>): (userId: string) => ReturnType<NonNullable<WebappDeps['connections']>['callerFor']> {
+  return (userId) => (side.connections ? side.connections.callerFor(userId) : Promise.resolve(null));
 }
 
 function hookRefusal(error: GitLabApiError, kind: 'project' | 'group', path: string): ApiError {
@@ -233,7 +264,10 @@ function hookRefusal(error: GitLabApiError, kind: 'project' | 'group', path: str
 }
 
 interface DescribeContext {
+  /** The subscription's own GitLab. */
   gitlabUrl: string;
+  /** What people call that GitLab (its host for the default, else its name). */
+  instanceLabel?: string;
   creatorName: string | null;
   report: HookReport;
   polling: (JobFreshness & { state: ProjectJobState }) | undefined;
@@ -249,6 +283,7 @@ export function subscriptionJson(subscription: ListedSubscription, context: Desc
   return {
     id: subscription.id,
     target: { kind: subscription.targetKind, path: subscription.targetPath, url: `${context.gitlabUrl.replace(/\/+$/, '')}/${subscription.targetKind === 'group' ? 'groups/' : ''}${subscription.targetPath}` },
+    instance: { name: subscription.instance, label: context.instanceLabel ?? subscription.instance },
     events: filters.events ?? [...DEFAULT_EVENTS],
     labels: filters.labels ?? [],
     labelsMatch: filters.labelsMatch ?? 'any',

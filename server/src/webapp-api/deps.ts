@@ -2,6 +2,7 @@
 import type pg from 'pg';
 import type { GitLabConnections } from '../accounts/gitlab-connections.js';
 import type { ScopeSetting } from '../accounts/write-access.js';
+import type { GitLabInstances } from '../gitlab/instances.js';
 import type { PollClient } from '../gitlab/poll-client.js';
 import type { Logger } from '../log.js';
 import type { ChannelGateway } from '../mattermost/channel-gateway.js';
@@ -32,4 +33,20 @@ export interface WebappDeps {
   live: LiveEvents;
   /** Whether a user belongs to a channel, asked with their own session (cached for a minute). */
   membership: ChannelMembership;
+  /** Every configured GitLab; absent, only the default one (the fields above). */
+  instances?: GitLabInstances;
+  /** One instance's side, for routes about a target on it; undefined for a name not configured. */
+  instanceSide?(name: string): WebappInstance | undefined;
+}
+
+/** What the routes use of one GitLab instance: the default's is gitlabUrl, connections, gitlab, scopeSetting and webhookSecret above. */
+export interface WebappInstance {
+  name: string;
+  url: string;
+  connections: GitLabConnections | null;
+  /** Its own budgeted client (its GITLAB_<NAME>_MAX_REQUESTS_PER_MINUTE). */
+  client: PollClient;
+  scopeSetting: ScopeSetting;
+  /** The X-Gitlab-Token its new hooks get. */
+  webhookSecret: string | undefined;
 }

@@ -9,6 +9,7 @@ import type { QueryValue } from '../gitlab/poll-client.js';
 import { connectedCaller } from './context.js';
 import type { WebappDeps } from './deps.js';
 import { ApiError } from './errors.js';
+import { instanceSide } from './instance-side.js';
 
 export const LOOKUP_LIMIT = 20;
 
@@ -77,10 +78,12 @@ export function lookupRoutes(deps: WebappDeps): express.Router {
     const lookup = Object.hasOwn(LOOKUPS, request.params.kind) ? LOOKUPS[request.params.kind] : undefined;
     if (!lookup) throw new ApiError(404, 'not_found', `No such look-up: use ${Object.keys(LOOKUPS).join(', ')}.`);
     const search = optionalText(request, 'search', 100);
-    const project = lookup.inProject ? projectOf(request, deps.gitlabUrl) : undefined;
-    const caller = await connectedCaller(async (userId) => (deps.connections ? deps.connections.callerFor(userId) : null), response);
+    // `instance`: another of the bridge's GitLabs (the subscription form's picker), read as the user's account there.
+    const side = instanceSide(deps, optionalText(request, 'instance', 64));
+    const project = lookup.inProject ? projectOf(request, side.url) : undefined;
+    const caller = await connectedCaller(async (userId) => (side.connections ? side.connections.callerFor(userId) : null), response);
     const { path, query } = lookup.request(search, project);
-    const { body } = await deps.gitlab.get<Json[]>(caller.token, path, query);
+    const { body } = await side.client.get<Json[]>(caller.token, path, query);
     response.json({ items: (Array.isArray(body) ? body : []).slice(0, LOOKUP_LIMIT).map(lookup.item) });
   });
 

@@ -5,6 +5,7 @@
  */
 import { PLUGIN_ID } from '../manifest';
 import type {
+  ChannelSubscriptions,
   Counts,
   IssueOption,
   ListName,
@@ -152,8 +153,7 @@ export function createApiClient(options: ApiClientOptions) {
       request<{ ok: true; counts: Counts }>('POST', withQuery(`/todos/${encodeURIComponent(String(id))}/done`, instance ? { instance } : {})),
     preview: (url: string) => request<Preview>('GET', withQuery('/preview', { url })),
     codePreview: (url: string) => request<CodePreview>('GET', withQuery('/code-preview', { url })),
-    subscriptions: (channelId: string) =>
-      request<{ subscriptions: Subscription[]; canCreateWebhooks: boolean }>('GET', channelPath(channelId)),
+    subscriptions: (channelId: string) => request<ChannelSubscriptions>('GET', channelPath(channelId)),
     addSubscription: (channelId: string, input: SubscriptionInput) =>
       request<{ subscription: Subscription; notice?: string }>('POST', channelPath(channelId), input),
     editSubscription: (channelId: string, id: Subscription['id'], input: Partial<SubscriptionInput>) =>
@@ -162,8 +162,8 @@ export function createApiClient(options: ApiClientOptions) {
       request<{ ok: true }>('DELETE', `${channelPath(channelId)}/${encodeURIComponent(String(id))}`),
     createWebhook: (channelId: string, id: Subscription['id']) =>
       request<{ webhook: Webhook }>('POST', `${channelPath(channelId)}/${encodeURIComponent(String(id))}/webhook`),
-    lookupProjects: (search: string) => request<{ items: ProjectOption[] }>('GET', withQuery('/lookup/projects', { search })),
-    lookupGroups: (search: string) => request<{ items: ProjectOption[] }>('GET', withQuery('/lookup/groups', { search })),
+    lookupProjects: (search: string, instance?: string) => request<{ items: ProjectOption[] }>('GET', withQuery('/lookup/projects', { search, instance })),
+    lookupGroups: (search: string, instance?: string) => request<{ items: ProjectOption[] }>('GET', withQuery('/lookup/groups', { search, instance })),
     lookupLabels: (project: string, search: string) =>
       request<{ items: Label[] }>('GET', withQuery('/lookup/labels', { project, search })),
     lookupMilestones: (project: string, search: string) =>

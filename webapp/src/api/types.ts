@@ -75,6 +75,10 @@ export interface Webhook {
 export interface Subscription {
   id: string | number;
   target: { kind: 'project' | 'group'; path: string; url: string };
+  /** The GitLab it is on: its name and what people call it (the default's host, another's name). */
+  instance?: GitLabInstance;
+  /** The viewer may add the missing webhook (connected there as someone GitLab lets do it). */
+  canCreateWebhook?: boolean;
   events: string[];
   labels: string[];
   branches: string[];
@@ -93,9 +97,25 @@ export interface Subscription {
   lastFailure?: string | null;
 }
 
+/** One of the bridge's GitLabs. */
+export interface GitLabInstance {
+  name: string;
+  label: string;
+}
+
+/** GET /channels/{id}/subscriptions. */
+export interface ChannelSubscriptions {
+  subscriptions: Subscription[];
+  canCreateWebhooks: boolean;
+  /** Every GitLab the bridge knows, the default first: the form offers a choice only with several. */
+  instances?: GitLabInstance[];
+}
+
 /** What the form sends: the settings the panel edits. */
 export interface SubscriptionInput {
   target: string;
+  /** The GitLab the target is on; left out for the default one. */
+  instance?: string;
   events: string[];
   labels: string[];
   branches: string[];

@@ -1,6 +1,6 @@
 /** Adding or editing one channel subscription: the same settings `/gitlab subscriptions add` takes. */
 import React, { useId, useState } from 'react';
-import type { Subscription, SubscriptionInput } from '../api/types';
+import type { GitLabInstance, Subscription, SubscriptionInput } from '../api/types';
 import { asList, joinList, splitList } from '../format/labels';
 import { useServices } from '../services';
 import { Combobox, type Option } from './combobox';
@@ -45,18 +45,23 @@ function toggleKind(events: string[], kind: string, on: boolean): string[] {
 export function SubscriptionForm({
   existing,
   privateChannel = false,
+  instances = [],
   onSubmit,
   onCancel,
 }: {
   existing?: Subscription;
   /** The channel is private: a new subscription sends thread replies to GitLab unless unticked (as the bridge's own default). */
   privateChannel?: boolean;
+  /** The bridge's GitLabs, the default first: with several, a new subscription says which one its target is on. */
+  instances?: GitLabInstance[];
   onSubmit: (input: SubscriptionInput) => Promise<void>;
   onCancel: () => void;
 }): React.ReactElement {
   const { api } = useServices();
   const id = useId();
+  const [instance, setInstance] = useState(instances[0]?.name ?? '');
   const [target, setTarget] = useState<Option | null>(existing ? { value: existing.target.path, label: existing.target.path } : null);
+  const several = instances.length > 1;
   const [events, setEvents] = useState<string[]>(existing ? asList(existing.events) : DEFAULT_EVENTS);
   const [labels, setLabels] = useState(joinList(existing?.labels));
   const [branches, setBranches] = useState(joinList(existing?.branches));
@@ -67,7 +72,9 @@ export function SubscriptionForm({
   const { busy, error, setError, run } = useSubmission();
 
   const searchTargets = async (search: string): Promise<Option[]> => {
-    const [projects, groups] = await Promise.all([api.lookupProjects(search), api.lookupGroups(search)]);
+    // The picker lists what the chosen GitLab shows the user's account there.
+    const on = several ? instance : undefined;
+    const [projects, groups] = await Promise.all([api.lookupProjects(search, on), api.lookupGroups(search, on)]);
     return [
       ...projects.items.map((project) => ({ value: project.path, label: project.path, detail: 'project' })),
       ...groups.items.map((group) => ({ value: group.path, label: group.path, detail: 'group' })),
@@ -78,7 +85,8 @@ export function SubscriptionForm({
     event.preventDefault();
     if (!target) return setError('Pick a project or group.');
     if (!events.length) return setError('Pick at least one event.');
-    await run(() => onSubmit({ target: target.value, events, labels: splitList(labels), branches: splitList(branches), pipelines, style, buttons, syncReplies }));
+    const on = several ? { instance } : {};
+    await run(() => onSubmit({ target: target.value, ...on, events, labels: splitList(labels), branches: splitList(branches), pipelines, style, buttons, syncReplies }));
   };
 
   return (
@@ -86,10 +94,33 @@ export function SubscriptionForm({
       {existing ? (
         <div className="glb-field">
           <span className="glb-legend">Project or group</span>
-          <span>{existing.target.path}</span>
+          <span>{existing.instance && several ? `${existing.target.path} on ${existing.instance.label}` : existing.target.path}</span>
         </div>
       ) : (
-        <Combobox label="Project or group" required search={searchTargets} selectedLabel={target?.label} onSelect={setTarget} />
+        <>
+          {several ? (
+            <div className="glb-field">
+              <label htmlFor={`${id}-instance`}>GitLab</label>
+              <select
+                id={`${id}-instance`}
+                className="glb-input"
+                value={instance}
+                onChange={(change) => {
+                  setInstance(change.target.value);
+                  // A path picked on one GitLab means nothing on another.
+                  setTarget(null);
+                }}
+              >
+                {instances.map((choice) => (
+                  <option key={choice.name} value={choice.name}>
+                    {choice.label}
+                  </option>
+                ))}
+              </select>
+            </div>
+          ) : null}
+          <Combobox key={instance} label="Project or group" required search={searchTargets} selectedLabel={target?.label} onSelect={setTarget} />
+        </>
       )}
       <fieldset className="glb-fieldset">
         <legend className="glb-legend">Events</legend>

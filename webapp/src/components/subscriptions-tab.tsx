@@ -5,7 +5,7 @@
  * `subscriptions` event for this channel.
  */
 import React, { useCallback, useEffect, useState } from 'react';
-import type { Subscription } from '../api/types';
+import type { ChannelSubscriptions, Subscription } from '../api/types';
 import { asList } from '../format/labels';
 import { useHostState, usePluginState, useServices } from '../services';
 import { SubscriptionForm } from './subscription-form';
@@ -22,7 +22,7 @@ export function SubscriptionsTab(): React.ReactElement {
   const privateChannel = useHostState((state) => state.entities?.channels?.channels?.[channelId]?.type === 'P');
   const version = usePluginState((state) => state.subscriptionsVersion[channelId] ?? 0);
   const everything = usePluginState((state) => state.everything);
-  const [data, setData] = useState<{ subscriptions: Subscription[]; canCreateWebhooks: boolean } | null>(null);
+  const [data, setData] = useState<ChannelSubscriptions | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [notice, setNotice] = useState<string | null>(null);
   const [mode, setMode] = useState<Mode>({ kind: 'list' });
@@ -51,6 +51,7 @@ export function SubscriptionsTab(): React.ReactElement {
     return (
       <SubscriptionForm
         privateChannel={privateChannel}
+        instances={data?.instances}
         onCancel={() => setMode({ kind: 'list' })}
         onSubmit={async (input) => {
           const answer = await api.addSubscription(channelId, input);
@@ -65,6 +66,7 @@ export function SubscriptionsTab(): React.ReactElement {
     return (
       <SubscriptionForm
         existing={mode.subscription}
+        instances={data?.instances}
         onCancel={() => setMode({ kind: 'list' })}
         onSubmit={async (input) => {
           const { target: _target, ...settings } = input;
@@ -109,6 +111,7 @@ export function SubscriptionsTab(): React.ReactElement {
               key={subscription.id}
               subscription={subscription}
               canCreateWebhooks={data.canCreateWebhooks}
+              severalGitLabs={(data.instances?.length ?? 0) > 1}
               channelId={channelId}
               onEdit={() => setMode({ kind: 'edit', subscription })}
               onChanged={load}
@@ -124,6 +127,7 @@ export function SubscriptionsTab(): React.ReactElement {
 function SubscriptionRow({
   subscription,
   canCreateWebhooks,
+  severalGitLabs,
   channelId,
   onEdit,
   onChanged,
@@ -131,6 +135,8 @@ function SubscriptionRow({
 }: {
   subscription: Subscription;
   canCreateWebhooks: boolean;
+  /** The bridge has several GitLabs: each row says which one its target is on. */
+  severalGitLabs: boolean;
   channelId: string;
   onEdit: () => void;
   onChanged: () => Promise<void>;
@@ -140,6 +146,8 @@ function SubscriptionRow({
   const [confirming, setConfirming] = useState(false);
   const [busy, setBusy] = useState(false);
   const path = subscription.target.path;
+  // Two GitLabs may both have this path: the buttons' names say which one's subscription they act on.
+  const named = severalGitLabs && subscription.instance ? `${path} on ${subscription.instance.label}` : path;
   const run = async (action: () => Promise<unknown>) => {
     setBusy(true);
     onError(null);
@@ -157,15 +165,18 @@ function SubscriptionRow({
   return (
     <li className="glb-item">
       <div style={{ display: 'flex', justifyContent: 'space-between', gap: 8 }}>
-        <a className="glb-item-title glb-link" href={subscription.target.url} target="_blank" rel="noopener noreferrer">
-          {path}
-        </a>
+        <span>
+          <a className="glb-item-title glb-link" href={subscription.target.url} target="_blank" rel="noopener noreferrer">
+            {path}
+          </a>
+          {severalGitLabs && subscription.instance ? <span className="glb-muted">{` on ${subscription.instance.label}`}</span> : null}
+        </span>
         {confirming ? null : (
           <span>
-            <button type="button" className="glb-btn glb-btn-icon" aria-label={`Edit subscription ${path}`} onClick={onEdit}>
+            <button type="button" className="glb-btn glb-btn-icon" aria-label={`Edit subscription ${named}`} onClick={onEdit}>
               Edit
             </button>
-            <button type="button" className="glb-btn glb-btn-icon" aria-label={`Delete subscription ${path}`} onClick={() => setConfirming(true)}>
+            <button type="button" className="glb-btn glb-btn-icon" aria-label={`Delete subscription ${named}`} onClick={() => setConfirming(true)}>
               Delete
             </button>
           </span>
@@ -181,7 +192,7 @@ function SubscriptionRow({
         <span className={`glb-badge ${webhook?.state === 'missing' ? 'glb-badge-bad' : webhook?.state === 'ok' ? 'glb-badge-good' : ''}`}>
           {webhook?.text ?? 'Webhook unknown'}
         </span>
-        {webhook?.state === 'missing' && canCreateWebhooks ? (
+        {webhook?.state === 'missing' && canCreateWebhooks && subscription.canCreateWebhook !== false ? (
           <button type="button" className="glb-btn" disabled={busy} onClick={() => run(() => api.createWebhook(channelId, subscription.id))}>
             Create webhook
           </button>
@@ -199,8 +210,8 @@ function SubscriptionRow({
       ) : null}
       {subscription.lastFailure ? <div className="glb-error">{`Posting failed: ${subscription.lastFailure}`}</div> : null}
       {confirming ? (
-        <div role="group" aria-label={`Confirm deleting ${path}`} className="glb-meta">
-          <span>{`Stop posting ${path} events here?`}</span>
+        <div role="group" aria-label={`Confirm deleting ${named}`} className="glb-meta">
+          <span>{`Stop posting ${named} events here?`}</span>
           <button type="button" className="glb-btn glb-btn-danger" disabled={busy} onClick={() => run(() => api.deleteSubscription(channelId, subscription.id))}>
             Delete
           </button>
