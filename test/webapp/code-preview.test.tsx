@@ -118,6 +118,33 @@ describe('which embeds are code links', () => {
   });
 });
 
+describe('several GitLab instances', () => {
+  const instances = (corpConnected: boolean) => [
+    { name: 'default', label: 'gitlab.example.com', url: 'https://gitlab.example.com', connected: false },
+    { name: 'corp', label: 'corp', url: 'https://git.corp.example', connected: corpConnected },
+  ];
+  const CORP_LINK = 'https://git.corp.example/team/app/-/blob/main/a.ts#L1-2';
+
+  it('takes code links of each instance the viewer is connected to, and only those', () => {
+    const store = createStore({ ...initialState, me: me({ connected: false, gitlab: null, instances: instances(true) }) });
+    const match = matchCodeEmbed(store);
+    expect(match(embed(CORP_LINK))).toBe(true);
+    // Not connected on the default instance: its links are left to Mattermost.
+    expect(match(embed(URL_READABLE))).toBe(false);
+    expect(match(embed('https://gitlab.evil.example/team/app/-/blob/main/a.ts#L1'))).toBe(false);
+    store.set({ me: me({ connected: false, gitlab: null, instances: instances(false) }) });
+    expect(match(embed(CORP_LINK))).toBe(false);
+  });
+
+  it('asks the bridge for a corp link’s code and shows it', async () => {
+    const bridge = fakeBridge({ 'GET /code-preview': { body: { ...PREVIEW, permalink: `https://git.corp.example/team/app/-/blob/${COMMIT}/a.ts#L1-2` } } });
+    const { services } = makeServices(bridge, { state: { me: me({ connected: false, gitlab: null, instances: instances(true) }), meStatus: 'ready' } });
+    renderWith(services, <CodePreviewEmbed embed={embed(CORP_LINK)} />);
+    await screen.findByText('export function save(): void {', { exact: false });
+    expect(bridge.sent.map((request) => request.query.get('url'))).toEqual([CORP_LINK]);
+  });
+});
+
 describe('registration', () => {
   it('registers the embed with Mattermost as collapsible, and its match and component work together', async () => {
     let registered: MattermostPlugin | undefined;

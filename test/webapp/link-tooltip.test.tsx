@@ -70,6 +70,25 @@ describe('the link tooltip', () => {
     expect(screen.queryByTestId('gitlab-link-tooltip')).toBeNull();
   });
 
+  it('previews links of every instance the viewer is connected to, and asks nothing for the others', async () => {
+    const CORP_URL = 'https://git.corp.example/team/app/-/merge_requests/4';
+    const bridge = fakeBridge({ 'GET /preview': { body: { ...MR_PREVIEW, url: CORP_URL } } });
+    const instances = [
+      { name: 'default', label: 'gitlab.example.com', url: 'https://gitlab.example.com', connected: false },
+      { name: 'corp', label: 'corp', url: 'https://git.corp.example', connected: true },
+    ];
+    const { services } = makeServices(bridge, { state: { me: me({ connected: false, gitlab: null, instances }), meStatus: 'ready' } });
+    renderWith(
+      services,
+      <>
+        <LinkTooltip href={CORP_URL} show />
+        <LinkTooltip href={MR_URL} show />
+      </>,
+    );
+    await screen.findByTestId('gitlab-link-tooltip');
+    expect(bridge.sent.map((request) => request.query.get('url'))).toEqual([CORP_URL]);
+  });
+
   it('recognises issue and MR URLs at any group depth, under a GitLab served from a path', () => {
     expect(parseGitLabItemUrl('https://gitlab.example.com/a/b/c/d/-/issues/7', 'https://gitlab.example.com')).toEqual({
       kind: 'issue',

@@ -11,6 +11,18 @@ import { ApiError } from './errors.js';
 export const CONNECT_URL = '/plugins/gitlab-bridge/oauth/connect';
 const MATTERMOST_ID = /^[a-z0-9]{26}$/;
 
+async function instancesOf(deps: WebappDeps, userId: string): Promise<{ name: string; label: string; url: string; connected: boolean }[]> {
+  const instances = deps.instances!;
+  return Promise.all(
+    instances.all.map(async (instance) => ({
+      name: instance.name,
+      label: instances.label(instance.name),
+      url: instance.url.replace(/\/+$/, ''),
+      connected: Boolean(deps.instanceSide?.(instance.name)?.connections) && (await readConnectedIdentity(deps.pool, userId, instance.name)) !== null,
+    })),
+  );
+}
+
 export function accountRoutes(deps: WebappDeps): express.Router {
   const router = express.Router();
   const base = deps.gitlabUrl.replace(/\/+$/, '');
@@ -28,6 +40,8 @@ export function accountRoutes(deps: WebappDeps): express.Router {
       connected: identity !== null,
       gitlab: identity ? { username: identity.gitlabUsername, userId: identity.gitlabUserId, webUrl: profileUrl(identity.gitlabUsername) } : null,
       gitlabUrl: base,
+      // Every GitLab and whether this user is connected there: the webapp previews links of those they are (link-instance.ts).
+      ...(deps.instances ? { instances: await instancesOf(deps, user.id) } : {}),
       connectUrl: CONNECT_URL,
       settings: identity ? await readNotificationSettings(deps.pool, user.id) : null,
       // writes: false when the admin chose read-only access (GITLAB_OAUTH_SCOPES=read_api): the webapp then offers nothing that writes.

@@ -29,6 +29,8 @@ describe('GET /me', () => {
       connected: false,
       gitlab: null,
       gitlabUrl: bridge.gitlab.url.replace(/\/+$/, ''),
+      // Each GitLab the bridge knows (here one), and whether the viewer is connected there.
+      instances: [{ name: 'default', label: new URL(bridge.gitlab.url).host, url: bridge.gitlab.url.replace(/\/+$/, ''), connected: false }],
       connectUrl: '/plugins/gitlab-bridge/oauth/connect',
       settings: null,
       features: { connect: true, createIssues: true, writes: true },

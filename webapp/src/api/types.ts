@@ -9,9 +9,22 @@ export interface Me {
   connected: boolean;
   gitlab: { username: string; userId: number; webUrl: string } | null;
   gitlabUrl: string;
+  /**
+   * Every GitLab the bridge knows, the default first, and whether this user is connected to it: links
+   * under any one they are connected to are previewed (read as them there). Absent from older bridges.
+   */
+  instances?: MeInstance[];
   connectUrl: string;
   /** `writes`: false when the bridge is read-only (GITLAB_OAUTH_SCOPES=read_api): nothing that writes to GitLab is offered. */
   features: { connect: boolean; createIssues: boolean; writes?: boolean };
+}
+
+export interface MeInstance {
+  name: string;
+  /** What people call it: the default's host, another's name. */
+  label: string;
+  url: string;
+  connected: boolean;
 }
 
 export interface Person {

@@ -16,6 +16,7 @@
 import React, { useEffect, useState } from 'react';
 import { ApiError, type CodePreview } from '../api/client';
 import type { Me } from '../api/types';
+import { viewerGitLabUrls } from '../format/gitlab-url';
 import { usePluginState, useServices } from '../services';
 import type { Store } from '../state/store';
 
@@ -32,6 +33,12 @@ export interface EmbedRegistry {
 }
 
 const ANCHOR = /^#L\d+(?:-L?\d+)?$/;
+
+/** A link to a file's lines under one of the bridge's GitLabs (any host while they are not known yet). */
+export function isCodeLinkOn(href: string, gitlabUrls: readonly string[] | undefined): boolean {
+  if (!gitlabUrls) return isCodeLink(href, undefined);
+  return gitlabUrls.some((gitlabUrl) => isCodeLink(href, gitlabUrl));
+}
 
 /** A link to a file's lines under the bridge's GitLab (any host while it is not known yet). */
 export function isCodeLink(href: string, gitlabUrl: string | undefined): boolean {
@@ -61,8 +68,8 @@ export function matchCodeEmbed(store: Pick<Store<{ me: Me | null }>, 'get'>): (e
   return (embed) => {
     if (!embed || (embed.type !== 'opengraph' && embed.type !== 'link') || typeof embed.url !== 'string') return false;
     const me = store.get().me;
-    if (me && !me.connected) return false;
-    return isCodeLink(embed.url, me?.gitlabUrl);
+    // Once the viewer is known: links of the GitLabs they are connected to.
+    return isCodeLinkOn(embed.url, me ? viewerGitLabUrls(me) : undefined);
   };
 }
 
@@ -77,7 +84,7 @@ export function clearCodePreviewCache(): void {
 export function CodePreviewEmbed({ embed }: { embed: PostEmbed }): React.ReactElement | null {
   const { api } = useServices();
   const me = usePluginState((state) => state.me);
-  const wanted = Boolean(me?.connected && embed?.url && isCodeLink(embed.url, me.gitlabUrl));
+  const wanted = Boolean(me && embed?.url && isCodeLinkOn(embed.url, viewerGitLabUrls(me)));
   const [shown, setShown] = useState<Shown>(null);
 
   useEffect(() => {

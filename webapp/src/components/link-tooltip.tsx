@@ -1,11 +1,12 @@
 /**
  * The preview Mattermost shows when someone hovers a link: for GitLab issues and merge requests under
- * the bridge's GitLab (any group depth), what GitLab lets this user see. Other links get nothing.
+ * any of the bridge's GitLabs the user is connected to (any group depth), what that GitLab lets this
+ * user see. Other links get nothing.
  */
 import React, { useEffect, useState } from 'react';
 import type { Preview } from '../api/types';
 import { ageAgo } from '../format/age';
-import { parseGitLabItemUrl } from '../format/gitlab-url';
+import { parseGitLabItemUrlOn, viewerGitLabUrls } from '../format/gitlab-url';
 import { usePluginState, useServices } from '../services';
 import { Approvals, Badge, Labels, PipelineBadge } from './bits';
 
@@ -17,8 +18,8 @@ export function clearPreviewCache(): void {
 
 export function LinkTooltip({ href, show }: { href: string; show: boolean }): React.ReactElement | null {
   const { api } = useServices();
-  const gitlabUrl = usePluginState((state) => (state.me?.connected ? state.me.gitlabUrl : undefined));
-  const link = parseGitLabItemUrl(href, gitlabUrl);
+  const me = usePluginState((state) => state.me);
+  const link = parseGitLabItemUrlOn(href, viewerGitLabUrls(me));
   const [preview, setPreview] = useState<Preview | null>(null);
 
   useEffect(() => {
