@@ -51,7 +51,7 @@ export interface ReplySenderDeps {
   /** The post's permalink in Mattermost (site URL, team, post). */
   permalinkOf(channelId: string, postId: string): Promise<string>;
   /** Lower-cased Mattermost usernames → GitLab usernames of those mentioned who connected GitLab. */
-  gitlabUsernamesOf(mattermostUsernames: string[]): Promise<Map<string, string>>;
+  gitlabUsernamesOf(mattermostUsernames: string[], instance: string): Promise<Map<string, string>>;
   /** A direct message from the bot. */
   tell(userId: string, message: string): Promise<void>;
   log: Logger;
@@ -117,7 +117,7 @@ export function createReplySender(deps: ReplySenderDeps) {
         return 'deleted';
       }
     }
-    const body = await commentBody(reply);
+    const body = await commentBody(reply, target.instance);
     await markReplyAttemptStarted(deps.pool, reply.postId, caller.gitlabUserId);
     try {
       const request = createNoteRequest(target);
@@ -170,7 +170,7 @@ export function createReplySender(deps: ReplySenderDeps) {
     const gitlab = side.gitlab(caller.token);
     try {
       if (change === 'delete') await gitlab.delete(notePath(target, reply.noteId));
-      else await gitlab.put(notePath(target, reply.noteId), { body: await commentBody(reply) });
+      else await gitlab.put(notePath(target, reply.noteId), { body: await commentBody(reply, target.instance) });
     } catch (error) {
       // Gone already (deleted in GitLab): nothing left to change.
       if (!(error instanceof GitLabHttpError && error.status === 404)) {
@@ -185,12 +185,13 @@ export function createReplySender(deps: ReplySenderDeps) {
     return change === 'delete' ? 'deleted' : 'edited';
   }
 
-  async function commentBody(reply: ChatReply): Promise<string> {
+  /** Mentions become GitLab usernames on the thread's own instance: a name on another GitLab is someone else there. */
+  async function commentBody(reply: ChatReply, instance: string): Promise<string> {
     // Each name is one question to Mattermost: past the first few dozen, names are shown as code like unknown ones.
     const names = mentionedUsernames(reply.message).slice(0, MAX_MENTIONS_LOOKED_UP);
     return composeComment({
       message: reply.message,
-      gitlabUsernames: names.length > 0 ? await deps.gitlabUsernamesOf(names) : new Map(),
+      gitlabUsernames: names.length > 0 ? await deps.gitlabUsernamesOf(names, instance) : new Map(),
       fileNames: reply.fileNames,
       permalink: await deps.permalinkOf(reply.channelId, reply.postId),
     });

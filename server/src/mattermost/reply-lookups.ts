@@ -13,8 +13,8 @@ const MOST_KEPT = 10_000;
 
 export interface ReplyLookups {
   permalinkOf(channelId: string, postId: string): Promise<string>;
-  /** Lower-cased Mattermost usernames → GitLab usernames of those who connected GitLab. */
-  gitlabUsernamesOf(mattermostUsernames: string[]): Promise<Map<string, string>>;
+  /** Lower-cased Mattermost usernames → GitLab usernames of those who connected that GitLab instance. */
+  gitlabUsernamesOf(mattermostUsernames: string[], instance: string): Promise<Map<string, string>>;
 }
 
 export function createReplyLookups(client: MattermostClient, siteUrl: string, db: Queryable): ReplyLookups {
@@ -29,13 +29,13 @@ export function createReplyLookups(client: MattermostClient, siteUrl: string, db
   const userIds = kept(async (username: string) => (await client.getUserByUsername(username).catch(() => null))?.id ?? '', '');
   return {
     permalinkOf: async (channelId, postId) => `${site}/${await teamNames(channelId)}/pl/${postId}`,
-    async gitlabUsernamesOf(usernames) {
+    async gitlabUsernamesOf(usernames, instance) {
       const byId = new Map<string, string>();
       for (const username of usernames) {
         const id = await userIds(username);
         if (id) byId.set(id, username);
       }
-      const gitlabNames = await gitlabUsernamesOf(db, [...byId.keys()]);
+      const gitlabNames = await gitlabUsernamesOf(db, [...byId.keys()], instance);
       return new Map([...gitlabNames].map(([id, gitlabName]) => [byId.get(id)!, gitlabName]));
     },
   };

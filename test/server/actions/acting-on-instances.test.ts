@@ -324,7 +324,7 @@ describe('link tooltips and code previews read the GitLab a link is on, as the v
 describe('replies in a corp thread', () => {
   it('become comments on corp’s merge request, as Alice’s corp account', async () => {
     const root = rootPost(/Corp change/);
-    const answer = await bridge.mattermost.postAs(sessionOf(alice), { channelId: dev.id, rootId: root.id, message: 'Looks right to me' });
+    const answer = await bridge.mattermost.postAs(sessionOf(alice), { channelId: dev.id, rootId: root.id, message: 'Looks right to me, @bob' });
     expect(answer.status).toBe(201);
     let note: { body: string; authorId: number } | undefined;
     await waitFor(() => {
@@ -332,6 +332,9 @@ describe('replies in a corp thread', () => {
       return note !== undefined;
     }, 'a comment on corp', 15_000);
     expect(note!.body).toMatch(/^Looks right to me/);
+    // Bob's GitLab account is on the default instance: on corp that name is someone else, so it is not written as a mention.
+    expect(note!.body).not.toContain('@bob.gl');
+    expect(note!.body).toContain('`@bob`');
     expect(note!.authorId).toBe(ALICE_CORP.id);
     expect(bridge.gitlab.notesOf(PROJECT.path, 'merge_request', 7)).toEqual([]);
     expect(allAs(corp, ALICE_CORP.id, writes(corp, /merge_requests\/7\/notes$/))).toBe(true);
