@@ -41,6 +41,8 @@ export const CSS = `
 .glb-counter-zero{opacity:.64}
 .glb-sidebar-compact{flex-direction:column;padding:4px}
 .glb-connect{border:0;border-radius:4px;padding:4px 10px;font:inherit;font-size:12px;font-weight:600;cursor:pointer;background:var(--button-bg);color:var(--button-color)}
+.glb-accounts{list-style:none;margin:0;padding:4px 12px;display:flex;flex-wrap:wrap;gap:4px 12px;font-size:12px}
+.glb-connect-small{padding:2px 8px;font-size:11px}
 .glb-form{display:flex;flex-direction:column;gap:10px;padding:8px 0}
 .glb-field{display:flex;flex-direction:column;gap:4px}
 .glb-field>label,.glb-legend{font-weight:600;font-size:12px}

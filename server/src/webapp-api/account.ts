@@ -35,15 +35,18 @@ export function accountRoutes(deps: WebappDeps): express.Router {
       ((request as { log?: typeof deps.log }).log ?? deps.log).warn({ err: error }, 'could not record that a user is active'),
     );
     const identity = deps.connections ? await readConnectedIdentity(deps.pool, user.id) : null;
+    const instances = deps.instances ? await instancesOf(deps, user.id) : undefined;
+    // Connected to any of the GitLabs: the lists then combine whatever they are connected to.
+    const connected = identity !== null || (instances?.some((instance) => instance.connected) ?? false);
     response.json({
       user: { id: user.id, username: user.username },
-      connected: identity !== null,
+      connected,
       gitlab: identity ? { username: identity.gitlabUsername, userId: identity.gitlabUserId, webUrl: profileUrl(identity.gitlabUsername) } : null,
       gitlabUrl: base,
       // Every GitLab and whether this user is connected there: the webapp previews links of those they are (link-instance.ts).
-      ...(deps.instances ? { instances: await instancesOf(deps, user.id) } : {}),
+      ...(instances ? { instances } : {}),
       connectUrl: CONNECT_URL,
-      settings: identity ? await readNotificationSettings(deps.pool, user.id) : null,
+      settings: connected ? await readNotificationSettings(deps.pool, user.id) : null,
       // writes: false when the admin chose read-only access (GITLAB_OAUTH_SCOPES=read_api): the webapp then offers nothing that writes.
       features: { connect: deps.connections !== null, createIssues: deps.bot !== null && writesAllowed(deps.scopeSetting), writes: writesAllowed(deps.scopeSetting) },
     });

@@ -3,6 +3,7 @@
  * Home and End move between tabs, as WAI-ARIA's tab pattern says).
  */
 import React, { useRef } from 'react';
+import type { MeInstance } from '../api/types';
 import { usePluginState, useServices } from '../services';
 import type { TabName } from '../state/store';
 import { ConnectButton } from './connect-button';
@@ -33,6 +34,8 @@ export function RhsPanel(): React.ReactElement {
   };
 
   const connected = me?.connected ?? false;
+  // With several GitLabs, each has its own account: say which are connected, and offer the others.
+  const instances = me?.instances && me.instances.length > 1 ? me.instances : null;
   let body: React.ReactNode;
   if (meStatus === 'loading' && !me) {
     body = <div className="glb-tabpanel" aria-busy="true" />;
@@ -42,7 +45,13 @@ export function RhsPanel(): React.ReactElement {
     body = (
       <div className="glb-tabpanel">
         <p>Connect your GitLab account to see your reviews, merge requests, issues and to-dos here.</p>
-        {me.features.connect ? <ConnectButton /> : <p className="glb-muted">Ask your administrator to set up GitLab sign-in for the bridge.</p>}
+        {!me.features.connect ? (
+          <p className="glb-muted">Ask your administrator to set up GitLab sign-in for the bridge.</p>
+        ) : instances ? (
+          instances.map((instance) => <ConnectButton key={instance.name} instance={instance} />)
+        ) : (
+          <ConnectButton />
+        )}
       </div>
     );
   } else {
@@ -56,6 +65,7 @@ export function RhsPanel(): React.ReactElement {
   return (
     <div className="glb-rhs" data-testid="gitlab-rhs">
       <UnreachableBanner />
+      {instances && connected ? <GitLabAccounts instances={instances} canConnect={me?.features.connect ?? false} /> : null}
       {meStatus === 'error' && !me ? <MeError /> : null}
       <div role="tablist" aria-label="GitLab" className="glb-tabs" onKeyDown={onKeyDown}>
         {TABS.map((entry) => {
@@ -95,5 +105,18 @@ function MeError(): React.ReactElement | null {
     <div role="status" className="glb-alert">
       {`GitLab Bridge could not load your account: ${error ?? 'unknown error'}`}
     </div>
+  );
+}
+
+/** One line per GitLab: connected there, or a button that connects there. */
+function GitLabAccounts({ instances, canConnect }: { instances: MeInstance[]; canConnect: boolean }): React.ReactElement {
+  return (
+    <ul className="glb-accounts" aria-label="GitLab accounts">
+      {instances.map((instance) => (
+        <li key={instance.name}>
+          {instance.connected ? <span>{`Connected to ${instance.label}`}</span> : canConnect ? <ConnectButton className="glb-connect glb-connect-small" instance={instance} /> : <span className="glb-muted">{`Not connected to ${instance.label}`}</span>}
+        </li>
+      ))}
+    </ul>
   );
 }

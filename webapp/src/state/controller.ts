@@ -134,8 +134,9 @@ export function createController(options: ControllerOptions) {
   }
 
   /** Opens GitLab's consent in a popup; when it closes, the account is read again. */
-  function connect(): void {
-    const url = `${pluginBase(options.siteUrl())}/oauth/connect`;
+  /** Opens the sign-in of one GitLab instance: the default's, unless another's name is given. */
+  function connect(instance?: string): void {
+    const url = `${pluginBase(options.siteUrl())}/oauth/connect${instance && instance !== 'default' ? `?instance=${encodeURIComponent(instance)}` : ''}`;
     const popup = (options.openWindow ?? ((u, n, f) => window.open(u, n, f)))(url, 'gitlab-bridge-connect', 'width=640,height=760');
     store.set({ connectBlocked: popup ? null : url });
     if (!popup) return;
