@@ -343,6 +343,14 @@ export function parseConfig(env: Environment, cwd: string): Config {
   if (sameUrl) {
     throw new BridgeError('config_invalid', `invalid configuration: two GitLab instances have the URL ${sameUrl.url}; each GitLab is configured once`);
   }
+  // A delivery is an instance's because only its secret opens its door: a secret two share would let either speak for the other.
+  const shared = gitlabInstances.flatMap((instance, index) =>
+    gitlabInstances.slice(index + 1).filter((other) => other.webhookSecrets.some((secret) => instance.webhookSecrets.includes(secret))).map((other) => [instance, other] as const),
+  )[0];
+  if (shared) {
+    const variable = (instance: GitLabInstanceConfig) => (instance.name === DEFAULT_INSTANCE ? 'GITLAB_WEBHOOK_SECRET' : `GITLAB_${instance.name.toUpperCase()}_WEBHOOK_SECRET`);
+    throw new BridgeError('config_invalid', `invalid configuration: ${variable(shared[0])} and ${variable(shared[1])} share a value; each GitLab instance needs a webhook secret of its own`);
+  }
 
   const present: Record<(typeof REQUIRED_FOR_READY)[number], boolean> = {
     MATTERMOST_URL: values.MATTERMOST_URL !== undefined,

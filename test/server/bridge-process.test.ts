@@ -209,7 +209,14 @@ describe('gitlab-bridge start fully configured', () => {
     const ready = await get(internalPort, '/readyz');
     expect(ready.status).toBe(200);
     // The Mattermost listener may still be connecting: a replica that just started is given time before it warns.
-    expect(JSON.parse(ready.text)).toEqual({ ready: true, missing: [], errors: [], warnings: [], mattermostStream: expect.objectContaining({ state: expect.stringMatching(/^(connected|connecting|no_listener)$/) }) });
+    expect(JSON.parse(ready.text)).toEqual({
+      ready: true,
+      missing: [],
+      errors: [],
+      warnings: [],
+      mattermostStream: expect.objectContaining({ state: expect.stringMatching(/^(connected|connecting|no_listener)$/) }),
+      gitlabInstances: [expect.objectContaining({ name: 'default', state: 'ok', webhookPath: '/webhook', oauth: true, webhookSecret: true })],
+    });
     expect(mattermost.requests.some((r) => r.operationId === 'GetUser' && r.path === '/api/v4/users/me')).toBe(true);
 
     const pages = [await get(publicPort, '/'), ready, await get(internalPort, '/metrics')].map((p) => p.text).join('\n');

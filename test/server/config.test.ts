@@ -132,6 +132,64 @@ describe('configuration', () => {
   });
 });
 
+describe('several GitLab instances', () => {
+  const corp = {
+    GITLAB_URL: 'https://gitlab.com',
+    GITLAB_WEBHOOK_SECRET: 'default-secret',
+    GITLAB_INSTANCES: 'Corp, eu2',
+    GITLAB_CORP_URL: 'https://gitlab.corp.example/',
+    GITLAB_CORP_OAUTH_CLIENT_ID: 'corp-id',
+    GITLAB_CORP_OAUTH_CLIENT_SECRET: 'corp-secret',
+    GITLAB_CORP_WEBHOOK_SECRET: 'corp-hook, corp-hook-next',
+    GITLAB_CORP_OAUTH_SCOPES: 'read_api',
+    GITLAB_EU2_URL: 'https://gitlab.eu.example',
+  };
+
+  it('reads each named instance from its own GITLAB_<NAME>_* variables, the default first', () => {
+    const config = parse(corp);
+    expect(config.gitlabInstances.map((instance) => instance.name)).toEqual(['default', 'corp', 'eu2']);
+    expect(config.gitlab).toBe(config.gitlabInstances[0]);
+    expect(config.gitlabInstances[1]).toEqual({
+      name: 'corp',
+      url: 'https://gitlab.corp.example',
+      oauthClientId: 'corp-id',
+      oauthClientSecret: 'corp-secret',
+      webhookSecrets: ['corp-hook', 'corp-hook-next'],
+      webhookSigningKey: undefined,
+      oauthScopes: 'read_api',
+    });
+    expect(config.gitlabInstances[2]).toMatchObject({ name: 'eu2', oauthClientId: undefined, webhookSecrets: [], oauthScopes: 'api' });
+    // The status page lists each instance's settings, never their values.
+    const settings = describeSettings(config);
+    expect(settings.find((setting) => setting.name === 'GITLAB_CORP_WEBHOOK_SECRET')).toMatchObject({ present: true });
+    expect(settings.find((setting) => setting.name === 'GITLAB_EU2_OAUTH_CLIENT_ID')).toMatchObject({ present: false });
+    expect(JSON.stringify(settings)).not.toContain('corp-secret');
+  });
+
+  it('refuses a name that cannot be a variable or a path, a repeated name, and the name default', () => {
+    for (const names of ['corp-eu', '1corp', 'corp,corp', 'default', 'x'.repeat(21), ' , ']) {
+      expect(errorOf({ GITLAB_INSTANCES: names }).message).toContain('GITLAB_INSTANCES must be distinct names');
+    }
+  });
+
+  it('requires a named instance to have its URL, and names the variable without echoing secrets', () => {
+    expect(errorOf({ GITLAB_INSTANCES: 'corp' }).message).toContain('GITLAB_CORP_URL must be set for the GitLab instance "corp" named in GITLAB_INSTANCES');
+    const bad = errorOf({ GITLAB_INSTANCES: 'corp', GITLAB_CORP_URL: 'https://gitlab.corp.example', GITLAB_CORP_WEBHOOK_SIGNING_KEY: 'not-a-key-value' });
+    expect(bad.message).toContain('GITLAB_CORP_WEBHOOK_SIGNING_KEY must look like whsec_');
+    expect(bad.message).not.toContain('not-a-key-value');
+    expect(errorOf({ GITLAB_INSTANCES: 'corp', GITLAB_CORP_URL: 'https://gitlab.corp.example', GITLAB_CORP_OAUTH_SCOPES: 'write' }).message).toContain('GITLAB_CORP_OAUTH_SCOPES must be api or read_api');
+  });
+
+  it('refuses one GitLab configured twice, and a webhook secret two instances share', () => {
+    expect(errorOf({ GITLAB_URL: 'https://gitlab.corp.example', GITLAB_INSTANCES: 'corp', GITLAB_CORP_URL: 'https://gitlab.corp.example/' }).message).toContain(
+      'two GitLab instances have the URL https://gitlab.corp.example',
+    );
+    const shared = errorOf({ ...corp, GITLAB_CORP_WEBHOOK_SECRET: 'corp-hook,default-secret' });
+    expect(shared.message).toContain('GITLAB_WEBHOOK_SECRET and GITLAB_CORP_WEBHOOK_SECRET share a value');
+    expect(shared.message).not.toContain('default-secret');
+  });
+});
+
 describe('environment with a .env file', () => {
   const dir = mkdtempSync(path.join(process.env.TEST_WORK_ROOT ?? os.tmpdir(), 'env-'));
   writeFileSync(path.join(dir, '.env'), 'MATTERMOST_URL=http://from-file:8065\nPORT=4100\n# comment\nLOG_LEVEL="debug"\n');

@@ -37,11 +37,11 @@ export function secretsOf(config: Config | null): string[] {
   return [
     config.mattermost.botToken,
     config.mattermost.adminToken,
-    config.gitlab.oauthClientSecret,
-    config.gitlab.webhookSigningKey,
-    ...config.gitlab.webhookSecrets,
+    // Every instance's: doctor sends each OAuth secret to its GitLab, and an answer may echo it.
+    ...config.gitlabInstances.flatMap((instance) => [instance.oauthClientSecret, instance.webhookSigningKey, ...instance.webhookSecrets]),
     ...keys.flatMap((key) => [key.toString('hex'), key.toString('base64')]),
     passwordOf(config.databaseUrl),
+    passwordOf(config.mattermost.databaseUrl),
     passwordOf(config.proxy.httpProxy),
     passwordOf(config.proxy.httpsProxy),
   ].filter((secret): secret is string => typeof secret === 'string' && secret !== '');

@@ -174,7 +174,7 @@ function candidates(event: GitLabEvent, context: PersonalContext): Candidate[] {
       return noteCandidates(event, context);
     case 'push':
       return event.details.commits.flatMap((commit) =>
-        mentionedUsernames(commit.message).map((username) => ({ who: { username }, reason: 'mentioned' as const, key: `mention:commit:${commit.sha}:${username}` })),
+        mentionedUsernames(commit.message).map((username) => ({ who: { username }, reason: 'mentioned' as const, key: `mention:commit:${scopedKey(event.instance, commit.sha)}:${username}` })),
       );
     case 'pipeline':
       return pipelineCandidates(event, context);

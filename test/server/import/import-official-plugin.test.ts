@@ -256,12 +256,24 @@ describe('gitlab-bridge import official-plugin', () => {
 
   it('keeps text from the plugin store from pinging anyone in the posts it makes', async () => {
     const file = path.join(tempWorkDir(), 'subscriptions.json');
-    const value = { Repositories: { 'acme/website': [{ ChannelID: channels.town.id, CreatorID: people.alice.id, Features: 'merges,label:"@channel"', Repository: 'acme/website' }] } };
+    // A feature word with a backtick must not close its code span and post a link or an image as the bot.
+    const sneaky = 'x` [sign in](https://evil.example) ![t](https://track.example/p.png) `x';
+    const value = { Repositories: { 'acme/website': [{ ChannelID: channels.town.id, CreatorID: people.alice.id, Features: `merges,label:"@channel",${sneaky}`, Repository: 'acme/website' }] } };
     writeFileSync(file, JSON.stringify(value));
     expect((await importCommand(['--from-file', file, '--apply'])).code).toBe(0);
     const [post] = channelPosts(channels.town);
     expect(post!.message).toContain('`@\u200Bchannel`');
     expect(post!.message).not.toMatch(/@channel/);
+    const noteLine = post!.message.split('\n').find((line) => line.includes('evil.example'))!;
+    expect(noteLine).toMatch(/`x' \[sign in\]\(https:\/\/evil\.example\) !\[t\]\(https:\/\/track\.example\/p\.png\) 'x`/);
+  });
+
+  it('leaves replies in Mattermost for what it imports, even in a private channel: nobody there chose to publish them', async () => {
+    const file = path.join(tempWorkDir(), 'subscriptions.json');
+    const value = { Repositories: { 'acme/website': [{ ChannelID: channels.eng.id, CreatorID: people.bob.id, Features: 'merges', Repository: 'acme/website' }] } };
+    writeFileSync(file, JSON.stringify(value));
+    expect((await importCommand(['--from-file', file, '--apply'])).code).toBe(0);
+    expect((await bridge.query('SELECT sync_replies FROM subscriptions')).rows).toEqual([{ sync_replies: false }]);
   });
 
   it.each([

@@ -1,4 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
+import { inInstance } from '../../../server/src/gitlab/instances.js';
 import { personalNotices, type PersonalContext, type Recipient } from '../../../server/src/rules/personal-notifications.js';
 import { DEFAULT_SETTINGS, type NotificationSettings } from '../../../server/src/store/notification-settings.js';
 import { fixtureEvent } from '../../helpers/fixtures.js';
@@ -104,6 +105,9 @@ describe('mentions', () => {
     const notices = personalNotices(push, context([person(7, 'seven')]));
     expect(reasons(notices)).toEqual(['seven:mentioned']);
     expect(notices[0]!.key).toMatch(/^mention:commit:[0-9a-f]{40}:seven$/);
+    // The same commit pushed to another GitLab instance (a mirror) is news there too: its key is that instance's.
+    const mirrored = personalNotices(inInstance(push, 'corp'), context([person(7, 'seven')]));
+    expect(mirrored[0]!.key).toBe(notices[0]!.key.replace('mention:commit:', 'mention:commit:corp~'));
   });
 });
 

@@ -9,7 +9,6 @@ import { readSettings } from '../../commands/subscription-options.js';
 import type { ChannelGateway } from '../../mattermost/channel-gateway.js';
 import type { MattermostClient } from '../../mattermost/client.js';
 import type { DirectMessenger } from '../../mattermost/direct-message.js';
-import { defaultSyncReplies } from '../../rules/subscription.js';
 import { audit } from '../../store/audit-log.js';
 import { claimAsk, recordImport, releaseAsk } from '../../store/official-plugin-imports.js';
 import { createSubscription } from '../../store/subscriptions.js';
@@ -120,7 +119,8 @@ async function create(deps: ApplyDeps, item: Created): Promise<boolean> {
       threads,
       buttons,
       poll,
-      syncReplies: defaultSyncReplies(access.type),
+      // Nobody here chose to publish the channel's replies in GitLab: that stays a choice for its members.
+      syncReplies: false,
       // Vouched for by nobody: what GitLab shows everyone only, never confidential content (plan-import.ts).
       privateAccess: false,
       confidential: false,

@@ -8,6 +8,7 @@
  * `confidential_issues` alone also turned `issues` on: the same is done here.
  */
 import type { SettingsInput } from '../../commands/subscription-options.js';
+import { code } from '../../render/text.js';
 
 export interface MappedSubscription {
   kind: 'project' | 'group';
@@ -62,7 +63,7 @@ export function mapSubscription(key: string, features: string): MappingOutcome {
   for (const word of words) {
     if (word.startsWith('label:')) {
       const label = readLabel(word.slice('label:'.length));
-      if (label === null) notes.push(`\`${word}\` is not a label the plugin could read (it quotes them: label:"bug"); left out`);
+      if (label === null) notes.push(`${code(word)} is not a label the plugin could read (it quotes them: label:"bug"); left out`);
       else if (label.trim() !== '') labels.push(label);
       continue;
     }
@@ -77,7 +78,7 @@ export function mapSubscription(key: string, features: string): MappingOutcome {
     if (COMMENTS.has(word)) continue;
     const feature = FEATURES[word];
     if (!feature) {
-      notes.push(`\`${word}\` is not a feature of the GitLab plugin; left out`);
+      notes.push(`${code(word)} is not a feature of the GitLab plugin; left out`);
       continue;
     }
     events.push(...feature.events);
