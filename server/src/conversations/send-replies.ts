@@ -122,16 +122,19 @@ export function createReplySender(deps: ReplySenderDeps) {
     try {
       const request = createNoteRequest(target);
       const note = await gitlab.post<{ id: number; internal?: boolean; confidential?: boolean }>(request.path, request.internal ? { body, internal: true } : { body });
-      await markReplySent(deps.pool, reply.postId, note.id, caller.gitlabUserId);
       // Only when GitLab's answer says so (older versions name it `confidential`, or say nothing).
       const madePublic = note.internal === false || (note.internal === undefined && note.confidential === false);
       if (request.internal && madePublic) {
-        // A reply meant to be internal that GitLab made public (a Guest's `internal` is dropped silently): taken back.
+        // A reply meant to be internal that GitLab made public (a Guest's `internal` is dropped silently): taken
+        // back before anything else, so that no failure to record it can leave it public.
         await gitlab.delete(notePath(target, note.id)).catch((error: unknown) => log.error({ err: error, note: note.id }, 'could not delete a reply GitLab made public'));
+        // Its id, recorded, keeps its Note Hook out of the channel; the reply is not sent whatever becomes of that.
+        await markReplySent(deps.pool, reply.postId, note.id, caller.gitlabUserId).catch((error: unknown) => log.warn({ err: error, note: note.id }, 'could not record the deleted comment'));
         await settleReply(deps.pool, reply.postId, 'failed', 'GitLab did not keep it internal');
         await deps.tell(reply.userId, `${await replyLink(reply)} was not posted to GitLab: it answers an internal note, and GitLab would not make it internal for your account.`).catch(() => undefined);
         return 'failed';
       }
+      await markReplySent(deps.pool, reply.postId, note.id, caller.gitlabUserId);
       log.info({ note: note.id }, 'reply posted to GitLab as a comment');
       return 'sent';
     } catch (error) {

@@ -3,6 +3,7 @@
  * One row per (post, person, emoji): adding, removing and adding again moves
  * the row between states, so a reaction seen twice awards once.
  */
+import { unscopeKey } from '../gitlab/instances.js';
 import type { Queryable } from './queryable.js';
 
 export type ReactionState = 'pending' | 'awarded' | 'removing' | 'removed' | 'skipped' | 'failed';
@@ -49,17 +50,20 @@ export interface NewReaction {
   awardName: string;
 }
 
-/** A reaction is there: award it, or keep the award a removal was about to take back. */
+/**
+ * A reaction is there: award it, or keep the award a removal was about to take back. It belongs to the
+ * instance its thread's key names (migration 0027): the award's id is only unique on that instance.
+ */
 export async function recordReaction(db: Queryable, reaction: NewReaction): Promise<void> {
   await db.query(
-    `INSERT INTO chat_reactions (post_id, mattermost_user_id, emoji_name, channel_id, thread_key, award_name)
-     VALUES ($1, $2, $3, $4, $5, $6)
+    `INSERT INTO chat_reactions (post_id, mattermost_user_id, emoji_name, channel_id, thread_key, award_name, instance)
+     VALUES ($1, $2, $3, $4, $5, $6, $7)
      ON CONFLICT (post_id, mattermost_user_id, emoji_name) DO UPDATE SET
        state = CASE WHEN chat_reactions.state = 'removing' THEN 'awarded'
                     WHEN chat_reactions.state IN ('removed', 'skipped', 'failed') THEN 'pending' ELSE chat_reactions.state END,
        attempts = CASE WHEN chat_reactions.state IN ('removed', 'skipped', 'failed') THEN 0 ELSE chat_reactions.attempts END,
        next_attempt_at = now(), updated_at = now()`,
-    [reaction.postId, reaction.userId, reaction.emojiName, reaction.channelId, reaction.threadKey, reaction.awardName],
+    [reaction.postId, reaction.userId, reaction.emojiName, reaction.channelId, reaction.threadKey, reaction.awardName, unscopeKey(reaction.threadKey).instance],
   );
 }
 
@@ -140,14 +144,19 @@ export async function retryReactionLater(db: Queryable, reaction: ChatReactionRo
 /**
  * The Mattermost channel an award the bridge made (or took back) came from: by the award's id, or,
  * for an Emoji Hook that arrives before the id was recorded, by who awarded what on which object lately.
+ * Only on the instance the hook came from: another instance's award of the same id is someone else's.
  */
-export async function reactionOriginOfAward(db: Queryable, award: { id: number | null; threadKey: string; gitlabUserId: number | null; name: string }): Promise<string | null> {
+export async function reactionOriginOfAward(
+  db: Queryable,
+  award: { instance: string; id: number | null; threadKey: string; gitlabUserId: number | null; name: string },
+): Promise<string | null> {
   const { rows } = await db.query<{ channel_id: string }>(
     `SELECT channel_id FROM chat_reactions
-      WHERE award_id = $1
-         OR (thread_key = $2 AND gitlab_user_id = $3 AND award_name = $4 AND updated_at > now() - interval '10 minutes')
+      WHERE instance = $5
+        AND (award_id = $1
+             OR (thread_key = $2 AND gitlab_user_id = $3 AND award_name = $4 AND updated_at > now() - interval '10 minutes'))
       ORDER BY (award_id = $1) DESC NULLS LAST LIMIT 1`,
-    [award.id, award.threadKey, award.gitlabUserId, award.name],
+    [award.id, award.threadKey, award.gitlabUserId, award.name, award.instance],
   );
   return rows[0]?.channel_id ?? null;
 }

@@ -4,6 +4,7 @@
  * a reply, and it is sent once. `attempt_started_at` is committed before each
  * create, so an answer lost to a crash is looked for in GitLab, not repeated.
  */
+import { unscopeKey } from '../gitlab/instances.js';
 import type { Queryable } from './queryable.js';
 
 export type ReplyState = 'pending' | 'sent' | 'skipped' | 'failed' | 'deleted';
@@ -69,12 +70,15 @@ function toReply(row: ReplyRow): ChatReply {
   };
 }
 
-/** True when the reply is new here (a repeat sighting changes nothing). */
+/**
+ * True when the reply is new here (a repeat sighting changes nothing). It belongs to the instance its
+ * thread's key names (migration 0027): the comment's id is only unique on that instance.
+ */
 export async function recordReply(db: Queryable, reply: NewReply): Promise<boolean> {
   const result = await db.query(
-    `INSERT INTO chat_replies (post_id, channel_id, root_post_id, thread_key, mattermost_user_id, message, file_names, posted_at)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (post_id) DO NOTHING`,
-    [reply.postId, reply.channelId, reply.rootPostId, reply.threadKey, reply.userId, reply.message, JSON.stringify(reply.fileNames), reply.postedAt],
+    `INSERT INTO chat_replies (post_id, channel_id, root_post_id, thread_key, mattermost_user_id, message, file_names, posted_at, instance)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (post_id) DO NOTHING`,
+    [reply.postId, reply.channelId, reply.rootPostId, reply.threadKey, reply.userId, reply.message, JSON.stringify(reply.fileNames), reply.postedAt, unscopeKey(reply.threadKey).instance],
   );
   return (result.rowCount ?? 0) > 0;
 }
@@ -183,9 +187,12 @@ export async function retryReplyLater(db: Queryable, postId: string, delayMs: nu
   await db.query(`UPDATE chat_replies SET attempts = attempts + 1, next_attempt_at = now() + $2::double precision * interval '1 millisecond', reason = $3, updated_at = now() WHERE post_id = $1`, [postId, delayMs, reason]);
 }
 
-/** The Mattermost channel a comment the bridge made came from (its Note Hook is not posted back there). */
-export async function replyOriginOfNote(db: Queryable, noteId: number): Promise<string | null> {
-  const { rows } = await db.query<{ channel_id: string }>('SELECT channel_id FROM chat_replies WHERE note_id = $1', [noteId]);
+/**
+ * The Mattermost channel a comment the bridge made came from (its Note Hook is not posted back there).
+ * Only on the instance the hook came from: another instance's note of the same id is someone else's.
+ */
+export async function replyOriginOfNote(db: Queryable, instance: string, noteId: number): Promise<string | null> {
+  const { rows } = await db.query<{ channel_id: string }>('SELECT channel_id FROM chat_replies WHERE instance = $1 AND note_id = $2', [instance, noteId]);
   return rows[0]?.channel_id ?? null;
 }
 
@@ -193,10 +200,11 @@ export async function replyOriginOfNote(db: Queryable, noteId: number): Promise<
  * The same, for a Note Hook that arrives before the comment's id was recorded: the footer names the
  * Mattermost post, and the note's author must be the person whose reply it was.
  */
-export async function replyOriginOfPost(db: Queryable, postId: string, gitlabUserId: number): Promise<string | null> {
+export async function replyOriginOfPost(db: Queryable, instance: string, postId: string, gitlabUserId: number): Promise<string | null> {
+  // GitLab user ids, too, are per instance.
   const { rows } = await db.query<{ channel_id: string }>(
-    "SELECT channel_id FROM chat_replies WHERE post_id = $1 AND gitlab_user_id = $2 AND state IN ('pending', 'sent')",
-    [postId, gitlabUserId],
+    "SELECT channel_id FROM chat_replies WHERE instance = $1 AND post_id = $2 AND gitlab_user_id = $3 AND state IN ('pending', 'sent')",
+    [instance, postId, gitlabUserId],
   );
   return rows[0]?.channel_id ?? null;
 }

@@ -8,7 +8,8 @@
  * buttons act on corp; an old default-instance context still acts on the
  * default one, and no context can be pointed at the other GitLab; link
  * tooltips and code previews read corp as the viewer's corp account; a reply
- * in a corp thread becomes a comment on corp.
+ * in a corp thread becomes a comment on corp, known as corp's (note ids repeat
+ * across GitLabs).
  */
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
@@ -351,4 +352,74 @@ describe('replies in a corp thread', () => {
     expect(corp.notesOf(PROJECT.path, 'merge_request', 7).some((note) => note.body.startsWith('Me too'))).toBe(false);
     expect(anyWithTokenOf(corp, bridge.gitlab, BOB.id)).toBe(false);
   });
+
+  // Each GitLab numbers its notes from 1: the bridge's record of a comment names the instance it is on.
+  it('a corp comment with the id of a default one the bridge made is recorded too, and someone’s own corp comment of that id is still posted', async () => {
+    const defaultRoot = rootPost(/Default change/);
+    const corpRoot = rootPost(/Corp change/);
+    alignNoteIds();
+    const onDefault = await replyAs(alice, defaultRoot, 'First, on the default GitLab');
+    const defaultNote = await commentOn(bridge.gitlab, onDefault);
+    const onCorp = await replyAs(alice, corpRoot, 'Then on corp');
+    expect((await commentOn(corp, onCorp)).id).toBe(defaultNote.id);
+    await settled();
+    const { rows } = await bridge.pool.query('SELECT instance, state, note_id FROM chat_replies WHERE post_id = ANY($1) ORDER BY instance', [[onDefault.id, onCorp.id]]);
+    expect(rows).toEqual([
+      { instance: 'corp', state: 'sent', note_id: String(defaultNote.id) },
+      { instance: 'default', state: 'sent', note_id: String(defaultNote.id) },
+    ]);
+    expect(bridge.mattermost.directMessagesTo(alice).some((post) => post.message.includes('was not posted'))).toBe(false);
+
+    alignNoteIds();
+    const bridgeMade = await commentOn(bridge.gitlab, await replyAs(alice, defaultRoot, 'The bridge made this one'));
+    const byHand = corp.addNote(PROJECT.path, { targetType: 'MergeRequest', targetIid: 7, authorId: AUTHOR.id, body: 'Written in corp by hand' });
+    expect(byHand.id).toBe(bridgeMade.id);
+    await corpNoteHook(byHand.id, byHand.body);
+    expect(bridge.mattermost.posts.some((post) => post.root_id === corpRoot.id && post.message.includes('Written in corp by hand'))).toBe(true);
+  });
 });
+
+/** Comments by the author on whichever GitLab numbered fewer notes, until both give the next note the same id. */
+function alignNoteIds(): void {
+  const filler = (fake: FakeGitLab) => fake.addNote(PROJECT.path, { targetType: 'MergeRequest', targetIid: 7, authorId: AUTHOR.id, body: 'filler' }).id;
+  let [onDefault, onCorp] = [filler(bridge.gitlab), filler(corp)];
+  while (onDefault < onCorp) onDefault = filler(bridge.gitlab);
+  while (onCorp < onDefault) onCorp = filler(corp);
+}
+
+async function replyAs(userId: string, root: FakePost, message: string): Promise<FakePost> {
+  const answer = await bridge.mattermost.postAs(sessionOf(userId), { channelId: dev.id, rootId: root.id, message });
+  expect(answer.status).toBe(201);
+  return answer.post!;
+}
+
+/** The comment a reply became on `fake`. */
+async function commentOn(fake: FakeGitLab, post: FakePost): Promise<{ id: number }> {
+  let found: { id: number } | undefined;
+  await waitFor(() => {
+    found = fake.notesOf(PROJECT.path, 'merge_request', 7).find((note) => note.body.includes(`/pl/${post.id})`));
+    return found !== undefined;
+  }, `a comment for ${post.message}`, 15_000);
+  return found!;
+}
+
+/** The Note Hook corp sends about a comment on its !7, through corp's own door. */
+async function corpNoteHook(noteId: number, body: string): Promise<void> {
+  const fixture = webhookFixture('note.merge_request.json');
+  const payload = JSON.parse(fixture.body) as Json;
+  payload.project_id = PROJECT.id;
+  payload.project.id = PROJECT.id;
+  payload.project.path_with_namespace = PROJECT.path;
+  payload.project.web_url = `${corp.url}/${PROJECT.path}`;
+  payload.project.visibility_level = 20;
+  payload.user = { id: AUTHOR.id, name: AUTHOR.name, username: AUTHOR.username };
+  Object.assign(payload.object_attributes, { id: noteId, note: body, author_id: AUTHOR.id, project_id: PROJECT.id, url: `${corp.url}/${PROJECT.path}/-/merge_requests/7#note_${noteId}` });
+  Object.assign(payload.merge_request, { iid: 7, target_project_id: PROJECT.id, source_project_id: PROJECT.id, title: 'Corp change', url: `${corp.url}/${PROJECT.path}/-/merge_requests/7` });
+  const response = await fetch(`${bridge.publicUrl}/webhook/corp`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json', 'X-Gitlab-Token': 'corp-hook-secret', 'X-Gitlab-Event': fixture.event, 'Idempotency-Key': randomUUID() },
+    body: JSON.stringify(payload),
+  });
+  expect(response.status).toBe(202);
+  await settled();
+}

@@ -136,14 +136,14 @@ describe('the awards the bridge made, known when GitLab tells of them', () => {
     const reaction = reactionOnNewRoot();
     await recordReaction(pool, reaction);
     await markAwarded(pool, await row(reaction), 601);
-    expect(await reactionOriginOfAward(pool, { id: 601, threadKey: 'other', gitlabUserId: null, name: 'other' })).toBe('chan1');
+    expect(await reactionOriginOfAward(pool, { instance: 'default', id: 601, threadKey: 'other', gitlabUserId: null, name: 'other' })).toBe('chan1');
   });
 
   it('before the id is known: by who awarded what on which MR, lately, as the person whose reaction it was', async () => {
     const reaction = reactionOnNewRoot();
     await recordReaction(pool, reaction);
     await markAwardStarted(pool, await row(reaction), ALICE_GITLAB);
-    const hook = { id: 602, threadKey: reaction.threadKey, gitlabUserId: ALICE_GITLAB, name: 'thumbsup' };
+    const hook = { instance: 'default', id: 602, threadKey: reaction.threadKey, gitlabUserId: ALICE_GITLAB, name: 'thumbsup' };
     expect(await reactionOriginOfAward(pool, hook)).toBe('chan1');
     // Someone else's 👍, another emoji, or another MR is not the bridge's.
     expect(await reactionOriginOfAward(pool, { ...hook, gitlabUserId: 99 })).toBeNull();

@@ -198,18 +198,18 @@ describe('the comments the bridge made, known when GitLab tells of them', () => 
     const reply = await recorded();
     await markReplyAttemptStarted(pool, reply.postId, ALICE_GITLAB);
     await markReplySent(pool, reply.postId, 4001, ALICE_GITLAB);
-    expect(await replyOriginOfNote(pool, 4001)).toBe('chan1');
-    expect(await replyOriginOfNote(pool, 4002)).toBeNull();
+    expect(await replyOriginOfNote(pool, 'default', 4001)).toBe('chan1');
+    expect(await replyOriginOfNote(pool, 'default', 4002)).toBeNull();
   });
 
   it('by the post its footer names, only when the comment’s author is the person whose reply it was', async () => {
     const reply = await recorded();
-    expect(await replyOriginOfPost(pool, reply.postId, ALICE_GITLAB)).toBeNull(); // no attempt yet: no author known
+    expect(await replyOriginOfPost(pool, 'default', reply.postId, ALICE_GITLAB)).toBeNull(); // no attempt yet: no author known
     await markReplyAttemptStarted(pool, reply.postId, ALICE_GITLAB);
-    expect(await replyOriginOfPost(pool, reply.postId, ALICE_GITLAB)).toBe('chan1');
+    expect(await replyOriginOfPost(pool, 'default', reply.postId, ALICE_GITLAB)).toBe('chan1');
     // Someone else copying the footer into their own comment does not keep it out of the channel.
-    expect(await replyOriginOfPost(pool, reply.postId, 99)).toBeNull();
-    expect(await replyOriginOfPost(pool, 'post-unknown', ALICE_GITLAB)).toBeNull();
+    expect(await replyOriginOfPost(pool, 'default', reply.postId, 99)).toBeNull();
+    expect(await replyOriginOfPost(pool, 'default', 'post-unknown', ALICE_GITLAB)).toBeNull();
   });
 });
 
