@@ -74,7 +74,7 @@ export async function startChannelBridge(env: Record<string, string> = {}): Prom
       if (confidentialBy) {
         await pool.query(
           `INSERT INTO gitlab_accounts (mattermost_user_id, gitlab_user_id, gitlab_username) VALUES ($1, (SELECT coalesce(max(gitlab_user_id), 0) + 1 FROM gitlab_accounts), $1)
-           ON CONFLICT (mattermost_user_id) DO NOTHING`,
+           ON CONFLICT (mattermost_user_id, instance) DO NOTHING`,
           [confidentialBy],
         );
       }
