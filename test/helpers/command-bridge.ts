@@ -199,7 +199,8 @@ export async function browse(url: string, options: { cookie?: string } = {}): Pr
   throw new Error('too many redirects');
 }
 
-function freePort(): Promise<number> {
+/** A port nothing listens on right now (for a server to take, or as an address that answers nothing). */
+export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = net.createServer().once('error', reject);
     server.listen(0, '127.0.0.1', () => {

@@ -4,12 +4,11 @@
  * halfway or unreachable is named, never taking the default's work down with it. Real bridge process,
  * two fake GitLabs and the fake Mattermost on loopback, real PostgreSQL.
  */
-import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { Check } from '../../server/src/doctor/check.js';
 import type { Readiness } from '../../server/src/readiness.js';
 import { runCommand } from '../helpers/bridge-process.js';
-import { startCommandBridge, type CommandBridge } from '../helpers/command-bridge.js';
+import { freePort, startCommandBridge, type CommandBridge } from '../helpers/command-bridge.js';
 
 let running: CommandBridge;
 let admin: string;
@@ -67,7 +66,7 @@ describe('several GitLab instances in the reports', () => {
     expect(run.stdout).not.toContain('corp-hook-secret');
 
     // A corp whose address answers nothing, and whose OAuth secret is wrong: named by corp's variables.
-    const dead = await closedPort();
+    const dead = await freePort();
     const broken = await runCommand(['doctor', '--json'], { ...running.env, GITLAB_CORP_URL: `http://127.0.0.1:${dead}` });
     const brokenChecks = JSON.parse(broken.stdout) as Check[];
     expect(brokenChecks.find((check) => check.check === 'GitLab corp')).toMatchObject({ status: 'fail', fix: expect.stringContaining('GITLAB_CORP_URL') });
@@ -80,13 +79,3 @@ describe('several GitLab instances in the reports', () => {
     expect(broken.code).not.toBe(0);
   });
 });
-
-function closedPort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer().once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}

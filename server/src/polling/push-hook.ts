@@ -14,8 +14,13 @@ const ZERO_SHA = '0'.repeat(40);
 
 /** The push data of a branch push the fallback handles, else null. */
 export function branchPush(event: RestEvent): RestPushData | null {
+  return pushOf(event, 'branch');
+}
+
+/** The push data of a push of one ref (a branch or a tag) to, of or deleting it; null for anything else. */
+export function pushOf(event: RestEvent, refType: 'branch' | 'tag'): RestPushData | null {
   const data = event.push_data;
-  if (!data || data.ref_type !== 'branch' || !data.ref) return null;
+  if (!data || data.ref_type !== refType || !data.ref) return null;
   if (!['pushed to', 'pushed new', 'deleted'].includes(event.action_name)) return null;
   return data;
 }

@@ -5,7 +5,7 @@
  * message and commit, which the hook carries (Git::TagHooksService: the
  * message only while the tag still points where the push left it).
  */
-import { commitAttributes } from './push-hook.js';
+import { commitAttributes, pushOf } from './push-hook.js';
 import { projectAttributes, repositoryAttributes, type HookPayload } from './hook-attributes.js';
 import type { RestEvent, RestProject, RestPushData, RestTag } from './rest-shapes.js';
 
@@ -13,10 +13,7 @@ const ZERO_SHA = '0'.repeat(40);
 
 /** The push data of a tag push the fallback handles, else null. */
 export function tagPush(event: RestEvent): RestPushData | null {
-  const data = event.push_data;
-  if (!data || data.ref_type !== 'tag' || !data.ref) return null;
-  if (!['pushed to', 'pushed new', 'deleted'].includes(event.action_name)) return null;
-  return data;
+  return pushOf(event, 'tag');
 }
 
 /** The tag to read, or null for a deleted tag (the event says all there is). */
