@@ -120,6 +120,8 @@ export async function startBackgroundWork({ config, log, metrics, database, matt
           instance,
           // The reminder lists every instance's work: it reads the others' snapshots and labels their items.
           instances: gitlabs?.instances,
+          // Whether the group_hooks job may make webhooks (read_api: never).
+          scopeSetting: side.instance,
           client: side.client,
           callerFor: (userId) => sideConnections.callerFor(userId),
           timeZoneOf: async (userId) => reminderTimeZone((await bot.getUser(userId)).timezone),

@@ -94,7 +94,7 @@ export async function addProjectHooks(call: CommandCall, target: GitLabTarget, t
   try {
     outcome = await reconcileGroupHooks(
       { pool: deps.pool, client, hooks: { gitlabUrl: deps.gitlabUrl, publicUrl: deps.publicUrl, webhookSecret: deps.webhookSecret } },
-      { instance: instanceOf(deps), groupId: target.id, groupPath: target.path, kinds: mine ? kinds : existing!.kinds },
+      { instance: instanceOf(deps), groupId: target.id, groupPath: target.path, kinds: mine ? kinds : existing!.kinds, requestedBy: keeper },
       { userId: call.userId, token },
       { deadline: Date.now() + COMMAND_MS, listing, concurrency: CONCURRENCY },
     );
@@ -115,11 +115,18 @@ export async function addProjectHooks(call: CommandCall, target: GitLabTarget, t
     await coverageFor(call, target.id, listing, deps),
   ];
   if (outcome.pending > 0) lines.push(`The bridge goes on with the other ${plural(outcome.pending, 'project')} in the background.`);
-  lines.push(
-    mine
-      ? 'New projects get a webhook within the hour (at once when a GitLab system hook tells the bridge), made with your GitLab account, so your role decides; archived and removed projects drop out.'
-      : `The set stays kept in step with ${await keeperName(deps, keeper)}'s GitLab account, which can add webhooks to more of its projects.`,
-  );
+  if (mine) {
+    lines.push('New projects get a webhook within the hour (at once when a GitLab system hook tells the bridge), made with your GitLab account, so your role decides; archived and removed projects drop out.');
+  } else {
+    // Asking does not take the set over (chooseKeeper): its keeper's account and events stay.
+    const name = (await keeperName(deps, keeper)) ?? 'a deleted user';
+    lines.push(
+      existing!.requesterConnected
+        ? `The set stays kept in step with ${name}'s GitLab account, which can add webhooks to at least as many of its projects.`
+        : `The set stays with ${name}, who is no longer connected to GitLab; someone who is a Maintainer of some of its projects takes it over by running this.`,
+    );
+    if ([...kinds].sort().join() !== [...existing!.kinds].sort().join()) lines.push(`Its webhooks carry the events its keeper chose (${existing!.kinds.join(', ')}), not those you asked for.`);
+  }
   return lines.join('\n');
 }
 

@@ -3,13 +3,16 @@
  * `poll_jobs` row per group, hourly, sooner when a system hook or group event said the group's
  * projects changed (store/group-hook-sets.ts reconcileGroupHooksSoon). It runs as the person who
  * asked for the set, with their token through the budgeted client; when they are no longer
- * connected it adds nothing (the coverage line says so) until someone asks again.
+ * connected it adds nothing (the coverage line says so) until someone asks again. Nor does it while
+ * the instance is read-only (GITLAB_OAUTH_SCOPES=read_api): the keeper's token may still carry `api`
+ * from before, but the admin's choice is that the bridge never writes (accounts/write-access.ts).
  */
+import { refuseWrite, scopesVariable, type ScopeSetting } from '../accounts/write-access.js';
 import type { HookSettings } from '../subscriptions/add-bridge-hook.js';
 import type pg from 'pg';
 import { BudgetExhaustedError, GitLabRateLimitedError, type PollClient } from '../gitlab/poll-client.js';
 import type { Logger } from '../log.js';
-import { GROUP_HOOKS_JOB, leaseGroupHookSet, readGroupHookSet, releaseGroupHookSet } from '../store/group-hook-sets.js';
+import { GROUP_HOOKS_JOB, leaseGroupHookSet, readGroupHookSet, recordGroupHookCheck, releaseGroupHookSet, type GroupHookSet } from '../store/group-hook-sets.js';
 import { syncJobs, type PollJob } from '../store/poll-jobs.js';
 import { GroupNotVisibleError, reconcileGroupHooks } from '../subscriptions/reconcile-group-hooks.js';
 import type { PollOutcome } from './poll-users.js';
@@ -29,8 +32,10 @@ export interface GroupHookJobDeps {
   pool: pg.Pool;
   /** The GitLab instance these pollers are for ('default' unless given). */
   instance?: string;
+  /** The instance's GITLAB_*_OAUTH_SCOPES: with read_api no hook is made. */
+  scopeSetting: ScopeSetting;
   client: PollClient;
-  callerFor(userId: string): Promise<{ token: string } | null>;
+  callerFor(userId: string): Promise<{ token: string; scopes?: string[] } | null>;
   /** Where hooks send (PUBLIC_URL) and the secret they carry; without both no hook can be made. */
   publicUrl: string | undefined;
   webhookSecret: string | undefined;
@@ -51,9 +56,18 @@ export async function runGroupHookJob(deps: GroupHookJobDeps, job: PollJob, now 
   const set = await readGroupHookSet(deps.pool, instance, Number(job.subject));
   if (!set) return { nextRunAt: hourly, state }; // stopped meanwhile: the next sync removes the job
   if (!deps.publicUrl || !deps.webhookSecret) return { nextRunAt: hourly, state, error: 'the bridge has no PUBLIC_URL or GITLAB_WEBHOOK_SECRET, so it can make no hooks' };
+  // Read-only: asked before anyone's token, so an old `api` token writes nothing either. The set says
+  // why (its coverage line), and the job looks again hourly in case the admin changes it back.
+  if (refuseWrite(deps.scopeSetting, 'add webhooks')) {
+    return refuse(deps, set, hourly, state, `not kept in step: this bridge connects to GitLab read-only (${scopesVariable(deps.scopeSetting)}=read_api), so it adds no webhooks`);
+  }
   // Nothing is added without the keeper's own account: their role is what allows it.
   const caller = set.requesterConnected ? await deps.callerFor(set.requestedBy).catch(() => null) : null;
   if (!caller) return { nextRunAt: hourly, state, error: 'whoever keeps this group’s hooks is no longer connected to GitLab' };
+  // A keeper's token GitLab granted only read_api (while the bridge was read-only) could add nothing.
+  if (refuseWrite(deps.scopeSetting, 'add webhooks', caller.scopes)) {
+    return refuse(deps, set, hourly, state, 'not kept in step: the GitLab connection of whoever keeps this group’s hooks may only read; they need to disconnect and connect again');
+  }
   if (!(await leaseGroupHookSet(deps.pool, instance, set.groupId, LEASE_SECONDS))) return { nextRunAt: new Date(now.getTime() + SOON_MS), state };
   try {
     const outcome = await reconcileGroupHooks(
@@ -76,4 +90,10 @@ export async function runGroupHookJob(deps: GroupHookJobDeps, job: PollJob, now 
   } finally {
     await releaseGroupHookSet(deps.pool, instance, set.groupId);
   }
+}
+
+/** The job adds nothing: why, on the set (its coverage line) and on the job. */
+async function refuse(deps: GroupHookJobDeps, set: GroupHookSet, nextRunAt: Date, state: Record<string, unknown>, why: string): Promise<PollOutcome<Record<string, unknown>>> {
+  if (set.lastError !== why) await recordGroupHookCheck(deps.pool, set, { error: why });
+  return { nextRunAt, state, error: why };
 }

@@ -76,13 +76,16 @@ export function planGroupHooks(
 }
 
 /**
- * Who keeps the set in step after `candidate` asked. The person who asked, unless someone else keeps
- * it who is still connected and can hook more of the group's projects: a Developer asking again must
- * not leave the set to an account that can add no hooks.
+ * Who keeps the set in step after `candidate` asked. Whoever asked first keeps it; someone else takes
+ * it over only when they can hook some of the group's projects, and more of them than the keeper (as
+ * the keeper's last run counted), or the keeper is no longer connected. Anyone who sees the group may
+ * ask, so asking (once or again) must not by itself hand the set, and whose token makes its hooks
+ * with which events, to an account that can add none.
  */
 export function chooseKeeper(current: { requestedBy: string; connected: boolean; maintainable: number } | null, candidate: { userId: string; maintainable: number }): string {
-  if (!current || current.requestedBy === candidate.userId || !current.connected) return candidate.userId;
-  return candidate.maintainable >= current.maintainable ? candidate.userId : current.requestedBy;
+  if (!current || current.requestedBy === candidate.userId) return candidate.userId;
+  const takesOver = candidate.maintainable > 0 && (!current.connected || candidate.maintainable > current.maintainable);
+  return takesOver ? candidate.userId : current.requestedBy;
 }
 
 /** System hook events (and group hooks' Project events) that change which projects a group has: archiving is a `project_update`. */

@@ -10,6 +10,7 @@ import type pg from 'pg';
 import { bridgeWebhookUrl, pointsAt } from '../commands/webhook-health.js';
 import type { RestClient } from '../gitlab/direct-client.js';
 import { createProjectHook, listGroupProjects, listProjectHooks } from '../gitlab/group-projects.js';
+import { DEFAULT_INSTANCE } from '../gitlab/instances.js';
 import { GitLabHttpError } from '../gitlab/poll-client.js';
 import { audit } from '../store/audit-log.js';
 import { dropGroupHookProjects, readGroupHookProjects, recordGroupHookCheck, saveGroupHookProject, type GroupHookSet } from '../store/group-hook-sets.js';
@@ -60,23 +61,29 @@ export async function readGroupListing(client: RestClient, token: string, group:
  * One pass over the set as `actor` (the keeper, or someone who asked just now). `listing` when the
  * caller read it already. Throws what stops the pass (rate limits, the budget, an unreachable
  * GitLab, a group no longer visible) after recording what was done.
+ *
+ * Only the keeper's pass speaks for the whole set: it drops the projects no longer listed and records
+ * how many projects the keeper maintains (which decides who may take the set over, chooseKeeper).
+ * Anyone else who asks adds the hooks their own role allows and records those, nothing more: what
+ * they cannot see or maintain says nothing about the set, and must not make it easier to take over.
  */
 export async function reconcileGroupHooks(
   deps: ReconcileDeps,
-  set: Pick<GroupHookSet, 'instance' | 'groupId' | 'groupPath' | 'kinds'>,
+  set: Pick<GroupHookSet, 'instance' | 'groupId' | 'groupPath' | 'kinds' | 'requestedBy'>,
   actor: { userId: string; token: string },
   options: { deadline: number; listing?: GroupListing; concurrency?: number },
 ): Promise<ReconcileOutcome> {
+  const keeper = actor.userId === set.requestedBy;
   let listing: GroupListing;
   try {
     listing = options.listing ?? (await readGroupListing(deps.client, actor.token, { id: set.groupId, path: set.groupPath }));
   } catch (error) {
-    if (error instanceof GroupNotVisibleError) await recordGroupHookCheck(deps.pool, set, { error: error.message });
+    if (error instanceof GroupNotVisibleError && keeper) await recordGroupHookCheck(deps.pool, set, { error: error.message });
     throw error;
   }
   const stored = await readGroupHookProjects(deps.pool, set.instance, set.groupId);
   const { steps, dropped } = planGroupHooks(stored, listing.all, listing.maintained, listing.at);
-  await dropGroupHookProjects(deps.pool, set, dropped.map((row) => row.projectId));
+  if (keeper) await dropGroupHookProjects(deps.pool, set, dropped.map((row) => row.projectId));
 
   const ourUrl = bridgeWebhookUrl(deps.hooks.publicUrl, set.instance);
   const created: string[] = [];
@@ -103,7 +110,7 @@ export async function reconcileGroupHooks(
         actor: actor.userId,
         action: 'webhook.created',
         target: `project:${project.id}`,
-        details: { path: project.path, hook: hook.id, events: hook.events, group: set.groupPath, secret: secretFingerprint(deps.hooks.webhookSecret) },
+        details: { path: project.path, ...(set.instance !== DEFAULT_INSTANCE ? { instance: set.instance } : {}), hook: hook.id, events: hook.events, group: set.groupPath, secret: secretFingerprint(deps.hooks.webhookSecret) },
       });
       created.push(project.path);
       await saveGroupHookProject(deps.pool, set, row(project, 'hooked', { hookId: hook.id, verifiedAt: new Date() }));
@@ -122,7 +129,9 @@ export async function reconcileGroupHooks(
   const toCheck: ListedProject[] = [];
   for (const step of steps) {
     if (step.kind === 'check') toCheck.push(step.project);
-    else if (step.kind === 'needs_maintainer') await saveGroupHookProject(deps.pool, set, row(step.project, 'needs_maintainer'));
+    else if (step.kind === 'needs_maintainer') {
+      if (keeper) await saveGroupHookProject(deps.pool, set, row(step.project, 'needs_maintainer'));
+    }
     // A project renamed or moved within the group keeps its hook under its new path.
     else if (step.row.path !== step.project.path || step.row.visibility !== step.project.visibility) {
       await saveGroupHookProject(deps.pool, set, { ...step.row, path: step.project.path, visibility: step.project.visibility });
@@ -141,6 +150,6 @@ export async function reconcileGroupHooks(
   await Promise.all(Array.from({ length: Math.max(1, options.concurrency ?? 1) }, worker));
   if (failure) throw failure.error;
   const pending = toCheck.length - next;
-  if (pending === 0) await recordGroupHookCheck(deps.pool, set, { listedAt: listing.at, maintainable: listing.maintained.length });
+  if (pending === 0 && keeper) await recordGroupHookCheck(deps.pool, set, { listedAt: listing.at, maintainable: listing.maintained.length });
   return { created, pending };
 }

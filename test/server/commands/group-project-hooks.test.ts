@@ -9,6 +9,7 @@ import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import type pg from 'pg';
 import type { FakeGitLab } from '../../fakes/fake-gitlab.js';
 import type { FakeMattermost } from '../../fakes/fake-mattermost.js';
+import { runBridge } from '../../helpers/bridge-process.js';
 import { startCommandBridge, type CommandBridge } from '../../helpers/command-bridge.js';
 import { sendFixture } from '../../helpers/fixtures.js';
 import { waitFor } from '../../helpers/wait-for.js';
@@ -183,6 +184,36 @@ describe('who may do what with a group’s project hooks', () => {
     expect((await pool.query("SELECT 1 FROM audit_log WHERE action = 'webhook.created' AND actor = $1", [users.dev!])).rowCount).toBe(0);
   });
 
+  it('lets nobody take the set over by asking twice: its keeper, events and projects stay', async () => {
+    await as('alice', 'webhook add acme --projects --events push,merge_request');
+    const snapshot = async () => ({
+      set: (await pool.query('SELECT requested_by, maintainable, kinds FROM group_hook_sets')).rows,
+      projects: (await pool.query('SELECT project_id::int AS id, state FROM group_hook_projects ORDER BY project_id')).rows,
+    });
+    const before = await snapshot();
+    expect(before.set).toEqual([{ requested_by: users.alice, maintainable: 3, kinds: ['push', 'merge_request'] }]);
+    // The set holds two private projects that eve (no member of the public group) does not see.
+    expect(before.projects.map((row) => row.id)).toEqual([501, 502, 503, 504, 505]);
+
+    // A Developer of the group asks, with other events, and again; then someone who merely sees it. The
+    // first ask once left their count (0) as the keeper's, so that the second took the set and its
+    // events over; and eve's listing dropped the projects she cannot see.
+    for (const [who, run] of [['dev', 1], ['dev', 2], ['eve', 1], ['eve', 2]] as const) {
+      const answer = await as(who, 'webhook add acme --projects --events issue');
+      expect([who, run, answer]).toEqual([who, run, expect.stringContaining("The set stays kept in step with alice's GitLab account")]);
+      expect(answer).toContain('Its webhooks carry the events its keeper chose (push, merge_request), not those you asked for.');
+    }
+    expect(await snapshot()).toEqual(before);
+    expect(await as('alice', 'webhook list acme')).toContain("3 of 5 projects hooked; 2 need a Maintainer: `acme/docs` and `acme/secret` · kept in step hourly with alice's GitLab account");
+
+    // The hourly run still goes with alice's account and events: a new project gets her hook.
+    gitlab.addProject('acme/ops/new', { visibility: 'private', id: 507 });
+    await runJobNow();
+    await waitFor(() => ours('acme/ops/new').length === 1, 'the keeper’s hook on the new project');
+    expect(ours('acme/ops/new')).toEqual([expect.objectContaining({ push_events: true, merge_requests_events: true, issues_events: false })]);
+    expect((await pool.query("SELECT actor FROM audit_log WHERE action = 'webhook.created' AND target = 'project:507'")).rows).toEqual([{ actor: users.alice }]);
+  });
+
   it('stops adding hooks when the keeper disconnects, and says so', async () => {
     await as('alice', 'webhook add acme --projects');
     const bot = [...mattermost.users.values()].find((user) => user.username === 'gitlab')!;
@@ -197,5 +228,45 @@ describe('who may do what with a group’s project hooks', () => {
     expect(list).toContain('**alice is no longer connected to GitLab, so new projects get no hook** until someone runs `/gitlab webhook add acme --projects`');
     // A private channel whose subscriber had access: private projects are named.
     expect(list).toContain('2 need a Maintainer: `acme/docs` and `acme/secret`');
+  });
+});
+
+describe('a read-only bridge (GITLAB_OAUTH_SCOPES=read_api)', () => {
+  it('keeps no set in step with a token made with api before, and says why', async () => {
+    await as('alice', 'webhook add acme --projects');
+    // The admin restarts the bridge read-only; alice's token (made with api) keeps working for reads.
+    await running.bridge.stop();
+    const readOnly = runBridge(['start'], { ...running.env, GITLAB_OAUTH_SCOPES: 'read_api' });
+    try {
+      await readOnly.ready();
+      await mattermost.waitForSocket();
+      const seen = gitlab.requests.length;
+
+      // A new project, and the system hook that tells the bridge at once.
+      const sent = (await pool.query<{ now: Date }>('SELECT now()')).rows[0]!.now;
+      gitlab.addProject('acme/ops/new', { visibility: 'private', id: 507 });
+      expect(
+        await sendFixture(running.publicUrl, 'hook-secret', 'system.project_create.json', (payload) => {
+          payload.path_with_namespace = 'acme/ops/new';
+          payload.project_id = 507;
+        }),
+      ).toBe(202);
+      const ran = "SELECT last_error FROM poll_jobs WHERE kind = 'group_hooks' AND last_run_at >= $1 AND lease_until IS NULL";
+      await waitFor(async () => (await pool.query(ran, [sent])).rowCount === 1, 'the job’s run after the system hook');
+      expect(ours('acme/ops/new')).toEqual([]);
+      // Reads only (GraphQL queries are POSTs); the hook API saw nothing at all.
+      const writes = gitlab.requests.slice(seen).filter((request) => request.method !== 'GET' && request.path.startsWith('/api/v4/'));
+      expect(writes).toEqual([]);
+      expect(gitlab.requests.slice(seen).filter((request) => request.path.includes('/hooks'))).toEqual([]);
+      expect((await pool.query(ran, [sent])).rows).toEqual([{ last_error: 'not kept in step: this bridge connects to GitLab read-only (GITLAB_OAUTH_SCOPES=read_api), so it adds no webhooks' }]);
+      expect(await as('alice', 'webhook list acme')).toContain(
+        '**last check failed:** not kept in step: this bridge connects to GitLab read-only (GITLAB_OAUTH_SCOPES=read_api), so it adds no webhooks',
+      );
+      // Asking again is refused as every write is.
+      expect(await as('alice', 'webhook add acme --projects')).toContain('This bridge connects to GitLab read-only (GITLAB_OAUTH_SCOPES=read_api), so it cannot add webhooks.');
+      expect(ours('acme/ops/new')).toEqual([]);
+    } finally {
+      await readOnly.stop();
+    }
   });
 });

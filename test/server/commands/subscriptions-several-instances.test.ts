@@ -194,6 +194,9 @@ describe('subscriptions on several GitLab instances', () => {
       expect(running.gitlab.hooksOf('team/app')).toEqual([]);
       expect((await running.pool.query('SELECT instance, group_id FROM group_hook_sets')).rows).toEqual([{ instance: 'corp', group_id: '70' }]);
       expect((await running.pool.query("SELECT instance, subject FROM poll_jobs WHERE kind = 'group_hooks'")).rows).toEqual([{ instance: 'corp', subject: '70' }]);
+      // Its audit entry says which GitLab project 71 is on.
+      const audited = (await running.pool.query("SELECT details FROM audit_log WHERE action = 'webhook.created' AND details->>'group' = 'team'")).rows;
+      expect(audited).toEqual([{ details: expect.objectContaining({ path: 'team/app', instance: 'corp' }) }]);
     } finally {
       corp.setEdition('premium');
     }

@@ -57,12 +57,19 @@ describe('planGroupHooks', () => {
 });
 
 describe('chooseKeeper', () => {
-  it('is whoever asked, unless a connected keeper can hook more of the group', () => {
+  it('is whoever asked first; another takes over only when they can hook more of the group, or some of it when the keeper left', () => {
     expect(chooseKeeper(null, { userId: 'dev', maintainable: 0 })).toBe('dev');
     expect(chooseKeeper({ requestedBy: 'alice', connected: true, maintainable: 3 }, { userId: 'dev', maintainable: 0 })).toBe('alice');
-    expect(chooseKeeper({ requestedBy: 'alice', connected: true, maintainable: 3 }, { userId: 'bob', maintainable: 3 })).toBe('bob');
-    expect(chooseKeeper({ requestedBy: 'alice', connected: false, maintainable: 3 }, { userId: 'dev', maintainable: 0 })).toBe('dev');
+    expect(chooseKeeper({ requestedBy: 'alice', connected: true, maintainable: 3 }, { userId: 'bob', maintainable: 3 })).toBe('alice');
+    expect(chooseKeeper({ requestedBy: 'alice', connected: true, maintainable: 3 }, { userId: 'bob', maintainable: 4 })).toBe('bob');
+    expect(chooseKeeper({ requestedBy: 'alice', connected: false, maintainable: 3 }, { userId: 'bob', maintainable: 1 })).toBe('bob');
     expect(chooseKeeper({ requestedBy: 'alice', connected: true, maintainable: 3 }, { userId: 'alice', maintainable: 1 })).toBe('alice');
+  });
+
+  it('never hands the set to someone who can hook none of its projects', () => {
+    // A keeper whose role went (0 at their last run) is not replaced by a Developer; nor is one who left.
+    expect(chooseKeeper({ requestedBy: 'alice', connected: true, maintainable: 0 }, { userId: 'dev', maintainable: 0 })).toBe('alice');
+    expect(chooseKeeper({ requestedBy: 'alice', connected: false, maintainable: 3 }, { userId: 'dev', maintainable: 0 })).toBe('alice');
   });
 });
 
