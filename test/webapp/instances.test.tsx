@@ -32,8 +32,9 @@ function panel(instances: typeof INSTANCES, connected = true) {
 }
 
 describe('several GitLab instances in the panel', () => {
-  it('shows each GitLab: connected, or a button that signs in to that one', () => {
+  it('shows each GitLab: connected, or a button that signs in to that one', async () => {
     const opened = panel(INSTANCES);
+    await screen.findByText('No merge requests wait for your review.');
     expect(screen.getByText('Connected to gitlab.example.com')).toBeTruthy();
     fireEvent.click(screen.getByRole('button', { name: 'Connect corp' }));
     expect(opened).toEqual([`${SITE}/plugins/gitlab-bridge/oauth/connect?instance=corp`]);
@@ -46,8 +47,9 @@ describe('several GitLab instances in the panel', () => {
     expect(opened).toEqual([`${SITE}/plugins/gitlab-bridge/oauth/connect`, `${SITE}/plugins/gitlab-bridge/oauth/connect?instance=corp`]);
   });
 
-  it('shows nothing of the sort with one GitLab', () => {
+  it('shows nothing of the sort with one GitLab', async () => {
     panel(INSTANCES.slice(0, 1));
+    await screen.findByText('No merge requests wait for your review.');
     expect(screen.queryByLabelText('GitLab accounts')).toBeNull();
   });
 });

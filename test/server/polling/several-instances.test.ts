@@ -217,10 +217,11 @@ describe('GitLab asking to wait', () => {
   it('on one instance pauses that instance only: the other is polled meanwhile', async () => {
     const graphql = (fake: typeof bridge.gitlab) => fake.requests.filter((request) => request.path === '/api/graphql');
     // A 503 with Retry-After pauses everyone on that GitLab (it is the whole instance that is unwell).
-    bridge.corp!.failNextRequests(50, { status: 503, retryAfterSeconds: 6 });
+    bridge.corp!.failNextRequests(50, { status: 503, retryAfterSeconds: 15 });
     await waitFor(async () => (await bridge.pool.query("SELECT 1 FROM gitlab_rate_pause WHERE instance = 'corp' AND until > now()")).rows.length > 0, 'the pause of corp', 20_000);
     bridge.corp!.failNextRequests(0, { status: 503 });
-    const withinPause = Date.now() + 4000;
+    // Well inside the pause, so a slow machine does not make the other instance's polls look late.
+    const withinPause = Date.now() + 12_000;
     expect((await bridge.pool.query("SELECT 1 FROM gitlab_rate_pause WHERE instance = 'default' AND until > now()")).rows).toEqual([]);
     // A request let through just before the pause was recorded may still land.
     await new Promise((resolve) => setTimeout(resolve, 500));
@@ -229,6 +230,6 @@ describe('GitLab asking to wait', () => {
     await waitFor(() => graphql(bridge.gitlab).slice(mainAt).filter((request) => request.status === 200).length >= 2, 'the default GitLab polled meanwhile', 20_000);
     expect(Date.now()).toBeLessThan(withinPause);
     expect(graphql(bridge.corp!).length).toBe(corpAt);
-    await waitFor(() => graphql(bridge.corp!).slice(corpAt).some((request) => request.status === 200), 'corp polled again after its pause', 20_000);
-  });
+    await waitFor(() => graphql(bridge.corp!).slice(corpAt).some((request) => request.status === 200), 'corp polled again after its pause', 30_000);
+  }, 90_000);
 });
