@@ -37,6 +37,11 @@ export function pushCommitsLookup(data: RestPushData): { commit: string } | { co
   return { commits: { from: data.commit_from, to: data.commit_to, perPage: Math.min(data.commit_count, HOOK_COMMIT_LIMIT) } };
 }
 
+/** Who pushed, as push and tag push hooks name them. */
+export function pusherAttributes(event: RestEvent): HookPayload {
+  return { user_id: event.author.id, user_name: event.author.name, user_username: event.author.username, user_avatar: event.author.avatar_url ?? null };
+}
+
 /** `commits`: the pushed commits newest first, as the Commits API lists them; the hook lists the latest ones oldest first. */
 export function pushHook(event: RestEvent, data: RestPushData, project: RestProject, commits: readonly RestCommit[]): HookPayload {
   const after = data.commit_to ?? ZERO_SHA;
@@ -49,10 +54,7 @@ export function pushHook(event: RestEvent, data: RestPushData, project: RestProj
     ref: `refs/heads/${data.ref}`,
     checkout_sha: data.commit_to,
     message: null,
-    user_id: event.author.id,
-    user_name: event.author.name,
-    user_username: event.author.username,
-    user_avatar: event.author.avatar_url ?? null,
+    ...pusherAttributes(event),
     project_id: project.id,
     project: projectAttributes(project),
     commits: listed.map(commitAttributes),

@@ -5,7 +5,7 @@
  * message and commit, which the hook carries (Git::TagHooksService: the
  * message only while the tag still points where the push left it).
  */
-import { commitAttributes, pushOf } from './push-hook.js';
+import { commitAttributes, pusherAttributes, pushOf } from './push-hook.js';
 import { projectAttributes, repositoryAttributes, type HookPayload } from './hook-attributes.js';
 import type { RestEvent, RestProject, RestPushData, RestTag } from './rest-shapes.js';
 
@@ -38,10 +38,7 @@ export function tagPushHook(event: RestEvent, data: RestPushData, project: RestP
     ...(current?.protected === undefined ? {} : { ref_protected: current.protected }),
     checkout_sha: data.commit_to ? (current?.commit?.id ?? data.commit_to) : null,
     message: current?.message || null,
-    user_id: event.author.id,
-    user_name: event.author.name,
-    user_username: event.author.username,
-    user_avatar: event.author.avatar_url ?? null,
+    ...pusherAttributes(event),
     project_id: project.id,
     project: projectAttributes(project),
     commits,
