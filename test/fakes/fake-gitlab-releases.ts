@@ -112,17 +112,6 @@ const UNAUTHORIZED: Answer = [401, { message: '401 Unauthorized' }];
 const FORBIDDEN: Answer = [403, { message: '403 Forbidden' }];
 const PROJECT_NOT_FOUND: Answer = [404, { message: '404 Project Not Found' }];
 
-/** Grape's DateTime: an ISO 8601 time, else a 400 naming the parameter. */
-function timeOf(declared: Declared, name: string): number | undefined {
-  const value = declared.string(name);
-  if (value === undefined) return undefined;
-  const time = Date.parse(value);
-  if (Number.isNaN(time)) {
-    declared.errors.push(`${name} is invalid`);
-    return undefined;
-  }
-  return time;
-}
 
 /** Rails' "released_at_desc"-style ordering of one key, ties broken by id as PostgreSQL's order would not promise. */
 const compare = (a: string | number, b: string | number) => (a < b ? -1 : a > b ? 1 : 0);
@@ -369,4 +358,16 @@ export function createReleases(world: FakeGitLabReleasesWorld) {
   };
 
   return { routes, helpers };
+}
+
+/** Grape's DateTime: an ISO 8601 time, else a 400 naming the parameter. */
+export function timeOf(declared: Declared, name: string): number | undefined {
+  const value = declared.string(name);
+  if (value === undefined) return undefined;
+  const time = Date.parse(value);
+  if (Number.isNaN(time)) {
+    declared.errors.push(`${name} is invalid`);
+    return undefined;
+  }
+  return time;
 }

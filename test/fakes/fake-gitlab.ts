@@ -6,7 +6,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { createConversations, FakeGitLabRawBody, type FakeGitLabConversations, type FakeGitLabConversationsWorld, type FakeGitLabStoredNote } from './fake-gitlab-conversations.js';
 import { answerGraphQL, type FakeGitLabGraphQLWorld } from './fake-gitlab-graphql.js';
 import { createGroups, type FakeGitLabGroups } from './fake-gitlab-groups.js';
-import { createReleases, type FakeGitLabReleases } from './fake-gitlab-releases.js';
+import { createReleases, timeOf, type FakeGitLabReleases } from './fake-gitlab-releases.js';
 
 export type Visibility = 'public' | 'internal' | 'private';
 
@@ -1989,17 +1989,6 @@ export async function startFakeGitLab(): Promise<FakeGitLab> {
     ];
   };
 
-  /** Grape's DateTime: an ISO 8601 time. */
-  const timeOf = (declared: Declared, name: string) => {
-    const value = declared.string(name);
-    if (value === undefined) return undefined;
-    const time = Date.parse(value);
-    if (Number.isNaN(time)) {
-      declared.errors.push(`${name} is invalid`);
-      return undefined;
-    }
-    return time;
-  };
 
   /** GET /projects/:id/pipelines: Ci::PipelinesFinder, by id unless told another order, newest first. */
   const listPipelines = (call: ApiCall, [segment]: string[]): Answer => {

@@ -13,7 +13,7 @@ import type { FakeChannel, FakePost } from '../../fakes/fake-mattermost.js';
 import { runBridge, runCommand, type BridgeProcess } from '../../helpers/bridge-process.js';
 import { browse, OAUTH_CLIENT, startCommandBridge, type CommandBridge } from '../../helpers/command-bridge.js';
 import { intoPublicProject, sendFixture } from '../../helpers/fixtures.js';
-import { waitFor } from '../../helpers/wait-for.js';
+import { waitFor, waitUntilSettled } from '../../helpers/wait-for.js';
 import { webappClient } from '../../helpers/webapp-client.js';
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -100,17 +100,7 @@ async function openMergeRequest(iid: number, title: string): Promise<void> {
   await settled();
 }
 
-async function settled(): Promise<void> {
-  await waitFor(async () => {
-    const { rows } = await bridge.pool.query<{ busy: string }>(
-      `SELECT (SELECT count(*) FROM webhook_deliveries WHERE processed_at IS NULL) + (SELECT count(*) FROM channel_outbox WHERE state = 'pending')
-            + (SELECT count(*) FROM direct_outbox WHERE state = 'pending')
-            + (SELECT count(*) FROM chat_replies WHERE state = 'pending' OR change IS NOT NULL)
-            + (SELECT count(*) FROM chat_reactions WHERE state IN ('pending', 'removing')) AS busy`,
-    );
-    return rows[0]!.busy === '0';
-  }, 'everything delivered', 20_000);
-}
+const settled = () => waitUntilSettled(bridge.pool);
 
 function rootIn(pattern: RegExp): FakePost {
   const found = bridge.mattermost.posts.filter((post) => post.channel_id === dev.id && post.root_id === '' && pattern.test(post.message));

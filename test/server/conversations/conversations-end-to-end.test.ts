@@ -11,7 +11,7 @@ import type { FakeChannel, FakePost } from '../../fakes/fake-mattermost.js';
 import { runBridge, type BridgeProcess } from '../../helpers/bridge-process.js';
 import { startCommandBridge, type CommandBridge } from '../../helpers/command-bridge.js';
 import { intoPublicProject, sendFixture } from '../../helpers/fixtures.js';
-import { waitFor } from '../../helpers/wait-for.js';
+import { waitFor, waitUntilSettled } from '../../helpers/wait-for.js';
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
@@ -80,17 +80,7 @@ async function send(name: string, edit: (payload: Json) => void): Promise<void> 
   expect(await sendFixture(bridge.publicUrl, 'hook-secret', name, intoPublicProject(PROJECT), atFakeGitLab, edit)).toBe(202);
 }
 
-async function settled(): Promise<void> {
-  await waitFor(async () => {
-    const { rows } = await bridge.pool.query<{ busy: string }>(
-      `SELECT (SELECT count(*) FROM webhook_deliveries WHERE processed_at IS NULL) + (SELECT count(*) FROM channel_outbox WHERE state = 'pending')
-            + (SELECT count(*) FROM direct_outbox WHERE state = 'pending')
-            + (SELECT count(*) FROM chat_replies WHERE state = 'pending' OR change IS NOT NULL)
-            + (SELECT count(*) FROM chat_reactions WHERE state IN ('pending', 'removing')) AS busy`,
-    );
-    return rows[0]!.busy === '0';
-  }, 'everything sent', 20_000);
-}
+const settled = () => waitUntilSettled(bridge.pool);
 
 /** An MR opened in GitLab: its thread root in `channel`. */
 async function openMergeRequest(iid: number, channel: FakeChannel = dev): Promise<FakePost> {
