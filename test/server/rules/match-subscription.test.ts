@@ -125,4 +125,27 @@ describe('which subscriptions want an event', () => {
     expect(wanted(subscription({ filters: { excludeAuthors: ['renovate-bot'] } }), event({ actor: { username: 'renovate-bot', name: 'Renovate' } }))).toBe(false);
     expect(wanted(subscription({ filters: { excludeAuthors: ['bob'] } }), event())).toBe(true);
   });
+
+  it('names the rule of each refusal by a stable code, with a sentence that says what did not match', () => {
+    const refusal = (s: Subscription, e: GitLabEvent, openToAll = e.project?.visibility === 'public') => {
+      const verdict = matchSubscription(s, e, { openToAll });
+      return verdict.wanted ? null : { rule: verdict.rule, reason: verdict.reason };
+    };
+    const draft = event({ target: { ...event().target!, draft: true } });
+    const cases: [Subscription, GitLabEvent, string, RegExp][] = [
+      [subscription({ targetPath: 'other' }), event(), 'outside_target', /outside the subscribed/],
+      [subscription({ filters: { exclude: ['acme/platform/*'] } }), event(), 'excluded_path', /^acme\/platform\/api is excluded \(--exclude acme\/platform\/\*\)$/],
+      [subscription(), event({ project: { ...event().project!, visibility: 'private' } }), 'not_visible', /not open to everyone/],
+      [subscription({ privateAccess: true }), event({ confidential: true }), 'confidential_not_opted_in', /not opted in/],
+      [subscription({ confidential: true, confidentialBy: null }), event({ internal: true }), 'confidential_not_vouched', /nobody connected with access vouches/],
+      [subscription(), event({ kind: 'push', action: 'pushed' }), 'kind_not_selected', /^event push:pushed not selected \(events: merge_request,issue,tag_push,pipeline,release\)$/],
+      [subscription(), event({ kind: 'pipeline', action: 'success', ref: 'main' }), 'pipeline_status', /^pipeline status success not selected \(pipelines: failed,fixed\)$/],
+      [subscription({ filters: { events: ['push'], branches: ['release/*'] } }), event({ kind: 'push', action: 'pushed', ref: 'main' }), 'branch_filter', /^branch main not selected \(branches: release\/\*\)$/],
+      [subscription(), event({ kind: 'pipeline', action: 'failed', ref: 'feature/x', target: null }), 'branch_filter', /neither the default branch/],
+      [subscription({ filters: { labels: ['ui', 'urgent'] } }), event(), 'label_filter', /^label filter ui,urgent did not match labels: backend,bug$/],
+      [subscription({ filters: { drafts: 'exclude' } }), draft, 'draft', /^draft merge request \(drafts: exclude\)$/],
+      [subscription({ filters: { excludeAuthors: ['ALICE'] } }), event(), 'excluded_author', /^alice is an excluded author$/],
+    ];
+    for (const [s, e, rule, reason] of cases) expect(refusal(s, e)).toEqual({ rule, reason: expect.stringMatching(reason) });
+  });
 });

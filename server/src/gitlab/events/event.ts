@@ -116,6 +116,16 @@ export interface GitLabEvent {
 /** A payload we recognise but that must never produce a post (system note, edited note…). */
 export interface IgnoredEvent {
   ignored: string;
+  /** What little the payload says of itself, for explaining it (parse-event.ts aboutPayload); absent when it is not a JSON object. */
+  about?: PayloadAbout;
+}
+
+/** An ignored payload's kind and action as sent, and the project or group it names (lower-case path). */
+export interface PayloadAbout {
+  kind: string;
+  action: string;
+  path: string | null;
+  projectId: number | null;
 }
 
 export type ParseResult = GitLabEvent | IgnoredEvent;

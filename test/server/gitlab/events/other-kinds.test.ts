@@ -121,7 +121,7 @@ describe('group hooks: member, project, subgroup', () => {
   });
 
   it('ignores group events it does not know', () => {
-    expect(parseEvent('Member Hook', { event_name: 'user_teleport' })).toEqual({ ignored: 'unsupported member event: user_teleport' });
+    expect(parseEvent('Member Hook', { event_name: 'user_teleport' })).toMatchObject({ ignored: 'unsupported member event: user_teleport' });
   });
 });
 

@@ -77,8 +77,8 @@ describe('parseEvent headers', () => {
   });
 
   it('ignores an unknown header, naming it', () => {
-    expect(parseEvent('Bogus Hook', {})).toEqual({ ignored: 'unknown event kind: Bogus Hook' });
-    expect(parseEvent('', {})).toEqual({ ignored: 'unknown event kind: ' });
+    expect(parseEvent('Bogus Hook', {})).toMatchObject({ ignored: 'unknown event kind: Bogus Hook' });
+    expect(parseEvent('', {})).toMatchObject({ ignored: 'unknown event kind: ' });
   });
 
   it('accepts the Work Item Hook as an issue event', () => {
@@ -93,7 +93,17 @@ describe('parseEvent headers', () => {
 
   it('refuses a payload whose object_kind belongs to another header', () => {
     const { payload } = loadFixture('merge_request.open.json');
-    expect(parseEvent('Issue Hook', payload)).toEqual({ ignored: 'object_kind merge_request where issue or work_item was expected' });
+    expect(parseEvent('Issue Hook', payload)).toMatchObject({ ignored: 'object_kind merge_request where issue or work_item was expected' });
+  });
+
+  it('says what an ignored payload is about, so that `subscriptions explain` can show it under its project', () => {
+    const { payload } = loadFixture('note.merge_request.json');
+    payload.object_attributes.system = true;
+    expect(parseEvent('Confidential Note Hook', payload)).toEqual({
+      ignored: 'a system note is not a comment',
+      about: { kind: 'note', action: payload.object_attributes.action ?? '', path: payload.project.path_with_namespace.toLowerCase(), projectId: payload.project.id },
+    });
+    expect(parseEvent('Bogus Hook', { project: { path_with_namespace: 'Acme/Web', id: 3 } })).toMatchObject({ about: { kind: 'bogus', path: 'acme/web', projectId: 3 } });
   });
 
   it('parses system pushes, tag pushes and merge requests as their own kinds', () => {
@@ -109,7 +119,7 @@ describe('parseEvent headers', () => {
   });
 
   it('ignores system events it does not know', () => {
-    expect(parseEvent('System Hook', { event_name: 'something_new' })).toEqual({ ignored: 'unsupported system event: something_new' });
+    expect(parseEvent('System Hook', { event_name: 'something_new' })).toMatchObject({ ignored: 'unsupported system event: something_new' });
   });
 });
 
@@ -124,8 +134,8 @@ describe('parseEvent on garbage', () => {
   });
 
   it('never throws when the header itself is not a string', () => {
-    expect(parseEvent(undefined as unknown as string, {})).toEqual({ ignored: 'unknown event kind: ' });
-    expect(parseEvent(42 as unknown as string, {})).toEqual({ ignored: 'unknown event kind: ' });
+    expect(parseEvent(undefined as unknown as string, {})).toMatchObject({ ignored: 'unknown event kind: ' });
+    expect(parseEvent(42 as unknown as string, {})).toMatchObject({ ignored: 'unknown event kind: ' });
   });
 
   /** Every field down to depth 3, replaced by each wrong type in turn. */
