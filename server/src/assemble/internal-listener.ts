@@ -76,6 +76,7 @@ export async function startInternalListener({ config, log, metrics, database, ke
     },
     keys,
     publicUrl: config.publicUrl,
+    siteUrl: config.mattermost.siteUrl,
     gitlabUrl: config.gitlab.url,
     scopeSetting: config.gitlab,
     webhookSecret: config.gitlab.webhookSecrets[0],

@@ -1,5 +1,5 @@
 /**
- * `/gitlab subscriptions add | list | edit | delete`: a channel's subscriptions.
+ * `/gitlab subscriptions add | list | edit | delete | explain`: a channel's subscriptions.
  * Any member may add; changing or removing someone else's takes a channel, team
  * or system admin; confidential content takes a connected Reporter. The rules and the changes are subscriptions/change-subscriptions.ts,
  * shared with the webapp; this module reads the words and writes the answers.
@@ -20,6 +20,8 @@ import { pollingLine, webhookHealth, type HookReport } from './webhook-health.js
 import { describeBlindSpots } from '../polling/polling-blind-spots.js';
 import { readHookReports } from '../subscriptions/hook-reports.js';
 import { keepersOf, readGroupCoverages, subscriptionCoverage } from '../subscriptions/group-coverage.js';
+import { EXPLAIN_USAGE, explainCommand } from './explain-subscription.js';
+import { findInChannel } from './find-in-channel.js';
 import { commandOptionName, EDIT_ONLY_OPTIONS, editSubscriptionSettings, parseSubscriptionOptions, resolveTarget, SUBSCRIPTION_OPTIONS } from './subscription-options.js';
 
 
@@ -36,19 +38,24 @@ export interface SubscriptionDeps {
   accountInstance?(name: string): AccountInstance | undefined;
   /** PUBLIC_URL: the hooks pointing at `<PUBLIC_URL>/webhook` (`/webhook/<instance>`) are this bridge's. */
   publicUrl: string | undefined;
+  /** MATTERMOST_SITE_URL, for permalinks in `explain`. */
+  siteUrl?: string;
 }
 
-const USAGE = 'subscriptions add <project|group path or URL> [--instance <name>] [options] | list | edit <id|path> [options] | delete <id|path>';
+const USAGE = 'subscriptions add <project|group path or URL> [--instance <name>] [options] | list | edit <id|path> [options] | delete <id|path> | explain <id|path>';
 
 export const subscriptionsCommand: Subcommand<SubscriptionDeps> = {
   name: 'subscriptions',
   summary:
-    'what this channel follows in GitLab. `add` takes --events, --labels, --labels-match any|all, --branches, --pipelines, --drafts include|exclude|ready, --exclude, --exclude-authors, --style full|compact|title, --no-threads, --buttons on|off, --sync-replies on|off (replies in its threads become GitLab comments by people who connected their account; default on in private channels, off in public ones), --confidential (private channels; you need Reporter access on GitLab), --poll (projects: poll GitLab instead of waiting for a webhook; the answer says what polling cannot see), --force (system admins: a private project in a public channel), --instance <name> (a path on another of the bridge\'s GitLabs; a URL says which by itself)',
+    'what this channel follows in GitLab. `add` takes --events, --labels, --labels-match any|all, --branches, --pipelines, --drafts include|exclude|ready, --exclude, --exclude-authors, --style full|compact|title, --no-threads, --buttons on|off, --sync-replies on|off (replies in its threads become GitLab comments by people who connected their account; default on in private channels, off in public ones), --confidential (private channels; you need Reporter access on GitLab), --poll (projects: poll GitLab instead of waiting for a webhook; the answer says what polling cannot see), --force (system admins: a private project in a public channel), --instance <name> (a path on another of the bridge\'s GitLabs; a URL says which by itself). `explain <id|path>` shows the last 20 events about a subscription\'s project or group and what became of each (posted, which rule dropped it, queued or failing), or, when nothing arrived, the health of its GitLab webhook; system admins can add `--project <path|URL>` to see every channel\'s',
   usage: USAGE,
-  options: { ...SUBSCRIPTION_OPTIONS, ...EDIT_ONLY_OPTIONS, force: { type: 'boolean' }, instance: { type: 'string' } },
-  async run(call, { values, positionals }, deps) {
+  options: { ...SUBSCRIPTION_OPTIONS, ...EDIT_ONLY_OPTIONS, force: { type: 'boolean' }, instance: { type: 'string' }, project: { type: 'string' } },
+  async run(call, { values: given, positionals }, deps) {
     const [action, ...rest] = positionals;
     if (!deps.bot || !deps.gateway) return 'The bridge has no MATTERMOST_BOT_TOKEN yet: ask an admin to run `gitlab-bridge setup`.';
+    const { project, ...values } = given;
+    if (action?.toLowerCase() === 'explain') return explainCommand(call, rest, given, { ...deps, bot: deps.bot });
+    if (project !== undefined) return `\`--project\` goes with \`explain\` only. Usage: \`/${call.trigger} ${EXPLAIN_USAGE}\``;
     switch (action?.toLowerCase()) {
       case 'add':
         return rest.length === 1 ? add(call, rest[0]!, values, deps) : `Name one project or group. Usage: \`/${call.trigger} ${USAGE}\``;
@@ -137,26 +144,6 @@ async function list(call: CommandCall, deps: SubscriptionDeps): Promise<string> 
       return `- **${subscription.id}** · ${subscription.targetKind} \`${subscription.targetPath}\`${onInstance(known, subscription.instance)} · ${describeSettings(subscription)} · added by ${names.get(subscription.creatorId) ?? 'a deleted user'} on ${subscription.createdAt.toISOString().slice(0, 10)}\n  - ${health}${polled ? `\n  - ${polled}` : ''}${coverage ? `\n  - ${coverage.markdown}` : ''}${failure}${stopped}`;
     }),
   ].join('\n');
-}
-
-/**
- * A subscription of this channel, by id (`12`, `#12`) or path. A path alone matches on whichever GitLab
- * the channel follows it; on two, `--instance` (or a URL) says which. A string is what to answer instead.
- */
-async function findInChannel(call: CommandCall, which: string, instance: unknown, deps: SubscriptionDeps): Promise<ListedSubscription | string> {
-  const subscriptions = await listChannelSubscriptions(deps.pool, call.channelId);
-  const id = which.replace(/^#/, '');
-  const missing = `This channel has no subscription \`${which}\`. \`/${call.trigger} subscriptions list\` shows them.`;
-  if (/^\d+$/.test(id)) return subscriptions.find((subscription) => subscription.id === id) ?? missing;
-  const named = typeof instance === 'string' || /^https?:\/\//i.test(which.trim());
-  const target = resolveTarget(which, instancesOf(deps), typeof instance === 'string' ? instance : undefined);
-  if (!target.ok) return typeof instance === 'string' ? `${target.error}.` : missing;
-  const found = subscriptions.filter((subscription) => subscription.targetPath === target.path && (!named || subscription.instance === target.instance.name));
-  if (found.length > 1) {
-    const where = found.map((subscription) => `${subscription.id} on ${instancesOf(deps).label(subscription.instance)}`).join(', ');
-    return `This channel follows \`${target.path}\` on more than one GitLab (${where}): name it by its id, or add \`--instance <name>\`.`;
-  }
-  return found[0] ?? missing;
 }
 
 async function editOne(call: CommandCall, which: string, values: Record<string, unknown>, deps: SubscriptionDeps): Promise<string> {

@@ -41,6 +41,11 @@ const MEMBERS_ONLY_REFUSED =
   'this channel is public now (or the bot cannot read it): events of private and internal projects, and of features a public project keeps to members, are not posted here. ' +
   'Make the channel private again, or a system admin can remove the subscription and add it again with `--force`';
 
+/** Whether a post was given up because it needs a channel that is not public (for `subscriptions explain`). */
+export function isPrivateChannelRefusal(error: string | null): boolean {
+  return error === CONFIDENTIAL_REFUSED || error === MEMBERS_ONLY_REFUSED;
+}
+
 export type PostOutcome = 'sent' | 'retry' | 'failed';
 
 export interface ChannelDeliveryDeps {

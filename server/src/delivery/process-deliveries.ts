@@ -37,6 +37,9 @@ import { advanceStatus, objectKey, renderStatusLine, type ObjectStatus } from '.
 import { DirectMessageLookups, planDirectMessages } from './plan-direct-messages.js';
 import type { People } from './plan-work-refresh.js';
 import { planPosts, type PlannedPost } from './plan-posts.js';
+import { plannedRecord, sourceOf, unplannedRecord, type DeliveryRecord } from '../explain/delivery-record.js';
+import { recordDeliveries } from '../store/delivery-explanations.js';
+import type { Verdict } from '../rules/match-subscription.js';
 
 /** Arbitrary, fixed: the advisory lock that makes processing single-file across replicas. */
 const PROCESS_LOCK = 0x67627031;
@@ -194,10 +197,41 @@ async function processAlone(client: pg.PoolClient, row: DeliveryRow, log: Logger
     await client.query('ROLLBACK TO SAVEPOINT delivery');
     const giveUp = row.attempts + 1 >= MAX_ATTEMPTS;
     log.error({ err: error, attempts: row.attempts + 1, givenUp: giveUp }, 'webhook delivery could not be processed');
+    const message = String((error as Error).message ?? error).slice(0, 1000);
     await client.query(
       `UPDATE webhook_deliveries SET attempts = attempts + 1, last_error = $2, processed_at = CASE WHEN $3 THEN now() END WHERE id = $1`,
-      [row.id, String((error as Error).message ?? error).slice(0, 1000), giveUp],
+      [row.id, message, giveUp],
     );
+    if (giveUp) await recordGivenUp(client, row, message, prepared, settings.instance ?? DEFAULT_INSTANCE, log);
+  }
+}
+
+/**
+ * A delivery set aside after failing: the channels that could have had it can be told why they did not.
+ * In a savepoint of its own, so that failing to say so never undoes setting the delivery aside.
+ */
+async function recordGivenUp(client: pg.PoolClient, row: DeliveryRow, message: string, prepared: Prepared, instance: string, log: Logger): Promise<void> {
+  await client.query('SAVEPOINT explain');
+  try {
+    const batch = new Batch(client, prepared, instance);
+    const parsed = batch.parse(row);
+    const about = isIgnored(parsed) ? parsed.about : { kind: parsed.kind, action: parsed.action, path: eventPath(parsed), projectId: parsed.project?.id ?? null };
+    if (about?.path) {
+      const record = unplannedRecord({
+        deliveryId: row.id,
+        source: sourceOf(row.idempotency_key),
+        about: { ...about, path: about.path },
+        event: isIgnored(parsed) ? undefined : { event: parsed, audience: batch.audienceOf(parsed) },
+        candidates: await batch.findCandidates(coveringPaths(about.path), about.projectId),
+        rule: 'processing_error',
+        reason: `processing failed ${MAX_ATTEMPTS} times and was given up: ${message}`,
+      });
+      if (record) await recordDeliveries(client, instance, [record]);
+    }
+    await client.query('RELEASE SAVEPOINT explain');
+  } catch (error) {
+    await client.query('ROLLBACK TO SAVEPOINT explain');
+    log.warn({ err: error }, 'could not record why a given-up delivery was not posted');
   }
 }
 
@@ -208,6 +242,8 @@ class Batch {
   private readonly posts: { deliveryId: string; post: PlannedPost }[] = [];
   private readonly directMessages: QueuedDirectMessage[] = [];
   private readonly participations: Participation[] = [];
+  /** What was decided per candidate subscription, for `subscriptions explain`. */
+  private readonly records: DeliveryRecord[] = [];
   private readonly changedWork = { ids: new Set<number>(), usernames: new Set<string>() };
   readonly directLookups: DirectMessageLookups;
   /** Subscriptions covering a delivery's project: their webhooks are arriving. */
@@ -250,6 +286,10 @@ class Batch {
     return next;
   }
 
+  explain(record: DeliveryRecord | null): void {
+    if (record) this.records.push(record);
+  }
+
   queue(deliveryId: string, posts: PlannedPost[]): void {
     for (const post of posts) this.posts.push({ deliveryId, post });
   }
@@ -270,6 +310,7 @@ class Batch {
     await enqueuePosts(this.db, this.posts);
     await enqueueDirectMessages(this.db, this.directMessages);
     await recordParticipants(this.db, this.participations);
+    await recordDeliveries(this.db, this.instance, this.records);
     if (this.reached.size > 0) await markEventsArrived(this.db, [...this.reached]);
     await reconcileGroupHooksSoon(this.db, { paths: [...this.changedProjects.paths], projectIds: [...this.changedProjects.projectIds] }, this.instance);
     await pollUsersSoon(this.db, { ids: [...this.changedWork.ids], usernames: [...this.changedWork.usernames] }, this.instance);
@@ -283,6 +324,11 @@ async function planDelivery(batch: Batch, row: DeliveryRow, log: Logger, setting
   if (isIgnored(parsed)) {
     if (parsed.ignored.startsWith('unknown event kind')) log.info({ reason: parsed.ignored }, 'webhook of an unknown kind acknowledged and ignored');
     else log.debug({ reason: parsed.ignored }, 'webhook needs no post');
+    const about = parsed.about;
+    if (about?.path) {
+      const candidates = await batch.findCandidates(coveringPaths(about.path), about.projectId);
+      batch.explain(unplannedRecord({ deliveryId: row.id, source: sourceOf(row.idempotency_key), about: { ...about, path: about.path }, candidates, rule: 'ignored', reason: parsed.ignored }));
+    }
     return;
   }
   const event = await detectFixedPipeline(batch.db, parsed);
@@ -294,9 +340,11 @@ async function planDelivery(batch: Batch, row: DeliveryRow, log: Logger, setting
   const path = eventPath(event);
   const candidates = path ? await batch.findCandidates(coveringPaths(path), event.project?.id ?? null) : [];
   for (const subscription of candidates) batch.reached.add(subscription.id);
+  const verdicts = new Map<string, Verdict>();
   const wanted = candidates.filter((subscription) => {
     const verdict = matchSubscription(subscription, event, audience);
-    if (!verdict.wanted) log.debug({ subscription: subscription.id, reason: verdict.reason }, 'subscription skips event');
+    verdicts.set(subscription.id, verdict);
+    if (!verdict.wanted) log.debug({ subscription: subscription.id, rule: verdict.rule, reason: verdict.reason }, 'subscription skips event');
     return verdict.wanted;
   });
 
@@ -313,11 +361,13 @@ async function planDelivery(batch: Batch, row: DeliveryRow, log: Logger, setting
   const specs = settings.buttons ? buttonSpecsOf(event, status) : { own: null, thread: null };
   const buttons = discussion ? { ...specs, thread: null } : specs;
   const echoChannel = await bridgeOriginChannel(batch.db, event, key);
-  const posts = planPosts(event, wanted, (wantedEvent, style) => renderPost(wantedEvent, style, { gitlabUrl }), thread, audience, buttons).filter(
+  const planned = planPosts(event, wanted, (wantedEvent, style) => renderPost(wantedEvent, style, { gitlabUrl }), thread, audience, buttons);
+  const posts = planned.filter(
     // What a reply or reaction in this channel made in GitLab is already there.
     (post) => post.channelId !== echoChannel,
   ).map((post) => (settings.replies === false ? { ...post, syncReplies: false } : post));
   batch.queue(row.id, posts);
+  batch.explain(plannedRecord({ deliveryId: row.id, source: sourceOf(row.idempotency_key), event, audience, candidates, verdicts, planned, echoChannel }));
   const direct = await planDirectMessages(batch.directLookups, event, gitlabUrl, audience, buttons);
   batch.queueDirect(echoChannel ? direct.messages.map((message) => ({ ...message, seenInChannel: echoChannel })) : direct.messages, direct.participations);
   batch.refreshWork(direct.changedWork);

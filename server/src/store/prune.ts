@@ -7,7 +7,8 @@
  *
  * Never pruned: anything still to be done (unprocessed deliveries, pending posts
  * and DMs), the thread roots those pending posts and DMs reply under, and the
- * thread roots of MRs and issues still open and active. Tables
+ * thread roots of MRs and issues still open and active, and the newest
+ * explanations of each project or group path (`subscriptions explain`). Tables
  * not here are bounded by what they describe (one row per user, team,
  * subscription, poll subject) or pruned where they are written (live_events,
  * gitlab_request_budget, gitlab_caller_rate_pause).
@@ -129,6 +130,31 @@ const forgetReactions: PruneStep = {
   },
 };
 
+/** How many explanations of each path stay, however old: "why did nothing arrive?" always has an answer. */
+export const EXPLANATIONS_KEPT_PER_PATH = 20;
+
+/**
+ * What processing decided about deliveries (delivery_explanations), kept as long as the posts they
+ * explain (DELIVERY_RETENTION), except the newest EXPLANATIONS_KEPT_PER_PATH of each project or group
+ * path. A row goes once that many newer ones of its path exist: one index probe per row.
+ */
+const forgetExplanations: PruneStep = {
+  name: 'delivery_explanations',
+  tables: ['delivery_explanations'],
+  async run(db, rules, limit) {
+    const result = await db.query(
+      `DELETE FROM delivery_explanations WHERE ctid = ANY(ARRAY(
+         SELECT e.ctid FROM delivery_explanations e
+          WHERE e.received_at < ${before('$2')}
+            AND e.delivery_id < (SELECT k.delivery_id FROM delivery_explanations k WHERE k.instance = e.instance AND k.path = e.path
+                                  ORDER BY k.delivery_id DESC OFFSET $4 LIMIT 1)
+          ORDER BY e.received_at LIMIT $3))`,
+      [rules.now, rules.deliverySeconds, limit, EXPLANATIONS_KEPT_PER_PATH - 1],
+    );
+    return { delivery_explanations: result.rowCount ?? 0 };
+  },
+};
+
 /** Rows of gitlab_access_cache beyond the newest `accessCacheMaxRows`. */
 const capAccessCache: PruneStep = {
   name: 'gitlab_access_cache_cap',
@@ -149,6 +175,7 @@ export const PRUNE_STEPS: readonly PruneStep[] = [
   deleteOld('webhook_deliveries', `received_at < ${before('$2')} AND processed_at IS NOT NULL`, 'received_at', (rules) => rules.webhookDedupeSeconds),
   deleteOld('channel_outbox', `created_at < ${before('$2')} AND state <> 'pending'`, 'created_at', (rules) => rules.deliverySeconds),
   deleteOld('direct_outbox', `created_at < ${before('$2')} AND state <> 'pending'`, 'created_at', (rules) => rules.deliverySeconds),
+  forgetExplanations,
   forgetObjects,
   untracked('channel_threads', 'updated_at', false, { outbox: 'channel_outbox', owner: 'channel_id' }),
   untracked('direct_threads', 'created_at', false, { outbox: 'direct_outbox', owner: 'mattermost_user_id' }),

@@ -122,16 +122,11 @@ export interface ListedSubscription extends Subscription {
   confidentialStopped: { at: Date; reason: string } | null;
 }
 
-/** A channel's own subscriptions, for the commands that list, edit and remove them. */
-export async function listChannelSubscriptions(db: Queryable, channelId: string): Promise<ListedSubscription[]> {
-  const result = await db.query<
-    Row & { instance: string; last_failure: string | null; created_at: Date; last_event_at: Date | null; poll: boolean; confidential_stopped_at: Date | null; confidential_stopped_reason: string | null }
-  >(
-    `SELECT ${COLUMNS}, instance, last_failure, created_at, last_event_at, poll, confidential_stopped_at, confidential_stopped_reason
-       FROM subscriptions WHERE channel_id = $1 ORDER BY target_path, instance = 'default' DESC, instance, id`,
-    [channelId],
-  );
-  return result.rows.map((row) => ({
+type ListedRow = Row & { instance: string; last_failure: string | null; created_at: Date; last_event_at: Date | null; poll: boolean; confidential_stopped_at: Date | null; confidential_stopped_reason: string | null };
+const LISTED_EXTRA = 'instance, last_failure, created_at, last_event_at, poll, confidential_stopped_at, confidential_stopped_reason';
+
+function toListed(row: ListedRow): ListedSubscription {
+  return {
     ...toSubscription(row),
     instance: row.instance,
     lastFailure: row.last_failure,
@@ -139,7 +134,35 @@ export async function listChannelSubscriptions(db: Queryable, channelId: string)
     lastEventAt: row.last_event_at,
     poll: row.poll,
     confidentialStopped: row.confidential_stopped_at && row.confidential_stopped_reason ? { at: row.confidential_stopped_at, reason: row.confidential_stopped_reason } : null,
-  }));
+  };
+}
+
+/** A channel's own subscriptions, for the commands that list, edit and remove them. */
+export async function listChannelSubscriptions(db: Queryable, channelId: string): Promise<ListedSubscription[]> {
+  const result = await db.query<ListedRow>(
+    `SELECT ${COLUMNS}, ${LISTED_EXTRA}
+       FROM subscriptions WHERE channel_id = $1 ORDER BY target_path, instance = 'default' DESC, instance, id`,
+    [channelId],
+  );
+  return result.rows.map(toListed);
+}
+
+/**
+ * Every channel's subscriptions on `instance` to `path`, to a group above it, or to anything below it,
+ * with the confidential opt-in's voucher as delivery sees it (null once they disconnected): what
+ * `subscriptions explain` needs to say who gets what, and who may see what.
+ */
+export async function listSubscriptionsAround(db: Queryable, path: string, instance: string): Promise<ListedSubscription[]> {
+  const lower = normalisePath(path);
+  const segments = lower.split('/');
+  const above = segments.map((_, index) => segments.slice(0, index + 1).join('/'));
+  const result = await db.query<ListedRow>(
+    `SELECT ${LIVE_COLUMNS}, ${LISTED_EXTRA} FROM subscriptions
+      WHERE instance = $3 AND (target_path = ANY($1::text[]) OR starts_with(target_path, $2))
+      ORDER BY channel_id, target_path, id`,
+    [above, `${lower}/`, instance],
+  );
+  return result.rows.map(toListed);
 }
 
 /** Notes that webhooks reach these subscriptions; at most once a minute each, to keep processing's writes few. */

@@ -12,7 +12,7 @@ import { instancesOf } from '../commands/on-instance.js';
 import { webhookState, type HookReport } from '../commands/webhook-health.js';
 import { findTargetOfKind } from '../gitlab/find-target.js';
 import { GitLabApiError } from '../gitlab/hooks-api.js';
-import { createMattermostClient, MattermostHttpError } from '../mattermost/client.js';
+import { createMattermostClient } from '../mattermost/client.js';
 import { PROJECT_JOB, type ProjectJobState } from '../polling/poll-projects.js';
 import { DEFAULT_EVENTS, DEFAULT_PIPELINE_STATUSES } from '../rules/subscription.js';
 import type { SubscriptionRefusal } from '../rules/subscription-rules.js';
@@ -27,6 +27,7 @@ import { connectedCaller, isSystemAdmin, sessionOf } from './context.js';
 import type { WebappDeps } from './deps.js';
 import { ApiError } from './errors.js';
 import { findInstanceSide, instanceChoices, instanceSide } from './instance-side.js';
+import { requireMemberChannel } from './member-channel.js';
 import { assertMayWrite } from './refuse-write.js';
 import { validInput } from './validate-input.js';
 
@@ -73,29 +74,10 @@ function partial<T extends Record<string, z.ZodType>>(fields: T): { [K in keyof 
   return Object.fromEntries(Object.entries(fields).map(([key, schema]) => [key, schema.optional()])) as { [K in keyof T]: z.ZodOptional<T[K]> };
 }
 
-const CHANNEL_ID = /^[a-z0-9]{26}$/;
-
 export function channelSubscriptionRoutes(deps: WebappDeps): express.Router {
   const router = express.Router();
 
-  /** The channel, when the caller belongs to it; its team comes from Mattermost, asked as the caller. */
-  async function memberChannel(request: Request, response: Response): Promise<{ id: string; teamId: string | null }> {
-    const channelId = String(request.params.channelId);
-    if (!CHANNEL_ID.test(channelId)) throw new ApiError(400, 'bad_request', '`channelId` is not a Mattermost channel id.');
-    const { user, sessionToken } = sessionOf(response);
-    const answer = await deps.membership.check(sessionToken, user.id, channelId).catch(() => {
-      throw new ApiError(502, 'mattermost_unavailable', 'Mattermost could not say whether you belong to the channel; try again shortly.');
-    });
-    if (answer === 'session_expired') throw new ApiError(401, 'not_logged_in', 'The Mattermost session has expired; log in again.');
-    if (answer !== 'member') throw new ApiError(403, 'not_channel_member', 'You are not a member of this channel.');
-    const channel = await createMattermostClient(deps.mattermostUrl!, sessionToken)
-      .getChannel(channelId)
-      .catch((error: unknown) => {
-        if (error instanceof MattermostHttpError && (error.status === 404 || error.status === 403)) throw new ApiError(403, 'not_channel_member', 'You are not a member of this channel.');
-        throw new ApiError(502, 'mattermost_unavailable', 'Mattermost could not be asked about the channel; try again shortly.');
-      });
-    return { id: channelId, teamId: channel.team_id || null };
-  }
+  const memberChannel = (request: Request, response: Response) => requireMemberChannel(deps, request, response);
 
   function changeDeps(): ChangeDeps {
     if (!deps.bot || !deps.gateway) throw new ApiError(503, 'not_configured', 'The bridge has no MATTERMOST_BOT_TOKEN: ask an admin to run `gitlab-bridge setup`.');

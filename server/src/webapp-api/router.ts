@@ -12,12 +12,13 @@ import { lookupRoutes } from './lookups.js';
 import { issueRoutes } from './issues.js';
 import { channelSubscriptionRoutes } from './channel-subscriptions.js';
 import { codePreviewRoutes } from './code-preview.js';
+import { explainRoutes } from './explain.js';
 
 export function webappApi(deps: WebappDeps, session: SessionDeps): express.Router {
   const router = express.Router();
   router.use(sessionMiddleware(session));
   router.use(express.json({ limit: '256kb' }));
-  for (const routes of [accountRoutes, workRoutes, eventRoutes, previewRoutes, lookupRoutes, issueRoutes, channelSubscriptionRoutes, codePreviewRoutes]) router.use(routes(deps));
+  for (const routes of [accountRoutes, workRoutes, eventRoutes, previewRoutes, lookupRoutes, issueRoutes, channelSubscriptionRoutes, explainRoutes, codePreviewRoutes]) router.use(routes(deps));
   router.use((_request, response) => sendError(response, 404, 'not_found', 'No such API endpoint.'));
   router.use(apiErrors(deps.log));
   return router;

@@ -185,6 +185,32 @@ describe.each(testServers())('retention on $label', (server) => {
     expect(await keys('gitlab_access_cache', 'probe')).toEqual(['b', 'c']);
   });
 
+  it('forgets why deliveries were (not) posted with the posts, but keeps the newest 20 of every project', async () => {
+    const explanation = (id: number, path: string, days: number, instance = 'default') =>
+      pool.query(
+        `INSERT INTO delivery_explanations (delivery_id, instance, path, received_at, source, kind, action, open_to_all, confidential, verdicts)
+         VALUES ($1, $4, $2, now() - $3 * interval '1 day', 'webhook', 'issue', 'opened', true, false, '[]')`,
+        [id, path, days, instance],
+      );
+    for (let id = 1; id <= 25; id += 1) await explanation(id, 'a/busy', 40);
+    for (let id = 101; id <= 103; id += 1) await explanation(id, 'a/quiet', 400);
+    // Old ones beyond the newest 20 go; recent ones stay however many there are.
+    for (let id = 201; id <= 230; id += 1) await explanation(id, 'a/lively', id <= 205 ? 40 : 1);
+    // The same path on another GitLab is another project.
+    await explanation(301, 'a/busy', 40, 'corp');
+
+    const run = await pruner({ options: { batchRows: 2 } }).runOnce();
+
+    const kept = async (path: string, instance = 'default') =>
+      (await pool.query('SELECT delivery_id FROM delivery_explanations WHERE path = $1 AND instance = $2 ORDER BY delivery_id', [path, instance])).rows.map((row: { delivery_id: string }) => Number(row.delivery_id));
+    const range = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, index) => from + index);
+    expect(await kept('a/busy')).toEqual(range(6, 25));
+    expect(await kept('a/quiet')).toEqual(range(101, 103));
+    expect(await kept('a/lively')).toEqual(range(206, 230));
+    expect(await kept('a/busy', 'corp')).toEqual([301]);
+    expect(run.pruned.delivery_explanations).toBe(10);
+  });
+
   it('lets one replica prune at a time, and gives the turn back as soon as it is done', async () => {
     for (let n = 0; n < 5; n += 1) await delivery(`old-${n}`, 8, true);
     // Replica A's first batch waits until replica B has tried its turn.
