@@ -9,6 +9,10 @@
  * read and the levels of the public projects they name are made ready
  * (gitlab/project-features.ts), with no connection held while GitLab answers.
  * The transaction then takes only deliveries looked at that way.
+ *
+ * What it decided for each subscription that could have wanted a delivery is
+ * recorded with the rest of the batch (explain/delivery-record.ts), so that
+ * `/gitlab subscriptions explain` can say why something did or did not arrive.
  */
 import type pg from 'pg';
 import type { GitLabEvent, ParseResult } from '../gitlab/events/event.js';
