@@ -119,6 +119,11 @@ async function populate(pool: pg.Pool): Promise<{ oauthState: string }> {
   await insert("INSERT INTO stream_cursors (channel_id, seen_until) VALUES ('chan-1', 1704067204125)");
   await insert("INSERT INTO channel_settings (channel_id, code_previews, updated_by) VALUES ('chan-1', true, $1)", [ANN]);
   await insert("INSERT INTO code_preview_replies (post_id, reply_post_id) VALUES ('post-3', NULL), ('post-4', 'post-5')");
+  await insert(
+    `INSERT INTO delivery_explanations (delivery_id, instance, path, received_at, source, kind, action, event_key, summary, url, open_to_all, confidential, verdicts)
+     VALUES (9007199254740993, 'default', 'acme/app', now(), 'poll', 'merge_request', 'opened', 'project:9:mr:1', '!1 «Ünïcode» @all', NULL, false, true, $1)`,
+    [JSON.stringify([{ s: '1', c: 'chan-1', r: 'label_filter', m: 'label filter bug did not match labels: «ü»' }, { s: '2', c: 'chan-2', r: null }])],
+  );
   // Transient: never backed up (TRANSIENT_TABLES).
   await insert("INSERT INTO live_events (kind, user_id, data) VALUES ('work', $1, $2)", [ANN, JSON.stringify({ counts: { todos: 1 } })]);
   return { oauthState };
