@@ -9,7 +9,9 @@
  */
 import type { GitLabCaller } from '../accounts/gitlab-connections.js';
 import { readHookReports } from '../subscriptions/hook-reports.js';
-import type { HookReport } from '../commands/webhook-health.js';
+import { bridgeWebhookUrl, pointsAt, type HookReport } from '../commands/webhook-health.js';
+import { findTarget } from '../gitlab/find-target.js';
+import { listHooks } from '../gitlab/hooks-api.js';
 import { isIgnored } from '../gitlab/events/event.js';
 import { inInstance, type GitLabInstances } from '../gitlab/instances.js';
 import { parseEvent } from '../gitlab/events/parse-event.js';
@@ -199,11 +201,24 @@ async function hookOf(
   polling: Polling | null,
   arrived: boolean,
 ): Promise<ExplainReport['hook']> {
-  const gitlabUrl = deps.instances.byName(instance)?.url;
-  // The hooks of the target itself, read as the viewer: a Maintainer (Owner of a group) sees them.
-  const own = subscriptions.find((subscription) => subscription.targetPath === path && subscription.targetId !== null);
-  let report: HookReport = { unknown: true };
-  if (!polling && gitlabUrl && own) report = (await readHookReports(gitlabUrl, deps.publicUrl, caller, [own], instance)).get(own.id) ?? { unknown: true };
+  const report = polling ? { unknown: true as const } : await hooksOf(deps, path, instance, subscriptions, caller);
   const events = [...new Set(subscriptions.flatMap((subscription) => (subscription.filters.events?.length ? subscription.filters.events : DEFAULT_EVENTS)))];
   return hookHealth({ target: { kind, path, instance }, report, events, polling, arrived, trigger: deps.trigger });
+}
+
+/**
+ * The hooks of the target itself that point at this bridge, read as the viewer: a Maintainer (a group's
+ * Owner) sees them. The target by its subscription's id, else (a project only a group subscription
+ * covers) looked up as the viewer.
+ */
+async function hooksOf(deps: ExplainDeps, path: string, instance: string, subscriptions: readonly ListedSubscription[], caller: GitLabCaller | null): Promise<HookReport> {
+  const gitlabUrl = deps.instances.byName(instance)?.url;
+  if (!gitlabUrl || !caller || !deps.publicUrl) return { unknown: true };
+  const own = subscriptions.find((subscription) => subscription.targetPath === path && subscription.targetId !== null);
+  if (own) return (await readHookReports(gitlabUrl, deps.publicUrl, caller, [own], instance)).get(own.id) ?? { unknown: true };
+  const target = await findTarget(gitlabUrl, path, caller).catch(() => null);
+  if (!target) return { unknown: true };
+  const hooks = await listHooks(gitlabUrl, caller.token, target).catch(() => null);
+  const ours = bridgeWebhookUrl(deps.publicUrl, instance);
+  return hooks ? { hooks: hooks.filter((hook) => pointsAt(hook, ours)) } : { unknown: true };
 }

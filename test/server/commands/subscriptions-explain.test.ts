@@ -460,6 +460,19 @@ describe('when nothing arrived: the webhook', () => {
     expect(await explain(alice, room.id, id)).toContain('**Webhook: failing.**');
   });
 
+  it("shows a system admin the hooks of a project that only its group's subscription covers", async () => {
+    const app = project('quiet-group/app');
+    const room = channel('quiet-group');
+    await subscribe(room.id, app, { targetKind: 'group', targetPath: 'quiet-group', targetId: null });
+    // The admin's own GitLab account reads the project's hooks.
+    bridge.sessions.boss = boss.token;
+    const { token } = await bridge.connectGitLab(boss.id, { id: 77, username: 'boss', name: 'Boss' });
+    bridge.gitlab.grant(token, 'quiet-group/app', 40);
+    const answer = await asBoss()<ExplainReport>('GET', '/explain/project?path=quiet-group/app');
+    expect(answer.body).toMatchObject({ target: { kind: 'project', path: 'quiet-group/app' }, events: [], nothingArrived: true, hook: { state: 'missing', fix: '/gitlab webhook add quiet-group/app (as a Maintainer)' } });
+    expect(await command(boss.id, 'subscriptions explain --project quiet-group/app', room.id)).toContain('**Webhook: missing.**');
+  });
+
   it('polled: says so, and what polling cannot see', async () => {
     const target = project('quiet/polled');
     const room = channel('polled');
