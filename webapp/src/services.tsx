@@ -51,11 +51,22 @@ export function useHostState<T>(select: (state: HostState) => T): T {
 export interface HostState {
   entities?: {
     general?: { config?: { SiteURL?: string } };
-    users?: { currentUserId?: string };
+    /** `roles` is space-separated, e.g. "system_user system_admin". */
+    users?: { currentUserId?: string; profiles?: Record<string, { roles?: string }> };
     channels?: { currentChannelId?: string; channels?: Record<string, { id: string; display_name?: string; type?: string }> };
     teams?: { currentTeamId?: string; teams?: Record<string, { id: string; name: string }> };
     posts?: { posts?: Record<string, { id: string; message: string; channel_id: string; user_id?: string }> };
   };
+}
+
+/**
+ * The current user is a Mattermost system admin (mattermost-redux's isSystemAdmin reads the same roles). Only
+ * decides what the page offers: the bridge checks again on every admin request.
+ */
+export function isSystemAdmin(state: HostState): boolean {
+  const users = state.entities?.users;
+  const roles = users?.profiles?.[users.currentUserId ?? '']?.roles ?? '';
+  return roles.split(' ').includes('system_admin');
 }
 
 /** Wraps a component so it renders inside the plugin's services, wherever the host mounts it. */

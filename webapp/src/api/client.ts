@@ -7,6 +7,7 @@ import { PLUGIN_ID } from '../manifest';
 import type {
   ChannelSubscriptions,
   Counts,
+  ExplainReport,
   IssueOption,
   ListName,
   Me,
@@ -162,6 +163,11 @@ export function createApiClient(options: ApiClientOptions) {
       request<{ ok: true }>('DELETE', `${channelPath(channelId)}/${encodeURIComponent(String(id))}`),
     createWebhook: (channelId: string, id: Subscription['id']) =>
       request<{ webhook: Webhook }>('POST', `${channelPath(channelId)}/${encodeURIComponent(String(id))}/webhook`),
+    /** The last events of the subscription's project or group, and what happened to each here. */
+    explainSubscription: (channelId: string, id: Subscription['id']) =>
+      request<ExplainReport>('GET', `${channelPath(channelId)}/${encodeURIComponent(String(id))}/explain`),
+    /** System admins: the same for a whole project, across every channel subscribed to it. */
+    explainProject: (path: string, instance?: string) => request<ExplainReport>('GET', withQuery('/explain/project', { path, instance })),
     lookupProjects: (search: string, instance?: string) => request<{ items: ProjectOption[] }>('GET', withQuery('/lookup/projects', { search, instance })),
     lookupGroups: (search: string, instance?: string) => request<{ items: ProjectOption[] }>('GET', withQuery('/lookup/groups', { search, instance })),
     lookupLabels: (project: string, search: string) =>

@@ -183,3 +183,45 @@ export type Preview =
       url: string;
       createdAt: string;
     };
+
+/** What the bridge did with one event for one subscription (docs/webapp-api.md). */
+export type ExplainOutcomeKind = 'posted' | 'dropped' | 'queued' | 'failing' | 'failed' | 'pending';
+
+export interface ExplainOutcome {
+  subscriptionId: string;
+  channelId: string;
+  /** Null when the bridge cannot name the channel (deleted, or not readable by its bot). */
+  channelName: string | null;
+  outcome: ExplainOutcomeKind;
+  /** The rule's code when dropped (`label_filter`, `branch_filter`, …), else null. */
+  rule: string | null;
+  /** One sentence: which rule and why, or Mattermost's error while failing. */
+  reason: string;
+  /** The post's permalink when posted. */
+  postUrl: string | null;
+}
+
+export interface ExplainEvent {
+  deliveryId: string;
+  receivedAt: string;
+  source: 'webhook' | 'poll';
+  kind: string;
+  action: string;
+  /** Plain text ("!12 Fix login"); null when the viewer may not see the event. */
+  summary: string | null;
+  url: string | null;
+  /** One for a subscription's report; one per subscription in any channel for a project's. */
+  outcomes: ExplainOutcome[];
+}
+
+export type HookState = 'working' | 'paused' | 'disabled' | 'failing' | 'missing' | 'unknown' | 'polling';
+
+/** GET …/subscriptions/{id}/explain and GET /explain/project: the last events and what happened to each. */
+export interface ExplainReport {
+  target: { kind: 'project' | 'group'; path: string; instance: string; label: string | null };
+  /** Newest first, at most 20. */
+  events: ExplainEvent[];
+  /** No event at all has arrived for the target (within what the bridge keeps). */
+  nothingArrived: boolean;
+  hook: { state: HookState; text: string; fix: string | null } | null;
+}

@@ -1,17 +1,25 @@
 /**
  * The current channel's subscriptions: each with its webhook's health, why posts stopped (confidential
- * turned off, a post given up), edit, delete (confirmed), and "Create webhook" when GitLab has none and
- * the user may make one. Refreshes on the live
- * `subscriptions` event for this channel.
+ * turned off, a post given up), edit, delete (confirmed), "Create webhook" when GitLab has none and
+ * the user may make one, and "Explain": what happened to its project's or group's last events. System
+ * admins can also explain a whole project across channels. Refreshes on the live `subscriptions` event
+ * for this channel.
  */
-import React, { useCallback, useEffect, useState } from 'react';
-import type { ChannelSubscriptions, Subscription } from '../api/types';
+import React, { useCallback, useEffect, useId, useState } from 'react';
+import type { ChannelSubscriptions, ExplainReport, GitLabInstance, Subscription } from '../api/types';
 import { asList } from '../format/labels';
-import { useHostState, usePluginState, useServices } from '../services';
+import { isSystemAdmin, useHostState, usePluginState, useServices } from '../services';
+import { ExplainPanel } from './explain-panel';
 import { SubscriptionForm } from './subscription-form';
 import { messageOf } from './form-parts';
 
-type Mode = { kind: 'list' } | { kind: 'add' } | { kind: 'edit'; subscription: Subscription };
+type Mode =
+  | { kind: 'list' }
+  | { kind: 'add' }
+  | { kind: 'edit'; subscription: Subscription }
+  | { kind: 'explain'; subscription: Subscription }
+  /** A system admin's view of a whole project, in every channel subscribed to it. */
+  | { kind: 'project'; path: string; instance?: GitLabInstance; instanceName?: string };
 
 
 export function SubscriptionsTab(): React.ReactElement {
@@ -22,6 +30,7 @@ export function SubscriptionsTab(): React.ReactElement {
   const privateChannel = useHostState((state) => state.entities?.channels?.channels?.[channelId]?.type === 'P');
   const version = usePluginState((state) => state.subscriptionsVersion[channelId] ?? 0);
   const everything = usePluginState((state) => state.everything);
+  const admin = useHostState(isSystemAdmin);
   const [data, setData] = useState<ChannelSubscriptions | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [notice, setNotice] = useState<string | null>(null);
@@ -44,6 +53,16 @@ export function SubscriptionsTab(): React.ReactElement {
   useEffect(() => {
     void load();
   }, [load, version, everything]);
+
+  // The report is asked for again when what it explains changes, not when the list reloads.
+  const explain = useCallback((): Promise<ExplainReport> => {
+    if (mode.kind === 'explain') return api.explainSubscription(channelId, mode.subscription.id);
+    if (mode.kind === 'project') return api.explainProject(mode.path, mode.instanceName);
+    return Promise.reject(new Error('Nothing to explain.'));
+  }, [api, channelId, mode]);
+  // The default GitLab (listed first) goes without a name, as the form sends it.
+  const explainProject = (path: string, instance: GitLabInstance | undefined) =>
+    setMode({ kind: 'project', path, instance, instanceName: instance && data?.instances?.length && instance.name !== data.instances[0]!.name ? instance.name : undefined });
 
   if (!channelId) return <div className="glb-empty">Open a channel to see its subscriptions.</div>;
 
@@ -79,6 +98,31 @@ export function SubscriptionsTab(): React.ReactElement {
     );
   }
 
+  const severalGitLabs = (data?.instances?.length ?? 0) > 1;
+  if (mode.kind === 'explain') {
+    const { subscription } = mode;
+    const path = subscription.target.path;
+    const named = severalGitLabs && subscription.instance ? `${path} on ${subscription.instance.label}` : path;
+    return (
+      <ExplainPanel
+        heading={`${named} ${channelName ? `in ~${channelName}` : 'in this channel'}`}
+        load={explain}
+        onBack={() => setMode({ kind: 'list' })}
+        actions={
+          admin && subscription.target.kind === 'project' ? (
+            <button type="button" className="glb-btn" onClick={() => explainProject(path, subscription.instance)}>
+              Across all channels
+            </button>
+          ) : null
+        }
+      />
+    );
+  }
+  if (mode.kind === 'project') {
+    const named = severalGitLabs && mode.instance ? `${mode.path} on ${mode.instance.label}` : mode.path;
+    return <ExplainPanel heading={`${named} in every channel`} load={explain} acrossChannels onBack={() => setMode({ kind: 'list' })} />;
+  }
+
   return (
     <div>
       <div style={{ display: 'flex', justifyContent: 'space-between', alignItems: 'center', gap: 8, marginBottom: 8 }}>
@@ -111,16 +155,79 @@ export function SubscriptionsTab(): React.ReactElement {
               key={subscription.id}
               subscription={subscription}
               canCreateWebhooks={data.canCreateWebhooks}
-              severalGitLabs={(data.instances?.length ?? 0) > 1}
+              severalGitLabs={severalGitLabs}
               channelId={channelId}
               onEdit={() => setMode({ kind: 'edit', subscription })}
+              onExplain={() => setMode({ kind: 'explain', subscription })}
               onChanged={load}
               onError={setError}
             />
           ))}
         </ul>
       ) : null}
+      {admin && data ? <ProjectExplainForm instances={data.instances ?? []} onExplain={explainProject} /> : null}
     </div>
+  );
+}
+
+/** System admins: any project's last events across every channel, whether or not this channel follows it. */
+function ProjectExplainForm({ instances, onExplain }: { instances: GitLabInstance[]; onExplain: (path: string, instance?: GitLabInstance) => void }): React.ReactElement {
+  const id = useId();
+  const [path, setPath] = useState('');
+  const [instance, setInstance] = useState(instances[0]?.name ?? '');
+  const [error, setError] = useState<string | null>(null);
+  const submit = (event: React.FormEvent) => {
+    event.preventDefault();
+    // A pasted GitLab URL or a leading slash still names the project.
+    const cleaned = path.trim().replace(/^\/+|\/+$/g, '');
+    if (!cleaned) {
+      setError('Type the project’s full path, e.g. group/project.');
+      return;
+    }
+    setError(null);
+    onExplain(cleaned, instances.find((each) => each.name === instance));
+  };
+  return (
+    <form className="glb-form glb-explain-project" aria-labelledby={`${id}-title`} onSubmit={submit} noValidate>
+      <h3 id={`${id}-title`} className="glb-heading">
+        Whole project across channels
+      </h3>
+      <span className="glb-hint">System admins: what happened to a project’s last 20 events in every channel.</span>
+      {instances.length > 1 ? (
+        <div className="glb-field">
+          <label htmlFor={`${id}-gitlab`}>GitLab</label>
+          <select id={`${id}-gitlab`} className="glb-input" value={instance} onChange={(event) => setInstance(event.target.value)}>
+            {instances.map((each) => (
+              <option key={each.name} value={each.name}>
+                {each.label}
+              </option>
+            ))}
+          </select>
+        </div>
+      ) : null}
+      <div className="glb-field">
+        <label htmlFor={`${id}-path`}>Project path</label>
+        <input
+          id={`${id}-path`}
+          className="glb-input"
+          placeholder="group/project"
+          value={path}
+          aria-invalid={error ? true : undefined}
+          aria-describedby={error ? `${id}-error` : undefined}
+          onChange={(event) => setPath(event.target.value)}
+        />
+      </div>
+      {error ? (
+        <div id={`${id}-error`} role="alert" className="glb-error">
+          {error}
+        </div>
+      ) : null}
+      <div className="glb-actions">
+        <button type="submit" className="glb-btn">
+          Explain project
+        </button>
+      </div>
+    </form>
   );
 }
 
@@ -130,6 +237,7 @@ function SubscriptionRow({
   severalGitLabs,
   channelId,
   onEdit,
+  onExplain,
   onChanged,
   onError,
 }: {
@@ -139,6 +247,7 @@ function SubscriptionRow({
   severalGitLabs: boolean;
   channelId: string;
   onEdit: () => void;
+  onExplain: () => void;
   onChanged: () => Promise<void>;
   onError: (message: string | null) => void;
 }): React.ReactElement {
@@ -173,6 +282,15 @@ function SubscriptionRow({
         </span>
         {confirming ? null : (
           <span>
+            <button
+              type="button"
+              className="glb-btn glb-btn-icon"
+              aria-label={`Explain deliveries of ${named}`}
+              title="What happened to the last 20 events"
+              onClick={onExplain}
+            >
+              Explain
+            </button>
             <button type="button" className="glb-btn glb-btn-icon" aria-label={`Edit subscription ${named}`} onClick={onEdit}>
               Edit
             </button>
