@@ -63,13 +63,15 @@ export const CSS = `
 .glb-error{color:var(--error-text);font-size:12px}
 .glb-heading{margin:8px 0 2px;font-size:14px;font-weight:600}
 .glb-explain-bar{display:flex;justify-content:space-between;align-items:center;gap:8px}
-.glb-explain-nothing{margin:8px 0 0;font-weight:600}
+.glb-explain-alert{margin:8px 0;padding:8px 10px;border-radius:4px;border:1px solid var(--error-text)}
+.glb-explain-nothing{margin:0}
 .glb-explain-hook{margin:8px 0}
-.glb-explain-hook-alert{padding:8px 10px;border-radius:4px;border:1px solid var(--error-text)}
+.glb-explain-alert .glb-explain-hook{margin:8px 0 0}
 .glb-fix{display:flex;flex-direction:column;gap:4px;margin-top:6px}
 .glb-fix-label{font-weight:600;font-size:12px}
 .glb-code{display:block;white-space:pre-wrap;overflow-wrap:anywhere;font-family:monospace;font-size:12px;padding:6px 8px;border-radius:4px;background:${hover};color:${fg}}
 .glb-outcomes{list-style:none;margin:2px 0 0;padding:0}
+.glb-outcomes>li+li{margin-top:6px}
 .glb-outcome-channel{font-weight:600;color:${fg}}
 .glb-badge-rule{background:none;border:1px solid ${line};color:${muted}}
 .glb-hidden-event{font-style:italic}

@@ -92,11 +92,16 @@ function ReportBody({ report, acrossChannels }: { report: ExplainReport; acrossC
   return (
     <>
       {report.nothingArrived ? (
-        <p className="glb-explain-nothing">
-          {`Nothing has arrived from GitLab for ${where}: no webhook call and no poll brought a single event. Posts will not appear until GitLab sends events.`}
-        </p>
+        <div className="glb-explain-alert">
+          <p className="glb-explain-nothing">
+            <strong>{`Nothing has arrived from GitLab for ${where}.`}</strong>
+            {' No webhook call and no poll brought a single event, so there is nothing to post until GitLab sends one.'}
+          </p>
+          {report.hook ? <HookHealth hook={report.hook} /> : null}
+        </div>
+      ) : report.hook ? (
+        <HookHealth hook={report.hook} />
       ) : null}
-      {report.hook ? <HookHealth hook={report.hook} prominent={report.nothingArrived} /> : null}
       {!report.nothingArrived && report.events.length === 0 ? (
         <div className="glb-empty">{`No recent events of ${where} are kept.`}</div>
       ) : null}
@@ -111,10 +116,10 @@ function ReportBody({ report, acrossChannels }: { report: ExplainReport; acrossC
   );
 }
 
-function HookHealth({ hook, prominent }: { hook: NonNullable<ExplainReport['hook']>; prominent: boolean }): React.ReactElement {
+function HookHealth({ hook }: { hook: NonNullable<ExplainReport['hook']> }): React.ReactElement {
   const { word, tone } = hookWords(hook.state);
   return (
-    <div className={prominent ? 'glb-explain-hook glb-explain-hook-alert' : 'glb-explain-hook'}>
+    <div className="glb-explain-hook">
       <div className="glb-meta">
         <span className={`glb-badge ${tone ? `glb-badge-${tone}` : ''}`}>{word}</span>
         <span>{hook.text}</span>
