@@ -562,4 +562,59 @@ describe('the webapp plugin in a browser, against the running bridge', () => {
     await thread.getByRole('button', { name: 'Close sidebar' }).click();
     await thread.waitFor({ state: 'detached' });
   });
+
+  // Last of the story: it leaves Mattermost refusing the bot's posts.
+  it("explains what happened to a subscription's last events: posted, dropped by its label filter, failing with Mattermost's error", async () => {
+    const { mattermost, gitlab, users } = bridge;
+    await connectAliceIfNeeded();
+    // The channel follows only merge requests labelled "frontend".
+    const subscribed = (await bridge.command(users.alice!, 'subscriptions list', channel.id)).includes(PROJECT);
+    await expect(bridge.command(users.alice!, `subscriptions ${subscribed ? 'edit' : 'add'} ${PROJECT} --labels frontend`, channel.id)).resolves.toContain(PROJECT);
+    const labelled = (names: string[]) => (payload: Record<string, unknown>) => {
+      const labels = names.map((title, index) => ({ id: 900 + index, title, color: '#428bca', project_id: projectId, type: 'ProjectLabel' }));
+      payload.labels = labels;
+      (payload.object_attributes as Record<string, unknown>).labels = labels;
+    };
+    const unprocessed = async () => (await bridge.pool.query('SELECT 1 FROM webhook_deliveries WHERE processed_at IS NULL')).rowCount === 0;
+
+    const shown = gitlab.addMergeRequest(PROJECT, { title: 'Follow the system theme on the login page', authorId: BOB.id, labels: ['frontend'] });
+    await sendMergeRequestHook('merge_request.open.json', shown, labelled(['frontend']));
+    await waitFor(() => mattermost.posts.some((post) => post.channel_id === channel.id && post.message.includes(shown.title)), 'the labelled merge request is posted');
+
+    const filtered = gitlab.addMergeRequest(PROJECT, { title: 'Rename the CI cache key', authorId: BOB.id, labels: ['ci'] });
+    await sendMergeRequestHook('merge_request.open.json', filtered, labelled(['ci']));
+    await waitFor(unprocessed, 'the unlabelled merge request is processed');
+
+    // Mattermost refuses the bot's posts from now on: the next one keeps failing, and its error is what the tab shows.
+    const bot = [...mattermost.users.values()].find((user) => user.is_bot)!;
+    mattermost.inject('CreatePost', { status: 500, body: { id: 'app.post.save.app_error', message: 'Unable to save the post.', detailed_error: '', status_code: 500 } }, 1000, bot.id);
+    const stuck = gitlab.addMergeRequest(PROJECT, { title: 'Lazy-load avatars in the member list', authorId: BOB.id, labels: ['frontend'] });
+    await sendMergeRequestHook('merge_request.open.json', stuck, labelled(['frontend']));
+    await waitFor(
+      () => mattermost.requests.some((request) => request.operationId === 'CreatePost' && JSON.stringify(request.body).includes(stuck.title)),
+      'the bridge tries to post the third merge request',
+    );
+
+    if (!(await rhs().isVisible())) await page.getByRole('navigation', { name: 'App Bar' }).getByRole('button', { name: 'GitLab' }).click();
+    await rhs().getByRole('tab', { name: 'Subscriptions' }).click();
+    await rhs().getByRole('button', { name: `Explain deliveries of ${PROJECT}` }).click();
+    const panel = rhs().getByRole('region', { name: 'What happened to the last 20 events' });
+    const eventOf = (title: string) => panel.getByRole('list', { name: 'Last events' }).getByRole('listitem').filter({ has: page.getByRole('link', { name: title }) });
+    // The failing post's first attempt may not be recorded yet when the panel first asks.
+    await waitFor(async () => {
+      await panel.getByRole('button', { name: 'Refresh' }).click();
+      await panel.getByRole('button', { name: 'Refresh' }).waitFor();
+      return (await eventOf(stuck.title).getByText('Failing', { exact: true }).count()) === 1;
+    }, 'the third merge request shows as failing');
+
+    await eventOf(shown.title).getByText('Posted', { exact: true }).waitFor();
+    const postId = mattermost.posts.find((post) => post.message.includes(shown.title))!.id;
+    await expect(eventOf(shown.title).getByRole('link', { name: 'View post' }).getAttribute('href')).resolves.toContain(postId);
+    await eventOf(filtered.title).getByText('Not posted', { exact: true }).waitFor();
+    await eventOf(filtered.title).getByText('label filter', { exact: true }).waitFor();
+    await expect(eventOf(stuck.title).textContent()).resolves.toContain('Unable to save the post.');
+    await page.mouse.move(5, 5);
+    await screenshots('subscriptions-explain');
+    await panel.getByRole('button', { name: '← Subscriptions' }).click();
+  });
 });
