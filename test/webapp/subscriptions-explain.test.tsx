@@ -190,6 +190,20 @@ describe("Explain in the Subscriptions tab: what happened to a subscription's la
     expect(unlinked!.textContent).not.toContain('·');
   });
 
+  it('links only to web pages: a summary or post URL of another scheme stays text', async () => {
+    setup({
+      [`GET ${path}`]: listed([subscription(1, 'platform/api')]),
+      [`GET ${path}/1/explain`]: {
+        body: report([event('!9 Crafted', [outcome({ outcome: 'posted', reason: 'Posted.', postUrl: 'javascript:alert(2)' })], { url: 'javascript:alert(1)' })]),
+      },
+    });
+    await openExplain();
+    const [crafted] = await items();
+    expect(within(crafted!).getByText('!9 Crafted').tagName).not.toBe('A');
+    expect(within(crafted!).queryAllByRole('link')).toHaveLength(0);
+    expect(within(crafted!).getByText('Posted')).toBeTruthy();
+  });
+
   const hooks: [HookState, string, string, string | null][] = [
     ['missing', 'No hook', 'No GitLab hook of platform/api points at the bridge.', '/gitlab webhook add platform/api'],
     ['disabled', 'Hook disabled', 'GitLab disabled the hook after 40 failures.', 'Settings > Webhooks > Edit > Enable, then: /gitlab webhook test platform/api'],

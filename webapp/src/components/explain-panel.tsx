@@ -8,6 +8,7 @@ import React, { useCallback, useEffect, useId, useRef, useState } from 'react';
 import type { ExplainEvent, ExplainOutcome, ExplainReport } from '../api/types';
 import { ageAgo } from '../format/age';
 import { eventWords, hookWords, outcomeWords, ruleLabel } from '../format/explain-words';
+import { webLink } from '../format/web-link';
 import { messageOf } from './form-parts';
 
 export function ExplainPanel({
@@ -166,13 +167,14 @@ function Fix({ text }: { text: string }): React.ReactElement {
 
 function EventItem({ event, acrossChannels }: { event: ExplainEvent; acrossChannels: boolean }): React.ReactElement {
   const received = new Date(event.receivedAt);
+  const link = webLink(event.url);
   return (
     <li className="glb-item">
       <div>
         {event.summary === null ? (
           <span className="glb-muted glb-hidden-event">Hidden: you may not see this event in GitLab</span>
-        ) : event.url ? (
-          <a className="glb-item-title glb-link" href={event.url} target="_blank" rel="noopener noreferrer">
+        ) : link ? (
+          <a className="glb-item-title glb-link" href={link} target="_blank" rel="noopener noreferrer">
             {event.summary}
           </a>
         ) : (
@@ -208,13 +210,14 @@ function EventItem({ event, acrossChannels }: { event: ExplainEvent; acrossChann
 function OutcomeLine({ outcome, channel }: { outcome: ExplainOutcome; channel?: string }): React.ReactElement {
   const { word, tone } = outcomeWords(outcome.outcome);
   const trouble = outcome.outcome === 'failing' || outcome.outcome === 'failed';
+  const post = outcome.outcome === 'posted' ? webLink(outcome.postUrl) : null;
   return (
     <div className="glb-meta glb-outcome">
       {channel ? <span className="glb-outcome-channel">{channel}</span> : null}
       <span className={`glb-badge ${tone ? `glb-badge-${tone}` : ''}`}>{word}</span>
       {outcome.outcome === 'dropped' && outcome.rule ? <span className="glb-badge glb-badge-rule">{ruleLabel(outcome.rule)}</span> : null}
-      {outcome.outcome === 'posted' && outcome.postUrl ? (
-        <a className="glb-link" href={outcome.postUrl}>
+      {post ? (
+        <a className="glb-link" href={post}>
           View post
         </a>
       ) : null}
