@@ -602,8 +602,8 @@ describe('the webapp plugin in a browser, against the running bridge', () => {
     const eventOf = (title: string) => panel.getByRole('list', { name: 'Last events' }).getByRole('listitem').filter({ has: page.getByRole('link', { name: title }) });
     // The failing post's first attempt may not be recorded yet when the panel first asks.
     await waitFor(async () => {
-      await panel.getByRole('button', { name: 'Refresh' }).click();
-      await panel.getByRole('button', { name: 'Refresh' }).waitFor();
+      await panel.getByRole('button', { name: 'Refresh', exact: true }).click();
+      await panel.getByRole('button', { name: 'Refresh', exact: true }).waitFor();
       return (await eventOf(stuck.title).getByText('Failing', { exact: true }).count()) === 1;
     }, 'the third merge request shows as failing');
 
