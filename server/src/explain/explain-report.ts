@@ -176,7 +176,7 @@ function outcomeOf(verdict: StoredVerdict, record: StoredExplanation, shown: boo
 function waitingEvent(waiting: WaitingEvent, input: ReportInput): ExplainEvent {
   const shown = mayShow(input.viewer, waiting);
   const retrying = waiting.attempts > 0 ? `; processing failed ${waiting.attempts} time${waiting.attempts === 1 ? '' : 's'} so far and is retried` : '';
-  const reason = `received ${waiting.receivedAt.toISOString()}, not processed yet${retrying}`;
+  const reason = `not processed yet${retrying}`;
   const subscriptions = input.viewer.kind === 'channel' ? [input.viewer.subscription] : waiting.subscriptions;
   return {
     deliveryId: waiting.deliveryId,

@@ -9,6 +9,7 @@ import { instanceOption } from '../commands/on-instance.js';
 import { HOOK_FLAGS } from '../gitlab/hooks-api.js';
 import { describeBlindSpots } from '../polling/polling-blind-spots.js';
 import { DEFAULT_EVENTS } from '../rules/subscription.js';
+import { ago } from '../render/format.js';
 
 export type HookState = 'working' | 'paused' | 'disabled' | 'failing' | 'missing' | 'unknown' | 'polling';
 
@@ -32,6 +33,8 @@ export interface HookFacts {
   arrived: boolean;
   /** The slash command's trigger, for fixes (`gitlab`). */
   trigger: string;
+  /** For "last polled 3 min ago". */
+  now: Date;
 }
 
 const SETTINGS = 'Settings → Webhooks';
@@ -42,7 +45,7 @@ export function hookHealth(facts: HookFacts): HookHealth {
   const add = `/${trigger} webhook add ${target.path}${on}`;
   if (facts.polling) {
     const why = facts.polling.asked ? 'as its subscription asks (--poll)' : 'because no webhook of it reaches the bridge';
-    const last = facts.polling.lastSuccessAt ? `last polled ${facts.polling.lastSuccessAt.toISOString()}` : 'not polled yet';
+    const last = facts.polling.lastSuccessAt ? `last polled ${ago(facts.polling.lastSuccessAt, facts.now)}` : 'not polled yet';
     const failing = facts.polling.lastError ? `; the last poll failed: ${facts.polling.lastError}` : '';
     const blind = describeBlindSpots(facts.events);
     return { state: 'polling', text: `Polled ${why} (${last}${failing}).${blind ? ` ${blind}` : ''}`, fix: blind ? `${add} (as a Maintainer)` : null };

@@ -203,7 +203,7 @@ async function hookOf(
 ): Promise<ExplainReport['hook']> {
   const report = polling ? { unknown: true as const } : await hooksOf(deps, path, instance, subscriptions, caller);
   const events = [...new Set(subscriptions.flatMap((subscription) => (subscription.filters.events?.length ? subscription.filters.events : DEFAULT_EVENTS)))];
-  return hookHealth({ target: { kind, path, instance }, report, events, polling, arrived, trigger: deps.trigger });
+  return hookHealth({ target: { kind, path, instance }, report, events, polling, arrived, trigger: deps.trigger, now: new Date() });
 }
 
 /**

@@ -24,6 +24,7 @@ const facts = (overrides: Partial<HookFacts> = {}): HookFacts => ({
   polling: null,
   arrived: false,
   trigger: 'gitlab',
+  now: new Date('2026-12-01T12:00:00Z'),
   ...overrides,
 });
 
@@ -44,6 +45,8 @@ describe("a webhook's health, for an explanation", () => {
   it('offers a test event when a working hook brought nothing, and nothing when it did', () => {
     expect(hookHealth(facts())).toMatchObject({ state: 'working', fix: '/gitlab webhook test acme/web sends a test event' });
     expect(hookHealth(facts({ arrived: true }))).toMatchObject({ state: 'working', fix: null });
+    const polled = hookHealth(facts({ polling: { asked: true, lastSuccessAt: new Date('2026-12-01T11:57:00Z'), lastError: null } }));
+    expect(polled.text).toContain('last polled 3 min ago');
   });
 
   it('names the instance in the commands of another GitLab', () => {

@@ -221,7 +221,8 @@ function OutcomeLine({ outcome, channel }: { outcome: ExplainOutcome; channel?: 
           View post
         </a>
       ) : null}
-      {outcome.reason ? <span className={trouble ? 'glb-error' : undefined}>{trouble ? mattermostSaid(outcome.reason) : outcome.reason}</span> : null}
+      {/* "posted" next to the Posted badge says nothing more. */}
+      {outcome.reason && outcome.reason !== 'posted' ? <span className={trouble ? 'glb-error' : undefined}>{trouble ? mattermostSaid(outcome.reason) : outcome.reason}</span> : null}
     </div>
   );
 }
