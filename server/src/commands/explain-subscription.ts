@@ -7,6 +7,7 @@
  * asks and renders the answer.
  */
 import type pg from 'pg';
+import { explainAllowance } from '../explain/explain-allowance.js';
 import { explainPath, explainSubscription, type ExplainDeps } from '../explain/read-explanation.js';
 import { renderExplanation } from '../explain/render-explanation.js';
 import { MattermostHttpError, type MattermostClient } from '../mattermost/client.js';
@@ -28,6 +29,8 @@ export const EXPLAIN_USAGE = 'subscriptions explain <id|path> [--instance <name>
 export async function explainCommand(call: CommandCall, words: string[], values: Record<string, unknown>, deps: ExplainCommandDeps): Promise<string> {
   const instance = typeof values.instance === 'string' ? values.instance : undefined;
   if (Object.keys(values).some((option) => option !== 'instance' && option !== 'project')) return usage(call);
+  const allowed = explainAllowance.take(call.userId);
+  if (!allowed.granted) return `Too many explanations asked for at once; try again in ${allowed.retryAfterSeconds} s.`;
   if (typeof values.project === 'string') return words.length === 0 ? explainAcrossChannels(call, values.project, instance, deps) : usage(call);
   if (words.length !== 1) return usage(call);
   // Mattermost runs a command in a public channel for team members who are not in it: only members may read its explanations.

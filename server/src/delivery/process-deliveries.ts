@@ -112,7 +112,7 @@ export async function processDeliveries(pool: pg.Pool, log: Logger, settings: Pl
     const logFor = (row: DeliveryRow) => log.child({ delivery: row.id, event: row.event, correlationId: row.idempotency_key ?? row.event_uuid ?? undefined });
     await client.query('SAVEPOINT batch');
     try {
-      const batch = new Batch(client, prepared, instance);
+      const batch = new Batch(client, prepared, instance, log);
       for (const row of rows) await planDelivery(batch, row, logFor(row), settings);
       await batch.write(rows.map((row) => row.id));
       await client.query('RELEASE SAVEPOINT batch');
@@ -193,7 +193,7 @@ function parseOn(event: string, payload: unknown, instance: string): ParseResult
 async function processAlone(client: pg.PoolClient, row: DeliveryRow, log: Logger, settings: PlanSettings, prepared: Prepared): Promise<void> {
   await client.query('SAVEPOINT delivery');
   try {
-    const batch = new Batch(client, prepared, settings.instance ?? DEFAULT_INSTANCE);
+    const batch = new Batch(client, prepared, settings.instance ?? DEFAULT_INSTANCE, log);
     await planDelivery(batch, row, log, settings);
     await batch.write([row.id]);
     await client.query('RELEASE SAVEPOINT delivery');
@@ -217,7 +217,7 @@ async function processAlone(client: pg.PoolClient, row: DeliveryRow, log: Logger
 async function recordGivenUp(client: pg.PoolClient, row: DeliveryRow, message: string, prepared: Prepared, instance: string, log: Logger): Promise<void> {
   await client.query('SAVEPOINT explain');
   try {
-    const batch = new Batch(client, prepared, instance);
+    const batch = new Batch(client, prepared, instance, log);
     const parsed = batch.parse(row);
     const about = isIgnored(parsed) ? parsed.about : { kind: parsed.kind, action: parsed.action, path: eventPath(parsed), projectId: parsed.project?.id ?? null };
     if (about?.path) {
@@ -259,6 +259,7 @@ class Batch {
     readonly db: Queryable,
     private readonly prepared: Prepared,
     readonly instance: string,
+    private readonly log: Logger,
   ) {
     this.directLookups = new DirectMessageLookups(db, instance);
   }
@@ -309,12 +310,28 @@ class Batch {
     people.usernames.forEach((name) => this.changedWork.usernames.add(name));
   }
 
+  /**
+   * Why each delivery was or was not posted, in a savepoint of its own: failing to say so must never
+   * hold up the posts (the batch would be redone one delivery at a time, each failing the same way).
+   */
+  private async recordExplanations(): Promise<void> {
+    if (this.records.length === 0) return;
+    await this.db.query('SAVEPOINT explain');
+    try {
+      await recordDeliveries(this.db, this.instance, this.records);
+      await this.db.query('RELEASE SAVEPOINT explain');
+    } catch (error) {
+      await this.db.query('ROLLBACK TO SAVEPOINT explain');
+      this.log.warn({ err: error }, 'could not record why deliveries were or were not posted');
+    }
+  }
+
   async write(deliveryIds: string[]): Promise<void> {
     for (const [key, status] of this.statuses) if (status) await writeObjectStatus(this.db, key, status);
     await enqueuePosts(this.db, this.posts);
     await enqueueDirectMessages(this.db, this.directMessages);
     await recordParticipants(this.db, this.participations);
-    await recordDeliveries(this.db, this.instance, this.records);
+    await this.recordExplanations();
     if (this.reached.size > 0) await markEventsArrived(this.db, [...this.reached]);
     await reconcileGroupHooksSoon(this.db, { paths: [...this.changedProjects.paths], projectIds: [...this.changedProjects.projectIds] }, this.instance);
     await pollUsersSoon(this.db, { ids: [...this.changedWork.ids], usernames: [...this.changedWork.usernames] }, this.instance);

@@ -11,8 +11,14 @@
  * a system admin forced it; confidential and internal content needs the opt-in,
  * someone connected vouching for it, and a channel that is not public). System
  * admins looking across channels see summaries only of events open to everyone.
- * A hidden event shows its kind and action, and each rule in general words:
- * the detailed sentences name labels, branches, authors and paths.
+ * A hidden event shows its kind, and a rule that follows from what it is
+ * (members-only, or confidential) rather than from the subscription's filters:
+ * otherwise anyone could subscribe a channel to a public group with
+ * `--exclude` globs and learn, from `excluded_path` against `not_visible`, the
+ * names of private projects in it; nor its action (a private project's failed
+ * pipeline is its own news). An event of an excluded project that is not open
+ * to everyone is hidden even where the channel could see it: `--exclude` is
+ * how a subscriber keeps a project out of the channel.
  */
 import type { Subscription } from '../rules/subscription.js';
 import type { DeliverySource, ExplainRule, StoredVerdict } from './delivery-record.js';
@@ -140,25 +146,49 @@ export function mayShow(viewer: ExplainViewer, facts: { openToAll: boolean; conf
 }
 
 function recordEvent(record: StoredExplanation, input: ReportInput): ExplainEvent {
-  const shown = mayShow(input.viewer, record);
   const verdicts = input.viewer.kind === 'channel' ? record.verdicts.filter((verdict) => verdict.s === (input.viewer as { subscription: Subscription }).subscription.id) : record.verdicts;
+  const excluded = !record.openToAll && input.viewer.kind === 'channel' && verdicts.some((verdict) => verdict.r === 'excluded_path');
+  const shown = mayShow(input.viewer, record) && !excluded;
   return {
     deliveryId: record.deliveryId,
     receivedAt: record.receivedAt.toISOString(),
     source: record.source,
     kind: record.kind,
-    action: record.action,
+    action: shown ? record.action : '',
     summary: shown ? withPath(record.summary, record.path, input.target) : null,
     url: shown ? record.url : null,
     outcomes: verdicts.map((verdict) => outcomeOf(verdict, record, shown, input)),
   };
 }
 
+/** Rules that follow from what the event is, whoever subscribed: the only ones a hidden event may show. */
+const ABOUT_THE_EVENT = new Set<ExplainRule>(['not_visible', 'confidential_not_opted_in', 'confidential_not_vouched', 'private_channel_required', 'processing_error', 'ignored']);
+
+/** A hidden event's rule: its own when it is about the event, else what keeps the event from this reader. */
+function hiddenRule(rule: ExplainRule, record: StoredExplanation, viewer: ExplainViewer): ExplainRule {
+  if (ABOUT_THE_EVENT.has(rule)) return rule;
+  if (viewer.kind === 'admin') return record.confidential ? 'confidential_not_opted_in' : 'not_visible';
+  const { subscription } = viewer;
+  if (record.confidential) {
+    if (!subscription.confidential) return 'confidential_not_opted_in';
+    if (!subscription.confidentialBy) return 'confidential_not_vouched';
+    return 'private_channel_required';
+  }
+  return subscription.privateAccess ? 'private_channel_required' : 'not_visible';
+}
+
 function outcomeOf(verdict: StoredVerdict, record: StoredExplanation, shown: boolean, input: ReportInput): ExplainOutcome {
   const base = { subscriptionId: verdict.s, channelId: verdict.c, channelName: channelName(input.viewer, verdict.c) };
   const said = (rule: ExplainRule, sentence: string | undefined) => (shown && sentence ? sentence : IN_GENERAL[rule]);
   if (verdict.r === 'processing_error') return { ...base, outcome: 'failed', rule: verdict.r, reason: said(verdict.r, verdict.m), postUrl: null };
-  if (verdict.r !== null) return { ...base, outcome: 'dropped', rule: verdict.r, reason: said(verdict.r, verdict.m), postUrl: null };
+  if (verdict.r === 'excluded_path' && !shown && !record.openToAll && input.viewer.kind === 'channel' && mayShow(input.viewer, record)) {
+    // The channel may see the project, and its own --exclude kept it out: say so, without naming it.
+    return { ...base, outcome: 'dropped', rule: verdict.r, reason: IN_GENERAL.excluded_path, postUrl: null };
+  }
+  if (verdict.r !== null) {
+    const rule = shown ? verdict.r : hiddenRule(verdict.r, record, input.viewer);
+    return { ...base, outcome: 'dropped', rule, reason: said(rule, verdict.m), postUrl: null };
+  }
   const post = record.eventKey ? input.posts.get(postStateKey(record.eventKey, verdict.c)) : undefined;
   if (!post) return { ...base, outcome: 'posted', rule: null, reason: 'planned for posting; whether it was posted is no longer known (older than the delivery retention)', postUrl: null };
   const twice = post.deliveryId !== null && post.deliveryId !== record.deliveryId ? ' (the same event also came through another webhook; posted once)' : '';
@@ -183,7 +213,7 @@ function waitingEvent(waiting: WaitingEvent, input: ReportInput): ExplainEvent {
     receivedAt: waiting.receivedAt.toISOString(),
     source: waiting.source,
     kind: waiting.kind,
-    action: waiting.action,
+    action: shown ? waiting.action : '',
     summary: shown ? withPath(waiting.summary, waiting.path, input.target) : null,
     url: shown ? waiting.url : null,
     outcomes: subscriptions.map((subscription) => ({

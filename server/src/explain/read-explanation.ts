@@ -113,7 +113,7 @@ function targetOf(deps: ExplainDeps, kind: 'project' | 'group', path: string, in
 
 /** The instance's newest unprocessed deliveries about paths `wanted` accepts, with the subscriptions covering each. */
 async function readWaiting(deps: ExplainDeps, instance: string, wanted: (path: string) => boolean, subscriptions: readonly ListedSubscription[]): Promise<WaitingEvent[]> {
-  const rows = await readWaitingDeliveries(deps.pool, instance, WAITING_LOOK_BACK);
+  const rows = await readWaitingDeliveries(deps.pool, instance, WAITING_LOOK_BACK, EXPLAIN_EVENTS * 2, wanted);
   const waiting: WaitingEvent[] = [];
   for (const row of rows) {
     const parsed = parseEvent(row.event, row.payload);

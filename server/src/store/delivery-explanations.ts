@@ -52,6 +52,9 @@ export interface StoredExplanation {
 /** `%`, `_` and `\` are wildcards in LIKE: a path that holds them must match only itself. */
 const likePrefix = (path: string): string => `${path.replace(/[\\%_]/g, '\\$&')}/%`;
 
+/** How many of a target's newest explanations a request looks through for one subscription's. */
+const SCANNED = 2000;
+
 /**
  * The newest records about `path` (and, with `below`, the projects and groups under it), newest first;
  * with `subscriptionId`, only those that subscription was a candidate for.
@@ -74,12 +77,15 @@ export async function readExplanations(
     confidential: boolean;
     verdicts: StoredVerdict[];
   }>(
+    // Among the newest SCANNED of the target only: a subscription that few of them name (a new one, or one
+    // whose events mostly go elsewhere) must not make a request read the whole retention's rows.
     `SELECT delivery_id, received_at, source, path, kind, action, event_key, summary, url, open_to_all, confidential, verdicts
-       FROM delivery_explanations
-      WHERE instance = $1 AND (path = $2 OR ($3 AND path LIKE $4))
-        AND ($5::text IS NULL OR verdicts @> jsonb_build_array(jsonb_build_object('s', $5::text)))
+       FROM (SELECT * FROM delivery_explanations
+              WHERE instance = $1 AND (path = $2 OR ($3 AND path LIKE $4))
+              ORDER BY delivery_id DESC LIMIT $7) newest
+      WHERE ($5::text IS NULL OR verdicts @> jsonb_build_array(jsonb_build_object('s', $5::text)))
       ORDER BY delivery_id DESC LIMIT $6`,
-    [query.instance, query.path.toLowerCase(), query.below, likePrefix(query.path.toLowerCase()), query.subscriptionId ?? null, query.limit],
+    [query.instance, query.path.toLowerCase(), query.below, likePrefix(query.path.toLowerCase()), query.subscriptionId ?? null, query.limit, SCANNED],
   );
   return rows.map((row) => ({
     deliveryId: row.delivery_id,
@@ -137,13 +143,22 @@ export interface WaitingDelivery {
 
 /**
  * The newest deliveries of an instance not processed yet, at most `lookBack` of them (the pending index
- * finds them without reading the rest of the table); the caller reads which project each is about.
+ * finds them without reading the rest of the table), of which only those whose project or group path
+ * `wanted` accepts (or that name none GitLab's usual way) are read whole, at most `keep`: a backlog is
+ * when people ask, and its payloads may be large.
  */
-export async function readWaitingDeliveries(db: Queryable, instance: string, lookBack: number): Promise<WaitingDelivery[]> {
+export async function readWaitingDeliveries(db: Queryable, instance: string, lookBack: number, keep: number, wanted: (path: string) => boolean): Promise<WaitingDelivery[]> {
+  const { rows: heads } = await db.query<{ id: string; path: string | null }>(
+    `SELECT id, lower(coalesce(payload->'project'->>'path_with_namespace', payload->>'path_with_namespace', payload->'group'->>'full_path', payload->>'full_path')) AS path
+       FROM webhook_deliveries WHERE processed_at IS NULL AND instance = $1 ORDER BY id DESC LIMIT $2`,
+    [instance, lookBack],
+  );
+  const ids = heads.filter((head) => head.path === null || wanted(head.path)).slice(0, keep).map((head) => head.id);
+  if (ids.length === 0) return [];
   const { rows } = await db.query<{ id: string; event: string; payload: unknown; received_at: Date; idempotency_key: string | null; attempts: number; last_error: string | null }>(
     `SELECT id, event, payload, received_at, idempotency_key, attempts, last_error FROM webhook_deliveries
-      WHERE processed_at IS NULL AND instance = $1 ORDER BY id DESC LIMIT $2`,
-    [instance, lookBack],
+      WHERE id = ANY($1::bigint[]) AND processed_at IS NULL ORDER BY id DESC`,
+    [ids],
   );
   return rows.map((row) => ({
     id: row.id,

@@ -155,6 +155,30 @@ const forgetExplanations: PruneStep = {
   },
 };
 
+/**
+ * The newest rows of each path that forgetExplanations keeps past DELIVERY_RETENTION keep only what
+ * happened (kind, action, rule codes): their GitLab content (summary, link, and the sentences naming
+ * labels, branches and authors) goes with the retention, as the posts' own records do. Counted as
+ * `delivery_explanations_content`: rows cleared, not deleted.
+ */
+const clearOldExplanations: PruneStep = {
+  name: 'delivery_explanations_content',
+  tables: ['delivery_explanations_content'],
+  async run(db, rules, limit) {
+    const result = await db.query(
+      `UPDATE delivery_explanations
+          SET summary = NULL, url = NULL,
+              verdicts = (SELECT coalesce(jsonb_agg(verdict - 'm'), '[]'::jsonb) FROM jsonb_array_elements(verdicts) verdict)
+        WHERE ctid = ANY(ARRAY(
+          SELECT ctid FROM delivery_explanations
+           WHERE received_at < ${before('$2')} AND (summary IS NOT NULL OR url IS NOT NULL OR jsonb_path_exists(verdicts, '$[*].m'))
+           ORDER BY received_at LIMIT $3))`,
+      [rules.now, rules.deliverySeconds, limit],
+    );
+    return { delivery_explanations_content: result.rowCount ?? 0 };
+  },
+};
+
 /** Rows of gitlab_access_cache beyond the newest `accessCacheMaxRows`. */
 const capAccessCache: PruneStep = {
   name: 'gitlab_access_cache_cap',
@@ -176,6 +200,7 @@ export const PRUNE_STEPS: readonly PruneStep[] = [
   deleteOld('channel_outbox', `created_at < ${before('$2')} AND state <> 'pending'`, 'created_at', (rules) => rules.deliverySeconds),
   deleteOld('direct_outbox', `created_at < ${before('$2')} AND state <> 'pending'`, 'created_at', (rules) => rules.deliverySeconds),
   forgetExplanations,
+  clearOldExplanations,
   forgetObjects,
   untracked('channel_threads', 'updated_at', false, { outbox: 'channel_outbox', owner: 'channel_id' }),
   untracked('direct_threads', 'created_at', false, { outbox: 'direct_outbox', owner: 'mattermost_user_id' }),

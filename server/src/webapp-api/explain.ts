@@ -13,6 +13,7 @@ import express from 'express';
 import { z } from 'zod';
 import { instancesOf } from '../commands/on-instance.js';
 import { resolveTarget } from '../commands/subscription-options.js';
+import { explainAllowance } from '../explain/explain-allowance.js';
 import { explainPath, explainSubscription, type ExplainDeps } from '../explain/read-explanation.js';
 import { listChannelSubscriptions } from '../store/subscriptions.js';
 import { isSystemAdmin, sessionOf } from './context.js';
@@ -30,7 +31,13 @@ export function explainRoutes(deps: WebappDeps): express.Router {
   /** The viewer's account on that GitLab: whether GitLab shows them its webhooks is theirs to learn. */
   const callerOn = async (userId: string, instance: string) => (await findInstanceSide(deps, instance)?.connections?.callerFor(userId)) ?? null;
 
+  const allow = (userId: string): void => {
+    const allowed = explainAllowance.take(userId);
+    if (!allowed.granted) throw new ApiError(429, 'rate_limited', 'Too many explanations asked for at once; try again shortly.', allowed.retryAfterSeconds);
+  };
+
   router.get('/channels/:channelId/subscriptions/:id/explain', async (request, response) => {
+    allow(sessionOf(response).user.id);
     const channel = await requireMemberChannel(deps, request, response);
     const id = String(request.params.id);
     const found = /^\d{1,18}$/.test(id) ? (await listChannelSubscriptions(deps.pool, channel.id)).find((subscription) => subscription.id === id) : undefined;
@@ -41,6 +48,7 @@ export function explainRoutes(deps: WebappDeps): express.Router {
   router.get('/explain/project', async (request, response) => {
     const { user } = sessionOf(response);
     if (!isSystemAdmin(user)) throw new ApiError(403, 'forbidden', 'Only system admins can see what reached every channel.');
+    allow(user.id);
     const query = validInput(projectQuery, request.query, 'query');
     if (query.instance !== undefined) instanceSide(deps, query.instance);
     const target = resolveTarget(query.path, instancesOf(deps), query.instance);

@@ -195,6 +195,34 @@ describe('why an event was dropped: one rule each', () => {
     expect(await explain(alice, room.id, 'why-group')).toContain('**dropped** (excluded path)');
   });
 
+  it("a private project under a group: its exclusion is not told apart from not being visible, nor is its action shown", async () => {
+    const hidden = project('why-probe/secret-app', 'private');
+    const room = channel('probe', 'O');
+    // Anyone may subscribe to a public group; --exclude globs must not let them spell out private projects' names.
+    const id = await subscribe(room.id, hidden, { targetKind: 'group', targetPath: 'why-probe', targetId: null, privateAccess: false, filters: { exclude: ['why-probe/s*'] } });
+    await send('issue.open.json', hidden, (payload) => (payload.object_attributes.title = 'Secret roadmap'));
+    await settled();
+    const { event, outcome } = await onlyOutcome(room.id, id);
+    expect(event).toMatchObject({ kind: 'issue', action: '', summary: null, url: null });
+    expect(outcome).toMatchObject({ outcome: 'dropped', rule: 'not_visible', reason: 'not open to everyone, and the subscriber was not shown to have access' });
+    const text = await explain(bob, room.id, id);
+    expect(text).not.toContain('excluded');
+    expect(text).not.toContain('secret-app');
+    expect(text).not.toContain('opened');
+  });
+
+  it('excluded private project where the channel could see it: excluded, without its title', async () => {
+    const kept = project('why-kept/payroll', 'private');
+    const room = channel('kept-out');
+    const id = await subscribe(room.id, kept, { targetKind: 'group', targetPath: 'why-kept', targetId: null, filters: { exclude: ['why-kept/payroll'] } });
+    await send('issue.open.json', kept, (payload) => (payload.object_attributes.title = 'Salaries 2027'));
+    await settled();
+    const { event, outcome } = await onlyOutcome(room.id, id);
+    expect(event).toMatchObject({ summary: null, url: null });
+    expect(outcome).toMatchObject({ outcome: 'dropped', rule: 'excluded_path', reason: "its project is among this subscription's excluded paths" });
+    expect(await explain(bob, room.id, id)).not.toContain('Salaries');
+  });
+
   it('confidential, not opted in', async () => {
     const target = project('why/secret-optin');
     const room = channel('secret-optin');
@@ -205,10 +233,10 @@ describe('why an event was dropped: one rule each', () => {
     });
     await settled();
     const { event, outcome } = await onlyOutcome(room.id, id);
-    expect(event).toMatchObject({ kind: 'issue', action: 'opened', summary: null, url: null });
+    expect(event).toMatchObject({ kind: 'issue', action: '', summary: null, url: null });
     expect(outcome).toMatchObject({ outcome: 'dropped', rule: 'confidential_not_opted_in', reason: 'confidential or internal, and this subscription is not opted in (--confidential)' });
     const text = await explain(alice, room.id, id);
-    expect(text).toContain('issue opened · _hidden from this channel_ → **dropped** (confidential, not opted in)');
+    expect(text).toContain('issue · _hidden from this channel_ → **dropped** (confidential, not opted in)');
     expect(text).not.toContain('Initech');
   });
 
@@ -560,7 +588,7 @@ describe('who may ask, and what they see', () => {
     const secrets = /Initech|zebra-secret|Salary|issues\/23|note_|Quietly retire|giraffe-internal|root/;
     const member = await report(room.id, id);
     expect(member.events).toHaveLength(3);
-    expect(member.events.filter((event) => event.summary === null).map((event) => `${event.kind} ${event.action}`).sort()).toEqual(['issue opened', 'note commented']);
+    expect(member.events.filter((event) => event.summary === null).map((event) => `${event.kind} ${event.action}`).sort()).toEqual(['issue ', 'note ']);
     expect(JSON.stringify(member.events.filter((event) => event.summary === null))).not.toMatch(secrets);
     expect(await explain(alice, room.id, id)).not.toMatch(/Initech|zebra-secret|Salary/);
 
@@ -568,7 +596,9 @@ describe('who may ask, and what they see', () => {
     const publicView = await report(open.id, openId);
     expect(publicView.events.every((event) => event.summary === null && event.url === null)).toBe(true);
     expect(JSON.stringify(publicView)).not.toMatch(secrets);
-    expect(publicView.events.map((event) => event.outcomes[0]!.rule)).toEqual(expect.arrayContaining(['label_filter']));
+    // Which filter dropped a hidden event would tell what it is: only why the channel may not have it shows.
+    expect(publicView.events.map((event) => event.outcomes[0]!.rule)).not.toContain('label_filter');
+    expect(publicView.events.map((event) => event.outcomes[0]!.rule)).toEqual(expect.arrayContaining(['private_channel_required']));
     expect(await explain(bob, open.id, openId)).not.toMatch(secrets);
 
     const admin = await asBoss()<ExplainReport>('GET', '/explain/project?path=doors/confidential');

@@ -211,6 +211,28 @@ describe.each(testServers())('retention on $label', (server) => {
     expect(run.pruned.delivery_explanations).toBe(10);
   });
 
+  it("clears the GitLab content of the explanations it keeps past the retention, and keeps what happened", async () => {
+    const verdicts = JSON.stringify([{ s: '1', c: 'chan', r: 'label_filter', m: 'label filter secret-label did not match labels: ui' }]);
+    const explanation = (id: number, days: number) =>
+      pool.query(
+        `INSERT INTO delivery_explanations (delivery_id, instance, path, received_at, source, kind, action, summary, url, open_to_all, confidential, verdicts)
+         VALUES ($1, 'default', 'a/kept', now() - $2 * interval '1 day', 'webhook', 'issue', 'opened', '#1 Secret plans', 'https://gitlab.example/a/kept/-/issues/1', false, false, $3)`,
+        [id, days, verdicts],
+      );
+    await explanation(1, 40);
+    await explanation(2, 1);
+
+    const run = await pruner().runOnce();
+
+    const { rows } = await pool.query('SELECT delivery_id, kind, action, summary, url, verdicts FROM delivery_explanations WHERE path = $1 ORDER BY delivery_id', ['a/kept']);
+    expect(rows).toEqual([
+      { delivery_id: '1', kind: 'issue', action: 'opened', summary: null, url: null, verdicts: [{ s: '1', c: 'chan', r: 'label_filter' }] },
+      { delivery_id: '2', kind: 'issue', action: 'opened', summary: '#1 Secret plans', url: 'https://gitlab.example/a/kept/-/issues/1', verdicts: JSON.parse(verdicts) },
+    ]);
+    expect(run.pruned.delivery_explanations_content).toBe(1);
+    expect((await pruner().runOnce()).pruned.delivery_explanations_content).toBeUndefined();
+  });
+
   it('lets one replica prune at a time, and gives the turn back as soon as it is done', async () => {
     for (let n = 0; n < 5; n += 1) await delivery(`old-${n}`, 8, true);
     // Replica A's first batch waits until replica B has tried its turn.
