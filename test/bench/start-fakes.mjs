@@ -3,12 +3,10 @@
 // scratch directory under test/bench (packages still resolve from the repository's node_modules),
 // beside a link to test/fixtures (the fake Mattermost reads its OpenAPI spec at '../fixtures/…' when
 // it starts), imported and started; then the directory is removed again.
-import { mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import swc from '@swc/core';
-
-const FAKES = ['fake-gitlab', 'fake-gitlab-conversations', 'fake-gitlab-graphql', 'fake-mattermost', 'fake-mattermost-websocket'];
 
 /** A started fake GitLab and fake Mattermost, from the sources in `root`/test/fakes; the caller closes both. */
 export async function startFakes(root) {
@@ -17,7 +15,9 @@ export async function startFakes(root) {
   mkdirSync(path.join(scratch, 'fakes'), { recursive: true });
   try {
     symlinkSync(path.join(root, 'test/fixtures'), path.join(scratch, 'fixtures'));
-    for (const name of FAKES) {
+    // Every module of the fakes (they import one another), not their tests.
+    const fakes = readdirSync(path.join(root, 'test/fakes')).filter((file) => file.endsWith('.ts') && !file.endsWith('.test.ts')).map((file) => file.slice(0, -3));
+    for (const name of fakes) {
       const { code } = await swc.transformFile(path.join(root, 'test/fakes', `${name}.ts`), {
         jsc: { parser: { syntax: 'typescript' }, target: 'es2022' },
         module: { type: 'es6' },
