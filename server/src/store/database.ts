@@ -88,6 +88,10 @@ function createPool(url: string, log: Logger, max = DEFAULT_POOL_SIZE, name = 'g
   });
   // An idle client losing its connection must not crash the process; the pool replaces it.
   pool.on('error', (error) => log.warn({ err: { message: error.message } }, 'database connection lost'));
+  // Nor may a checked-out one (a transaction, the LISTEN connection) when the server goes away under it:
+  // pg-pool only listens while a client is idle, and an 'error' event nobody listens to ends the process.
+  // The holder sees its query rejected, and the pool drops the client when it is released.
+  pool.on('connect', (client) => client.on('error', () => undefined));
   return pool;
 }
 
