@@ -122,6 +122,7 @@ export function createChannelDelivery(deps: ChannelDeliveryDeps) {
       await finish(db, row, postId, log, root);
       return 'sent';
     } catch (error) {
+      if (error instanceof RootNotUpdated) return await retryRootUpdate(db, row, error, log);
       const outcome = classifyFailure(error, row.attempts + 1);
       if (error instanceof MattermostHttpError && (error.status === 403 || error.status === 404)) access.delete(row.channel_id);
       const expired = Date.now() - row.created_at.getTime() > GIVE_UP_AFTER_MS;
@@ -156,12 +157,35 @@ export function createChannelDelivery(deps: ChannelDeliveryDeps) {
     const edited = await deps.gateway.editMessage(root.postId, composeThreadRoot(root.message, { syncReplies: row.sync_replies, internal: isDiscussionThread(row.thread_key), status: row.thread_status }), attachments).then(
       () => true,
       (error: unknown) => {
+        // Mattermost away for a moment: the root would show an older state for good if this was the
+        // object's last event. The post stays as it is, and is found by its outbox id next time.
+        if (classifyFailure(error, row.attempts + 1).kind === 'retry') throw new RootNotUpdated(error, postId);
         log.warn({ err: error, root: root.postId }, 'could not update the thread root');
         return false;
       },
     );
     // Replies count from when the root said so, and stop counting once it no longer does.
     if (edited) await recordRootNotice(db, row.channel_id, row.thread_key!, root.postId, notice);
+  }
+
+  /**
+   * The post was made but its thread's root not edited yet. Retried as an attempt whose outcome is
+   * unknown whatever the status (a 429 included): the next attempt finds the post by its outbox id,
+   * never posts again, and edits the root. After a day of failures the post counts as sent.
+   */
+  async function retryRootUpdate(db: Queryable, row: OutboxRow, failure: RootNotUpdated, log: Logger): Promise<PostOutcome> {
+    const outcome = classifyFailure(failure.cause, row.attempts + 1);
+    const reason = outcome.kind === 'retry' ? outcome.reason : String(failure.cause);
+    if (Date.now() - row.created_at.getTime() > GIVE_UP_AFTER_MS) {
+      log.warn({ reason }, 'could not update the thread root; giving up on it');
+      await markSent(db, row.id, failure.postId);
+      deps.count?.('sent');
+      return 'sent';
+    }
+    log.warn({ reason, retryInMs: outcome.kind === 'retry' ? outcome.delayMs : 0 }, 'post made, thread root not updated yet; will retry');
+    await markRetry(db, row.id, outcome.kind === 'retry' ? outcome.delayMs : 0, true, `thread root not updated: ${reason}`);
+    deps.count?.('retry');
+    return 'retry';
   }
 
   async function fail(db: Queryable, row: OutboxRow, reason: string, log: Logger): Promise<PostOutcome> {
@@ -173,6 +197,16 @@ export function createChannelDelivery(deps: ChannelDeliveryDeps) {
   }
 
   return { drainChannel };
+}
+
+/** A thread root's edit failed in a way worth retrying, after its post was made. */
+class RootNotUpdated extends Error {
+  constructor(
+    override readonly cause: unknown,
+    readonly postId: string,
+  ) {
+    super('the thread root was not updated');
+  }
 }
 
 /** An internal note's own thread: its replies go to GitLab as internal notes. */

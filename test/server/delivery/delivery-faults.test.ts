@@ -71,6 +71,27 @@ describe('delivery faults', () => {
     expect(bridge.bridges[0]!.logs.some((line) => /no answer in time/.test(String(line.reason)))).toBe(true);
   });
 
+  it('edits a thread root again when Mattermost failed the edit after the post was made, without posting twice', async () => {
+    bridge = await startChannelBridge();
+    const channel = await channelWithSubscription(bridge, 'root-edit');
+    // Mattermost goes away between the close's post and its root edit, then limits the bridge's rate: a
+    // root left as it was would say Open for good; a 429 retried as a fresh attempt would post twice.
+    bridge.mattermost.inject('PatchPost', { status: 503, headers: { 'Retry-After': '1' } }, 1);
+    bridge.mattermost.inject('PatchPost', { status: 429, headers: { 'Retry-After': '1' }, body: { message: 'limit exceeded' } }, 1);
+    for (const name of ['issue.open.json', 'issue.close.json']) {
+      const { event, body } = webhookFixture(name);
+      expect((await bridge.send(event, body)).status).toBe(202);
+    }
+    await bridge.settle(60_000);
+
+    const posts = bridge.postsIn(channel.id);
+    expect(posts.map((post) => /^\S+ (opened|closed) issue/.exec(post.message.replace(/^\[[^\]]*\]\([^)]*\)/, 'X'))?.[1])).toEqual(['opened', 'closed']);
+    expect(posts[1]!.root_id).toBe(posts[0]!.id);
+    expect(posts[0]!.message).toMatch(/Status: \*\*Closed\*\*$/);
+    expect(bridge.bridges[0]!.logs.filter((line) => line.msg === 'post made, thread root not updated yet; will retry')).toHaveLength(2);
+    expect(bridge.mattermost.violations).toEqual([]);
+  });
+
   it('loses and doubles nothing when the bridge is killed (SIGKILL) in the middle of a post', async () => {
     bridge = await startChannelBridge();
     const channel = await channelWithSubscription(bridge, 'crash');
