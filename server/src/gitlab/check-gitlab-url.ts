@@ -1,6 +1,8 @@
 /**
  * Does GITLAB_URL point at a GitLab? GET /api/v4/version answers 401 without a
- * token on every GitLab, so 200 or 401 both mean "a GitLab API is there".
+ * token on every GitLab, so 200 or 401 both mean "a GitLab API is there". A 5xx
+ * is GitLab (or the proxy in front of it) down right now, not a wrong setting:
+ * unreachable, so that /readyz keeps the bridge in its load balancer.
  */
 import { networkReason } from '../net/network-reason.js';
 import type { Check } from '../readiness.js';
@@ -17,6 +19,7 @@ export function checkGitLabUrl(url: string, onAnswer?: (response: Response) => v
     }
     onAnswer?.(response);
     if (response.status === 200 || response.status === 401) return { ok: `GitLab answers at ${url}` };
+    if (response.status >= 500) return { unreachable: `GitLab at ${url} is not answering right now (GET /api/v4/version answered ${response.status})` };
     const location = response.headers.get('location');
     if (response.status >= 300 && response.status < 400 && location) {
       const target = new URL(location, `${url}/api/v4/version`).toString().replace(/\/api\/v4\/version$/, '');

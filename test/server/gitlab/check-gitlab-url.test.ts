@@ -10,6 +10,8 @@ describe('checking GITLAB_URL', () => {
     server = http.createServer((req, res) => {
       if (req.url === '/gitlab/api/v4/version') return void res.writeHead(401).end('{"message":"401 Unauthorized"}');
       if (req.url === '/moved/api/v4/version') return void res.writeHead(301, { Location: 'https://gitlab.example.com/api/v4/version' }).end();
+      // What the proxy in front of a GitLab that is restarting answers.
+      if (req.url === '/restarting/api/v4/version') return void res.writeHead(502, { 'Content-Type': 'text/html' }).end('<html>502 Bad Gateway</html>');
       res.writeHead(404).end();
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -30,6 +32,12 @@ describe('checking GITLAB_URL', () => {
   it('names the address to use when GITLAB_URL redirects', async () => {
     expect(await checkGitLabUrl(`${base}/moved`)()).toEqual({
       error: `GITLAB_URL ${base}/moved redirects to https://gitlab.example.com: set GITLAB_URL to that address`,
+    });
+  });
+
+  it('calls a GitLab answering 5xx unreachable for now, not a wrong setting', async () => {
+    expect(await checkGitLabUrl(`${base}/restarting`)()).toEqual({
+      unreachable: `GitLab at ${base}/restarting is not answering right now (GET /api/v4/version answered 502)`,
     });
   });
 
