@@ -105,6 +105,28 @@ export async function claimDueJobs<S extends JobState = JobState>(db: Queryable,
   return result.rows.map((row) => toJob<S>(row)).sort((a, b) => a.nextRunAt.getTime() - b.nextRunAt.getTime());
 }
 
+/**
+ * Extends the leases of jobs the caller still holds (running, or claimed and waiting their turn), so
+ * that leases can be short: a replica that dies stops renewing, and its jobs are due again within
+ * one lease instead of sitting out a long one. A job whose lease ran out and went to another replica
+ * is left alone. Each renewed job's `leaseUntil` is moved, so that `finishJob` still matches it;
+ * returns how many were renewed.
+ */
+export async function renewLeases(db: Queryable, jobs: readonly PollJob[], leaseSeconds: number, at?: Date): Promise<number> {
+  if (jobs.length === 0) return 0;
+  const result = await db.query<{ kind: string; instance: string; subject: string; lease_until: Date }>(
+    `UPDATE poll_jobs j SET lease_until = date_trunc('milliseconds', COALESCE($6::timestamptz, now()) + $5 * interval '1 second')
+     FROM unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[]) AS held (kind, instance, subject, lease_until)
+     WHERE j.kind = held.kind AND j.instance = held.instance AND j.subject = held.subject AND j.lease_until = held.lease_until
+     RETURNING j.kind, j.instance, j.subject, j.lease_until`,
+    [jobs.map((job) => job.kind), jobs.map((job) => job.instance), jobs.map((job) => job.subject), jobs.map((job) => job.leaseUntil), leaseSeconds, at ?? null],
+  );
+  const key = (kind: string, instance: string, subject: string) => JSON.stringify([kind, instance, subject]);
+  const renewed = new Map(result.rows.map((row) => [key(row.kind, row.instance, row.subject), row.lease_until]));
+  for (const job of jobs) job.leaseUntil = renewed.get(key(job.kind, job.instance, job.subject)) ?? job.leaseUntil;
+  return result.rows.length;
+}
+
 export interface FinishOptions<S extends JobState> {
   nextRunAt: Date;
   /** The job's new watermarks; omitted, the stored state stays. */

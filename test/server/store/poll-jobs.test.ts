@@ -12,6 +12,7 @@ import {
   jobFreshness,
   jobState,
   removeJobs,
+  renewLeases,
   rescheduleJob,
 } from '../../../server/src/store/poll-jobs.js';
 import { createTestDatabase, openPool, testServers, type TestDatabase } from '../../helpers/databases.js';
@@ -85,6 +86,25 @@ describe.each(testServers())('poll jobs on $label', (server) => {
     expect(await finishJob(pool, first!, { nextRunAt: after(120), state: { cursor: 'stale' } })).toBe(false);
     expect(await finishJob(pool, second!, { nextRunAt: after(180), state: { cursor: 'fresh' } })).toBe(true);
     expect(await jobState(pool, 'user_work', 'alice')).toEqual({ cursor: 'fresh' });
+  });
+
+  it('renews the leases of jobs still held, so only a holder that stopped renewing loses them', async () => {
+    await ensureJob(pool, 'user_work', 'alice', after(0));
+    await ensureJob(pool, 'user_work', 'bob', after(0));
+    const [alice, bob] = await claimAt(pool, 0);
+    expect(alice?.leaseUntil).toEqual(after(60));
+
+    // The holder renews Alice (still polling her) at 50 s; Bob's holder died and renews nothing.
+    expect(await renewLeases(pool, [alice!], 60, after(50))).toBe(1);
+    expect(alice?.leaseUntil).toEqual(after(110));
+    expect((await claimAt(pool, 61)).map((job) => job.subject)).toEqual(['bob']);
+    expect(await finishJob(pool, alice!, { nextRunAt: after(300), state: { cursor: 'renewed' } })).toBe(true);
+    expect(await jobState(pool, 'user_work', 'alice')).toEqual({ cursor: 'renewed' });
+
+    // A lease that ran out and went to someone else is not taken back by a late renewal.
+    expect(await renewLeases(pool, [bob!], 60, after(62))).toBe(0);
+    expect(bob?.leaseUntil).toEqual(after(60));
+    expect(await renewLeases(pool, [], 60)).toBe(0);
   });
 
   it('moves a finished job to its next run and keeps the state it stored', async () => {
