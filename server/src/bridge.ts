@@ -22,6 +22,7 @@ import type { Logger } from './log.js';
 import { openDatabase } from './store/database.js';
 import { createDeliveryBatcher } from './store/delivery-batcher.js';
 import { migrate } from './store/migrate.js';
+import { countPendingOutbox } from './store/outbox-backlog.js';
 import { countPendingDeliveries } from './store/webhook-inbox.js';
 import { VERSION } from './version.js';
 import { startLiveEvents, type LiveEvents } from './webapp-api/live-events.js';
@@ -54,6 +55,7 @@ export async function startBridge(config: Config, log: Logger): Promise<Bridge> 
     let conversations: Conversations | undefined;
     const metrics = createMetrics(VERSION, {
       webhookBacklog: () => countPendingDeliveries(database.pool),
+      outboxBacklog: () => countPendingOutbox(database.pool),
       mattermostStreamUp: () => (conversations?.state().stream?.phase === 'connected' ? 1 : 0),
     });
     const mattermost = assembleMattermost(config, database.pool);

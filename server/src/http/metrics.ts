@@ -35,6 +35,8 @@ export interface Metrics {
 export interface MetricProbes {
   /** Stored webhook deliveries not processed yet; asked at each scrape. */
   webhookBacklog?(): Promise<number>;
+  /** Channel posts and DMs waiting to be sent or retried (a Mattermost outage piles them up); asked at each scrape. */
+  outboxBacklog?(): Promise<{ channel: number; direct: number }>;
   /** 1 while this replica listens to Mattermost and its socket is connected; asked at each scrape. */
   mattermostStreamUp?(): number;
 }
@@ -72,6 +74,22 @@ export function createMetrics(version: string, probes: MetricProbes = {}): Metri
       async collect() {
         // Unknown (NaN) while the database is away, rather than failing the whole scrape.
         this.set(await webhookBacklog().catch(() => Number.NaN));
+      },
+    });
+  }
+
+  const outboxBacklog = probes.outboxBacklog;
+  if (outboxBacklog) {
+    new Gauge({
+      name: 'gitlab_bridge_outbox_pending',
+      help: 'Channel posts (queue="channel") and direct messages (queue="direct") waiting to be sent or retried: grows while Mattermost is down, then drains',
+      labelNames: ['queue'],
+      registers: [registry],
+      async collect() {
+        // Unknown (NaN) while the database is away, as the webhook backlog.
+        const pending = await outboxBacklog().catch(() => ({ channel: Number.NaN, direct: Number.NaN }));
+        this.set({ queue: 'channel' }, pending.channel);
+        this.set({ queue: 'direct' }, pending.direct);
       },
     });
   }
