@@ -13,6 +13,7 @@ import type { Logger } from '../log.js';
 import type { Readiness } from '../readiness.js';
 import type { Database } from '../store/database.js';
 import type { DeliveryBatcher } from '../store/delivery-batcher.js';
+import { rideOutRestart } from '../store/ride-out-restart.js';
 import { VERSION } from '../version.js';
 import { createChannelMembership } from '../webapp-api/channel-membership.js';
 import type { LiveEvents } from '../webapp-api/live-events.js';
@@ -88,7 +89,8 @@ export async function startPublicListener(deps: PublicListenerDeps): Promise<Lis
     ),
     webhook: {
       doors: config.gitlabInstances.map((instance) => ({ instance: instance.name, secrets: instance.webhookSecrets, signingKey: instance.webhookSigningKey })),
-      store: (delivery) => deps.deliveries.store(delivery),
+      // A delivery that arrives while PostgreSQL restarts waits for it, rather than being refused.
+      store: rideOutRestart((delivery) => deps.deliveries.store(delivery)),
     },
     setupPage: async () =>
       renderSetupPage({
