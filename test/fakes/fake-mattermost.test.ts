@@ -2,7 +2,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import { createMattermostClient, type MattermostClient } from '../../server/src/mattermost/client.js';
-import { startFakeMattermost, type FakeChannel, type FakeMattermost, type FakeUser } from './fake-mattermost.js';
+import { loadApi, operationMatcher, startFakeMattermost, type FakeChannel, type FakeMattermost, type FakeUser } from './fake-mattermost.js';
 
 describe('the fake Mattermost', () => {
   let fake: FakeMattermost;
@@ -45,6 +45,21 @@ describe('the fake Mattermost', () => {
     expect(fake.violations.slice(before)).toEqual([expect.stringContaining('used-up command response hook')]);
     fake.violations.splice(before);
     expect(fake.commandResponses.filter((response) => url.endsWith(response.hookId))).toHaveLength(5);
+  });
+
+  it("finds every request's operation as openapi-backend itself does, from the list it builds once", async () => {
+    const backend = await loadApi();
+    const match = operationMatcher(backend);
+    // openapi-backend's matchOperation, only without building the list again for each request (which takes a minute here).
+    const operations = backend.router.getOperations();
+    const reference = Object.create(backend.router, { getOperations: { value: () => operations } }) as typeof backend.router;
+    const paths = operations.flatMap(({ path }) => [path.replace(/\{[^}]*\}/g, 'q5c9nf3pxbgk8dmw1j7ueyrzoa'), `${path.replace(/\{[^}]*\}/g, 'me')}/`]);
+    for (const path of [...paths, '/api/v4/no/such/thing', '/elsewhere']) {
+      for (const method of ['GET', 'POST', 'PUT', 'DELETE']) {
+        const request = { method, path, headers: {} };
+        expect([method, path, match(request)?.operationId]).toEqual([method, path, reference.matchOperation(request)?.operationId]);
+      }
+    }
   });
 
   it('records a path that is not in the API', async () => {
