@@ -49,7 +49,7 @@ export interface RequestBudgetOptions {
  * both must be counted when the second is taken.
  */
 const WINDOW_SECONDS = 61;
-/** Arbitrary, fixed: the advisory lock that makes taking from the budget single-file across replicas. */
+/** Arbitrary, fixed: the advisory lock that makes taking from the budget single-file across replicas (also in migration 0029's function). */
 const BUDGET_LOCK = 0x67627062;
 /** How often one replica sweeps buckets that have left the window, and caller pauses that no longer count. */
 const SWEEP_EVERY_MS = 60_000;
@@ -108,6 +108,16 @@ export function createRequestBudget(pool: pg.Pool, options: RequestBudgetOptions
     }
   }
 
+  /**
+   * Buckets that have left the window, and caller pauses that are over and no longer count towards
+   * pausing everyone. Neither changes an answer, so no lock is needed.
+   */
+  async function sweep(at: number): Promise<void> {
+    const windowStart = Math.floor(at / 1000) - WINDOW_SECONDS + 1;
+    await pool.query('DELETE FROM gitlab_request_budget WHERE instance = $2 AND second < to_timestamp($1)', [windowStart, instance]);
+    await pool.query('DELETE FROM gitlab_caller_rate_pause WHERE until < $1 AND throttled_at < $2', [new Date(at), new Date(at - ESCALATE_WITHIN_MS)]);
+  }
+
   async function pauseEveryone(db: Pick<pg.PoolClient, 'query'>, until: Date, reason: string): Promise<void> {
     await db.query(
       `INSERT INTO gitlab_rate_pause (instance, until, reason) VALUES ($3, $1, $2)
@@ -125,31 +135,20 @@ export function createRequestBudget(pool: pg.Pool, options: RequestBudgetOptions
         throw new RangeError(`cannot take ${count} requests from a budget of ${perMinute} a minute`);
       }
       const at = now();
-      const second = Math.floor(at / 1000);
-      const windowStart = second - WINDOW_SECONDS + 1;
-      return underLock(async (client): Promise<BudgetAnswer> => {
-        const paused = await readPause(client);
-        if (paused) return { granted: false, retryInMs: paused.getTime() - at };
-        const callerPaused = caller === undefined ? null : await readCallerPause(client, caller);
-        if (callerPaused) return { granted: false, retryInMs: callerPaused.getTime() - at, callerPausedUntil: callerPaused };
-        const { rows } = await client.query<{ second: Date; used: number }>(
-          'SELECT second, used FROM gitlab_request_budget WHERE instance = $2 AND second >= to_timestamp($1) ORDER BY second',
-          [windowStart, instance],
-        );
-        const used = rows.reduce((sum, row) => sum + row.used, 0);
-        if (used + count > perMinute) return { granted: false, retryInMs: whenFree(rows, used + count - perMinute) - at };
-        await client.query(
-          `INSERT INTO gitlab_request_budget (instance, second, used) VALUES ($3, to_timestamp($1), $2)
-           ON CONFLICT (instance, second) DO UPDATE SET used = gitlab_request_budget.used + $2`,
-          [second, count, instance],
-        );
-        if (at - lastSweep >= SWEEP_EVERY_MS) {
-          await client.query('DELETE FROM gitlab_request_budget WHERE instance = $2 AND second < to_timestamp($1)', [windowStart, instance]);
-          await client.query('DELETE FROM gitlab_caller_rate_pause WHERE until < $1 AND throttled_at < $2', [new Date(at), new Date(at - ESCALATE_WITHIN_MS)]);
-          lastSweep = at;
-        }
-        return { granted: true };
-      });
+      // One round trip: the function (migration 0029) reads the pauses and the window and counts the
+      // requests under the budget's lock, which every request of every replica waits for.
+      const { rows } = await pool.query<{ granted: boolean; wait_until: Date | null; caller_paused: boolean }>(
+        'SELECT granted, wait_until, caller_paused FROM gitlab_request_budget_take($1, $2, $3, $4, $5, $6)',
+        [instance, caller ?? null, count, perMinute, new Date(at), WINDOW_SECONDS],
+      );
+      const answer = rows[0]!;
+      if (at - lastSweep >= SWEEP_EVERY_MS) {
+        lastSweep = at;
+        await sweep(at);
+      }
+      if (answer.granted) return { granted: true };
+      const retryInMs = answer.wait_until!.getTime() - at;
+      return answer.caller_paused ? { granted: false, retryInMs, callerPausedUntil: answer.wait_until! } : { granted: false, retryInMs };
     },
 
     async pause(until, reason) {
@@ -187,18 +186,4 @@ export function createRequestBudget(pool: pg.Pool, options: RequestBudgetOptions
 /** Several tokens refused at about the same time: a limit they share, the bridge's IP or the instance (pure). */
 export function pauseEveryoneAfter(callersRefusedWithinAMinute: number): boolean {
   return callersRefusedWithinAMinute >= ESCALATE_AFTER_CALLERS;
-}
-
-/**
- * When `needed` requests will have left the window: the moment the bucket that
- * frees the last of them stops being counted. Buckets are oldest first.
- */
-function whenFree(buckets: readonly { second: Date; used: number }[], needed: number): number {
-  let freed = 0;
-  for (const bucket of buckets) {
-    freed += bucket.used;
-    if (freed >= needed) return bucket.second.getTime() + WINDOW_SECONDS * 1000;
-  }
-  // Unreachable while count <= perMinute; a full window from now is the safe answer.
-  return buckets.at(-1)!.second.getTime() + WINDOW_SECONDS * 1000;
 }
