@@ -25,11 +25,10 @@ import { reminderSender, stepReminder, type ReminderState } from '../rules/remin
 import { todoNotice } from '../rules/todo-notices.js';
 import { enqueueDirectMessages, type QueuedDirectMessage } from '../store/direct-outbox.js';
 import { rescheduleJob, syncJobs, type PollJob } from '../store/poll-jobs.js';
-import { findRecipient } from '../store/recipients.js';
+import { findPolledRecipient } from '../store/recipients.js';
 import { publishLiveEvent } from '../store/live-events.js';
-import { askedAgainDuringRun } from '../store/user-polls-soon.js';
 import { readWorkSnapshot, readWorkSnapshots, recordReminder, saveWorkSnapshot } from '../store/work-snapshots.js';
-import { combinedCounts, sameWork } from './work-changes.js';
+import { combinedCounts, workDigest } from './work-changes.js';
 
 export const USER_JOB = 'user';
 
@@ -76,12 +75,16 @@ export async function pollUser(deps: UserPollDeps, job: PollJob<UserJobState>, n
   const userId = job.subject;
   const instance = deps.instance ?? DEFAULT_INSTANCE;
   const state: UserJobState = { ...job.state };
-  const again = async () => new Date(now.getTime() + (await intervalMs(deps, userId, now)));
+  const first = state.lastTodoId === undefined;
+  let seenAt: Date | null = null;
+  const again = () => nextPollAt(deps.polling, seenAt, now, deps.random ?? Math.random, first);
   try {
-    const caller = await deps.callerFor(userId);
+    // The token, and everything else the poll reads of the user, in one query.
+    const [caller, polled] = await Promise.all([deps.callerFor(userId), findPolledRecipient(deps.pool, userId, instance)]);
     if (!caller) return { nextRunAt: new Date(now.getTime() + deps.polling.idleIntervalSeconds * 1000), state, error: 'not connected' };
-    const snapshot = await refreshWork(deps, userId, caller, instance);
-    const recipient = await findRecipient(deps.pool, userId, instance);
+    seenAt = polled?.seenAt ?? null;
+    const snapshot = await refreshWork(deps, userId, caller, instance, polled ? polled.workDigest : undefined);
+    const recipient = polled?.recipient ?? null;
     const newest = Math.max(state.lastTodoId ?? 0, ...snapshot.todos.items.map((todo) => todo.id));
     if (recipient && state.lastTodoId !== undefined) {
       const fresh = snapshot.todos.items.filter((todo) => todo.id > state.lastTodoId!);
@@ -95,31 +98,33 @@ export async function pollUser(deps: UserPollDeps, job: PollJob<UserJobState>, n
     state.lastTodoId = newest;
     if (recipient && (await sendsReminder(deps, userId, instance))) await remind(deps, userId, recipient.settings.reminder, state, now);
     else delete state.reminder;
-    // A webhook said the user's lists changed while this poll ran (maybe after it read them): again at once.
-    return { nextRunAt: (await askedAgainDuringRun(deps.pool, userId, instance)) ? new Date() : await again(), state };
+    // A webhook that says the user's lists changed while this poll ran brings the next one forward (finishJob).
+    return { nextRunAt: again(), state };
   } catch (error) {
     if (error instanceof GitLabRateLimitedError) return { nextRunAt: error.retryAt, state, error: error.message };
     if (error instanceof BudgetExhaustedError) return { nextRunAt: new Date(now.getTime() + error.retryInMs), state, error: error.message };
     deps.log.warn({ err: error, user: userId }, 'polling GitLab for a user failed; trying again next cycle');
-    return { nextRunAt: await again(), state, error: (error as Error).message };
+    return { nextRunAt: again(), state, error: (error as Error).message };
   }
 }
 
 /**
- * Asks the instance's GitLab for the user's work and saves it as that instance's; when what the
- * webapp shows changed, announces it (a `work` live event with the counts of every instance added
- * up, as the sidebar shows them). Polls and the webapp's first look (no snapshot yet) both come here.
+ * Asks the instance's GitLab for the user's work and saves it as that instance's, unless it is the
+ * same as saved (`savedDigest`, when the caller read it already; else the write itself compares);
+ * when it changed, announces it (a `work` live event with the counts of every instance added up,
+ * as the sidebar shows them). Polls and the webapp's first look (no snapshot yet) both come here.
  */
 export async function refreshWork(
   deps: Pick<UserPollDeps, 'pool' | 'client' | 'log'>,
   userId: string,
   caller: { token: string; gitlabUsername: string },
   instance: string = DEFAULT_INSTANCE,
+  savedDigest?: string | null,
 ): Promise<WorkSnapshot> {
   const snapshot = await fetchWork(deps, caller, instance);
-  const before = await readWorkSnapshot(deps.pool, userId, instance);
-  await saveWorkSnapshot(deps.pool, userId, snapshot, instance);
-  if (!sameWork(before?.snapshot ?? null, snapshot)) {
+  const digest = workDigest(snapshot);
+  if (digest === savedDigest) return snapshot;
+  if (await saveWorkSnapshot(deps.pool, userId, snapshot, digest, instance)) {
     const counts = combinedCounts((await readWorkSnapshots(deps.pool, userId)).map((saved) => saved.snapshot));
     await publishLiveEvent(deps.pool, { kind: 'work', userId, data: { counts } });
   }
@@ -191,17 +196,18 @@ function reminderParts(deps: UserPollDeps, saved: Awaited<ReturnType<typeof read
   });
 }
 
-/** Active users more often, idle ones less, each with ±10 % jitter so polls spread out. */
-async function intervalMs(deps: UserPollDeps, userId: string, now: Date): Promise<number> {
-  const { rows } = await deps.pool.query<{ seen: Date }>(
-    'SELECT COALESCE(last_active_at, connected_at) AS seen FROM gitlab_accounts WHERE mattermost_user_id = $1 AND instance = $2',
-    [userId, deps.instance ?? DEFAULT_INSTANCE],
-  );
-  const seen = rows[0]?.seen?.getTime() ?? 0;
-  const { intervalSeconds, activeIntervalSeconds, idleIntervalSeconds } = deps.polling;
-  const since = now.getTime() - seen;
+/**
+ * When to poll the user next: active users more often, idle ones less, each with ±10 % jitter so
+ * polls spread out. After a user's first poll, at a random point of one interval instead: people
+ * connected together (an import, many at once) would otherwise stay bunched for many cycles, as
+ * the jitter spreads them only a little each time (pure).
+ */
+export function nextPollAt(polling: Config['polling'], seenAt: Date | null, now: Date, random: () => number, first: boolean): Date {
+  const { intervalSeconds, activeIntervalSeconds, idleIntervalSeconds } = polling;
+  // Not known (the poll failed before it read the user): the usual pace.
+  const since = seenAt === null ? ACTIVE_WITHIN_MS + 1 : now.getTime() - seenAt.getTime();
   const seconds = since <= ACTIVE_WITHIN_MS ? activeIntervalSeconds : since > IDLE_AFTER_MS ? idleIntervalSeconds : intervalSeconds;
-  return seconds * 1000 * (0.9 + 0.2 * (deps.random ?? Math.random)());
+  return new Date(now.getTime() + seconds * 1000 * (first ? random() : 0.9 + 0.2 * random()));
 }
 
 /**

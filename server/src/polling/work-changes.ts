@@ -1,4 +1,5 @@
 /** What the webapp shows of a work snapshot, and whether a new poll changed it (pure). */
+import { createHash } from 'node:crypto';
 import type { WorkSnapshot } from '../gitlab/work-query.js';
 
 export interface WorkCounts {
@@ -28,10 +29,12 @@ export function combinedCounts(snapshots: readonly WorkSnapshot[]): WorkCounts {
   return sum;
 }
 
-/** True when the lists a user sees are the same: counts and items (an item's pipeline, labels or title changing counts). */
-export function sameWork(before: WorkSnapshot | null, after: WorkSnapshot): boolean {
-  if (!before) return false;
-  const shown = (snapshot: WorkSnapshot) =>
-    JSON.stringify([snapshot.reviews, snapshot.assignedMergeRequests, snapshot.myMergeRequests, snapshot.assignedIssues, snapshot.todos]);
-  return shown(before) === shown(after);
+/**
+ * A fingerprint of everything in a snapshot: a poll whose answer has the same one found nothing new
+ * and writes nothing. Snapshots read from GitLab have their keys in one order (readWork builds
+ * them); one read back from the database does not (jsonb orders keys its own way), so only fresh
+ * snapshots are fingerprinted.
+ */
+export function workDigest(snapshot: WorkSnapshot): string {
+  return createHash('sha256').update(JSON.stringify(snapshot)).digest('base64url');
 }

@@ -136,16 +136,19 @@ export interface FinishOptions<S extends JobState> {
 }
 
 /**
- * Releases a claimed job and schedules its next run. Returns false, changing
- * nothing, when the lease was lost (it ran out and another replica claimed the
- * job): that replica's run is the one that counts.
+ * Releases a claimed job and schedules its next run. A run asked for while
+ * this one was going (the job's next_run_at moved past the moment it was
+ * claimed, see pollUsersSoon) stands when it is sooner: this run may have read
+ * GitLab before the change that asked for it. Returns false, changing nothing,
+ * when the lease was lost (it ran out and another replica claimed the job):
+ * that replica's run is the one that counts.
  */
 export async function finishJob<S extends JobState>(db: Queryable, job: PollJob<S>, options: FinishOptions<S>): Promise<boolean> {
   const failed = options.error !== undefined;
   const result = await db.query(
     `UPDATE poll_jobs SET
        lease_until = NULL,
-       next_run_at = $4,
+       next_run_at = CASE WHEN next_run_at > last_run_at THEN LEAST(next_run_at, $4) ELSE $4 END,
        state = COALESCE($5::jsonb, state),
        last_success_at = CASE WHEN $6 THEN last_success_at ELSE now() END,
        last_error = $7,

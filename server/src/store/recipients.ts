@@ -19,11 +19,11 @@ interface Row {
   muted: string[];
 }
 
-const SELECT = `SELECT a.mattermost_user_id, a.gitlab_user_id, a.gitlab_username, s.enabled, s.disabled_kinds, s.reminder_enabled,
+const COLUMNS = `a.mattermost_user_id, a.gitlab_user_id, a.gitlab_username, s.enabled, s.disabled_kinds, s.reminder_enabled,
        s.reminder_time::text AS reminder_time, s.reminder_only_when_changed, s.buttons, s.sync_replies,
-       COALESCE((SELECT array_agg(m.gitlab_user_id::text) FROM gitlab_mutes m WHERE m.mattermost_user_id = a.mattermost_user_id AND m.instance = a.instance), '{}') AS muted
-     FROM gitlab_accounts a LEFT JOIN notification_settings s ON s.mattermost_user_id = a.mattermost_user_id
-     WHERE a.disconnected_at IS NULL`;
+       COALESCE((SELECT array_agg(m.gitlab_user_id::text) FROM gitlab_mutes m WHERE m.mattermost_user_id = a.mattermost_user_id AND m.instance = a.instance), '{}') AS muted`;
+const FROM = 'gitlab_accounts a LEFT JOIN notification_settings s ON s.mattermost_user_id = a.mattermost_user_id';
+const SELECT = `SELECT ${COLUMNS} FROM ${FROM} WHERE a.disconnected_at IS NULL`;
 
 /** Live connections whose GitLab id is in `ids` or whose username (case-insensitive) is in `usernames`. */
 export async function findRecipients(db: Queryable, people: { ids: number[]; usernames: string[] }, instance: string = DEFAULT_INSTANCE): Promise<Recipient[]> {
@@ -39,6 +39,26 @@ export async function findRecipients(db: Queryable, people: { ids: number[]; use
 export async function findRecipient(db: Queryable, mattermostUserId: string, instance: string = DEFAULT_INSTANCE): Promise<Recipient | null> {
   const { rows } = await db.query<Row>(`${SELECT} AND a.mattermost_user_id = $1 AND a.instance = $2`, [mattermostUserId, instance]);
   return rows[0] ? toRecipient(rows[0]) : null;
+}
+
+/** A connected user as their poll sees them: the recipient, and what else the poll needs, read in one go. */
+export interface PolledRecipient {
+  recipient: Recipient;
+  /** When they were last seen in Mattermost (or connected): active users are polled more often. */
+  seenAt: Date;
+  /** The digest of their saved work on the instance (null: none saved, or changed in place since). */
+  workDigest: string | null;
+}
+
+export async function findPolledRecipient(db: Queryable, mattermostUserId: string, instance: string = DEFAULT_INSTANCE): Promise<PolledRecipient | null> {
+  const { rows } = await db.query<Row & { seen_at: Date; work_digest: string | null }>(
+    `SELECT ${COLUMNS}, COALESCE(a.last_active_at, a.connected_at) AS seen_at, w.digest AS work_digest
+       FROM ${FROM} LEFT JOIN work_snapshots w ON w.mattermost_user_id = a.mattermost_user_id AND w.instance = a.instance
+      WHERE a.disconnected_at IS NULL AND a.mattermost_user_id = $1 AND a.instance = $2`,
+    [mattermostUserId, instance],
+  );
+  const row = rows[0];
+  return row ? { recipient: toRecipient(row), seenAt: row.seen_at, workDigest: row.work_digest } : null;
 }
 
 function toRecipient(row: Row): Recipient {

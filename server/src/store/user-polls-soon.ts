@@ -5,8 +5,8 @@ import type { Queryable } from './queryable.js';
 /**
  * Makes the user jobs of these GitLab people due now. A job being polled
  * right now (leased) is marked too: its next run then lies after the moment
- * it was claimed, which the poll checks at its end (`askedAgainDuringRun`), as
- * it may have read GitLab before the change. The wall clock, not the
+ * it was claimed, which finishJob keeps when it is sooner than the schedule the
+ * run asks for, as the run may have read GitLab before the change. The wall clock, not the
  * transaction's start, so the mark is later than any claim before it.
  * Only on `instance`, the one the webhook came from: GitLab ids and usernames
  * are that instance's, and another's lists did not change. How many jobs moved.
@@ -22,13 +22,4 @@ export async function pollUsersSoon(db: Queryable, people: { ids: number[]; user
     [people.ids, people.usernames.map((name) => name.toLowerCase()), instance],
   );
   return result.rowCount ?? 0;
-}
-
-/** Whether pollUsersSoon marked the job while it ran (see there). */
-export async function askedAgainDuringRun(db: Queryable, userId: string, instance: string = DEFAULT_INSTANCE): Promise<boolean> {
-  const { rows } = await db.query<{ asked: boolean }>("SELECT next_run_at > last_run_at AS asked FROM poll_jobs WHERE kind = 'user' AND subject = $1 AND instance = $2", [
-    userId,
-    instance,
-  ]);
-  return rows[0]?.asked === true;
 }

@@ -1,16 +1,28 @@
-/** Each user's work as of their last poll, and the last reminder sent (migration 0011). */
+/** Each user's work as of their last poll, and the last reminder sent (migrations 0011 and 0029). */
 import type pg from 'pg';
 import { DEFAULT_INSTANCE } from '../config.js';
 import type { WorkSnapshot } from '../gitlab/work-query.js';
 import type { Queryable } from './queryable.js';
 
-export async function saveWorkSnapshot(db: Queryable, userId: string, snapshot: WorkSnapshot, instance: string = DEFAULT_INSTANCE): Promise<void> {
-  await db.query(
-    `INSERT INTO work_snapshots (mattermost_user_id, snapshot, instance) VALUES ($1, $2, $3)
-     ON CONFLICT (mattermost_user_id, instance) DO UPDATE SET snapshot = $2, polled_at = now()`,
-    [userId, JSON.stringify(snapshot), instance],
+/**
+ * Saves the user's work unless the saved snapshot has this digest already (workDigest): a poll that
+ * found the same work writes nothing. True when it was written, i.e. the work changed.
+ */
+export async function saveWorkSnapshot(db: Queryable, userId: string, snapshot: WorkSnapshot, digest: string, instance: string = DEFAULT_INSTANCE): Promise<boolean> {
+  const result = await db.query(
+    `INSERT INTO work_snapshots (mattermost_user_id, snapshot, digest, instance) VALUES ($1, $2, $3, $4)
+     ON CONFLICT (mattermost_user_id, instance) DO UPDATE SET snapshot = EXCLUDED.snapshot, digest = EXCLUDED.digest, polled_at = now()
+     WHERE work_snapshots.digest IS DISTINCT FROM EXCLUDED.digest`,
+    [userId, JSON.stringify(snapshot), digest, instance],
   );
+  return result.rowCount === 1;
 }
+
+/**
+ * When the work was last read from GitLab: written then, or found unchanged by the user's last
+ * successful poll since (which writes nothing when the work is the same).
+ */
+const READ_AT = `GREATEST(w.polled_at, (SELECT j.last_success_at FROM poll_jobs j WHERE j.kind = 'user' AND j.instance = w.instance AND j.subject = w.mattermost_user_id))`;
 
 export async function readWorkSnapshot(
   db: Queryable,
@@ -18,7 +30,7 @@ export async function readWorkSnapshot(
   instance: string = DEFAULT_INSTANCE,
 ): Promise<{ snapshot: WorkSnapshot; polledAt: Date; reminderDigest: string | null } | null> {
   const { rows } = await db.query<{ snapshot: WorkSnapshot; polled_at: Date; reminder_digest: string | null }>(
-    'SELECT snapshot, polled_at, reminder_digest FROM work_snapshots WHERE mattermost_user_id = $1 AND instance = $2',
+    `SELECT w.snapshot, ${READ_AT} AS polled_at, w.reminder_digest FROM work_snapshots w WHERE w.mattermost_user_id = $1 AND w.instance = $2`,
     [userId, instance],
   );
   const row = rows[0];
@@ -40,7 +52,7 @@ export interface InstanceWork {
  */
 export async function readWorkSnapshots(db: Queryable, userId: string): Promise<InstanceWork[]> {
   const { rows } = await db.query<{ instance: string; snapshot: WorkSnapshot; polled_at: Date; reminder_digest: string | null; gitlab_username: string }>(
-    `SELECT w.instance, w.snapshot, w.polled_at, w.reminder_digest, a.gitlab_username
+    `SELECT w.instance, w.snapshot, ${READ_AT} AS polled_at, w.reminder_digest, a.gitlab_username
      FROM work_snapshots w JOIN gitlab_accounts a ON a.mattermost_user_id = w.mattermost_user_id AND a.instance = w.instance AND a.disconnected_at IS NULL
      WHERE w.mattermost_user_id = $1`,
     [userId],
@@ -73,7 +85,8 @@ export async function changeWorkSnapshot(
     const current = rows[0]?.snapshot ?? null;
     const changed = current ? change(current) : null;
     if (changed) {
-      await client.query('UPDATE work_snapshots SET snapshot = $2 WHERE mattermost_user_id = $1 AND instance = $3', [userId, JSON.stringify(changed), instance]);
+      // No digest: the next poll writes what GitLab says, whatever it is (this one was not read from GitLab).
+      await client.query('UPDATE work_snapshots SET snapshot = $2, digest = NULL WHERE mattermost_user_id = $1 AND instance = $3', [userId, JSON.stringify(changed), instance]);
       await announce(client, changed);
     }
     await client.query('COMMIT');

@@ -5,6 +5,7 @@
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import { markActive, syncUserJobs } from '../../../server/src/polling/poll-users.js';
+import { workDigest } from '../../../server/src/polling/work-changes.js';
 import { pollUsersSoon } from '../../../server/src/store/user-polls-soon.js';
 import { readWorkSnapshots, saveWorkSnapshot } from '../../../server/src/store/work-snapshots.js';
 import type { WorkSnapshot } from '../../../server/src/gitlab/work-query.js';
@@ -87,8 +88,8 @@ describe("users' poll jobs per GitLab instance", () => {
       const none = { total: 0, items: [] };
       return { gitlabUserId: 6, reviews: { total: reviews, items: [] }, assignedMergeRequests: none, myMergeRequests: none, assignedIssues: none, todos: none, moreTodos: false };
     };
-    await saveWorkSnapshot(database.pool, 'alice', work(1), 'default');
-    await saveWorkSnapshot(database.pool, 'alice', work(2), 'corp');
+    await saveWorkSnapshot(database.pool, 'alice', work(1), workDigest(work(1)), 'default');
+    await saveWorkSnapshot(database.pool, 'alice', work(2), workDigest(work(2)), 'corp');
     const read = await readWorkSnapshots(database.pool, 'alice');
     expect(read.map((entry) => [entry.instance, entry.snapshot.reviews.total, entry.gitlabUsername]).sort()).toEqual([
       ['corp', 2, 'alice.corp'],

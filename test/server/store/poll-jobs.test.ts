@@ -120,6 +120,18 @@ describe.each(testServers())('poll jobs on $label', (server) => {
     expect(again?.nextRunAt).toEqual(after(60));
   });
 
+  it('keeps a run asked for while the job was running when it is sooner than the one its finish sets', async () => {
+    for (const subject of ['asked-sooner', 'asked-later', 'not-asked']) await ensureJob(pool, 'user_work', subject, after(0));
+    const claimed = await claimAt(pool, 0);
+    // What pollUsersSoon does to a leased job: its next run moves past the moment it was claimed.
+    await pool.query("UPDATE poll_jobs SET next_run_at = $1 WHERE subject = 'asked-sooner'", [after(5)]);
+    await pool.query("UPDATE poll_jobs SET next_run_at = $1 WHERE subject = 'asked-later'", [after(90)]);
+    for (const job of claimed) expect(await finishJob(pool, job, { nextRunAt: after(60) })).toBe(true);
+
+    expect((await claimAt(pool, 5)).map((job) => job.subject)).toEqual(['asked-sooner']);
+    expect((await claimAt(pool, 60)).map((job) => job.subject).sort()).toEqual(['asked-later', 'not-asked']);
+  });
+
   it('records failures in a row and clears them on the next success', async () => {
     await ensureJob(pool, 'user_work', 'alice', after(0));
     await ensureJob(pool, 'user_work', 'bob', after(0));

@@ -1,7 +1,7 @@
 /** The webapp's lists from a work snapshot, and whether a poll changed what it shows. */
 import { describe, expect, it } from '@jest/globals';
 import type { WorkItem, WorkSnapshot, WorkTodo } from '../../../server/src/gitlab/work-query.js';
-import { combinedCounts, sameWork, workCounts } from '../../../server/src/polling/work-changes.js';
+import { combinedCounts, workCounts, workDigest } from '../../../server/src/polling/work-changes.js';
 import { mergeLists, projectPathOfReference, projectPathOfUrl, readList, withoutTodo } from '../../../server/src/webapp-api/work-lists.js';
 
 const item = (reference: string, url: string): WorkItem => ({
@@ -77,14 +77,14 @@ describe('withoutTodo', () => {
   });
 });
 
-describe('sameWork', () => {
-  it('is false for a first snapshot, or when counts or items changed; true for a poll that found the same', () => {
-    expect(sameWork(null, snapshot())).toBe(false);
-    expect(sameWork(snapshot(), snapshot())).toBe(true);
+describe('workDigest', () => {
+  it('is the same for a poll that found the same work, and differs when counts, items or anything else changed', () => {
+    expect(workDigest(snapshot())).toBe(workDigest(snapshot()));
     const retitled = snapshot();
     retitled.reviews.items[0]!.title = 'New title';
-    expect(sameWork(snapshot(), retitled)).toBe(false);
-    expect(sameWork(snapshot(), withoutTodo(snapshot(), 12)!)).toBe(false);
+    expect(workDigest(retitled)).not.toBe(workDigest(snapshot()));
+    expect(workDigest(withoutTodo(snapshot(), 12)!)).not.toBe(workDigest(snapshot()));
+    expect(workDigest({ ...snapshot(), moreTodos: true })).not.toBe(workDigest(snapshot()));
   });
 });
 
