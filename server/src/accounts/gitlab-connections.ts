@@ -17,7 +17,7 @@ import { parseScopes } from './write-access.js';
 import { audit } from '../store/audit-log.js';
 import { publishLiveEvent } from '../store/live-events.js';
 import type { Queryable } from '../store/queryable.js';
-import { connectedUserOf, deleteAccount, markDisconnected, readAccount, saveAccount, saveRefreshedTokens, type GitLabAccount } from '../store/gitlab-accounts.js';
+import { connectedUserOf, deleteAccount, markDisconnected, readAccount, readInstanceAccounts, saveAccount, saveRefreshedTokens, type GitLabAccount } from '../store/gitlab-accounts.js';
 import type { SessionLocks } from '../store/session-locks.js';
 import { STOP_REASONS, stopConfidentialDelivery } from '../subscriptions/stop-confidential.js';
 
@@ -60,6 +60,8 @@ export interface GitLabConnections {
   accessTokenFor(userId: string): Promise<string | null>;
   /** The same, with the GitLab user it acts as (for calls that name the user, such as group memberships). */
   callerFor(userId: string): Promise<GitLabCaller | null>;
+  /** callerFor for many users, read in one query (a batch of polls); a user who is not connected maps to null. */
+  callersFor(userIds: readonly string[]): Promise<Map<string, GitLabCaller | null>>;
   /** Revokes at GitLab (best effort) and forgets; the GitLab username, or null when there was nothing. */
   disconnect(userId: string): Promise<string | null>;
 }
@@ -92,6 +94,16 @@ export function createGitLabConnections(deps: ConnectionDeps): GitLabConnections
 
     callerFor,
 
+    async callersFor(userIds) {
+      const accounts = await readInstanceAccounts(deps.pool, userIds, deps.instance, deps.keys);
+      const callers = new Map<string, GitLabCaller | null>();
+      for (const userId of userIds) {
+        const account = accounts.get(userId);
+        callers.set(userId, account ? await callerOf(userId, account) : null);
+      }
+      return callers;
+    },
+
     async disconnect(userId) {
       const account = await readAccount(deps.pool, userId, deps.instance, deps.keys);
       if (!account) return null;
@@ -110,7 +122,12 @@ export function createGitLabConnections(deps: ConnectionDeps): GitLabConnections
 
   async function callerFor(userId: string): Promise<GitLabCaller | null> {
     const account = await readAccount(deps.pool, userId, deps.instance, deps.keys);
-    if (!account?.tokens) return null;
+    return account ? callerOf(userId, account) : null;
+  }
+
+  /** The account's caller, its token refreshed first when it is about to expire. */
+  async function callerOf(userId: string, account: GitLabAccount): Promise<GitLabCaller | null> {
+    if (!account.tokens) return null;
     const token = account.tokens.expiresAt.getTime() - Date.now() > REFRESH_MARGIN_MS ? account.tokens.accessToken : await refresh(userId);
     return token ? { token, gitlabUserId: account.gitlabUserId, gitlabUsername: account.gitlabUsername, scopes: parseScopes(account.tokens.scopes) } : null;
   }

@@ -124,6 +124,7 @@ export async function startBackgroundWork({ config, log, metrics, database, matt
           scopeSetting: side.instance,
           client: side.client,
           callerFor: (userId) => sideConnections.callerFor(userId),
+          callersFor: (userIds) => sideConnections.callersFor(userIds),
           timeZoneOf: async (userId) => reminderTimeZone((await bot.getUser(userId)).timezone),
           gitlabUrl: side.instance.url,
           polling: config.polling,

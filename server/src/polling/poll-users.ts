@@ -25,7 +25,7 @@ import { reminderSender, stepReminder, type ReminderState } from '../rules/remin
 import { todoNotice } from '../rules/todo-notices.js';
 import { enqueueDirectMessages, type QueuedDirectMessage } from '../store/direct-outbox.js';
 import { rescheduleJob, syncJobs, type PollJob } from '../store/poll-jobs.js';
-import { findPolledRecipient } from '../store/recipients.js';
+import { findPolledRecipients, type PolledRecipient } from '../store/recipients.js';
 import { publishLiveEvent } from '../store/live-events.js';
 import { readWorkSnapshot, readWorkSnapshots, recordReminder, saveWorkSnapshot } from '../store/work-snapshots.js';
 import { combinedCounts, workDigest } from './work-changes.js';
@@ -44,10 +44,15 @@ export interface UserJobState extends Record<string, unknown> {
   timeZone?: { zone: string; at: string };
 }
 
+/** Who a poll acts as: the user's token on this instance, with their GitLab identity. */
+export type UserPollCaller = { token: string; gitlabUserId: number; gitlabUsername: string };
+
 export interface UserPollDeps {
   pool: pg.Pool;
   client: PollClient;
-  callerFor(userId: string): Promise<{ token: string; gitlabUserId: number; gitlabUsername: string } | null>;
+  callerFor(userId: string): Promise<UserPollCaller | null>;
+  /** callerFor for a batch of polls, in one query; users not connected map to null. */
+  callersFor(userIds: readonly string[]): Promise<Map<string, UserPollCaller | null>>;
   /** The IANA zone of the user's Mattermost timezone setting. */
   timeZoneOf(userId: string): Promise<string>;
   gitlabUrl: string;
@@ -71,18 +76,34 @@ export async function syncUserJobs(db: pg.Pool, instance: string = DEFAULT_INSTA
   await syncJobs(db, USER_JOB, 'SELECT mattermost_user_id FROM gitlab_accounts WHERE disconnected_at IS NULL AND instance = $2', instance);
 }
 
-export async function pollUser(deps: UserPollDeps, job: PollJob<UserJobState>, now = new Date()): Promise<PollOutcome<UserJobState>> {
+/** What a poll reads of its user before asking GitLab, read for a whole batch of polls at once (readUserPolls). */
+export interface UserPollRead {
+  caller: UserPollCaller | null;
+  /** Null when the user is not connected (any more). */
+  polled: PolledRecipient | null;
+}
+
+/**
+ * Reads what the polls of these jobs need of their users, in two queries for the batch rather than
+ * two for each poll: their tokens, and their settings, when they were last seen and the digest of
+ * their saved work. Then each poll runs with its part.
+ */
+export async function readUserPolls(deps: UserPollDeps, jobs: readonly PollJob<UserJobState>[]): Promise<(job: PollJob<UserJobState>) => Promise<PollOutcome<UserJobState>>> {
+  const userIds = jobs.map((job) => job.subject);
+  const [callers, polled] = await Promise.all([deps.callersFor(userIds), findPolledRecipients(deps.pool, userIds, deps.instance ?? DEFAULT_INSTANCE)]);
+  return (job) => pollUser(deps, job, { caller: callers.get(job.subject) ?? null, polled: polled.get(job.subject) ?? null });
+}
+
+export async function pollUser(deps: UserPollDeps, job: PollJob<UserJobState>, read: UserPollRead, now = new Date()): Promise<PollOutcome<UserJobState>> {
   const userId = job.subject;
   const instance = deps.instance ?? DEFAULT_INSTANCE;
   const state: UserJobState = { ...job.state };
   const first = state.lastTodoId === undefined;
-  let seenAt: Date | null = null;
+  const seenAt = read.polled?.seenAt ?? null;
   const again = () => nextPollAt(deps.polling, seenAt, now, deps.random ?? Math.random, first);
   try {
-    // The token, and everything else the poll reads of the user, in one query.
-    const [caller, polled] = await Promise.all([deps.callerFor(userId), findPolledRecipient(deps.pool, userId, instance)]);
+    const { caller, polled } = read;
     if (!caller) return { nextRunAt: new Date(now.getTime() + deps.polling.idleIntervalSeconds * 1000), state, error: 'not connected' };
-    seenAt = polled?.seenAt ?? null;
     const snapshot = await refreshWork(deps, userId, caller, instance, polled ? polled.workDigest : undefined);
     const recipient = polled?.recipient ?? null;
     const newest = Math.max(state.lastTodoId ?? 0, ...snapshot.todos.items.map((todo) => todo.id));

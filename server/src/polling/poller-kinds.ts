@@ -7,7 +7,7 @@ import type { JobState, PollJob } from '../store/poll-jobs.js';
 import { checkConfidentialAccess, CONFIDENTIAL_JOB, syncConfidentialJobs } from './check-confidential-access.js';
 import { GROUP_HOOKS_JOB, runGroupHookJob, syncGroupHookJobs, type GroupHookJobDeps } from './group-hook-job.js';
 import { pollProject, PROJECT_JOB, syncProjectJobs, type ProjectJobState, type ProjectPollDeps } from './poll-projects.js';
-import { pollUser, syncUserJobs, USER_JOB, type PollOutcome, type UserJobState, type UserPollDeps } from './poll-users.js';
+import { readUserPolls, syncUserJobs, USER_JOB, type PollOutcome, type UserJobState, type UserPollDeps } from './poll-users.js';
 import type { PollerKind } from './run-pollers.js';
 
 export function pollerKinds(deps: UserPollDeps & ProjectPollDeps & GroupHookJobDeps): PollerKind[] {
@@ -15,7 +15,11 @@ export function pollerKinds(deps: UserPollDeps & ProjectPollDeps & GroupHookJobD
     {
       kind: USER_JOB,
       sync: () => syncUserJobs(deps.pool, deps.instance),
-      run: (job) => pollUser(deps, job as PollJob<UserJobState>) as Promise<PollOutcome<JobState>>,
+      prepare: async (jobs) => {
+        const poll = await readUserPolls(deps, jobs as PollJob<UserJobState>[]);
+        return (job) => poll(job as PollJob<UserJobState>) as Promise<PollOutcome<JobState>>;
+      },
+      run: async (job) => (await readUserPolls(deps, [job as PollJob<UserJobState>]))(job as PollJob<UserJobState>) as Promise<PollOutcome<JobState>>,
     },
     {
       kind: PROJECT_JOB,

@@ -55,6 +55,12 @@ export async function readAccount(db: Queryable, userId: string, instance: strin
   return toAccount(row, keys);
 }
 
+/** The accounts of these users on one instance, by user (users without one are absent). One query for a batch of polls. */
+export async function readInstanceAccounts(db: Queryable, userIds: readonly string[], instance: string, keys: readonly EncryptionKey[]): Promise<Map<string, GitLabAccount>> {
+  const { rows } = await db.query<Row>('SELECT * FROM gitlab_accounts WHERE mattermost_user_id = ANY($1::text[]) AND instance = $2', [userIds, instance]);
+  return new Map(rows.map((row) => [row.mattermost_user_id, toAccount(row, keys)]));
+}
+
 /** Every instance's account of the user, the default's first. */
 export async function readAccounts(db: Queryable, userId: string, keys: readonly EncryptionKey[]): Promise<GitLabAccount[]> {
   const { rows } = await db.query<Row>(`SELECT * FROM gitlab_accounts WHERE mattermost_user_id = $1 ORDER BY instance <> $2, instance`, [userId, DEFAULT_INSTANCE]);

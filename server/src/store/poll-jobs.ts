@@ -144,19 +144,43 @@ export interface FinishOptions<S extends JobState> {
  * that replica's run is the one that counts.
  */
 export async function finishJob<S extends JobState>(db: Queryable, job: PollJob<S>, options: FinishOptions<S>): Promise<boolean> {
-  const failed = options.error !== undefined;
-  const result = await db.query(
-    `UPDATE poll_jobs SET
+  const [finished] = await finishJobs(db, [{ job, options }]);
+  return finished!;
+}
+
+/**
+ * finishJob for several jobs in one statement (pollers finish the polls that ended at about the
+ * same time together). Says for each, in order, whether it was finished (false: its lease was lost).
+ */
+export async function finishJobs<S extends JobState>(db: Queryable, runs: readonly { job: PollJob<S>; options: FinishOptions<S> }[]): Promise<boolean[]> {
+  if (runs.length === 0) return [];
+  const column = <T>(value: (run: { job: PollJob<S>; options: FinishOptions<S> }, n: number) => T) => runs.map(value);
+  const result = await db.query<{ n: number }>(
+    `UPDATE poll_jobs j SET
        lease_until = NULL,
-       next_run_at = CASE WHEN next_run_at > last_run_at THEN LEAST(next_run_at, $4) ELSE $4 END,
-       state = COALESCE($5::jsonb, state),
-       last_success_at = CASE WHEN $6 THEN last_success_at ELSE now() END,
-       last_error = $7,
-       failures = CASE WHEN $6 THEN failures + 1 ELSE 0 END
-     WHERE kind = $1 AND subject = $2 AND lease_until = $3 AND instance = $8`,
-    [job.kind, job.subject, job.leaseUntil, options.nextRunAt, options.state === undefined ? null : JSON.stringify(options.state), failed, options.error ?? null, job.instance],
+       next_run_at = CASE WHEN j.next_run_at > j.last_run_at THEN LEAST(j.next_run_at, f.next_run_at) ELSE f.next_run_at END,
+       state = COALESCE(f.state, j.state),
+       last_success_at = CASE WHEN f.failed THEN j.last_success_at ELSE now() END,
+       last_error = f.error,
+       failures = CASE WHEN f.failed THEN j.failures + 1 ELSE 0 END
+     FROM unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[], $5::timestamptz[], $6::jsonb[], $7::boolean[], $8::text[], $9::int[])
+       AS f (kind, instance, subject, lease_until, next_run_at, state, failed, error, n)
+     WHERE j.kind = f.kind AND j.instance = f.instance AND j.subject = f.subject AND j.lease_until = f.lease_until
+     RETURNING f.n`,
+    [
+      column((run) => run.job.kind),
+      column((run) => run.job.instance),
+      column((run) => run.job.subject),
+      column((run) => run.job.leaseUntil),
+      column((run) => run.options.nextRunAt),
+      column((run) => (run.options.state === undefined ? null : JSON.stringify(run.options.state))),
+      column((run) => run.options.error !== undefined),
+      column((run) => run.options.error ?? null),
+      column((_, n) => n),
+    ],
   );
-  return result.rowCount === 1;
+  const finished = new Set(result.rows.map((row) => row.n));
+  return runs.map((_, n) => finished.has(n));
 }
 
 /**

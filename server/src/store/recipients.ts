@@ -50,15 +50,15 @@ export interface PolledRecipient {
   workDigest: string | null;
 }
 
-export async function findPolledRecipient(db: Queryable, mattermostUserId: string, instance: string = DEFAULT_INSTANCE): Promise<PolledRecipient | null> {
+/** These users as their polls see them, by user; one query for a batch of polls (users not connected are absent). */
+export async function findPolledRecipients(db: Queryable, mattermostUserIds: readonly string[], instance: string = DEFAULT_INSTANCE): Promise<Map<string, PolledRecipient>> {
   const { rows } = await db.query<Row & { seen_at: Date; work_digest: string | null }>(
     `SELECT ${COLUMNS}, COALESCE(a.last_active_at, a.connected_at) AS seen_at, w.digest AS work_digest
        FROM ${FROM} LEFT JOIN work_snapshots w ON w.mattermost_user_id = a.mattermost_user_id AND w.instance = a.instance
-      WHERE a.disconnected_at IS NULL AND a.mattermost_user_id = $1 AND a.instance = $2`,
-    [mattermostUserId, instance],
+      WHERE a.disconnected_at IS NULL AND a.mattermost_user_id = ANY($1::text[]) AND a.instance = $2`,
+    [mattermostUserIds, instance],
   );
-  const row = rows[0];
-  return row ? { recipient: toRecipient(row), seenAt: row.seen_at, workDigest: row.work_digest } : null;
+  return new Map(rows.map((row) => [row.mattermost_user_id, { recipient: toRecipient(row), seenAt: row.seen_at, workDigest: row.work_digest }]));
 }
 
 function toRecipient(row: Row): Recipient {

@@ -6,6 +6,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { readWorkSnapshot } from '../../../server/src/store/work-snapshots.js';
 import { startCommandBridge, type CommandBridge } from '../../helpers/command-bridge.js';
 import { webhookFixture } from '../../helpers/fixtures.js';
 import { waitFor } from '../../helpers/wait-for.js';
@@ -98,6 +99,41 @@ describe('polling connected users', () => {
     await polledOnce(alice);
     await waitFor(async () => (await bridge.pool.query(`SELECT 1 FROM direct_outbox WHERE state = 'pending'`)).rows.length === 0, 'direct messages sent');
     expect(dms(alice, /Hooked and polled/)).toHaveLength(1);
+  });
+});
+
+describe('polls of several users at once', () => {
+  const titlesIn = async (userId: string) => {
+    const { rows } = await bridge.pool.query<{ titles: string[] }>(
+      "SELECT ARRAY(SELECT item->>'title' FROM jsonb_array_elements(snapshot->'reviews'->'items') item) AS titles FROM work_snapshots WHERE mattermost_user_id = $1",
+      [userId],
+    );
+    return rows[0]!.titles;
+  };
+
+  it('give each user their own work and direct messages', async () => {
+    const forAlice = bridge.gitlab.addMergeRequest(PROJECT, { title: 'Batched for alice', authorId: 51 });
+    const forCarol = bridge.gitlab.addMergeRequest(PROJECT, { title: 'Batched for carol', authorId: 51 });
+    bridge.gitlab.requestReview(PROJECT, forAlice.iid, 6, 51);
+    bridge.gitlab.requestReview(PROJECT, forCarol.iid, 52, 51);
+    await waitFor(() => dms(alice, /Batched for/).length > 0 && dms(carol, /Batched for/).length > 0, 'both DMs', 20_000);
+    expect(dms(alice, /Batched for/).map((post) => post.message)).toEqual([expect.stringContaining('Batched for alice')]);
+    expect(dms(carol, /Batched for/).map((post) => post.message)).toEqual([expect.stringContaining('Batched for carol')]);
+    expect(await titlesIn(alice)).toContain('Batched for alice');
+    expect(await titlesIn(alice)).not.toContain('Batched for carol');
+    expect(await titlesIn(carol)).toEqual(['Batched for carol']);
+  });
+
+  it('write nothing for a user whose work has not changed, who is still shown as freshly polled', async () => {
+    const row = async () =>
+      (await bridge.pool.query<{ xmin: string; polled_at: Date }>('SELECT xmin::text, polled_at FROM work_snapshots WHERE mattermost_user_id = $1', [bob])).rows[0]!;
+    const before = await row();
+    await polledOnce(bob);
+    const since = Date.now();
+    await polledOnce(bob);
+    expect(await row()).toEqual(before);
+    // What the reminder and the webapp say of how fresh the lists are.
+    expect((await readWorkSnapshot(bridge.pool, bob))!.polledAt.getTime()).toBeGreaterThan(since);
   });
 });
 

@@ -9,6 +9,7 @@ import {
   claimDueJobs,
   ensureJob,
   finishJob,
+  finishJobs,
   jobFreshness,
   jobState,
   removeJobs,
@@ -130,6 +131,28 @@ describe.each(testServers())('poll jobs on $label', (server) => {
 
     expect((await claimAt(pool, 5)).map((job) => job.subject)).toEqual(['asked-sooner']);
     expect((await claimAt(pool, 60)).map((job) => job.subject).sort()).toEqual(['asked-later', 'not-asked']);
+  });
+
+  it('finishes several jobs in one statement, each with its own outcome, except one whose lease was lost', async () => {
+    for (const subject of ['alice', 'bob', 'carol']) await ensureJob(pool, 'user_work', subject, after(0));
+    const claimed = await claimAt(pool, 0);
+    const [alice, bob, carol] = ['alice', 'bob', 'carol'].map((subject) => claimed.find((job) => job.subject === subject)!);
+    // Carol's lease ran out and another replica has her now.
+    await pool.query("UPDATE poll_jobs SET lease_until = $1 WHERE subject = 'carol'", [after(500)]);
+
+    const answers = await finishJobs(pool, [
+      { job: alice!, options: { nextRunAt: after(60), state: { note: 'quote " and backslash \\ kept' } } },
+      { job: bob!, options: { nextRunAt: after(90), error: 'GitLab answered 502' } },
+      { job: carol!, options: { nextRunAt: after(30), state: { stale: true } } },
+    ]);
+    expect(answers).toEqual([true, true, false]);
+    expect(await jobState(pool, 'user_work', 'alice')).toEqual({ note: 'quote " and backslash \\ kept' });
+    const fresh = await jobFreshness(pool, 'user_work', ['alice', 'bob', 'carol']);
+    expect(fresh.get('alice')).toMatchObject({ lastError: null, failures: 0 });
+    expect(fresh.get('bob')).toMatchObject({ lastError: 'GitLab answered 502', failures: 1, lastSuccessAt: null });
+    expect(fresh.get('carol')?.state).toEqual({});
+    expect((await claimAt(pool, 60)).map((job) => job.subject)).toEqual(['alice']);
+    expect(await finishJobs(pool, [])).toEqual([]);
   });
 
   it('records failures in a row and clears them on the next success', async () => {
