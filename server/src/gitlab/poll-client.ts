@@ -113,6 +113,31 @@ const MAX_PAUSE_MS = 15 * 60_000;
 /** GitLab's own words are kept short in errors and logs. */
 const MAX_MESSAGE_LENGTH = 300;
 
+/**
+ * A request's signal: aborted after `timeoutMs`, or with `shutdown`. Cleared as soon as the answer is
+ * read: AbortSignal.timeout (and AbortSignal.any) would keep each request's signal, timer and
+ * listeners alive for the whole time-out, thousands of them at a few hundred polls a second.
+ */
+function requestDeadline(timeoutMs: number, shutdown: AbortSignal | undefined): { signal: AbortSignal; passed(): boolean; clear(): void } {
+  const controller = new AbortController();
+  let passed = false;
+  const timer = setTimeout(() => {
+    passed = true;
+    controller.abort(new DOMException('The operation was aborted due to timeout', 'TimeoutError'));
+  }, timeoutMs);
+  const stop = () => controller.abort(shutdown!.reason);
+  if (shutdown?.aborted) stop();
+  else shutdown?.addEventListener('abort', stop, { once: true });
+  return {
+    signal: controller.signal,
+    passed: () => passed,
+    clear() {
+      clearTimeout(timer);
+      shutdown?.removeEventListener('abort', stop);
+    },
+  };
+}
+
 export function createPollClient(options: PollClientOptions): PollClient {
   const base = options.gitlabUrl.replace(/\/+$/, '');
   const { budget, log, signal } = options;
@@ -138,20 +163,21 @@ export function createPollClient(options: PollClientOptions): PollClient {
   async function send(token: string | null, request: string, url: string, init: RequestInit): Promise<{ body: unknown; headers: Headers }> {
     const caller = token === null ? ANONYMOUS_CALLER : callerKey(token);
     await waitForBudget(caller);
-    const timeout = AbortSignal.timeout(timeoutMs);
-    const requestSignal = signal ? AbortSignal.any([signal, timeout]) : timeout;
+    const deadline = requestDeadline(timeoutMs, signal);
     const headers: Record<string, string> = { ...(init.headers as Record<string, string>), Accept: 'application/json', 'User-Agent': `gitlab-bridge/${VERSION}` };
     if (token !== null) headers.Authorization = `Bearer ${token}`;
     let response: Response;
     let text: string;
     try {
-      response = await doFetch(url, { ...init, headers, signal: requestSignal, redirect: 'manual' });
+      response = await doFetch(url, { ...init, headers, signal: deadline.signal, redirect: 'manual' });
       text = await response.text();
     } catch (error) {
       report('error');
       if (signal?.aborted) throw error;
-      if (timeout.aborted) throw new GitLabUnreachableError(`GitLab did not answer ${request} within ${timeoutMs} ms`, error);
+      if (deadline.passed()) throw new GitLabUnreachableError(`GitLab did not answer ${request} within ${timeoutMs} ms`, error);
       throw new GitLabUnreachableError(`GitLab could not be reached for ${request}: ${networkReason(error)}`, error);
+    } finally {
+      deadline.clear();
     }
     await obeyRateLimits(request, response, caller, token === null);
     if (response.status === 401) {

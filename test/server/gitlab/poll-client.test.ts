@@ -24,6 +24,7 @@ import { createRequestBudget, type RequestBudget } from '../../../server/src/pol
 import { migrate } from '../../../server/src/store/migrate.js';
 import { createTestDatabase, openPool, testServers, type TestDatabase } from '../../helpers/databases.js';
 import { silentLog } from '../../helpers/silent-log.js';
+import { waitFor } from '../../helpers/wait-for.js';
 
 const TOKEN = 'glpat-secret-token-0123456789';
 const OTHER_TOKEN = 'glpat-another-users-token-9876';
@@ -92,7 +93,7 @@ describe('polling client', () => {
   let logLines: string[];
   let client: PollClient;
 
-  const clientWith = (options: { maxWaitMs?: number; timeoutMs?: number; gitlabUrl?: string } = {}) =>
+  const clientWith = (options: { maxWaitMs?: number; timeoutMs?: number; gitlabUrl?: string; signal?: AbortSignal } = {}) =>
     createPollClient({
       gitlabUrl: `${gitlabUrl}/`,
       budget,
@@ -321,5 +322,17 @@ describe('polling client', () => {
     expect(unreachable).toBeInstanceOf(GitLabUnreachableError);
     expect((unreachable as Error).message).toMatch(/ECONNREFUSED/);
     expect(outcomes).toEqual(['error', 'error']);
+  });
+
+  it('stops a request under way when the bridge shuts down, which is not taken for GitLab being unreachable', async () => {
+    const shutdown = new AbortController();
+    const started = Date.now();
+    const pending = clientWith({ signal: shutdown.signal }).get(TOKEN, '/slow').catch((e: unknown) => e);
+    await waitFor(() => seen.some((request) => request.url === '/api/v4/slow'), 'the request at GitLab');
+    shutdown.abort();
+    const stopped = await pending;
+    expect(stopped).not.toBeInstanceOf(GitLabUnreachableError);
+    expect((stopped as Error).name).toBe('AbortError');
+    expect(Date.now() - started).toBeLessThan(2000);
   });
 });
