@@ -129,7 +129,7 @@ describe('the Dockerfile', () => {
   });
 
   it('sets only settings the bridge knows, and an INTERNAL_URL that makes the internal listener reachable from outside the container', () => {
-    expect(unknownSettings(Object.keys(dockerEnv).filter((name) => name !== 'NODE_ENV'))).toEqual([]);
+    expect(unknownSettings(Object.keys(dockerEnv).filter((name) => name !== 'NODE_ENV' && name !== 'NODE_OPTIONS'))).toEqual([]);
     expect(dockerEnv.INTERNAL_URL).toBeDefined();
     expect(parseConfig({ INTERNAL_URL: dockerEnv.INTERNAL_URL }, ROOT).internalHost).toBe('0.0.0.0');
   });
@@ -282,6 +282,16 @@ describe('deploy/kubernetes/gitlab-bridge.yaml', () => {
     expect(asDoc(resources.requests).memory).toBeDefined();
     expect(asDoc(resources.requests).cpu).toBeDefined();
     expect(asDoc(resources.limits).memory).toBeDefined();
+  });
+
+  it("runs the image with a cap on V8's heap that leaves room under the memory limit, as the systemd unit does", () => {
+    const limitMiB = Number(/^(\d+)Mi$/.exec(String(asDoc(asDoc(container.resources).limits).memory))?.[1]);
+    const cap = Number(/--max-old-space-size=(\d+)/.exec(dockerEnv.NODE_OPTIONS ?? '')?.[1]);
+    // The young generation, code and what lives outside the heap take the rest.
+    expect(cap).toBeGreaterThan(0);
+    expect(cap).toBeLessThanOrEqual(limitMiB * 0.8);
+    expect(containerEnv.some((entry) => entry.name === 'NODE_OPTIONS')).toBe(false);
+    expect(read('deploy/gitlab-bridge.service')).toContain(`Environment=NODE_OPTIONS=${dockerEnv.NODE_OPTIONS}\n`);
   });
 
   it('has a Service for the public port and one for the internal port, both selecting the pods', () => {
