@@ -54,7 +54,21 @@ describe('the fake Mattermost', () => {
     const operations = backend.router.getOperations();
     const reference = Object.create(backend.router, { getOperations: { value: () => operations } }) as typeof backend.router;
     const paths = operations.flatMap(({ path }) => [path.replace(/\{[^}]*\}/g, 'q5c9nf3pxbgk8dmw1j7ueyrzoa'), `${path.replace(/\{[^}]*\}/g, 'me')}/`]);
-    for (const path of [...paths, '/api/v4/no/such/thing', '/elsewhere']) {
+    // Paths that two templates match (`/users/{user_id}/teams` and `/users/me/teams`…): where the order of templates decides.
+    const segments = (path: string) => path.split('/');
+    const isParameter = (segment: string) => /^\{.*\}$/.test(segment);
+    const pattern = (path: string) => new RegExp(`^${path.replace(/\{.*?\}/g, '[^/]+')}$`);
+    const ambiguous = new Set<string>();
+    for (const one of operations) {
+      for (const other of operations) {
+        if (one.path === other.path || segments(one.path).length !== segments(other.path).length) continue;
+        const theirs = segments(other.path);
+        const path = segments(one.path).map((segment, index) => (isParameter(segment) ? (isParameter(theirs[index]!) ? 'x1' : theirs[index]!) : segment)).join('/');
+        if (pattern(one.path).test(path) && pattern(other.path).test(path)) ambiguous.add(path);
+      }
+    }
+    expect(ambiguous.size).toBeGreaterThan(100);
+    for (const path of [...paths, ...ambiguous, '/api/v4/no/such/thing', '/elsewhere']) {
       for (const method of ['GET', 'POST', 'PUT', 'DELETE']) {
         const request = { method, path, headers: {} };
         expect([method, path, match(request)?.operationId]).toEqual([method, path, reference.matchOperation(request)?.operationId]);
