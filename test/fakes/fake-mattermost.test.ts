@@ -4,6 +4,39 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { createMattermostClient, type MattermostClient } from '../../server/src/mattermost/client.js';
 import { loadApi, operationMatcher, startFakeMattermost, type FakeChannel, type FakeMattermost, type FakeUser } from './fake-mattermost.js';
 
+// Before any fake is listening: this takes seconds of the event loop, which would let a kept-alive
+// connection to a listening fake close under the next request.
+describe("the fake Mattermost's operation matcher", () => {
+  it("finds every request's operation as openapi-backend itself does, from the list it builds once", async () => {
+    const backend = await loadApi();
+    const match = operationMatcher(backend);
+    // openapi-backend's matchOperation, only without building the list again for each request (which takes a minute here).
+    const operations = backend.router.getOperations();
+    const reference = Object.create(backend.router, { getOperations: { value: () => operations } }) as typeof backend.router;
+    const paths = operations.flatMap(({ path }) => [path.replace(/\{[^}]*\}/g, 'q5c9nf3pxbgk8dmw1j7ueyrzoa'), `${path.replace(/\{[^}]*\}/g, 'me')}/`]);
+    // Paths that two templates match (`/users/{user_id}/teams` and `/users/me/teams`…): where the order of templates decides.
+    const segments = (path: string) => path.split('/');
+    const isParameter = (segment: string) => /^\{.*\}$/.test(segment);
+    const pattern = (path: string) => new RegExp(`^${path.replace(/\{.*?\}/g, '[^/]+')}$`);
+    const ambiguous = new Set<string>();
+    for (const one of operations) {
+      for (const other of operations) {
+        if (one.path === other.path || segments(one.path).length !== segments(other.path).length) continue;
+        const theirs = segments(other.path);
+        const path = segments(one.path).map((segment, index) => (isParameter(segment) ? (isParameter(theirs[index]!) ? 'x1' : theirs[index]!) : segment)).join('/');
+        if (pattern(one.path).test(path) && pattern(other.path).test(path)) ambiguous.add(path);
+      }
+    }
+    expect(ambiguous.size).toBeGreaterThan(100);
+    for (const path of [...paths, ...ambiguous, '/api/v4/no/such/thing', '/elsewhere']) {
+      for (const method of ['GET', 'POST', 'PUT', 'DELETE']) {
+        const request = { method, path, headers: {} };
+        expect([method, path, match(request)?.operationId]).toEqual([method, path, reference.matchOperation(request)?.operationId]);
+      }
+    }
+  });
+});
+
 describe('the fake Mattermost', () => {
   let fake: FakeMattermost;
   beforeAll(async () => {
@@ -45,35 +78,6 @@ describe('the fake Mattermost', () => {
     expect(fake.violations.slice(before)).toEqual([expect.stringContaining('used-up command response hook')]);
     fake.violations.splice(before);
     expect(fake.commandResponses.filter((response) => url.endsWith(response.hookId))).toHaveLength(5);
-  });
-
-  it("finds every request's operation as openapi-backend itself does, from the list it builds once", async () => {
-    const backend = await loadApi();
-    const match = operationMatcher(backend);
-    // openapi-backend's matchOperation, only without building the list again for each request (which takes a minute here).
-    const operations = backend.router.getOperations();
-    const reference = Object.create(backend.router, { getOperations: { value: () => operations } }) as typeof backend.router;
-    const paths = operations.flatMap(({ path }) => [path.replace(/\{[^}]*\}/g, 'q5c9nf3pxbgk8dmw1j7ueyrzoa'), `${path.replace(/\{[^}]*\}/g, 'me')}/`]);
-    // Paths that two templates match (`/users/{user_id}/teams` and `/users/me/teams`…): where the order of templates decides.
-    const segments = (path: string) => path.split('/');
-    const isParameter = (segment: string) => /^\{.*\}$/.test(segment);
-    const pattern = (path: string) => new RegExp(`^${path.replace(/\{.*?\}/g, '[^/]+')}$`);
-    const ambiguous = new Set<string>();
-    for (const one of operations) {
-      for (const other of operations) {
-        if (one.path === other.path || segments(one.path).length !== segments(other.path).length) continue;
-        const theirs = segments(other.path);
-        const path = segments(one.path).map((segment, index) => (isParameter(segment) ? (isParameter(theirs[index]!) ? 'x1' : theirs[index]!) : segment)).join('/');
-        if (pattern(one.path).test(path) && pattern(other.path).test(path)) ambiguous.add(path);
-      }
-    }
-    expect(ambiguous.size).toBeGreaterThan(100);
-    for (const path of [...paths, ...ambiguous, '/api/v4/no/such/thing', '/elsewhere']) {
-      for (const method of ['GET', 'POST', 'PUT', 'DELETE']) {
-        const request = { method, path, headers: {} };
-        expect([method, path, match(request)?.operationId]).toEqual([method, path, reference.matchOperation(request)?.operationId]);
-      }
-    }
   });
 
   it('records a path that is not in the API', async () => {
