@@ -10,7 +10,7 @@
 import { createHash } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import getRawBody from 'raw-body';
-import { checkSignatureHeaders, verifySignature, verifyToken, type SignatureHeaders } from '../gitlab/verify-webhook.js';
+import { checkSignatureHeaders, tokenVerifier, verifySignature, type SignatureHeaders } from '../gitlab/verify-webhook.js';
 import type { Logger } from '../log.js';
 import type { IncomingDelivery, StoreOutcome } from '../store/webhook-inbox.js';
 import { requestIdFor } from './request-logging.js';
@@ -69,6 +69,7 @@ export function webhookDoor(deps: WebhookDoorDeps): (request: IncomingMessage, r
   const now = deps.now ?? Date.now;
   const limit = deps.maxBytes ?? WEBHOOK_MAX_BYTES;
   const log = deps.log.child({ listener: 'public' });
+  const tokenMatches = tokenVerifier(deps.secrets);
 
   return (request, response) => {
     const started = process.hrtime.bigint();
@@ -94,7 +95,7 @@ export function webhookDoor(deps: WebhookDoorDeps): (request: IncomingMessage, r
     if (deps.secrets.length === 0) {
       return refuse(503, 'not_configured', 'this bridge has no GITLAB_WEBHOOK_SECRET set, so it accepts no webhooks yet');
     }
-    if (!verifyToken(header(request, 'x-gitlab-token'), deps.secrets)) {
+    if (!tokenMatches(header(request, 'x-gitlab-token'))) {
       return refuse(401, 'bad_token', 'X-Gitlab-Token is missing or does not match the secret configured on the bridge');
     }
     const signature: SignatureHeaders = {
