@@ -33,6 +33,8 @@ export interface WebhookDoorDeps extends WebhookDoor {
   maxBytes?: number;
   now?: () => number;
   store(delivery: IncomingDelivery): Promise<StoreOutcome>;
+  /** Hands a stored delivery's payload to processing in this process (delivery/recent-payloads.ts). */
+  remember?(deliveryId: string, json: string): void;
   count(outcome: string, event?: string): void;
   /** Called once per request with its final status, for the request-duration histogram. */
   timed?(method: string, status: number, seconds: number): void;
@@ -145,6 +147,7 @@ export function webhookDoor(deps: WebhookDoorDeps): (request: IncomingMessage, r
 
       const idempotencyKey = header(request, 'idempotency-key');
       const eventUuid = header(request, 'x-gitlab-event-uuid');
+      const payload = storableJson(text, parsed);
       const outcome = await deps.store({
         // Scoped like every key: two GitLabs may send the same Idempotency-Key or body.
         dedupeKey: deps.instance === 'default' ? dedupeKeyOf(idempotencyKey, event, body) : `${deps.instance}~${dedupeKeyOf(idempotencyKey, event, body)}`,
@@ -155,10 +158,11 @@ export function webhookDoor(deps: WebhookDoorDeps): (request: IncomingMessage, r
         instanceHeader: header(request, 'x-gitlab-instance'),
         instance: deps.instance,
         signed: deps.signingKey !== undefined,
-        payload: storableJson(text, parsed),
+        payload,
       });
       const correlationId = idempotencyKey ?? eventUuid;
       if (outcome.stored) {
+        deps.remember?.(outcome.id, payload);
         deps.count('accepted', event);
         log.info({ ...context, correlationId, delivery: outcome.id }, 'webhook stored');
         answer(response, 202, { status: 'accepted', id: outcome.id });
