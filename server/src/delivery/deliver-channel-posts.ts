@@ -24,6 +24,7 @@ import {
   recordRootNotice,
   saveThreadRoot,
   type OutboxRow,
+  type PendingPost,
 } from '../store/channel-outbox.js';
 import { recordSubscriptionFailure } from '../store/subscriptions.js';
 import type { Queryable } from '../store/queryable.js';
@@ -75,10 +76,10 @@ export function createChannelDelivery(deps: ChannelDeliveryDeps) {
 
   /** Delivers what is due in one channel; returns how many posts it attempted (0 also when another replica holds it). */
   function drainChannel(channelId: string): Promise<number> {
-    return drainUnderLock<OutboxRow & { due: boolean }>(deps.pool, deps.locks, { kind: CHANNEL_LOCK, key: channelId, perTurn: POSTS_PER_TURN }, (db) => oldestPending(db, channelId), deliver);
+    return drainUnderLock<PendingPost>(deps.pool, deps.locks, { kind: CHANNEL_LOCK, key: channelId, perTurn: POSTS_PER_TURN }, (db) => oldestPending(db, channelId), deliver);
   }
 
-  async function deliver(db: Queryable, row: OutboxRow): Promise<PostOutcome> {
+  async function deliver(db: Queryable, row: PendingPost): Promise<PostOutcome> {
     const log = deps.log.child({ outbox: row.id, channel: row.channel_id });
     try {
       const permission = await canPost(row.channel_id);
@@ -99,7 +100,7 @@ export function createChannelDelivery(deps: ChannelDeliveryDeps) {
         }
       }
 
-      const root = row.thread_key ? await findThreadRoot(db, row.channel_id, row.thread_key) : null;
+      const root = row.thread_key && row.root_post_id !== null ? { postId: row.root_post_id, message: row.root_message! } : null;
       // A reply carries its own buttons; a thread's first post (or one outside threads), also the MR's or issue's.
       const queued = row.buttons ?? (root ? null : row.thread_buttons);
       const spec = queued && deps.describeButtons ? await deps.describeButtons(queued, { subscriptionId: row.subscription_id }) : queued;

@@ -73,7 +73,7 @@ export function createSessionLocks(connectionString: string, log: Logger): Sessi
       let client: pg.Client;
       try {
         client = await connect();
-        const { rows } = await client.query<{ locked: boolean }>('SELECT pg_try_advisory_lock($1, hashtext($2)) AS locked', [kind, key]);
+        const { rows } = await client.query<{ locked: boolean }>({ name: 'session-lock', text: 'SELECT pg_try_advisory_lock($1, hashtext($2)) AS locked', values: [kind, key] });
         if (!rows[0]?.locked) {
           names.delete(name);
           return null;
@@ -91,7 +91,7 @@ export function createSessionLocks(connectionString: string, log: Logger): Sessi
           names.delete(name);
           if (live !== client) return; // the session is gone, and the lock with it
           try {
-            await client.query('SELECT pg_advisory_unlock($1, hashtext($2))', [kind, key]);
+            await client.query({ name: 'session-unlock', text: 'SELECT pg_advisory_unlock($1, hashtext($2))', values: [kind, key] });
           } catch (error) {
             // Unknown whether it was unlocked: ending the session surely does.
             log.warn({ err: { message: (error as Error).message } }, 'could not release a delivery lock; ending its session');
