@@ -193,9 +193,9 @@ async function payloadsOf(pool: pg.Pool, rows: readonly { id: string }[], recent
   const payloads = new Map<string, unknown>();
   const missing: string[] = [];
   for (const { id } of rows) {
-    const json = recent?.take(id);
-    if (json === undefined) missing.push(id);
-    else payloads.set(id, JSON.parse(json));
+    const payload = parsedOrUndefined(recent?.take(id));
+    if (payload === undefined) missing.push(id);
+    else payloads.set(id, payload);
   }
   if (missing.length > 0) {
     const stored = await pool.query<{ id: string; payload: unknown }>({
@@ -206,6 +206,16 @@ async function payloadsOf(pool: pg.Pool, rows: readonly { id: string }[], recent
     for (const row of stored.rows) payloads.set(row.id, row.payload);
   }
   return payloads;
+}
+
+/** The door only stores what PostgreSQL takes as JSON; should JavaScript see it otherwise, the stored row decides. */
+function parsedOrUndefined(json: string | undefined): unknown {
+  if (json === undefined) return undefined;
+  try {
+    return JSON.parse(json) as unknown;
+  } catch {
+    return undefined;
+  }
 }
 
 /**
