@@ -20,6 +20,7 @@ import {
   markFailed,
   markRetry,
   markSent,
+  markSentAsThreadRoot,
   oldestPending,
   recordRootNotice,
   saveThreadRoot,
@@ -136,6 +137,12 @@ export function createChannelDelivery(deps: ChannelDeliveryDeps) {
   }
 
   async function finish(db: Queryable, row: OutboxRow, postId: string, log: Logger, knownRoot?: { postId: string; message: string } | null): Promise<void> {
+    if (row.thread_key && knownRoot === null) {
+      // The thread's first post: it becomes the root, and is marked sent, in one statement.
+      await markSentAsThreadRoot(db, row.id, postId, { channelId: row.channel_id, threadKey: row.thread_key, message: row.message, notice: { repliesShown: row.sync_replies, subscriptionId: row.subscription_id } });
+      deps.count?.('sent');
+      return;
+    }
     if (row.thread_key) await placeInThread(db, row, postId, log, knownRoot);
     // Marked sent only once the root shows this event's state, so a finished
     // outbox means the channel looks final (a crash before this re-edits: harmless).

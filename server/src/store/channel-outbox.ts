@@ -74,6 +74,8 @@ export async function dueChannels(db: Queryable, limit: number): Promise<{ due: 
 /** A channel's next post, with its thread's root as it is now (findThreadRoot, read in the same statement). */
 export interface PendingPost extends OutboxRow {
   due: boolean;
+  /** Whether another post of the channel is pending behind this one. */
+  more: boolean;
   root_post_id: string | null;
   root_message: string | null;
 }
@@ -83,6 +85,7 @@ export async function oldestPending(db: Queryable, channelId: string): Promise<P
     name: 'channel-outbox-oldest',
     text: `SELECT o.id, o.channel_id, o.subscription_id, o.message, o.thread_key, o.thread_status, o.confidential, o.needs_private_channel, o.buttons,
                   o.thread_buttons, o.sync_replies, o.attempts, o.attempt_started_at, o.created_at, o.next_attempt_at <= now() AS due,
+                  EXISTS (SELECT 1 FROM channel_outbox n WHERE n.channel_id = o.channel_id AND n.state = 'pending' AND n.id > o.id) AS more,
                   t.root_post_id, t.root_message
              FROM (SELECT * FROM channel_outbox WHERE channel_id = $1 AND state = 'pending' ORDER BY id LIMIT 1) o
              LEFT JOIN channel_threads t ON t.channel_id = o.channel_id AND t.thread_key = o.thread_key`,
@@ -98,6 +101,26 @@ export async function markAttemptStarted(db: Queryable, id: string): Promise<voi
 
 export async function markSent(db: Queryable, id: string, postId: string): Promise<void> {
   await db.query({ name: 'channel-outbox-sent', text: "UPDATE channel_outbox SET state = 'sent', post_id = $2, sent_at = now(), last_error = NULL WHERE id = $1", values: [id, postId] });
+}
+
+/** markSent for a thread's first post, which saveThreadRoot makes its root, both at once. */
+export async function markSentAsThreadRoot(
+  db: Queryable,
+  id: string,
+  postId: string,
+  root: { channelId: string; threadKey: string; message: string; notice: RootNotice },
+): Promise<void> {
+  await db.query({
+    name: 'channel-outbox-sent-as-root',
+    text: `WITH root AS (
+             INSERT INTO channel_threads (channel_id, thread_key, root_post_id, root_message, replies_since, subscription_id)
+             VALUES ($3, $4, $2, $5, CASE WHEN $6 THEN now() END, $7)
+             ON CONFLICT (channel_id, thread_key) DO UPDATE SET root_post_id = $2, root_message = $5, replies_since = CASE WHEN $6 THEN now() END,
+               subscription_id = $7, updated_at = now()
+           )
+           UPDATE channel_outbox SET state = 'sent', post_id = $2, sent_at = now(), last_error = NULL WHERE id = $1`,
+    values: [id, postId, root.channelId, root.threadKey, root.message, root.notice.repliesShown, root.notice.subscriptionId],
+  });
 }
 
 export async function markRetry(db: Queryable, id: string, delayMs: number, uncertain: boolean, error: string): Promise<void> {
