@@ -145,6 +145,7 @@ describe.each(testServers())('delivery batcher on $label', (server) => {
     storedId(await batcher.store(delivery()));
     storedId(await batcher.store(delivery()));
     const gathering = batcher.store(delivery());
+    await new Promise((resolve) => setTimeout(resolve, 50)); // gathering now, for a minute
     const started = Date.now();
     await batcher.close();
     storedId(await gathering);
