@@ -323,9 +323,10 @@ class Batch {
     this.directLookups = new DirectMessageLookups(db, instance);
   }
 
-  /** The delivery's event, parsed by the look-ahead when it saw it. */
+  /** The delivery's event, parsed by the look-ahead when it saw it, else here (once: planning asks again). */
   parse(row: DeliveryRow): ParseResult {
-    const parsed = this.prepared.parsed.get(row.id) ?? parseOn(row.event, row.payload, this.instance);
+    let parsed = this.prepared.parsed.get(row.id);
+    if (!parsed) this.prepared.parsed.set(row.id, (parsed = parseOn(row.event, row.payload, this.instance)));
     if (parsed instanceof Error) throw parsed;
     return parsed;
   }
