@@ -452,6 +452,8 @@ from \`/proc\`), and what changed (\`git log\` has each step):
   PostgreSQL time), read each delivery's tracked object and thread participants with a query each, wrote each object status
   with one, and paid for a savepoint (a subtransaction) on every pass. The hot statements are now named (planned once per
   connection), a batch reads and writes those in one statement each, and a failing batch is redone in a new transaction.
+  Processing is still about 40 % of the CPU per stored webhook here (parsing the payload and the merge request's fingerprint
+  are its largest parts; the fingerprint's canonical JSON is now built by concatenation, its output unchanged).
 - The door parsed every payload (a fifth of its time) only to check it, and processing read it back from PostgreSQL and
   parsed it again. PostgreSQL's \`json\` column now does the checking as it stores it (a body it refuses is a \`400\`), and
   processing in the same process takes the stored text from memory (\`delivery/recent-payloads.ts\`, bounded): one parse.
