@@ -21,6 +21,7 @@ import { createMetrics } from './http/metrics.js';
 import type { Logger } from './log.js';
 import { openDatabase } from './store/database.js';
 import { createDeliveryBatcher } from './store/delivery-batcher.js';
+import { createRecentPayloads } from './delivery/recent-payloads.js';
 import { migrate } from './store/migrate.js';
 import { countPendingOutbox } from './store/outbox-backlog.js';
 import { countPendingDeliveries } from './store/webhook-inbox.js';
@@ -64,6 +65,8 @@ export async function startBridge(config: Config, log: Logger): Promise<Bridge> 
     const gitlab = gitlabs.default;
     // Storing webhooks has connections of its own: the door never waits behind delivery or polling.
     const deliveries = createDeliveryBatcher(database.inbox);
+    // What the door stored, processing here takes from memory rather than reading it back.
+    const recentPayloads = createRecentPayloads();
     const live = (liveEvents = await startLiveEvents({
       pool: database.pool,
       log: log.child({ component: 'live-events' }),
@@ -71,12 +74,12 @@ export async function startBridge(config: Config, log: Logger): Promise<Bridge> 
       streamsMax: config.webapp.liveStreamsMax,
     }));
     const resolveSession = assembleSessionResolver(config);
-    const publicListener = await startPublicListener({ config, log, metrics, database, key, keys, mattermost, gitlab, gitlabs, live, resolveSession, deliveries, readiness, settings });
+    const publicListener = await startPublicListener({ config, log, metrics, database, key, keys, mattermost, gitlab, gitlabs, live, resolveSession, deliveries, recentPayloads, readiness, settings });
     listeners.push(publicListener);
     const actions = assembleActions(config, database.pool, keys, mattermost, gitlab.connections, metrics, gitlabs);
     const internalListener = await startInternalListener({ config, log, metrics, database, keys, mattermost, connections: gitlab.connections, gitlabs, readiness, actions });
     listeners.push(internalListener);
-    const background = await startBackgroundWork({ config, log, metrics, database, mattermost, gitlab, gitlabs, deliveries, buttons: actions.buttons });
+    const background = await startBackgroundWork({ config, log, metrics, database, mattermost, gitlab, gitlabs, deliveries, recentPayloads, buttons: actions.buttons });
     const talk = (conversations = startConversations({ config, log, metrics, database, bot: mattermost.bot, gitlabs, notify: mattermost.notify, gateway: mattermost.gateway }));
 
     log.info(

@@ -77,10 +77,11 @@ export function childProcesses(work) {
     }
   };
   return {
-    start(name, args, env) {
+    /** `cwd` is `work` unless given. */
+    start(name, args, env, cwd = work) {
       const logFile = path.join(work, `${name}.log`);
       const fd = openSync(logFile, 'a');
-      const child = spawn(process.execPath, args, { cwd: work, env, stdio: ['ignore', fd, fd] });
+      const child = spawn(process.execPath, args, { cwd, env, stdio: ['ignore', fd, fd] });
       closeSync(fd);
       children.add(child);
       const exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve(code ?? signal)));

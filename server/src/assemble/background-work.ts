@@ -24,6 +24,7 @@ import { startPollers } from '../polling/run-pollers.js';
 import { reminderTimeZone } from '../rules/reminder-schedule.js';
 import type { Database } from '../store/database.js';
 import type { DeliveryBatcher } from '../store/delivery-batcher.js';
+import type { RecentPayloads } from '../delivery/recent-payloads.js';
 import type { GitLabSide, GitLabSides } from './gitlab.js';
 import type { MattermostSide } from './mattermost.js';
 
@@ -54,6 +55,8 @@ export interface BackgroundWorkDeps {
   gitlabs?: GitLabSides;
   /** Pollers store what they find as webhooks; workers step back while the door takes a burst. */
   deliveries: DeliveryBatcher;
+  /** Payloads the door just stored, handed to processing (delivery/recent-payloads.ts). */
+  recentPayloads?: RecentPayloads;
   /** Signs the buttons of posts and direct messages as they are made; null when buttons are off. */
   buttons: ButtonSigner | null;
 }
@@ -63,7 +66,7 @@ export interface BackgroundWork {
   stop(): Promise<void>;
 }
 
-export async function startBackgroundWork({ config, log, metrics, database, mattermost, gitlab, gitlabs, deliveries, buttons }: BackgroundWorkDeps): Promise<BackgroundWork> {
+export async function startBackgroundWork({ config, log, metrics, database, mattermost, gitlab, gitlabs, deliveries, recentPayloads, buttons }: BackgroundWorkDeps): Promise<BackgroundWork> {
   const { bot, gateway } = mattermost;
   const { connections } = gitlab;
   const sides = gitlabs?.all ?? [gitlab];
@@ -147,6 +150,7 @@ export async function startBackgroundWork({ config, log, metrics, database, matt
     gitlabUrl: config.gitlab.url,
     countPost: (outcome) => metrics.channelPosts.inc({ outcome }),
     doorBusy: () => deliveries.busy(),
+    recentPayloads,
     direct,
     featureLevels: gitlab.featureLevels,
     moreInstances: sides.slice(1).map((side) => ({ name: side.instance.name, gitlabUrl: side.instance.url, featureLevels: side.featureLevels, replies: writesAllowed(side.instance) })),

@@ -14,6 +14,7 @@ import type { Readiness } from '../readiness.js';
 import type { Database } from '../store/database.js';
 import type { DeliveryBatcher } from '../store/delivery-batcher.js';
 import { rideOutRestart } from '../store/ride-out-restart.js';
+import type { RecentPayloads } from '../delivery/recent-payloads.js';
 import { VERSION } from '../version.js';
 import { createChannelMembership } from '../webapp-api/channel-membership.js';
 import type { LiveEvents } from '../webapp-api/live-events.js';
@@ -37,6 +38,8 @@ export interface PublicListenerDeps {
   resolveSession: ResolveSession;
   /** Where the webhook door stores what it accepts. */
   deliveries: DeliveryBatcher;
+  /** Where the door leaves the payloads it stored for processing in this process. */
+  recentPayloads?: RecentPayloads;
   readiness(): Promise<Readiness>;
   /** Every setting and whether it is set, for the status page. */
   settings: ReturnType<typeof describeSettings>;
@@ -91,6 +94,7 @@ export async function startPublicListener(deps: PublicListenerDeps): Promise<Lis
       doors: config.gitlabInstances.map((instance) => ({ instance: instance.name, secrets: instance.webhookSecrets, signingKey: instance.webhookSigningKey })),
       // A delivery that arrives while PostgreSQL restarts waits for it, rather than being refused.
       store: rideOutRestart((delivery) => deps.deliveries.store(delivery)),
+      remember: deps.recentPayloads ? (id, json) => deps.recentPayloads!.remember(id, json) : undefined,
     },
     setupPage: async () =>
       renderSetupPage({

@@ -20,10 +20,12 @@ import {
   markFailed,
   markRetry,
   markSent,
+  markSentAsThreadRoot,
   oldestPending,
   recordRootNotice,
   saveThreadRoot,
   type OutboxRow,
+  type PendingPost,
 } from '../store/channel-outbox.js';
 import { recordSubscriptionFailure } from '../store/subscriptions.js';
 import type { Queryable } from '../store/queryable.js';
@@ -75,10 +77,10 @@ export function createChannelDelivery(deps: ChannelDeliveryDeps) {
 
   /** Delivers what is due in one channel; returns how many posts it attempted (0 also when another replica holds it). */
   function drainChannel(channelId: string): Promise<number> {
-    return drainUnderLock<OutboxRow & { due: boolean }>(deps.pool, deps.locks, { kind: CHANNEL_LOCK, key: channelId, perTurn: POSTS_PER_TURN }, (db) => oldestPending(db, channelId), deliver);
+    return drainUnderLock<PendingPost>(deps.pool, deps.locks, { kind: CHANNEL_LOCK, key: channelId, perTurn: POSTS_PER_TURN }, (db) => oldestPending(db, channelId), deliver);
   }
 
-  async function deliver(db: Queryable, row: OutboxRow): Promise<PostOutcome> {
+  async function deliver(db: Queryable, row: PendingPost): Promise<PostOutcome> {
     const log = deps.log.child({ outbox: row.id, channel: row.channel_id });
     try {
       const permission = await canPost(row.channel_id);
@@ -99,7 +101,7 @@ export function createChannelDelivery(deps: ChannelDeliveryDeps) {
         }
       }
 
-      const root = row.thread_key ? await findThreadRoot(db, row.channel_id, row.thread_key) : null;
+      const root = row.thread_key && row.root_post_id !== null ? { postId: row.root_post_id, message: row.root_message! } : null;
       // A reply carries its own buttons; a thread's first post (or one outside threads), also the MR's or issue's.
       const queued = row.buttons ?? (root ? null : row.thread_buttons);
       const spec = queued && deps.describeButtons ? await deps.describeButtons(queued, { subscriptionId: row.subscription_id }) : queued;
@@ -135,6 +137,12 @@ export function createChannelDelivery(deps: ChannelDeliveryDeps) {
   }
 
   async function finish(db: Queryable, row: OutboxRow, postId: string, log: Logger, knownRoot?: { postId: string; message: string } | null): Promise<void> {
+    if (row.thread_key && knownRoot === null) {
+      // The thread's first post: it becomes the root, and is marked sent, in one statement.
+      await markSentAsThreadRoot(db, row.id, postId, { channelId: row.channel_id, threadKey: row.thread_key, message: row.message, notice: { repliesShown: row.sync_replies, subscriptionId: row.subscription_id } });
+      deps.count?.('sent');
+      return;
+    }
     if (row.thread_key) await placeInThread(db, row, postId, log, knownRoot);
     // Marked sent only once the root shows this event's state, so a finished
     // outbox means the channel looks final (a crash before this re-edits: harmless).

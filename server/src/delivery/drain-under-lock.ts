@@ -9,12 +9,14 @@
  * holding it makes this a no-op. A `retry` outcome ends the turn (the rest waits
  * its turn), and so does losing the lock: the step in flight finishes (its
  * attempt was recorded first, so whoever takes over looks for its post before
- * posting again), and no further step starts.
+ * posting again), and no further step starts. A row that says no other is
+ * pending behind it (`more: false`) ends the turn once delivered, without
+ * asking again: whatever is queued meanwhile wakes the workers anew.
  */
 import type { Queryable } from '../store/queryable.js';
 import type { SessionLocks } from '../store/session-locks.js';
 
-export async function drainUnderLock<Row extends { due: boolean }>(
+export async function drainUnderLock<Row extends { due: boolean; more?: boolean }>(
   db: Queryable,
   locks: SessionLocks,
   lock: { kind: number; key: string; perTurn: number },
@@ -29,7 +31,7 @@ export async function drainUnderLock<Row extends { due: boolean }>(
       const row = await oldest(db);
       if (!row?.due || !held.held()) break;
       attempted++;
-      if ((await deliver(db, row)) === 'retry') break;
+      if ((await deliver(db, row)) === 'retry' || row.more === false) break;
     }
   } finally {
     await held.release();

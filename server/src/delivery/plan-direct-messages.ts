@@ -16,7 +16,7 @@ import type { EventAudience } from '../rules/match-subscription.js';
 import type { QueuedDirectMessage } from '../store/direct-outbox.js';
 import type { Queryable } from '../store/queryable.js';
 import { findRecipients } from '../store/recipients.js';
-import { readParticipants, type Participation } from '../store/thread-participants.js';
+import { readParticipants, readParticipantsOf, type Participation } from '../store/thread-participants.js';
 import { peopleWithChangedWork, type People } from './plan-work-refresh.js';
 
 /** Look-ups shared by the events of one batch. */
@@ -28,6 +28,15 @@ export class DirectMessageLookups {
     private readonly db: Queryable,
     private readonly instance: string = DEFAULT_INSTANCE,
   ) {}
+
+  /** Reads the participants of these threads in one statement, for participantsOf to answer from. */
+  async prefetchParticipants(threadKeys: readonly string[]): Promise<void> {
+    const wanted = threadKeys.filter((key) => !this.participants.has(key));
+    if (wanted.length === 0) return;
+    const found = readParticipantsOf(this.db, wanted);
+    for (const key of wanted) this.participants.set(key, found.then((all) => all.get(key) ?? { commenters: [], authorId: null }));
+    await found;
+  }
 
   participantsOf(threadKey: string | null): Promise<{ commenters: number[]; authorId: number | null }> {
     if (!threadKey) return Promise.resolve({ commenters: [], authorId: null });

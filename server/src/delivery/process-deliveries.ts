@@ -32,13 +32,14 @@ import { findCandidates, markEventsArrived } from '../store/subscriptions.js';
 import { reconcileGroupHooksSoon } from '../store/group-hook-sets.js';
 import { projectsChangedBy } from '../subscriptions/plan-group-hooks.js';
 import { recordParticipants, type Participation } from '../store/thread-participants.js';
-import { readObjectStatus, recordRefPipeline, writeObjectStatus } from '../store/tracked-objects.js';
+import { readObjectStatus, readObjectStatuses, recordRefPipeline, writeObjectStatuses } from '../store/tracked-objects.js';
 import { pollUsersSoon } from '../store/user-polls-soon.js';
 import { buttonSpecsOf } from '../actions/button-spec.js';
 import { discussionThreadKey } from '../conversations/thread-target.js';
 import { bridgeOriginChannel } from './bridge-origin.js';
 import { advanceStatus, objectKey, renderStatusLine, type ObjectStatus } from './object-status.js';
 import { DirectMessageLookups, planDirectMessages } from './plan-direct-messages.js';
+import type { RecentPayloads } from './recent-payloads.js';
 import type { People } from './plan-work-refresh.js';
 import { planPosts, type PlannedPost } from './plan-posts.js';
 import { plannedRecord, sourceOf, unplannedRecord, type DeliveryRecord } from '../explain/delivery-record.js';
@@ -89,39 +90,40 @@ export interface PlanSettings {
   instance?: string;
 }
 
-export async function processDeliveries(pool: pg.Pool, log: Logger, settings: PlanSettings, features: FeatureLevelSource | null = null): Promise<number> {
+export async function processDeliveries(
+  pool: pg.Pool,
+  log: Logger,
+  settings: PlanSettings,
+  features: FeatureLevelSource | null = null,
+  recent: RecentPayloads | null = null,
+): Promise<number> {
   const instance = settings.instance ?? DEFAULT_INSTANCE;
-  const prepared = await prepare(pool, log, features, instance);
+  const prepared = await prepare(pool, log, features, instance, recent);
   if (prepared.lookedAhead && prepared.upTo === null) return 0;
   const client = await pool.connect();
   let broken: Error | undefined;
   try {
-    await client.query('BEGIN');
-    const lock = await client.query<{ locked: boolean }>('SELECT pg_try_advisory_xact_lock($1, hashtext($2)) AS locked', [PROCESS_LOCK, instance]);
-    if (!lock.rows[0]?.locked) {
-      await client.query('ROLLBACK');
-      return 0;
-    }
-    const { rows: taken } = await client.query<DeliveryRow>(
-      `SELECT id, event, CASE WHEN id = ANY($2::bigint[]) THEN NULL ELSE payload END AS payload, attempts, idempotency_key, event_uuid
-         FROM webhook_deliveries
-        WHERE processed_at IS NULL AND instance = $4 AND ($3::bigint IS NULL OR id <= $3) ORDER BY id LIMIT $1 FOR UPDATE`,
-      [BATCH, [...prepared.parsed.keys()], prepared.upTo, instance],
-    );
+    const taken = await begin(client, prepared, instance);
+    if (!taken) return 0;
     const rows = readyRows(taken, prepared, instance);
     const logFor = (row: DeliveryRow) => log.child({ delivery: row.id, event: row.event, correlationId: row.idempotency_key ?? row.event_uuid ?? undefined });
-    await client.query('SAVEPOINT batch');
     try {
       const batch = new Batch(client, prepared, instance, log);
+      await batch.prefetch(rows);
       for (const row of rows) await planDelivery(batch, row, logFor(row), settings);
       await batch.write(rows.map((row) => row.id));
-      await client.query('RELEASE SAVEPOINT batch');
+      await client.query('COMMIT');
+      return rows.length;
     } catch {
-      await client.query('ROLLBACK TO SAVEPOINT batch');
-      for (const row of rows) await processAlone(client, row, logFor(row), settings, prepared);
+      // Something in the batch failed: start over, one delivery at a time, so that only the failing one is held back.
+      // (A new transaction rather than a savepoint around every batch: a subtransaction costs PostgreSQL on every pass.)
+      await client.query('ROLLBACK');
     }
+    const again = await begin(client, prepared, instance, rows.map((row) => row.id));
+    if (!again) return 0;
+    for (const row of again) await processAlone(client, row, logFor(row), settings, prepared);
     await client.query('COMMIT');
-    return rows.length;
+    return again.length;
   } catch (error) {
     broken = error as Error;
     await client.query('ROLLBACK').catch(() => undefined);
@@ -132,20 +134,44 @@ export async function processDeliveries(pool: pg.Pool, log: Logger, settings: Pl
 }
 
 /**
+ * Opens the transaction and takes the pending deliveries in it (up to BATCH, none past what the look-ahead saw;
+ * with `only`, just those of these that are still pending); null when another replica is processing.
+ */
+async function begin(client: pg.PoolClient, prepared: Prepared, instance: string, only: string[] | null = null): Promise<DeliveryRow[] | null> {
+  await client.query('BEGIN');
+  const lock = await client.query<{ locked: boolean }>({ name: 'process-deliveries-lock', text: 'SELECT pg_try_advisory_xact_lock($1, hashtext($2)) AS locked', values: [PROCESS_LOCK, instance] });
+  if (!lock.rows[0]?.locked) {
+    await client.query('ROLLBACK');
+    return null;
+  }
+  const { rows } = await client.query<DeliveryRow>({
+    name: 'process-deliveries-take',
+    text: `SELECT id, event, CASE WHEN id = ANY($2::bigint[]) THEN NULL ELSE payload END AS payload, attempts, idempotency_key, event_uuid
+             FROM webhook_deliveries
+            WHERE processed_at IS NULL AND instance = $4 AND ($3::bigint IS NULL OR id <= $3) AND ($5::bigint[] IS NULL OR id = ANY($5::bigint[]))
+            ORDER BY id LIMIT $1 FOR UPDATE`,
+    values: [BATCH, [...prepared.parsed.keys()], prepared.upTo, instance, only],
+  });
+  return rows;
+}
+
+/**
  * Reads the pending deliveries (no lock: the transaction takes them) and makes the feature levels of
  * the public projects they name ready, asking GitLab for those not known lately. No connection is
  * held meanwhile.
  */
-async function prepare(pool: pg.Pool, log: Logger, features: FeatureLevelSource | null, instance: string): Promise<Prepared> {
+async function prepare(pool: pg.Pool, log: Logger, features: FeatureLevelSource | null, instance: string, recent: RecentPayloads | null): Promise<Prepared> {
   const prepared: Prepared = { parsed: new Map(), levels: new Map(), upTo: null, lookedAhead: features !== null };
   if (!features) return prepared;
-  const { rows } = await pool.query<{ id: string; event: string; payload: unknown }>(
-    'SELECT id, event, payload FROM webhook_deliveries WHERE processed_at IS NULL AND instance = $2 ORDER BY id LIMIT $1',
-    [BATCH, instance],
-  );
+  const { rows } = await pool.query<{ id: string; event: string }>({
+    name: 'process-deliveries-look-ahead',
+    text: 'SELECT id, event FROM webhook_deliveries WHERE processed_at IS NULL AND instance = $2 ORDER BY id LIMIT $1',
+    values: [BATCH, instance],
+  });
+  const payloads = await payloadsOf(pool, rows, recent);
   const projects = new Map<number, string>();
   for (const row of rows) {
-    const parsed = parseSafely(row.event, row.payload, instance);
+    const parsed = parseSafely(row.event, payloads.get(row.id), instance);
     prepared.parsed.set(row.id, parsed);
     if (!(parsed instanceof Error) && !isIgnored(parsed) && needsFeatureLevels(parsed)) projects.set(parsed.project!.id!, parsed.project!.path);
     prepared.upTo = row.id;
@@ -160,6 +186,36 @@ async function prepare(pool: pg.Pool, log: Logger, features: FeatureLevelSource 
     }
   }
   return prepared;
+}
+
+/** The deliveries' payloads: those the door of this process just stored from memory, the others from the database. */
+async function payloadsOf(pool: pg.Pool, rows: readonly { id: string }[], recent: RecentPayloads | null): Promise<Map<string, unknown>> {
+  const payloads = new Map<string, unknown>();
+  const missing: string[] = [];
+  for (const { id } of rows) {
+    const payload = parsedOrUndefined(recent?.take(id));
+    if (payload === undefined) missing.push(id);
+    else payloads.set(id, payload);
+  }
+  if (missing.length > 0) {
+    const stored = await pool.query<{ id: string; payload: unknown }>({
+      name: 'process-deliveries-payloads',
+      text: 'SELECT id, payload FROM webhook_deliveries WHERE id = ANY($1::bigint[])',
+      values: [missing],
+    });
+    for (const row of stored.rows) payloads.set(row.id, row.payload);
+  }
+  return payloads;
+}
+
+/** The door only stores what PostgreSQL takes as JSON; should JavaScript see it otherwise, the stored row decides. */
+function parsedOrUndefined(json: string | undefined): unknown {
+  if (json === undefined) return undefined;
+  try {
+    return JSON.parse(json) as unknown;
+  } catch {
+    return undefined;
+  }
 }
 
 /**
@@ -242,6 +298,9 @@ async function recordGivenUp(client: pg.PoolClient, row: DeliveryRow, message: s
 /** Look-ups shared by a batch's deliveries, and the writes they add up to. */
 class Batch {
   private readonly candidates = new Map<string, Promise<Subscription[]>>();
+  /** Objects' statuses as stored, read for the whole batch at once (prefetch). */
+  private readonly stored = new Map<string, ObjectStatus | null>();
+  /** Objects' statuses as this batch's events left them: what write() stores. */
   private readonly statuses = new Map<string, ObjectStatus | null>();
   private readonly posts: { deliveryId: string; post: PlannedPost }[] = [];
   private readonly directMessages: QueuedDirectMessage[] = [];
@@ -264,11 +323,33 @@ class Batch {
     this.directLookups = new DirectMessageLookups(db, instance);
   }
 
-  /** The delivery's event, parsed by the look-ahead when it saw it. */
+  /** The delivery's event, parsed by the look-ahead when it saw it, else here (once: planning asks again). */
   parse(row: DeliveryRow): ParseResult {
-    const parsed = this.prepared.parsed.get(row.id) ?? parseOn(row.event, row.payload, this.instance);
+    let parsed = this.prepared.parsed.get(row.id);
+    if (!parsed) this.prepared.parsed.set(row.id, (parsed = parseOn(row.event, row.payload, this.instance)));
     if (parsed instanceof Error) throw parsed;
     return parsed;
+  }
+
+  /**
+   * Reads in one statement each what the batch's events will ask about one by one: the statuses of their
+   * merge requests and issues, and who took part in them. An event that turns out not to need them costs nothing.
+   */
+  async prefetch(rows: readonly DeliveryRow[]): Promise<void> {
+    const keys = new Set<string>();
+    for (const row of rows) {
+      let parsed: ParseResult;
+      try {
+        parsed = this.parse(row);
+      } catch {
+        continue; // planning it fails, and the batch is redone one delivery at a time
+      }
+      const key = isIgnored(parsed) ? null : objectKey(parsed);
+      if (key) keys.add(key);
+    }
+    if (keys.size === 0) return;
+    const [statuses] = await Promise.all([readObjectStatuses(this.db, [...keys]), this.directLookups.prefetchParticipants([...keys])]);
+    for (const key of keys) this.stored.set(key, statuses.get(key) ?? null);
   }
 
   /** Who may see the event: everyone only when its project and the feature it belongs to are public. */
@@ -285,7 +366,7 @@ class Batch {
   }
 
   async advanceStatus(key: string, event: GitLabEvent): Promise<ObjectStatus | null> {
-    const previous = this.statuses.has(key) ? this.statuses.get(key)! : await readObjectStatus(this.db, key);
+    const previous = this.statuses.has(key) ? this.statuses.get(key)! : this.stored.has(key) ? this.stored.get(key)! : await readObjectStatus(this.db, key);
     const next = advanceStatus(previous, event);
     this.statuses.set(key, next);
     return next;
@@ -327,7 +408,7 @@ class Batch {
   }
 
   async write(deliveryIds: string[]): Promise<void> {
-    for (const [key, status] of this.statuses) if (status) await writeObjectStatus(this.db, key, status);
+    await writeObjectStatuses(this.db, this.statuses);
     await enqueuePosts(this.db, this.posts);
     await enqueueDirectMessages(this.db, this.directMessages);
     await recordParticipants(this.db, this.participations);
@@ -335,7 +416,11 @@ class Batch {
     if (this.reached.size > 0) await markEventsArrived(this.db, [...this.reached]);
     await reconcileGroupHooksSoon(this.db, { paths: [...this.changedProjects.paths], projectIds: [...this.changedProjects.projectIds] }, this.instance);
     await pollUsersSoon(this.db, { ids: [...this.changedWork.ids], usernames: [...this.changedWork.usernames] }, this.instance);
-    await this.db.query('UPDATE webhook_deliveries SET processed_at = now(), attempts = attempts + 1 WHERE id = ANY($1::bigint[])', [deliveryIds]);
+    await this.db.query({
+      name: 'process-deliveries-done',
+      text: 'UPDATE webhook_deliveries SET processed_at = now(), attempts = attempts + 1 WHERE id = ANY($1::bigint[])',
+      values: [deliveryIds],
+    });
   }
 }
 

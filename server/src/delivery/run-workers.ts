@@ -23,6 +23,7 @@ import { dueRecipients } from '../store/direct-outbox.js';
 import { createChannelDelivery, type PostOutcome } from './deliver-channel-posts.js';
 import type { createDirectDelivery } from './deliver-direct-messages.js';
 import { processDeliveries } from './process-deliveries.js';
+import type { RecentPayloads } from './recent-payloads.js';
 
 const SAFETY_POLL_MS = 2000;
 /**
@@ -57,6 +58,8 @@ export interface WorkerDeps {
   countPost?(outcome: PostOutcome): void;
   /** True while this process's webhook door is taking a burst; processing then steps back. */
   doorBusy?(): boolean;
+  /** Payloads this process's door just stored, so that processing need not read them back. */
+  recentPayloads?: RecentPayloads | null;
   /** Sends personal direct messages; null while Mattermost or the GitLab application is not configured. */
   direct?: ReturnType<typeof createDirectDelivery> | null;
   /** Whether posts and direct messages get buttons (ACTION_BUTTONS), and what signs them. */
@@ -83,10 +86,11 @@ export function startWorkers(deps: WorkerDeps): Workers {
 
   const processingInterval = () => (deps.doorBusy?.() ? BURST_PROCESSING_INTERVAL_MS : MIN_PROCESSING_INTERVAL_MS);
   const processing = loop('processing', processingInterval, async () => {
-    let taken = await processDeliveries(deps.pool, log, { gitlabUrl: deps.gitlabUrl, buttons: Boolean(deps.buttons), replies: deps.replies ?? true }, deps.featureLevels ?? null);
+    const recent = deps.recentPayloads ?? null;
+    let taken = await processDeliveries(deps.pool, log, { gitlabUrl: deps.gitlabUrl, buttons: Boolean(deps.buttons), replies: deps.replies ?? true }, deps.featureLevels ?? null, recent);
     for (const instance of deps.moreInstances ?? []) {
       const settings = { gitlabUrl: instance.gitlabUrl, buttons: Boolean(deps.buttons), replies: instance.replies ?? true, instance: instance.name };
-      taken += await processDeliveries(deps.pool, log.child({ instance: instance.name }), settings, instance.featureLevels);
+      taken += await processDeliveries(deps.pool, log.child({ instance: instance.name }), settings, instance.featureLevels, recent);
     }
     return { again: taken > 0, wakeAt: null };
   });

@@ -27,8 +27,9 @@ export interface OutboxRow {
 export async function enqueuePosts(db: Queryable, queued: readonly { deliveryId: string; post: PlannedPost }[]): Promise<number> {
   if (queued.length === 0) return 0;
   const posts = queued.map(({ post }) => post);
-  const result = await db.query(
-    `INSERT INTO channel_outbox (event_key, channel_id, subscription_id, delivery_id, message, thread_key, thread_status, confidential, needs_private_channel,
+  const result = await db.query({
+    name: 'channel-outbox-enqueue',
+    text: `INSERT INTO channel_outbox (event_key, channel_id, subscription_id, delivery_id, message, thread_key, thread_status, confidential, needs_private_channel,
                                  buttons, thread_buttons, sync_replies)
      SELECT event_key, channel_id, subscription_id, delivery_id, message, thread_key, thread_status, confidential, needs_private_channel,
             buttons::jsonb, thread_buttons::jsonb, sync_replies
@@ -37,7 +38,7 @@ export async function enqueuePosts(db: Queryable, queued: readonly { deliveryId:
                                      buttons, thread_buttons, sync_replies, position)
      ORDER BY position
      ON CONFLICT (event_key, channel_id) DO NOTHING`,
-    [
+    values: [
       posts.map((post) => post.eventKey),
       posts.map((post) => post.channelId),
       posts.map((post) => post.subscriptionId),
@@ -51,41 +52,75 @@ export async function enqueuePosts(db: Queryable, queued: readonly { deliveryId:
       posts.map((post) => (post.threadButtons ? JSON.stringify(post.threadButtons) : null)),
       posts.map((post) => post.syncReplies),
     ],
-  );
+  });
   return result.rowCount ?? 0;
 }
 
 /** Channels whose oldest pending post is due, most overdue first; and when the next one will be. */
 export async function dueChannels(db: Queryable, limit: number): Promise<{ due: string[]; nextAt: Date | null }> {
-  const result = await db.query<{ channel_id: string; next_attempt_at: Date; due: boolean }>(
-    `SELECT channel_id, next_attempt_at, next_attempt_at <= now() AS due FROM (
-       SELECT DISTINCT ON (channel_id) channel_id, next_attempt_at FROM channel_outbox
-       WHERE state = 'pending' ORDER BY channel_id, id
-     ) heads ORDER BY next_attempt_at LIMIT $1`,
-    [limit],
-  );
+  const result = await db.query<{ channel_id: string; next_attempt_at: Date; due: boolean }>({
+    name: 'channel-outbox-due',
+    text: `SELECT channel_id, next_attempt_at, next_attempt_at <= now() AS due FROM (
+             SELECT DISTINCT ON (channel_id) channel_id, next_attempt_at FROM channel_outbox
+             WHERE state = 'pending' ORDER BY channel_id, id
+           ) heads ORDER BY next_attempt_at LIMIT $1`,
+    values: [limit],
+  });
   const due = result.rows.filter((row) => row.due).map((row) => row.channel_id);
   const waiting = result.rows.find((row) => !row.due);
   return { due, nextAt: waiting?.next_attempt_at ?? null };
 }
 
-export async function oldestPending(db: Queryable, channelId: string): Promise<(OutboxRow & { due: boolean }) | null> {
-  const result = await db.query<OutboxRow & { due: boolean }>(
-    `SELECT id, channel_id, subscription_id, message, thread_key, thread_status, confidential, needs_private_channel, buttons, thread_buttons, sync_replies,
-            attempts, attempt_started_at, created_at, next_attempt_at <= now() AS due
-     FROM channel_outbox WHERE channel_id = $1 AND state = 'pending' ORDER BY id LIMIT 1`,
-    [channelId],
-  );
+/** A channel's next post, with its thread's root as it is now (findThreadRoot, read in the same statement). */
+export interface PendingPost extends OutboxRow {
+  due: boolean;
+  /** Whether another post of the channel is pending behind this one. */
+  more: boolean;
+  root_post_id: string | null;
+  root_message: string | null;
+}
+
+export async function oldestPending(db: Queryable, channelId: string): Promise<PendingPost | null> {
+  const result = await db.query<PendingPost>({
+    name: 'channel-outbox-oldest',
+    text: `SELECT o.id, o.channel_id, o.subscription_id, o.message, o.thread_key, o.thread_status, o.confidential, o.needs_private_channel, o.buttons,
+                  o.thread_buttons, o.sync_replies, o.attempts, o.attempt_started_at, o.created_at, o.next_attempt_at <= now() AS due,
+                  EXISTS (SELECT 1 FROM channel_outbox n WHERE n.channel_id = o.channel_id AND n.state = 'pending' AND n.id > o.id) AS more,
+                  t.root_post_id, t.root_message
+             FROM (SELECT * FROM channel_outbox WHERE channel_id = $1 AND state = 'pending' ORDER BY id LIMIT 1) o
+             LEFT JOIN channel_threads t ON t.channel_id = o.channel_id AND t.thread_key = o.thread_key`,
+    values: [channelId],
+  });
   return result.rows[0] ?? null;
 }
 
 /** Recorded (and committed) before the call, so a crash leaves "outcome unknown" behind. */
 export async function markAttemptStarted(db: Queryable, id: string): Promise<void> {
-  await db.query('UPDATE channel_outbox SET attempt_started_at = now(), attempts = attempts + 1 WHERE id = $1', [id]);
+  await db.query({ name: 'channel-outbox-attempt', text: 'UPDATE channel_outbox SET attempt_started_at = now(), attempts = attempts + 1 WHERE id = $1', values: [id] });
 }
 
 export async function markSent(db: Queryable, id: string, postId: string): Promise<void> {
-  await db.query("UPDATE channel_outbox SET state = 'sent', post_id = $2, sent_at = now(), last_error = NULL WHERE id = $1", [id, postId]);
+  await db.query({ name: 'channel-outbox-sent', text: "UPDATE channel_outbox SET state = 'sent', post_id = $2, sent_at = now(), last_error = NULL WHERE id = $1", values: [id, postId] });
+}
+
+/** markSent for a thread's first post, which saveThreadRoot makes its root, both at once. */
+export async function markSentAsThreadRoot(
+  db: Queryable,
+  id: string,
+  postId: string,
+  root: { channelId: string; threadKey: string; message: string; notice: RootNotice },
+): Promise<void> {
+  await db.query({
+    name: 'channel-outbox-sent-as-root',
+    text: `WITH root AS (
+             INSERT INTO channel_threads (channel_id, thread_key, root_post_id, root_message, replies_since, subscription_id)
+             VALUES ($3, $4, $2, $5, CASE WHEN $6 THEN now() END, $7)
+             ON CONFLICT (channel_id, thread_key) DO UPDATE SET root_post_id = $2, root_message = $5, replies_since = CASE WHEN $6 THEN now() END,
+               subscription_id = $7, updated_at = now()
+           )
+           UPDATE channel_outbox SET state = 'sent', post_id = $2, sent_at = now(), last_error = NULL WHERE id = $1`,
+    values: [id, postId, root.channelId, root.threadKey, root.message, root.notice.repliesShown, root.notice.subscriptionId],
+  });
 }
 
 export async function markRetry(db: Queryable, id: string, delayMs: number, uncertain: boolean, error: string): Promise<void> {
@@ -102,10 +137,11 @@ export async function markFailed(db: Queryable, id: string, error: string): Prom
 }
 
 export async function findThreadRoot(db: Queryable, channelId: string, threadKey: string): Promise<{ postId: string; message: string } | null> {
-  const result = await db.query<{ root_post_id: string; root_message: string }>(
-    'SELECT root_post_id, root_message FROM channel_threads WHERE channel_id = $1 AND thread_key = $2',
-    [channelId, threadKey],
-  );
+  const result = await db.query<{ root_post_id: string; root_message: string }>({
+    name: 'channel-threads-root',
+    text: 'SELECT root_post_id, root_message FROM channel_threads WHERE channel_id = $1 AND thread_key = $2',
+    values: [channelId, threadKey],
+  });
   const row = result.rows[0];
   return row ? { postId: row.root_post_id, message: row.root_message } : null;
 }
@@ -128,13 +164,14 @@ export async function saveThreadRoot(
   message: string,
   notice: RootNotice = { repliesShown: false, subscriptionId: null },
 ): Promise<void> {
-  await db.query(
-    `INSERT INTO channel_threads (channel_id, thread_key, root_post_id, root_message, replies_since, subscription_id)
-     VALUES ($1, $2, $3, $4, CASE WHEN $5 THEN now() END, $6)
-     ON CONFLICT (channel_id, thread_key) DO UPDATE SET root_post_id = $3, root_message = $4, replies_since = CASE WHEN $5 THEN now() END,
-       subscription_id = $6, updated_at = now()`,
-    [channelId, threadKey, postId, message, notice.repliesShown, notice.subscriptionId],
-  );
+  await db.query({
+    name: 'channel-threads-save-root',
+    text: `INSERT INTO channel_threads (channel_id, thread_key, root_post_id, root_message, replies_since, subscription_id)
+           VALUES ($1, $2, $3, $4, CASE WHEN $5 THEN now() END, $6)
+           ON CONFLICT (channel_id, thread_key) DO UPDATE SET root_post_id = $3, root_message = $4, replies_since = CASE WHEN $5 THEN now() END,
+             subscription_id = $6, updated_at = now()`,
+    values: [channelId, threadKey, postId, message, notice.repliesShown, notice.subscriptionId],
+  });
 }
 
 /**

@@ -39,8 +39,9 @@ const FAMILY_WINDOW = '6 hours';
  */
 export async function enqueueDirectMessages(db: Queryable, messages: readonly QueuedDirectMessage[]): Promise<number> {
   if (messages.length === 0) return 0;
-  const result = await db.query(
-    `INSERT INTO direct_outbox (mattermost_user_id, notification_key, family, kind, thread_key, access_probe, message, buttons, seen_in_channel)
+  const result = await db.query({
+    name: 'direct-outbox-enqueue',
+    text: `INSERT INTO direct_outbox (mattermost_user_id, notification_key, family, kind, thread_key, access_probe, message, buttons, seen_in_channel)
      SELECT q.user_id, q.key, q.family, q.kind, q.thread_key, q.probe, q.message, q.buttons::jsonb, q.seen_in_channel
      FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[])
           WITH ORDINALITY AS q (user_id, key, family, kind, thread_key, probe, message, buttons, seen_in_channel, position)
@@ -48,7 +49,7 @@ export async function enqueueDirectMessages(db: Queryable, messages: readonly Qu
        SELECT 1 FROM direct_outbox o WHERE o.mattermost_user_id = q.user_id AND o.family = q.family AND o.created_at > now() - interval '${FAMILY_WINDOW}')
      ORDER BY q.position
      ON CONFLICT (mattermost_user_id, notification_key) DO NOTHING`,
-    [
+    values: [
       messages.map((message) => message.mattermostUserId),
       messages.map((message) => message.key),
       messages.map((message) => message.family),
@@ -59,7 +60,7 @@ export async function enqueueDirectMessages(db: Queryable, messages: readonly Qu
       messages.map((message) => (message.buttons ? JSON.stringify(message.buttons) : null)),
       messages.map((message) => message.seenInChannel ?? null),
     ],
-  );
+  });
   return result.rowCount ?? 0;
 }
 

@@ -18,12 +18,14 @@ const PRUNE_BATCH = 100;
 /** The projects with an answer still in force: their levels, or null after a failed lookup. */
 export async function readFeatureLevels(db: Queryable, projectIds: readonly number[], instance = 'default'): Promise<Map<number, FeatureLevels | null>> {
   if (projectIds.length === 0) return new Map();
-  const { rows } = await db.query<{ project_id: string; levels: FeatureLevels | null }>(
-    `SELECT project_id, levels FROM project_features
-      WHERE project_id = ANY($1::bigint[]) AND instance = $4
-        AND checked_at > now() - CASE WHEN levels IS NULL THEN $3::int ELSE $2::int END * interval '1 second'`,
-    [projectIds, FEATURE_LEVELS_TTL_SECONDS, FAILED_LOOKUP_TTL_SECONDS, instance],
-  );
+  const { rows } = await db.query<{ project_id: string; levels: FeatureLevels | null }>({
+    // Named: asked for every batch of webhooks about public projects.
+    name: 'project-features-read',
+    text: `SELECT project_id, levels FROM project_features
+            WHERE project_id = ANY($1::bigint[]) AND instance = $4
+              AND checked_at > now() - CASE WHEN levels IS NULL THEN $3::int ELSE $2::int END * interval '1 second'`,
+    values: [projectIds, FEATURE_LEVELS_TTL_SECONDS, FAILED_LOOKUP_TTL_SECONDS, instance],
+  });
   return new Map(rows.map((row) => [Number(row.project_id), row.levels]));
 }
 

@@ -14,6 +14,11 @@
  * Session locks are re-entrant within a session, so exclusion inside this
  * process is kept by a set of held names. A lost session means lost locks:
  * `held()` turns false, and the holder stops before its next step.
+ *
+ * Every lock and unlock asked for within one turn of the event loop goes to
+ * PostgreSQL in one statement: delivery takes the locks of all the channels
+ * and users it is about to serve at once, and this one session would
+ * otherwise be a round trip per lock.
  */
 import pg from 'pg';
 import type { Logger } from '../log.js';
@@ -33,11 +38,47 @@ export interface SessionLocks {
 
 const CONNECT_TIMEOUT_MS = 5000;
 
+/** A lock or unlock waiting for the turn's statement: resolves to pg_try_advisory_lock's or pg_advisory_unlock's answer. */
+interface Pending {
+  unlock: boolean;
+  kind: number;
+  key: string;
+  resolve(answer: boolean): void;
+  reject(error: unknown): void;
+}
+
+/** In order; a lock and an unlock of the same name in one turn keep their order (a session's locks count up and down). */
+const STATEMENT = `SELECT CASE WHEN op.unlock THEN pg_advisory_unlock(op.kind, hashtext(op.key)) ELSE pg_try_advisory_lock(op.kind, hashtext(op.key)) END AS answer
+                     FROM unnest($1::boolean[], $2::int[], $3::text[]) WITH ORDINALITY AS op (unlock, kind, key, position)
+                    ORDER BY op.position`;
+
 export function createSessionLocks(connectionString: string, log: Logger): SessionLocks {
   const names = new Set<string>();
   let session: Promise<pg.Client> | undefined;
   let live: pg.Client | undefined;
   let closed = false;
+  let pending: { client: pg.Client; ops: Pending[] } | undefined;
+
+  /** Sends, at the end of this turn of the event loop, `op` with every other asked for on `client` meanwhile. */
+  const ask = (client: pg.Client, unlock: boolean, kind: number, key: string): Promise<boolean> =>
+    new Promise<boolean>((resolve, reject) => {
+      let batch = pending;
+      if (batch?.client !== client) {
+        const turn: { client: pg.Client; ops: Pending[] } = { client, ops: [] };
+        batch = pending = turn;
+        setImmediate(() => {
+          if (pending === turn) pending = undefined;
+          const { ops } = turn;
+          client
+            .query<{ answer: boolean }>({ name: 'session-locks', text: STATEMENT, values: [ops.map((op) => op.unlock), ops.map((op) => op.kind), ops.map((op) => op.key)] })
+            .then(
+              ({ rows }) => ops.forEach((op, index) => op.resolve(rows[index]?.answer === true)),
+              (error: unknown) => ops.forEach((op) => op.reject(error)),
+            );
+        });
+      }
+      batch.ops.push({ unlock, kind, key, resolve, reject });
+    });
 
   const forget = (client: pg.Client) => {
     if (live === client) live = undefined;
@@ -73,8 +114,7 @@ export function createSessionLocks(connectionString: string, log: Logger): Sessi
       let client: pg.Client;
       try {
         client = await connect();
-        const { rows } = await client.query<{ locked: boolean }>('SELECT pg_try_advisory_lock($1, hashtext($2)) AS locked', [kind, key]);
-        if (!rows[0]?.locked) {
+        if (!(await ask(client, false, kind, key))) {
           names.delete(name);
           return null;
         }
@@ -91,7 +131,7 @@ export function createSessionLocks(connectionString: string, log: Logger): Sessi
           names.delete(name);
           if (live !== client) return; // the session is gone, and the lock with it
           try {
-            await client.query('SELECT pg_advisory_unlock($1, hashtext($2))', [kind, key]);
+            await ask(client, true, kind, key);
           } catch (error) {
             // Unknown whether it was unlocked: ending the session surely does.
             log.warn({ err: { message: (error as Error).message } }, 'could not release a delivery lock; ending its session');

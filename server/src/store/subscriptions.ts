@@ -99,13 +99,15 @@ export async function createSubscription(db: Queryable, input: NewSubscription):
  */
 /** Subscriptions of one instance that may want an event of the project at `paths` (its path and namespaces). */
 export async function findCandidates(db: Queryable, paths: readonly string[], projectId: number | null, instance: string = DEFAULT_INSTANCE): Promise<Subscription[]> {
-  const result = await db.query<Row>(
-    `SELECT ${LIVE_COLUMNS} FROM subscriptions WHERE target_path = ANY($1::text[]) AND instance = $3
-     UNION
-     SELECT ${LIVE_COLUMNS} FROM subscriptions WHERE target_kind = 'project' AND target_id = $2 AND instance = $3
-     ORDER BY id`,
-    [paths.map(normalisePath), projectId, instance],
-  );
+  const result = await db.query<Row>({
+    // Named: asked for every batch of webhooks, so PostgreSQL plans it once per connection.
+    name: 'subscriptions-candidates',
+    text: `SELECT ${LIVE_COLUMNS} FROM subscriptions WHERE target_path = ANY($1::text[]) AND instance = $3
+           UNION
+           SELECT ${LIVE_COLUMNS} FROM subscriptions WHERE target_kind = 'project' AND target_id = $2 AND instance = $3
+           ORDER BY id`,
+    values: [paths.map(normalisePath), projectId, instance],
+  });
   return result.rows.map(toSubscription);
 }
 
@@ -173,11 +175,12 @@ export async function channelWantsButtons(db: Queryable, channelId: string): Pro
 }
 
 export async function markEventsArrived(db: Queryable, ids: string[]): Promise<void> {
-  await db.query(
-    `UPDATE subscriptions SET last_event_at = now()
-      WHERE id = ANY($1::bigint[]) AND (last_event_at IS NULL OR last_event_at < now() - interval '1 minute')`,
-    [ids],
-  );
+  await db.query({
+    name: 'subscriptions-events-arrived',
+    text: `UPDATE subscriptions SET last_event_at = now()
+            WHERE id = ANY($1::bigint[]) AND (last_event_at IS NULL OR last_event_at < now() - interval '1 minute')`,
+    values: [ids],
+  });
 }
 
 /**

@@ -7,6 +7,30 @@ export async function readObjectStatus(db: Queryable, key: string): Promise<Obje
   return result.rows[0]?.state ?? null;
 }
 
+/** The stored statuses of these objects (those that have one), each row locked until the transaction ends. */
+export async function readObjectStatuses(db: Queryable, keys: readonly string[]): Promise<Map<string, ObjectStatus>> {
+  if (keys.length === 0) return new Map();
+  const result = await db.query<{ object_key: string; state: ObjectStatus }>({
+    name: 'tracked-objects-read',
+    text: 'SELECT object_key, state FROM tracked_objects WHERE object_key = ANY($1::text[]) ORDER BY object_key FOR UPDATE',
+    values: [keys],
+  });
+  return new Map(result.rows.map((row) => [row.object_key, row.state]));
+}
+
+/** Stores these statuses in one statement; a null status is left out (an event that tracks nothing). */
+export async function writeObjectStatuses(db: Queryable, statuses: ReadonlyMap<string, ObjectStatus | null>): Promise<void> {
+  const known = [...statuses].filter((entry): entry is [string, ObjectStatus] => entry[1] !== null);
+  if (known.length === 0) return;
+  await db.query({
+    name: 'tracked-objects-write',
+    text: `INSERT INTO tracked_objects (object_key, state)
+           SELECT key, state FROM unnest($1::text[], $2::jsonb[]) AS written (key, state)
+           ON CONFLICT (object_key) DO UPDATE SET state = excluded.state, updated_at = now()`,
+    values: [known.map(([key]) => key), known.map(([, status]) => JSON.stringify(status))],
+  });
+}
+
 export async function writeObjectStatus(db: Queryable, key: string, status: ObjectStatus): Promise<void> {
   await db.query(
     `INSERT INTO tracked_objects (object_key, state) VALUES ($1, $2)

@@ -13,13 +13,15 @@ import type { Queryable } from './queryable.js';
  */
 export async function pollUsersSoon(db: Queryable, people: { ids: number[]; usernames: string[] }, instance: string = DEFAULT_INSTANCE): Promise<number> {
   if (people.ids.length === 0 && people.usernames.length === 0) return 0;
-  const result = await db.query(
-    `UPDATE poll_jobs SET next_run_at = clock_timestamp()
-     WHERE kind = 'user' AND instance = $3 AND (next_run_at > clock_timestamp() OR lease_until > clock_timestamp()) AND subject IN (
-       SELECT mattermost_user_id FROM gitlab_accounts
-       WHERE disconnected_at IS NULL AND instance = $3 AND (gitlab_user_id = ANY($1::bigint[]) OR lower(gitlab_username) = ANY($2::text[]))
-     )`,
-    [people.ids, people.usernames.map((name) => name.toLowerCase()), instance],
-  );
+  const result = await db.query({
+    // Named: run for most webhooks that name people.
+    name: 'poll-users-soon',
+    text: `UPDATE poll_jobs SET next_run_at = clock_timestamp()
+           WHERE kind = 'user' AND instance = $3 AND (next_run_at > clock_timestamp() OR lease_until > clock_timestamp()) AND subject IN (
+             SELECT mattermost_user_id FROM gitlab_accounts
+             WHERE disconnected_at IS NULL AND instance = $3 AND (gitlab_user_id = ANY($1::bigint[]) OR lower(gitlab_username) = ANY($2::text[]))
+           )`,
+    values: [people.ids, people.usernames.map((name) => name.toLowerCase()), instance],
+  });
   return result.rowCount ?? 0;
 }

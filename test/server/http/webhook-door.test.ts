@@ -155,6 +155,8 @@ describe('POST /webhook', () => {
     ['a body that is not JSON (400)', { body: '{"object_kind": "push"' }, 400, 'bad_json'],
     ['a JSON array (400)', { body: '[1,2]' }, 400, 'bad_json'],
     ['an empty body (400)', { body: '' }, 400, 'bad_json'],
+    ['an object followed by more text (400)', { body: '{"object_kind":"push"} {}' }, 400, 'bad_json'],
+    ['an object nested past what PostgreSQL parses (400)', { body: `${'{"a":'.repeat(200_000)}1${'}'.repeat(200_000)}` }, 400, 'bad_json'],
     ['text/plain (415)', { headers: { 'Content-Type': 'text/plain' } }, 415, 'unsupported_media_type'],
     ['GET (405)', { method: 'GET' }, 405, 'method_not_allowed'],
   ] as const)('refuses %s and stores nothing', async (_name, options, status, code) => {
@@ -164,6 +166,15 @@ describe('POST /webhook', () => {
     expect(await response.json()).toMatchObject({ code });
     if (status === 405) expect(response.headers.get('allow')).toBe('POST');
     expect(await rows(running.pool)).toHaveLength(before);
+  });
+
+  it('refuses a body that is not JSON sent among good deliveries, storing each of those', async () => {
+    const before = (await rows(running.pool)).length;
+    const bodies = [push.body, push.body, '{"object_kind": "push", oops}', push.body, push.body];
+    const responses = await Promise.all(bodies.map((body) => deliver(running.url, { body, headers: { 'Idempotency-Key': randomUUID() } })));
+    expect(responses.map((response) => response.status)).toEqual([202, 202, 400, 202, 202]);
+    expect(await responses[2]!.json()).toMatchObject({ code: 'bad_json', error: 'the body is not valid JSON' });
+    expect(await rows(running.pool)).toHaveLength(before + 4);
   });
 
   it('refuses a body over 25 MB with 413 and stores nothing', async () => {

@@ -7,6 +7,7 @@ import { promisify } from 'node:util';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 
 const SCRIPT = fileURLToPath(new URL('../../fixtures/fetch-through-proxy.mjs', import.meta.url));
+const MATTERMOST_SCRIPT = fileURLToPath(new URL('../../fixtures/mattermost-through-proxy.mjs', import.meta.url));
 const run = promisify(execFile);
 
 /** A forward proxy on loopback that records what went through it (CONNECT tunnels, as corporate proxies do). */
@@ -58,6 +59,15 @@ describe('outgoing HTTP through a corporate proxy', () => {
     const { stdout } = await run(process.execPath, [SCRIPT, targetUrl, proxy.url, '127.0.0.1']);
     expect(stdout).toBe('from target');
     expect(proxy.seen).toEqual([]);
+  });
+
+  it('sends the Mattermost client’s calls through HTTP_PROXY too, and direct for hosts in NO_PROXY', async () => {
+    proxy = await startProxy();
+    const base = targetUrl.replace(/\/$/, '');
+    expect((await run(process.execPath, [MATTERMOST_SCRIPT, base, proxy.url, ''])).stdout).toBe('from target');
+    expect(proxy.seen).toEqual([new URL(targetUrl).host]);
+    expect((await run(process.execPath, [MATTERMOST_SCRIPT, base, proxy.url, '127.0.0.1'])).stdout).toBe('from target');
+    expect(proxy.seen).toHaveLength(1);
   });
 
   it('goes direct when no proxy is configured', async () => {

@@ -121,6 +121,38 @@ describe.each(testServers())('delivery batcher on $label', (server) => {
     await batcher.close();
   });
 
+  it('lets a delivery that comes in a stream wait for company, up to gatherMs, while a lone one is written at once', async () => {
+    const { db, batches } = spying(pool);
+    const batcher = createDeliveryBatcher(db, { gatherMs: 1000 });
+    // Two deliveries one after the other: no stream yet, each is written at once.
+    storedId(await batcher.store(delivery()));
+    storedId(await batcher.store(delivery()));
+    expect(batches).toEqual([1, 1]);
+    // A third soon after them: a stream. It waits for the next two rather than committing alone.
+    const third = batcher.store(delivery());
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(batches).toEqual([1, 1]);
+    const rest = [batcher.store(delivery()), batcher.store(delivery())];
+    const outcomes = await Promise.all([third, ...rest]);
+    expect(new Set(outcomes.map(storedId)).size).toBe(3);
+    expect(batches).toEqual([1, 1, 3]);
+    expect(await rowCount(pool)).toBe(5);
+    await batcher.close();
+  });
+
+  it('writes what is gathering at once when closed', async () => {
+    const batcher = createDeliveryBatcher(pool, { gatherMs: 60_000 });
+    storedId(await batcher.store(delivery()));
+    storedId(await batcher.store(delivery()));
+    const gathering = batcher.store(delivery());
+    await new Promise((resolve) => setTimeout(resolve, 50)); // gathering now, for a minute
+    const started = Date.now();
+    await batcher.close();
+    storedId(await gathering);
+    expect(Date.now() - started).toBeLessThan(10_000);
+    expect(await rowCount(pool)).toBe(3);
+  });
+
   it('keeps the payloads of one statement under maxBatchChars, sending a larger payload alone', async () => {
     const { db, batches } = spying(pool);
     const batcher = createDeliveryBatcher(db, { maxBatchChars: 100 });

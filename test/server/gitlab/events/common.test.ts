@@ -1,5 +1,34 @@
+import { readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from '@jest/globals';
-import { gitlabBase, isoTime, readProject } from '../../../../server/src/gitlab/events/common.js';
+import { canonicalJson, gitlabBase, isoTime, readProject } from '../../../../server/src/gitlab/events/common.js';
+
+/** canonicalJson as first written: event keys stored since then hold its output, so it must never change. */
+function canonicalJsonAsStored(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJsonAsStored).join(',')}]`;
+  if (typeof value === 'object' && value !== null) {
+    const entries = Object.keys(value)
+      .sort()
+      .map((key) => `${JSON.stringify(key)}:${canonicalJsonAsStored((value as Record<string, unknown>)[key])}`);
+    return `{${entries.join(',')}}`;
+  }
+  return JSON.stringify(value) ?? 'null';
+}
+
+describe('canonicalJson', () => {
+  it('writes every fixture, and awkward values, exactly as the event keys already stored have them', () => {
+    const dir = new URL('../../../fixtures/gitlab/webhooks/', import.meta.url);
+    const fixtures = readdirSync(dir).filter((name) => name.endsWith('.json')).map((name) => JSON.parse(readFileSync(new URL(name, dir), 'utf8')) as unknown);
+    expect(fixtures.length).toBeGreaterThan(20);
+    const awkward = [
+      { 10: 'a', 9: 'b', b: [1, { z: null, a: [] }], a: 'é "quoted" \\ \u0001 \ud800', '': -0, x: 1e21, y: Number.NaN },
+      [undefined, { nothing: undefined }, true, false, 0.1],
+      undefined,
+      null,
+      'text',
+    ];
+    for (const value of [...fixtures, ...awkward, [fixtures[0], undefined]]) expect(canonicalJson(value)).toBe(canonicalJsonAsStored(value));
+  });
+});
 
 describe('isoTime', () => {
   it('reads the forms GitLab sends', () => {
