@@ -34,19 +34,9 @@ export async function recordDeliveries(db: Queryable, instance: string, records:
   );
 }
 
-export interface StoredExplanation {
-  deliveryId: string;
+/** A recorded delivery, read back with when it arrived. */
+export interface StoredExplanation extends DeliveryRecord {
   receivedAt: Date;
-  source: DeliverySource;
-  path: string;
-  kind: string;
-  action: string;
-  eventKey: string | null;
-  summary: string | null;
-  url: string | null;
-  openToAll: boolean;
-  confidential: boolean;
-  verdicts: StoredVerdict[];
 }
 
 /** `%`, `_` and `\` are wildcards in LIKE: a path that holds them must match only itself. */
