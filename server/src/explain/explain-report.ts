@@ -149,15 +149,21 @@ function recordEvent(record: StoredExplanation, input: ReportInput): ExplainEven
   const verdicts = input.viewer.kind === 'channel' ? record.verdicts.filter((verdict) => verdict.s === (input.viewer as { subscription: Subscription }).subscription.id) : record.verdicts;
   const excluded = !record.openToAll && input.viewer.kind === 'channel' && verdicts.some((verdict) => verdict.r === 'excluded_path');
   const shown = mayShow(input.viewer, record) && !excluded;
+  return { ...eventHead(record, shown, input.target), outcomes: verdicts.map((verdict) => outcomeOf(verdict, record, shown, input)) };
+}
+
+type EventFacts = Pick<WaitingEvent, 'deliveryId' | 'receivedAt' | 'source' | 'path' | 'kind' | 'action' | 'summary' | 'url'>;
+
+/** What the report says of an event itself: its action, summary and link only when it may be shown. */
+function eventHead(facts: EventFacts, shown: boolean, target: ExplainReport['target']): Omit<ExplainEvent, 'outcomes'> {
   return {
-    deliveryId: record.deliveryId,
-    receivedAt: record.receivedAt.toISOString(),
-    source: record.source,
-    kind: record.kind,
-    action: shown ? record.action : '',
-    summary: shown ? withPath(record.summary, record.path, input.target) : null,
-    url: shown ? record.url : null,
-    outcomes: verdicts.map((verdict) => outcomeOf(verdict, record, shown, input)),
+    deliveryId: facts.deliveryId,
+    receivedAt: facts.receivedAt.toISOString(),
+    source: facts.source,
+    kind: facts.kind,
+    action: shown ? facts.action : '',
+    summary: shown ? withPath(facts.summary, facts.path, target) : null,
+    url: shown ? facts.url : null,
   };
 }
 
@@ -209,13 +215,7 @@ function waitingEvent(waiting: WaitingEvent, input: ReportInput): ExplainEvent {
   const reason = `not processed yet${retrying}`;
   const subscriptions = input.viewer.kind === 'channel' ? [input.viewer.subscription] : waiting.subscriptions;
   return {
-    deliveryId: waiting.deliveryId,
-    receivedAt: waiting.receivedAt.toISOString(),
-    source: waiting.source,
-    kind: waiting.kind,
-    action: shown ? waiting.action : '',
-    summary: shown ? withPath(waiting.summary, waiting.path, input.target) : null,
-    url: shown ? waiting.url : null,
+    ...eventHead(waiting, shown, input.target),
     outcomes: subscriptions.map((subscription) => ({
       subscriptionId: subscription.id,
       channelId: subscription.channelId,
