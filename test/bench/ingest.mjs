@@ -446,12 +446,14 @@ What the profile showed (\`BENCH_CPU_PROF\`; \`perf\` on the bridge and on its P
 from \`/proc\`), and what changed (\`git log\` has each step):
 - PostgreSQL spent most of its time on commits, not rows: at ${RATE}/s each webhook was an INSERT and a commit of its own (group
   commit only joined what came while a write was in flight, under 2 rows a statement), ~0.4 ms of PostgreSQL and as much of the
-  bridge for each. A delivery that comes while others stream in (two within 10 ms) now waits up to 10 ms for company
-  (\`store/delivery-batcher.ts\`): about 5 rows a statement at ${RATE}/s, a lone webhook still written at once.
+  bridge for each. A delivery that comes while others stream in (two within 10 ms) now waits up to 20 ms for company
+  (\`store/delivery-batcher.ts\`): about 10 rows a statement at 500/s, a lone webhook (or up to 200 a second) still written at once.
 - Processing re-parsed and re-planned its ~15 statements on every pass (unnamed queries: planning alone was over a quarter of its
   PostgreSQL time), read each delivery's tracked object and thread participants with a query each, wrote each object status
   with one, and paid for a savepoint (a subtransaction) on every pass. The hot statements are now named (planned once per
   connection), a batch reads and writes those in one statement each, and a failing batch is redone in a new transaction.
+  While webhooks keep coming, passes are spaced by what the last one took (20 ms, plus 2 ms a delivery, up to 50 ms), so
+  batches grow with the rate.
   Processing is still about 40 % of the CPU per stored webhook here (parsing the payload and the merge request's fingerprint
   are its largest parts; the fingerprint's canonical JSON is now built by concatenation, its output unchanged).
 - The door parsed every payload (a fifth of its time) only to check it, and processing read it back from PostgreSQL and

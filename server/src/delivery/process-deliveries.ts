@@ -49,6 +49,8 @@ import type { Verdict } from '../rules/match-subscription.js';
 /** Arbitrary, fixed: the advisory lock that makes processing single-file across replicas. */
 const PROCESS_LOCK = 0x67627031;
 const BATCH = 100;
+/** Most deliveries one pass takes (per GitLab instance). */
+export const DELIVERIES_PER_PASS = BATCH;
 /** A delivery that fails this often (a bug, not an outage) is set aside with its error. */
 const MAX_ATTEMPTS = 5;
 const FINISHED_PIPELINE = new Set(['success', 'failed', 'canceled', 'skipped']);

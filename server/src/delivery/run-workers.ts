@@ -22,7 +22,7 @@ import { dueChannels } from '../store/channel-outbox.js';
 import { dueRecipients } from '../store/direct-outbox.js';
 import { createChannelDelivery, type PostOutcome } from './deliver-channel-posts.js';
 import type { createDirectDelivery } from './deliver-direct-messages.js';
-import { processDeliveries } from './process-deliveries.js';
+import { DELIVERIES_PER_PASS, processDeliveries } from './process-deliveries.js';
 import type { RecentPayloads } from './recent-payloads.js';
 
 const SAFETY_POLL_MS = 2000;
@@ -32,6 +32,13 @@ const SAFETY_POLL_MS = 2000;
  * a useful batch instead of paying a transaction per webhook.
  */
 const MIN_PROCESSING_INTERVAL_MS = 20;
+/**
+ * A pass costs a dozen statements whatever it takes, so while webhooks keep coming the spacing grows
+ * with the last pass (2 ms a delivery, up to this): batches grow with the rate (about 25 at 500 a
+ * second) while a trickle still waits only about MIN_PROCESSING_INTERVAL_MS. A full pass means a
+ * backlog, worked off at the shortest spacing.
+ */
+const BUSY_PROCESSING_INTERVAL_MS = 50;
 /**
  * The spacing while the webhook door of this process is taking a burst: GitLab
  * must get its answers in time (slow ones count towards disabling the hook),
@@ -84,7 +91,13 @@ export function startWorkers(deps: WorkerDeps): Workers {
   const delivery = deps.gateway ? createChannelDelivery({ pool: deps.pool, locks: deps.locks, gateway: deps.gateway, log, count: deps.countPost, buttons: deps.buttons ?? null, describeButtons: deps.describeButtons ?? null }) : null;
   const drainSlots = shareSlots(drainLimit(deps.pool.options.max ?? 10));
 
-  const processingInterval = () => (deps.doorBusy?.() ? BURST_PROCESSING_INTERVAL_MS : MIN_PROCESSING_INTERVAL_MS);
+  let lastTaken = 0;
+  const processingInterval = () =>
+    deps.doorBusy?.()
+      ? BURST_PROCESSING_INTERVAL_MS
+      : lastTaken >= DELIVERIES_PER_PASS
+        ? MIN_PROCESSING_INTERVAL_MS
+        : Math.min(BUSY_PROCESSING_INTERVAL_MS, MIN_PROCESSING_INTERVAL_MS + 2 * lastTaken);
   const processing = loop('processing', processingInterval, async () => {
     const recent = deps.recentPayloads ?? null;
     let taken = await processDeliveries(deps.pool, log, { gitlabUrl: deps.gitlabUrl, buttons: Boolean(deps.buttons), replies: deps.replies ?? true }, deps.featureLevels ?? null, recent);
@@ -92,6 +105,7 @@ export function startWorkers(deps: WorkerDeps): Workers {
       const settings = { gitlabUrl: instance.gitlabUrl, buttons: Boolean(deps.buttons), replies: instance.replies ?? true, instance: instance.name };
       taken += await processDeliveries(deps.pool, log.child({ instance: instance.name }), settings, instance.featureLevels, recent);
     }
+    lastTaken = taken;
     return { again: taken > 0, wakeAt: null };
   });
   /** One pass over the queues (channels, users) that are due: as many at a time as the shared limit lets, each under its lock. */

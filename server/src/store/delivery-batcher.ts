@@ -2,9 +2,9 @@
  * Group commit for the webhook inbox: concurrent `store` calls are written in
  * one multi-row INSERT (one round trip, one transaction, one WAL flush) instead
  * of one each. A delivery is written at once unless two others came within
- * `gatherMs` before it: then deliveries are streaming in (over 200 a second
- * with the default), and the oldest waits at most `gatherMs` for more to share
- * its statement. A commit costs PostgreSQL and the bridge far more than a row
+ * half of `gatherMs` before it: then deliveries are streaming in (over 200 a
+ * second with the default), and the oldest waits at most `gatherMs` for more
+ * to share its statement. A commit costs PostgreSQL and the bridge far more than a row
  * does, so a stream of webhooks costs a fraction of the CPU for a few
  * milliseconds more before its answer. While a write is in flight the next calls accumulate and
  * go out together as soon as it finishes (or their gathering time is up), or as
@@ -31,7 +31,7 @@ export interface DeliveryBatcherOptions {
   maxBatchChars?: number;
   /** Most statements in flight at once (each holds one pool connection). */
   maxConcurrent?: number;
-  /** How long a delivery that came soon after two others may wait for more to share its statement; 0 writes every one at once. */
+  /** How long a delivery that came within half of it after two others may wait for more to share its statement; 0 writes every one at once. */
   gatherMs?: number;
 }
 
@@ -50,10 +50,10 @@ export const DEFAULT_MAX_BATCH = 64;
 export const DEFAULT_MAX_BATCH_CHARS = 16 * 1024 * 1024;
 export const DEFAULT_MAX_CONCURRENT = 2;
 /**
- * About 5 deliveries a statement at 500 a second, while single hooks and 100 a second (10 ms apart) are
- * written at once: well inside GitLab's patience and the acknowledgement target (bench:ingest).
+ * About 10 deliveries a statement at 500 a second, while single hooks and up to 200 a second are written
+ * at once: well inside GitLab's patience and the acknowledgement target (bench:ingest).
  */
-export const DEFAULT_GATHER_MS = 10;
+export const DEFAULT_GATHER_MS = 20;
 /** How long after the last overlapping write the batcher still counts as busy. */
 const BUSY_FOR_MS = 1000;
 /** Rounds of insert-then-look-up before giving up on a key whose row vanished in between. */
@@ -61,7 +61,7 @@ const MAX_ROUNDS = 3;
 
 interface Waiting {
   delivery: IncomingDelivery;
-  /** When it was handed over (performance.now()), and whether two others came less than gatherMs before it. */
+  /** When it was handed over (performance.now()), and whether two others came within half of gatherMs before it. */
   at: number;
   gathers: boolean;
   resolve(outcome: StoreOutcome): void;
@@ -173,7 +173,7 @@ export function createDeliveryBatcher(db: Queryable, options: DeliveryBatcherOpt
     store(delivery) {
       if (closed) return Promise.reject(new Error('the webhook inbox is closed: the bridge is stopping'));
       const at = performance.now();
-      const gathers = at - arrivals[1]! < gatherMs;
+      const gathers = at - arrivals[1]! < gatherMs / 2;
       arrivals[1] = arrivals[0]!;
       arrivals[0] = at;
       return new Promise<StoreOutcome>((resolve, reject) => {
