@@ -202,6 +202,11 @@ describe('POST /webhook', () => {
     const line = await running.bridge.waitForLog((entry) => entry.msg === 'webhook stored' && entry.delivery === id);
     expect(line).toMatchObject({ req: { id: 'proxy-req-42', method: 'POST', path: '/webhook' }, event: 'Push Hook' });
     expect(JSON.stringify(running.bridge.logs)).not.toContain('current-secret');
+    // Nor a wrong one that was tried and refused (the door's lines skip the root's redaction paths).
+    const refused = await deliver(running.url, { token: 'guessed-secret-7431', headers: { 'X-Request-Id': 'proxy-req-43' } });
+    expect(refused.status).toBe(401);
+    await running.bridge.waitForLog((entry) => entry.msg === 'webhook refused' && (entry.req as { id?: string } | undefined)?.id === 'proxy-req-43');
+    expect(JSON.stringify(running.bridge.logs)).not.toContain('guessed-secret-7431');
     // A generated id when the proxy gives none.
     const other = await deliver(running.url, { headers: { 'Idempotency-Key': randomUUID() } });
     expect(other.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
