@@ -179,6 +179,8 @@ export function startWorkers(deps: WorkerDeps): Workers {
           do {
             const early = lastStart + minIntervalMs() - Date.now();
             if (early > 0) await new Promise((resolve) => setTimeout(resolve, early));
+            // Stopping during that wait (up to a second while the door takes a burst) starts no further pass.
+            if (stopped) break;
             pending = false;
             lastStart = Date.now();
             const result = await pass();

@@ -71,10 +71,12 @@ export function webhookPathOf(instance: string): string {
 export function webhookDoor(deps: WebhookDoorDeps): (request: IncomingMessage, response: ServerResponse) => void {
   const now = deps.now ?? Date.now;
   const limit = deps.maxBytes ?? WEBHOOK_MAX_BYTES;
-  // Without the root's redaction paths, which cost half of each line: every field this door logs is one it
-  // builds itself (request id, method, path, the event header, delivery ids, status, error), never a header
-  // or body as received, and X-Gitlab-Token is only ever compared, never logged.
+  // The lines of every request skip the root's redaction paths, which cost half of each line: they hold only
+  // the request id (a checked X-Request-Id or a new one), method, path, the X-Gitlab-Event header, delivery
+  // ids, status and code, never the token (only ever compared), other headers or the body. An error, which
+  // this door does not build, is logged through the redacting logger.
   const log = deps.log.child({ listener: 'public' }, { redact: [] });
+  const guarded = deps.log.child({ listener: 'public' });
   const tokenMatches = tokenVerifier(deps.secrets);
 
   return (request, response) => {
@@ -129,7 +131,7 @@ export function webhookDoor(deps: WebhookDoorDeps): (request: IncomingMessage, r
         // PostgreSQL refused the payload itself: it is not JSON after all.
         if (isRefusedPayload(failure)) return refuse(400, 'bad_json', 'the body is not valid JSON');
         deps.count('not_stored', event);
-        log.error({ ...context, err: failure }, 'webhook not stored');
+        guarded.error({ ...context, err: failure }, 'webhook not stored');
         // GitLab does not send a failed delivery again on its own: say so, so whoever reads it resends it.
         if (!response.headersSent) answer(response, 503, { error: NOT_STORED_MESSAGE, code: 'not_stored' });
       });

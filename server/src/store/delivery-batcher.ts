@@ -2,8 +2,8 @@
  * Group commit for the webhook inbox: concurrent `store` calls are written in
  * one multi-row INSERT (one round trip, one transaction, one WAL flush) instead
  * of one each. A delivery is written at once unless two others came within
- * half of `gatherMs` before it: then deliveries are streaming in (over 200 a
- * second with the default), and the oldest waits at most `gatherMs` for more
+ * half of `gatherMs` before it: then deliveries are streaming in (bunched, or
+ * over 200 a second with the default), and the oldest waits at most `gatherMs` for more
  * to share its statement. A commit costs PostgreSQL and the bridge far more than a row
  * does, so a stream of webhooks costs a fraction of the CPU for a few
  * milliseconds more before its answer. While a write is in flight the next calls accumulate and
@@ -50,8 +50,9 @@ export const DEFAULT_MAX_BATCH = 64;
 export const DEFAULT_MAX_BATCH_CHARS = 16 * 1024 * 1024;
 export const DEFAULT_MAX_CONCURRENT = 2;
 /**
- * About 10 deliveries a statement at 500 a second, while single hooks and up to 200 a second are written
- * at once: well inside GitLab's patience and the acknowledgement target (bench:ingest).
+ * About 10 deliveries a statement at 500 a second, while single hooks and up to 200 a second evenly spaced
+ * are written at once (arrivals that bunch up wait, at most this): well inside GitLab's patience and the
+ * acknowledgement target (bench:ingest).
  */
 export const DEFAULT_GATHER_MS = 20;
 /** How long after the last overlapping write the batcher still counts as busy. */
@@ -185,6 +186,8 @@ export function createDeliveryBatcher(db: Queryable, options: DeliveryBatcherOpt
     busy: () => performance.now() - lastOverlap < BUSY_FOR_MS,
     close() {
       closed = true;
+      clearTimeout(gatherTimer);
+      gatherTimer = undefined;
       // What is still gathering goes out now.
       pump();
       if (inFlight === 0 && queue.length === 0) return Promise.resolve();

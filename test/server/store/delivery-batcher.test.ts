@@ -140,6 +140,21 @@ describe.each(testServers())('delivery batcher on $label', (server) => {
     await batcher.close();
   });
 
+  it('counts as a stream only deliveries closer together than half of gatherMs: a steady trickle is written at once', async () => {
+    const { db, batches } = spying(pool);
+    const batcher = createDeliveryBatcher(db, { gatherMs: 2000 });
+    // Three deliveries 0.6 s apart: the third comes 1.2 s after the first, within gatherMs but over half of it,
+    // so it does not wait the 2 s for company.
+    for (let index = 0; index < 3; index += 1) {
+      if (index > 0) await new Promise((resolve) => setTimeout(resolve, 600));
+      const started = performance.now();
+      storedId(await batcher.store(delivery()));
+      expect(performance.now() - started).toBeLessThan(1000);
+    }
+    expect(batches).toEqual([1, 1, 1]);
+    await batcher.close();
+  });
+
   it('writes what is gathering at once when closed', async () => {
     const batcher = createDeliveryBatcher(pool, { gatherMs: 60_000 });
     storedId(await batcher.store(delivery()));
