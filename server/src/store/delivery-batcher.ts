@@ -208,8 +208,8 @@ async function write(db: Queryable, batch: Waiting[]): Promise<void> {
   try {
     outcomes = await writeDistinct(db, distinct(batch.map((waiting) => waiting.delivery)));
   } catch (error) {
-    // A value PostgreSQL refuses (class 22, e.g. a body that is not JSON after all) fails the whole
-    // statement: write each delivery alone, so one bad payload fails only its own request.
+    // A value PostgreSQL refuses (class 22, e.g. a body that is not JSON after all, or 54, a limit) fails the
+    // whole statement: write each delivery alone, so one bad delivery fails only its own request.
     if (batch.length > 1 && isDataException(error)) {
       for (const waiting of batch) await write(db, [waiting]);
       return;
@@ -260,5 +260,6 @@ async function writeDistinct(db: Queryable, deliveries: IncomingDelivery[]): Pro
 
 function isDataException(error: unknown): boolean {
   const code = (error as { code?: unknown } | null)?.code;
-  return typeof code === 'string' && code.startsWith('22');
+  // Class 22 (data exception) or 54 (program limit exceeded: a value too large for an index, too deeply nested).
+  return typeof code === 'string' && (code.startsWith('22') || code.startsWith('54'));
 }

@@ -2,7 +2,7 @@
  * Group commit of webhook deliveries, against real PostgreSQL: many concurrent
  * stores become few statements, and every caller still gets its own answer.
  */
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import type pg from 'pg';
 import { createDeliveryBatcher, DEFAULT_MAX_BATCH } from '../../../server/src/store/delivery-batcher.js';
@@ -266,6 +266,18 @@ describe.each(testServers())('delivery batcher on $label', (server) => {
 
     expect(results.map((r) => r.status)).toEqual(['fulfilled', 'fulfilled', 'rejected', 'fulfilled', 'fulfilled']);
     expect(await rowCount(pool)).toBe(4);
+    await batcher.close();
+  });
+
+  it('fails only the delivery PostgreSQL cannot index (a limit, class 54), not the others batched with it', async () => {
+    const batcher = createDeliveryBatcher(pool);
+    // The door digests long keys; the store must not rely on that either.
+    const tooLong = delivery({ dedupeKey: `idempotency:${randomBytes(5000).toString('base64')}` });
+
+    const results = await Promise.allSettled([batcher.store(delivery()), batcher.store(delivery()), batcher.store(tooLong), batcher.store(delivery())]);
+
+    expect(results.map((r) => r.status)).toEqual(['fulfilled', 'fulfilled', 'rejected', 'fulfilled']);
+    expect(await rowCount(pool)).toBe(3);
     await batcher.close();
   });
 
