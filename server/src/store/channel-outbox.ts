@@ -103,6 +103,14 @@ export async function markSent(db: Queryable, id: string, postId: string): Promi
   await db.query({ name: 'channel-outbox-sent', text: "UPDATE channel_outbox SET state = 'sent', post_id = $2, sent_at = now(), last_error = NULL WHERE id = $1", values: [id, postId] });
 }
 
+/** Saves a thread's root (saveThreadRoot, markSentAsThreadRoot), from the placeholders of the values given. */
+function upsertThreadRoot(channelId: string, threadKey: string, postId: string, message: string, repliesShown: string, subscriptionId: string): string {
+  return `INSERT INTO channel_threads (channel_id, thread_key, root_post_id, root_message, replies_since, subscription_id)
+          VALUES (${channelId}, ${threadKey}, ${postId}, ${message}, CASE WHEN ${repliesShown} THEN now() END, ${subscriptionId})
+          ON CONFLICT (channel_id, thread_key) DO UPDATE SET root_post_id = ${postId}, root_message = ${message},
+            replies_since = CASE WHEN ${repliesShown} THEN now() END, subscription_id = ${subscriptionId}, updated_at = now()`;
+}
+
 /** markSent for a thread's first post, which saveThreadRoot makes its root, both at once. */
 export async function markSentAsThreadRoot(
   db: Queryable,
@@ -112,12 +120,7 @@ export async function markSentAsThreadRoot(
 ): Promise<void> {
   await db.query({
     name: 'channel-outbox-sent-as-root',
-    text: `WITH root AS (
-             INSERT INTO channel_threads (channel_id, thread_key, root_post_id, root_message, replies_since, subscription_id)
-             VALUES ($3, $4, $2, $5, CASE WHEN $6 THEN now() END, $7)
-             ON CONFLICT (channel_id, thread_key) DO UPDATE SET root_post_id = $2, root_message = $5, replies_since = CASE WHEN $6 THEN now() END,
-               subscription_id = $7, updated_at = now()
-           )
+    text: `WITH root AS (${upsertThreadRoot('$3', '$4', '$2', '$5', '$6', '$7')})
            UPDATE channel_outbox SET state = 'sent', post_id = $2, sent_at = now(), last_error = NULL WHERE id = $1`,
     values: [id, postId, root.channelId, root.threadKey, root.message, root.notice.repliesShown, root.notice.subscriptionId],
   });
@@ -166,10 +169,7 @@ export async function saveThreadRoot(
 ): Promise<void> {
   await db.query({
     name: 'channel-threads-save-root',
-    text: `INSERT INTO channel_threads (channel_id, thread_key, root_post_id, root_message, replies_since, subscription_id)
-           VALUES ($1, $2, $3, $4, CASE WHEN $5 THEN now() END, $6)
-           ON CONFLICT (channel_id, thread_key) DO UPDATE SET root_post_id = $3, root_message = $4, replies_since = CASE WHEN $5 THEN now() END,
-             subscription_id = $6, updated_at = now()`,
+    text: upsertThreadRoot('$1', '$2', '$3', '$4', '$5', '$6'),
     values: [channelId, threadKey, postId, message, notice.repliesShown, notice.subscriptionId],
   });
 }
