@@ -19,11 +19,7 @@ export async function recordParticipants(db: Queryable, participations: readonly
 }
 
 export async function readParticipants(db: Queryable, threadKey: string): Promise<{ commenters: number[]; authorId: number | null }> {
-  const { rows } = await db.query<{ gitlab_user_id: string; role: string }>('SELECT gitlab_user_id, role FROM thread_participants WHERE thread_key = $1', [threadKey]);
-  return {
-    commenters: rows.filter((row) => row.role === 'commenter').map((row) => Number(row.gitlab_user_id)),
-    authorId: rows.filter((row) => row.role === 'author').map((row) => Number(row.gitlab_user_id))[0] ?? null,
-  };
+  return (await readParticipantsOf(db, [threadKey])).get(threadKey) ?? { commenters: [], authorId: null };
 }
 
 /** readParticipants for several threads in one statement; a thread nobody took part in is left out. */

@@ -3,8 +3,7 @@ import type { ObjectStatus } from '../delivery/object-status.js';
 import type { Queryable } from './queryable.js';
 
 export async function readObjectStatus(db: Queryable, key: string): Promise<ObjectStatus | null> {
-  const result = await db.query<{ state: ObjectStatus }>('SELECT state FROM tracked_objects WHERE object_key = $1 FOR UPDATE', [key]);
-  return result.rows[0]?.state ?? null;
+  return (await readObjectStatuses(db, [key])).get(key) ?? null;
 }
 
 /** The stored statuses of these objects (those that have one), each row locked until the transaction ends. */
@@ -32,11 +31,7 @@ export async function writeObjectStatuses(db: Queryable, statuses: ReadonlyMap<s
 }
 
 export async function writeObjectStatus(db: Queryable, key: string, status: ObjectStatus): Promise<void> {
-  await db.query(
-    `INSERT INTO tracked_objects (object_key, state) VALUES ($1, $2)
-     ON CONFLICT (object_key) DO UPDATE SET state = $2, updated_at = now()`,
-    [key, JSON.stringify(status)],
-  );
+  await writeObjectStatuses(db, new Map([[key, status]]));
 }
 
 /**
