@@ -211,7 +211,10 @@ describe('who may do what with a group’s project hooks', () => {
     await runJobNow();
     await waitFor(() => ours('acme/ops/new').length === 1, 'the keeper’s hook on the new project');
     expect(ours('acme/ops/new')).toEqual([expect.objectContaining({ push_events: true, merge_requests_events: true, issues_events: false })]);
-    expect((await pool.query("SELECT actor FROM audit_log WHERE action = 'webhook.created' AND target = 'project:507'")).rows).toEqual([{ actor: users.alice }]);
+    // The audit row is written just after GitLab answers the hook's creation: wait for it, not for the hook.
+    const audited = async () => (await pool.query("SELECT actor FROM audit_log WHERE action = 'webhook.created' AND target = 'project:507'")).rows;
+    await waitFor(async () => (await audited()).length > 0, 'the hook’s audit row');
+    expect(await audited()).toEqual([{ actor: users.alice }]);
   });
 
   it('stops adding hooks when the keeper disconnects, and says so', async () => {
