@@ -34,6 +34,17 @@ export interface Database {
 export const DEFAULT_POOL_SIZE = 10;
 /** The inbox pool: as many connections as the delivery batcher writes batches at once. */
 export const INBOX_CONNECTIONS = DEFAULT_MAX_CONCURRENT;
+/**
+ * A statement of the inbox ends within these, so that a database that hangs gets the door's 503 (usually
+ * inside GitLab's 10 seconds, with the batcher's wait for a free write, DEFAULT_MAX_WAIT_MS) instead of
+ * holding the connection and every delivery behind it. PostgreSQL cancels a statement that runs too long
+ * (a lock wait, a stalled disk), so that it cannot commit later or pile up server sessions; a server
+ * that stops answering altogether (packets dropped in a failover) is given up half a second later by the
+ * client. Either way the pool drops that connection (pg-pool drops a client whose query failed). A new
+ * connection that is not made in time counts as the database being away (store/ride-out-restart.ts tries
+ * again while there is time). A write that commits after all is harmless: a resend is then a duplicate.
+ */
+export const INBOX_TIMEOUTS = { connectMs: 2000, statementMs: 4000, readMs: 4500 } as const;
 
 /** Errors worth waiting out at start (server still booting, network not up yet). */
 const TRANSIENT = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EAI_AGAIN', 'ENOTFOUND', '57P03']);
@@ -78,14 +89,23 @@ export function describeUrl(url: string): string {
   return `${parsed.hostname}:${parsed.port || '5432'}${parsed.pathname}`;
 }
 
-function createPool(url: string, log: Logger, max = DEFAULT_POOL_SIZE, name = 'gitlab-bridge'): pg.Pool {
+function createPool(url: string, log: Logger, max = DEFAULT_POOL_SIZE, name = 'gitlab-bridge', timeouts?: { connectMs: number; statementMs: number; readMs: number }): pg.Pool {
   const pool = new pg.Pool({
     connectionString: url,
     max,
-    connectionTimeoutMillis: 5000,
+    connectionTimeoutMillis: timeouts?.connectMs ?? 5000,
     idleTimeoutMillis: 30_000,
     application_name: name,
+    ...(timeouts ? { query_timeout: timeouts.readMs } : {}),
   });
+  // Set for the session rather than as a startup parameter, which PgBouncer refuses. Queued first on the new
+  // connection, so it runs before anything the pool hands it out for. Should it fail, that connection has
+  // only the client's time-out, and the log says so.
+  if (timeouts) {
+    pool.on('connect', (client) => {
+      client.query(`SET statement_timeout = ${Math.round(timeouts.statementMs)}`).catch((error: Error) => log.warn({ err: { message: error.message, code: (error as { code?: string }).code } }, 'could not set the inbox statement time-out'));
+    });
+  }
   // An idle client losing its connection must not crash the process; the pool replaces it.
   pool.on('error', (error) => log.warn({ err: { message: error.message } }, 'database connection lost'));
   // Nor may a checked-out one (a transaction, the LISTEN connection) when the server goes away under it:
@@ -116,7 +136,7 @@ function trackClients(pool: pg.Pool): Set<pg.Client> {
 
 /** Adds the inbox pool and the lock session (both connect only when first used) and closes them first. */
 function wrap(pool: pg.Pool, kind: Database['kind'], url: string, log: Logger, close: () => Promise<void>): Database {
-  const inbox = createPool(url, log, INBOX_CONNECTIONS, 'gitlab-bridge-inbox');
+  const inbox = createPool(url, log, INBOX_CONNECTIONS, 'gitlab-bridge-inbox', INBOX_TIMEOUTS);
   const inboxClients = trackClients(inbox);
   const locks = createSessionLocks(url, log);
   let closing: Promise<void> | undefined;

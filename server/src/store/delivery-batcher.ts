@@ -20,6 +20,12 @@
  * The bridge gives it a pool of its own with `maxConcurrent` connections
  * (store/database.ts `inbox`), so that storing a webhook never waits for a
  * connection behind delivery, polling or the webapp API.
+ *
+ * What it holds in memory is bounded, so that a database that hangs (rather than
+ * refusing connections) costs refused deliveries, not the process: a delivery is
+ * refused at once when `maxHeldChars` of payload are already waiting or being
+ * written, and one that waited `maxWaitMs` without its write starting is refused
+ * then. The inbox pool's time-outs (store/database.ts) end a write that hangs.
  */
 import type { Queryable } from './queryable.js';
 import type { IncomingDelivery, StoreOutcome } from './webhook-inbox.js';
@@ -33,6 +39,15 @@ export interface DeliveryBatcherOptions {
   maxConcurrent?: number;
   /** How long a delivery that came within half of it after two others may wait for more to share its statement; 0 writes every one at once. */
   gatherMs?: number;
+  /** Most payload text held at once, waiting or being written, in characters; a delivery beyond it is refused (one alone is always taken). */
+  maxHeldChars?: number;
+  /** How long a delivery may wait for its write to start before it is refused. */
+  maxWaitMs?: number;
+}
+
+/** Why a delivery was refused without being written: the database is not keeping up, or not answering. */
+export class InboxOverloadedError extends Error {
+  override readonly name = 'InboxOverloadedError';
 }
 
 export interface DeliveryBatcher {
@@ -55,6 +70,17 @@ export const DEFAULT_MAX_CONCURRENT = 2;
  * acknowledgement target (bench:ingest).
  */
 export const DEFAULT_GATHER_MS = 20;
+/**
+ * Room for two of GitLab's largest payloads (25 MB) besides a stream of ordinary ones, far above what a
+ * stream holds while the database keeps up (at a thousand webhooks a second, a few hundred kilobytes).
+ * Characters, as JavaScript strings count them: as many bytes for ASCII text.
+ */
+export const DEFAULT_MAX_HELD_CHARS = 64 * 1024 * 1024;
+/**
+ * Together with the inbox pool's statement time-out (store/database.ts), a delivery is answered within
+ * GitLab's 10 seconds even when the database hangs: better a 503 that GitLab shows than a time-out.
+ */
+export const DEFAULT_MAX_WAIT_MS = 2000;
 /** How long after the last overlapping write the batcher still counts as busy. */
 const BUSY_FOR_MS = 1000;
 /** Rounds of insert-then-look-up before giving up on a key whose row vanished in between. */
@@ -117,12 +143,16 @@ export function createDeliveryBatcher(db: Queryable, options: DeliveryBatcherOpt
   const maxBatchChars = Math.max(1, options.maxBatchChars ?? DEFAULT_MAX_BATCH_CHARS);
   const maxConcurrent = Math.max(1, options.maxConcurrent ?? DEFAULT_MAX_CONCURRENT);
   const gatherMs = Math.max(0, options.gatherMs ?? DEFAULT_GATHER_MS);
+  const maxHeldChars = Math.max(1, options.maxHeldChars ?? DEFAULT_MAX_HELD_CHARS);
+  const maxWaitMs = Math.max(1, options.maxWaitMs ?? DEFAULT_MAX_WAIT_MS);
   const overlapAt = Math.ceil(maxBatch / 4);
   const queue: Waiting[] = [];
   /** The two latest arrivals before now, the latest first. */
   const arrivals = [-Infinity, -Infinity];
   let gatherTimer: NodeJS.Timeout | undefined;
+  let expiryTimer: NodeJS.Timeout | undefined;
   let queuedChars = 0;
+  let writingChars = 0;
   let inFlight = 0;
   let lastOverlap = -Infinity;
   let closed = false;
@@ -139,6 +169,7 @@ export function createDeliveryBatcher(db: Queryable, options: DeliveryBatcherOpt
       count += 1;
     }
     queuedChars -= chars;
+    writingChars += chars;
     return queue.splice(0, count);
   };
 
@@ -148,21 +179,33 @@ export function createDeliveryBatcher(db: Queryable, options: DeliveryBatcherOpt
     return closed || !oldest.gathers || now - oldest.at >= gatherMs || queue.length >= overlapAt || queuedChars >= maxBatchChars;
   };
 
+  /** A quarter batch (or a statement's worth of text) is waiting. */
+  const crowded = (): boolean => queue.length >= overlapAt || queuedChars >= maxBatchChars;
+
   const pump = (): void => {
     // Idle: write now, or once the oldest has gathered. Busy: another write goes out beside the running one(s)
-    // once a quarter batch waits, so that the next batch's round trip overlaps this one's instead of queueing behind it.
+    // once a quarter batch waits, so that the next batch's round trip overlaps this one's instead of queueing
+    // behind it, or once the oldest has waited gatherMs, so that a slow write holds back no one while a
+    // connection is free.
     const now = performance.now();
-    while (queue.length > 0 && inFlight < maxConcurrent && (inFlight === 0 ? ready(now) : queue.length >= overlapAt || queuedChars >= maxBatchChars)) {
+    while (queue.length > 0 && inFlight < maxConcurrent && (inFlight === 0 ? ready(now) : crowded() || now - queue[0]!.at >= gatherMs)) {
+      // Only writes that overlap because deliveries pile up make a burst (not one slow write).
+      if (inFlight > 0 && crowded()) lastOverlap = now;
       const batch = take();
-      if (inFlight > 0) lastOverlap = now;
+      const chars = charsOf(batch);
       inFlight += 1;
       void write(db, batch).finally(() => {
         inFlight -= 1;
+        writingChars -= chars;
         pump();
         if (inFlight === 0 && queue.length === 0) drained?.();
       });
     }
-    if (inFlight === 0 && queue.length > 0 && !gatherTimer) {
+    // Deliveries still waiting once every write slot is taken wait at most maxWaitMs for theirs.
+    if (queue.length > 0 && !expiryTimer) {
+      expiryTimer = setTimeout(expire, Math.max(0, queue[0]!.at + maxWaitMs - now)).unref();
+    }
+    if (inFlight < maxConcurrent && queue.length > 0 && !gatherTimer) {
       gatherTimer = setTimeout(() => {
         gatherTimer = undefined;
         pump();
@@ -170,9 +213,27 @@ export function createDeliveryBatcher(db: Queryable, options: DeliveryBatcherOpt
     }
   };
 
+  /** Refuses the deliveries (the oldest, at the front) that waited maxWaitMs without their write starting. */
+  const expire = (): void => {
+    expiryTimer = undefined;
+    const now = performance.now();
+    let count = 0;
+    while (count < queue.length && now - queue[count]!.at >= maxWaitMs) count += 1;
+    const expired = queue.splice(0, count);
+    queuedChars -= charsOf(expired);
+    const error = new InboxOverloadedError(`the database did not take this delivery within ${maxWaitMs} ms: every write to it is still running`);
+    for (const waiting of expired) waiting.reject(error);
+    pump();
+    if (inFlight === 0 && queue.length === 0) drained?.();
+  };
+
   return {
     store(delivery) {
       if (closed) return Promise.reject(new Error('the webhook inbox is closed: the bridge is stopping'));
+      const held = queuedChars + writingChars;
+      if (held > 0 && held + delivery.payload.length > maxHeldChars) {
+        return Promise.reject(new InboxOverloadedError(`${held} characters of webhook payloads are already waiting for the database (most ${maxHeldChars})`));
+      }
       const at = performance.now();
       const gathers = at - arrivals[1]! < gatherMs / 2;
       arrivals[1] = arrivals[0]!;
@@ -202,20 +263,35 @@ export function createDeliveryBatcher(db: Queryable, options: DeliveryBatcherOpt
   };
 }
 
-/** Writes one batch and settles every caller in it; never rejects itself. */
-async function write(db: Queryable, batch: Waiting[]): Promise<void> {
+function charsOf(batch: Waiting[]): number {
+  let chars = 0;
+  for (const waiting of batch) chars += waiting.delivery.payload.length;
+  return chars;
+}
+
+/**
+ * Writes one batch and settles every caller in it; never rejects itself. Resolves to the error that failed
+ * the batch, unless it was one of its values that PostgreSQL refused.
+ */
+async function write(db: Queryable, batch: Waiting[]): Promise<unknown> {
   let outcomes: Map<string, StoreOutcome>;
   try {
     outcomes = await writeDistinct(db, distinct(batch.map((waiting) => waiting.delivery)));
   } catch (error) {
     // A value PostgreSQL refuses (class 22, e.g. a body that is not JSON after all, or 54, a limit) fails the
-    // whole statement: write each delivery alone, so one bad delivery fails only its own request.
+    // whole statement: write each delivery alone, so one bad delivery fails only its own request. Any other
+    // failure on the way (the database hangs or goes away) fails the rest at once, not one time-out each.
     if (batch.length > 1 && isDataException(error)) {
-      for (const waiting of batch) await write(db, [waiting]);
-      return;
+      for (const [index, waiting] of batch.entries()) {
+        const failure = await write(db, [waiting]);
+        if (failure === undefined) continue;
+        for (const rest of batch.slice(index + 1)) rest.reject(failure);
+        return failure;
+      }
+      return undefined;
     }
     for (const waiting of batch) waiting.reject(error);
-    return;
+    return isDataException(error) ? undefined : error;
   }
   const claimed = new Set<string>();
   for (const waiting of batch) {
@@ -230,6 +306,7 @@ async function write(db: Queryable, batch: Waiting[]): Promise<void> {
       waiting.resolve(outcome);
     }
   }
+  return undefined;
 }
 
 /** The first delivery of each dedupe key, in order. */

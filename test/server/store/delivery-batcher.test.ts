@@ -5,7 +5,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import type pg from 'pg';
-import { createDeliveryBatcher, DEFAULT_MAX_BATCH } from '../../../server/src/store/delivery-batcher.js';
+import { createDeliveryBatcher, DEFAULT_MAX_BATCH, InboxOverloadedError } from '../../../server/src/store/delivery-batcher.js';
 import { migrate } from '../../../server/src/store/migrate.js';
 import type { Queryable } from '../../../server/src/store/queryable.js';
 import type { IncomingDelivery, StoreOutcome } from '../../../server/src/store/webhook-inbox.js';
@@ -254,6 +254,91 @@ describe.each(testServers())('delivery batcher on $label', (server) => {
 
     expect(results.map((r) => r.status)).toEqual(Array(5).fill('rejected'));
     expect(await rowCount(pool)).toBe(0);
+  });
+
+  it('refuses deliveries, rather than holding them, while the database hangs; stores again once it answers', async () => {
+    const [first, second, third, fourth] = [delivery(), delivery(), delivery(), delivery()];
+    const size = first.payload.length;
+    const batcher = createDeliveryBatcher(pool, { maxConcurrent: 1, gatherMs: 0, maxWaitMs: 300, maxHeldChars: Math.floor(2.5 * size) });
+    // What was written is no longer held: three writes leave room for two more.
+    const earlier = [delivery(), delivery(), delivery()];
+    for (const one of earlier) storedId(await batcher.store(one));
+    // A transaction holding the table stands in for a database that takes a write and does not answer.
+    const locker = await pool.connect();
+    await locker.query('BEGIN');
+    await locker.query('LOCK TABLE webhook_deliveries IN ACCESS EXCLUSIVE MODE');
+    try {
+      const hung = batcher.store(first); // written, and waiting on the lock
+      const waiting = batcher.store(second); // waits for the one write there may be
+      const settled: string[] = [];
+      const overflowing = batcher.store(third).finally(() => settled.push('third'));
+      const waitedOut = waiting.finally(() => settled.push('second'));
+      // Past what it may hold: refused at once, not after the wait.
+      await expect(overflowing).rejects.toThrow(InboxOverloadedError);
+      await expect(overflowing).rejects.toThrow(/already waiting for the database/);
+      // Waited maxWaitMs without its write starting: refused then.
+      await expect(waitedOut).rejects.toThrow(/did not take this delivery within 300 ms/);
+      expect(settled).toEqual(['third', 'second']);
+
+      await locker.query('ROLLBACK');
+      storedId(await hung);
+      storedId(await batcher.store(fourth));
+      const { rows } = await pool.query<{ idempotency_key: string }>('SELECT idempotency_key FROM webhook_deliveries ORDER BY id');
+      expect(rows.map((row) => row.idempotency_key)).toEqual([...earlier, first, fourth].map((one) => one.idempotencyKey));
+    } finally {
+      await locker.query('ROLLBACK').catch(() => undefined);
+      locker.release();
+      await batcher.close();
+    }
+  });
+
+  it('writes beside a slow write once a delivery has waited gatherMs, rather than refusing it', async () => {
+    // The first INSERT takes as long as the test says (a large payload, a row lock): the second connection is free.
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    let inserts = 0;
+    const db = {
+      query: async (config: pg.QueryConfig) => {
+        if (config.text.startsWith('INSERT') && (inserts += 1) === 1) await held;
+        return pool.query(config);
+      },
+    } as unknown as Queryable;
+    const batcher = createDeliveryBatcher(db, { maxConcurrent: 2, gatherMs: 20, maxWaitMs: 500 });
+    const slow = batcher.store(delivery());
+    const next = delivery();
+    storedId(await batcher.store(next));
+    expect(batcher.busy()).toBe(false); // one slow write is no burst
+    release();
+    storedId(await slow);
+    await batcher.close();
+  });
+
+  it('fails the rest of a split batch at once when the database stops answering, without a statement for each', async () => {
+    const refused = Object.assign(new Error('invalid input syntax for type json'), { code: '22P02' });
+    const cancelled = Object.assign(new Error('canceling statement due to statement timeout'), { code: '57014' });
+    const statements: number[] = [];
+    const db = {
+      query: async (config: pg.QueryConfig) => {
+        const keys = config.values![0] as string[];
+        statements.push(keys.length);
+        // The first is written; the four that waited for it share a statement that PostgreSQL refuses for a
+        // value; the first of them written alone then times out.
+        if (statements.length === 1) return { rows: keys.map((key, index) => ({ id: String(index + 1), dedupe_key: key })) };
+        throw statements.length === 2 ? refused : cancelled;
+      },
+    } as unknown as Queryable;
+    const batcher = createDeliveryBatcher(db, { maxConcurrent: 1, gatherMs: 0 });
+    const results = await Promise.allSettled(Array.from({ length: 5 }, () => batcher.store(delivery())));
+    expect(statements).toEqual([1, 4, 1]);
+    expect(results.map((result) => result.status)).toEqual(['fulfilled', 'rejected', 'rejected', 'rejected', 'rejected']);
+    expect(results.slice(1).map((result) => (result as PromiseRejectedResult).reason)).toEqual(Array(4).fill(cancelled));
+    await batcher.close();
+  });
+
+  it('always takes a delivery larger than maxHeldChars when it holds nothing else', async () => {
+    const batcher = createDeliveryBatcher(pool, { maxHeldChars: 10 });
+    storedId(await batcher.store(delivery()));
+    await batcher.close();
   });
 
   it('fails only the delivery whose payload PostgreSQL refuses, not the others batched with it', async () => {
