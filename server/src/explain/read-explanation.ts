@@ -46,7 +46,7 @@ export interface ExplainDeps {
   trigger: string;
 }
 
-interface ChannelFacts {
+export interface ChannelFacts {
   name: string | null;
   type: string | null;
   teamName: string | null;
@@ -149,22 +149,32 @@ function postStatesOf(pool: Queryable, records: readonly StoredExplanation[]) {
   );
 }
 
+const CHANNEL_LOOKUPS_AT_ONCE = 8;
+
 /** Names, types and team names of channels, asked of Mattermost as the bot; a channel it cannot read has none. */
-async function channelFacts(bot: MattermostClient | null, ids: readonly string[]): Promise<Map<string, ChannelFacts>> {
+export async function channelFacts(bot: Pick<MattermostClient, 'getChannel' | 'getTeam'> | null, ids: readonly string[]): Promise<Map<string, ChannelFacts>> {
   const teams = new Map<string, Promise<string | null>>();
   const teamName = (teamId: string) => {
     let name = teams.get(teamId);
     if (!name) teams.set(teamId, (name = bot!.getTeam(teamId).then((team) => team.name, () => null)));
     return name;
   };
-  const facts = await Promise.all(
-    ids.map(async (id): Promise<[string, ChannelFacts]> => {
-      const channel = bot ? await bot.getChannel(id).catch(() => null) : null;
-      if (!channel) return [id, { name: null, type: null, teamName: null }];
-      return [id, { name: channel.display_name || channel.name, type: channel.type, teamName: channel.team_id ? await teamName(channel.team_id) : null }];
-    }),
-  );
-  return new Map(facts);
+  const factsOf = async (id: string): Promise<ChannelFacts> => {
+    const channel = bot ? await bot.getChannel(id).catch(() => null) : null;
+    if (!channel) return { name: null, type: null, teamName: null };
+    return { name: channel.display_name || channel.name, type: channel.type, teamName: channel.team_id ? await teamName(channel.team_id) : null };
+  };
+  // A few at once: an admin's report on a group followed by hundreds of channels must not fire hundreds of calls together.
+  const facts = new Map<string, ChannelFacts>();
+  let next = 0;
+  const worker = async () => {
+    while (next < ids.length) {
+      const id = ids[next++]!;
+      facts.set(id, await factsOf(id));
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(CHANNEL_LOOKUPS_AT_ONCE, ids.length) }, worker));
+  return new Map(ids.map((id) => [id, facts.get(id)!]));
 }
 
 function permalinkIn(deps: ExplainDeps, channels: ReadonlyMap<string, ChannelFacts>): (channelId: string, postId: string) => string {
