@@ -201,7 +201,7 @@ try {
   for (const user of users) {
     await saveAccount(
       db,
-      { mattermostUserId: user.mattermostId, gitlabUserId: user.gitlabId, gitlabUsername: user.username },
+      { mattermostUserId: user.mattermostId, instance: 'default', gitlabUserId: user.gitlabId, gitlabUsername: user.username },
       { accessToken: user.token, refreshToken: `soak-refresh-${user.gitlabId}`, expiresAt, scopes: 'api read_user' },
       key,
     );
