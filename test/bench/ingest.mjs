@@ -475,7 +475,8 @@ from \`/proc\`), and what changed (\`git log\` has each step):
     the JSON is 13 % of it, writing out evicted pages with their checksums 8 %, the rest the row, its out-of-line payload, the
     indexes and the WAL) and the bridge about 0.04 ms for the statement on top of the door's 0.11 ms. With the load generator's
     0.08 ms a request costs about 0.35 ms of CPU: on two cores at most 5,700 a second even if no core were ever idle, 0.62 to
-    0.74 × the 7,700 to 9,200 a second bare express reached here;
+    0.74 × the 7,700 to 9,200 a second bare express reached in the same hour (the machine's speed varies from hour to hour, for
+    both alike: the table above is from a slower hour);
   - and about 0.35 to 0.4 core stays idle (each of the three processes waits on another in turn). None of these changed
     that or the throughput beyond the run-to-run spread (about ± 15 %): no NOTIFY trigger, \`synchronous_commit=off\`, an unlogged
     table with a text column and one index fewer, no processing at all during the burst, a Unix socket to PostgreSQL, three or
