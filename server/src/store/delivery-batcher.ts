@@ -158,8 +158,8 @@ export function createDeliveryBatcher(db: Queryable, options: DeliveryBatcherOpt
   let closed = false;
   let drained: (() => void) | undefined;
 
-  /** The oldest waiting calls, as many as fit in one statement (at least one). */
-  const take = (): Waiting[] => {
+  /** The oldest waiting calls, as many as fit in one statement (at least one), and their payload text. */
+  const take = (): { batch: Waiting[]; chars: number } => {
     let count = 0;
     let chars = 0;
     while (count < queue.length && count < maxBatch) {
@@ -170,7 +170,7 @@ export function createDeliveryBatcher(db: Queryable, options: DeliveryBatcherOpt
     }
     queuedChars -= chars;
     writingChars += chars;
-    return queue.splice(0, count);
+    return { batch: queue.splice(0, count), chars };
   };
 
   /** With nothing in flight: whether the oldest waiting delivery has gathered long enough (or enough company). */
@@ -191,8 +191,7 @@ export function createDeliveryBatcher(db: Queryable, options: DeliveryBatcherOpt
     while (queue.length > 0 && inFlight < maxConcurrent && (inFlight === 0 ? ready(now) : crowded() || now - queue[0]!.at >= gatherMs)) {
       // Only writes that overlap because deliveries pile up make a burst (not one slow write).
       if (inFlight > 0 && crowded()) lastOverlap = now;
-      const batch = take();
-      const chars = charsOf(batch);
+      const { batch, chars } = take();
       inFlight += 1;
       void write(db, batch).finally(() => {
         inFlight -= 1;
